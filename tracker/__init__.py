@@ -1,0 +1,75 @@
+"""tracker: follow donated tablets from a donor's manifest to a signed hand-over at a school."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from tracker.config import load_config
+from tracker.paths import resource_dir
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI commands and error pages."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("TRACKER_INSTANCE_PATH") or None,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
+    )
+    app.config.update(load_config(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    from tracker import web
+
+    web.init_app(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from tracker import models  # noqa: F401  (every model registered before Alembic looks)
+    from tracker.auth.services import load_session_user
+    from tracker.extensions import babel, csrf, db, login_manager, migrate
+    from tracker.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_session_user)
+
+
+def register_blueprints(app: Flask) -> None:
+    from tracker.auth.views import admin_bp, auth_bp
+    from tracker.dashboard.views import bp as dashboard_bp
+    from tracker.devices.views import bp as devices_bp
+    from tracker.devices.views import scan_bp
+    from tracker.donations.views import bp as donations_bp
+    from tracker.schools.views import bp as schools_bp
+
+    for blueprint in (
+        auth_bp,
+        admin_bp,
+        dashboard_bp,
+        donations_bp,
+        devices_bp,
+        scan_bp,
+        schools_bp,
+    ):
+        app.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    from tracker.auth.cli import users_cli
+    from tracker.demo.cli import demo_command
+    from tracker.donations.cli import donations_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(donations_cli)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,60 @@
+"""Allocation plans and the quantity each school gets inside one."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.database import UTCDateTime, one_of, utcnow
+from tracker.extensions import db
+
+PLAN_STATUSES = (
+    "draft",
+    "submitted",
+    "approved",
+    "partially_fulfilled",
+    "fulfilled",
+    "closed",
+    "cancelled",
+)
+
+
+class AllocationPlan(db.Model):
+    __tablename__ = "allocation_plans"
+    __table_args__ = (one_of("status", PLAN_STATUSES, "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    # The pool the plan draws on: one donation, or every in-stock device when empty.
+    donation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donations.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(30), default="draft", index=True)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    donation = relationship("Donation")
+    allocations: Mapped[list["Allocation"]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan"
+    )
+
+
+class Allocation(db.Model):
+    __tablename__ = "allocations"
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "school_id"),
+        sa.CheckConstraint("quantity >= 0", name="quantity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("allocation_plans.id"))
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"), index=True)
+    quantity: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    plan: Mapped[AllocationPlan] = relationship(back_populates="allocations")
+    school = relationship("School")

@@ -1,0 +1,125 @@
+"""Sign-in, sign-out, one's own password, and the admin's user pages."""
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.security import check_password_hash
+
+from tracker.auth import services
+from tracker.auth.forms import (
+    ROLE_LABELS,
+    LoginForm,
+    OwnPasswordForm,
+    PasswordForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from tracker.auth.models import User
+from tracker.extensions import db
+from tracker.web import roles_required, run_service, safe_next
+
+auth_bp = Blueprint("auth", __name__)
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@auth_bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.form_errors.append(_("Wrong e-mail or password, or the account is disabled."))
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
+    return render_template("auth/login.html", form=form), 200 if not form.errors else 400
+
+
+@auth_bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@auth_bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def own_password():
+    form = OwnPasswordForm()
+    if form.validate_on_submit():
+        if not check_password_hash(current_user.password_hash, form.current.data):
+            form.current.errors = [_("This is not your current password.")]
+        elif run_service(form, lambda: services.set_password(current_user.id, form.password.data)):
+            # The session version moved on: sign in again on this device only.
+            login_user(db.session.get(User, current_user.id))
+            flash(_("Your password is changed. Other devices were signed out."), "success")
+            return redirect(url_for("dashboard.index"))
+    return render_template("auth/own_password.html", form=form)
+
+
+@admin_bp.route("/users")
+@roles_required("admin")
+def users():
+    rows = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
+    return render_template("auth/users.html", users=rows, role_labels=ROLE_LABELS)
+
+
+@admin_bp.route("/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def user_new():
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        user = run_service(
+            form,
+            lambda: services.create_user(
+                form.email.data, form.role.data, form.password.data, form.name.data
+            ),
+        )
+        if user:
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("auth/user_form.html", form=form, user=None)
+
+
+@admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def user_edit(user_id: int):
+    user = services.get_user(user_id)
+    form = UserEditForm(obj=user)
+    password_form = PasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        saved = run_service(
+            form,
+            lambda: services.update_user(
+                user.id,
+                actor=current_user,
+                name=form.name.data,
+                role=form.role.data,
+                active=form.active.data,
+            ),
+        )
+        if saved:
+            flash(_("User %(email)s saved.", email=saved.email), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("auth/user_form.html", form=form, user=user, password_form=password_form)
+
+
+@admin_bp.route("/users/<int:user_id>/password", methods=["POST"])
+@roles_required("admin")
+def user_password(user_id: int):
+    user = services.get_user(user_id)
+    form = UserEditForm(obj=user, formdata=None)
+    password_form = PasswordForm(prefix="pw")
+    if password_form.validate_on_submit() and run_service(
+        password_form, lambda: services.set_password(user.id, password_form.password.data)
+    ):
+        flash(_("Password of %(email)s reset; their sessions ended.", email=user.email), "success")
+        return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render_template(
+        "auth/user_form.html", form=form, user=user, password_form=password_form
+    ), 400

@@ -1,0 +1,51 @@
+"""Configuration read from `TRACKER_*` environment variables when the app is created."""
+
+import os
+import secrets
+from pathlib import Path
+
+ENV_PREFIX = "TRACKER_"
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return TRACKER_SECRET_KEY, or a key generated once and kept in the instance folder.
+
+    The file is created owner-only (0600) so other users on the server cannot read it.
+    """
+    from_env = os.environ.get("TRACKER_SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_config(instance_path: Path) -> dict:
+    """Build the Flask configuration from the environment."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    database_url = os.environ.get("TRACKER_DATABASE_URL") or (
+        f"sqlite:///{instance_path / 'tracker.sqlite'}"
+    )
+    if database_url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BASE_URL": os.environ.get("TRACKER_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "ASSET_TAG_PREFIX": os.environ.get("TRACKER_ASSET_TAG_PREFIX", "TAB"),
+        "BABEL_DEFAULT_LOCALE": os.environ.get("TRACKER_DEFAULT_LOCALE", "fr"),
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("TRACKER_TIMEZONE", "Africa/Casablanca"),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("TRACKER_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("TRACKER_BASE_URL", "").startswith("https://"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PAGE_SIZE": 50,
+    }

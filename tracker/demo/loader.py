@@ -1,0 +1,168 @@
+"""Load the demonstration data set: the founding ICESCO donation, 40 schools, one user a role.
+
+Idempotent: every object is looked up by its natural key first, so running it twice adds
+nothing. Deterministic: the same seed gives the same serials, IMEIs and schools.
+"""
+
+import random
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+
+from tracker.auth import services as users
+from tracker.auth.models import User
+from tracker.demo.data import CONTACTS, ENROLMENT, REGIONS, SCHOOL_NAMES
+from tracker.devices import services as devices
+from tracker.devices.models import Device
+from tracker.donations import services as donations
+from tracker.donations.models import Donation
+from tracker.extensions import db
+from tracker.schools import services as schools
+from tracker.schools.models import School
+
+REFERENCE = "ICESCO-HW-2020"
+DONOR = "Huawei Technologies Morocco"
+TABLETS = 200
+SCHOOLS = 40
+PASSWORD = "demo"  # noqa: S105  (the documented demo password)
+DEMO_USERS = [
+    ("admin@demo.test", "admin", "Amina Admin"),
+    ("coordinator@demo.test", "coordinator", "Karim Coordinateur"),
+    ("field@demo.test", "field", "Said Terrain"),
+    ("manager@demo.test", "manager", "Leila Manager"),
+]
+STREETS = ["Al Amal", "Hassan II", "Mohammed V", "Al Massira", "Ibn Sina"]
+MODEL = "Huawei MatePad T10 (AGR-L09)"
+HUAWEI_TAC = "86781504"  # type allocation code: the first 8 digits of the IMEI
+
+
+@dataclass
+class DemoSummary:
+    created: dict = field(default_factory=dict)
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.created[what] = self.created.get(what, 0) + n
+
+
+def luhn_digit(body: str) -> str:
+    total = 0
+    for position, char in enumerate(reversed(body)):
+        number = int(char)
+        if position % 2 == 0:
+            number *= 2
+            if number > 9:
+                number -= 9
+        total += number
+    return str((10 - total % 10) % 10)
+
+
+def demo_imei(n: int) -> str:
+    body = f"{HUAWEI_TAC}{100000 + n * 37:06d}"
+    return body + luhn_digit(body)
+
+
+def demo_serial(n: int) -> str:
+    return f"AGR9X20C{14000000 + n * 13:08d}"
+
+
+def load_demo() -> DemoSummary:
+    """Add whatever part of the demonstration data is missing. The caller commits."""
+    summary = DemoSummary()
+    accounts = _users(summary)
+    coordinator = accounts["coordinator"]
+    donation = _donation(summary)
+    _schools(summary)
+    _devices(summary, donation, coordinator)
+    return summary
+
+
+def _users(summary: DemoSummary) -> dict[str, User]:
+    accounts = {}
+    for email, role, name in DEMO_USERS:
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        if user is None:
+            user = users.create_user(email, role, PASSWORD, name, check_strength=False)
+            summary.count("users")
+        accounts[role] = user
+    return accounts
+
+
+def _donation(summary: DemoSummary) -> Donation:
+    donation = db.session.scalar(sa.select(Donation).where(Donation.reference == REFERENCE))
+    if donation is None:
+        donation = donations.create_donation(
+            reference=REFERENCE,
+            donor_name=DONOR,
+            received_on=date(2020, 12, 28),
+            quantity=TABLETS,
+            title="ICESCO grant agreement, 28 December 2020",
+            notes="200 Huawei tablets granted to ICESCO in Rabat for distance learning "
+            "in Moroccan schools.",
+        )
+        summary.count("donations")
+    return donation
+
+
+def school_rows(count: int = SCHOOLS) -> list[dict]:
+    """The demo schools as field dictionaries, spread over all 12 regions."""
+    rng = random.Random(2020)
+    rows = []
+    for i in range(count):
+        region, _region_ar, provinces = REGIONS[i % len(REGIONS)]
+        province, lat, lon = provinces[(i // len(REGIONS)) % len(provinces)]
+        name_fr, name_ar, kind = SCHOOL_NAMES[i % len(SCHOOL_NAMES)]
+        low, high = ENROLMENT[kind]
+        enrolment = rng.randrange(low, high, 10)
+        rows.append(
+            {
+                "code": f"{(i % len(REGIONS)) + 1:02d}{1000 + i * 7:04d}{'ABCDEFGHJK'[i % 10]}",
+                "name_fr": f"{name_fr} — {province}",
+                "name_ar": name_ar,
+                "region": region,
+                "province": province,
+                "commune": province.split("-")[0],
+                "address": f"{rng.randint(1, 120)} rue {rng.choice(STREETS)}",
+                "latitude": round(lat + rng.uniform(-0.12, 0.12), 5),
+                "longitude": round(lon + rng.uniform(-0.12, 0.12), 5),
+                "contact_name": CONTACTS[i % len(CONTACTS)],
+                "contact_phone": "+212 6" + " ".join(str(rng.randint(10, 99)) for _ in range(4)),
+                "enrolment": enrolment,
+                "need": max(5, round(enrolment * rng.uniform(0.02, 0.06))),
+            }
+        )
+    return rows
+
+
+def _schools(summary: DemoSummary) -> None:
+    existing = set(db.session.scalars(sa.select(School.code)))
+    for row in school_rows():
+        if row["code"] not in existing:
+            schools.create_school(**row)
+            summary.count("schools")
+
+
+def _devices(summary: DemoSummary, donation: Donation, actor: User) -> None:
+    existing = set(
+        db.session.scalars(sa.select(Device.serial).where(Device.donation_id == donation.id))
+    )
+    for n in range(1, TABLETS + 1):
+        serial = demo_serial(n)
+        if serial in existing:
+            continue
+        device = devices.register_device(
+            donation_id=donation.id,
+            serial=serial,
+            imei=demo_imei(n),
+            model=MODEL,
+            condition="new",
+            actor=actor,
+        )
+        summary.count("devices")
+        # A little history so the timeline and the dashboard show more than "in stock".
+        if n in (17, 88, 143):
+            devices.move_device(
+                device, "reported_faulty", actor, note="Screen cracked on arrival (carton crushed)"
+            )
+        elif n == 120:
+            devices.move_device(device, "reported_lost", actor, note="Missing from carton 6")

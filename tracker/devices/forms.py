@@ -1,0 +1,29 @@
+"""Device forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+CONDITION_CHOICES = [
+    ("new", _l("New")),
+    ("good", _l("Good")),
+    ("fair", _l("Fair")),
+    ("damaged", _l("Damaged")),
+]
+
+
+class DeviceForm(FlaskForm):
+    donation_id = SelectField(_l("Donation"), coerce=int, validators=[DataRequired()])
+    serial = StringField(_l("Serial number"), validators=[DataRequired(), Length(max=64)])
+    imei = StringField(_l("IMEI (15 digits, optional)"), validators=[Optional(), Length(max=40)])
+    model = StringField(_l("Model"), validators=[Length(max=120)])
+    condition = SelectField(_l("Condition"), choices=CONDITION_CHOICES)
+    notes = TextAreaField(_l("Notes"))
+    version = HiddenField()
+
+
+class MoveForm(FlaskForm):
+    event = SelectField(_l("Action"), choices=[])
+    note = StringField(_l("Note (why)"), validators=[Length(max=500)])
+    version = IntegerField(validators=[Optional()])

@@ -1,0 +1,104 @@
+"""Device identifiers: cleaning serials and IMEIs, asset tags, QR tokens, and code lookup."""
+
+import re
+import secrets
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from tracker.devices.models import Counter
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+
+QR_TOKEN_BYTES = 16  # 128 random bits, URL-safe base64: 22 characters
+_SPACES = re.compile(r"\s+")
+_SERIAL_OK = re.compile(r"^[A-Z0-9][A-Z0-9./_-]{2,63}$")
+
+
+def clean_serial(value: str) -> str:
+    """Trim, drop inner spaces and upper-case a serial number; refuse one that cannot be real."""
+    serial = _SPACES.sub("", str(value or "")).upper()
+    if not serial:
+        raise ValidationFailed(_("Serial number is required."), field="serial")
+    if not _SERIAL_OK.match(serial):
+        raise ValidationFailed(
+            _(
+                "Serial number '%(value)s' is not valid: use 3 to 64 letters, digits, "
+                "dots, dashes or slashes.",
+                value=value,
+            ),
+            field="serial",
+        )
+    return serial
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        number = int(char)
+        if position % 2 == 1:
+            number *= 2
+            if number > 9:
+                number -= 9
+        total += number
+    return total % 10 == 0
+
+
+def clean_imei(value) -> str | None:
+    """Return a 15-digit, Luhn-checked IMEI, or None when empty.
+
+    Accepts spaces, dashes and numbers (a spreadsheet may give 8.6e14 as a float).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = re.sub(r"[\s.-]", "", str(value)) if not isinstance(value, int) else str(value)
+    if not text:
+        return None
+    if not text.isdigit() or len(text) != 15:
+        raise ValidationFailed(
+            _("IMEI '%(value)s' must have exactly 15 digits.", value=value), field="imei"
+        )
+    if not luhn_ok(text):
+        raise ValidationFailed(
+            _("IMEI '%(value)s' fails its check digit: a digit is mistyped.", value=value),
+            field="imei",
+        )
+    return text
+
+
+def new_qr_token() -> str:
+    return secrets.token_urlsafe(QR_TOKEN_BYTES)
+
+
+def allocate_numbers(counter: str, count: int) -> range:
+    """Reserve `count` consecutive numbers from a named counter, never handed out again.
+
+    The UPDATE takes the row lock, so concurrent callers get disjoint ranges.
+    """
+    statement = (
+        sa.update(Counter)
+        .where(Counter.name == counter)
+        .values(value=Counter.value + count)
+        .returning(Counter.value)
+    )
+    last = db.session.execute(statement).scalar_one_or_none()
+    if last is None:
+        db.session.add(Counter(name=counter, value=count))
+        db.session.flush()
+        last = count
+    return range(last - count + 1, last + 1)
+
+
+def format_asset_tag(prefix: str, number: int) -> str:
+    return f"{prefix}-{number:05d}"
+
+
+def asset_tag_candidates(code: str) -> list[str]:
+    """What an asset tag typed by hand may stand for: any case, with or without the dash."""
+    text = code.strip().upper()
+    match = re.fullmatch(r"([A-Z]+)[-\s]?0*(\d+)", text)
+    if not match:
+        return [text]
+    return [format_asset_tag(match.group(1), int(match.group(2))), text]

@@ -1,0 +1,114 @@
+"""Devices (one physical tablet each), their append-only event history, and counters."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.database import UTCDateTime, one_of, utcnow
+from tracker.extensions import db
+
+STATUSES = ("in_stock", "reserved", "in_transit", "delivered", "returned", "faulty", "lost")
+CONDITIONS = ("new", "good", "fair", "damaged")
+EVENT_TYPES = (
+    "registered",
+    "tagged",
+    "label_replaced",
+    "reserved",
+    "released",
+    "packed",
+    "unpacked",
+    "dispatched",
+    "recalled",
+    "scanned",
+    "delivered",
+    "returned",
+    "restocked",
+    "reported_faulty",
+    "repaired",
+    "reported_lost",
+    "found",
+    "edited",
+)
+
+
+class Device(db.Model):
+    __tablename__ = "devices"
+    __table_args__ = (
+        one_of("status", STATUSES, "status"),
+        one_of("condition", CONDITIONS, "condition"),
+        sa.CheckConstraint("imei IS NULL OR length(imei) = 15", name="imei_length"),
+        # Each list filter is paired with the default sort, so a filtered page is an index range.
+        sa.Index(None, "status", "asset_tag"),
+        sa.Index(None, "donation_id", "asset_tag"),
+        sa.Index(None, "school_id", "asset_tag"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_tag: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    qr_token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    serial: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    imei: Mapped[str | None] = mapped_column(sa.String(15), unique=True)
+    model: Mapped[str] = mapped_column(sa.String(120), default="")
+    donation_id: Mapped[int] = mapped_column(sa.ForeignKey("donations.id"))
+    status: Mapped[str] = mapped_column(sa.String(20), default="in_stock")
+    condition: Mapped[str] = mapped_column(sa.String(20), default="new")
+    # The school the device is promised to (reserved, in transit) or was handed to (delivered).
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schools.id"))
+    # One column, so a device can never sit in two allocations at once.
+    allocation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("allocations.id"), index=True)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    donation = relationship("Donation")
+    school = relationship("School")
+    allocation = relationship("Allocation")
+
+    # Optimistic locking: every UPDATE checks the version it read, so a stale write fails.
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Device {self.asset_tag} {self.status}>"
+
+
+class DeviceEvent(db.Model):
+    """One line of a device's history. Rows are only ever inserted."""
+
+    __tablename__ = "device_events"
+    __table_args__ = (
+        one_of("type", EVENT_TYPES, "type"),
+        sa.Index(None, "device_id", "id"),
+        sa.Index(None, "school_id", "id"),
+        sa.Index(None, "actor_id", "id"),
+        sa.Index(None, "type", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id"))
+    type: Mapped[str] = mapped_column(sa.String(30))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The time the phone said, when the action came from the offline queue.
+    client_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    from_status: Mapped[str | None] = mapped_column(sa.String(20))
+    to_status: Mapped[str | None] = mapped_column(sa.String(20))
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schools.id"))
+    delivery_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deliveries.id"), index=True)
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+    device = relationship("Device")
+    actor = relationship("User")
+    school = relationship("School")
+
+
+class Counter(db.Model):
+    """Named sequences (asset tag numbers) that never hand out the same number twice."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)

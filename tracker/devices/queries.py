@@ -1,0 +1,139 @@
+"""Read-side device queries: the filtered, sorted, keyset-paginated device list.
+
+Keyset (seek) pagination rather than OFFSET: the page after value V is `WHERE key > V ORDER BY
+key LIMIT n`, an index range scan that costs the same on page 1 and page 20,000, where an
+OFFSET would read and discard every earlier row. Every sort key is a unique column, so the key
+alone is a total order and needs no tie-breaker.
+"""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from tracker.devices import identity
+from tracker.devices.models import Device
+from tracker.extensions import db
+
+SORTS = {
+    "asset_tag": (Device.asset_tag, False),
+    "-asset_tag": (Device.asset_tag, True),
+    "serial": (Device.serial, False),
+    "-serial": (Device.serial, True),
+    "newest": (Device.id, True),
+    "oldest": (Device.id, False),
+}
+COUNT_CAP = 10_000
+
+
+@dataclass
+class DeviceFilters:
+    q: str = ""
+    status: str = ""
+    donation_id: int | None = None
+    school_id: int | None = None
+
+    def conditions(self) -> list:
+        conditions = []
+        if self.status:
+            conditions.append(Device.status == self.status)
+        if self.donation_id:
+            conditions.append(Device.donation_id == self.donation_id)
+        if self.school_id:
+            conditions.append(Device.school_id == self.school_id)
+        text = self.q.strip()
+        if text:
+            if "/d/" in text:
+                text = text.rsplit("/d/", 1)[1].strip("/")
+            compact = "".join(text.split()).upper()
+            digits = "".join(ch for ch in text if ch.isdigit())
+            matches = [
+                Device.asset_tag.in_(identity.asset_tag_candidates(text)),
+                Device.serial.startswith(compact, autoescape=True),
+                Device.qr_token == text,
+            ]
+            if digits and len(digits) >= 4 and len(digits) >= len(compact) - 4:
+                matches.append(Device.imei.startswith(digits, autoescape=True))
+            conditions.append(sa.or_(*matches))
+        return conditions
+
+
+@dataclass
+class DevicePage:
+    devices: list[Device]
+    next_cursor: str | None
+    prev_cursor: str | None
+    total: int
+    total_is_capped: bool
+    sort: str = "asset_tag"
+    extra: dict = field(default_factory=dict)
+
+
+def _cursor_value(sort: str, raw: str):
+    column, _desc = SORTS[sort]
+    if column is Device.id:
+        return int(raw)
+    return raw
+
+
+def _cursor_of(sort: str, device: Device) -> str:
+    column, _desc = SORTS[sort]
+    return str(getattr(device, column.key))
+
+
+def list_devices(
+    filters: DeviceFilters,
+    *,
+    sort: str = "asset_tag",
+    after: str | None = None,
+    before: str | None = None,
+    page_size: int = 50,
+) -> DevicePage:
+    """One page of devices matching `filters`, after (or before) a cursor."""
+    if sort not in SORTS:
+        sort = "asset_tag"
+    column, descending = SORTS[sort]
+    conditions = filters.conditions()
+    query = sa.select(Device).where(*conditions)
+    backwards = before is not None and after is None
+    if after is not None:
+        value = _cursor_value(sort, after)
+        query = query.where(column < value if descending else column > value)
+    elif before is not None:
+        value = _cursor_value(sort, before)
+        query = query.where(column > value if descending else column < value)
+    reverse_order = descending != backwards
+    query = query.order_by(column.desc() if reverse_order else column.asc()).limit(page_size + 1)
+    rows = list(db.session.scalars(query))
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    if backwards:
+        rows.reverse()
+    if backwards:
+        next_cursor = _cursor_of(sort, rows[-1]) if rows else None
+        prev_cursor = _cursor_of(sort, rows[0]) if rows and has_more else None
+    else:
+        next_cursor = _cursor_of(sort, rows[-1]) if rows and has_more else None
+        prev_cursor = _cursor_of(sort, rows[0]) if rows and after is not None else None
+    total = count_devices(conditions)
+    return DevicePage(
+        devices=rows,
+        next_cursor=next_cursor,
+        prev_cursor=prev_cursor,
+        total=min(total, COUNT_CAP),
+        total_is_capped=total > COUNT_CAP,
+        sort=sort,
+    )
+
+
+def count_devices(conditions: list) -> int:
+    """Count matching devices, stopping at COUNT_CAP + 1 so a million rows cost no more."""
+    capped = sa.select(Device.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0
+
+
+def status_counts(donation_id: int | None = None) -> dict[str, int]:
+    """Devices per state, for the dashboard and a donation's page."""
+    query = sa.select(Device.status, sa.func.count()).group_by(Device.status)
+    if donation_id is not None:
+        query = query.where(Device.donation_id == donation_id)
+    return dict(db.session.execute(query).all())

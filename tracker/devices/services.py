@@ -1,0 +1,276 @@
+"""Device rules: registration, edits, and every move of the state machine.
+
+Each function changes the device and writes its DeviceEvent in the caller's transaction;
+none commits. A refused move raises a DomainError whose text is shown to the user.
+"""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
+
+from tracker.auth.models import User
+from tracker.devices import identity
+from tracker.devices.models import CONDITIONS, Device, DeviceEvent
+from tracker.devices.states import MOVES, STATUS_LABELS
+from tracker.donations.models import Donation
+from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
+from tracker.extensions import db
+from tracker.schools.models import School
+
+EDITABLE_FIELDS = ("serial", "imei", "model", "condition", "notes", "donation_id")
+
+
+def record_event(
+    device: Device,
+    event_type: str,
+    actor: User | None,
+    *,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    client_time: datetime | None = None,
+    **details,
+) -> DeviceEvent:
+    """Append one line to a device's history (the only way events are written)."""
+    event = DeviceEvent(
+        device=device,
+        type=event_type,
+        actor_id=actor.id if actor else None,
+        from_status=from_status,
+        to_status=to_status,
+        school_id=details.pop("school_id", device.school_id),
+        delivery_id=details.pop("delivery_id", None),
+        latitude=details.pop("latitude", None),
+        longitude=details.pop("longitude", None),
+        client_time=client_time,
+        details=details,
+    )
+    db.session.add(event)
+    return event
+
+
+def get_device(device_id: int) -> Device:
+    device = db.session.get(Device, device_id)
+    if device is None:
+        raise NotFound(_("No device with id %(id)s.", id=device_id))
+    return device
+
+
+def _check_condition(condition: str) -> str:
+    if condition not in CONDITIONS:
+        raise ValidationFailed(
+            _(
+                "Condition '%(value)s' is not one of: %(allowed)s.",
+                value=condition,
+                allowed=", ".join(CONDITIONS),
+            ),
+            field="condition",
+        )
+    return condition
+
+
+def _check_unique(column, value, device_id: int | None, field: str, label: str) -> None:
+    if value is None:
+        return
+    query = sa.select(Device.asset_tag).where(column == value)
+    if device_id is not None:
+        query = query.where(Device.id != device_id)
+    holder = db.session.scalar(query)
+    if holder:
+        raise ValidationFailed(
+            _(
+                "%(label)s '%(value)s' is already registered on %(tag)s.",
+                label=label,
+                value=value,
+                tag=holder,
+            ),
+            field=field,
+        )
+
+
+def register_device(
+    *,
+    donation_id: int,
+    serial: str,
+    imei=None,
+    model: str = "",
+    condition: str = "new",
+    notes: str = "",
+    actor: User | None,
+) -> Device:
+    """Register one tablet: clean and check its identifiers, give it an asset tag and a QR token."""
+    if db.session.get(Donation, donation_id) is None:
+        raise ValidationFailed(_("Choose the donation this tablet came with."), field="donation_id")
+    serial = identity.clean_serial(serial)
+    imei = identity.clean_imei(imei)
+    _check_unique(Device.serial, serial, None, "serial", _("Serial number"))
+    _check_unique(Device.imei, imei, None, "imei", "IMEI")
+    prefix = current_app.config["ASSET_TAG_PREFIX"]
+    (number,) = identity.allocate_numbers("asset_tag", 1)
+    device = Device(
+        asset_tag=identity.format_asset_tag(prefix, number),
+        qr_token=identity.new_qr_token(),
+        serial=serial,
+        imei=imei,
+        model=model.strip(),
+        condition=_check_condition(condition),
+        notes=notes.strip(),
+        donation_id=donation_id,
+        status="in_stock",
+    )
+    db.session.add(device)
+    record_event(device, "registered", actor, to_status="in_stock", serial=serial, imei=imei)
+    db.session.flush()
+    return device
+
+
+def update_device(device_id: int, *, expected_version: int, actor: User | None, **changes):
+    """Edit a device's descriptive fields; the state only changes through the moves below.
+
+    `expected_version` is the version the user's form was built from: if someone saved in
+    between, the edit is refused rather than silently overwriting their change.
+    """
+    device = get_device(device_id)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed(_("These fields cannot be edited: %(f)s.", f=", ".join(unknown)))
+    if device.version != expected_version:
+        raise Conflict(_stale_message(device))
+    if "serial" in changes:
+        changes["serial"] = identity.clean_serial(changes["serial"])
+        _check_unique(Device.serial, changes["serial"], device.id, "serial", _("Serial number"))
+    if "imei" in changes:
+        changes["imei"] = identity.clean_imei(changes["imei"])
+        _check_unique(Device.imei, changes["imei"], device.id, "imei", "IMEI")
+    if "condition" in changes:
+        _check_condition(changes["condition"])
+    if "donation_id" in changes and db.session.get(Donation, changes["donation_id"]) is None:
+        raise ValidationFailed(_("Choose the donation this tablet came with."), field="donation_id")
+    for key in ("model", "notes"):
+        if key in changes:
+            changes[key] = (changes[key] or "").strip()
+    diff = {
+        key: [getattr(device, key), value]
+        for key, value in changes.items()
+        if getattr(device, key) != value
+    }
+    if not diff:
+        return device
+    for key, (_before, after) in diff.items():
+        setattr(device, key, after)
+    record_event(device, "edited", actor, changes=diff)
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        raise Conflict(_stale_message(device)) from error
+    return device
+
+
+def _stale_message(device: Device) -> str:
+    return _(
+        "%(tag)s was changed by someone else while you were editing. "
+        "Reload the page to see their change, then edit again.",
+        tag=device.asset_tag,
+    )
+
+
+def move_device(
+    device: Device,
+    event_type: str,
+    actor: User | None,
+    *,
+    school: School | None = None,
+    allocation_id: int | None = None,
+    client_time: datetime | None = None,
+    **details,
+) -> DeviceEvent:
+    """Apply one move of the state machine, or refuse it with the reason.
+
+    Writes the new state and exactly one event; the caller commits.
+    """
+    if event_type not in MOVES:
+        raise ValueError(f"unknown device move {event_type!r}")
+    sources, target = MOVES[event_type]
+    before = device.status
+    if before not in sources:
+        allowed = ", ".join(str(STATUS_LABELS[state]).lower() for state in sorted(sources))
+        raise IllegalTransition(
+            _(
+                "%(tag)s cannot be %(move)s: it is %(state)s. This is only possible when "
+                "the device is %(allowed)s.",
+                tag=device.asset_tag,
+                move=_move_verb(event_type),
+                state=str(STATUS_LABELS[before]).lower(),
+                allowed=allowed,
+            )
+        )
+    if event_type == "reserved":
+        if school is None:
+            raise ValidationFailed(_("Choose the school the device is reserved for."))
+        device.school_id = school.id
+        device.allocation_id = allocation_id
+    elif target == "in_stock" or (before == "reserved" and target in ("faulty", "lost")):
+        # Back on the shelf, or out of a reservation that another device must now fill.
+        device.school_id = None
+        device.allocation_id = None
+    device.status = target
+    event = record_event(
+        device,
+        event_type,
+        actor,
+        from_status=before,
+        to_status=target,
+        client_time=client_time,
+        **details,
+    )
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        raise Conflict(
+            _(
+                "%(tag)s was changed by someone else at the same moment; try again.",
+                tag=device.asset_tag,
+            )
+        ) from error
+    return event
+
+
+def _move_verb(event_type: str) -> str:
+    verbs = {
+        "reserved": _("reserved"),
+        "released": _("released from its reservation"),
+        "dispatched": _("dispatched"),
+        "recalled": _("brought back from transit"),
+        "delivered": _("delivered"),
+        "returned": _("returned"),
+        "restocked": _("put back in stock"),
+        "reported_faulty": _("reported faulty"),
+        "repaired": _("marked repaired"),
+        "reported_lost": _("reported lost"),
+        "found": _("marked found"),
+    }
+    return verbs[event_type]
+
+
+def find_device_by_code(code: str) -> Device | None:
+    """Whatever a person or scanner gives: a QR URL, token, asset tag, serial or IMEI."""
+    text = (code or "").strip()
+    if not text:
+        return None
+    if "/d/" in text:
+        text = text.rsplit("/d/", 1)[1].split("?", 1)[0].strip("/")
+    lookups = [Device.qr_token == text]
+    lookups.append(Device.asset_tag.in_(identity.asset_tag_candidates(text)))
+    compact = "".join(text.split()).upper()
+    lookups.append(Device.serial == compact)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) == 15 and len(digits) >= len(compact) - 4:
+        lookups.append(Device.imei == digits)
+    # Each lookup is a unique-index probe; ask them in turn so the first match wins.
+    for condition in lookups:
+        device = db.session.scalar(sa.select(Device).where(condition))
+        if device is not None:
+            return device
+    return None

@@ -1,0 +1,58 @@
+"""Device states and the legal moves between them (DESIGN.md, "Device states")."""
+
+from flask_babel import lazy_gettext as _l
+
+from tracker.devices.models import STATUSES
+
+STATUS_LABELS = {
+    "in_stock": _l("In stock"),
+    "reserved": _l("Reserved"),
+    "in_transit": _l("In transit"),
+    "delivered": _l("Delivered"),
+    "returned": _l("Returned"),
+    "faulty": _l("Faulty"),
+    "lost": _l("Lost"),
+}
+
+EVENT_LABELS = {
+    "registered": _l("Registered"),
+    "tagged": _l("Tagged"),
+    "label_replaced": _l("Label replaced"),
+    "reserved": _l("Reserved for a school"),
+    "released": _l("Reservation released"),
+    "packed": _l("Packed"),
+    "unpacked": _l("Taken out of a delivery"),
+    "dispatched": _l("Dispatched"),
+    "recalled": _l("Brought back from transit"),
+    "scanned": _l("Scanned"),
+    "delivered": _l("Delivered"),
+    "returned": _l("Returned by the school"),
+    "restocked": _l("Back in stock"),
+    "reported_faulty": _l("Reported faulty"),
+    "repaired": _l("Repaired"),
+    "reported_lost": _l("Reported lost"),
+    "found": _l("Found"),
+    "edited": _l("Edited"),
+}
+
+_EVERY = frozenset(STATUSES)
+
+# event type -> (states it may start from, state it leads to)
+MOVES: dict[str, tuple[frozenset[str], str]] = {
+    "reserved": (frozenset({"in_stock"}), "reserved"),
+    "released": (frozenset({"reserved"}), "in_stock"),
+    "dispatched": (frozenset({"reserved"}), "in_transit"),
+    "recalled": (frozenset({"in_transit"}), "reserved"),
+    "delivered": (frozenset({"in_transit"}), "delivered"),
+    "returned": (frozenset({"delivered"}), "returned"),
+    "restocked": (frozenset({"returned"}), "in_stock"),
+    "reported_faulty": (_EVERY - {"faulty"}, "faulty"),
+    "repaired": (frozenset({"faulty"}), "in_stock"),
+    "reported_lost": (_EVERY - {"lost"}, "lost"),
+    "found": (frozenset({"lost"}), "in_stock"),
+}
+
+
+def moves_from(status: str) -> list[str]:
+    """The event types that may happen to a device in `status`, in a stable order."""
+    return [event for event, (sources, _target) in MOVES.items() if status in sources]

@@ -1,0 +1,205 @@
+"""Device pages: the searchable list, detail with history, create/edit, state moves, /d/<token>."""
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from tracker.devices import services
+from tracker.devices.forms import DeviceForm, MoveForm
+from tracker.devices.models import STATUSES, Device, DeviceEvent
+from tracker.devices.queries import DeviceFilters, list_devices
+from tracker.devices.states import EVENT_LABELS, moves_from
+from tracker.donations.models import Donation
+from tracker.errors import Conflict
+from tracker.extensions import db
+from tracker.schools.models import School
+from tracker.web import roles_required, run_service
+
+bp = Blueprint("devices", __name__, url_prefix="/devices")
+scan_bp = Blueprint("scan", __name__)
+READERS = ("admin", "coordinator", "manager", "field")
+WRITERS = ("admin", "coordinator")
+# Moves a coordinator makes from the device page; reservations, dispatch and delivery are
+# made by plans and deliveries.
+DESK_MOVES = (
+    "released",
+    "returned",
+    "restocked",
+    "reported_faulty",
+    "repaired",
+    "reported_lost",
+    "found",
+)
+HISTORY_LIMIT = 200
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index():
+    filters = DeviceFilters(
+        q=request.args.get("q", "")[:200],
+        status=request.args.get("status", "") if request.args.get("status") in STATUSES else "",
+        donation_id=_int_arg("donation"),
+        school_id=_int_arg("school"),
+    )
+    only_code = filters.q and not (filters.status or filters.donation_id or filters.school_id)
+    if only_code and (device := services.find_device_by_code(filters.q)):
+        return redirect(url_for("devices.detail", device_id=device.id))
+    page = list_devices(
+        filters,
+        sort=request.args.get("sort", "asset_tag"),
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        page_size=current_app.config["PAGE_SIZE"],
+    )
+    donations = db.session.scalars(sa.select(Donation).order_by(Donation.reference)).all()
+    school = db.session.get(School, filters.school_id) if filters.school_id else None
+    return render_template(
+        "devices/index.html",
+        page=page,
+        filters=filters,
+        donations=donations,
+        school=school,
+        statuses=STATUSES,
+    )
+
+
+def _device_page(device: Device, move_form: MoveForm | None = None, status: int = 200):
+    events = db.session.scalars(
+        sa.select(DeviceEvent)
+        .where(DeviceEvent.device_id == device.id)
+        .options(sa.orm.joinedload(DeviceEvent.actor), sa.orm.joinedload(DeviceEvent.school))
+        .order_by(DeviceEvent.id.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    if move_form is None and current_user.role in WRITERS:
+        move_form = MoveForm(formdata=None)
+    if move_form is not None:
+        move_form.event.choices = [
+            (event, EVENT_LABELS[event])
+            for event in moves_from(device.status)
+            if event in DESK_MOVES
+        ]
+        move_form.version.data = device.version
+    return render_template(
+        "devices/detail.html",
+        device=device,
+        events=events,
+        move_form=move_form,
+        history_limit=HISTORY_LIMIT,
+    ), status
+
+
+@bp.route("/<int:device_id>")
+@roles_required(*READERS)
+def detail(device_id: int):
+    return _device_page(services.get_device(device_id))
+
+
+@bp.route("/<int:device_id>/move", methods=["POST"])
+@roles_required(*WRITERS)
+def move(device_id: int):
+    device = services.get_device(device_id)
+    form = MoveForm()
+    form.event.choices = [(event, event) for event in DESK_MOVES]
+    if not form.validate_on_submit():
+        return _device_page(device, form, 400)
+
+    def apply():
+        if form.version.data is not None and form.version.data != device.version:
+            raise Conflict(
+                _(
+                    "%(tag)s changed since you opened the page; look again and retry.",
+                    tag=device.asset_tag,
+                )
+            )
+        return services.move_device(
+            device, form.event.data, current_user, note=(form.note.data or "").strip()
+        )
+
+    if run_service(form, apply):
+        flash(
+            _("%(tag)s: %(action)s.", tag=device.asset_tag, action=EVENT_LABELS[form.event.data]),
+            "success",
+        )
+        return redirect(url_for("devices.detail", device_id=device.id))
+    return _device_page(db.session.get(Device, device_id), form, 409)
+
+
+def _donation_choices(form: DeviceForm) -> None:
+    donations = db.session.scalars(sa.select(Donation).order_by(Donation.reference)).all()
+    form.donation_id.choices = [(d.id, f"{d.reference} — {d.donor.name}") for d in donations]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def create():
+    form = DeviceForm()
+    _donation_choices(form)
+    if not form.is_submitted() and (donation_id := _int_arg("donation")):
+        form.donation_id.data = donation_id
+    if form.validate_on_submit():
+        device = run_service(
+            form,
+            lambda: services.register_device(
+                donation_id=form.donation_id.data,
+                serial=form.serial.data,
+                imei=form.imei.data,
+                model=form.model.data or "",
+                condition=form.condition.data,
+                notes=form.notes.data or "",
+                actor=current_user,
+            ),
+        )
+        if device:
+            flash(_("Registered %(tag)s.", tag=device.asset_tag), "success")
+            return redirect(url_for("devices.detail", device_id=device.id))
+    return render_template("devices/form.html", form=form, device=None)
+
+
+@bp.route("/<int:device_id>/edit", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def edit(device_id: int):
+    device = services.get_device(device_id)
+    form = DeviceForm(obj=device)
+    _donation_choices(form)
+    if not form.is_submitted():
+        form.imei.data = device.imei or ""
+        form.version.data = device.version
+    if form.validate_on_submit():
+        version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+        saved = run_service(
+            form,
+            lambda: services.update_device(
+                device.id,
+                expected_version=version,
+                actor=current_user,
+                donation_id=form.donation_id.data,
+                serial=form.serial.data,
+                imei=form.imei.data,
+                model=form.model.data,
+                condition=form.condition.data,
+                notes=form.notes.data,
+            ),
+        )
+        if saved:
+            flash(_("%(tag)s saved.", tag=saved.asset_tag), "success")
+            return redirect(url_for("devices.detail", device_id=device.id))
+    return render_template("devices/form.html", form=form, device=device)
+
+
+@scan_bp.route("/d/<token>")
+@roles_required(*READERS)
+def landing(token: str):
+    """What a tablet's QR code opens: that device's page, after sign-in."""
+    device = db.session.scalar(sa.select(Device).where(Device.qr_token == token[:64]))
+    if device is None:
+        message = _("This code is not registered in the tracker.")
+        return render_template("error.html", message=message, code=404), 404
+    return _device_page(device)

@@ -1,0 +1,59 @@
+"""`tracker donations add|list`."""
+
+import click
+from flask.cli import with_appcontext
+
+from tracker.cli_support import command_transaction
+from tracker.donations import services
+
+
+@click.group("donations", help="Record and list donations (grant agreements).")
+def donations_cli():
+    pass
+
+
+@donations_cli.command("add")
+@click.argument("reference")
+@click.option("--donor", required=True, help="Donor name; created when new.")
+@click.option(
+    "--date",
+    "received_on",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Date of the agreement, YYYY-MM-DD.",
+)
+@click.option("--quantity", required=True, type=click.IntRange(min=0), help="Tablets promised.")
+@click.option("--title", default="")
+@click.option("--notes", default="")
+@with_appcontext
+def add(reference, donor, received_on, quantity, title, notes):
+    """Record donation REFERENCE."""
+    with command_transaction():
+        donation = services.create_donation(
+            reference=reference,
+            donor_name=donor,
+            received_on=received_on.date(),
+            quantity=quantity,
+            title=title,
+            notes=notes,
+        )
+    click.echo(
+        f"Recorded {donation.reference}: {donation.quantity_promised} tablets from "
+        f"{donation.donor.name} on {donation.received_on.isoformat()}."
+    )
+
+
+@donations_cli.command("list")
+@with_appcontext
+def list_donations():
+    """Print every donation: reference, date, donor, promised and registered tablets."""
+    rows = services.list_donations()
+    if not rows:
+        click.echo("No donations yet.")
+        return
+    click.echo(f"{'REFERENCE':24} {'DATE':10} {'PROMISED':>8} {'REGISTERED':>10}  DONOR")
+    for donation, registered in rows:
+        click.echo(
+            f"{donation.reference:24} {donation.received_on.isoformat():10} "
+            f"{donation.quantity_promised:>8} {registered:>10}  {donation.donor.name}"
+        )

@@ -1,0 +1,67 @@
+"""Donation pages: list, detail with device counts, create and edit."""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from tracker.devices.queries import status_counts
+from tracker.donations import services
+from tracker.donations.forms import DonationForm
+from tracker.web import roles_required, run_service
+
+bp = Blueprint("donations", __name__, url_prefix="/donations")
+READERS = ("admin", "coordinator", "manager")
+WRITERS = ("admin", "coordinator")
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index():
+    return render_template("donations/index.html", rows=services.list_donations())
+
+
+@bp.route("/<int:donation_id>")
+@roles_required(*READERS)
+def detail(donation_id: int):
+    donation = services.get_donation(donation_id)
+    counts = status_counts(donation.id)
+    return render_template(
+        "donations/detail.html", donation=donation, counts=counts, registered=sum(counts.values())
+    )
+
+
+def _save(form, donation_id=None):
+    values = dict(
+        reference=form.reference.data,
+        donor_name=form.donor.data,
+        received_on=form.received_on.data,
+        quantity=form.quantity.data,
+        title=form.title.data,
+        notes=form.notes.data,
+    )
+    if donation_id is None:
+        return run_service(form, lambda: services.create_donation(**values))
+    return run_service(form, lambda: services.update_donation(donation_id, **values))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def create():
+    form = DonationForm()
+    if form.validate_on_submit() and (donation := _save(form)):
+        flash(_("Donation %(ref)s recorded.", ref=donation.reference), "success")
+        return redirect(url_for("donations.detail", donation_id=donation.id))
+    return render_template("donations/form.html", form=form, donation=None)
+
+
+@bp.route("/<int:donation_id>/edit", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def edit(donation_id: int):
+    donation = services.get_donation(donation_id)
+    form = DonationForm(obj=donation)
+    if not form.is_submitted():
+        form.donor.data = donation.donor.name
+        form.quantity.data = donation.quantity_promised
+    if form.validate_on_submit() and _save(form, donation.id):
+        flash(_("Donation %(ref)s saved.", ref=donation.reference), "success")
+        return redirect(url_for("donations.detail", donation_id=donation.id))
+    return render_template("donations/form.html", form=form, donation=donation)

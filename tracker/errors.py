@@ -1,0 +1,29 @@
+"""Domain exceptions: raised by services with a message a coordinator can read."""
+
+
+class DomainError(Exception):
+    """A refused action. `str(error)` is shown to the user as it is."""
+
+    status_code = 400
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class IllegalTransition(DomainError):
+    status_code = 409
+
+
+class Conflict(DomainError):
+    """The data changed under the user (a stale edit) or a unique value is taken."""
+
+    status_code = 409
+
+
+class ValidationFailed(DomainError):
+    """Input broke a rule; `field` names the input it concerns, when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field

@@ -1,0 +1,26 @@
+"""Every feature's models in one place, so Alembic and the tests see the whole schema."""
+
+from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.auth.models import User
+from tracker.database import Base
+from tracker.deliveries.models import Delivery, DeliveryItem
+from tracker.devices.models import Counter, Device, DeviceEvent
+from tracker.donations.models import Donation, Donor
+from tracker.schools.models import School
+from tracker.spreadsheets.models import ImportBatch
+
+__all__ = [
+    "Allocation",
+    "AllocationPlan",
+    "Base",
+    "Counter",
+    "Delivery",
+    "DeliveryItem",
+    "Device",
+    "DeviceEvent",
+    "Donation",
+    "Donor",
+    "ImportBatch",
+    "School",
+    "User",
+]

@@ -1,0 +1,22 @@
+"""School form."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FloatField, IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class SchoolForm(FlaskForm):
+    code = StringField(_l("School code"), validators=[DataRequired(), Length(max=30)])
+    name_fr = StringField(_l("Name (French)"), validators=[DataRequired(), Length(max=200)])
+    name_ar = StringField(_l("Name (Arabic)"), validators=[Length(max=200)])
+    region = StringField(_l("Region"), validators=[DataRequired(), Length(max=100)])
+    province = StringField(_l("Province"), validators=[Length(max=100)])
+    commune = StringField(_l("Commune"), validators=[Length(max=100)])
+    address = StringField(_l("Address"), validators=[Length(max=300)])
+    latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
+    longitude = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
+    contact_name = StringField(_l("Contact person"), validators=[Length(max=120)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Length(max=40)])
+    enrolment = IntegerField(_l("Pupils enrolled"), validators=[Optional(), NumberRange(min=0)])
+    need = IntegerField(_l("Tablets needed"), validators=[Optional(), NumberRange(min=0)])

@@ -1,0 +1,40 @@
+"""Schools that receive tablets."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tracker.database import UTCDateTime, utcnow
+from tracker.extensions import db
+
+
+class School(db.Model):
+    __tablename__ = "schools"
+    __table_args__ = (
+        sa.CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude"),
+        sa.CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude"),
+        sa.CheckConstraint("enrolment >= 0", name="enrolment"),
+        sa.CheckConstraint("need >= 0", name="need"),
+        sa.Index(None, "region", "province"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    name_fr: Mapped[str] = mapped_column(sa.String(200))
+    name_ar: Mapped[str] = mapped_column(sa.String(200), default="")
+    region: Mapped[str] = mapped_column(sa.String(100))
+    province: Mapped[str] = mapped_column(sa.String(100), default="")
+    commune: Mapped[str] = mapped_column(sa.String(100), default="")
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    contact_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    contact_phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    enrolment: Mapped[int] = mapped_column(default=0)
+    need: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<School {self.code}>"

@@ -1,0 +1,134 @@
+"""School rules: a unique national code, a French name, a region, sane numbers."""
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from tracker.errors import NotFound, ValidationFailed
+from tracker.extensions import db
+from tracker.schools.models import School
+
+TEXT_FIELDS = (
+    "code",
+    "name_fr",
+    "name_ar",
+    "region",
+    "province",
+    "commune",
+    "address",
+    "contact_name",
+    "contact_phone",
+)
+FIELDS = TEXT_FIELDS + ("latitude", "longitude", "enrolment", "need")
+
+
+def _number(value, field: str, label: str, kind, low, high):
+    if value is None or value == "":
+        return None
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(
+            _("%(label)s '%(value)s' is not a number.", label=label, value=value), field=field
+        ) from None
+    if not low <= number <= high:
+        raise ValidationFailed(
+            _(
+                "%(label)s %(value)s must be between %(low)s and %(high)s.",
+                label=label,
+                value=value,
+                low=low,
+                high=high,
+            ),
+            field=field,
+        )
+    return number
+
+
+def clean_school_fields(values: dict, exclude_id: int | None = None) -> dict:
+    """Check and normalise school fields; raise ValidationFailed naming the first bad one."""
+    unknown = set(values) - set(FIELDS)
+    if unknown:
+        raise ValidationFailed(_("Unknown school fields: %(f)s.", f=", ".join(sorted(unknown))))
+    clean = {key: " ".join(str(values.get(key) or "").split()) for key in TEXT_FIELDS}
+    clean["code"] = clean["code"].upper()
+    if not clean["code"]:
+        raise ValidationFailed(_("School code is required."), field="code")
+    if not clean["name_fr"]:
+        raise ValidationFailed(_("The school's French name is required."), field="name_fr")
+    if not clean["region"]:
+        raise ValidationFailed(_("Region is required."), field="region")
+    clean["latitude"] = _number(values.get("latitude"), "latitude", _("Latitude"), float, -90, 90)
+    clean["longitude"] = _number(
+        values.get("longitude"), "longitude", _("Longitude"), float, -180, 180
+    )
+    clean["enrolment"] = (
+        _number(values.get("enrolment"), "enrolment", _("Enrolment"), int, 0, 1_000_000) or 0
+    )
+    clean["need"] = _number(values.get("need"), "need", _("Need"), int, 0, 1_000_000) or 0
+    taken = sa.select(School.id).where(School.code == clean["code"])
+    if exclude_id is not None:
+        taken = taken.where(School.id != exclude_id)
+    if db.session.scalar(taken) is not None:
+        raise ValidationFailed(
+            _("School code '%(code)s' is already used by another school.", code=clean["code"]),
+            field="code",
+        )
+    return {key: clean[key] for key in FIELDS}
+
+
+def create_school(**values) -> School:
+    school = School(**clean_school_fields(values))
+    db.session.add(school)
+    db.session.flush()
+    return school
+
+
+def update_school(school_id: int, **values) -> School:
+    school = get_school(school_id)
+    for key, value in clean_school_fields(values, exclude_id=school.id).items():
+        setattr(school, key, value)
+    db.session.flush()
+    return school
+
+
+def get_school(school_id: int) -> School:
+    school = db.session.get(School, school_id)
+    if school is None:
+        raise NotFound(_("No school with id %(id)s.", id=school_id))
+    return school
+
+
+def search_schools(q: str = "", region: str = "", province: str = ""):
+    """A select of schools matching a code/name search and region/province filters."""
+    query = sa.select(School)
+    if region:
+        query = query.where(School.region == region)
+    if province:
+        query = query.where(School.province == province)
+    text = " ".join(q.split())
+    if text:
+        lower = text.lower()
+        query = query.where(
+            sa.or_(
+                School.code == text.upper(),
+                sa.func.lower(School.name_fr).contains(lower, autoescape=True),
+                School.name_ar.contains(text, autoescape=True),
+                sa.func.lower(School.commune).contains(lower, autoescape=True),
+            )
+        )
+    return query.order_by(School.region, School.province, School.code)
+
+
+def regions_and_provinces() -> dict[str, list[str]]:
+    """Regions with their provinces, as the filters offer them."""
+    rows = db.session.execute(
+        sa.select(School.region, School.province)
+        .distinct()
+        .order_by(School.region, School.province)
+    )
+    result: dict[str, list[str]] = {}
+    for region, province in rows:
+        result.setdefault(region, [])
+        if province:
+            result[region].append(province)
+    return result

@@ -1,0 +1,80 @@
+"""School pages: searchable list with region/province filters, detail, create and edit."""
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from tracker.devices.models import Device
+from tracker.extensions import db
+from tracker.schools import services
+from tracker.schools.forms import SchoolForm
+from tracker.web import roles_required, run_service
+
+bp = Blueprint("schools", __name__, url_prefix="/schools")
+READERS = ("admin", "coordinator", "manager", "field")
+WRITERS = ("admin", "coordinator")
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index():
+    q = request.args.get("q", "")[:200]
+    region = request.args.get("region", "")[:100]
+    province = request.args.get("province", "")[:100]
+    page = db.paginate(
+        services.search_schools(q, region, province),
+        per_page=current_app.config["PAGE_SIZE"],
+        max_per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    return render_template(
+        "schools/index.html",
+        page=page,
+        q=q,
+        region=region,
+        province=province,
+        regions=services.regions_and_provinces(),
+    )
+
+
+@bp.route("/<int:school_id>")
+@roles_required(*READERS)
+def detail(school_id: int):
+    school = services.get_school(school_id)
+    counts = dict(
+        db.session.execute(
+            sa.select(Device.status, sa.func.count())
+            .where(Device.school_id == school.id)
+            .group_by(Device.status)
+        ).all()
+    )
+    return render_template("schools/detail.html", school=school, counts=counts)
+
+
+def _values(form: SchoolForm) -> dict:
+    return {name: form[name].data for name in services.FIELDS}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def create():
+    form = SchoolForm()
+    if form.validate_on_submit() and (
+        school := run_service(form, lambda: services.create_school(**_values(form)))
+    ):
+        flash(_("School %(code)s added.", code=school.code), "success")
+        return redirect(url_for("schools.detail", school_id=school.id))
+    return render_template("schools/form.html", form=form, school=None)
+
+
+@bp.route("/<int:school_id>/edit", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def edit(school_id: int):
+    school = services.get_school(school_id)
+    form = SchoolForm(obj=school)
+    if form.validate_on_submit() and run_service(
+        form, lambda: services.update_school(school.id, **_values(form))
+    ):
+        flash(_("School %(code)s saved.", code=school.code), "success")
+        return redirect(url_for("schools.detail", school_id=school.id))
+    return render_template("schools/form.html", form=form, school=school)

@@ -1,0 +1,30 @@
+"""A record of every uploaded spreadsheet, previewed or committed."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.database import UTCDateTime, one_of, utcnow
+from tracker.extensions import db
+
+IMPORT_KINDS = ("devices", "schools", "manifest")
+
+
+class ImportBatch(db.Model):
+    __tablename__ = "import_batches"
+    __table_args__ = (one_of("kind", IMPORT_KINDS, "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    donation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donations.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    rows_read: Mapped[int] = mapped_column(default=0)
+    rows_accepted: Mapped[int] = mapped_column(default=0)
+    rows_rejected: Mapped[int] = mapped_column(default=0)
+    committed: Mapped[bool] = mapped_column(default=False)
+    errors: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+    user = relationship("User")

@@ -1,0 +1,125 @@
+"""What every page shares: sign-in wall, role checks, form errors from services, error pages."""
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, flash, render_template, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+
+from tracker.devices.states import EVENT_LABELS, STATUS_LABELS
+from tracker.errors import DomainError, ValidationFailed
+from tracker.extensions import db
+
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
+
+
+def roles_required(*roles: str):
+    """Let through signed-in users whose role is one of `roles`; others get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = roles
+        return wrapped
+
+    return decorator
+
+
+def run_service(form, action):
+    """Run a service call and commit; on a refusal roll back and show it next to its field.
+
+    Returns the service's result, or None when it was refused.
+    """
+    try:
+        result = action()
+        db.session.commit()
+        return result
+    except DomainError as error:
+        db.session.rollback()
+        field = getattr(error, "field", None) if isinstance(error, ValidationFailed) else None
+        if form is not None and field and field in form:
+            form[field].errors = [*form[field].errors, str(error)]
+        elif form is not None:
+            form.form_errors.append(str(error))
+        else:
+            flash(str(error), "error")
+        return None
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only follow `next=` to a path inside this app (no scheme, no host)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _require_sign_in():
+    """Defence in depth: no endpoint answers a signed-out visitor unless it is public."""
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated:
+        from tracker.extensions import login_manager
+
+        return login_manager.unauthorized()
+    return None
+
+
+def init_app(app) -> None:
+    app.before_request(_require_sign_in)
+
+    @app.errorhandler(DomainError)
+    def domain_error(error):
+        db.session.rollback()
+        return render_template("error.html", message=str(error)), error.status_code
+
+    for code, message in (
+        (400, "The request could not be understood."),
+        (403, "Your role does not allow this page."),
+        (404, "There is nothing at this address."),
+        (413, "The file is too large."),
+    ):
+        app.register_error_handler(
+            code,
+            lambda error, code=code, message=message: (
+                render_template("error.html", message=_(message), code=code),
+                code,
+            ),
+        )
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        message = _("This form expired or was sent from elsewhere. Go back, reload and try again.")
+        return render_template("error.html", message=message, code=400), 400
+
+    @app.context_processor
+    def helpers():
+        return {
+            "current_locale_code": lambda: str(get_locale() or "fr"),
+            "status_label": lambda status: STATUS_LABELS.get(status, status),
+            "event_label": lambda event: EVENT_LABELS.get(event, event),
+            "format_datetime": lambda value: format_datetime(value, "medium") if value else "",
+            "format_date": lambda value: format_date(value, "medium") if value else "",
+            "has_role": lambda *roles: current_user.is_authenticated and current_user.role in roles,
+        }
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'; "
+            "form-action 'self'; base-uri 'self'; object-src 'none'",
+        )
+        return response
