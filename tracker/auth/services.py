@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -44,8 +45,10 @@ def _check_password(password: str) -> None:
 
 
 def hash_password(password: str) -> str:
-    # werkzeug's default is scrypt, a memory-hard hash.
-    return generate_password_hash(password)
+    # scrypt, a memory-hard hash; tests lower its cost through the config, never production.
+    return generate_password_hash(
+        password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    )
 
 
 def create_user(

@@ -3,13 +3,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 CONDITION_CHOICES = [
-    ("new", _l("New")),
-    ("good", _l("Good")),
-    ("fair", _l("Fair")),
-    ("damaged", _l("Damaged")),
+    SelectChoice("new", _l("New")),
+    SelectChoice("good", _l("Good")),
+    SelectChoice("fair", _l("Fair")),
+    SelectChoice("damaged", _l("Damaged")),
 ]
 
 

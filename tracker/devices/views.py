@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from tracker.devices import services
 from tracker.devices.forms import DeviceForm, MoveForm
@@ -107,7 +108,7 @@ def detail(device_id: int):
 def move(device_id: int):
     device = services.get_device(device_id)
     form = MoveForm()
-    form.event.choices = [(event, event) for event in DESK_MOVES]
+    form.event.choices = [SelectChoice(event) for event in DESK_MOVES]
     if not form.validate_on_submit():
         return _device_page(device, form, 400)
 
@@ -134,7 +135,9 @@ def move(device_id: int):
 
 def _donation_choices(form: DeviceForm) -> None:
     donations = db.session.scalars(sa.select(Donation).order_by(Donation.reference)).all()
-    form.donation_id.choices = [(d.id, f"{d.reference} — {d.donor.name}") for d in donations]
+    form.donation_id.choices = [
+        SelectChoice(d.id, f"{d.reference} — {d.donor.name}") for d in donations
+    ]
 
 
 @bp.route("/new", methods=["GET", "POST"])

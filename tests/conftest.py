@@ -1,0 +1,224 @@
+"""Test fixtures: every database test runs on SQLite and, when configured, on PostgreSQL.
+
+`database_url` is parametrized; without TRACKER_TEST_POSTGRES_URL the PostgreSQL runs are
+skipped with the reason. The schema is built once per database and emptied after each test.
+"""
+
+import os
+import re
+import tempfile
+from datetime import date
+from html import unescape
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+os.environ.setdefault("TRACKER_INSTANCE_PATH", tempfile.mkdtemp(prefix="tracker-test-"))
+os.environ.pop("TRACKER_DATABASE_URL", None)
+
+from tracker import create_app  # noqa: E402
+from tracker.extensions import db  # noqa: E402
+
+POSTGRES_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL", "")
+BASE_URL = "https://tracker.example.org"
+PASSWORD = "correct horse battery"
+
+
+def _postgres_or_skip() -> str:
+    if not POSTGRES_URL:
+        pytest.skip("TRACKER_TEST_POSTGRES_URL is not set: PostgreSQL run skipped")
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite'}"
+    return _postgres_or_skip()
+
+
+def make_app(database_url: str, **extra):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "BASE_URL": BASE_URL,
+        "SERVER_NAME": None,
+        "PAGE_SIZE": 50,
+        # Still scrypt, with a small work factor: the suite creates hundreds of users.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+    }
+    config.update(extra)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    app = make_app(database_url)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+        db.engine.dispose()
+    return tables
+
+
+@pytest.fixture
+def app(database_url, _schema):
+    app = make_app(database_url)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text(f"TRUNCATE {', '.join(_schema)} RESTART IDENTITY"))
+            else:
+                for table in _schema:
+                    connection.execute(sa.text(f"DELETE FROM {table}"))
+        db.engine.dispose()
+
+
+class FreshContextClient(FlaskClient):
+    """Runs each request in its own app context, as a server does: its own `g` (where
+    Flask-Login caches the user) and its own database session. The test's session is expired
+    afterwards so it reads what the request wrote."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = FreshContextClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- factories ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def create_user(app):
+    from tracker.auth.services import create_user as service
+
+    counter = iter(range(1, 10_000))
+
+    def factory(role="coordinator", email=None, password=PASSWORD, **extra):
+        user = service(email or f"{role}{next(counter)}@example.org", role, password, **extra)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def create_donation(app):
+    from tracker.donations.services import create_donation as service
+
+    counter = iter(range(1, 10_000))
+
+    def factory(reference=None, donor="Huawei Technologies Morocco", quantity=200, **extra):
+        donation = service(
+            reference=reference or f"DON-{next(counter):03d}",
+            donor_name=donor,
+            received_on=extra.pop("received_on", date(2020, 12, 28)),
+            quantity=quantity,
+            **extra,
+        )
+        db.session.commit()
+        return donation
+
+    return factory
+
+
+@pytest.fixture
+def create_school(app):
+    from tracker.schools.services import create_school as service
+
+    counter = iter(range(1, 10_000))
+
+    def factory(**values):
+        n = next(counter)
+        fields = {
+            "code": f"SCH{n:04d}",
+            "name_fr": f"École {n}",
+            "region": "Rabat-Salé-Kénitra",
+            "province": "Rabat",
+            "enrolment": 300,
+            "need": 10,
+        }
+        fields.update(values)
+        school = service(**fields)
+        db.session.commit()
+        return school
+
+    return factory
+
+
+def imei_for(n: int) -> str:
+    from tracker.demo.loader import luhn_digit
+
+    body = f"35000000{n:06d}"
+    return body + luhn_digit(body)
+
+
+@pytest.fixture
+def create_device(app, create_donation):
+    from tracker.devices.services import register_device
+
+    counter = iter(range(1, 100_000))
+    state = {}
+
+    def factory(donation=None, serial=None, imei="auto", actor=None, **extra):
+        if donation is None:
+            donation = state.get("donation") or create_donation()
+            state["donation"] = donation
+        n = next(counter)
+        device = register_device(
+            donation_id=donation.id,
+            serial=serial or f"SN{n:08d}",
+            imei=imei_for(n) if imei == "auto" else imei,
+            model=extra.pop("model", "MatePad T10"),
+            actor=actor,
+            **extra,
+        )
+        db.session.commit()
+        return device
+
+    return factory
+
+
+# --- signing in -----------------------------------------------------------------------------
+
+
+def login(client, user, password=PASSWORD):
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+@pytest.fixture
+def signed_in(client, create_user):
+    """Sign the test client in with a new user of the given role."""
+
+    def sign_in(role="coordinator"):
+        user = create_user(role)
+        login(client, user)
+        return user
+
+    return sign_in
+
+
+def text_of(response) -> str:
+    """The visible text of an HTML response, tags dropped and spaces folded."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())

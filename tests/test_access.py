@@ -1,0 +1,149 @@
+"""Who may reach what: every route with every role, signed out, and deactivated.
+
+The matrix must name every route the app has, so a new page cannot skip its role check.
+"""
+
+import pytest
+
+from conftest import login
+from tracker.auth.services import update_user
+from tracker.extensions import db
+
+ALL = {"admin", "coordinator", "manager", "field"}
+OFFICE = {"admin", "coordinator", "manager"}
+WRITERS = {"admin", "coordinator"}
+ADMIN = {"admin"}
+PUBLIC = "public"
+
+# endpoint -> (method, path, roles allowed)
+MATRIX = {
+    "auth.login": ("GET", "/login", PUBLIC),
+    "static": ("GET", "/static/css/app.css", PUBLIC),
+    "auth.logout": ("POST", "/logout", ALL),
+    "auth.own_password": ("GET", "/account/password", ALL),
+    "dashboard.index": ("GET", "/", ALL),
+    "donations.index": ("GET", "/donations/", OFFICE),
+    "donations.detail": ("GET", "/donations/{donation}", OFFICE),
+    "donations.create": ("GET", "/donations/new", WRITERS),
+    "donations.edit": ("GET", "/donations/{donation}/edit", WRITERS),
+    "devices.index": ("GET", "/devices/", ALL),
+    "devices.detail": ("GET", "/devices/{device}", ALL),
+    "devices.create": ("GET", "/devices/new", WRITERS),
+    "devices.edit": ("GET", "/devices/{device}/edit", WRITERS),
+    "devices.move": ("POST", "/devices/{device}/move", WRITERS),
+    "scan.landing": ("GET", "/d/{token}", ALL),
+    "schools.index": ("GET", "/schools/", ALL),
+    "schools.detail": ("GET", "/schools/{school}", ALL),
+    "schools.create": ("GET", "/schools/new", WRITERS),
+    "schools.edit": ("GET", "/schools/{school}/edit", WRITERS),
+    "admin.users": ("GET", "/admin/users", ADMIN),
+    "admin.user_new": ("GET", "/admin/users/new", ADMIN),
+    "admin.user_edit": ("GET", "/admin/users/{user}", ADMIN),
+    "admin.user_password": ("POST", "/admin/users/{user}/password", ADMIN),
+}
+
+
+def test_matrix_names_every_route(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(MATRIX), "add the new route to MATRIX with the roles it allows"
+
+
+@pytest.fixture
+def objects(create_device, create_school, create_user):
+    device = create_device()
+    return {
+        "device": device.id,
+        "token": device.qr_token,
+        "donation": device.donation_id,
+        "school": create_school().id,
+        "user": create_user("field").id,
+    }
+
+
+def _call(client, method, path):
+    return client.open(path, method=method, data={})
+
+
+@pytest.mark.parametrize("role", [None, "admin", "coordinator", "manager", "field"])
+def test_every_route_answers_each_role_as_designed(client, create_user, objects, role):
+    if role:
+        login(client, create_user(role))
+    for endpoint, (method, template, allowed) in MATRIX.items():
+        if endpoint == "auth.logout":
+            continue  # signing out would end the walk; checked below
+        response = _call(client, method, template.format(**objects))
+        where = f"{role or 'signed out'} {method} {template}"
+        if allowed == PUBLIC:
+            assert response.status_code in (200, 302), where
+        elif role is None:
+            assert response.status_code == 302, where
+            assert response.headers["Location"].startswith("/login"), where
+        elif role in allowed:
+            assert response.status_code not in (302, 403, 404, 500), where
+        else:
+            assert response.status_code == 403, where
+
+
+@pytest.mark.parametrize("role", ["admin", "coordinator", "manager", "field"])
+def test_every_role_can_sign_out(client, create_user, role):
+    login(client, create_user(role))
+    assert client.post("/logout").status_code == 302
+    assert client.get("/").headers["Location"].startswith("/login")
+
+
+def test_signed_out_visitor_is_sent_to_sign_in_and_back(client, create_user):
+    response = client.get("/devices/?status=reserved")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+    user = create_user("manager")
+    back = client.post(
+        response.headers["Location"],
+        data={"email": user.email, "password": "correct horse battery"},
+    )
+    assert back.headers["Location"] == "/devices/?status=reserved"
+
+
+def test_deactivated_user_loses_access_at_once(client, create_user, objects):
+    admin = create_user("admin")
+    user = create_user("coordinator")
+    login(client, user)
+    assert client.get("/devices/").status_code == 200
+    update_user(user.id, actor=admin, name="", role="coordinator", active=False)
+    db.session.commit()
+    assert client.get("/devices/").status_code == 302
+
+
+def test_role_change_ends_existing_sessions(client, create_user):
+    admin = create_user("admin")
+    user = create_user("coordinator")
+    login(client, user)
+    update_user(user.id, actor=admin, name="", role="field", active=True)
+    db.session.commit()
+    assert client.get("/").headers["Location"].startswith("/login")
+
+
+def test_every_form_refuses_a_post_without_csrf_token(app, client, create_user, objects):
+    admin = create_user("admin")
+    login(client, admin)
+    app.config["WTF_CSRF_ENABLED"] = True
+    posts = [
+        "/logout",
+        "/account/password",
+        "/donations/new",
+        "/donations/{donation}/edit",
+        "/devices/new",
+        "/devices/{device}/edit",
+        "/devices/{device}/move",
+        "/schools/new",
+        "/schools/{school}/edit",
+        "/admin/users/new",
+        "/admin/users/{user}",
+        "/admin/users/{user}/password",
+    ]
+    for template in posts:
+        response = client.post(template.format(**objects), data={"name": "x"})
+        assert response.status_code == 400, template
+        assert b"This form expired" in response.data, template
+    # The sign-in form is protected too.
+    client.post("/logout", data={})
+    assert client.post("/login", data={"email": admin.email, "password": "x"}).status_code == 400
