@@ -75,7 +75,7 @@ def app(database_url, _schema):
                 connection.execute(sa.text(f"TRUNCATE {', '.join(_schema)} RESTART IDENTITY"))
             else:
                 for table in _schema:
-                    connection.execute(sa.text(f"DELETE FROM {table}"))
+                    connection.execute(db.metadata.tables[table].delete())
         db.engine.dispose()
 
 

@@ -4,8 +4,8 @@ The matrix must name every route the app has, so a new page cannot skip its role
 """
 
 import pytest
-
 from conftest import login
+
 from tracker.auth.services import update_user
 from tracker.extensions import db
 
