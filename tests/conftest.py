@@ -53,6 +53,18 @@ def make_app(database_url: str, **extra):
     return create_app(config)
 
 
+class FreshContextClient(FlaskClient):
+    """Runs each request in its own app context, as a server does: its own `g` (where
+    Flask-Login caches the user) and its own database session. The test's session is expired
+    afterwards so it reads what the request wrote."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture(scope="session")
 def _schema(database_url):
     app = make_app(database_url)
@@ -67,6 +79,7 @@ def _schema(database_url):
 @pytest.fixture
 def app(database_url, _schema):
     app = make_app(database_url)
+    app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
         db.session.remove()
@@ -79,27 +92,35 @@ def app(database_url, _schema):
         db.engine.dispose()
 
 
-class FreshContextClient(FlaskClient):
-    """Runs each request in its own app context, as a server does: its own `g` (where
-    Flask-Login caches the user) and its own database session. The test's session is expired
-    afterwards so it reads what the request wrote."""
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        db.session.expire_all()
-        return response
-
-
 @pytest.fixture
 def client(app):
-    app.test_client_class = FreshContextClient
     return app.test_client()
 
 
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+EMPTY_SCHEMA = "empty_check"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path):
+    """A database with no tables: a new SQLite file, or an empty PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
+        return
+    url = _postgres_or_skip()
+    admin = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {EMPTY_SCHEMA} CASCADE"))
+        connection.execute(sa.text(f"CREATE SCHEMA {EMPTY_SCHEMA}"))
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options=-csearch_path%3D{EMPTY_SCHEMA}"
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {EMPTY_SCHEMA} CASCADE"))
+    admin.dispose()
 
 
 # --- factories ----------------------------------------------------------------------------

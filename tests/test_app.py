@@ -1,0 +1,80 @@
+"""Configuration, the SQLite settings, security headers and packaging."""
+
+import os
+import stat
+import zipfile
+
+import pytest
+import sqlalchemy as sa
+
+from tracker.config import load_config
+from tracker.extensions import db
+
+
+def test_secret_key_is_generated_once_owner_only(tmp_path, monkeypatch):
+    monkeypatch.delenv("TRACKER_SECRET_KEY", raising=False)
+    first = load_config(tmp_path)["SECRET_KEY"]
+    second = load_config(tmp_path)["SECRET_KEY"]
+    assert first == second and len(first) >= 40
+    assert stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode) == 0o600
+
+
+def test_environment_sets_database_and_base_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_DATABASE_URL", "postgresql://u@db/tracker")
+    monkeypatch.setenv("TRACKER_BASE_URL", "https://tablets.example.org/")
+    config = load_config(tmp_path)
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/tracker"
+    assert config["BASE_URL"] == "https://tablets.example.org"
+    assert config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("TRACKER_DATABASE_URL", raising=False)
+    assert load_config(tmp_path)["SQLALCHEMY_DATABASE_URI"] == (
+        f"sqlite:///{tmp_path / 'tracker.sqlite'}"
+    )
+
+
+def test_sqlite_runs_with_foreign_keys_wal_and_busy_timeout(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite settings")
+    with db.engine.connect() as connection:
+        pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+        assert pragma("foreign_keys") == 1
+        assert pragma("journal_mode") == "wal"
+        assert pragma("busy_timeout") == 5000
+
+
+def test_foreign_keys_are_enforced(app):
+    from tracker.devices.models import Device
+
+    db.session.add(Device(asset_tag="T-1", qr_token="x" * 22, serial="S1", donation_id=999))
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_pages_send_security_headers(client):
+    response = client.get("/login")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "cdn" not in response.get_data(as_text=True).lower()
+
+
+def test_wheel_carries_templates_static_files_and_migrations(tmp_path):
+    from hatchling.builders.wheel import WheelBuilder
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    [wheel] = list(WheelBuilder(root).build(directory=str(tmp_path), versions=["standard"]))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for expected in (
+        "tracker/templates/base.html",
+        "tracker/static/css/app.css",
+        "tracker/static/vendor/pico/pico.min.css",
+        "tracker/migrations/env.py",
+        "tracker/migrations/versions/0001_initial_schema.py",
+    ):
+        assert expected in names
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "tracker = tracker.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

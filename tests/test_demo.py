@@ -1,0 +1,56 @@
+"""`tracker demo` loads the founding case once, whatever the number of runs."""
+
+import pytest
+import sqlalchemy as sa
+from conftest import FreshContextClient, login, make_app, text_of
+
+from tracker.auth.models import User
+from tracker.devices.identity import luhn_ok
+from tracker.devices.models import Device
+from tracker.donations.models import Donation
+from tracker.extensions import db
+from tracker.schools.models import School
+
+
+@pytest.fixture
+def fresh_app(empty_database_url):
+    """An app on a database with no tables, as on a new machine."""
+    app = make_app(empty_database_url)
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
+    runner, client = fresh_app.test_cli_runner(), fresh_app.test_client()
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "Demo data added: 200 devices, 1 donations, 40 schools, 4 users." in first.output
+    assert "coordinator@demo.test" in first.output and "password: demo" in first.output
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0 and "nothing added" in second.output
+
+    donation = db.session.scalar(sa.select(Donation).where(Donation.reference == "ICESCO-HW-2020"))
+    assert (
+        donation.quantity_promised == 200 and donation.donor.name == "Huawei Technologies Morocco"
+    )
+    devices = db.session.scalars(sa.select(Device)).all()
+    assert len(devices) == 200
+    assert all(luhn_ok(device.imei) and len(device.imei) == 15 for device in devices)
+    schools = db.session.scalars(sa.select(School)).all()
+    assert len(schools) == 40
+    assert len({school.region for school in schools}) == 12
+    assert all(school.name_ar and school.latitude and school.need > 0 for school in schools)
+    assert sorted(db.session.scalars(sa.select(User.role))) == [
+        "admin",
+        "coordinator",
+        "field",
+        "manager",
+    ]
+
+    coordinator = db.session.scalar(sa.select(User).where(User.email == "coordinator@demo.test"))
+    login(client, coordinator, "demo")
+    dashboard = text_of(client.get("/"))
+    assert "ICESCO-HW-2020" in dashboard and "40 schools" in dashboard
