@@ -174,3 +174,16 @@ def test_names_are_escaped(signed_in, client, create_device):
     html = client.get(f"/devices/{device.id}").get_data(as_text=True)
     assert "<img src=x" not in html and "<script>x" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_filter_by_school_code(signed_in, client, create_device, create_school):
+    school = create_school(code="07123C")
+    device = create_device()
+    create_device()
+    move_device(device, "reserved", None, school=school)
+    db.session.commit()
+    signed_in("coordinator")
+    assert tags_on(client.get("/devices/?school_code=07123c")) == [device.asset_tag]
+    assert tags_on(client.get(f"/devices/?school={school.id}")) == [device.asset_tag]
+    unknown = text_of(client.get("/devices/?school_code=NOPE"))
+    assert "No school has the code NOPE." in unknown and "0 devices match." in unknown

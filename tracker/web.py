@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
-from tracker.devices.states import EVENT_LABELS, STATUS_LABELS
+from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 
@@ -108,6 +108,7 @@ def init_app(app) -> None:
             "current_locale_code": lambda: str(get_locale() or "fr"),
             "status_label": lambda status: STATUS_LABELS.get(status, status),
             "event_label": lambda event: EVENT_LABELS.get(event, event),
+            "condition_label": lambda value: CONDITION_LABELS.get(value, value),
             "format_datetime": lambda value: format_datetime(value, "medium") if value else "",
             "format_date": lambda value: format_date(value, "medium") if value else "",
             "has_role": lambda *roles: current_user.is_authenticated and current_user.role in roles,

@@ -6,12 +6,9 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-CONDITION_CHOICES = [
-    SelectChoice("new", _l("New")),
-    SelectChoice("good", _l("Good")),
-    SelectChoice("fair", _l("Fair")),
-    SelectChoice("damaged", _l("Damaged")),
-]
+from tracker.devices.states import CONDITION_LABELS
+
+CONDITION_CHOICES = [SelectChoice(value, label) for value, label in CONDITION_LABELS.items()]
 
 
 class DeviceForm(FlaskForm):

@@ -14,6 +14,13 @@ STATUS_LABELS = {
     "lost": _l("Lost"),
 }
 
+CONDITION_LABELS = {
+    "new": _l("New"),
+    "good": _l("Good"),
+    "fair": _l("Fair"),
+    "damaged": _l("Damaged"),
+}
+
 EVENT_LABELS = {
     "registered": _l("Registered"),
     "tagged": _l("Tagged"),

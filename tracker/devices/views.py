@@ -43,11 +43,17 @@ def _int_arg(name: str) -> int | None:
 @bp.route("/")
 @roles_required(*READERS)
 def index():
+    school_id = _int_arg("school")
+    school_code = request.args.get("school_code", "").strip().upper()[:30]
+    unknown_school = False
+    if school_code and school_id is None:
+        school_id = db.session.scalar(sa.select(School.id).where(School.code == school_code))
+        unknown_school = school_id is None
     filters = DeviceFilters(
         q=request.args.get("q", "")[:200],
         status=request.args.get("status", "") if request.args.get("status") in STATUSES else "",
         donation_id=_int_arg("donation"),
-        school_id=_int_arg("school"),
+        school_id=school_id or (-1 if unknown_school else None),
     )
     only_code = filters.q and not (filters.status or filters.donation_id or filters.school_id)
     if only_code and (device := services.find_device_by_code(filters.q)):
@@ -68,6 +74,8 @@ def index():
         donations=donations,
         school=school,
         statuses=STATUSES,
+        school_code=school_code,
+        unknown_school=unknown_school,
     )
 
 
