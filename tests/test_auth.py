@@ -1,8 +1,8 @@
 """Signing in and out, passwords, and the admin's user pages."""
 
 import sqlalchemy as sa
-from conftest import PASSWORD, login, text_of
 
+from conftest import PASSWORD, login, text_of
 from tracker.auth.models import User
 from tracker.extensions import db
 

@@ -2,8 +2,8 @@
 
 import pytest
 import sqlalchemy as sa
-from conftest import FreshContextClient, login, make_app, text_of
 
+from conftest import FreshContextClient, login, make_app, text_of
 from tracker.auth.models import User
 from tracker.devices.identity import luhn_ok
 from tracker.devices.models import Device

@@ -3,7 +3,6 @@
 import re
 
 from conftest import text_of
-
 from tracker.devices.models import Device
 from tracker.devices.services import move_device
 from tracker.extensions import db

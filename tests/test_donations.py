@@ -3,8 +3,8 @@
 from datetime import date
 
 import pytest
-from conftest import text_of
 
+from conftest import text_of
 from tracker.donations.models import Donation, Donor
 from tracker.donations.services import create_donation
 from tracker.errors import ValidationFailed

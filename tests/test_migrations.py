@@ -3,9 +3,9 @@
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import make_app
 from flask_migrate import downgrade, upgrade
 
+from conftest import make_app
 from tracker.extensions import db
 
 

@@ -1,8 +1,8 @@
 """Schools: the rules, the searchable list with filters, and the forms."""
 
 import pytest
-from conftest import text_of
 
+from conftest import text_of
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.schools.models import School

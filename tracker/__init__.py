@@ -51,6 +51,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.devices.views import bp as devices_bp
     from tracker.devices.views import scan_bp
     from tracker.donations.views import bp as donations_bp
+    from tracker.labels.views import bp as labels_bp
     from tracker.schools.views import bp as schools_bp
 
     for blueprint in (
@@ -61,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
         devices_bp,
         scan_bp,
         schools_bp,
+        labels_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -69,7 +71,9 @@ def register_commands(app: Flask) -> None:
     from tracker.auth.cli import users_cli
     from tracker.demo.cli import demo_command
     from tracker.donations.cli import donations_cli
+    from tracker.labels.cli import labels_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(donations_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(labels_command)

@@ -4,7 +4,7 @@ from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.auth.models import User
 from tracker.database import Base
 from tracker.deliveries.models import Delivery, DeliveryItem
-from tracker.devices.models import Counter, Device, DeviceEvent
+from tracker.devices.models import Counter, Device, DeviceEvent, RetiredQrToken
 from tracker.donations.models import Donation, Donor
 from tracker.schools.models import School
 from tracker.spreadsheets.models import ImportBatch
@@ -21,6 +21,7 @@ __all__ = [
     "Donation",
     "Donor",
     "ImportBatch",
+    "RetiredQrToken",
     "School",
     "User",
 ]

@@ -25,3 +25,7 @@ class MoveForm(FlaskForm):
     event = SelectField(_l("Action"), choices=[])
     note = StringField(_l("Note (why)"), validators=[Length(max=500)])
     version = IntegerField(validators=[Optional()])
+
+
+class ReplaceLabelForm(FlaskForm):
+    note = StringField(_l("Why (label lost, damaged, copied…)"), validators=[Length(max=300)])

@@ -105,6 +105,20 @@ class DeviceEvent(db.Model):
     school = relationship("School")
 
 
+class RetiredQrToken(db.Model):
+    """A QR token a device no longer answers to: its label was lost, copied or replaced."""
+
+    __tablename__ = "retired_qr_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id"), index=True)
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    device = relationship("Device")
+
+
 class Counter(db.Model):
     """Named sequences (asset tag numbers) that never hand out the same number twice."""
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.auth.models import User
 from tracker.devices import identity
-from tracker.devices.models import CONDITIONS, Device, DeviceEvent
+from tracker.devices.models import CONDITIONS, Device, DeviceEvent, RetiredQrToken
 from tracker.devices.states import MOVES, STATUS_LABELS
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
@@ -252,6 +252,23 @@ def _move_verb(event_type: str) -> str:
         "found": _("marked found"),
     }
     return verbs[event_type]
+
+
+def replace_label(device_id: int, actor: User | None, note: str = "") -> Device:
+    """Give a device a new QR token (its label was lost or copied); the old one is retired.
+
+    The retired token keeps answering, with "this label was replaced", so a stale label
+    found later is recognised rather than taken for an unknown code.
+    """
+    device = get_device(device_id)
+    old = device.qr_token
+    db.session.add(
+        RetiredQrToken(token=old, device_id=device.id, retired_by_id=actor.id if actor else None)
+    )
+    device.qr_token = identity.new_qr_token()
+    record_event(device, "label_replaced", actor, note=note.strip(), retired_token=old[:6] + "…")
+    db.session.flush()
+    return device
 
 
 def find_device_by_code(code: str) -> Device | None:

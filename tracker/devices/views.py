@@ -1,19 +1,30 @@
 """Device pages: the searchable list, detail with history, create/edit, state moves, /d/<token>."""
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from tracker.devices import services
-from tracker.devices.forms import DeviceForm, MoveForm
-from tracker.devices.models import STATUSES, Device, DeviceEvent
+from tracker.devices.forms import DeviceForm, MoveForm, ReplaceLabelForm
+from tracker.devices.models import STATUSES, Device, DeviceEvent, RetiredQrToken
 from tracker.devices.queries import DeviceFilters, list_devices
 from tracker.devices.states import EVENT_LABELS, moves_from
 from tracker.donations.models import Donation
 from tracker.errors import Conflict
 from tracker.extensions import db
+from tracker.labels.qr import qr_png, qr_svg
+from tracker.labels.services import device_url
 from tracker.schools.models import School
 from tracker.web import roles_required, run_service
 
@@ -40,21 +51,32 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-@bp.route("/")
-@roles_required(*READERS)
-def index():
+def device_filters_from_request() -> tuple[DeviceFilters, str, bool]:
+    """The device filters in the query string (shared by the list, labels and exports).
+
+    Returns the filters, the school code typed, and whether that code matched no school.
+    """
     school_id = _int_arg("school")
     school_code = request.args.get("school_code", "").strip().upper()[:30]
     unknown_school = False
     if school_code and school_id is None:
         school_id = db.session.scalar(sa.select(School.id).where(School.code == school_code))
         unknown_school = school_id is None
+    status = request.args.get("status", "")
     filters = DeviceFilters(
         q=request.args.get("q", "")[:200],
-        status=request.args.get("status", "") if request.args.get("status") in STATUSES else "",
+        status=status if status in STATUSES else "",
         donation_id=_int_arg("donation"),
+        # An unknown code must match nothing, not everything.
         school_id=school_id or (-1 if unknown_school else None),
     )
+    return filters, school_code, unknown_school
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index():
+    filters, school_code, unknown_school = device_filters_from_request()
     only_code = filters.q and not (filters.status or filters.donation_id or filters.school_id)
     if only_code and (device := services.find_device_by_code(filters.q)):
         return redirect(url_for("devices.detail", device_id=device.id))
@@ -76,7 +98,20 @@ def index():
         statuses=STATUSES,
         school_code=school_code,
         unknown_school=unknown_school,
+        list_args=_list_args(filters, page.sort),
     )
+
+
+def _list_args(filters: DeviceFilters, sort: str) -> dict:
+    """The query string that reproduces this list (for pages and label links), empties left out."""
+    args = {
+        "q": filters.q,
+        "status": filters.status,
+        "donation": filters.donation_id,
+        "school": filters.school_id,
+        "sort": sort if sort != "asset_tag" else None,
+    }
+    return {key: value for key, value in args.items() if value}
 
 
 def _device_page(device: Device, move_form: MoveForm | None = None, status: int = 200):
@@ -96,11 +131,13 @@ def _device_page(device: Device, move_form: MoveForm | None = None, status: int 
             if event in DESK_MOVES
         ]
         move_form.version.data = device.version
+    replace_form = ReplaceLabelForm(formdata=None) if current_user.role in WRITERS else None
     return render_template(
         "devices/detail.html",
         device=device,
         events=events,
         move_form=move_form,
+        replace_form=replace_form,
         history_limit=HISTORY_LIMIT,
     ), status
 
@@ -205,12 +242,42 @@ def edit(device_id: int):
     return render_template("devices/form.html", form=form, device=device)
 
 
+@bp.route("/<int:device_id>/qr.<any(svg, png):kind>")
+@roles_required(*READERS)
+def qr_image(device_id: int, kind: str):
+    """The device's QR code as SVG (for print) or PNG, cached until its label is replaced."""
+    device = services.get_device(device_id)
+    payload = device_url(device.qr_token)
+    content = qr_svg(payload) if kind == "svg" else qr_png(payload)
+    response = make_response(content)
+    response.headers["Content-Type"] = "image/svg+xml" if kind == "svg" else "image/png"
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.route("/<int:device_id>/replace-label", methods=["POST"])
+@roles_required(*WRITERS)
+def replace_label(device_id: int):
+    """Give the device a new QR code; the old label then answers "this label was replaced"."""
+    form = ReplaceLabelForm()
+    if form.validate_on_submit() and run_service(
+        None, lambda: services.replace_label(device_id, current_user, form.note.data or "")
+    ):
+        flash(_("New QR code made. Print the new label and stick it over the old one."), "success")
+    return redirect(url_for("devices.detail", device_id=device_id))
+
+
 @scan_bp.route("/d/<token>")
 @roles_required(*READERS)
 def landing(token: str):
     """What a tablet's QR code opens: that device's page, after sign-in."""
-    device = db.session.scalar(sa.select(Device).where(Device.qr_token == token[:64]))
-    if device is None:
-        message = _("This code is not registered in the tracker.")
-        return render_template("error.html", message=message, code=404), 404
-    return _device_page(device)
+    token = token[:64]
+    device = db.session.scalar(sa.select(Device).where(Device.qr_token == token))
+    if device is not None:
+        return _device_page(device)
+    retired = db.session.scalar(sa.select(RetiredQrToken).where(RetiredQrToken.token == token))
+    if retired is not None:
+        return render_template("devices/label_replaced.html", retired=retired), 410
+    message = _("This code is not registered in the tracker.")
+    return render_template("error.html", message=message, code=404), 404

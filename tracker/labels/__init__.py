@@ -1,0 +1,1 @@
+"""QR codes and printable label sheets."""

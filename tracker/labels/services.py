@@ -1,0 +1,67 @@
+"""Which devices get labels, and the URL each QR code carries."""
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from tracker.devices.models import Device
+from tracker.devices.queries import DeviceFilters
+from tracker.donations.models import Donation, Donor
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.labels.sheets import LAYOUTS, Label, Layout
+
+MAX_LABELS = 5000
+
+
+def device_url(qr_token: str) -> str:
+    """What a device's QR code encodes: the configured base URL, never the request's host."""
+    return f"{current_app.config['BASE_URL']}/d/{qr_token}"
+
+
+def choose_layout(name: str | None) -> Layout:
+    if not name:
+        return LAYOUTS["a4-3x7"]
+    if name not in LAYOUTS:
+        raise ValidationFailed(
+            _(
+                "Unknown label layout '%(name)s'; choose one of: %(names)s.",
+                name=name,
+                names=", ".join(LAYOUTS),
+            ),
+            field="layout",
+        )
+    return LAYOUTS[name]
+
+
+def labels_for(filters: DeviceFilters | None = None, device_ids: list[int] | None = None):
+    """The labels for hand-picked devices, or for every device matching `filters`.
+
+    In asset-tag order, so the sheets come out in the order the tablets are shelved.
+    """
+    query = (
+        sa.select(Device.asset_tag, Device.qr_token, Device.model, Donor.name)
+        .join(Donation, Device.donation_id == Donation.id)
+        .join(Donor, Donation.donor_id == Donor.id)
+        .order_by(Device.asset_tag)
+        .limit(MAX_LABELS + 1)
+    )
+    if device_ids:
+        query = query.where(Device.id.in_(device_ids))
+    elif filters is not None:
+        query = query.where(*filters.conditions())
+    rows = db.session.execute(query).all()
+    if len(rows) > MAX_LABELS:
+        raise ValidationFailed(
+            _(
+                "More than %(n)s devices are chosen; print at most %(n)s labels at a time "
+                "(choose one donation, state or school).",
+                n=MAX_LABELS,
+            )
+        )
+    return [
+        Label(
+            payload=device_url(token), asset_tag=tag, line="\n".join(filter(None, (model, donor)))
+        )
+        for tag, token, model, donor in rows
+    ]
