@@ -26,3 +26,9 @@ def test_counts_by_state_and_schools(signed_in, client, create_device, create_sc
     assert figure(html, "school-count") == "2"
     assert "2 regions" in html and "20 tablets needed" in html
     assert "DON-001" in html
+
+
+def test_dashboard_has_the_code_box(signed_in, client):
+    signed_in("field")
+    html = client.get("/").get_data(as_text=True)
+    assert 'action="/devices/"' in html and 'name="q"' in html

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from conftest import FreshContextClient, login, make_app, text_of
 from tracker.auth.models import User
 from tracker.devices.identity import luhn_ok
-from tracker.devices.models import Device
+from tracker.devices.models import Device, RetiredQrToken
 from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.schools.models import School
@@ -49,6 +49,8 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
         "field",
         "manager",
     ]
+
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RetiredQrToken)) == 1
 
     coordinator = db.session.scalar(sa.select(User).where(User.email == "coordinator@demo.test"))
     login(client, coordinator, "demo")

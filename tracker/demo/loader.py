@@ -166,3 +166,6 @@ def _devices(summary: DemoSummary, donation: Donation, actor: User) -> None:
             )
         elif n == 120:
             devices.move_device(device, "reported_lost", actor, note="Missing from carton 6")
+        elif n == 5:
+            # Its first label was torn while unpacking: the old code now says "replaced".
+            devices.replace_label(device.id, actor, note="Label torn while unpacking")
