@@ -186,3 +186,13 @@ def test_filter_by_school_code(signed_in, client, create_device, create_school):
     assert tags_on(client.get(f"/devices/?school={school.id}")) == [device.asset_tag]
     unknown = text_of(client.get("/devices/?school_code=NOPE"))
     assert "No school has the code NOPE." in unknown and "0 devices match." in unknown
+
+
+def test_state_form_makes_the_user_choose(signed_in, client, create_device):
+    device = create_device()
+    signed_in("coordinator")
+    html = client.get(f"/devices/{device.id}").get_data(as_text=True)
+    assert 'id="event" name="event" required><option value="">Choose an action…</option>' in html
+    response = client.post(f"/devices/{device.id}/move", data={"event": "", "version": 1})
+    assert response.status_code == 400
+    assert db.session.get(Device, device.id).status == "in_stock"

@@ -22,7 +22,7 @@ class DeviceForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    event = SelectField(_l("Action"), choices=[])
+    event = SelectField(_l("Action"), choices=[], validators=[DataRequired()])
     note = StringField(_l("Note (why)"), validators=[Length(max=500)])
     version = IntegerField(validators=[Optional()])
 

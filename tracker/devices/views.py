@@ -125,8 +125,8 @@ def _device_page(device: Device, move_form: MoveForm | None = None, status: int 
     if move_form is None and current_user.role in WRITERS:
         move_form = MoveForm(formdata=None)
     if move_form is not None:
-        move_form.event.choices = [
-            (event, EVENT_LABELS[event])
+        move_form.event.choices = [SelectChoice("", _("Choose an action…"))] + [
+            SelectChoice(event, EVENT_LABELS[event])
             for event in moves_from(device.status)
             if event in DESK_MOVES
         ]
