@@ -72,8 +72,11 @@ def register_commands(app: Flask) -> None:
     from tracker.demo.cli import demo_command
     from tracker.donations.cli import donations_cli
     from tracker.labels.cli import labels_command
+    from tracker.spreadsheets.cli import export_cli, import_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(donations_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(labels_command)
+    app.cli.add_command(import_cli)
+    app.cli.add_command(export_cli)

@@ -24,6 +24,8 @@ class Conflict(DomainError):
 class ValidationFailed(DomainError):
     """Input broke a rule; `field` names the input it concerns, when there is one."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, reason: str | None = None):
         super().__init__(message)
         self.field = field
+        # The message without the value, for a report that names the value itself.
+        self.reason = reason or message

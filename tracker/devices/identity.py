@@ -19,7 +19,11 @@ def clean_serial(value: str) -> str:
     """Trim, drop inner spaces and upper-case a serial number; refuse one that cannot be real."""
     serial = _SPACES.sub("", str(value or "")).upper()
     if not serial:
-        raise ValidationFailed(_("Serial number is required."), field="serial")
+        raise ValidationFailed(
+            _("Serial number is required."),
+            field="serial",
+            reason=_("the serial number is missing"),
+        )
     if not _SERIAL_OK.match(serial):
         raise ValidationFailed(
             _(
@@ -28,6 +32,7 @@ def clean_serial(value: str) -> str:
                 value=value,
             ),
             field="serial",
+            reason=_("not a serial number: use 3 to 64 letters, digits, dots, dashes or slashes"),
         )
     return serial
 
@@ -56,14 +61,30 @@ def clean_imei(value) -> str | None:
     text = re.sub(r"[\s.-]", "", str(value)) if not isinstance(value, int) else str(value)
     if not text:
         return None
+    if "E+" in text.upper():
+        raise ValidationFailed(
+            _(
+                "IMEI '%(value)s' was stored as a rounded number: its last digits are lost.",
+                value=value,
+            ),
+            field="imei",
+            reason=_(
+                "stored as a rounded number (%(value)s): its last digits are lost; "
+                "format the column as text and type the IMEIs again",
+                value=value,
+            ),
+        )
     if not text.isdigit() or len(text) != 15:
         raise ValidationFailed(
-            _("IMEI '%(value)s' must have exactly 15 digits.", value=value), field="imei"
+            _("IMEI '%(value)s' must have exactly 15 digits.", value=value),
+            field="imei",
+            reason=_("an IMEI has exactly 15 digits"),
         )
     if not luhn_ok(text):
         raise ValidationFailed(
             _("IMEI '%(value)s' fails its check digit: a digit is mistyped.", value=value),
             field="imei",
+            reason=_("fails the IMEI check digit: a digit is mistyped"),
         )
     return text
 

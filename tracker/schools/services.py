@@ -24,11 +24,19 @@ FIELDS = TEXT_FIELDS + ("latitude", "longitude", "enrolment", "need")
 def _number(value, field: str, label: str, kind, low, high):
     if value is None or value == "":
         return None
+    if isinstance(value, str):
+        # "1 200", "33,58" (French decimal comma), non-breaking spaces from spreadsheets.
+        value = value.replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+        value = value.replace(",", ".")
     try:
-        number = kind(value)
+        number = kind(float(value)) if kind is int else kind(value)
+        if kind is int and float(value) != number:
+            raise ValueError
     except (TypeError, ValueError):
         raise ValidationFailed(
-            _("%(label)s '%(value)s' is not a number.", label=label, value=value), field=field
+            _("%(label)s '%(value)s' is not a number.", label=label, value=value),
+            field=field,
+            reason=_("not a whole number") if kind is int else _("not a number"),
         ) from None
     if not low <= number <= high:
         raise ValidationFailed(
@@ -40,23 +48,59 @@ def _number(value, field: str, label: str, kind, low, high):
                 high=high,
             ),
             field=field,
+            reason=_("must be between %(low)s and %(high)s", low=low, high=high),
         )
     return number
 
 
-def clean_school_fields(values: dict, exclude_id: int | None = None) -> dict:
-    """Check and normalise school fields; raise ValidationFailed naming the first bad one."""
+def normalise_school_fields(values: dict) -> dict:
+    """Check and tidy school fields without looking at the database.
+
+    Raises ValidationFailed naming the first bad field. Codes given as numbers lose ".0".
+    """
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise ValidationFailed(_("Unknown school fields: %(f)s.", f=", ".join(sorted(unknown))))
-    clean = {key: " ".join(str(values.get(key) or "").split()) for key in TEXT_FIELDS}
+
+    def text(key):
+        value = values.get(key)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return " ".join(str(value if value is not None else "").split())
+
+    clean = {key: text(key) for key in TEXT_FIELDS}
     clean["code"] = clean["code"].upper()
     if not clean["code"]:
-        raise ValidationFailed(_("School code is required."), field="code")
+        raise ValidationFailed(
+            _("School code is required."), field="code", reason=_("the school code is missing")
+        )
     if not clean["name_fr"]:
-        raise ValidationFailed(_("The school's French name is required."), field="name_fr")
+        raise ValidationFailed(
+            _("The school's French name is required."),
+            field="name_fr",
+            reason=_("the French name is missing"),
+        )
     if not clean["region"]:
-        raise ValidationFailed(_("Region is required."), field="region")
+        raise ValidationFailed(
+            _("Region is required."), field="region", reason=_("the region is missing")
+        )
+    for key, limit in (
+        ("code", 30),
+        ("name_fr", 200),
+        ("name_ar", 200),
+        ("region", 100),
+        ("province", 100),
+        ("commune", 100),
+        ("address", 300),
+        ("contact_name", 120),
+        ("contact_phone", 40),
+    ):
+        if len(clean[key]) > limit:
+            raise ValidationFailed(
+                _("%(field)s is longer than %(n)s characters.", field=key, n=limit),
+                field=key,
+                reason=_("longer than %(n)s characters", n=limit),
+            )
     clean["latitude"] = _number(values.get("latitude"), "latitude", _("Latitude"), float, -90, 90)
     clean["longitude"] = _number(
         values.get("longitude"), "longitude", _("Longitude"), float, -180, 180
@@ -65,6 +109,12 @@ def clean_school_fields(values: dict, exclude_id: int | None = None) -> dict:
         _number(values.get("enrolment"), "enrolment", _("Enrolment"), int, 0, 1_000_000) or 0
     )
     clean["need"] = _number(values.get("need"), "need", _("Need"), int, 0, 1_000_000) or 0
+    return {key: clean[key] for key in FIELDS}
+
+
+def clean_school_fields(values: dict, exclude_id: int | None = None) -> dict:
+    """Normalise school fields and check the code is not another school's."""
+    clean = normalise_school_fields(values)
     taken = sa.select(School.id).where(School.code == clean["code"])
     if exclude_id is not None:
         taken = taken.where(School.id != exclude_id)
@@ -73,7 +123,7 @@ def clean_school_fields(values: dict, exclude_id: int | None = None) -> dict:
             _("School code '%(code)s' is already used by another school.", code=clean["code"]),
             field="code",
         )
-    return {key: clean[key] for key in FIELDS}
+    return clean
 
 
 def create_school(**values) -> School:

@@ -1,0 +1,151 @@
+"""`tracker import devices|schools FILE [--dry-run]` and `tracker export ... FILE.xlsx`."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from tracker.devices.models import STATUSES
+from tracker.devices.queries import DeviceFilters
+from tracker.donations.services import find_donation
+from tracker.errors import DomainError, ValidationFailed
+from tracker.spreadsheets.exports import export_devices, export_history, export_schools
+from tracker.spreadsheets.readers import UnusableFile, estimate_rows, sniff
+from tracker.spreadsheets.services import import_file
+
+PROGRESS_FROM = 5000  # rows; smaller files finish before a bar would help
+
+
+@click.group("import", help="Import devices or schools from an .xlsx or .csv file.")
+def import_cli():
+    pass
+
+
+def _run(kind: str, path: Path, dry_run: bool, donation_id: int | None) -> None:
+    try:
+        estimate = estimate_rows(path, sniff(path, path.name)) or 0
+    except UnusableFile as error:
+        click.echo(f"Error: {path.name}: {error}", err=True)
+        sys.exit(2)
+    try:
+        if estimate >= PROGRESS_FROM:
+            with click.progressbar(length=estimate, label="Reading rows", file=sys.stderr) as bar:
+                report = import_file(
+                    kind,
+                    path,
+                    path.name,
+                    commit=not dry_run,
+                    actor=None,
+                    donation_id=donation_id,
+                    progress=bar.update,
+                )
+        else:
+            report = import_file(
+                kind, path, path.name, commit=not dry_run, actor=None, donation_id=donation_id
+            )
+    except (UnusableFile, ValidationFailed) as error:
+        click.echo(f"Error: {path.name}: {error}", err=True)
+        sys.exit(2)
+    if report.unknown_columns:
+        click.echo("Ignored columns: " + ", ".join(report.unknown_columns))
+    if not report.ok:
+        for problem in report.problems:
+            click.echo(str(problem), err=True)
+        hidden = report.problem_count - len(report.problems)
+        if hidden:
+            click.echo(f"... and {hidden} more problems.", err=True)
+        click.echo(
+            f"{report.summary()} Nothing was imported: correct the rows above and "
+            "import the file again.",
+            err=True,
+        )
+        sys.exit(1)
+    if dry_run:
+        click.echo(f"Preview of {path.name}: {report.summary()} Nothing was written (--dry-run).")
+    elif report.new + report.updated == 0:
+        click.echo(f"{report.summary()} Nothing to change: every row is already in the tracker.")
+    else:
+        click.echo(f"Imported {path.name}: {report.summary()}")
+
+
+@import_cli.command("devices")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--donation",
+    "reference",
+    help="Donation the devices belong to (or give a Donation column in the file).",
+)
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@with_appcontext
+def import_devices(file, reference, dry_run):
+    """Register the devices listed in FILE."""
+    donation_id = None
+    if reference:
+        try:
+            donation_id = find_donation(reference).id
+        except DomainError as error:
+            raise click.ClickException(str(error)) from error
+    _run("devices", file, dry_run, donation_id)
+
+
+@import_cli.command("schools")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@with_appcontext
+def import_schools(file, dry_run):
+    """Add the schools listed in FILE; rows whose code exists update that school."""
+    _run("schools", file, dry_run, None)
+
+
+@click.group("export", help="Write spreadsheets (.xlsx) for managers, donors and ministries.")
+def export_cli():
+    pass
+
+
+def _xlsx_path(value: str) -> Path:
+    path = Path(value)
+    if path.suffix.lower() != ".xlsx":
+        raise click.BadParameter("the file name must end in .xlsx")
+    return path
+
+
+@export_cli.command("devices")
+@click.argument("file")
+@click.option("--donation", "reference", help="Only this donation's devices.")
+@click.option(
+    "--state", "--status", "state", type=click.Choice(STATUSES), help="Only devices in this state."
+)
+@with_appcontext
+def export_devices_command(file, reference, state):
+    """Every device (or those of a donation or state) with its school and state."""
+    path = _xlsx_path(file)
+    filters = DeviceFilters(status=state or "")
+    if reference:
+        try:
+            filters.donation_id = find_donation(reference).id
+        except DomainError as error:
+            raise click.ClickException(str(error)) from error
+    count = export_devices(path, filters)
+    click.echo(f"Wrote {count} devices to {path}.")
+
+
+@export_cli.command("schools")
+@click.argument("file")
+@click.option("--region", default="", help="Only this region's schools.")
+@with_appcontext
+def export_schools_command(file, region):
+    """Every school with its need and its tablets by state."""
+    path = _xlsx_path(file)
+    count = export_schools(path, region=region)
+    click.echo(f"Wrote {count} schools to {path}.")
+
+
+@export_cli.command("history")
+@click.argument("file")
+@with_appcontext
+def export_history_command(file):
+    """The whole device history: every event with its time, actor and note."""
+    path = _xlsx_path(file)
+    count = export_history(path)
+    click.echo(f"Wrote {count} events to {path}.")

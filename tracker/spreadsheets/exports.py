@@ -1,0 +1,229 @@
+"""The exports managers take away: devices, schools and the device history."""
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from tracker.auth.models import User
+from tracker.devices.models import Device, DeviceEvent
+from tracker.devices.queries import DeviceFilters
+from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
+from tracker.donations.models import Donation, Donor
+from tracker.extensions import db
+from tracker.labels.services import device_url
+from tracker.schools.models import School
+from tracker.schools.services import search_schools
+from tracker.spreadsheets.exporters import ExportColumn, new_workbook, save, write_sheet
+
+STREAM = 5000  # rows fetched from the database at a time
+
+DEVICE_COLUMNS = [
+    ExportColumn("Asset tag", 12),
+    ExportColumn("Serial number", 20),
+    ExportColumn("IMEI", 18),
+    ExportColumn("Model", 26),
+    ExportColumn("Donation", 18),
+    ExportColumn("Donor", 26),
+    ExportColumn("State", 12),
+    ExportColumn("Condition", 10),
+    ExportColumn("School code", 12),
+    ExportColumn("School", 36),
+    ExportColumn("Registered on", 18, "datetime"),
+    ExportColumn("QR link", 48),
+]
+
+
+def export_devices(path: Path, filters: DeviceFilters | None = None) -> int:
+    """Every device matching `filters` (all rows, not one page), in asset-tag order."""
+    query = (
+        sa.select(
+            Device.asset_tag,
+            Device.serial,
+            Device.imei,
+            Device.model,
+            Donation.reference,
+            Donor.name,
+            Device.status,
+            Device.condition,
+            School.code,
+            School.name_fr,
+            Device.created_at,
+            Device.qr_token,
+        )
+        .join(Donation, Device.donation_id == Donation.id)
+        .join(Donor, Donation.donor_id == Donor.id)
+        .outerjoin(School, Device.school_id == School.id)
+        .where(*(filters or DeviceFilters()).conditions())
+        .order_by(Device.asset_tag)
+        .execution_options(yield_per=STREAM)
+    )
+    states = {key: str(label) for key, label in STATUS_LABELS.items()}
+    conditions = {key: str(label) for key, label in CONDITION_LABELS.items()}
+    rows = (
+        (
+            tag,
+            serial,
+            imei,
+            model,
+            reference,
+            donor,
+            states[status],
+            conditions[condition],
+            code,
+            school,
+            created,
+            device_url(token),
+        )
+        for (
+            tag,
+            serial,
+            imei,
+            model,
+            reference,
+            donor,
+            status,
+            condition,
+            code,
+            school,
+            created,
+            token,
+        ) in db.session.execute(query)
+    )
+    workbook = new_workbook()
+    count = write_sheet(workbook, "Devices", DEVICE_COLUMNS, rows)
+    save(workbook, path)
+    return count
+
+
+SCHOOL_COLUMNS = [
+    ExportColumn("School code", 12),
+    ExportColumn("Name (French)", 40),
+    ExportColumn("Name (Arabic)", 36),
+    ExportColumn("Region", 24),
+    ExportColumn("Province", 20),
+    ExportColumn("Commune", 18),
+    ExportColumn("Address", 30),
+    ExportColumn("Latitude", 11, "number"),
+    ExportColumn("Longitude", 11, "number"),
+    ExportColumn("Contact person", 22),
+    ExportColumn("Contact phone", 18),
+    ExportColumn("Pupils enrolled", 10, "number"),
+    ExportColumn("Tablets needed", 10, "number"),
+    ExportColumn("Reserved", 10, "number"),
+    ExportColumn("In transit", 10, "number"),
+    ExportColumn("Delivered", 10, "number"),
+]
+
+
+def export_schools(path: Path, q: str = "", region: str = "", province: str = "") -> int:
+    """Schools matching the list's search and filters, with their tablets by state."""
+    counts = (
+        sa.select(
+            Device.school_id,
+            *(
+                sa.func.count().filter(Device.status == state).label(state)
+                for state in ("reserved", "in_transit", "delivered")
+            ),
+        )
+        .where(Device.school_id.is_not(None))
+        .group_by(Device.school_id)
+        .subquery()
+    )
+    listed = search_schools(q, region, province).subquery()
+    school = aliased(School, listed)
+    query = (
+        sa.select(
+            school.code,
+            school.name_fr,
+            school.name_ar,
+            school.region,
+            school.province,
+            school.commune,
+            school.address,
+            school.latitude,
+            school.longitude,
+            school.contact_name,
+            school.contact_phone,
+            school.enrolment,
+            school.need,
+            sa.func.coalesce(counts.c.reserved, 0),
+            sa.func.coalesce(counts.c.in_transit, 0),
+            sa.func.coalesce(counts.c.delivered, 0),
+        )
+        .outerjoin(counts, counts.c.school_id == school.id)
+        .order_by(school.region, school.province, school.code)
+        .execution_options(yield_per=STREAM)
+    )
+    workbook = new_workbook()
+    count = write_sheet(workbook, "Schools", SCHOOL_COLUMNS, db.session.execute(query))
+    save(workbook, path)
+    return count
+
+
+HISTORY_COLUMNS = [
+    ExportColumn("Time", 18, "datetime"),
+    ExportColumn("Asset tag", 12),
+    ExportColumn("Serial number", 20),
+    ExportColumn("Event", 24),
+    ExportColumn("From", 12),
+    ExportColumn("To", 12),
+    ExportColumn("School code", 12),
+    ExportColumn("By", 28),
+    ExportColumn("Note", 40),
+]
+
+
+def export_history(path: Path, device_id: int | None = None) -> int:
+    """The device event log, oldest first (one device's, or everyone's)."""
+    event_school = aliased(School)
+    query = (
+        sa.select(
+            DeviceEvent.occurred_at,
+            Device.asset_tag,
+            Device.serial,
+            DeviceEvent.type,
+            DeviceEvent.from_status,
+            DeviceEvent.to_status,
+            event_school.code,
+            User.email,
+            DeviceEvent.details,
+        )
+        .join(Device, DeviceEvent.device_id == Device.id)
+        .outerjoin(event_school, DeviceEvent.school_id == event_school.id)
+        .outerjoin(User, DeviceEvent.actor_id == User.id)
+        .order_by(DeviceEvent.id)
+        .execution_options(yield_per=STREAM)
+    )
+    if device_id is not None:
+        query = query.where(DeviceEvent.device_id == device_id)
+    states = {key: str(label) for key, label in STATUS_LABELS.items()}
+    events = {key: str(label) for key, label in EVENT_LABELS.items()}
+
+    def note(details: dict) -> str:
+        if details.get("changes"):
+            return "; ".join(
+                f"{key}: {before} → {after}" for key, (before, after) in details["changes"].items()
+            )
+        return details.get("note") or ""
+
+    rows = (
+        (
+            when,
+            tag,
+            serial,
+            events.get(kind, kind),
+            states.get(before, before),
+            states.get(after, after),
+            code,
+            email or "system",
+            note(details or {}),
+        )
+        for when, tag, serial, kind, before, after, code, email, details in db.session.execute(
+            query
+        )
+    )
+    workbook = new_workbook()
+    count = write_sheet(workbook, "History", HISTORY_COLUMNS, rows)
+    save(workbook, path)
+    return count

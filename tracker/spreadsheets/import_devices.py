@@ -1,0 +1,330 @@
+"""Device rows: a donor's packing list becomes device records in a donation."""
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from tracker.auth.models import User
+from tracker.database import utcnow
+from tracker.devices import identity
+from tracker.devices.models import Device, DeviceEvent
+from tracker.devices.services import update_device
+from tracker.donations.models import Donation
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.spreadsheets.headers import Column
+from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
+
+DEVICE_COLUMNS = (
+    Column(
+        "serial",
+        (
+            "serial",
+            "serial number",
+            "serial no",
+            "s/n",
+            "sn",
+            "numéro de série",
+            "n° de série",
+            "no de série",
+            "num série",
+            "numéro série",
+            "série",
+            "الرقم التسلسلي",
+            "رقم التسلسل",
+            "الرقم التسلسلي للجهاز",
+        ),
+        required=True,
+        label="Serial number",
+    ),
+    Column(
+        "imei",
+        ("imei", "imei 1", "imei1", "numéro imei", "n° imei", "رقم imei", "رقم الهوية الدولية"),
+        label="IMEI",
+    ),
+    Column(
+        "model",
+        ("model", "device model", "modèle", "modele", "type", "الطراز", "النموذج", "الموديل"),
+        label="Model",
+    ),
+    Column(
+        "condition", ("condition", "état", "etat", "état physique", "الحالة"), label="Condition"
+    ),
+    Column(
+        "notes",
+        (
+            "notes",
+            "note",
+            "remarks",
+            "comments",
+            "remarques",
+            "commentaire",
+            "commentaires",
+            "observations",
+            "ملاحظات",
+        ),
+        label="Notes",
+    ),
+    Column(
+        "donation",
+        (
+            "donation",
+            "donation reference",
+            "don",
+            "référence du don",
+            "reference don",
+            "convention",
+            "التبرع",
+            "مرجع التبرع",
+        ),
+        label="Donation",
+    ),
+)
+CONDITION_WORDS = {
+    "new": ("new", "neuf", "neuve", "جديد"),
+    "good": ("good", "bon", "bon état", "جيد"),
+    "fair": ("fair", "moyen", "passable", "usagé", "متوسط"),
+    "damaged": ("damaged", "endommagé", "abîmé", "cassé", "broken", "تالف"),
+}
+_CONDITIONS = {
+    identity_word.casefold(): key
+    for key, words in CONDITION_WORDS.items()
+    for identity_word in words
+}
+COMPARED = ("imei", "model", "condition", "notes")
+REASON_SAME_SERIAL = _l("same serial as row %(row)s")
+
+
+class DeviceImporter(RowImporter):
+    kind = "devices"
+    columns = DEVICE_COLUMNS
+
+    def __init__(self, *, donation_id: int | None, actor: User | None, filename: str):
+        self.default_donation_id = donation_id
+        self.actor = actor
+        self.filename = filename
+        self.seen_serials: dict[str, int] = {}
+        self.seen_imeis: dict[str, int] = {}
+        self.donations: dict[str, int | None] = {}
+
+    def _donation_id(self, reference: str) -> int | None:
+        key = reference.casefold()
+        if key not in self.donations:
+            self.donations[key] = db.session.scalar(
+                sa.select(Donation.id).where(sa.func.lower(Donation.reference) == key)
+            )
+        return self.donations[key]
+
+    def _clean(self, row, header) -> tuple[dict, list[Problem]]:
+        values, problems = {}, []
+
+        def problem(key, raw, reason):
+            problems.append(
+                Problem(
+                    row.number,
+                    header.headers.get(key, ""),
+                    as_text(raw),
+                    reason,
+                    header.positions.get(key),
+                )
+            )
+
+        raw_serial = cell(row, header, "serial")
+        try:
+            values["serial"] = identity.clean_serial(as_text(raw_serial))
+        except ValidationFailed as error:
+            problem("serial", raw_serial, error.reason)
+        if "imei" in header.positions:
+            raw = cell(row, header, "imei")
+            try:
+                values["imei"] = identity.clean_imei(raw)
+            except ValidationFailed as error:
+                problem("imei", raw, error.reason)
+        for key in ("model", "notes"):
+            if key in header.positions:
+                values[key] = as_text(cell(row, header, key))[: 1000 if key == "notes" else 120]
+        if "condition" in header.positions:
+            raw = as_text(cell(row, header, "condition"))
+            if not raw:
+                values["condition"] = "new"
+            elif raw.casefold() in _CONDITIONS:
+                values["condition"] = _CONDITIONS[raw.casefold()]
+            else:
+                problem(
+                    "condition",
+                    raw,
+                    _(
+                        "the condition must be one of: new, good, fair, "
+                        "damaged (or neuf, bon, moyen, endommagé)"
+                    ),
+                )
+        reference = as_text(cell(row, header, "donation"))
+        donation_id = self._donation_id(reference) if reference else self.default_donation_id
+        if reference and donation_id is None:
+            problem("donation", reference, _("no donation has this reference"))
+        elif donation_id is None:
+            problems.append(
+                Problem(
+                    row.number,
+                    "",
+                    "",
+                    _("no donation: choose one for the import or add a Donation column"),
+                )
+            )
+        values["donation_id"] = donation_id
+        # Duplicates inside the file, against the first row that had the value.
+        serial = values.get("serial")
+        if serial and serial in self.seen_serials:
+            problem(
+                "serial", raw_serial, str(REASON_SAME_SERIAL % {"row": self.seen_serials[serial]})
+            )
+        imei = values.get("imei")
+        if imei and imei in self.seen_imeis:
+            problem(
+                "imei",
+                cell(row, header, "imei"),
+                _("same IMEI as row %(row)s", row=self.seen_imeis[imei]),
+            )
+        if not problems:
+            self.seen_serials[serial] = row.number
+            if imei:
+                self.seen_imeis[imei] = row.number
+        return values, problems
+
+    def process(self, rows, header, report, write):
+        parsed = []
+        for row in rows:
+            values, problems = self._clean(row, header)
+            if problems:
+                report.rejected_rows += 1
+                for problem in problems:
+                    report.add_problem(problem)
+            else:
+                parsed.append((row, values))
+        serials = [values["serial"] for _row, values in parsed]
+        existing = (
+            {
+                device.serial: device
+                for device in db.session.scalars(
+                    sa.select(Device).where(Device.serial.in_(serials))
+                )
+            }
+            if serials
+            else {}
+        )
+        imeis = [values["imei"] for _row, values in parsed if values.get("imei")]
+        imei_holders = (
+            dict(
+                db.session.execute(
+                    sa.select(Device.imei, Device).where(Device.imei.in_(imeis))
+                ).all()
+            )
+            if imeis
+            else {}
+        )
+        donation_refs = dict(db.session.execute(sa.select(Donation.id, Donation.reference)).all())
+        to_insert, to_update = [], []
+        for row, values in parsed:
+            device = existing.get(values["serial"])
+            holder = imei_holders.get(values.get("imei"))
+            reason = None
+            if device is not None and device.donation_id != values["donation_id"]:
+                reason = (
+                    "serial",
+                    _(
+                        "already registered on %(tag)s in donation %(ref)s",
+                        tag=device.asset_tag,
+                        ref=donation_refs.get(device.donation_id, "?"),
+                    ),
+                )
+            elif holder is not None and holder.serial != values["serial"]:
+                reason = (
+                    "imei",
+                    _(
+                        "already registered on %(tag)s (serial %(serial)s)",
+                        tag=holder.asset_tag,
+                        serial=holder.serial,
+                    ),
+                )
+            if reason:
+                key, text = reason
+                report.rejected_rows += 1
+                report.add_problem(
+                    Problem(
+                        row.number,
+                        header.headers.get(key, ""),
+                        as_text(cell(row, header, key)),
+                        text,
+                        header.positions.get(key),
+                    )
+                )
+            elif device is None:
+                to_insert.append(values)
+            else:
+                changes = {
+                    key: values[key]
+                    for key in COMPARED
+                    if key in values and getattr(device, key) != values[key]
+                }
+                if changes:
+                    to_update.append((device, changes))
+                else:
+                    report.unchanged += 1
+        report.new += len(to_insert)
+        report.updated += len(to_update)
+        if write and report.ok:
+            self._insert(to_insert)
+            for device, changes in to_update:
+                update_device(
+                    device.id, expected_version=device.version, actor=self.actor, **changes
+                )
+
+    def _insert(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        prefix = current_app.config["ASSET_TAG_PREFIX"]
+        numbers = identity.allocate_numbers("asset_tag", len(rows))
+        now = utcnow()
+        devices = [
+            {
+                "asset_tag": identity.format_asset_tag(prefix, number),
+                "qr_token": identity.new_qr_token(),
+                "serial": values["serial"],
+                "imei": values.get("imei"),
+                "model": values.get("model", ""),
+                "condition": values.get("condition", "new"),
+                "notes": values.get("notes", ""),
+                "donation_id": values["donation_id"],
+                "status": "in_stock",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for values, number in zip(rows, numbers, strict=True)
+        ]
+        inserted = (
+            db.session.execute(
+                sa.insert(Device).returning(Device.id, sort_by_parameter_order=True), devices
+            )
+            .scalars()
+            .all()
+        )
+        actor_id = self.actor.id if self.actor else None
+        db.session.execute(
+            sa.insert(DeviceEvent),
+            [
+                {
+                    "device_id": device_id,
+                    "type": "registered",
+                    "occurred_at": now,
+                    "actor_id": actor_id,
+                    "to_status": "in_stock",
+                    "details": {
+                        "serial": values["serial"],
+                        "imei": values.get("imei"),
+                        "import": self.filename,
+                    },
+                }
+                for device_id, values in zip(inserted, rows, strict=True)
+            ],
+        )

@@ -1,0 +1,202 @@
+"""School rows: the ministry's school list becomes schools; a known code updates its school."""
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from tracker.database import utcnow
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.schools.models import School
+from tracker.schools.services import FIELDS, normalise_school_fields
+from tracker.spreadsheets.headers import Column
+from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
+
+SCHOOL_COLUMNS = (
+    Column(
+        "code",
+        (
+            "code",
+            "school code",
+            "code établissement",
+            "code etablissement",
+            "code école",
+            "code ecole",
+            "code gresa",
+            "code massar",
+            "رمز المؤسسة",
+            "رمز المدرسة",
+            "الرمز",
+        ),
+        required=True,
+        label="School code",
+    ),
+    Column(
+        "name_fr",
+        (
+            "name",
+            "school name",
+            "name (french)",
+            "nom",
+            "nom de l'établissement",
+            "nom établissement",
+            "établissement",
+            "nom fr",
+            "nom (français)",
+            "nom français",
+        ),
+        required=True,
+        label="Name (French)",
+    ),
+    Column(
+        "name_ar",
+        (
+            "arabic name",
+            "name (arabic)",
+            "nom arabe",
+            "nom (arabe)",
+            "nom ar",
+            "اسم المؤسسة",
+            "اسم المدرسة",
+            "الاسم",
+        ),
+        label="Name (Arabic)",
+    ),
+    Column("region", ("region", "région", "الجهة"), required=True, label="Region"),
+    Column(
+        "province",
+        ("province", "préfecture", "province/préfecture", "الإقليم", "العمالة", "الإقليم/العمالة"),
+        label="Province",
+    ),
+    Column("commune", ("commune", "municipality", "الجماعة"), label="Commune"),
+    Column("address", ("address", "adresse", "العنوان"), label="Address"),
+    Column("latitude", ("latitude", "lat", "خط العرض"), label="Latitude"),
+    Column("longitude", ("longitude", "lon", "lng", "long", "خط الطول"), label="Longitude"),
+    Column(
+        "contact_name",
+        (
+            "contact",
+            "contact person",
+            "contact name",
+            "directeur",
+            "directrice",
+            "responsable",
+            "personne de contact",
+            "المدير",
+            "المسؤول",
+        ),
+        label="Contact person",
+    ),
+    Column(
+        "contact_phone",
+        ("phone", "telephone", "téléphone", "tél", "tel", "contact phone", "الهاتف"),
+        label="Contact phone",
+    ),
+    Column(
+        "enrolment",
+        (
+            "enrolment",
+            "enrollment",
+            "pupils",
+            "students",
+            "effectif",
+            "effectifs",
+            "nombre d'élèves",
+            "élèves",
+            "عدد التلاميذ",
+            "التلاميذ",
+        ),
+        label="Pupils enrolled",
+    ),
+    Column(
+        "need",
+        (
+            "need",
+            "tablets needed",
+            "besoin",
+            "besoins",
+            "besoin en tablettes",
+            "tablettes demandées",
+            "الحاجة",
+            "عدد اللوحات المطلوبة",
+        ),
+        label="Tablets needed",
+    ),
+)
+
+
+class SchoolImporter(RowImporter):
+    kind = "schools"
+    columns = SCHOOL_COLUMNS
+
+    def __init__(self):
+        self.seen_codes: dict[str, int] = {}
+
+    def process(self, rows, header, report, write):
+        parsed = []
+        for row in rows:
+            raw = {key: cell(row, header, key) for key in FIELDS}
+            try:
+                values = normalise_school_fields(raw)
+            except ValidationFailed as error:
+                key = error.field or ""
+                report.rejected_rows += 1
+                report.add_problem(
+                    Problem(
+                        row.number,
+                        header.headers.get(key, ""),
+                        as_text(raw.get(key)),
+                        error.reason,
+                        header.positions.get(key),
+                    )
+                )
+                continue
+            first = self.seen_codes.get(values["code"])
+            if first is not None:
+                report.rejected_rows += 1
+                report.add_problem(
+                    Problem(
+                        row.number,
+                        header.headers["code"],
+                        as_text(raw["code"]),
+                        _("same school code as row %(row)s", row=first),
+                        header.positions["code"],
+                    )
+                )
+                continue
+            self.seen_codes[values["code"]] = row.number
+            parsed.append(values)
+        codes = [values["code"] for values in parsed]
+        existing = (
+            {
+                school.code: school
+                for school in db.session.scalars(sa.select(School).where(School.code.in_(codes)))
+            }
+            if codes
+            else {}
+        )
+        present = [key for key in FIELDS if key in header.positions]
+        to_insert, to_update = [], []
+        for values in parsed:
+            school = existing.get(values["code"])
+            if school is None:
+                to_insert.append(values)
+                continue
+            # Only the columns the file has are compared: a missing column changes nothing.
+            changes = {key: values[key] for key in present if getattr(school, key) != values[key]}
+            if changes:
+                to_update.append((school, changes))
+            else:
+                report.unchanged += 1
+        report.new += len(to_insert)
+        report.updated += len(to_update)
+        if write and report.ok:
+            now = utcnow()
+            if to_insert:
+                db.session.execute(
+                    sa.insert(School),
+                    [{**values, "created_at": now, "updated_at": now} for values in to_insert],
+                )
+            for school, changes in to_update:
+                for key, value in changes.items():
+                    setattr(school, key, value)
+            db.session.flush()

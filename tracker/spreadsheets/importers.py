@@ -1,0 +1,182 @@
+"""The import engine shared by devices, schools (and later delivery manifests).
+
+One pass over the file, in chunks: every row is cleaned and checked (inside the file and
+against the database); while no row has been rejected, each chunk's new and changed rows
+are written. The caller owns the transaction: it commits only when the report has no
+rejected row, so an import is all or nothing, and a preview writes nothing at all.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from tracker.extensions import db
+from tracker.spreadsheets.headers import Column, HeaderMap, find_header
+from tracker.spreadsheets.models import ImportBatch
+from tracker.spreadsheets.readers import SheetRow, iter_rows, sniff
+
+CHUNK = 2000
+MAX_KEPT_PROBLEMS = 10_000  # beyond this only the count grows, so memory stays bounded
+
+
+@dataclass
+class Problem:
+    row: int
+    column: str  # the header as written in the file; empty for the whole row
+    value: str
+    reason: str
+    column_index: int | None = None
+
+    def __str__(self) -> str:
+        if self.column:
+            return f"row {self.row}, {self.column} '{self.value}': {self.reason}"
+        return f"row {self.row}: {self.reason}"
+
+    def as_dict(self) -> dict:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "reason": self.reason,
+            "column_index": self.column_index,
+        }
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    filename: str
+    committed: bool = False
+    rows_read: int = 0
+    new: int = 0
+    unchanged: int = 0
+    updated: int = 0
+    rejected_rows: int = 0
+    problem_count: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    header_row: int = 0
+    batch_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.rejected_rows == 0
+
+    def add_problem(self, problem: Problem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_KEPT_PROBLEMS:
+            self.problems.append(problem)
+
+    def summary(self) -> str:
+        return _(
+            "%(read)s rows read: %(new)s new, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(rejected)s rejected.",
+            read=self.rows_read,
+            new=self.new,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            rejected=self.rejected_rows,
+        )
+
+
+class RowImporter:
+    """One kind of import: its columns, and how a chunk of rows is checked and written."""
+
+    kind: str = ""
+    columns: tuple[Column, ...] = ()
+
+    def process(
+        self, rows: list[SheetRow], header: HeaderMap, report: ImportReport, write: bool
+    ) -> None:
+        raise NotImplementedError
+
+
+def _blank(row: SheetRow) -> bool:
+    return all(
+        value is None or (isinstance(value, str) and not value.strip()) for value in row.values
+    )
+
+
+def _chunks(rows: Iterable[SheetRow], size: int):
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def run_import(
+    importer: RowImporter,
+    path: Path,
+    filename: str,
+    *,
+    commit: bool,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Read, check and (when `commit` and every row is good) write one file.
+
+    Raises UnusableFile when the file cannot be read as a table, ValidationFailed when its
+    header cannot be found. Nothing is committed here.
+    """
+    report = ImportReport(kind=importer.kind, filename=filename)
+    kind = sniff(path, filename)
+    rows = iter_rows(path, kind, current_app.config.get("IMPORT_MAX_ROWS", 200_000))
+    header, buffered = find_header(rows, importer.columns)
+    report.header_row = header.row_number
+    report.unknown_columns = header.unknown
+    data = (row for row in chain(buffered, rows) if not _blank(row))
+    for chunk in _chunks(data, CHUNK):
+        report.rows_read += len(chunk)
+        importer.process(chunk, header, report, write=commit and report.ok)
+        if progress:
+            progress(len(chunk))
+    if report.rows_read == 0:
+        report.add_problem(
+            Problem(header.row_number, "", "", _("The table has a header but no rows under it."))
+        )
+        report.rejected_rows = 1
+    report.committed = commit and report.ok
+    report.problems.sort(key=lambda problem: problem.row)
+    return report
+
+
+def record_batch(
+    report: ImportReport,
+    *,
+    user_id: int | None,
+    donation_id: int | None = None,
+    batch: ImportBatch | None = None,
+) -> ImportBatch:
+    """Keep the import's outcome (who, when, counts, problems) as an ImportBatch."""
+    if batch is None:
+        batch = ImportBatch(kind=report.kind, filename=report.filename[:255])
+        db.session.add(batch)
+    batch.user_id = user_id
+    batch.donation_id = donation_id
+    batch.rows_read = report.rows_read
+    batch.rows_accepted = report.new + report.updated + report.unchanged
+    batch.rows_rejected = report.rejected_rows
+    batch.committed = report.committed
+    batch.errors = [problem.as_dict() for problem in report.problems[:1000]]
+    db.session.flush()
+    report.batch_id = batch.id
+    return batch
+
+
+def cell(row: SheetRow, header: HeaderMap, key: str):
+    """The raw value of field `key` in `row` (None when the column is absent or short)."""
+    index = header.positions.get(key)
+    if index is None or index >= len(row.values):
+        return None
+    return row.values[index]
+
+
+def as_text(value) -> str:
+    """A cell as trimmed text with inner spaces folded; numbers lose a trailing '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())

@@ -1,0 +1,243 @@
+"""Opening uploaded spreadsheets safely and reading their rows as a stream.
+
+What a file really is comes from its bytes, not its name: a renamed PDF, an old .xls, an
+.ods, an encrypted or macro workbook, a truncated zip each get one sentence saying what the
+file is and what to send instead. Zip bombs and absurd sizes are refused before parsing.
+openpyxl parses the XML through defusedxml (installed as a dependency), so entity tricks
+(billion laughs, external entities) are refused by the parser.
+"""
+
+import codecs
+import csv
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+from flask_babel import gettext as _
+
+MAX_UNCOMPRESSED = 400 * 1024 * 1024  # what a workbook may unpack to
+MAX_RATIO = 200  # unpacked / packed size of one member; real workbooks stay far below
+
+
+class UnusableFile(Exception):
+    """The file cannot be read as a table at all (exit code 2 on the command line)."""
+
+
+@dataclass
+class SheetRow:
+    number: int  # the row number Excel shows
+    values: tuple
+
+
+def sniff(path: Path, filename: str = "") -> str:
+    """'xlsx' or 'csv', or raise UnusableFile saying what the file is."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    size = path.stat().st_size
+    if size == 0:
+        raise UnusableFile(_("The file is empty."))
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        with open(path, "rb") as handle:
+            start = handle.read(1 << 20)
+        if "EncryptionInfo".encode("utf-16-le") in start:
+            raise UnusableFile(
+                _(
+                    "The workbook is protected by a password. Remove the "
+                    "password in Excel (File > Info > Protect), save, and send "
+                    "it again."
+                )
+            )
+        raise UnusableFile(
+            _(
+                "This is an old Excel 97-2003 file (.xls). Open it in Excel or "
+                "LibreOffice and save it as .xlsx, then send that."
+            )
+        )
+    if head.startswith(b"%PDF"):
+        raise UnusableFile(
+            _(
+                "This is a PDF document, not a spreadsheet. Send the .xlsx or "
+                ".csv file the table was made from."
+            )
+        )
+    if head.startswith(b"PK"):
+        return _check_zip(path)
+    if b"\x00" in head:
+        raise UnusableFile(
+            _(
+                "This file is not a spreadsheet (it holds binary data). Send an "
+                ".xlsx or a .csv file."
+            )
+        )
+    return "csv"
+
+
+def _check_zip(path: Path) -> str:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise UnusableFile(
+            _(
+                "The file is damaged (an incomplete or broken .xlsx). Save it "
+                "again from Excel and send it again."
+            )
+        ) from None
+    with archive:
+        names = set(archive.namelist())
+        if "mimetype" in names and b"opendocument" in archive.read("mimetype"):
+            raise UnusableFile(
+                _(
+                    "This is an OpenDocument spreadsheet (.ods). Save it as "
+                    ".xlsx (File > Save as > Excel 2007-365) and send that."
+                )
+            )
+        if "xl/workbook.xml" not in names:
+            raise UnusableFile(
+                _("This zip file is not an Excel workbook. Send an .xlsx or a .csv file.")
+            )
+        if "xl/vbaProject.bin" in names:
+            raise UnusableFile(
+                _(
+                    "This workbook contains macros (.xlsm). Save it as a plain "
+                    ".xlsx workbook and send that."
+                )
+            )
+        total = 0
+        for member in archive.infolist():
+            total += member.file_size
+            packed = max(member.compress_size, 1)
+            if total > MAX_UNCOMPRESSED or (
+                member.file_size > (1 << 20) and member.file_size / packed > MAX_RATIO
+            ):
+                raise UnusableFile(
+                    _(
+                        "The workbook unpacks to an implausible size (a "
+                        '"zip bomb"); it was not opened.'
+                    )
+                )
+        bad = None
+        try:
+            bad = archive.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+            bad = "?"
+        if bad:
+            raise UnusableFile(
+                _(
+                    "The file is damaged (an incomplete or broken .xlsx). Save "
+                    "it again from Excel and send it again."
+                )
+            )
+    return "xlsx"
+
+
+def iter_rows(path: Path, kind: str, max_rows: int) -> Iterator[SheetRow]:
+    """Yield the rows of the first sheet (xlsx) or of the file (csv), with Excel row numbers."""
+    rows = _xlsx_rows(path) if kind == "xlsx" else _csv_rows(path)
+    for row in rows:
+        if row.number > max_rows + 50:
+            raise UnusableFile(
+                _(
+                    "The file has more than %(n)s rows. Split it into smaller files.",
+                    n=f"{max_rows:,}",
+                )
+            )
+        yield row
+
+
+def estimate_rows(path: Path, kind: str) -> int | None:
+    """The row count the workbook claims (may be wrong), for a progress bar."""
+    if kind != "xlsx":
+        return None
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        count = workbook.worksheets[0].max_row
+        workbook.close()
+        return count
+    except Exception:  # noqa: BLE001  (only an estimate; reading reports real problems)
+        return None
+
+
+def _xlsx_rows(path: Path) -> Iterator[SheetRow]:
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # noqa: BLE001  (openpyxl raises many kinds on bad input)
+        raise UnusableFile(
+            _(
+                "The workbook could not be read (%(reason)s). Save it again "
+                "from Excel as .xlsx and send it again.",
+                reason=type(error).__name__,
+            )
+        ) from error
+    try:
+        if not workbook.worksheets:
+            raise UnusableFile(_("The workbook has no sheet."))
+        sheet = workbook.worksheets[0]
+        # Stored dimensions can lie (files written by other tools); read what is there.
+        sheet.reset_dimensions()
+        number = 0
+        try:
+            for cells in sheet.iter_rows():
+                number = next((c.row for c in cells if hasattr(c, "row")), number + 1)
+                yield SheetRow(number, tuple(cell.value for cell in cells))
+        except UnusableFile:
+            raise
+        except Exception as error:  # noqa: BLE001
+            raise UnusableFile(
+                _(
+                    "The workbook could not be read past row %(row)s (%(reason)s)."
+                    " Save it again from Excel as .xlsx and send it again.",
+                    row=number,
+                    reason=type(error).__name__,
+                )
+            ) from error
+    finally:
+        workbook.close()
+
+
+def _csv_rows(path: Path) -> Iterator[SheetRow]:
+    with open(path, "rb") as handle:
+        sample = handle.read(64 * 1024)
+    encoding = "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8-sig")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        # French Excel saves "CSV" in Windows-1252 unless told otherwise.
+        encoding = "cp1252"
+    text = sample.decode(encoding, errors="replace")
+    first_lines = "\n".join(text.splitlines()[:20])
+    delimiter = ";" if first_lines.count(";") > first_lines.count(",") else ","
+    if "\t" in first_lines and first_lines.count("\t") > first_lines.count(delimiter):
+        delimiter = "\t"
+    with open(path, encoding=encoding, errors="strict", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        try:
+            for number, values in enumerate(reader, start=1):
+                yield SheetRow(number, tuple(values))
+        except UnicodeDecodeError as error:
+            raise UnusableFile(
+                _(
+                    "The text file mixes character encodings; save it as "
+                    '"CSV UTF-8" and send it again.'
+                )
+            ) from error
+        except csv.Error as error:
+            raise UnusableFile(
+                _(
+                    "The CSV file is malformed near line %(n)s (%(reason)s).",
+                    n=reader.line_num,
+                    reason=error,
+                )
+            ) from error
+
+
+def first_sheet_name(path: Path) -> str:
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return workbook.worksheets[0].title
+    finally:
+        workbook.close()
+
+
+__all__ = ["SheetRow", "UnusableFile", "estimate_rows", "iter_rows", "sniff"]
