@@ -8,6 +8,7 @@ import pytest
 from conftest import login
 from tracker.auth.services import update_user
 from tracker.extensions import db
+from tracker.spreadsheets.models import ImportBatch
 
 ALL = {"admin", "coordinator", "manager", "field"}
 OFFICE = {"admin", "coordinator", "manager"}
@@ -41,6 +42,14 @@ MATRIX = {
     "labels.index": ("GET", "/labels/", WRITERS),
     "labels.sheet": ("GET", "/labels/sheet.pdf?device={device}", WRITERS),
     "labels.test_page": ("GET", "/labels/test-page.pdf", WRITERS),
+    "imports.index": ("GET", "/imports/", WRITERS),
+    "imports.detail": ("GET", "/imports/{batch}", WRITERS),
+    "imports.commit": ("POST", "/imports/{batch}/commit", WRITERS),
+    "imports.problems": ("GET", "/imports/{batch}/problems.xlsx", WRITERS),
+    "imports.template": ("GET", "/imports/templates/devices.xlsx", WRITERS),
+    "exports.devices": ("GET", "/exports/devices.xlsx", OFFICE),
+    "exports.schools": ("GET", "/exports/schools.xlsx", OFFICE),
+    "exports.history": ("GET", "/exports/history.xlsx", OFFICE),
     "admin.users": ("GET", "/admin/users", ADMIN),
     "admin.user_new": ("GET", "/admin/users/new", ADMIN),
     "admin.user_edit": ("GET", "/admin/users/{user}", ADMIN),
@@ -56,7 +65,11 @@ def test_matrix_names_every_route(app):
 @pytest.fixture
 def objects(create_device, create_school, create_user):
     device = create_device()
+    batch = ImportBatch(kind="schools", filename="schools.xlsx")
+    db.session.add(batch)
+    db.session.commit()
     return {
+        "batch": batch.id,
         "device": device.id,
         "token": device.qr_token,
         "donation": device.donation_id,

@@ -53,6 +53,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.donations.views import bp as donations_bp
     from tracker.labels.views import bp as labels_bp
     from tracker.schools.views import bp as schools_bp
+    from tracker.spreadsheets.views import exports_bp, imports_bp
 
     for blueprint in (
         auth_bp,
@@ -63,6 +64,8 @@ def register_blueprints(app: Flask) -> None:
         scan_bp,
         schools_bp,
         labels_bp,
+        imports_bp,
+        exports_bp,
     ):
         app.register_blueprint(blueprint)
 

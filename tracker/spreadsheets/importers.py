@@ -157,6 +157,11 @@ def record_batch(
     batch.donation_id = donation_id
     batch.rows_read = report.rows_read
     batch.rows_accepted = report.new + report.updated + report.unchanged
+    batch.rows_new, batch.rows_updated = report.new, report.updated
+    batch.rows_unchanged = report.unchanged
+    batch.header_row = report.header_row
+    batch.problem_count = report.problem_count
+    batch.unknown_columns = report.unknown_columns
     batch.rows_rejected = report.rejected_rows
     batch.committed = report.committed
     batch.errors = [problem.as_dict() for problem in report.problems[:1000]]

@@ -23,8 +23,16 @@ class ImportBatch(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     rows_read: Mapped[int] = mapped_column(default=0)
     rows_accepted: Mapped[int] = mapped_column(default=0)
+    rows_new: Mapped[int] = mapped_column(default=0, server_default="0")
+    rows_updated: Mapped[int] = mapped_column(default=0, server_default="0")
+    rows_unchanged: Mapped[int] = mapped_column(default=0, server_default="0")
     rows_rejected: Mapped[int] = mapped_column(default=0)
     committed: Mapped[bool] = mapped_column(default=False)
     errors: Mapped[list] = mapped_column(sa.JSON, default=list)
 
+    header_row: Mapped[int] = mapped_column(default=0, server_default="0")
+    problem_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    unknown_columns: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+
     user = relationship("User")
+    donation = relationship("Donation")

@@ -1,0 +1,21 @@
+"""The upload form."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+
+KIND_CHOICES = [
+    SelectChoice("devices", _l("Devices (a donor's packing list)")),
+    SelectChoice("schools", _l("Schools (the ministry's list)")),
+]
+
+
+class ImportForm(FlaskForm):
+    kind = SelectField(_l("What the file lists"), choices=KIND_CHOICES)
+    donation_id = SelectField(
+        _l("Donation the devices belong to"), coerce=int, validators=[Optional()]
+    )
+    file = FileField(_l("Spreadsheet (.xlsx or .csv)"), validators=[FileRequired()])

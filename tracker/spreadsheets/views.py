@@ -1,0 +1,232 @@
+"""Import pages (upload, preview, problems, commit, templates) and spreadsheet downloads."""
+
+import io
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from tracker.devices.views import device_filters_from_request
+from tracker.donations.models import Donation
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.spreadsheets.exports import export_devices, export_history, export_schools
+from tracker.spreadsheets.forms import ImportForm
+from tracker.spreadsheets.models import ImportBatch
+from tracker.spreadsheets.readers import UnusableFile
+from tracker.spreadsheets.services import import_file
+from tracker.spreadsheets.workbooks import problems_workbook, template_workbook
+from tracker.web import roles_required
+
+imports_bp = Blueprint("imports", __name__, url_prefix="/imports")
+exports_bp = Blueprint("exports", __name__, url_prefix="/exports")
+IMPORTERS = ("admin", "coordinator")
+READERS = ("admin", "coordinator", "manager")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+KEEP_UPLOADS = 2 * 24 * 3600  # seconds an uploaded file waits for its commit
+
+
+def upload_dir() -> Path:
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def upload_path(batch_id: int) -> Path:
+    return upload_dir() / f"{batch_id}.upload"
+
+
+def _forget_old_uploads() -> None:
+    cutoff = time.time() - KEEP_UPLOADS
+    for path in upload_dir().glob("*.upload"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+@imports_bp.route("/", methods=["GET", "POST"])
+@roles_required(*IMPORTERS)
+def index():
+    form = ImportForm()
+    donations = db.session.scalars(sa.select(Donation).order_by(Donation.reference)).all()
+    form.donation_id.choices = [SelectChoice(0, _("Choose…"))] + [
+        SelectChoice(d.id, f"{d.reference} — {d.donor.name}") for d in donations
+    ]
+    if form.validate_on_submit():
+        donation_id = form.donation_id.data or None
+        if form.kind.data == "devices" and donation_id is None:
+            form.donation_id.errors = [_("Choose the donation the devices belong to.")]
+        else:
+            report = _preview(form, donation_id)
+            if report is not None:
+                return redirect(url_for("imports.detail", batch_id=report.batch_id))
+    recent = db.session.scalars(
+        sa.select(ImportBatch).order_by(ImportBatch.id.desc()).limit(20)
+    ).all()
+    status = 400 if form.errors else 200
+    return render_template("imports/index.html", form=form, recent=recent), status
+
+
+def _preview(form: ImportForm, donation_id: int | None):
+    _forget_old_uploads()
+    upload = form.file.data
+    handle, temporary = tempfile.mkstemp(dir=upload_dir(), suffix=".part")
+    os.close(handle)
+    temporary = Path(temporary)
+    try:
+        upload.save(temporary)
+        report = import_file(
+            form.kind.data,
+            temporary,
+            upload.filename or "upload",
+            commit=False,
+            actor=current_user,
+            donation_id=donation_id,
+        )
+    except (UnusableFile, ValidationFailed) as error:
+        db.session.rollback()
+        temporary.unlink(missing_ok=True)
+        form.file.errors = [str(error)]
+        return None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    temporary.replace(upload_path(report.batch_id))
+    return report
+
+
+def _batch(batch_id: int) -> ImportBatch:
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None:
+        abort(404)
+    return batch
+
+
+@imports_bp.route("/<int:batch_id>")
+@roles_required(*IMPORTERS)
+def detail(batch_id: int):
+    batch = _batch(batch_id)
+    return render_template(
+        "imports/detail.html", batch=batch, file_kept=upload_path(batch.id).exists()
+    )
+
+
+@imports_bp.route("/<int:batch_id>/commit", methods=["POST"])
+@roles_required(*IMPORTERS)
+def commit(batch_id: int):
+    batch = _batch(batch_id)
+    stored = upload_path(batch.id)
+    if batch.committed:
+        flash(_("This file was already imported."), "info")
+    elif not stored.exists():
+        flash(_("The uploaded file is no longer kept; upload it again."), "error")
+    else:
+        try:
+            report = import_file(
+                batch.kind,
+                stored,
+                batch.filename,
+                commit=True,
+                actor=current_user,
+                donation_id=batch.donation_id,
+                batch=batch,
+            )
+        except (UnusableFile, ValidationFailed) as error:
+            flash(str(error), "error")
+        else:
+            if report.committed:
+                stored.unlink(missing_ok=True)
+                flash(_("Imported: %(summary)s", summary=report.summary()), "success")
+            else:
+                flash(
+                    _(
+                        "Nothing was imported: the data changed since the preview and some "
+                        "rows are now refused. See the problems below."
+                    ),
+                    "error",
+                )
+    return redirect(url_for("imports.detail", batch_id=batch_id))
+
+
+@imports_bp.route("/<int:batch_id>/problems.xlsx")
+@roles_required(*IMPORTERS)
+def problems(batch_id: int):
+    batch = _batch(batch_id)
+    stored = upload_path(batch.id)
+    if not stored.exists():
+        flash(_("The uploaded file is no longer kept; upload it again."), "error")
+        return redirect(url_for("imports.detail", batch_id=batch_id))
+    buffer = io.BytesIO()
+    problems_workbook(stored, batch.header_row, batch.errors, buffer)
+    buffer.seek(0)
+    name = Path(batch.filename).stem
+    return send_file(
+        buffer, mimetype=XLSX, as_attachment=True, download_name=f"{name}-problems.xlsx"
+    )
+
+
+@imports_bp.route("/templates/<any(devices, schools):kind>.xlsx")
+@roles_required(*IMPORTERS)
+def template(kind: str):
+    buffer = io.BytesIO()
+    template_workbook(kind, buffer)
+    buffer.seek(0)
+    return send_file(
+        buffer, mimetype=XLSX, as_attachment=True, download_name=f"tracker-{kind}-template.xlsx"
+    )
+
+
+def _download(write, name: str):
+    buffer = io.BytesIO()
+    write(buffer)
+    buffer.seek(0)
+    response = send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@exports_bp.route("/devices.xlsx")
+@roles_required(*READERS)
+def devices():
+    filters, _code, _unknown = device_filters_from_request()
+    return _download(lambda out: export_devices(out, filters), "devices.xlsx")
+
+
+@exports_bp.route("/schools.xlsx")
+@roles_required(*READERS)
+def schools():
+    args = request.args
+    return _download(
+        lambda out: export_schools(
+            out,
+            args.get("q", "")[:200],
+            args.get("region", "")[:100],
+            args.get("province", "")[:100],
+        ),
+        "schools.xlsx",
+    )
+
+
+@exports_bp.route("/history.xlsx")
+@roles_required(*READERS)
+def history():
+    device_id = request.args.get("device", "")
+    return _download(
+        lambda out: export_history(out, int(device_id) if device_id.isdigit() else None),
+        "history.xlsx",
+    )
