@@ -135,20 +135,19 @@ class DeviceImporter(RowImporter):
             values["serial"] = identity.clean_serial(as_text(raw_serial))
         except ValidationFailed as error:
             problem("serial", raw_serial, error.reason)
-        if "imei" in header.positions:
-            raw = cell(row, header, "imei")
-            try:
-                values["imei"] = identity.clean_imei(raw)
-            except ValidationFailed as error:
-                problem("imei", raw, error.reason)
-        for key in ("model", "notes"):
-            if key in header.positions:
-                values[key] = as_text(cell(row, header, key))[: 1000 if key == "notes" else 120]
-        if "condition" in header.positions:
-            raw = as_text(cell(row, header, "condition"))
-            if not raw:
-                values["condition"] = "new"
-            elif raw.casefold() in _CONDITIONS:
+        # An empty cell means "not given": it never erases what the tracker already knows.
+        raw = cell(row, header, "imei")
+        try:
+            if (imei := identity.clean_imei(raw)) is not None:
+                values["imei"] = imei
+        except ValidationFailed as error:
+            problem("imei", raw, error.reason)
+        for key, limit in (("model", 120), ("notes", 1000)):
+            if text := as_text(cell(row, header, key)):
+                values[key] = text[:limit]
+        raw = as_text(cell(row, header, "condition"))
+        if raw:
+            if raw.casefold() in _CONDITIONS:
                 values["condition"] = _CONDITIONS[raw.casefold()]
             else:
                 problem(

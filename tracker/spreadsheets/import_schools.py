@@ -164,8 +164,10 @@ class SchoolImporter(RowImporter):
                 )
                 continue
             self.seen_codes[values["code"]] = row.number
-            parsed.append(values)
-        codes = [values["code"] for values in parsed]
+            # An empty cell means "not given": it never erases what the tracker knows.
+            given = {key for key, value in raw.items() if as_text(value)}
+            parsed.append((values, given))
+        codes = [values["code"] for values, _given in parsed]
         existing = (
             {
                 school.code: school
@@ -174,15 +176,17 @@ class SchoolImporter(RowImporter):
             if codes
             else {}
         )
-        present = [key for key in FIELDS if key in header.positions]
         to_insert, to_update = [], []
-        for values in parsed:
+        for values, given in parsed:
             school = existing.get(values["code"])
             if school is None:
                 to_insert.append(values)
                 continue
-            # Only the columns the file has are compared: a missing column changes nothing.
-            changes = {key: values[key] for key in present if getattr(school, key) != values[key]}
+            changes = {
+                key: values[key]
+                for key in FIELDS
+                if key in given and getattr(school, key) != values[key]
+            }
             if changes:
                 to_update.append((school, changes))
             else:

@@ -138,7 +138,7 @@ def run_import(
         )
         report.rejected_rows = 1
     report.committed = commit and report.ok
-    report.problems.sort(key=lambda problem: problem.row)
+    report.problems.sort(key=lambda problem: (problem.row, problem.column_index or -1))
     return report
 
 

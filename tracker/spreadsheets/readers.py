@@ -151,17 +151,29 @@ def estimate_rows(path: Path, kind: str) -> int | None:
     if kind != "xlsx":
         return None
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        count = workbook.worksheets[0].max_row
-        workbook.close()
-        return count
+        with open(path, "rb") as handle:
+            workbook = _open_workbook(handle)
+            count = workbook.worksheets[0].max_row
+            workbook.close()
+            return count
     except Exception:  # noqa: BLE001  (only an estimate; reading reports real problems)
         return None
 
 
+def _open_workbook(handle):
+    # A file object, not a path: openpyxl judges paths by their extension, and uploads are
+    # stored under names of our own. What the file is was checked by sniff().
+    return openpyxl.load_workbook(handle, read_only=True, data_only=True)
+
+
 def _xlsx_rows(path: Path) -> Iterator[SheetRow]:
+    with open(path, "rb") as handle:
+        yield from _workbook_rows(handle)
+
+
+def _workbook_rows(handle) -> Iterator[SheetRow]:
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = _open_workbook(handle)
     except Exception as error:  # noqa: BLE001  (openpyxl raises many kinds on bad input)
         raise UnusableFile(
             _(
@@ -230,14 +242,6 @@ def _csv_rows(path: Path) -> Iterator[SheetRow]:
                     reason=error,
                 )
             ) from error
-
-
-def first_sheet_name(path: Path) -> str:
-    workbook = openpyxl.load_workbook(path, read_only=True)
-    try:
-        return workbook.worksheets[0].title
-    finally:
-        workbook.close()
 
 
 __all__ = ["SheetRow", "UnusableFile", "estimate_rows", "iter_rows", "sniff"]

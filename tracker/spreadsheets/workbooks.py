@@ -5,7 +5,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -155,7 +155,7 @@ def problems_workbook(upload: Path, header_row: int, problems: list[dict], out: 
         bad = {p["column_index"] for p in found if p.get("column_index") is not None}
         cells = []
         for index, value in enumerate(values):
-            cell = value if isinstance(value, WriteOnlyCell) else WriteOnlyCell(sheet, value)
+            cell = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value)
             if index in bad:
                 cell.fill = BAD_FILL
             cells.append(cell)

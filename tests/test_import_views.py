@@ -1,0 +1,123 @@
+"""The import pages: upload, preview, problems workbook, commit, templates, downloads."""
+
+import io
+import re
+
+import openpyxl
+from spreadsheet_files import xlsx
+
+from conftest import text_of
+from tracker.devices.models import Device
+from tracker.extensions import db
+
+
+def upload(client, path, kind="devices", donation=None):
+    with open(path, "rb") as handle:
+        data = {"kind": kind, "file": (io.BytesIO(handle.read()), path.name)}
+    if donation is not None:
+        data["donation_id"] = str(donation.id)
+    return client.post("/imports/", data=data, content_type="multipart/form-data")
+
+
+def test_preview_then_commit(signed_in, client, create_donation, tmp_path):
+    donation = create_donation()
+    signed_in("coordinator")
+    path = xlsx(
+        tmp_path / "manifest.xlsx",
+        [["N° de série", "Modèle", "Carton"], ["WEB001", "T10", 1], ["WEB002", "T10", 1]],
+    )
+    response = upload(client, path, donation=donation)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert 'data-testid="new">2<' in html and "Carton" in html
+    assert db.session.query(Device).count() == 0
+    commit_url = re.search(r'action="(/imports/\d+/commit)"', html).group(1)
+    done = client.post(commit_url)
+    assert done.status_code == 302
+    assert "Imported" in text_of(client.get(done.headers["Location"]))
+    assert sorted(d.serial for d in db.session.query(Device)) == ["WEB001", "WEB002"]
+    assert "This file was already imported." in text_of(
+        client.post(commit_url, follow_redirects=True)
+    )
+
+
+def test_rejected_file_lists_problems_and_offers_the_workbook(
+    signed_in, client, tmp_path, create_donation
+):
+    donation = create_donation()
+    signed_in("admin")
+    path = xlsx(
+        tmp_path / "bad.xlsx", [["Titre"], ["Serial", "IMEI"], ["OK0001", None], ["OK0001", "123"]]
+    )
+    response = upload(client, path, donation=donation)
+    page = client.get(response.headers["Location"])
+    text = text_of(page)
+    assert "same serial as row 3" in text and "an IMEI has exactly 15 digits" in text
+    assert "/commit" not in page.get_data(as_text=True)
+    link = re.search(r'href="(/imports/\d+/problems\.xlsx)"', page.get_data(as_text=True))
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(link.group(1)).data))
+    sheet = workbook.active
+    assert [c.value for c in sheet[1]] == ["Serial", "IMEI", "Problems"]
+    assert sheet["C3"].value.startswith("row 4: Serial: same serial as row 3")
+    assert sheet["A3"].fill.fgColor.rgb.endswith("F8C9C4")  # the bad cell is highlighted
+    assert sheet["A2"].fill.fgColor.rgb != sheet["A3"].fill.fgColor.rgb
+
+
+def test_unusable_upload_is_answered_next_to_the_file_field(
+    signed_in, client, tmp_path, create_donation
+):
+    donation = create_donation()
+    signed_in("coordinator")
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(b"%PDF-1.4 scanned list")
+    response = upload(client, path, donation=donation)
+    assert response.status_code == 400
+    assert "This is a PDF document, not a spreadsheet." in text_of(response)
+    assert list((tmp_path.parent).glob("*.part")) == []
+
+
+def test_devices_need_a_donation(signed_in, client, tmp_path):
+    signed_in("coordinator")
+    response = upload(client, xlsx(tmp_path / "d.xlsx", [["Serial"], ["X001"]]))
+    assert "Choose the donation the devices belong to." in text_of(response)
+
+
+def test_schools_upload_and_template(signed_in, client, tmp_path):
+    signed_in("coordinator")
+    template = openpyxl.load_workbook(
+        io.BytesIO(client.get("/imports/templates/schools.xlsx").data)
+    )
+    assert template.sheetnames == ["Schools", "Instructions"]
+    sheet = template["Schools"]
+    headers = [c.value for c in sheet[1]]
+    assert headers[:4] == ["School code", "Name (French)", "Name (Arabic)", "Region"]
+    sheet.append(["04567B", "École Annahda", "مدرسة النهضة", "Fès-Meknès"])
+    filled = tmp_path / "filled.xlsx"
+    template.save(filled)
+    response = upload(client, filled, kind="schools")
+    assert 'data-testid="new">1<' in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_device_template_has_a_condition_dropdown(signed_in, client):
+    signed_in("admin")
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(client.get("/imports/templates/devices.xlsx").data)
+    )
+    sheet = workbook["Devices"]
+    [validation] = sheet.data_validations.dataValidation
+    assert validation.formula1 == '"new,good,fair,damaged"'
+    assert sheet["B2"].number_format == "@"  # IMEIs typed as text
+
+
+def test_download_respects_the_filters_on_screen(signed_in, client, create_device):
+    from tracker.devices.services import move_device
+
+    devices = [create_device() for _ in range(60)]
+    move_device(devices[0], "reported_lost", None)
+    db.session.commit()
+    signed_in("manager")
+    html = client.get("/devices/?status=in_stock").get_data(as_text=True)
+    link = re.search(r'href="(/exports/devices\.xlsx[^"]*)"', html).group(1)
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(link.replace("&amp;", "&")).data)).active
+    assert sheet.max_row == 1 + 59  # every matching row, not the 50 on the page
