@@ -1,5 +1,8 @@
 """Importing devices and schools from real-world files: each awkward file's exact outcome."""
 
+import tempfile
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from spreadsheet_files import (
@@ -234,9 +237,11 @@ def test_donation_column_and_missing_donation(app, tmp_path, create_donation):
 def test_unusable_files_get_one_clear_sentence(app, tmp_path, create_donation, make, message):
     donation = create_donation()
     path = make(tmp_path / "upload.xlsx")
+    leftovers = set(Path(tempfile.gettempdir()).glob("tracker-import-*"))
     with pytest.raises(UnusableFile, match=message.replace("(", r"\(").replace(")", r"\)")):
         run("devices", path, donation)
     assert devices() == {}
+    assert set(Path(tempfile.gettempdir()).glob("tracker-import-*")) == leftovers
 
 
 def test_billion_laughs_is_refused_by_the_parser(app, tmp_path, create_donation):

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from tracker.auth.models import User
-from tracker.database import utcnow
+from tracker.database import UTCDateTime, utcnow
 from tracker.devices import identity
 from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.services import update_device
@@ -104,8 +104,7 @@ class DeviceImporter(RowImporter):
         self.default_donation_id = donation_id
         self.actor = actor
         self.filename = filename
-        self.seen_serials: dict[str, int] = {}
-        self.seen_imeis: dict[str, int] = {}
+        super().__init__()
         self.donations: dict[str, int | None] = {}
 
     def _donation_id(self, reference: str) -> int | None:
@@ -115,6 +114,16 @@ class DeviceImporter(RowImporter):
                 sa.select(Donation.id).where(sa.func.lower(Donation.reference) == key)
             )
         return self.donations[key]
+
+    @staticmethod
+    def _problem(row, header, key: str, reason: str) -> Problem:
+        return Problem(
+            row.number,
+            header.headers.get(key, ""),
+            as_text(cell(row, header, key)),
+            reason,
+            header.positions.get(key),
+        )
 
     def _clean(self, row, header) -> tuple[dict, list[Problem]]:
         values, problems = {}, []
@@ -172,29 +181,30 @@ class DeviceImporter(RowImporter):
                 )
             )
         values["donation_id"] = donation_id
-        # Duplicates inside the file, against the first row that had the value.
-        serial = values.get("serial")
-        if serial and serial in self.seen_serials:
-            problem(
-                "serial", raw_serial, str(REASON_SAME_SERIAL % {"row": self.seen_serials[serial]})
-            )
-        imei = values.get("imei")
-        if imei and imei in self.seen_imeis:
-            problem(
-                "imei",
-                cell(row, header, "imei"),
-                _("same IMEI as row %(row)s", row=self.seen_imeis[imei]),
-            )
-        if not problems:
-            self.seen_serials[serial] = row.number
-            if imei:
-                self.seen_imeis[imei] = row.number
         return values, problems
 
     def process(self, rows, header, report, write):
+        cleaned = [(row, *self._clean(row, header)) for row in rows]
+        # Duplicates inside the file, against the first row that had the value.
+        serials = self.repeats("serial", [(row.number, v.get("serial")) for row, v, _p in cleaned])
+        imeis = self.repeats("imei", [(row.number, v.get("imei")) for row, v, _p in cleaned])
         parsed = []
-        for row in rows:
-            values, problems = self._clean(row, header)
+        for row, values, problems in cleaned:
+            if row.number in serials:
+                problems.append(
+                    self._problem(
+                        row,
+                        header,
+                        "serial",
+                        str(REASON_SAME_SERIAL % {"row": serials[row.number]}),
+                    )
+                )
+            if row.number in imeis:
+                problems.append(
+                    self._problem(
+                        row, header, "imei", _("same IMEI as row %(row)s", row=imeis[row.number])
+                    )
+                )
             if problems:
                 report.rejected_rows += 1
                 for problem in problems:
@@ -301,29 +311,21 @@ class DeviceImporter(RowImporter):
             }
             for values, number in zip(rows, numbers, strict=True)
         ]
-        inserted = (
-            db.session.execute(
-                sa.insert(Device).returning(Device.id, sort_by_parameter_order=True), devices
-            )
-            .scalars()
-            .all()
-        )
+        db.session.execute(sa.insert(Device), devices)
+        # One INSERT ... SELECT writes every new device's "registered" event: no ids need to
+        # come back to Python (SQLite would send a RETURNING insert one row at a time).
         actor_id = self.actor.id if self.actor else None
+        registered = sa.select(
+            Device.id,
+            sa.literal("registered"),
+            sa.literal(now, UTCDateTime()),
+            sa.literal(actor_id, sa.Integer()),
+            sa.literal("in_stock"),
+            sa.literal({"import": self.filename}, sa.JSON()),
+        ).where(Device.asset_tag.in_([device["asset_tag"] for device in devices]))
         db.session.execute(
-            sa.insert(DeviceEvent),
-            [
-                {
-                    "device_id": device_id,
-                    "type": "registered",
-                    "occurred_at": now,
-                    "actor_id": actor_id,
-                    "to_status": "in_stock",
-                    "details": {
-                        "serial": values["serial"],
-                        "imei": values.get("imei"),
-                        "import": self.filename,
-                    },
-                }
-                for device_id, values in zip(inserted, rows, strict=True)
-            ],
+            sa.insert(DeviceEvent).from_select(
+                ["device_id", "type", "occurred_at", "actor_id", "to_status", "details"],
+                registered,
+            )
         )

@@ -128,11 +128,8 @@ class SchoolImporter(RowImporter):
     kind = "schools"
     columns = SCHOOL_COLUMNS
 
-    def __init__(self):
-        self.seen_codes: dict[str, int] = {}
-
     def process(self, rows, header, report, write):
-        parsed = []
+        checked = []
         for row in rows:
             raw = {key: cell(row, header, key) for key in FIELDS}
             try:
@@ -150,20 +147,25 @@ class SchoolImporter(RowImporter):
                     )
                 )
                 continue
-            first = self.seen_codes.get(values["code"])
-            if first is not None:
+            checked.append((row, raw, values))
+        # Duplicates inside the file, against the first row that had the code.
+        repeats = self.repeats(
+            "code", [(row.number, values["code"]) for row, _r, values in checked]
+        )
+        parsed = []
+        for row, raw, values in checked:
+            if row.number in repeats:
                 report.rejected_rows += 1
                 report.add_problem(
                     Problem(
                         row.number,
                         header.headers["code"],
                         as_text(raw["code"]),
-                        _("same school code as row %(row)s", row=first),
+                        _("same school code as row %(row)s", row=repeats[row.number]),
                         header.positions["code"],
                     )
                 )
                 continue
-            self.seen_codes[values["code"]] = row.number
             # An empty cell means "not given": it never erases what the tracker knows.
             given = {key for key, value in raw.items() if as_text(value)}
             parsed.append((values, given))

@@ -18,6 +18,7 @@ from tracker.extensions import db
 from tracker.spreadsheets.headers import Column, HeaderMap, find_header
 from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import SheetRow, iter_rows, sniff
+from tracker.spreadsheets.seen import SeenValues
 
 CHUNK = 2000
 MAX_KEPT_PROBLEMS = 10_000  # beyond this only the count grows, so memory stays bounded
@@ -89,10 +90,36 @@ class RowImporter:
     kind: str = ""
     columns: tuple[Column, ...] = ()
 
+    def __init__(self):
+        self.seen = SeenValues()
+
     def process(
         self, rows: list[SheetRow], header: HeaderMap, report: ImportReport, write: bool
     ) -> None:
         raise NotImplementedError
+
+    def close(self) -> None:
+        self.seen.close()
+
+    def repeats(self, kind: str, keyed: list[tuple[int, str | None]]) -> dict[int, int]:
+        """For (row, value) pairs in file order: {row: the earlier row with the same value}.
+
+        First occurrences are remembered for the chunks that follow.
+        """
+        values = list({value for _row, value in keyed if value})
+        earlier = self.seen.first_rows(kind, values)
+        local, repeats, new = {}, {}, []
+        for row, value in keyed:
+            if not value:
+                continue
+            first = earlier.get(value) or local.get(value)
+            if first:
+                repeats[row] = first
+            else:
+                local[value] = row
+                new.append((value, row))
+        self.seen.add(kind, new)
+        return repeats
 
 
 def _blank(row: SheetRow) -> bool:
@@ -121,17 +148,20 @@ def run_import(
     header cannot be found. Nothing is committed here.
     """
     report = ImportReport(kind=importer.kind, filename=filename)
-    kind = sniff(path, filename)
-    rows = iter_rows(path, kind, current_app.config.get("IMPORT_MAX_ROWS", 200_000))
-    header, buffered = find_header(rows, importer.columns)
-    report.header_row = header.row_number
-    report.unknown_columns = header.unknown
-    data = (row for row in chain(buffered, rows) if not _blank(row))
-    for chunk in _chunks(data, CHUNK):
-        report.rows_read += len(chunk)
-        importer.process(chunk, header, report, write=commit and report.ok)
-        if progress:
-            progress(len(chunk))
+    try:
+        kind = sniff(path, filename)
+        rows = iter_rows(path, kind, current_app.config.get("IMPORT_MAX_ROWS", 200_000))
+        header, buffered = find_header(rows, importer.columns)
+        report.header_row = header.row_number
+        report.unknown_columns = header.unknown
+        data = (row for row in chain(buffered, rows) if not _blank(row))
+        for chunk in _chunks(data, CHUNK):
+            report.rows_read += len(chunk)
+            importer.process(chunk, header, report, write=commit and report.ok)
+            if progress:
+                progress(len(chunk))
+    finally:
+        importer.close()
     if report.rows_read == 0:
         report.add_problem(
             Problem(header.row_number, "", "", _("The table has a header but no rows under it."))
