@@ -48,6 +48,8 @@ def make_app(database_url: str, **extra):
         "PAGE_SIZE": 50,
         # Still scrypt, with a small work factor: the suite creates hundreds of users.
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        # Imports run inside the request in tests; one test runs them in the background.
+        "IMPORTS_IN_BACKGROUND": False,
     }
     config.update(extra)
     return create_app(config)

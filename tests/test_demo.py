@@ -10,6 +10,7 @@ from tracker.devices.models import Device, RetiredQrToken
 from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.schools.models import School
+from tracker.spreadsheets.models import ImportBatch
 
 
 @pytest.fixture
@@ -51,6 +52,12 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     ]
 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RetiredQrToken)) == 1
+    # Schools and tablets arrived as uploads do: through the import engine, recorded.
+    batches = db.session.scalars(sa.select(ImportBatch).order_by(ImportBatch.id)).all()
+    assert [(b.kind, b.rows_new, b.committed) for b in batches] == [
+        ("schools", 40, True),
+        ("devices", 200, True),
+    ]
 
     coordinator = db.session.scalar(sa.select(User).where(User.email == "coordinator@demo.test"))
     login(client, coordinator, "demo")

@@ -2,6 +2,7 @@
 
 import io
 import re
+import time
 
 import openpyxl
 from spreadsheet_files import xlsx
@@ -121,3 +122,44 @@ def test_download_respects_the_filters_on_screen(signed_in, client, create_devic
     link = re.search(r'href="(/exports/devices\.xlsx[^"]*)"', html).group(1)
     sheet = openpyxl.load_workbook(io.BytesIO(client.get(link.replace("&amp;", "&")).data)).active
     assert sheet.max_row == 1 + 59  # every matching row, not the 50 on the page
+
+
+def test_file_without_a_header_fails_on_its_batch_page(
+    signed_in, client, tmp_path, create_donation
+):
+    donation = create_donation()
+    signed_in("coordinator")
+    path = xlsx(tmp_path / "notes.xlsx", [["hello"], ["world"]])
+    page = client.get(upload(client, path, donation=donation).headers["Location"])
+    assert "No header row found in the first 20 rows" in text_of(page)
+    assert "/commit" not in page.get_data(as_text=True)
+
+
+def wait_until_done(client, url, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        page = client.get(url)
+        if 'data-testid="running"' not in page.get_data(as_text=True):
+            return page
+        assert '<meta http-equiv="refresh" content="2">' in page.get_data(as_text=True)
+        time.sleep(0.1)
+    raise AssertionError("the import did not finish")
+
+
+def test_large_files_are_read_and_imported_in_the_background(
+    app, signed_in, client, tmp_path, create_donation
+):
+    app.config["IMPORTS_IN_BACKGROUND"] = True
+    donation = create_donation()
+    signed_in("coordinator")
+    rows = [["Serial number"]] + [[f"BG{n:05d}"] for n in range(3000)]
+    location = upload(client, xlsx(tmp_path / "big.xlsx", rows), donation=donation).headers[
+        "Location"
+    ]
+    page = wait_until_done(client, location)
+    assert 'data-testid="new">3000<' in page.get_data(as_text=True)
+    commit_url = re.search(r'action="(/imports/\d+/commit)"', page.get_data(as_text=True))
+    client.post(commit_url.group(1))
+    done = wait_until_done(client, location)
+    assert "Imported. Every row above is in the tracker." in text_of(done)
+    assert db.session.query(Device).count() == 3000

@@ -5,9 +5,12 @@ nothing. Deterministic: the same seed gives the same serials, IMEIs and schools.
 """
 
 import random
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
+import openpyxl
 import sqlalchemy as sa
 
 from tracker.auth import services as users
@@ -18,8 +21,10 @@ from tracker.devices.models import Device
 from tracker.donations import services as donations
 from tracker.donations.models import Donation
 from tracker.extensions import db
-from tracker.schools import services as schools
 from tracker.schools.models import School
+from tracker.spreadsheets.import_devices import DeviceImporter
+from tracker.spreadsheets.import_schools import SchoolImporter
+from tracker.spreadsheets.importers import record_batch, run_import
 
 REFERENCE = "ICESCO-HW-2020"
 DONOR = "Huawei Technologies Morocco"
@@ -72,7 +77,7 @@ def load_demo() -> DemoSummary:
     accounts = _users(summary)
     coordinator = accounts["coordinator"]
     donation = _donation(summary)
-    _schools(summary)
+    _schools(summary, coordinator)
     _devices(summary, donation, coordinator)
     return summary
 
@@ -134,31 +139,100 @@ def school_rows(count: int = SCHOOLS) -> list[dict]:
     return rows
 
 
-def _schools(summary: DemoSummary) -> None:
+def _schools(summary: DemoSummary, actor: User) -> None:
+    """The ministry's list of schools, imported as a coordinator would upload it."""
+    rows = school_rows()
     existing = set(db.session.scalars(sa.select(School.code)))
-    for row in school_rows():
-        if row["code"] not in existing:
-            schools.create_school(**row)
-            summary.count("schools")
+    if all(row["code"] in existing for row in rows):
+        return
+    headers = [
+        "Code établissement",
+        "Nom de l'établissement",
+        "Nom arabe",
+        "Région",
+        "Province",
+        "Commune",
+        "Adresse",
+        "Latitude",
+        "Longitude",
+        "Directeur",
+        "Téléphone",
+        "Effectif",
+        "Besoin",
+    ]
+    keys = [
+        "code",
+        "name_fr",
+        "name_ar",
+        "region",
+        "province",
+        "commune",
+        "address",
+        "latitude",
+        "longitude",
+        "contact_name",
+        "contact_phone",
+        "enrolment",
+        "need",
+    ]
+    table = [["Ministère de l'Éducation nationale — établissements bénéficiaires"], [], headers] + [
+        [row[key] for key in keys] for row in rows
+    ]
+    report = _import_workbook(
+        SchoolImporter(), "etablissements-beneficiaires.xlsx", table, actor, None
+    )
+    summary.count("schools", report.new)
+
+
+def _import_workbook(
+    importer, filename: str, table: list[list], actor: User, donation_id: int | None
+):
+    """Write `table` as a workbook and import it through the same engine as an upload."""
+    folder = Path(tempfile.mkdtemp(prefix="tracker-demo-"))
+    path = folder / filename
+    try:
+        workbook = openpyxl.Workbook()
+        for row in table:
+            workbook.active.append(row)
+        workbook.save(path)
+        report = run_import(importer, path, filename, commit=True)
+        if not report.committed:
+            raise RuntimeError("demo import refused: " + "; ".join(map(str, report.problems)))
+        record_batch(report, user_id=actor.id, donation_id=donation_id)
+        return report
+    finally:
+        path.unlink(missing_ok=True)
+        folder.rmdir()
 
 
 def _devices(summary: DemoSummary, donation: Donation, actor: User) -> None:
+    """The donor's packing list, imported; then a little history on a few tablets."""
     existing = set(
         db.session.scalars(sa.select(Device.serial).where(Device.donation_id == donation.id))
     )
-    for n in range(1, TABLETS + 1):
-        serial = demo_serial(n)
-        if serial in existing:
-            continue
-        device = devices.register_device(
-            donation_id=donation.id,
-            serial=serial,
-            imei=demo_imei(n),
-            model=MODEL,
-            condition="new",
-            actor=actor,
-        )
-        summary.count("devices")
+    missing = [n for n in range(1, TABLETS + 1) if demo_serial(n) not in existing]
+    if not missing:
+        return
+    table = [
+        ["Huawei Technologies Morocco — packing list, ICESCO grant (28/12/2020)"],
+        [],
+        ["N° de série", "IMEI", "Modèle", "Carton"],
+    ]
+    table += [[demo_serial(n), demo_imei(n), MODEL, (n - 1) // 20 + 1] for n in missing]
+    report = _import_workbook(
+        DeviceImporter(donation_id=donation.id, actor=actor, filename="packing-list.xlsx"),
+        "packing-list.xlsx",
+        table,
+        actor,
+        donation.id,
+    )
+    summary.count("devices", report.new)
+    by_serial = {
+        device.serial: device
+        for device in db.session.scalars(sa.select(Device).where(Device.donation_id == donation.id))
+    }
+    for n in missing:
+        device = by_serial[demo_serial(n)]
         # A little history so the timeline and the dashboard show more than "in stock".
         if n in (17, 88, 143):
             devices.move_device(

@@ -187,6 +187,7 @@ def record_batch(
     batch.donation_id = donation_id
     batch.rows_read = report.rows_read
     batch.rows_accepted = report.new + report.updated + report.unchanged
+    batch.state, batch.failure = "done", ""
     batch.rows_new, batch.rows_updated = report.new, report.updated
     batch.rows_unchanged = report.unchanged
     batch.header_row = report.header_row

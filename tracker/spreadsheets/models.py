@@ -9,11 +9,15 @@ from tracker.database import UTCDateTime, one_of, utcnow
 from tracker.extensions import db
 
 IMPORT_KINDS = ("devices", "schools", "manifest")
+BATCH_STATES = ("running", "done", "failed")
 
 
 class ImportBatch(db.Model):
     __tablename__ = "import_batches"
-    __table_args__ = (one_of("kind", IMPORT_KINDS, "kind"),)
+    __table_args__ = (
+        one_of("kind", IMPORT_KINDS, "kind"),
+        one_of("state", BATCH_STATES, "state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(20))
@@ -28,6 +32,9 @@ class ImportBatch(db.Model):
     rows_unchanged: Mapped[int] = mapped_column(default=0, server_default="0")
     rows_rejected: Mapped[int] = mapped_column(default=0)
     committed: Mapped[bool] = mapped_column(default=False)
+    # Large files are checked and imported in the background; the page follows `state`.
+    state: Mapped[str] = mapped_column(sa.String(20), default="done", server_default="done")
+    failure: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     errors: Mapped[list] = mapped_column(sa.JSON, default=list)
 
     header_row: Mapped[int] = mapped_column(default=0, server_default="0")

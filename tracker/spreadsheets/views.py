@@ -24,13 +24,12 @@ from wtforms.fields.choices import SelectChoice
 
 from tracker.devices.views import device_filters_from_request
 from tracker.donations.models import Donation
-from tracker.errors import ValidationFailed
 from tracker.extensions import db
+from tracker.spreadsheets import background
 from tracker.spreadsheets.exports import export_devices, export_history, export_schools
 from tracker.spreadsheets.forms import ImportForm
 from tracker.spreadsheets.models import ImportBatch
-from tracker.spreadsheets.readers import UnusableFile
-from tracker.spreadsheets.services import import_file
+from tracker.spreadsheets.readers import UnusableFile, sniff
 from tracker.spreadsheets.workbooks import problems_workbook, template_workbook
 from tracker.web import roles_required
 
@@ -72,9 +71,9 @@ def index():
         if form.kind.data == "devices" and donation_id is None:
             form.donation_id.errors = [_("Choose the donation the devices belong to.")]
         else:
-            report = _preview(form, donation_id)
-            if report is not None:
-                return redirect(url_for("imports.detail", batch_id=report.batch_id))
+            batch = _preview(form, donation_id)
+            if batch is not None:
+                return redirect(url_for("imports.detail", batch_id=batch.id))
     recent = db.session.scalars(
         sa.select(ImportBatch).order_by(ImportBatch.id.desc()).limit(20)
     ).all()
@@ -83,6 +82,7 @@ def index():
 
 
 def _preview(form: ImportForm, donation_id: int | None):
+    """Store the upload, refuse an unusable file at once, and start checking it."""
     _forget_old_uploads()
     upload = form.file.data
     handle, temporary = tempfile.mkstemp(dir=upload_dir(), suffix=".part")
@@ -90,24 +90,27 @@ def _preview(form: ImportForm, donation_id: int | None):
     temporary = Path(temporary)
     try:
         upload.save(temporary)
-        report = import_file(
-            form.kind.data,
-            temporary,
-            upload.filename or "upload",
-            commit=False,
-            actor=current_user,
-            donation_id=donation_id,
-        )
-    except (UnusableFile, ValidationFailed) as error:
-        db.session.rollback()
+        sniff(temporary, upload.filename or "")
+    except UnusableFile as error:
         temporary.unlink(missing_ok=True)
         form.file.errors = [str(error)]
         return None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    temporary.replace(upload_path(report.batch_id))
-    return report
+    batch = ImportBatch(
+        kind=form.kind.data,
+        filename=(upload.filename or "upload")[:255],
+        user_id=current_user.id,
+        donation_id=donation_id,
+        state="running",
+    )
+    db.session.add(batch)
+    db.session.commit()
+    stored = upload_path(batch.id)
+    temporary.replace(stored)
+    background.start(batch, stored, commit=False)
+    return batch
 
 
 def _batch(batch_id: int) -> ImportBatch:
@@ -121,8 +124,12 @@ def _batch(batch_id: int) -> ImportBatch:
 @roles_required(*IMPORTERS)
 def detail(batch_id: int):
     batch = _batch(batch_id)
+    stored = upload_path(batch.id)
     return render_template(
-        "imports/detail.html", batch=batch, file_kept=upload_path(batch.id).exists()
+        "imports/detail.html",
+        batch=batch,
+        file_kept=stored.exists(),
+        rows_done=background.rows_done(stored),
     )
 
 
@@ -131,35 +138,18 @@ def detail(batch_id: int):
 def commit(batch_id: int):
     batch = _batch(batch_id)
     stored = upload_path(batch.id)
-    if batch.committed:
+    if batch.state == "running":
+        flash(_("This file is still being read; wait for it to finish."), "info")
+    elif batch.committed:
         flash(_("This file was already imported."), "info")
+    elif batch.rows_rejected or batch.state == "failed":
+        flash(_("This file has problems; correct them and upload it again."), "error")
     elif not stored.exists():
         flash(_("The uploaded file is no longer kept; upload it again."), "error")
     else:
-        try:
-            report = import_file(
-                batch.kind,
-                stored,
-                batch.filename,
-                commit=True,
-                actor=current_user,
-                donation_id=batch.donation_id,
-                batch=batch,
-            )
-        except (UnusableFile, ValidationFailed) as error:
-            flash(str(error), "error")
-        else:
-            if report.committed:
-                stored.unlink(missing_ok=True)
-                flash(_("Imported: %(summary)s", summary=report.summary()), "success")
-            else:
-                flash(
-                    _(
-                        "Nothing was imported: the data changed since the preview and some "
-                        "rows are now refused. See the problems below."
-                    ),
-                    "error",
-                )
+        batch.state = "running"
+        db.session.commit()
+        background.start(batch, stored, commit=True)
     return redirect(url_for("imports.detail", batch_id=batch_id))
 
 
