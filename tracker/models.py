@@ -1,6 +1,6 @@
 """Every feature's models in one place, so Alembic and the tests see the whole schema."""
 
-from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.auth.models import User
 from tracker.database import Base
 from tracker.deliveries.models import Delivery, DeliveryItem
@@ -21,6 +21,7 @@ __all__ = [
     "Donation",
     "Donor",
     "ImportBatch",
+    "PlanEvent",
     "RetiredQrToken",
     "School",
     "User",

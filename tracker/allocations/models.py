@@ -38,9 +38,41 @@ class AllocationPlan(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     donation = relationship("Donation")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    submitted_by = relationship("User", foreign_keys=[submitted_by_id])
+    approved_by = relationship("User", foreign_keys=[approved_by_id])
     allocations: Mapped[list["Allocation"]] = relationship(
         back_populates="plan", cascade="all, delete-orphan"
     )
+
+
+PLAN_ACTIONS = (
+    "created",
+    "proposed",
+    "edited",
+    "submitted",
+    "sent_back",
+    "approved",
+    "quantity_changed",
+    "cancelled",
+    "closed",
+)
+
+
+class PlanEvent(db.Model):
+    """Who did what to a plan, and when: every change of state or quantity."""
+
+    __tablename__ = "plan_events"
+    __table_args__ = (one_of("action", PLAN_ACTIONS, "action"), sa.Index(None, "plan_id", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("allocation_plans.id"))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(sa.String(30))
+    details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+    actor = relationship("User")
 
 
 class Allocation(db.Model):

@@ -1,0 +1,184 @@
+"""Allocation plans: lifecycle, approval rules, reservations that never double-book."""
+
+import pytest
+import sqlalchemy as sa
+
+from tracker.allocations import services
+from tracker.allocations.models import PlanEvent
+from tracker.devices.models import Device, DeviceEvent
+from tracker.devices.services import move_device
+from tracker.errors import Conflict, IllegalTransition, ValidationFailed
+from tracker.extensions import db
+
+
+@pytest.fixture
+def setting(create_user, create_donation, create_device, create_school):
+    """A donation of 10 tablets and three schools needing 6, 3 and 1."""
+    donation = create_donation(quantity=10)
+    devices = [create_device(donation=donation) for _ in range(10)]
+    schools = [create_school(need=6), create_school(need=3), create_school(need=1)]
+    return {
+        "coordinator": create_user("coordinator"),
+        "manager": create_user("manager"),
+        "donation": donation,
+        "devices": devices,
+        "schools": schools,
+    }
+
+
+def draft(setting, total=8, **options):
+    plan = services.create_plan(
+        name="Round 1", donation_id=setting["donation"].id, actor=setting["coordinator"]
+    )
+    services.propose_plan(
+        plan.id,
+        total=total,
+        school_ids=[s.id for s in setting["schools"]],
+        actor=setting["coordinator"],
+        **options,
+    )
+    db.session.commit()
+    return plan
+
+
+def approved(setting, total=8):
+    plan = draft(setting, total)
+    services.submit_plan(plan.id, setting["coordinator"])
+    services.approve_plan(plan.id, setting["manager"])
+    db.session.commit()
+    return plan
+
+
+def held_by(plan) -> dict[str, list[str]]:
+    rows = db.session.execute(
+        sa.select(Device.asset_tag, Device.school_id, Device.status)
+        .where(Device.allocation_id.in_([line.id for line in plan.allocations]))
+        .order_by(Device.id)
+    ).all()
+    result = {}
+    for tag, school_id, status in rows:
+        assert status == "reserved"
+        result.setdefault(school_id, []).append(tag)
+    return result
+
+
+def test_proposal_lines_and_totals(app, setting):
+    plan = draft(setting, total=8)
+    quantities = {line.school_id: line.quantity for line in plan.allocations}
+    schools = setting["schools"]
+    assert [quantities[s.id] for s in schools] == [5, 2, 1]
+    actions = db.session.scalars(sa.select(PlanEvent.action).order_by(PlanEvent.id)).all()
+    assert actions == ["created", "proposed"]
+
+
+def test_proposal_is_capped_by_the_pool(app, setting):
+    plan = draft(setting, total=500)
+    assert sum(line.quantity for line in plan.allocations) == 10  # the whole need, 10 in stock
+
+
+def test_approval_reserves_first_registered_first_out(app, setting):
+    plan = approved(setting, total=8)
+    schools, devices = setting["schools"], setting["devices"]
+    held = held_by(plan)
+    assert held[schools[0].id] == [d.asset_tag for d in devices[:5]]
+    assert sum(len(tags) for tags in held.values()) == 8
+    events = db.session.scalars(sa.select(DeviceEvent).where(DeviceEvent.type == "reserved"))
+    events = list(events)
+    assert len(events) == 8 and {e.from_status for e in events} == {"in_stock"}
+    assert {e.actor_id for e in events} == {setting["manager"].id}
+    assert plan.status == "approved" and plan.approved_by_id == setting["manager"].id
+
+
+def test_only_managers_approve_and_never_their_own_plan(app, setting, create_user):
+    plan = draft(setting)
+    services.submit_plan(plan.id, setting["coordinator"])
+    with pytest.raises(IllegalTransition, match="Only a manager or an admin"):
+        services.approve_plan(plan.id, setting["coordinator"])
+    admin = create_user("admin")
+    other = draft(setting)
+    services.submit_plan(other.id, admin)
+    with pytest.raises(IllegalTransition, match="You submitted this plan"):
+        services.approve_plan(other.id, admin)
+
+
+def test_states_refuse_wrong_moves(app, setting):
+    plan = draft(setting)
+    with pytest.raises(IllegalTransition, match="is draft: it cannot be approved"):
+        services.approve_plan(plan.id, setting["manager"])
+    services.submit_plan(plan.id, setting["coordinator"])
+    with pytest.raises(IllegalTransition, match="is submitted: it cannot be edited"):
+        services.set_quantities(plan.id, {}, setting["coordinator"])
+    services.send_back(plan.id, setting["manager"], "fewer for school 1")
+    assert plan.status == "draft"
+
+
+def test_approval_is_all_or_nothing_when_stock_is_short(app, setting):
+    plan = draft(setting, total=8)
+    for device in setting["devices"][:4]:
+        move_device(device, "reported_faulty", None)
+    services.submit_plan(plan.id, setting["coordinator"])
+    db.session.commit()
+    with pytest.raises(Conflict, match="needs 8 tablets but only 6 are in stock"):
+        services.approve_plan(plan.id, setting["manager"])
+    db.session.rollback()
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Device).where(Device.status == "reserved")
+        )
+        == 0
+    )
+
+
+def test_two_plans_never_reserve_one_tablet_twice(app, setting):
+    first = approved(setting, total=8)
+    second = draft(setting, total=8)
+    assert sum(line.quantity for line in second.allocations) == 2  # only 2 left in the pool
+    services.submit_plan(second.id, setting["coordinator"])
+    services.approve_plan(second.id, setting["manager"])
+    db.session.commit()
+    tags = [t for tags in held_by(first).values() for t in tags]
+    tags += [t for tags in held_by(second).values() for t in tags]
+    assert len(tags) == len(set(tags)) == 10
+
+
+def test_changing_a_quantity_reserves_or_releases(app, setting):
+    plan = approved(setting, total=8)
+    school = setting["schools"][0]
+    services.change_quantity(plan.id, school.id, 6, setting["coordinator"])
+    assert len(held_by(plan)[school.id]) == 6
+    services.change_quantity(plan.id, school.id, 2, setting["coordinator"])
+    db.session.commit()
+    assert len(held_by(plan)[school.id]) == 2
+    in_stock = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Device).where(Device.status == "in_stock")
+    )
+    assert in_stock == 10 - (2 + 2 + 1)
+
+
+def test_cancel_returns_every_reserved_tablet(app, setting):
+    plan = approved(setting, total=8)
+    services.cancel_plan(plan.id, setting["manager"], "budget moved")
+    db.session.commit()
+    assert plan.status == "cancelled"
+    assert {d.status for d in db.session.scalars(sa.select(Device))} == {"in_stock"}
+    released = db.session.scalars(sa.select(DeviceEvent).where(DeviceEvent.type == "released"))
+    assert len(list(released)) == 8
+    with pytest.raises(IllegalTransition, match="is cancelled: it cannot be cancelled"):
+        services.cancel_plan(plan.id, setting["manager"])
+
+
+def test_a_tablet_moved_meanwhile_stops_the_reservation(app, setting):
+    from tracker.devices.bulk import move_devices
+
+    device = setting["devices"][0]
+    move_device(device, "reported_lost", None)
+    with pytest.raises(Conflict, match="changed state at the same moment"):
+        move_devices([device.id], "reserved", None, school_id=setting["schools"][0].id)
+
+
+def test_submit_needs_a_tablet_and_proposals_need_schools(app, setting):
+    plan = services.create_plan(name="Empty", donation_id=None, actor=None)
+    with pytest.raises(ValidationFailed, match="Choose at least one school"):
+        services.propose_plan(plan.id, total=5, school_ids=[], actor=None)
+    with pytest.raises(ValidationFailed, match="gives no tablet"):
+        services.submit_plan(plan.id, None)

@@ -1,0 +1,319 @@
+"""Allocation plan rules: propose, edit, submit, approve (reserving tablets), change, cancel.
+
+States: draft -> submitted -> approved -> (partially) fulfilled -> closed; cancelled from any
+state before fulfilled. Every change of state or quantity is recorded as a PlanEvent.
+Approval reserves specific in-stock tablets, first registered first out, all or none.
+"""
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
+from tracker.allocations.proposals import Candidate, propose
+from tracker.auth.models import User
+from tracker.database import utcnow
+from tracker.devices.bulk import move_devices
+from tracker.devices.models import Device
+from tracker.donations.models import Donation
+from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
+from tracker.extensions import db
+from tracker.schools.models import School
+
+APPROVERS = ("manager", "admin")
+CANCELLABLE = ("draft", "submitted", "approved", "partially_fulfilled")
+CHANGEABLE = ("approved", "partially_fulfilled")
+
+
+def record(plan: AllocationPlan, action: str, actor: User | None, **details) -> None:
+    db.session.add(
+        PlanEvent(
+            plan_id=plan.id, actor_id=actor.id if actor else None, action=action, details=details
+        )
+    )
+
+
+def get_plan(plan_id: int, *, lock: bool = False) -> AllocationPlan:
+    query = sa.select(AllocationPlan).where(AllocationPlan.id == plan_id)
+    if lock:
+        query = query.with_for_update()  # PostgreSQL: one approval of a plan at a time
+    plan = db.session.scalar(query)
+    if plan is None:
+        raise NotFound(_("No allocation plan with id %(id)s.", id=plan_id))
+    return plan
+
+
+def _require(plan: AllocationPlan, states: tuple[str, ...], doing: str) -> None:
+    if plan.status not in states:
+        raise IllegalTransition(
+            _(
+                "The plan “%(name)s” is %(state)s: it cannot be %(doing)s.",
+                name=plan.name,
+                state=plan.status.replace("_", " "),
+                doing=doing,
+            )
+        )
+
+
+def pool_filter(plan: AllocationPlan):
+    """The devices a plan may draw on: in stock, from its donation when it names one."""
+    conditions = [Device.status == "in_stock"]
+    if plan.donation_id is not None:
+        conditions.append(Device.donation_id == plan.donation_id)
+    return conditions
+
+
+def pool_size(plan: AllocationPlan) -> int:
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Device).where(*pool_filter(plan)))
+        or 0
+    )
+
+
+def create_plan(
+    *, name: str, donation_id: int | None, actor: User | None, notes: str = ""
+) -> AllocationPlan:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationFailed(_("Give the plan a name."), field="name")
+    if donation_id is not None and db.session.get(Donation, donation_id) is None:
+        raise ValidationFailed(_("Choose an existing donation."), field="donation_id")
+    plan = AllocationPlan(
+        name=name[:200],
+        donation_id=donation_id,
+        notes=(notes or "").strip(),
+        created_by_id=actor.id if actor else None,
+        status="draft",
+    )
+    db.session.add(plan)
+    db.session.flush()
+    record(plan, "created", actor)
+    return plan
+
+
+def propose_plan(
+    plan_id: int,
+    *,
+    total: int,
+    school_ids: list[int],
+    actor: User | None,
+    basis: str = "need",
+    minimum: int = 0,
+    maximum: int | None = None,
+):
+    """Replace a draft's lines by a proposal over `school_ids`, capped by the pool."""
+    plan = get_plan(plan_id)
+    _require(plan, ("draft",), _("re-proposed"))
+    if not school_ids:
+        raise ValidationFailed(_("Choose at least one school."), field="schools")
+    schools = db.session.scalars(
+        sa.select(School)
+        .where(School.id.in_(school_ids))
+        .order_by(School.region, School.province, School.code)
+    ).all()
+    available = pool_size(plan)
+    shares = propose(
+        [Candidate(s.id, s.need, s.enrolment) for s in schools],
+        min(total, available),
+        basis=basis,
+        minimum=minimum,
+        maximum=maximum,
+    )
+    plan.allocations.clear()
+    db.session.flush()
+    for share in shares:
+        plan.allocations.append(
+            Allocation(
+                school_id=share.school_id, quantity=share.quantity, reason=share.reason[:300]
+            )
+        )
+    record(
+        plan,
+        "proposed",
+        actor,
+        asked=total,
+        pool=available,
+        basis=basis,
+        minimum=minimum,
+        maximum=maximum,
+        schools=len(schools),
+        shared=sum(s.quantity for s in shares),
+    )
+    db.session.flush()
+    return plan
+
+
+def set_quantities(plan_id: int, quantities: dict[int, int], actor: User | None):
+    """Edit a draft's quantities by hand (school id -> quantity)."""
+    plan = get_plan(plan_id)
+    _require(plan, ("draft",), _("edited"))
+    lines = {line.school_id: line for line in plan.allocations}
+    changes = {}
+    for school_id, quantity in quantities.items():
+        line = lines.get(school_id)
+        if line is None:
+            raise ValidationFailed(_("School %(id)s is not in this plan.", id=school_id))
+        if quantity < 0:
+            raise ValidationFailed(_("Quantities cannot be negative."), field="quantities")
+        if line.quantity != quantity:
+            changes[line.school.code] = [line.quantity, quantity]
+            line.quantity = quantity
+            line.reason = _("set by hand")
+    if changes:
+        record(plan, "edited", actor, changes=changes)
+    db.session.flush()
+    return plan
+
+
+def submit_plan(plan_id: int, actor: User | None):
+    plan = get_plan(plan_id)
+    _require(plan, ("draft",), _("submitted"))
+    if sum(line.quantity for line in plan.allocations) == 0:
+        raise ValidationFailed(_("The plan gives no tablet to any school yet."))
+    plan.status, plan.submitted_at = "submitted", utcnow()
+    plan.submitted_by_id = actor.id if actor else None
+    record(plan, "submitted", actor, total=sum(line.quantity for line in plan.allocations))
+    db.session.flush()
+    return plan
+
+
+def send_back(plan_id: int, actor: User, note: str = ""):
+    """A manager returns a submitted plan to its author for changes."""
+    _check_approver(actor)
+    plan = get_plan(plan_id)
+    _require(plan, ("submitted",), _("sent back"))
+    plan.status = "draft"
+    record(plan, "sent_back", actor, note=note.strip())
+    db.session.flush()
+    return plan
+
+
+def _check_approver(actor: User | None) -> None:
+    if actor is None or actor.role not in APPROVERS:
+        raise IllegalTransition(_("Only a manager or an admin approves allocation plans."))
+
+
+def approve_plan(plan_id: int, actor: User):
+    """Approve a submitted plan and reserve its tablets; all of them, or none."""
+    _check_approver(actor)
+    plan = get_plan(plan_id, lock=True)
+    _require(plan, ("submitted",), _("approved"))
+    if plan.submitted_by_id is not None and plan.submitted_by_id == actor.id:
+        raise IllegalTransition(_("You submitted this plan: another manager must approve it."))
+    needed = sum(line.quantity for line in plan.allocations)
+    available = pool_size(plan)
+    if available < needed:
+        raise Conflict(
+            _(
+                "The plan needs %(needed)s tablets but only %(available)s are in stock "
+                "in its pool. Lower some quantities, or wait for more tablets.",
+                needed=needed,
+                available=available,
+            )
+        )
+    for line in plan.allocations:
+        _reserve(plan, line, line.quantity, actor)
+    plan.status, plan.approved_at, plan.approved_by_id = "approved", utcnow(), actor.id
+    record(plan, "approved", actor, reserved=needed)
+    db.session.flush()
+    return plan
+
+
+def _reserve(plan: AllocationPlan, line: Allocation, count: int, actor: User | None) -> None:
+    if count <= 0:
+        return
+    query = sa.select(Device.id).where(*pool_filter(plan)).order_by(Device.id).limit(count)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Concurrent approvals over one pool take different rows instead of waiting.
+        query = query.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(query))
+    if len(ids) < count:
+        raise Conflict(
+            _(
+                "Only %(n)s tablets are left in stock in the pool for %(school)s; it "
+                "needs %(count)s. Nothing was reserved.",
+                n=len(ids),
+                school=line.school.code,
+                count=count,
+            )
+        )
+    move_devices(
+        ids, "reserved", actor, school_id=line.school_id, allocation_id=line.id, plan=plan.id
+    )
+
+
+def _release(line: Allocation, count: int, actor: User | None, why: str) -> None:
+    if count <= 0:
+        return
+    ids = list(
+        db.session.scalars(
+            sa.select(Device.id)
+            .where(Device.allocation_id == line.id, Device.status == "reserved")
+            .order_by(Device.id.desc())
+            .limit(count)
+        )
+    )
+    move_devices(ids, "released", actor, plan=line.plan_id, note=why)
+
+
+def reserved_count(line: Allocation) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Device)
+            .where(Device.allocation_id == line.id, Device.status == "reserved")
+        )
+        or 0
+    )
+
+
+def change_quantity(plan_id: int, school_id: int, quantity: int, actor: User | None):
+    """After approval: reserve more tablets for a school, or release some back to stock."""
+    plan = get_plan(plan_id, lock=True)
+    _require(plan, CHANGEABLE, _("changed"))
+    line = next((item for item in plan.allocations if item.school_id == school_id), None)
+    if line is None:
+        raise ValidationFailed(_("This school is not in the plan."), field="school_id")
+    if quantity < 0:
+        raise ValidationFailed(_("Quantities cannot be negative."), field="quantity")
+    committed = (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Device)
+            .where(Device.allocation_id == line.id, Device.status != "reserved")
+        )
+        or 0
+    )
+    if quantity < committed:
+        raise ValidationFailed(
+            _(
+                "%(n)s tablets for this school are already dispatched or "
+                "delivered; the quantity cannot go below that.",
+                n=committed,
+            ),
+            field="quantity",
+        )
+    before, reserved = line.quantity, reserved_count(line)
+    held = reserved + committed
+    if quantity > held:
+        _reserve(plan, line, quantity - held, actor)
+    elif quantity < held:
+        _release(line, held - quantity, actor, _("plan quantity lowered"))
+    line.quantity = quantity
+    record(plan, "quantity_changed", actor, school=line.school.code, before=before, after=quantity)
+    db.session.flush()
+    return plan
+
+
+def cancel_plan(plan_id: int, actor: User | None, reason: str = ""):
+    """Cancel a plan before it is fulfilled; its reserved tablets go back to stock."""
+    plan = get_plan(plan_id, lock=True)
+    _require(plan, CANCELLABLE, _("cancelled"))
+    released = 0
+    for line in plan.allocations:
+        count = reserved_count(line)
+        _release(line, count, actor, _("plan cancelled"))
+        released += count
+    plan.status, plan.closed_at = "cancelled", utcnow()
+    record(plan, "cancelled", actor, reason=reason.strip(), released=released)
+    db.session.flush()
+    return plan
