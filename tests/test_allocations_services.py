@@ -182,3 +182,56 @@ def test_submit_needs_a_tablet_and_proposals_need_schools(app, setting):
         services.propose_plan(plan.id, total=5, school_ids=[], actor=None)
     with pytest.raises(ValidationFailed, match="gives no tablet"):
         services.submit_plan(plan.id, None)
+
+
+def test_concurrent_approvals_over_one_pool_never_double_book(app, setting, create_user):
+    """Four managers approve four plans over one pool at the same moment (PostgreSQL)."""
+    import threading
+
+    from flask import current_app
+
+    from tracker.auth.models import User
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks (FOR UPDATE SKIP LOCKED) are PostgreSQL's; SQLite serialises")
+    plans = []
+    for _n in range(4):
+        plan = draft(setting, total=4)  # each asks for 4 of the 10 tablets
+        services.submit_plan(plan.id, setting["coordinator"])
+        plans.append(plan.id)
+    managers = [create_user("manager").id for _ in plans]
+    db.session.commit()
+    real_app = current_app._get_current_object()
+    barrier = threading.Barrier(len(plans))
+    outcomes = []
+
+    def approve(plan_id, manager_id):
+        with real_app.app_context():
+            barrier.wait()
+            try:
+                services.approve_plan(plan_id, db.session.get(User, manager_id))
+                db.session.commit()
+                outcomes.append("approved")
+            except Conflict as error:
+                db.session.rollback()
+                outcomes.append(str(error))
+            finally:
+                db.session.remove()
+
+    threads = [
+        threading.Thread(target=approve, args=pair) for pair in zip(plans, managers, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    db.session.expire_all()
+    reserved = db.session.scalars(sa.select(Device).where(Device.status == "reserved")).all()
+    assert len(reserved) == 4 * outcomes.count("approved") <= 10
+    assert outcomes.count("approved") == 2  # 4 + 4 fit in 10; a third would need 12
+    refusals = [text for text in outcomes if text != "approved"]
+    assert all("needs 4 tablets but only 2 are in stock" in text for text in refusals)
+    events = db.session.scalar(
+        sa.select(sa.func.count()).select_from(DeviceEvent).where(DeviceEvent.type == "reserved")
+    )
+    assert events == len(reserved)

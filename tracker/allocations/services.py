@@ -6,6 +6,8 @@ Approval reserves specific in-stock tablets, first registered first out, all or 
 """
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql
+import sqlalchemy.dialects.sqlite
 from flask_babel import gettext as _
 
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
@@ -13,7 +15,7 @@ from tracker.allocations.proposals import Candidate, propose
 from tracker.auth.models import User
 from tracker.database import utcnow
 from tracker.devices.bulk import move_devices
-from tracker.devices.models import Device
+from tracker.devices.models import Counter, Device
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
@@ -60,6 +62,21 @@ def pool_filter(plan: AllocationPlan):
     if plan.donation_id is not None:
         conditions.append(Device.donation_id == plan.donation_id)
     return conditions
+
+
+def _lock_pool(plan: AllocationPlan) -> None:
+    """Make approvals and changes over one pool take turns (a row lock until commit).
+
+    Without it, concurrent approvals each hold some rows for a moment and can starve one
+    another of stock that would have fitted.
+    """
+    name = f"pool:{plan.donation_id or 'all'}"
+    dialect = db.session.get_bind().dialect.name
+    insert = sa.dialects.postgresql.insert if dialect == "postgresql" else sa.dialects.sqlite.insert
+    db.session.execute(insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
+    db.session.execute(
+        sa.update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+    )
 
 
 def pool_size(plan: AllocationPlan) -> int:
@@ -199,6 +216,7 @@ def approve_plan(plan_id: int, actor: User):
     _require(plan, ("submitted",), _("approved"))
     if plan.submitted_by_id is not None and plan.submitted_by_id == actor.id:
         raise IllegalTransition(_("You submitted this plan: another manager must approve it."))
+    _lock_pool(plan)
     needed = sum(line.quantity for line in plan.allocations)
     available = pool_size(plan)
     if available < needed:
@@ -270,6 +288,7 @@ def change_quantity(plan_id: int, school_id: int, quantity: int, actor: User | N
     """After approval: reserve more tablets for a school, or release some back to stock."""
     plan = get_plan(plan_id, lock=True)
     _require(plan, CHANGEABLE, _("changed"))
+    _lock_pool(plan)
     line = next((item for item in plan.allocations if item.school_id == school_id), None)
     if line is None:
         raise ValidationFailed(_("This school is not in the plan."), field="school_id")
