@@ -6,6 +6,7 @@ The matrix must name every route the app has, so a new page cannot skip its role
 import pytest
 
 from conftest import login
+from tracker.allocations.models import AllocationPlan
 from tracker.auth.services import update_user
 from tracker.extensions import db
 from tracker.spreadsheets.models import ImportBatch
@@ -50,6 +51,13 @@ MATRIX = {
     "exports.devices": ("GET", "/exports/devices.xlsx", OFFICE),
     "exports.schools": ("GET", "/exports/schools.xlsx", OFFICE),
     "exports.history": ("GET", "/exports/history.xlsx", OFFICE),
+    "plans.index": ("GET", "/plans/", OFFICE),
+    "plans.create": ("GET", "/plans/new", WRITERS),
+    "plans.detail": ("GET", "/plans/{plan}", OFFICE),
+    "plans.quantities": ("POST", "/plans/{plan}/quantities", WRITERS),
+    "plans.act": ("POST", "/plans/{plan}/cancel", OFFICE),
+    "plans.change_line": ("POST", "/plans/{plan}/lines/{school}", WRITERS),
+    "plans.spreadsheet": ("GET", "/plans/{plan}/allocations.xlsx", OFFICE),
     "admin.users": ("GET", "/admin/users", ADMIN),
     "admin.user_new": ("GET", "/admin/users/new", ADMIN),
     "admin.user_edit": ("GET", "/admin/users/{user}", ADMIN),
@@ -67,8 +75,11 @@ def objects(create_device, create_school, create_user):
     device = create_device()
     batch = ImportBatch(kind="schools", filename="schools.xlsx")
     db.session.add(batch)
+    plan = AllocationPlan(name="Round 1", status="draft")
+    db.session.add(plan)
     db.session.commit()
     return {
+        "plan": plan.id,
         "batch": batch.id,
         "device": device.id,
         "token": device.qr_token,

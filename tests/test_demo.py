@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import FreshContextClient, login, make_app, text_of
+from tracker.allocations.models import AllocationPlan
 from tracker.auth.models import User
 from tracker.devices.identity import luhn_ok
 from tracker.devices.models import Device, RetiredQrToken
@@ -28,7 +29,9 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     runner, client = fresh_app.test_cli_runner(), fresh_app.test_client()
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    assert "Demo data added: 200 devices, 1 donations, 40 schools, 4 users." in first.output
+    assert "Demo data added: 200 devices, 1 donations, 2 plans, 40 schools, 4 users." in (
+        first.output
+    )
     assert "coordinator@demo.test" in first.output and "password: demo" in first.output
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and "nothing added" in second.output
@@ -58,6 +61,12 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
         ("schools", 40, True),
         ("devices", 200, True),
     ]
+
+    # An approved plan holds 150 tablets for 30 schools; a second awaits approval.
+    plans = db.session.scalars(sa.select(AllocationPlan).order_by(AllocationPlan.id)).all()
+    assert [p.status for p in plans] == ["approved", "submitted"]
+    reserved = db.session.scalars(sa.select(Device).where(Device.status == "reserved")).all()
+    assert len(reserved) == 150 and len({d.school_id for d in reserved}) == 30
 
     coordinator = db.session.scalar(sa.select(User).where(User.email == "coordinator@demo.test"))
     login(client, coordinator, "demo")

@@ -46,6 +46,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from tracker.allocations.views import bp as plans_bp
     from tracker.auth.views import admin_bp, auth_bp
     from tracker.dashboard.views import bp as dashboard_bp
     from tracker.devices.views import bp as devices_bp
@@ -66,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
         labels_bp,
         imports_bp,
         exports_bp,
+        plans_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import openpyxl
 import sqlalchemy as sa
 
+from tracker.allocations import services as plans
+from tracker.allocations.models import AllocationPlan
 from tracker.auth import services as users
 from tracker.auth.models import User
 from tracker.demo.data import CONTACTS, ENROLMENT, REGIONS, SCHOOL_NAMES
@@ -79,7 +81,48 @@ def load_demo() -> DemoSummary:
     donation = _donation(summary)
     _schools(summary, coordinator)
     _devices(summary, donation, coordinator)
+    _plans(summary, donation, accounts)
     return summary
+
+
+FIRST_PLAN = "ICESCO 2020 — first distribution"
+SECOND_PLAN = "ICESCO 2020 — second round"
+
+
+def _plans(summary: DemoSummary, donation: Donation, accounts: dict[str, User]) -> None:
+    """An approved plan holding tablets for most schools, and one awaiting approval."""
+    names = set(db.session.scalars(sa.select(AllocationPlan.name)))
+    codes = [row["code"] for row in school_rows()]
+    ids = dict(db.session.execute(sa.select(School.code, School.id)).all())
+    coordinator, manager = accounts["coordinator"], accounts["manager"]
+    if FIRST_PLAN not in names:
+        plan = plans.create_plan(
+            name=FIRST_PLAN,
+            donation_id=donation.id,
+            actor=coordinator,
+            notes="Shared by need, at least 2 tablets a school.",
+        )
+        plans.propose_plan(
+            plan.id,
+            total=150,
+            school_ids=[ids[c] for c in codes[:30]],
+            actor=coordinator,
+            minimum=2,
+        )
+        plans.submit_plan(plan.id, coordinator)
+        plans.approve_plan(plan.id, manager)
+        summary.count("plans")
+    if SECOND_PLAN not in names:
+        plan = plans.create_plan(name=SECOND_PLAN, donation_id=donation.id, actor=coordinator)
+        plans.propose_plan(
+            plan.id,
+            total=40,
+            school_ids=[ids[c] for c in codes[30:]],
+            actor=coordinator,
+            basis="enrolment",
+        )
+        plans.submit_plan(plan.id, coordinator)
+        summary.count("plans")
 
 
 def _users(summary: DemoSummary) -> dict[str, User]:

@@ -149,3 +149,27 @@ def export_history_command(file):
     path = _xlsx_path(file)
     count = export_history(path)
     click.echo(f"Wrote {count} events to {path}.")
+
+
+@export_cli.command("allocations")
+@click.argument("file")
+@click.option(
+    "--plan", "plan_id", type=int, help="Only this plan (its id); default: every approved plan."
+)
+@with_appcontext
+def export_allocations_command(file, plan_id):
+    """The allocation spreadsheet: by school, by region, and every reserved tablet."""
+    from tracker.allocations.services import get_plan
+    from tracker.spreadsheets.allocations import export_allocations
+
+    path = _xlsx_path(file)
+    if plan_id is not None:
+        try:
+            get_plan(plan_id)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from error
+    total = export_allocations(path, plan_id=plan_id)
+    click.echo(
+        f"Wrote {path}: {total['schools']} schools, {total['allocated']} tablets "
+        f"allocated, {total['delivered']} delivered."
+    )

@@ -47,7 +47,11 @@ def new_workbook() -> Workbook:
 
 
 def write_sheet(
-    workbook: Workbook, title: str, columns: list[ExportColumn], rows: Iterable[tuple]
+    workbook: Workbook,
+    title: str,
+    columns: list[ExportColumn],
+    rows: Iterable[tuple],
+    percent_columns: tuple[int, ...] = (),
 ) -> int:
     """Append one sheet; returns the number of data rows written."""
     sheet = workbook.create_sheet(title[:31])
@@ -72,6 +76,11 @@ def write_sheet(
                 continue
             text = value if isinstance(value, str) else str(value)
             values[i] = inert(sheet, text) if is_formula_like(text) else text
+        for i in percent_columns:
+            if values[i] is not None:
+                cell = WriteOnlyCell(sheet, value=values[i])
+                cell.number_format = "0%"
+                values[i] = cell
         for i in time_columns:
             value = values[i]
             if isinstance(value, datetime) and value.tzinfo is not None:

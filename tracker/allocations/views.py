@@ -1,0 +1,186 @@
+"""Plan pages: list with progress, the proposal form, the plan page and its actions."""
+
+import io
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from tracker.allocations import queries, services
+from tracker.allocations.forms import ActionForm, LineForm, PlanForm
+from tracker.donations.models import Donation
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.schools.models import School
+from tracker.web import roles_required, run_service
+
+bp = Blueprint("plans", __name__, url_prefix="/plans")
+READERS = ("admin", "coordinator", "manager")
+PLANNERS = ("admin", "coordinator")
+APPROVERS = services.APPROVERS
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index():
+    return render_template("plans/index.html", rows=queries.plan_rows())
+
+
+def _choose_schools(form: PlanForm) -> list[int]:
+    codes = [line.strip().upper() for line in (form.codes.data or "").splitlines() if line.strip()]
+    query = sa.select(School.id)
+    if codes:
+        found = dict(
+            db.session.execute(
+                sa.select(School.code, School.id).where(School.code.in_(codes))
+            ).all()
+        )
+        unknown = [code for code in codes if code not in found]
+        if unknown:
+            raise ValidationFailed(
+                _("Unknown school codes: %(codes)s.", codes=", ".join(unknown[:20])), field="codes"
+            )
+        return list(found.values())
+    if form.region.data:
+        query = query.where(School.region == form.region.data)
+    if form.province.data:
+        query = query.where(School.province == form.province.data.strip())
+    if form.commune.data:
+        query = query.where(School.commune == form.commune.data.strip())
+    return list(db.session.scalars(query))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*PLANNERS)
+def create():
+    form = PlanForm()
+    donations = db.session.scalars(sa.select(Donation).order_by(Donation.reference)).all()
+    form.donation_id.choices = [SelectChoice(0, _("Any tablet in stock"))] + [
+        SelectChoice(d.id, f"{d.reference} — {d.donor.name}") for d in donations
+    ]
+    regions = db.session.scalars(sa.select(School.region).distinct().order_by(School.region))
+    form.region.choices = [SelectChoice("", _("All regions"))] + [
+        SelectChoice(name) for name in regions
+    ]
+    if form.validate_on_submit():
+
+        def make():
+            plan = services.create_plan(
+                name=form.name.data,
+                donation_id=form.donation_id.data or None,
+                actor=current_user,
+                notes=form.notes.data or "",
+            )
+            return services.propose_plan(
+                plan.id,
+                total=form.total.data,
+                school_ids=_choose_schools(form),
+                actor=current_user,
+                basis=form.basis.data,
+                minimum=form.minimum.data or 0,
+                maximum=form.maximum.data,
+            )
+
+        plan = run_service(form, make)
+        if plan:
+            flash(_("Proposal ready: check the numbers, adjust, then submit it."), "success")
+            return redirect(url_for("plans.detail", plan_id=plan.id))
+    return render_template("plans/new.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/<int:plan_id>")
+@roles_required(*READERS)
+def detail(plan_id: int):
+    plan = services.get_plan(plan_id)
+    lines = sorted(plan.allocations, key=lambda line: (line.school.region, line.school.code))
+    return render_template(
+        "plans/detail.html",
+        plan=plan,
+        lines=lines,
+        counts=queries.line_counts([plan.id]),
+        history=queries.history(plan.id),
+        action=ActionForm(formdata=None),
+        pool=services.pool_size(plan),
+    )
+
+
+@bp.route("/<int:plan_id>/quantities", methods=["POST"])
+@roles_required(*PLANNERS)
+def quantities(plan_id: int):
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            wanted = {
+                int(key[4:]): int(value or 0)
+                for key, value in request.form.items()
+                if key.startswith("qty-")
+            }
+        except ValueError:
+            flash(_("Quantities must be whole numbers."), "error")
+            return redirect(url_for("plans.detail", plan_id=plan_id))
+        if run_service(None, lambda: services.set_quantities(plan_id, wanted, current_user)):
+            flash(_("Quantities saved."), "success")
+    return redirect(url_for("plans.detail", plan_id=plan_id))
+
+
+ACTION_ROLES = {
+    "submit": PLANNERS,
+    "approve": APPROVERS,
+    "send_back": APPROVERS,
+    "cancel": READERS,
+}
+
+
+@bp.route("/<int:plan_id>/<any(submit, approve, send_back, cancel):action>", methods=["POST"])
+@roles_required(*READERS)
+def act(plan_id: int, action: str):
+    if current_user.role not in ACTION_ROLES[action]:
+        abort(403)
+    form = ActionForm()
+    if form.validate_on_submit():
+        note = form.note.data or ""
+        do = {
+            "submit": lambda: services.submit_plan(plan_id, current_user),
+            "approve": lambda: services.approve_plan(plan_id, current_user),
+            "send_back": lambda: services.send_back(plan_id, current_user, note),
+            "cancel": lambda: services.cancel_plan(plan_id, current_user, note),
+        }[action]
+        done = {
+            "submit": _("Plan submitted for approval."),
+            "approve": _("Plan approved: its tablets are reserved."),
+            "send_back": _("Plan sent back to its author."),
+            "cancel": _("Plan cancelled: its reserved tablets are back in stock."),
+        }[action]
+        if run_service(None, do):
+            flash(done, "success")
+    return redirect(url_for("plans.detail", plan_id=plan_id))
+
+
+@bp.route("/<int:plan_id>/lines/<int:school_id>", methods=["POST"])
+@roles_required(*PLANNERS)
+def change_line(plan_id: int, school_id: int):
+    form = LineForm()
+    if form.validate_on_submit() and run_service(
+        None, lambda: services.change_quantity(plan_id, school_id, form.quantity.data, current_user)
+    ):
+        flash(_("Quantity changed; reservations follow."), "success")
+    elif form.errors:
+        flash(_("Give the quantity as a whole number."), "error")
+    return redirect(url_for("plans.detail", plan_id=plan_id))
+
+
+@bp.route("/<int:plan_id>/allocations.xlsx")
+@roles_required(*READERS)
+def spreadsheet(plan_id: int):
+    from tracker.spreadsheets.allocations import export_allocations
+
+    plan = services.get_plan(plan_id)
+    buffer = io.BytesIO()
+    export_allocations(buffer, plan_id=plan.id)
+    buffer.seek(0)
+    return send_file(
+        buffer, mimetype=XLSX, as_attachment=True, download_name=f"allocations-plan-{plan.id}.xlsx"
+    )

@@ -1,0 +1,191 @@
+"""The allocation spreadsheet managers send to donors and ministries.
+
+Three sheets: By school, By region (summed from the school rows, so they add up, with a
+total row) and Devices. One plan, or every approved plan together.
+"""
+
+from collections import defaultdict
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.deliveries.models import Delivery, DeliveryItem
+from tracker.devices.models import Device, DeviceEvent
+from tracker.devices.states import STATUS_LABELS
+from tracker.donations.models import Donation
+from tracker.extensions import db
+from tracker.schools.models import School
+from tracker.spreadsheets.exporters import ExportColumn, new_workbook, save, write_sheet
+
+ACTIVE = ("approved", "partially_fulfilled", "fulfilled", "closed")
+FIGURES = ("need", "allocated", "reserved", "dispatched", "delivered", "outstanding")
+
+SCHOOL_COLUMNS = [
+    ExportColumn("Region", 24),
+    ExportColumn("Province", 18),
+    ExportColumn("Commune", 16),
+    ExportColumn("School code", 12),
+    ExportColumn("School", 36),
+    ExportColumn("School (Arabic)", 30),
+    ExportColumn("Need", 8, "number"),
+    ExportColumn("Allocated", 10, "number"),
+    ExportColumn("Reserved", 10, "number"),
+    ExportColumn("Dispatched", 10, "number"),
+    ExportColumn("Delivered", 10, "number"),
+    ExportColumn("Outstanding", 11, "number"),
+    ExportColumn("% delivered", 11, "number"),
+    ExportColumn("Last delivery", 14, "datetime"),
+]
+REGION_COLUMNS = [
+    ExportColumn("Region", 24),
+    ExportColumn("Province", 18),
+    ExportColumn("Schools", 9, "number"),
+    ExportColumn("Need", 8, "number"),
+    ExportColumn("Allocated", 10, "number"),
+    ExportColumn("Reserved", 10, "number"),
+    ExportColumn("Dispatched", 10, "number"),
+    ExportColumn("Delivered", 10, "number"),
+    ExportColumn("Outstanding", 11, "number"),
+    ExportColumn("% delivered", 11, "number"),
+]
+DEVICE_COLUMNS = [
+    ExportColumn("Asset tag", 12),
+    ExportColumn("Serial number", 20),
+    ExportColumn("IMEI", 18),
+    ExportColumn("Model", 24),
+    ExportColumn("Donation", 18),
+    ExportColumn("School code", 12),
+    ExportColumn("School", 34),
+    ExportColumn("State", 12),
+    ExportColumn("Delivered on", 16, "datetime"),
+    ExportColumn("Received by", 24),
+]
+
+
+def _percent(delivered: int, allocated: int):
+    return round(delivered / allocated, 4) if allocated else None
+
+
+def export_allocations(out: Path, plan_id: int | None = None) -> dict[str, int]:
+    """Write the workbook; returns the total figures (for the command line's summary)."""
+    if plan_id is not None:
+        plan_filter = Allocation.plan_id == plan_id
+    else:
+        plan_filter = Allocation.plan_id.in_(
+            sa.select(AllocationPlan.id).where(AllocationPlan.status.in_(ACTIVE))
+        )
+    allocated = dict(
+        db.session.execute(
+            sa.select(Allocation.school_id, sa.func.sum(Allocation.quantity))
+            .where(plan_filter)
+            .group_by(Allocation.school_id)
+        ).all()
+    )
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for school_id, status, count in db.session.execute(
+        sa.select(Allocation.school_id, Device.status, sa.func.count())
+        .join(Allocation, Allocation.id == Device.allocation_id)
+        .where(plan_filter)
+        .group_by(Allocation.school_id, Device.status)
+    ):
+        counts[school_id][status] = count
+    last = dict(
+        db.session.execute(
+            sa.select(Allocation.school_id, sa.func.max(DeviceEvent.occurred_at))
+            .join(Device, Device.id == DeviceEvent.device_id)
+            .join(Allocation, Allocation.id == Device.allocation_id)
+            .where(plan_filter, DeviceEvent.type == "delivered")
+            .group_by(Allocation.school_id)
+        ).all()
+    )
+    schools = db.session.scalars(
+        sa.select(School)
+        .where(School.id.in_(list(allocated)))
+        .order_by(School.region, School.province, School.code)
+    ).all()
+
+    school_rows, regions = [], defaultdict(lambda: defaultdict(int))
+    for school in schools:
+        got = counts.get(school.id, {})
+        figures = {
+            "need": school.need,
+            "allocated": int(allocated[school.id] or 0),
+            "reserved": got.get("reserved", 0),
+            "dispatched": got.get("in_transit", 0),
+            "delivered": got.get("delivered", 0),
+        }
+        figures["outstanding"] = figures["allocated"] - figures["delivered"]
+        school_rows.append(
+            (
+                school.region,
+                school.province,
+                school.commune,
+                school.code,
+                school.name_fr,
+                school.name_ar,
+                *(figures[key] for key in FIGURES),
+                _percent(figures["delivered"], figures["allocated"]),
+                last.get(school.id),
+            )
+        )
+        region = regions[(school.region, school.province)]
+        region["schools"] += 1
+        for key in FIGURES:
+            region[key] += figures[key]
+    region_rows = [
+        (
+            region,
+            province,
+            sums["schools"],
+            *(sums[key] for key in FIGURES),
+            _percent(sums["delivered"], sums["allocated"]),
+        )
+        for (region, province), sums in sorted(regions.items())
+    ]
+    total = {key: sum(s[key] for s in regions.values()) for key in ("schools", *FIGURES)}
+    region_rows.append(
+        (
+            "Total",
+            "",
+            total["schools"],
+            *(total[key] for key in FIGURES),
+            _percent(total["delivered"], total["allocated"]),
+        )
+    )
+
+    received = (
+        sa.select(DeliveryItem.device_id, Delivery.recipient_name, Delivery.delivered_at)
+        .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
+        .where(DeliveryItem.status == "delivered")
+        .subquery()
+    )
+    states = {key: str(label) for key, label in STATUS_LABELS.items()}
+    device_query = (
+        sa.select(
+            Device.asset_tag,
+            Device.serial,
+            Device.imei,
+            Device.model,
+            Donation.reference,
+            School.code,
+            School.name_fr,
+            Device.status,
+            received.c.delivered_at,
+            received.c.recipient_name,
+        )
+        .join(Allocation, Allocation.id == Device.allocation_id)
+        .join(Donation, Donation.id == Device.donation_id)
+        .join(School, School.id == Allocation.school_id)
+        .outerjoin(received, received.c.device_id == Device.id)
+        .where(plan_filter)
+        .order_by(School.code, Device.asset_tag)
+        .execution_options(yield_per=5000)
+    )
+    devices = ((*row[:7], states[row[7]], *row[8:]) for row in db.session.execute(device_query))
+    workbook = new_workbook()
+    write_sheet(workbook, "By school", SCHOOL_COLUMNS, school_rows, percent_columns=(12,))
+    write_sheet(workbook, "By region", REGION_COLUMNS, region_rows, percent_columns=(9,))
+    write_sheet(workbook, "Devices", DEVICE_COLUMNS, devices)
+    save(workbook, out)
+    return total
