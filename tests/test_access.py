@@ -40,6 +40,7 @@ MATRIX = {
     "schools.edit": ("GET", "/schools/{school}/edit", WRITERS),
     "devices.qr_image": ("GET", "/devices/{device}/qr.svg", ALL),
     "devices.replace_label": ("POST", "/devices/{device}/replace-label", WRITERS),
+    "devices.swap": ("POST", "/devices/{device}/swap", WRITERS),
     "labels.index": ("GET", "/labels/", WRITERS),
     "labels.sheet": ("GET", "/labels/sheet.pdf?device={device}", WRITERS),
     "labels.test_page": ("GET", "/labels/test-page.pdf", WRITERS),

@@ -235,3 +235,24 @@ def test_concurrent_approvals_over_one_pool_never_double_book(app, setting, crea
         sa.select(sa.func.count()).select_from(DeviceEvent).where(DeviceEvent.type == "reserved")
     )
     assert events == len(reserved)
+
+
+def test_swap_a_faulty_reserved_tablet_before_dispatch(app, setting, client):
+    from conftest import login
+
+    plan = approved(setting, total=8)
+    school = setting["schools"][0]
+    first = db.session.scalar(
+        sa.select(Device).where(Device.school_id == school.id).order_by(Device.id)
+    )
+    login(client, setting["coordinator"])
+    response = client.post(
+        f"/devices/{first.id}/swap", data={"note": "Screen dead"}, follow_redirects=True
+    )
+    assert "is reserved in its place" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Device, first.id).status == "faulty"
+    assert len(held_by(plan)[school.id]) == 5  # still five for this school
+    assert setting["devices"][8].asset_tag in held_by(plan)[school.id]
+    with pytest.raises(IllegalTransition, match="Only a tablet reserved by a plan"):
+        services.swap_device(first.id, None)

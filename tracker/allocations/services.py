@@ -336,3 +336,37 @@ def cancel_plan(plan_id: int, actor: User | None, reason: str = ""):
     record(plan, "cancelled", actor, reason=reason.strip(), released=released)
     db.session.flush()
     return plan
+
+
+def swap_device(device_id: int, actor: User | None, note: str = "") -> Device:
+    """Before dispatch: report a reserved tablet faulty and reserve another in its place.
+
+    Returns the replacement. When the pool has no tablet left, nothing changes.
+    """
+    device = db.session.get(Device, device_id)
+    if device is None or device.status != "reserved" or device.allocation_id is None:
+        raise IllegalTransition(
+            _("Only a tablet reserved by a plan, not yet dispatched, can be swapped.")
+        )
+    line = db.session.get(Allocation, device.allocation_id)
+    plan = get_plan(line.plan_id, lock=True)
+    _lock_pool(plan)
+    move_devices(
+        [device.id], "reported_faulty", actor, note=note.strip() or _("swapped out"), plan=plan.id
+    )
+    _reserve(plan, line, 1, actor)
+    record(
+        plan,
+        "quantity_changed",
+        actor,
+        school=line.school.code,
+        before=line.quantity,
+        after=line.quantity,
+        swapped=device.asset_tag,
+    )
+    db.session.flush()
+    return db.session.scalar(
+        sa.select(Device)
+        .where(Device.allocation_id == line.id, Device.status == "reserved")
+        .order_by(Device.id.desc())
+    )

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from tracker.auth.models import User
 from tracker.database import UTCDateTime, utcnow
 from tracker.devices.models import Device, DeviceEvent
-from tracker.devices.states import MOVES
+from tracker.devices.states import MOVES, clears_placement
 from tracker.errors import Conflict
 from tracker.extensions import db
 
@@ -65,8 +65,14 @@ def move_devices(
         values = {"status": target, "version": Device.version + 1, "updated_at": now}
         if event_type == "reserved":
             values.update(school_id=school_id, allocation_id=allocation_id)
-        elif target == "in_stock":
-            values.update(school_id=None, allocation_id=None)
+        else:
+            clearing = [state for state in sorted(sources) if clears_placement(event_type, state)]
+            if clearing:
+                off = Device.status.in_(clearing)
+                values.update(
+                    school_id=sa.case((off, None), else_=Device.school_id),
+                    allocation_id=sa.case((off, None), else_=Device.allocation_id),
+                )
         moved = db.session.execute(
             sa.update(Device)
             .where(movable)

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from tracker.auth.models import User
 from tracker.devices import identity
 from tracker.devices.models import CONDITIONS, Device, DeviceEvent, RetiredQrToken
-from tracker.devices.states import MOVES, STATUS_LABELS
+from tracker.devices.states import MOVES, STATUS_LABELS, clears_placement
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
@@ -211,7 +211,7 @@ def move_device(
             raise ValidationFailed(_("Choose the school the device is reserved for."))
         device.school_id = school.id
         device.allocation_id = allocation_id
-    elif target == "in_stock" or (before == "reserved" and target in ("faulty", "lost")):
+    elif clears_placement(event_type, before):
         # Back on the shelf, or out of a reservation that another device must now fill.
         device.school_id = None
         device.allocation_id = None

@@ -63,3 +63,12 @@ MOVES: dict[str, tuple[frozenset[str], str]] = {
 def moves_from(status: str) -> list[str]:
     """The event types that may happen to a device in `status`, in a stable order."""
     return [event for event, (sources, _target) in MOVES.items() if status in sources]
+
+
+def clears_placement(event_type: str, before: str) -> bool:
+    """Whether a move takes a device off its school and allocation.
+
+    Back on the shelf, or out of a reservation that another device must now fill.
+    """
+    _sources, target = MOVES[event_type]
+    return target == "in_stock" or (before == "reserved" and target in ("faulty", "lost"))

@@ -268,6 +268,25 @@ def replace_label(device_id: int):
     return redirect(url_for("devices.detail", device_id=device_id))
 
 
+@bp.route("/<int:device_id>/swap", methods=["POST"])
+@roles_required(*WRITERS)
+def swap(device_id: int):
+    """A reserved tablet found faulty before dispatch: another one takes its place."""
+    from tracker.allocations.services import swap_device
+
+    form = ReplaceLabelForm()
+    if form.validate_on_submit():
+        replacement = run_service(
+            None, lambda: swap_device(device_id, current_user, form.note.data or "")
+        )
+        if replacement:
+            flash(
+                _("Reported faulty; %(tag)s is reserved in its place.", tag=replacement.asset_tag),
+                "success",
+            )
+    return redirect(url_for("devices.detail", device_id=device_id))
+
+
 @scan_bp.route("/d/<token>")
 @roles_required(*READERS)
 def landing(token: str):
