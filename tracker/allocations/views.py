@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from tracker.allocations import queries, services
 from tracker.allocations.forms import ActionForm, LineForm, PlanForm
-from tracker.donations.models import Donation
+from tracker.donations.forms import donation_choices
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.schools.models import School
@@ -57,10 +57,7 @@ def _choose_schools(form: PlanForm) -> list[int]:
 @roles_required(*PLANNERS)
 def create():
     form = PlanForm()
-    donations = db.session.scalars(sa.select(Donation).order_by(Donation.reference)).all()
-    form.donation_id.choices = [SelectChoice(0, _("Any tablet in stock"))] + [
-        SelectChoice(d.id, f"{d.reference} — {d.donor.name}") for d in donations
-    ]
+    form.donation_id.choices = donation_choices(_("Any tablet in stock"))
     regions = db.session.scalars(sa.select(School.region).distinct().order_by(School.region))
     form.region.choices = [SelectChoice("", _("All regions"))] + [
         SelectChoice(name) for name in regions

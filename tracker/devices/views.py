@@ -20,6 +20,7 @@ from tracker.devices.forms import DeviceForm, MoveForm, ReplaceLabelForm
 from tracker.devices.models import STATUSES, Device, DeviceEvent, RetiredQrToken
 from tracker.devices.queries import DeviceFilters, list_devices
 from tracker.devices.states import EVENT_LABELS, moves_from
+from tracker.donations.forms import donation_choices
 from tracker.donations.models import Donation
 from tracker.errors import Conflict
 from tracker.extensions import db
@@ -179,10 +180,7 @@ def move(device_id: int):
 
 
 def _donation_choices(form: DeviceForm) -> None:
-    donations = db.session.scalars(sa.select(Donation).order_by(Donation.reference)).all()
-    form.donation_id.choices = [
-        SelectChoice(d.id, f"{d.reference} — {d.donor.name}") for d in donations
-    ]
+    form.donation_id.choices = donation_choices()
 
 
 @bp.route("/new", methods=["GET", "POST"])

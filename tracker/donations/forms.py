@@ -1,9 +1,14 @@
 """Donation form."""
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from tracker.donations.models import Donation
+from tracker.extensions import db
 
 
 class DonationForm(FlaskForm):
@@ -15,3 +20,12 @@ class DonationForm(FlaskForm):
         _l("Tablets promised"), validators=[InputRequired(), NumberRange(min=0, max=10_000_000)]
     )
     notes = TextAreaField(_l("Notes"))
+
+
+def donation_choices(first: str | None = None) -> list[SelectChoice]:
+    """Every donation as a dropdown choice ("REF — Donor"), after an optional `first` (id 0)."""
+    donations = db.session.scalars(
+        sa.select(Donation).options(sa.orm.joinedload(Donation.donor)).order_by(Donation.reference)
+    ).all()
+    choices = [SelectChoice(0, first)] if first else []
+    return choices + [SelectChoice(d.id, f"{d.reference} — {d.donor.name}") for d in donations]

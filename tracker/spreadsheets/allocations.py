@@ -21,6 +21,15 @@ from tracker.spreadsheets.exporters import ExportColumn, new_workbook, save, wri
 ACTIVE = ("approved", "partially_fulfilled", "fulfilled", "closed")
 FIGURES = ("need", "allocated", "reserved", "dispatched", "delivered", "outstanding")
 
+FIGURE_COLUMNS = [
+    ExportColumn("Need", 8, "number"),
+    ExportColumn("Allocated", 10, "number"),
+    ExportColumn("Reserved", 10, "number"),
+    ExportColumn("Dispatched", 10, "number"),
+    ExportColumn("Delivered", 10, "number"),
+    ExportColumn("Outstanding", 11, "number"),
+    ExportColumn("% delivered", 11, "number"),
+]
 SCHOOL_COLUMNS = [
     ExportColumn("Region", 24),
     ExportColumn("Province", 18),
@@ -28,26 +37,14 @@ SCHOOL_COLUMNS = [
     ExportColumn("School code", 12),
     ExportColumn("School", 36),
     ExportColumn("School (Arabic)", 30),
-    ExportColumn("Need", 8, "number"),
-    ExportColumn("Allocated", 10, "number"),
-    ExportColumn("Reserved", 10, "number"),
-    ExportColumn("Dispatched", 10, "number"),
-    ExportColumn("Delivered", 10, "number"),
-    ExportColumn("Outstanding", 11, "number"),
-    ExportColumn("% delivered", 11, "number"),
+    *FIGURE_COLUMNS,
     ExportColumn("Last delivery", 14, "datetime"),
 ]
 REGION_COLUMNS = [
     ExportColumn("Region", 24),
     ExportColumn("Province", 18),
     ExportColumn("Schools", 9, "number"),
-    ExportColumn("Need", 8, "number"),
-    ExportColumn("Allocated", 10, "number"),
-    ExportColumn("Reserved", 10, "number"),
-    ExportColumn("Dispatched", 10, "number"),
-    ExportColumn("Delivered", 10, "number"),
-    ExportColumn("Outstanding", 11, "number"),
-    ExportColumn("% delivered", 11, "number"),
+    *FIGURE_COLUMNS,
 ]
 DEVICE_COLUMNS = [
     ExportColumn("Asset tag", 12),

@@ -18,6 +18,14 @@ from tracker.spreadsheets.exporters import ExportColumn, new_workbook, save, wri
 
 STREAM = 5000  # rows fetched from the database at a time
 
+
+def _one_sheet(path: Path, title: str, columns: list[ExportColumn], rows) -> int:
+    workbook = new_workbook()
+    count = write_sheet(workbook, title, columns, rows)
+    save(workbook, path)
+    return count
+
+
 DEVICE_COLUMNS = [
     ExportColumn("Asset tag", 12),
     ExportColumn("Serial number", 20),
@@ -90,10 +98,7 @@ def export_devices(path: Path, filters: DeviceFilters | None = None) -> int:
             token,
         ) in db.session.execute(query)
     )
-    workbook = new_workbook()
-    count = write_sheet(workbook, "Devices", DEVICE_COLUMNS, rows)
-    save(workbook, path)
-    return count
+    return _one_sheet(path, "Devices", DEVICE_COLUMNS, rows)
 
 
 SCHOOL_COLUMNS = [
@@ -155,10 +160,7 @@ def export_schools(path: Path, q: str = "", region: str = "", province: str = ""
         .order_by(school.region, school.province, school.code)
         .execution_options(yield_per=STREAM)
     )
-    workbook = new_workbook()
-    count = write_sheet(workbook, "Schools", SCHOOL_COLUMNS, db.session.execute(query))
-    save(workbook, path)
-    return count
+    return _one_sheet(path, "Schools", SCHOOL_COLUMNS, db.session.execute(query))
 
 
 HISTORY_COLUMNS = [
@@ -223,7 +225,4 @@ def export_history(path: Path, device_id: int | None = None) -> int:
             query
         )
     )
-    workbook = new_workbook()
-    count = write_sheet(workbook, "History", HISTORY_COLUMNS, rows)
-    save(workbook, path)
-    return count
+    return _one_sheet(path, "History", HISTORY_COLUMNS, rows)

@@ -20,10 +20,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 
 from tracker.devices.views import device_filters_from_request
-from tracker.donations.models import Donation
+from tracker.donations.forms import donation_choices
 from tracker.extensions import db
 from tracker.spreadsheets import background
 from tracker.spreadsheets.exports import export_devices, export_history, export_schools
@@ -62,10 +61,7 @@ def _forget_old_uploads() -> None:
 @roles_required(*IMPORTERS)
 def index():
     form = ImportForm()
-    donations = db.session.scalars(sa.select(Donation).order_by(Donation.reference)).all()
-    form.donation_id.choices = [SelectChoice(0, _("Choose…"))] + [
-        SelectChoice(d.id, f"{d.reference} — {d.donor.name}") for d in donations
-    ]
+    form.donation_id.choices = donation_choices(_("Choose…"))
     if form.validate_on_submit():
         donation_id = form.donation_id.data or None
         if form.kind.data == "devices" and donation_id is None:
