@@ -29,7 +29,7 @@ schools = st.lists(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(
     schools,
     st.integers(0, 5000),

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
 from tracker.allocations.labels import PLAN_ACTION_LABELS, PLAN_STATUS_LABELS
+from tracker.allocations.proposals import reason_text
 from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
@@ -111,6 +112,7 @@ def init_app(app) -> None:
             "event_label": lambda event: EVENT_LABELS.get(event, event),
             "condition_label": lambda value: CONDITION_LABELS.get(value, value),
             "plan_status_label": lambda value: PLAN_STATUS_LABELS.get(value, value),
+            "reason_text": reason_text,
             "plan_action_label": lambda value: PLAN_ACTION_LABELS.get(value, value),
             "format_datetime": lambda value: format_datetime(value, "medium") if value else "",
             "format_date": lambda value: format_date(value, "medium") if value else "",

@@ -139,9 +139,7 @@ def propose_plan(
     db.session.flush()
     for share in shares:
         plan.allocations.append(
-            Allocation(
-                school_id=share.school_id, quantity=share.quantity, reason=share.reason[:300]
-            )
+            Allocation(school_id=share.school_id, quantity=share.quantity, reason=share.code[:300])
         )
     record(
         plan,
@@ -174,7 +172,7 @@ def set_quantities(plan_id: int, quantities: dict[int, int], actor: User | None)
         if line.quantity != quantity:
             changes[line.school.code] = [line.quantity, quantity]
             line.quantity = quantity
-            line.reason = _("set by hand")
+            line.reason = "hand"
     if changes:
         record(plan, "edited", actor, changes=changes)
     db.session.flush()
