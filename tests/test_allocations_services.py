@@ -256,3 +256,15 @@ def test_swap_a_faulty_reserved_tablet_before_dispatch(app, setting, client):
     assert setting["devices"][8].asset_tag in held_by(plan)[school.id]
     with pytest.raises(IllegalTransition, match="Only a tablet reserved by a plan"):
         services.swap_device(first.id, None)
+
+
+def test_two_approvals_in_one_transaction(app, setting):
+    """The reservation's temporary table does not outlive its statement group."""
+    first, second = draft(setting, total=4), draft(setting, total=4)
+    for plan in (first, second):
+        services.submit_plan(plan.id, setting["coordinator"])
+    services.approve_plan(first.id, setting["manager"])
+    services.approve_plan(second.id, setting["manager"])
+    db.session.commit()
+    tags = [t for plan in (first, second) for tags in held_by(plan).values() for t in tags]
+    assert len(tags) == len(set(tags)) == 8

@@ -14,7 +14,7 @@ from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.allocations.proposals import Candidate, propose
 from tracker.auth.models import User
 from tracker.database import utcnow
-from tracker.devices.bulk import move_devices
+from tracker.devices.bulk import move_devices, reserve_mapping
 from tracker.devices.models import Counter, Device
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
@@ -226,12 +226,46 @@ def approve_plan(plan_id: int, actor: User):
                 available=available,
             )
         )
-    for line in plan.allocations:
-        _reserve(plan, line, line.quantity, actor)
+    _reserve_all(plan, needed, actor)
     plan.status, plan.approved_at, plan.approved_by_id = "approved", utcnow(), actor.id
     record(plan, "approved", actor, reserved=needed)
     db.session.flush()
     return plan
+
+
+def _reserve_all(plan: AllocationPlan, needed: int, actor: User | None) -> None:
+    """Reserve every line's tablets in a few statements, whatever the plan's size.
+
+    The pool's tablets are numbered first registered first; each line takes the next
+    `quantity` numbers. The mapping is kept in a temporary table so the event insert and
+    the device update see the same one; the update re-checks each tablet is still in stock.
+    """
+    if needed == 0:
+        return
+    running = sa.func.sum(Allocation.quantity).over(order_by=Allocation.id)
+    lines = (
+        sa.select(
+            Allocation.id.label("allocation_id"),
+            Allocation.school_id,
+            (running - Allocation.quantity).label("after"),
+            running.label("upto"),
+        )
+        .where(Allocation.plan_id == plan.id, Allocation.quantity > 0)
+        .subquery()
+    )
+    pool = (
+        sa.select(
+            Device.id.label("device_id"), sa.func.row_number().over(order_by=Device.id).label("n")
+        )
+        .where(*pool_filter(plan))
+        .order_by(Device.id)
+        .limit(needed)
+        .subquery()
+    )
+    mapping = sa.select(pool.c.device_id, lines.c.allocation_id, lines.c.school_id).join(
+        lines, sa.and_(pool.c.n > lines.c.after, pool.c.n <= lines.c.upto)
+    )
+    reserve_mapping(mapping, needed, actor, plan_id=plan.id)
 
 
 def _reserve(plan: AllocationPlan, line: Allocation, count: int, actor: User | None) -> None:

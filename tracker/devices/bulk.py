@@ -88,3 +88,90 @@ def move_devices(
             )
     db.session.expire_all()
     return len(device_ids)
+
+
+def reserve_mapping(mapping, expected: int, actor: User | None, **details) -> None:
+    """Reserve devices for allocations from a select of (device_id, allocation_id, school_id).
+
+    All of them or none: Conflict when fewer than `expected` are still in stock. Written with
+    a temporary table, one event insert and one device update.
+    """
+    now = utcnow()
+    connection = db.session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    table = sa.Table(
+        "reservation_batch",
+        sa.MetaData(),
+        sa.Column("device_id", sa.Integer, primary_key=True),
+        sa.Column("allocation_id", sa.Integer),
+        sa.Column("school_id", sa.Integer),
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
+    )
+    table.create(connection)
+    try:
+        connection.execute(
+            table.insert().from_select(["device_id", "allocation_id", "school_id"], mapping)
+        )
+        found = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        if found != expected:
+            raise Conflict(
+                _(
+                    "Only %(found)s of the %(expected)s tablets could be reserved. "
+                    "Nothing was changed; try again.",
+                    found=found,
+                    expected=expected,
+                )
+            )
+        in_stock = sa.and_(Device.id == table.c.device_id, Device.status == "in_stock")
+        connection.execute(
+            sa.insert(DeviceEvent).from_select(
+                [
+                    "device_id",
+                    "type",
+                    "occurred_at",
+                    "actor_id",
+                    "from_status",
+                    "to_status",
+                    "school_id",
+                    "details",
+                ],
+                sa.select(
+                    table.c.device_id,
+                    sa.literal("reserved"),
+                    sa.literal(now, UTCDateTime()),
+                    sa.literal(actor.id if actor else None, sa.Integer()),
+                    sa.literal("in_stock"),
+                    sa.literal("reserved"),
+                    table.c.school_id,
+                    sa.literal(details, sa.JSON()),
+                )
+                .select_from(table)
+                .join(Device, in_stock),
+            )
+        )
+        moved = connection.execute(
+            sa.update(Device)
+            .where(in_stock)
+            .values(
+                status="reserved",
+                school_id=table.c.school_id,
+                allocation_id=table.c.allocation_id,
+                version=Device.version + 1,
+                updated_at=now,
+            )
+        ).rowcount
+        if moved != expected:
+            raise Conflict(
+                _(
+                    "Some tablets changed state at the same moment (another plan or "
+                    "delivery took them). Nothing was changed; try again."
+                )
+            )
+    except BaseException:
+        # PostgreSQL drops it with the rolled-back transaction; SQLite keeps temp tables.
+        if not postgres:
+            table.drop(connection)
+        raise
+    table.drop(connection)
+    db.session.expire_all()
