@@ -5,6 +5,8 @@ state before fulfilled. Every change of state or quantity is recorded as a PlanE
 Approval reserves specific in-stock tablets, first registered first out, all or none.
 """
 
+from itertools import islice
+
 import sqlalchemy as sa
 import sqlalchemy.dialects.postgresql
 import sqlalchemy.dialects.sqlite
@@ -122,25 +124,35 @@ def propose_plan(
     _require(plan, ("draft",), _("re-proposed"))
     if not school_ids:
         raise ValidationFailed(_("Choose at least one school."), field="schools")
-    schools = db.session.scalars(
-        sa.select(School)
+    rows = db.session.execute(
+        sa.select(School.id, School.need, School.enrolment)
         .where(School.id.in_(school_ids))
         .order_by(School.region, School.province, School.code)
     ).all()
     available = pool_size(plan)
     shares = propose(
-        [Candidate(s.id, s.need, s.enrolment) for s in schools],
+        [Candidate(*row) for row in rows],
         min(total, available),
         basis=basis,
         minimum=minimum,
         maximum=maximum,
     )
-    plan.allocations.clear()
-    db.session.flush()
-    for share in shares:
-        plan.allocations.append(
-            Allocation(school_id=share.school_id, quantity=share.quantity, reason=share.code[:300])
-        )
+    # Lines are written in bulk: a national plan has 20,000 of them.
+    db.session.execute(sa.delete(Allocation).where(Allocation.plan_id == plan.id))
+    db.session.execute(
+        sa.insert(Allocation),
+        [
+            {
+                "plan_id": plan.id,
+                "school_id": share.school_id,
+                "quantity": share.quantity,
+                "reason": share.code[:300],
+            }
+            for share in shares
+        ],
+    )
+    db.session.expire(plan, ["allocations"])
+    schools = rows
     record(
         plan,
         "proposed",
@@ -236,35 +248,26 @@ def approve_plan(plan_id: int, actor: User):
 def _reserve_all(plan: AllocationPlan, needed: int, actor: User | None) -> None:
     """Reserve every line's tablets in a few statements, whatever the plan's size.
 
-    The pool's tablets are numbered first registered first; each line takes the next
-    `quantity` numbers. The mapping is kept in a temporary table so the event insert and
-    the device update see the same one; the update re-checks each tablet is still in stock.
+    The pool's tablets, first registered first, are dealt to the lines in order (a single
+    pass over both lists); the device update then re-checks each tablet is still in stock.
     """
     if needed == 0:
         return
-    running = sa.func.sum(Allocation.quantity).over(order_by=Allocation.id)
-    lines = (
-        sa.select(
-            Allocation.id.label("allocation_id"),
-            Allocation.school_id,
-            (running - Allocation.quantity).label("after"),
-            running.label("upto"),
+    device_ids = iter(
+        db.session.scalars(
+            sa.select(Device.id).where(*pool_filter(plan)).order_by(Device.id).limit(needed)
         )
+    )
+    lines = db.session.execute(
+        sa.select(Allocation.id, Allocation.school_id, Allocation.quantity)
         .where(Allocation.plan_id == plan.id, Allocation.quantity > 0)
-        .subquery()
+        .order_by(Allocation.id)
     )
-    pool = (
-        sa.select(
-            Device.id.label("device_id"), sa.func.row_number().over(order_by=Device.id).label("n")
-        )
-        .where(*pool_filter(plan))
-        .order_by(Device.id)
-        .limit(needed)
-        .subquery()
-    )
-    mapping = sa.select(pool.c.device_id, lines.c.allocation_id, lines.c.school_id).join(
-        lines, sa.and_(pool.c.n > lines.c.after, pool.c.n <= lines.c.upto)
-    )
+    mapping = [
+        (device_id, allocation_id, school_id)
+        for allocation_id, school_id, quantity in lines
+        for device_id in islice(device_ids, quantity)
+    ]
     reserve_mapping(mapping, needed, actor, plan_id=plan.id)
 
 

@@ -90,8 +90,10 @@ def move_devices(
     return len(device_ids)
 
 
-def reserve_mapping(mapping, expected: int, actor: User | None, **details) -> None:
-    """Reserve devices for allocations from a select of (device_id, allocation_id, school_id).
+def reserve_mapping(
+    mapping: list[tuple[int, int, int]], expected: int, actor: User | None, **details
+) -> None:
+    """Reserve devices for allocations: (device_id, allocation_id, school_id) triples.
 
     All of them or none: Conflict when fewer than `expected` are still in stock. Written with
     a temporary table, one event insert and one device update.
@@ -110,9 +112,11 @@ def reserve_mapping(mapping, expected: int, actor: User | None, **details) -> No
     )
     table.create(connection)
     try:
-        connection.execute(
-            table.insert().from_select(["device_id", "allocation_id", "school_id"], mapping)
-        )
+        if mapping:
+            connection.execute(
+                table.insert(),
+                [{"device_id": d, "allocation_id": a, "school_id": s} for d, a, s in mapping],
+            )
         found = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
         if found != expected:
             raise Conflict(

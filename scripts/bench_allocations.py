@@ -1,0 +1,204 @@
+"""Benchmark: allocation proposal, reservation and spreadsheet at national scale (SQLite).
+
+    .venv/bin/python scripts/bench_allocations.py [--schools 20000] [--devices 1000000]
+
+Each figure beside a bare baseline measured in the same run (goal: each within 2x):
+  proposal     select the schools' needs and compute the proposal, vs a bare select of the
+               needs; (saving the plan's lines is printed too, for information)
+  reservation  approving the plan: every tablet reserved with one event each, vs a bare
+               UPDATE of the same rows (rolled back)
+  spreadsheet  the allocation workbook of the plan, vs a bare write-only workbook of the
+               same cells
+"""
+
+import argparse
+import os
+import random
+import secrets
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+GOAL = 2.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schools", type=int, default=20_000)
+    parser.add_argument("--devices", type=int, default=1_000_000)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
+    os.environ["TRACKER_INSTANCE_PATH"] = str(folder)
+
+    import sqlalchemy as sa
+    from openpyxl import Workbook
+
+    from tracker import create_app
+    from tracker.allocations import services
+    from tracker.allocations.proposals import Candidate, propose
+    from tracker.auth.services import create_user
+    from tracker.database import utcnow
+    from tracker.devices.models import Device
+    from tracker.donations.services import create_donation
+    from tracker.extensions import db
+    from tracker.schools.models import School
+    from tracker.spreadsheets.allocations import export_allocations
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite'}",
+            "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        }
+    )
+    rng = random.Random(2020)
+    with app.app_context():
+        db.create_all()
+        coordinator = create_user("c@bench.test", "coordinator", "x", check_strength=False)
+        manager = create_user("m@bench.test", "manager", "x", check_strength=False)
+        donation = create_donation(
+            reference="BENCH",
+            donor_name="Bench",
+            received_on=date(2020, 12, 28),
+            quantity=args.devices,
+        )
+        now = utcnow()
+        db.session.execute(
+            sa.insert(School),
+            [
+                {
+                    "code": f"S{n:06d}",
+                    "name_fr": f"École {n}",
+                    "region": f"Région {n % 12}",
+                    "province": f"Province {n % 75}",
+                    "need": rng.randint(0, 120),
+                    "enrolment": rng.randint(50, 2000),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(args.schools)
+            ],
+        )
+        for start in range(0, args.devices, 50_000):
+            db.session.execute(
+                sa.insert(Device),
+                [
+                    {
+                        "asset_tag": f"TAB-{n:07d}",
+                        "qr_token": secrets.token_urlsafe(16),
+                        "serial": f"SN{n:09d}",
+                        "model": "T10",
+                        "donation_id": donation.id,
+                        "status": "in_stock",
+                        "condition": "new",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for n in range(start, min(start + 50_000, args.devices))
+                ],
+            )
+        db.session.commit()
+        school_ids = list(db.session.scalars(sa.select(School.id)))
+
+        def timed(work):
+            started = time.perf_counter()
+            result = work()
+            return time.perf_counter() - started, result
+
+        # Proposal.
+        bare_select, _rows = timed(
+            lambda: db.session.execute(sa.select(School.id, School.need, School.enrolment)).all()
+        )
+
+        def compute():
+            rows = db.session.execute(
+                sa.select(School.id, School.need, School.enrolment).order_by(
+                    School.region, School.province, School.code
+                )
+            ).all()
+            return propose([Candidate(*row) for row in rows], args.devices)
+
+        proposal, shares = timed(compute)
+        plan = services.create_plan(name="National", donation_id=donation.id, actor=coordinator)
+        saved, _plan = timed(
+            lambda: services.propose_plan(
+                plan.id, total=args.devices, school_ids=school_ids, actor=coordinator
+            )
+        )
+        services.submit_plan(plan.id, coordinator)
+        db.session.commit()
+        allocated = sum(share.quantity for share in shares)
+
+        # Reservation, against a bare UPDATE of the same rows (rolled back).
+        def bare_update():
+            db.session.execute(
+                sa.update(Device)
+                .where(
+                    Device.id.in_(
+                        sa.select(Device.id)
+                        .where(Device.status == "in_stock")
+                        .order_by(Device.id)
+                        .limit(allocated)
+                    )
+                )
+                .values(status="reserved", version=Device.version + 1)
+            )
+
+        bare_reserve, _ = timed(bare_update)
+        db.session.rollback()
+        reserve, _ = timed(lambda: (services.approve_plan(plan.id, manager), db.session.commit()))
+
+        # Spreadsheet, against a bare write-only workbook of the same cells.
+        out = folder / "allocations.xlsx"
+        sheet_time, _ = timed(lambda: export_allocations(out, plan_id=plan.id))
+        import openpyxl
+
+        cells = {
+            name: [[cell.value for cell in row] for row in sheet.iter_rows()]
+            for name, sheet in zip(
+                *(lambda wb: (wb.sheetnames, wb.worksheets))(
+                    openpyxl.load_workbook(out, read_only=True)
+                ),
+                strict=True,
+            )
+        }
+
+        def bare_workbook():
+            workbook = Workbook(write_only=True)
+            for name, rows in cells.items():
+                sheet = workbook.create_sheet(name)
+                for row in rows:
+                    sheet.append(row)
+            workbook.save(folder / "bare.xlsx")
+
+        bare_sheet, _ = timed(bare_workbook)
+
+    print(
+        f"schools: {args.schools}, devices: {args.devices}, tablets allocated: {allocated}, "
+        f"SQLite, Python {sys.version.split()[0]}"
+    )
+    ok = True
+    for name, measured, baseline, what in (
+        ("proposal", proposal, bare_select, "read needs + compute the proposal vs bare select"),
+        ("reservation", reserve, bare_reserve, "approve (reserve + one event each) vs bare UPDATE"),
+        (
+            "spreadsheet",
+            sheet_time,
+            bare_sheet,
+            "allocation workbook vs bare write-only of the same cells",
+        ),
+    ):
+        ratio = measured / baseline
+        ok &= ratio <= GOAL
+        print(
+            f"{name:11} {what}\n            measured {measured:8.3f} s   baseline "
+            f"{baseline:8.3f} s   ratio {ratio:5.2f}  (goal <= {GOAL})  "
+            f"{'PASS' if ratio <= GOAL else 'FAIL'}"
+        )
+    print(f"(saving the plan's {args.schools} lines with the proposal took {saved:.3f} s)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
