@@ -4,6 +4,8 @@ The same MOVES table as `move_device`, and exactly one event per device, but wri
 two statements per batch instead of two per device.
 """
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
@@ -15,6 +17,50 @@ from tracker.errors import Conflict
 from tracker.extensions import db
 
 BATCH = 1000
+
+
+def insert_events(
+    device_id,
+    *,
+    event_type: str,
+    occurred_at: datetime,
+    actor: User | None,
+    to_status: str,
+    details: dict,
+    from_status=None,
+    school_id=None,
+    where=None,
+    select_from=None,
+) -> None:
+    """Append one event per row of a select: the bulk twin of `services.record_event`.
+
+    `device_id`, `from_status` and `school_id` are column expressions of that select.
+    """
+    columns = {
+        "device_id": device_id,
+        "type": sa.literal(event_type),
+        "occurred_at": sa.literal(occurred_at, UTCDateTime()),
+        "actor_id": sa.literal(actor.id if actor else None, sa.Integer()),
+        "from_status": from_status if from_status is not None else sa.null(),
+        "to_status": sa.literal(to_status),
+        "school_id": school_id if school_id is not None else sa.null(),
+        "details": sa.literal(details, sa.JSON()),
+    }
+    query = sa.select(*columns.values())
+    if select_from is not None:
+        query = query.select_from(select_from)
+    if where is not None:
+        query = query.where(where)
+    db.session.execute(sa.insert(DeviceEvent).from_select(list(columns), query))
+
+
+def _changed_meanwhile() -> Conflict:
+    return Conflict(
+        _(
+            "Some tablets changed state at the same moment (another plan or "
+            "delivery took them). Nothing was changed; try again."
+        )
+    )
 
 
 def move_devices(
@@ -33,34 +79,19 @@ def move_devices(
     """
     sources, target = MOVES[event_type]
     now = utcnow()
-    actor_id = actor.id if actor else None
     for start in range(0, len(device_ids), BATCH):
         ids = device_ids[start : start + BATCH]
         movable = sa.and_(Device.id.in_(ids), Device.status.in_(sorted(sources)))
-        event_school = sa.literal(school_id, sa.Integer()) if school_id else Device.school_id
-        db.session.execute(
-            sa.insert(DeviceEvent).from_select(
-                [
-                    "device_id",
-                    "type",
-                    "occurred_at",
-                    "actor_id",
-                    "from_status",
-                    "to_status",
-                    "school_id",
-                    "details",
-                ],
-                sa.select(
-                    Device.id,
-                    sa.literal(event_type),
-                    sa.literal(now, UTCDateTime()),
-                    sa.literal(actor_id, sa.Integer()),
-                    Device.status,
-                    sa.literal(target),
-                    event_school,
-                    sa.literal(details, sa.JSON()),
-                ).where(movable),
-            )
+        insert_events(
+            Device.id,
+            event_type=event_type,
+            occurred_at=now,
+            actor=actor,
+            to_status=target,
+            details=details,
+            from_status=Device.status,
+            school_id=sa.literal(school_id, sa.Integer()) if school_id else Device.school_id,
+            where=movable,
         )
         values = {"status": target, "version": Device.version + 1, "updated_at": now}
         if event_type == "reserved":
@@ -80,12 +111,7 @@ def move_devices(
             .execution_options(synchronize_session=False)
         ).rowcount
         if moved != len(ids):
-            raise Conflict(
-                _(
-                    "Some tablets changed state at the same moment (another plan or "
-                    "delivery took them). Nothing was changed; try again."
-                )
-            )
+            raise _changed_meanwhile()
     db.session.expire_all()
     return len(device_ids)
 
@@ -112,49 +138,33 @@ def reserve_mapping(
     )
     table.create(connection)
     try:
-        if mapping:
-            connection.execute(
-                table.insert(),
-                [{"device_id": d, "allocation_id": a, "school_id": s} for d, a, s in mapping],
-            )
-        found = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-        if found != expected:
+        if len(mapping) != expected:
             raise Conflict(
                 _(
                     "Only %(found)s of the %(expected)s tablets could be reserved. "
                     "Nothing was changed; try again.",
-                    found=found,
+                    found=len(mapping),
                     expected=expected,
                 )
             )
-        in_stock = sa.and_(Device.id == table.c.device_id, Device.status == "in_stock")
-        connection.execute(
-            sa.insert(DeviceEvent).from_select(
-                [
-                    "device_id",
-                    "type",
-                    "occurred_at",
-                    "actor_id",
-                    "from_status",
-                    "to_status",
-                    "school_id",
-                    "details",
-                ],
-                sa.select(
-                    table.c.device_id,
-                    sa.literal("reserved"),
-                    sa.literal(now, UTCDateTime()),
-                    sa.literal(actor.id if actor else None, sa.Integer()),
-                    sa.literal("in_stock"),
-                    sa.literal("reserved"),
-                    table.c.school_id,
-                    sa.literal(details, sa.JSON()),
-                )
-                .select_from(table)
-                .join(Device, in_stock),
+        if mapping:
+            db.session.execute(
+                table.insert(),
+                [{"device_id": d, "allocation_id": a, "school_id": s} for d, a, s in mapping],
             )
+        in_stock = sa.and_(Device.id == table.c.device_id, Device.status == "in_stock")
+        insert_events(
+            table.c.device_id,
+            event_type="reserved",
+            occurred_at=now,
+            actor=actor,
+            to_status="reserved",
+            details=details,
+            from_status=sa.literal("in_stock"),
+            school_id=table.c.school_id,
+            select_from=table.join(Device, in_stock),
         )
-        moved = connection.execute(
+        moved = db.session.execute(
             sa.update(Device)
             .where(in_stock)
             .values(
@@ -164,14 +174,10 @@ def reserve_mapping(
                 version=Device.version + 1,
                 updated_at=now,
             )
+            .execution_options(synchronize_session=False)
         ).rowcount
         if moved != expected:
-            raise Conflict(
-                _(
-                    "Some tablets changed state at the same moment (another plan or "
-                    "delivery took them). Nothing was changed; try again."
-                )
-            )
+            raise _changed_meanwhile()
     except BaseException:
         # PostgreSQL drops it with the rolled-back transaction; SQLite keeps temp tables.
         if not postgres:

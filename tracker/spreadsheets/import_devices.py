@@ -6,9 +6,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from tracker.auth.models import User
-from tracker.database import UTCDateTime, utcnow
+from tracker.database import utcnow
 from tracker.devices import identity
-from tracker.devices.models import Device, DeviceEvent
+from tracker.devices.bulk import insert_events
+from tracker.devices.models import Device
 from tracker.devices.services import update_device
 from tracker.donations.models import Donation
 from tracker.errors import ValidationFailed
@@ -314,18 +315,12 @@ class DeviceImporter(RowImporter):
         db.session.execute(sa.insert(Device), devices)
         # One INSERT ... SELECT writes every new device's "registered" event: no ids need to
         # come back to Python (SQLite would send a RETURNING insert one row at a time).
-        actor_id = self.actor.id if self.actor else None
-        registered = sa.select(
+        insert_events(
             Device.id,
-            sa.literal("registered"),
-            sa.literal(now, UTCDateTime()),
-            sa.literal(actor_id, sa.Integer()),
-            sa.literal("in_stock"),
-            sa.literal({"import": self.filename}, sa.JSON()),
-        ).where(Device.asset_tag.in_([device["asset_tag"] for device in devices]))
-        db.session.execute(
-            sa.insert(DeviceEvent).from_select(
-                ["device_id", "type", "occurred_at", "actor_id", "to_status", "details"],
-                registered,
-            )
+            event_type="registered",
+            occurred_at=now,
+            actor=self.actor,
+            to_status="in_stock",
+            details={"import": self.filename},
+            where=Device.asset_tag.in_([device["asset_tag"] for device in devices]),
         )
