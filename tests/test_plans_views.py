@@ -101,3 +101,46 @@ def test_cli_exports_every_approved_plan(runner, tmp_path):
     )
     assert missing.exit_code == 1 and "No allocation plan with id 99." in missing.output
     assert re.search(r"\.xlsx", result.output)
+
+
+def count_queries(client, url) -> int:
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_plan_and_device_pages_do_not_query_per_row(
+    signed_in, client, create_school, create_device
+):
+    from tracker.allocations import services
+    from tracker.devices.services import move_device
+
+    def plan_with(schools: int) -> int:
+        ids = [create_school(need=2).id for _ in range(schools)]
+        plan = services.create_plan(name=f"P{schools}", donation_id=None, actor=None)
+        services.propose_plan(plan.id, total=schools, school_ids=ids, actor=None)
+        db.session.commit()
+        return plan.id
+
+    small, large = plan_with(3), plan_with(12)
+    signed_in("manager")
+    assert count_queries(client, f"/plans/{small}") == count_queries(client, f"/plans/{large}")
+    few = [create_device() for _ in range(2)]
+    for device in few:
+        move_device(device, "reserved", None, school=create_school())
+    db.session.commit()
+    before = count_queries(client, "/devices/")
+    for _ in range(6):
+        move_device(create_device(), "reserved", None, school=create_school())
+    db.session.commit()
+    assert count_queries(client, "/devices/") == before

@@ -93,7 +93,7 @@ def list_devices(
         sort = "asset_tag"
     column, descending = SORTS[sort]
     conditions = filters.conditions()
-    query = sa.select(Device).where(*conditions)
+    query = sa.select(Device).where(*conditions).options(sa.orm.joinedload(Device.school))
     backwards = before is not None and after is None
     if after is not None:
         value = _cursor_value(sort, after)

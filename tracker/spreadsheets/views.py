@@ -71,7 +71,10 @@ def index():
             if batch is not None:
                 return redirect(url_for("imports.detail", batch_id=batch.id))
     recent = db.session.scalars(
-        sa.select(ImportBatch).order_by(ImportBatch.id.desc()).limit(20)
+        sa.select(ImportBatch)
+        .options(sa.orm.joinedload(ImportBatch.user))
+        .order_by(ImportBatch.id.desc())
+        .limit(20)
     ).all()
     status = 400 if form.errors else 200
     return render_template("imports/index.html", form=form, recent=recent), status
