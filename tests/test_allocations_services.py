@@ -268,3 +268,16 @@ def test_two_approvals_in_one_transaction(app, setting):
     db.session.commit()
     tags = [t for plan in (first, second) for tags in held_by(plan).values() for t in tags]
     assert len(tags) == len(set(tags)) == 8
+
+
+def test_choosing_schools_by_place_or_by_codes(app, create_school):
+    a = create_school(code="A1", region="Souss-Massa", province="Tiznit", commune="Tiznit")
+    b = create_school(code="B2", region="Souss-Massa", province="Agadir")
+    c = create_school(code="C3", region="L'Oriental")
+    assert set(services.choose_schools(region="Souss-Massa")) == {a.id, b.id}
+    assert services.choose_schools(region="Souss-Massa", province="Tiznit") == [a.id]
+    assert set(services.choose_schools()) == {a.id, b.id, c.id}
+    assert set(services.choose_schools(codes="a1, c3\n")) == {a.id, c.id}
+    with pytest.raises(ValidationFailed, match="Unknown school codes: ZZ9.") as refused:
+        services.choose_schools(codes="A1\nZZ9")
+    assert refused.value.field == "codes"

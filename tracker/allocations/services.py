@@ -109,6 +109,37 @@ def create_plan(
     return plan
 
 
+def choose_schools(
+    *, codes: str = "", region: str = "", province: str = "", commune: str = ""
+) -> list[int]:
+    """The schools a plan is proposed over: the codes given (one per line or separated by
+    commas), or else every school of the region / province / commune (all when empty)."""
+    wanted = [
+        code.strip().upper() for code in codes.replace(",", "\n").splitlines() if code.strip()
+    ]
+    if wanted:
+        found = dict(
+            db.session.execute(
+                sa.select(School.code, School.id).where(School.code.in_(wanted))
+            ).all()
+        )
+        unknown = [code for code in wanted if code not in found]
+        if unknown:
+            raise ValidationFailed(
+                _("Unknown school codes: %(codes)s.", codes=", ".join(unknown[:20])), field="codes"
+            )
+        return list(found.values())
+    query = sa.select(School.id)
+    for column, value in (
+        (School.region, region),
+        (School.province, province),
+        (School.commune, commune),
+    ):
+        if value.strip():
+            query = query.where(column == value.strip())
+    return list(db.session.scalars(query))
+
+
 def propose_plan(
     plan_id: int,
     *,

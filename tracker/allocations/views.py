@@ -12,7 +12,6 @@ from tracker.allocations import queries, services
 from tracker.allocations.forms import ActionForm, LineForm, PlanForm
 from tracker.allocations.models import Allocation
 from tracker.donations.forms import donation_choices
-from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.schools.models import School
 from tracker.web import roles_required, run_service
@@ -28,30 +27,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @roles_required(*READERS)
 def index():
     return render_template("plans/index.html", rows=queries.plan_rows())
-
-
-def _choose_schools(form: PlanForm) -> list[int]:
-    codes = [line.strip().upper() for line in (form.codes.data or "").splitlines() if line.strip()]
-    query = sa.select(School.id)
-    if codes:
-        found = dict(
-            db.session.execute(
-                sa.select(School.code, School.id).where(School.code.in_(codes))
-            ).all()
-        )
-        unknown = [code for code in codes if code not in found]
-        if unknown:
-            raise ValidationFailed(
-                _("Unknown school codes: %(codes)s.", codes=", ".join(unknown[:20])), field="codes"
-            )
-        return list(found.values())
-    if form.region.data:
-        query = query.where(School.region == form.region.data)
-    if form.province.data:
-        query = query.where(School.province == form.province.data.strip())
-    if form.commune.data:
-        query = query.where(School.commune == form.commune.data.strip())
-    return list(db.session.scalars(query))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -75,7 +50,12 @@ def create():
             return services.propose_plan(
                 plan.id,
                 total=form.total.data,
-                school_ids=_choose_schools(form),
+                school_ids=services.choose_schools(
+                    codes=form.codes.data or "",
+                    region=form.region.data or "",
+                    province=form.province.data or "",
+                    commune=form.commune.data or "",
+                ),
                 actor=current_user,
                 basis=form.basis.data,
                 minimum=form.minimum.data or 0,

@@ -184,12 +184,22 @@ def move_device(
     school: School | None = None,
     allocation_id: int | None = None,
     client_time: datetime | None = None,
+    expected_version: int | None = None,
     **details,
 ) -> DeviceEvent:
     """Apply one move of the state machine, or refuse it with the reason.
 
-    Writes the new state and exactly one event; the caller commits.
+    `expected_version`, when given, is the version the user saw: if the device changed
+    since, the move is refused rather than made on a state they did not see. Writes the new
+    state and exactly one event; the caller commits.
     """
+    if expected_version is not None and expected_version != device.version:
+        raise Conflict(
+            _(
+                "%(tag)s changed since you opened the page; look again and retry.",
+                tag=device.asset_tag,
+            )
+        )
     if event_type not in MOVES:
         raise ValueError(f"unknown device move {event_type!r}")
     sources, target = MOVES[event_type]

@@ -22,7 +22,6 @@ from tracker.devices.queries import DeviceFilters, list_devices
 from tracker.devices.states import EVENT_LABELS, moves_from
 from tracker.donations.forms import donation_choices
 from tracker.donations.models import Donation
-from tracker.errors import Conflict
 from tracker.extensions import db
 from tracker.labels.qr import qr_png, qr_svg
 from tracker.labels.services import device_url
@@ -159,15 +158,12 @@ def move(device_id: int):
         return _device_page(device, form, 400)
 
     def apply():
-        if form.version.data is not None and form.version.data != device.version:
-            raise Conflict(
-                _(
-                    "%(tag)s changed since you opened the page; look again and retry.",
-                    tag=device.asset_tag,
-                )
-            )
         return services.move_device(
-            device, form.event.data, current_user, note=(form.note.data or "").strip()
+            device,
+            form.event.data,
+            current_user,
+            expected_version=form.version.data,
+            note=(form.note.data or "").strip(),
         )
 
     if run_service(form, apply):
