@@ -18,22 +18,28 @@ def xlsx(path: Path, rows: list[list], *, merge: str | None = None) -> Path:
     return path
 
 
-def lying_dimensions(path: Path, rows: list[list]) -> Path:
-    """A workbook whose stored <dimension> claims A1:A1 although it holds more."""
-    xlsx(path, rows)
+def rewrite_member(path: Path, member: str, change) -> Path:
+    """Rewrite one file inside the workbook's zip with `change(text) -> text`."""
     data = path.read_bytes()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
         for item in source.infolist():
             content = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                text = content.decode()
-                start = text.index('<dimension ref="')
-                end = text.index("/>", start)
-                content = (text[:start] + '<dimension ref="A1:A1"' + text[end:]).encode()
+            if item.filename == member:
+                content = change(content.decode()).encode()
             target.writestr(item, content)
     path.write_bytes(out.getvalue())
     return path
+
+
+def lying_dimensions(path: Path, rows: list[list]) -> Path:
+    """A workbook whose stored <dimension> claims A1:A1 although it holds more."""
+
+    def claim_a1(text: str) -> str:
+        start = text.index('<dimension ref="')
+        return text[:start] + '<dimension ref="A1:A1"' + text[text.index("/>", start) :]
+
+    return rewrite_member(xlsx(path, rows), "xl/worksheets/sheet1.xml", claim_a1)
 
 
 def zip_bomb(path: Path) -> Path:
@@ -67,21 +73,14 @@ def ole(path: Path, encrypted: bool) -> Path:
 
 def billion_laughs(path: Path, rows: list[list]) -> Path:
     """A workbook whose sheet declares nested entities (expanded: gigabytes of "lol")."""
-    xlsx(path, rows)
     entities = '<!ENTITY lol "lol">' + "".join(
         f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
         for i in range(1, 10)
     )
-    data = path.read_bytes()
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
-        for item in source.infolist():
-            content = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                text = content.decode()
-                body = text[text.index("<worksheet") :]
-                text = f'<?xml version="1.0"?><!DOCTYPE worksheet [{entities}]>' + body
-                content = text.replace(">LOL001<", ">&lol9;<").encode()
-            target.writestr(item, content)
-    path.write_bytes(out.getvalue())
-    return path
+
+    def declare(text: str) -> str:
+        body = text[text.index("<worksheet") :]
+        text = f'<?xml version="1.0"?><!DOCTYPE worksheet [{entities}]>' + body
+        return text.replace(">LOL001<", ">&lol9;<")
+
+    return rewrite_member(xlsx(path, rows), "xl/worksheets/sheet1.xml", declare)

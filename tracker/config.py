@@ -4,8 +4,6 @@ import os
 import secrets
 from pathlib import Path
 
-ENV_PREFIX = "TRACKER_"
-
 
 def _secret_key(instance_path: Path) -> str:
     """Return TRACKER_SECRET_KEY, or a key generated once and kept in the instance folder.

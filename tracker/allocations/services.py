@@ -183,7 +183,6 @@ def propose_plan(
         ],
     )
     db.session.expire(plan, ["allocations"])
-    schools = rows
     record(
         plan,
         "proposed",
@@ -193,7 +192,7 @@ def propose_plan(
         basis=basis,
         minimum=minimum,
         maximum=maximum,
-        schools=len(schools),
+        schools=len(rows),
         shared=sum(s.quantity for s in shares),
     )
     db.session.flush()

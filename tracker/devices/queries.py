@@ -6,7 +6,7 @@ OFFSET would read and discard every earlier row. Every sort key is a unique colu
 alone is a total order and needs no tie-breaker.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -65,7 +65,6 @@ class DevicePage:
     total: int
     total_is_capped: bool
     sort: str = "asset_tag"
-    extra: dict = field(default_factory=dict)
 
 
 def _cursor_value(sort: str, raw: str):

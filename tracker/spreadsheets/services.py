@@ -10,8 +10,6 @@ from tracker.spreadsheets.import_schools import SchoolImporter
 from tracker.spreadsheets.importers import ImportReport, RowImporter, record_batch, run_import
 from tracker.spreadsheets.models import ImportBatch
 
-IMPORT_KINDS = ("devices", "schools")
-
 
 def make_importer(
     kind: str, *, actor: User | None, donation_id: int | None, filename: str
