@@ -13,7 +13,7 @@ import sqlalchemy.dialects.sqlite
 from flask_babel import gettext as _
 
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
-from tracker.allocations.proposals import Candidate, propose
+from tracker.allocations.proposals import propose
 from tracker.auth.models import User
 from tracker.database import utcnow
 from tracker.devices.bulk import move_devices, reserve_mapping
@@ -158,11 +158,11 @@ def propose_plan(
     rows = db.session.execute(
         sa.select(School.id, School.need, School.enrolment)
         .where(School.id.in_(school_ids))
-        .order_by(School.region, School.province, School.code)
+        .order_by(School.id)  # ties go to the earlier school
     ).all()
     available = pool_size(plan)
-    shares = propose(
-        [Candidate(*row) for row in rows],
+    proposal = propose(
+        rows,
         min(total, available),
         basis=basis,
         minimum=minimum,
@@ -173,13 +173,10 @@ def propose_plan(
     db.session.execute(
         sa.insert(Allocation),
         [
-            {
-                "plan_id": plan.id,
-                "school_id": share.school_id,
-                "quantity": share.quantity,
-                "reason": share.code[:300],
-            }
-            for share in shares
+            {"plan_id": plan.id, "school_id": school_id, "quantity": quantity, "reason": code}
+            for school_id, quantity, code in zip(
+                proposal.school_ids, proposal.quantities, proposal.codes(), strict=True
+            )
         ],
     )
     db.session.expire(plan, ["allocations"])
@@ -193,7 +190,7 @@ def propose_plan(
         minimum=minimum,
         maximum=maximum,
         schools=len(rows),
-        shared=sum(s.quantity for s in shares),
+        shared=proposal.total,
     )
     db.session.flush()
     return plan
