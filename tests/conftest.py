@@ -4,6 +4,8 @@
 skipped with the reason. The schema is built once per database and emptied after each test.
 """
 
+import base64
+import io
 import os
 import re
 import tempfile
@@ -13,11 +15,13 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+from PIL import Image, ImageDraw
 
 os.environ.setdefault("TRACKER_INSTANCE_PATH", tempfile.mkdtemp(prefix="tracker-test-"))
 os.environ.pop("TRACKER_DATABASE_URL", None)
 
 from tracker import create_app  # noqa: E402
+from tracker.devices.models import Device  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 
 POSTGRES_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL", "")
@@ -245,3 +249,52 @@ def text_of(response) -> str:
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def signature_data_url(blank: bool = False) -> str:
+    """What the signature pad sends: a PNG data URL with a stroke drawn on it (or none)."""
+    image = Image.new("RGBA", (300, 120), (0, 0, 0, 0))
+    if not blank:
+        ImageDraw.Draw(image).line([(20, 90), (80, 20), (150, 100), (280, 30)], "black", 4)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+@pytest.fixture
+def delivery_setting(create_user, create_donation, create_device, create_school):
+    """An approved plan of 5 tablets: 3 for school A, 2 for school B, and a field agent.
+
+    Returns a dict with the users, schools, the plan and the devices per school.
+    """
+    from tracker.allocations import services as plans
+
+    donation = create_donation(quantity=8)
+    devices = [create_device(donation=donation) for _ in range(8)]
+    school_a = create_school(need=3, name_fr="École Al Amal", name_ar="مدرسة الأمل")
+    school_b = create_school(need=2, name_fr="École Ibn Sina")
+    coordinator, manager = create_user("coordinator"), create_user("manager")
+    agent, other_agent = create_user("field"), create_user("field")
+    plan = plans.create_plan(name="Round 1", donation_id=donation.id, actor=coordinator)
+    plans.propose_plan(plan.id, total=5, school_ids=[school_a.id, school_b.id], actor=coordinator)
+    plans.submit_plan(plan.id, coordinator)
+    plans.approve_plan(plan.id, manager)
+    db.session.commit()
+    held = {
+        school.id: db.session.scalars(
+            sa.select(Device).where(Device.school_id == school.id).order_by(Device.id)
+        ).all()
+        for school in (school_a, school_b)
+    }
+    return {
+        "plan": plan,
+        "coordinator": coordinator,
+        "manager": manager,
+        "agent": agent,
+        "other_agent": other_agent,
+        "school_a": school_a,
+        "school_b": school_b,
+        "a_devices": held[school_a.id],
+        "b_devices": held[school_b.id],
+        "stock": [d for d in devices if d.status == "in_stock"],
+    }

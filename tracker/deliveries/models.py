@@ -17,13 +17,33 @@ DELIVERY_STATUSES = (
     "failed",
     "cancelled",
 )
-ITEM_STATUSES = ("expected", "packed", "scanned", "delivered", "missing", "damaged", "refused")
+# expected: on the delivery; packed: scanned into the box; scanned: scanned at the school;
+# then one of the outcomes of the hand-over; removed: taken off before it left.
+ITEM_STATUSES = (
+    "expected",
+    "packed",
+    "scanned",
+    "delivered",
+    "missing",
+    "damaged",
+    "refused",
+    "removed",
+)
+# A device is on at most one delivery in these states (a partial unique index).
+ACTIVE_ITEM_STATUSES = ("expected", "packed", "scanned")
+MISSING_REASONS = ("missing", "damaged", "refused")
+HANDOVER_SOURCES = ("", "screen", "manifest")
 
 
 class Delivery(db.Model):
     __tablename__ = "deliveries"
     __table_args__ = (
         one_of("status", DELIVERY_STATUSES, "status"),
+        one_of("handover_via", HANDOVER_SOURCES, "handover_via"),
+        sa.CheckConstraint(
+            "status NOT IN ('delivered', 'partially_delivered') OR delivered_at IS NOT NULL",
+            name="handed_over_has_time",
+        ),
         sa.Index(None, "assigned_to_id", "planned_on"),
     )
 
@@ -45,14 +65,26 @@ class Delivery(db.Model):
     photo_jpeg: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
+    location_accuracy: Mapped[float | None]  # metres, as the phone reported it
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    delivered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    handover_via: Mapped[str] = mapped_column(sa.String(20), default="")
+    failure_reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    # Codes scanned at the school that are not on this delivery, with why they were refused.
+    unexpected: Mapped[list] = mapped_column(sa.JSON, default=list)
 
     school = relationship("School")
     plan = relationship("AllocationPlan")
     assigned_to = relationship("User", foreign_keys=[assigned_to_id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    delivered_by = relationship("User", foreign_keys=[delivered_by_id])
     items: Mapped[list["DeliveryItem"]] = relationship(
-        back_populates="delivery", cascade="all, delete-orphan"
+        back_populates="delivery", cascade="all, delete-orphan", order_by="DeliveryItem.id"
     )
+
+    @property
+    def reference(self) -> str:
+        return f"DEL-{self.id:05d}"
 
 
 class DeliveryItem(db.Model):
@@ -60,12 +92,20 @@ class DeliveryItem(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("delivery_id", "device_id"),
         one_of("status", ITEM_STATUSES, "status"),
+        sa.Index(
+            "uq_delivery_items_active_device",
+            "device_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('expected', 'packed', 'scanned')"),
+            postgresql_where=sa.text("status IN ('expected', 'packed', 'scanned')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     delivery_id: Mapped[int] = mapped_column(sa.ForeignKey("deliveries.id"))
     device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id"), index=True)
     status: Mapped[str] = mapped_column(sa.String(20), default="expected")
+    packed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scanned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     discrepancy: Mapped[str] = mapped_column(sa.String(300), default="")

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.auth.models import User
+from tracker.deliveries.items import leave_deliveries
 from tracker.devices import identity
 from tracker.devices.models import CONDITIONS, Device, DeviceEvent, RetiredQrToken
 from tracker.devices.states import MOVES, STATUS_LABELS, clears_placement
@@ -226,6 +227,7 @@ def move_device(
         device.school_id = None
         device.allocation_id = None
     device.status = target
+    leave_deliveries([device.id], target)
     event = record_event(
         device,
         event_type,

@@ -1,0 +1,240 @@
+"""At the school: scan each tablet, then the hand-over (who, signature, photo, place, time).
+
+Confirming writes one event per tablet and every state in one transaction: scanned tablets
+are delivered; the others are missing (lost), damaged (faulty) or refused (back to
+reserved, for the office to deal with). The paper manifest import calls the same service.
+"""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.auth.models import User
+from tracker.database import utcnow
+from tracker.deliveries.labels import MISSING_REASON_LABELS
+from tracker.deliveries.media import clean_photo, clean_signature
+from tracker.deliveries.models import MISSING_REASONS, Delivery
+from tracker.deliveries.services import (
+    ScanResult,
+    counts,
+    get_delivery,
+    require,
+    unknown_code,
+    why_not_here,
+)
+from tracker.devices.bulk import move_devices
+from tracker.devices.models import Device
+from tracker.devices.services import find_device_by_code
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+
+# What happens to a tablet that was on the delivery but not handed over.
+OUTCOME_MOVES = {"missing": "reported_lost", "damaged": "reported_faulty", "refused": "recalled"}
+ON_BOARD = ("packed", "scanned")
+
+
+def field_scan(delivery_id: int, code: str, actor: User | None) -> ScanResult:
+    """Tick one tablet off at the school, or refuse it with the reason."""
+    delivery = get_delivery(delivery_id, lock=True)
+    require(delivery, ("dispatched",), _("scanned at the school"))
+    device = find_device_by_code(code)
+    if device is None:
+        return _unexpected(delivery, code.strip()[:60], unknown_code(code), None)
+    item = next((i for i in delivery.items if i.device_id == device.id), None)
+    if item is None or item.status not in ON_BOARD:
+        return _unexpected(delivery, device.asset_tag, why_not_here(delivery, device), device)
+    if item.status == "scanned":
+        return ScanResult(
+            True,
+            _("%(tag)s was already scanned.", tag=device.asset_tag),
+            "again",
+            device.asset_tag,
+            device.id,
+            counts(delivery),
+        )
+    item.status, item.scanned_at = "scanned", utcnow()
+    item.scanned_by_id = actor.id if actor else None
+    db.session.flush()
+    return ScanResult(
+        True,
+        _("%(tag)s is on this delivery.", tag=device.asset_tag),
+        "scanned",
+        device.asset_tag,
+        device.id,
+        counts(delivery),
+    )
+
+
+def _unexpected(delivery: Delivery, code: str, message: str, device: Device | None):
+    """Refuse a scan and keep it on the delivery's list of unexpected codes (once each)."""
+    seen = list(delivery.unexpected or [])
+    if code and all(entry.get("code") != code for entry in seen):
+        seen.append({"code": code, "reason": message, "at": utcnow().isoformat()})
+        delivery.unexpected = seen  # a new list, so the JSON column is written
+    db.session.flush()
+    return ScanResult(
+        False,
+        message,
+        "refused",
+        device.asset_tag if device else "",
+        device.id if device else None,
+        counts(delivery),
+    )
+
+
+def _place(latitude, longitude, accuracy):
+    if latitude is None and longitude is None:
+        return None, None, None
+    try:
+        lat, lon = float(latitude), float(longitude)
+    except (TypeError, ValueError) as error:
+        raise ValidationFailed(_("The position could not be read."), field="latitude") from error
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValidationFailed(_("The position is not on Earth."), field="latitude")
+    return lat, lon, float(accuracy) if accuracy not in (None, "") else None
+
+
+def confirm_handover(
+    delivery_id: int,
+    *,
+    actor: User | None,
+    recipient_name: str,
+    recipient_role: str,
+    signature: str | bytes | None = None,
+    photo: bytes | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    accuracy: float | None = None,
+    notes: str = "",
+    reasons: dict[int, str] | None = None,
+    received: set[int] | None = None,
+    via: str = "screen",
+    handed_over_at: datetime | None = None,
+) -> Delivery:
+    """Record the hand-over of a dispatched delivery.
+
+    `received` are the tablets handed over (default: those scanned at the school); every
+    other tablet on the delivery needs a reason in `reasons` (missing, damaged, refused).
+    A signature drawn on the screen is required, except for a paper manifest.
+    """
+    delivery = get_delivery(delivery_id, lock=True)
+    require(delivery, ("dispatched",), _("handed over"))
+    name, role = (recipient_name or "").strip(), (recipient_role or "").strip()
+    if not name:
+        raise ValidationFailed(_("Write the name of the person who received the tablets."), "name")
+    if not role:
+        raise ValidationFailed(_("Write the role of the person (head teacher, …)."), "role")
+    signature_png = clean_signature(signature) if via == "screen" or signature else None
+    photo_jpeg = clean_photo(photo) if photo else None
+    lat, lon, accuracy = _place(latitude, longitude, accuracy)
+    on_board = [item for item in delivery.items if item.status in ON_BOARD]
+    if received is None:
+        received = {item.device_id for item in on_board if item.status == "scanned"}
+    reasons = reasons or {}
+    outcome = {}
+    for item in on_board:
+        if item.device_id in received:
+            outcome[item.device_id] = "delivered"
+        elif reasons.get(item.device_id) in MISSING_REASONS:
+            outcome[item.device_id] = reasons[item.device_id]
+        else:
+            raise ValidationFailed(
+                _(
+                    "Say why %(tag)s was not handed over (%(choices)s).",
+                    tag=item.device.asset_tag,
+                    choices=", ".join(str(label) for label in MISSING_REASON_LABELS.values()),
+                ),
+                field="reasons",
+            )
+    if "delivered" not in outcome.values():
+        raise ValidationFailed(
+            _("No tablet was handed over: scan them, or record the delivery as failed."),
+            field="code",
+        )
+    when = handed_over_at or utcnow()
+    for item in on_board:
+        item.status = outcome[item.device_id]
+        if item.status != "delivered":
+            item.discrepancy = (reasons.get(item.device_id) or "")[:300]
+    db.session.flush()
+    common = {
+        "delivery_id": delivery.id,
+        "delivery": delivery.reference,
+        "recipient": name,
+        "place": [lat, lon] if lat is not None else None,
+    }
+    delivered = [d for d, result in outcome.items() if result == "delivered"]
+    move_devices(delivered, "delivered", actor, **common)
+    for reason, move in OUTCOME_MOVES.items():
+        ids = [d for d, result in outcome.items() if result == reason]
+        if ids:
+            move_devices(ids, move, actor, note=str(MISSING_REASON_LABELS[reason]), **common)
+    delivery = get_delivery(delivery_id)
+    delivery.status = "delivered" if len(delivered) == len(on_board) else "partially_delivered"
+    delivery.delivered_at = when
+    delivery.delivered_by_id = actor.id if actor else None
+    delivery.recipient_name, delivery.recipient_role = name[:120], role[:120]
+    delivery.signature_png, delivery.photo_jpeg = signature_png, photo_jpeg
+    delivery.latitude, delivery.longitude, delivery.location_accuracy = lat, lon, accuracy
+    delivery.notes = (notes or "").strip()
+    delivery.handover_via = via
+    _note_plan_progress(delivery.plan_id)
+    db.session.flush()
+    return delivery
+
+
+def fail_delivery(delivery_id: int, actor: User | None, reason: str) -> Delivery:
+    """Nobody could take the tablets (school closed, road cut): they come back reserved."""
+    delivery = get_delivery(delivery_id, lock=True)
+    require(delivery, ("dispatched",), _("recorded as failed"))
+    if not (reason or "").strip():
+        raise ValidationFailed(_("Say why the delivery could not be made."), field="reason")
+    ids = [item.device_id for item in delivery.items if item.status in ON_BOARD]
+    for item in delivery.items:
+        if item.status in ON_BOARD:
+            item.status, item.discrepancy = "removed", "failed"
+    db.session.flush()
+    in_transit = list(
+        db.session.scalars(
+            sa.select(Device.id).where(Device.id.in_(ids), Device.status == "in_transit")
+        )
+    )
+    move_devices(
+        in_transit,
+        "recalled",
+        actor,
+        delivery_id=delivery.id,
+        delivery=delivery.reference,
+        note=reason.strip()[:300],
+    )
+    delivery = get_delivery(delivery_id)
+    delivery.status, delivery.failure_reason = "failed", reason.strip()[:300]
+    db.session.flush()
+    return delivery
+
+
+def _note_plan_progress(plan_id: int | None) -> None:
+    """A plan is partly delivered once a tablet of it reaches a school, and delivered when
+    every tablet it allocates has."""
+    if plan_id is None:
+        return
+    plan = db.session.get(AllocationPlan, plan_id)
+    if plan is None or plan.status not in ("approved", "partially_fulfilled"):
+        return
+    allocated = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Allocation.quantity), 0)).where(
+            Allocation.plan_id == plan.id
+        )
+    )
+    delivered = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Device)
+        .join(Allocation, Device.allocation_id == Allocation.id)
+        .where(Allocation.plan_id == plan.id, Device.status == "delivered")
+    )
+    if delivered >= allocated:
+        plan.status = "fulfilled"
+    elif delivered:
+        plan.status = "partially_fulfilled"

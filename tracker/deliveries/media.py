@@ -1,0 +1,88 @@
+"""Signature and photo images from phones: checked, re-encoded, stripped, size-capped.
+
+Nothing a phone sends is stored as sent: the image is decoded by Pillow (with a pixel cap
+against decompression bombs), turned upright, shrunk, and written anew, so no EXIF (GPS,
+device serial) or trailing bytes survive.
+"""
+
+import base64
+import binascii
+import io
+import warnings
+
+from flask_babel import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from tracker.errors import ValidationFailed
+
+MAX_PHOTO_BYTES = 12 * 1024 * 1024  # what a phone camera sends at most
+MAX_SIGNATURE_BYTES = 512 * 1024
+MAX_PIXELS = 50_000_000
+PHOTO_SIDE = 1600
+SIGNATURE_SIDE = 1200
+PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}
+
+
+def _open(data: bytes, formats: set[str], field: str, what: str) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in formats:
+                raise ValidationFailed(_("The %(what)s is not a picture.", what=what), field=field)
+            if image.width * image.height > MAX_PIXELS:
+                raise ValidationFailed(_("The %(what)s is too large.", what=what), field=field)
+            image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombWarning) as e:
+        raise ValidationFailed(
+            _("The %(what)s could not be read as a picture.", what=what), field=field
+        ) from e
+    return image
+
+
+def clean_photo(data: bytes) -> bytes:
+    """A JPEG of at most 1600 px a side, upright, without metadata."""
+    if len(data) > MAX_PHOTO_BYTES:
+        raise ValidationFailed(
+            _("The photo is larger than %(n)s MB.", n=MAX_PHOTO_BYTES // (1024 * 1024)),
+            field="photo",
+        )
+    image = _open(data, PHOTO_FORMATS, "photo", _("photo"))
+    image = ImageOps.exif_transpose(image).convert("RGB")
+    image.thumbnail((PHOTO_SIDE, PHOTO_SIDE))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80, optimize=True)
+    return out.getvalue()
+
+
+def clean_signature(value: str | bytes) -> bytes:
+    """A PNG of the strokes drawn on the screen; refuses an empty or unreadable one.
+
+    Accepts what the signature pad gives (a `data:image/png;base64,...` URL) or PNG bytes.
+    """
+    if isinstance(value, str):
+        header, _sep, encoded = value.partition(",")
+        if not header.startswith("data:image/png;base64"):
+            raise ValidationFailed(_("Ask the recipient to sign on the screen."), "signature")
+        if len(encoded) > MAX_SIGNATURE_BYTES * 4 // 3 + 4:
+            raise ValidationFailed(_("The signature is too large."), field="signature")
+        try:
+            value = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise ValidationFailed(
+                _("The signature could not be read; ask for it again."), field="signature"
+            ) from error
+    if len(value) > MAX_SIGNATURE_BYTES:
+        raise ValidationFailed(_("The signature is too large."), field="signature")
+    image = _open(value, {"PNG"}, "signature", _("signature")).convert("RGBA")
+    # Strokes are opaque on a transparent (or white) ground: nothing opaque and dark = blank.
+    ink = image.convert("L").point(lambda v: 255 if v < 200 else 0)
+    alpha = image.getchannel("A").point(lambda v: 255 if v > 50 else 0)
+    if Image.composite(ink, Image.new("L", image.size, 0), alpha).getbbox() is None:
+        raise ValidationFailed(_("Ask the recipient to sign on the screen."), field="signature")
+    image.thumbnail((SIGNATURE_SIDE, SIGNATURE_SIDE))
+    flat = Image.new("RGB", image.size, "white")
+    flat.paste(image, mask=image.getchannel("A"))
+    out = io.BytesIO()
+    flat.convert("L").save(out, "PNG", optimize=True)
+    return out.getvalue()

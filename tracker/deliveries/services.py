@@ -1,0 +1,373 @@
+"""Delivery rules before the road: plan deliveries from a plan, pack them by scan, dispatch.
+
+States: planned -> packed -> dispatched -> delivered | partially_delivered | failed, and
+cancelled before dispatch. The hand-over at the school is in `handover.py`. Services flush;
+the caller commits.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.auth.models import User
+from tracker.database import utcnow
+from tracker.deliveries.labels import status_text
+from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, Delivery, DeliveryItem
+from tracker.devices.bulk import move_devices
+from tracker.devices.models import Device
+from tracker.devices.services import find_device_by_code, record_event
+from tracker.devices.states import STATUS_LABELS
+from tracker.errors import IllegalTransition, NotFound, ValidationFailed
+from tracker.extensions import db
+
+OFFICE = ("admin", "coordinator")  # plan, pack, dispatch, cancel
+READERS = ("admin", "coordinator", "manager")  # see every delivery
+AGENT_ROLES = ("field",)
+PLANNABLE_PLANS = ("approved", "partially_fulfilled")
+
+
+@dataclass
+class ScanResult:
+    """The answer to one scan: shown at once on the phone or the packing screen."""
+
+    ok: bool
+    message: str
+    kind: str  # packed | scanned | again | refused
+    asset_tag: str = ""
+    device_id: int | None = None
+    counts: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {
+            "ok": self.ok,
+            "kind": self.kind,
+            "message": self.message,
+            "asset_tag": self.asset_tag,
+            "device_id": self.device_id,
+            "counts": self.counts,
+        }
+
+
+def get_delivery(delivery_id: int, *, lock: bool = False) -> Delivery:
+    query = sa.select(Delivery).where(Delivery.id == delivery_id)
+    if lock:
+        query = query.with_for_update()
+    delivery = db.session.scalar(query)
+    if delivery is None:
+        raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
+    return delivery
+
+
+def delivery_for(user: User, delivery_id: int, *, lock: bool = False) -> Delivery:
+    """The delivery, if `user` may see it: a field agent sees only those assigned to them,
+    and anything else looks like it does not exist."""
+    delivery = get_delivery(delivery_id, lock=lock)
+    if user.role in READERS or delivery.assigned_to_id == user.id:
+        return delivery
+    raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
+
+
+def may_act(user: User, delivery: Delivery) -> bool:
+    """Whether `user` may scan and hand over this delivery (managers only read)."""
+    return user.role in OFFICE or (user.role in AGENT_ROLES and delivery.assigned_to_id == user.id)
+
+
+def require(delivery: Delivery, states: tuple[str, ...], doing: str) -> None:
+    if delivery.status not in states:
+        raise IllegalTransition(
+            _(
+                "%(ref)s cannot be %(doing)s: it is %(state)s.",
+                ref=delivery.reference,
+                doing=doing,
+                state=status_text(delivery.status),
+            )
+        )
+
+
+def _agent(user_id: int | None) -> User | None:
+    if user_id is None:
+        return None
+    agent = db.session.get(User, user_id)
+    if agent is None or not agent.active or agent.role not in AGENT_ROLES:
+        raise ValidationFailed(
+            _("Choose an active field agent for the delivery."), field="assigned_to_id"
+        )
+    return agent
+
+
+def waiting_devices(plan_id: int, school_ids: list[int] | None = None):
+    """Per school of a plan, the tablets reserved for it that no delivery holds yet."""
+    on_a_delivery = sa.select(DeliveryItem.device_id).where(
+        DeliveryItem.status.in_(ACTIVE_ITEM_STATUSES)
+    )
+    query = (
+        sa.select(Allocation.school_id, Device.id)
+        .join(Device, Device.allocation_id == Allocation.id)
+        .where(
+            Allocation.plan_id == plan_id,
+            Device.status == "reserved",
+            Device.id.not_in(on_a_delivery),
+        )
+        .order_by(Allocation.school_id, Device.id)
+    )
+    if school_ids is not None:
+        query = query.where(Allocation.school_id.in_(school_ids))
+    waiting: dict[int, list[int]] = {}
+    for school_id, device_id in db.session.execute(query):
+        waiting.setdefault(school_id, []).append(device_id)
+    return waiting
+
+
+def create_deliveries(
+    plan_id: int,
+    *,
+    actor: User | None,
+    assigned_to_id: int | None,
+    planned_on: date | None,
+    school_ids: list[int] | None = None,
+    at_most: int | None = None,
+) -> list[Delivery]:
+    """One delivery per school of an approved plan, holding the tablets reserved for it
+    that no other delivery holds (all of them, or `at_most` per school)."""
+    plan = db.session.get(AllocationPlan, plan_id)
+    if plan is None:
+        raise NotFound(_("No plan with number %(id)s.", id=plan_id))
+    if plan.status not in PLANNABLE_PLANS:
+        raise IllegalTransition(_("Deliveries are planned from an approved plan."))
+    if at_most is not None and at_most < 1:
+        raise ValidationFailed(_("Give at least 1 tablet per school."), field="at_most")
+    agent = _agent(assigned_to_id)
+    waiting = waiting_devices(plan.id, school_ids)
+    if not waiting:
+        raise ValidationFailed(
+            _("No reserved tablet of this plan is waiting for a delivery."), field="schools"
+        )
+    deliveries = []
+    for school_id, device_ids in waiting.items():
+        delivery = Delivery(
+            school_id=school_id,
+            plan_id=plan.id,
+            assigned_to_id=agent.id if agent else None,
+            planned_on=planned_on,
+            status="planned",
+            created_by_id=actor.id if actor else None,
+        )
+        db.session.add(delivery)
+        deliveries.append((delivery, device_ids[:at_most] if at_most else device_ids))
+    db.session.flush()
+    db.session.execute(
+        sa.insert(DeliveryItem),
+        [
+            {"delivery_id": delivery.id, "device_id": device_id, "status": "expected"}
+            for delivery, device_ids in deliveries
+            for device_id in device_ids
+        ],
+    )
+    return [delivery for delivery, _ids in deliveries]
+
+
+def update_delivery(
+    delivery_id: int, *, actor: User | None, assigned_to_id: int | None, planned_on: date | None
+) -> Delivery:
+    """Give a delivery to another agent or another day, until it is handed over."""
+    delivery = get_delivery(delivery_id, lock=True)
+    require(delivery, ("planned", "packed", "dispatched"), _("changed"))
+    agent = _agent(assigned_to_id)
+    delivery.assigned_to_id = agent.id if agent else None
+    delivery.planned_on = planned_on
+    db.session.flush()
+    return delivery
+
+
+def counts(delivery: Delivery) -> dict:
+    """Expected, packed, scanned, missing and unexpected, as the scan screens show them."""
+    by_status = dict(
+        db.session.execute(
+            sa.select(DeliveryItem.status, sa.func.count())
+            .where(DeliveryItem.delivery_id == delivery.id)
+            .group_by(DeliveryItem.status)
+        ).all()
+    )
+    expected = sum(n for status, n in by_status.items() if status != "removed")
+    scanned = by_status.get("scanned", 0) + by_status.get("delivered", 0)
+    packed = expected if delivery.status not in ("planned",) else by_status.get("packed", 0)
+    return {
+        "expected": expected,
+        "packed": packed,
+        "scanned": scanned,
+        "missing": expected - scanned,
+        "unexpected": len(delivery.unexpected or []),
+    }
+
+
+def _item(delivery: Delivery, device: Device) -> DeliveryItem | None:
+    return db.session.scalar(
+        sa.select(DeliveryItem).where(
+            DeliveryItem.delivery_id == delivery.id,
+            DeliveryItem.device_id == device.id,
+            DeliveryItem.status != "removed",
+        )
+    )
+
+
+def why_not_here(delivery: Delivery, device: Device) -> str:
+    """Why a device that is not on this delivery cannot be taken for it, in words."""
+    tag = device.asset_tag
+    if device.status == "delivered":
+        school = device.school.name_fr if device.school else "?"
+        return _("%(tag)s was already delivered, to %(school)s.", tag=tag, school=school)
+    if device.school_id and device.school_id != delivery.school_id:
+        return _(
+            "%(tag)s is reserved for another school: %(school)s.",
+            tag=tag,
+            school=device.school.name_fr,
+        )
+    other = db.session.scalar(
+        sa.select(DeliveryItem.delivery_id).where(
+            DeliveryItem.device_id == device.id,
+            DeliveryItem.status.in_(ACTIVE_ITEM_STATUSES),
+            DeliveryItem.delivery_id != delivery.id,
+        )
+    )
+    if other is not None:
+        return _("%(tag)s is on another delivery, DEL-%(n)05d.", tag=tag, n=other)
+    return _(
+        "%(tag)s is not in this delivery (it is %(state)s).",
+        tag=tag,
+        state=str(STATUS_LABELS[device.status]).lower(),
+    )
+
+
+def unknown_code(code: str) -> str:
+    shown = code.strip()[:60] or "…"
+    return _("No tablet has the code %(code)s.", code=shown)
+
+
+def pack_scan(delivery_id: int, code: str, actor: User) -> ScanResult:
+    """Scan a tablet into a planned delivery's box.
+
+    A tablet reserved for the delivery's school and on no other delivery is taken even when
+    it was not listed; anything else is refused with the reason.
+    """
+    delivery = get_delivery(delivery_id, lock=True)
+    require(delivery, ("planned",), _("packed"))
+    device = find_device_by_code(code)
+    if device is None:
+        return ScanResult(False, unknown_code(code), "refused", counts=counts(delivery))
+    item = _item(delivery, device)
+    if item is None:
+        free = device.status == "reserved" and device.school_id == delivery.school_id
+        if not free or _on_another(delivery, device):
+            return _refused(delivery, device, why_not_here(delivery, device))
+        item = DeliveryItem(delivery=delivery, device_id=device.id, status="expected")
+        db.session.add(item)
+    if item.status == "packed":
+        return ScanResult(
+            True,
+            _("%(tag)s is already in the box.", tag=device.asset_tag),
+            "again",
+            device.asset_tag,
+            device.id,
+            counts(delivery),
+        )
+    item.status, item.packed_at = "packed", utcnow()
+    record_event(device, "packed", actor, delivery_id=delivery.id, delivery=delivery.reference)
+    db.session.flush()
+    return ScanResult(
+        True,
+        _("%(tag)s packed.", tag=device.asset_tag),
+        "packed",
+        device.asset_tag,
+        device.id,
+        counts(delivery),
+    )
+
+
+def _on_another(delivery: Delivery, device: Device) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(DeliveryItem)
+            .where(
+                DeliveryItem.device_id == device.id,
+                DeliveryItem.status.in_(ACTIVE_ITEM_STATUSES),
+                DeliveryItem.delivery_id != delivery.id,
+            )
+        )
+        > 0
+    )
+
+
+def _refused(delivery: Delivery, device: Device, message: str) -> ScanResult:
+    return ScanResult(False, message, "refused", device.asset_tag, device.id, counts(delivery))
+
+
+def finish_packing(delivery_id: int, actor: User | None) -> Delivery:
+    """Close the box: tablets listed but not scanned in come off the delivery (they stay
+    reserved for the school, for a later delivery)."""
+    delivery = get_delivery(delivery_id, lock=True)
+    require(delivery, ("planned",), _("closed for packing"))
+    packed = [item for item in delivery.items if item.status == "packed"]
+    if not packed:
+        raise ValidationFailed(_("Scan at least one tablet into the box first."), field="code")
+    for item in delivery.items:
+        if item.status == "expected":
+            item.status, item.discrepancy = "removed", "not packed"
+    delivery.status, delivery.packed_at = "packed", utcnow()
+    db.session.flush()
+    return delivery
+
+
+def dispatch(delivery_id: int, actor: User | None) -> Delivery:
+    """The box leaves: every packed tablet goes in transit, with one event each."""
+    delivery = get_delivery(delivery_id, lock=True)
+    require(delivery, ("packed",), _("dispatched"))
+    ids = [item.device_id for item in delivery.items if item.status == "packed"]
+    if not ids:
+        raise ValidationFailed(_("%(ref)s has no tablet in its box.", ref=delivery.reference))
+    move_devices(ids, "dispatched", actor, delivery_id=delivery.id, delivery=delivery.reference)
+    delivery = get_delivery(delivery_id)
+    delivery.status, delivery.dispatched_at = "dispatched", utcnow()
+    db.session.flush()
+    return delivery
+
+
+def cancel_delivery(delivery_id: int, actor: User | None, reason: str = "") -> Delivery:
+    """Before dispatch: the delivery is dropped; its tablets stay reserved for the school."""
+    delivery = get_delivery(delivery_id, lock=True)
+    require(delivery, ("planned", "packed"), _("cancelled"))
+    for item in delivery.items:
+        if item.status in ACTIVE_ITEM_STATUSES:
+            if item.status == "packed":
+                record_event(
+                    item.device,
+                    "unpacked",
+                    actor,
+                    delivery_id=delivery.id,
+                    delivery=delivery.reference,
+                )
+            item.status, item.discrepancy = "removed", "cancelled"
+    delivery.status = "cancelled"
+    delivery.failure_reason = reason.strip()[:300]
+    db.session.flush()
+    return delivery
+
+
+def deliveries_query(user: User, *, status: str = "", plan_id: int | None = None):
+    """Deliveries `user` may see, newest planned first, with what each row shows."""
+    query = (
+        sa.select(Delivery)
+        .options(selectinload(Delivery.school), selectinload(Delivery.assigned_to))
+        .order_by(Delivery.planned_on.desc().nulls_last(), Delivery.id.desc())
+    )
+    if user.role not in READERS:
+        query = query.where(Delivery.assigned_to_id == user.id)
+    if status:
+        query = query.where(Delivery.status == status)
+    if plan_id:
+        query = query.where(Delivery.plan_id == plan_id)
+    return query
