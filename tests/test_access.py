@@ -8,6 +8,7 @@ import pytest
 from conftest import login
 from tracker.allocations.models import AllocationPlan
 from tracker.auth.services import update_user
+from tracker.deliveries.models import Delivery
 from tracker.extensions import db
 from tracker.spreadsheets.models import ImportBatch
 
@@ -59,6 +60,17 @@ MATRIX = {
     "plans.act": ("POST", "/plans/{plan}/cancel", OFFICE),
     "plans.change_line": ("POST", "/plans/{plan}/lines/{school}", WRITERS),
     "plans.spreadsheet": ("GET", "/plans/{plan}/allocations.xlsx", OFFICE),
+    "deliveries.index": ("GET", "/deliveries/", ALL),
+    "deliveries.create": ("GET", "/deliveries/new?plan={plan}", WRITERS),
+    "deliveries.detail": ("GET", "/deliveries/{delivery}", OFFICE),
+    "deliveries.scan": ("POST", "/deliveries/{delivery}/scan", WRITERS),
+    "deliveries.edit": ("POST", "/deliveries/{delivery}/edit", WRITERS),
+    "deliveries.confirm": ("POST", "/deliveries/{delivery}/handover", WRITERS),
+    "deliveries.image": ("GET", "/deliveries/{delivery}/signature", OFFICE),
+    "deliveries.pdf": ("GET", "/deliveries/{delivery}/note.pdf", OFFICE),
+    "deliveries.manifest": ("GET", "/deliveries/{delivery}/manifest.xlsx", OFFICE),
+    "deliveries.my_manifest": ("GET", "/deliveries/mine/manifest.xlsx", ALL),
+    "deliveries.act": ("POST", "/deliveries/{delivery}/cancel", WRITERS),
     "admin.users": ("GET", "/admin/users", ADMIN),
     "admin.user_new": ("GET", "/admin/users/new", ADMIN),
     "admin.user_edit": ("GET", "/admin/users/{user}", ADMIN),
@@ -78,6 +90,10 @@ def objects(create_device, create_school, create_user):
     db.session.add(batch)
     plan = AllocationPlan(name="Round 1", status="draft")
     db.session.add(plan)
+    school = create_school()
+    # Assigned to nobody: a field agent must not even learn it exists (404).
+    delivery = Delivery(school_id=school.id, status="planned", signature_png=b"\x89PNG")
+    db.session.add(delivery)
     db.session.commit()
     return {
         "plan": plan.id,
@@ -85,7 +101,8 @@ def objects(create_device, create_school, create_user):
         "device": device.id,
         "token": device.qr_token,
         "donation": device.donation_id,
-        "school": create_school().id,
+        "school": school.id,
+        "delivery": delivery.id,
         "user": create_user("field").id,
     }
 
@@ -111,6 +128,9 @@ def test_every_route_answers_each_role_as_designed(client, create_user, objects,
         elif role in allowed:
             assert response.status_code not in (403, 404, 500), where
             assert not response.headers.get("Location", "").startswith("/login"), where
+        elif endpoint.startswith("deliveries.") and role == "field":
+            # Another agent's delivery: hidden, whatever the action.
+            assert response.status_code in (403, 404), where
         else:
             assert response.status_code == 403, where
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from conftest import FreshContextClient, login, make_app, text_of
 from tracker.allocations.models import AllocationPlan
 from tracker.auth.models import User
+from tracker.deliveries.models import Delivery
 from tracker.devices.identity import luhn_ok
 from tracker.devices.models import Device, RetiredQrToken
 from tracker.donations.models import Donation
@@ -29,8 +30,9 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     runner, client = fresh_app.test_cli_runner(), fresh_app.test_client()
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    assert "Demo data added: 200 devices, 1 donations, 2 plans, 40 schools, 4 users." in (
-        first.output
+    assert (
+        "Demo data added: 7 deliveries, 200 devices, 1 donations, 2 plans, 40 schools, 4 users."
+        in (first.output)
     )
     assert "coordinator@demo.test" in first.output and "password: demo" in first.output
     second = runner.invoke(args=["demo"])
@@ -62,11 +64,28 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
         ("devices", 200, True),
     ]
 
-    # An approved plan holds 150 tablets for 30 schools; a second awaits approval.
+    # An approved plan holds 150 tablets for 30 schools, partly delivered; a second plan
+    # awaits approval.
     plans = db.session.scalars(sa.select(AllocationPlan).order_by(AllocationPlan.id)).all()
-    assert [p.status for p in plans] == ["approved", "submitted"]
-    reserved = db.session.scalars(sa.select(Device).where(Device.status == "reserved")).all()
-    assert len(reserved) == 150 and len({d.school_id for d in reserved}) == 30
+    assert [p.status for p in plans] == ["partially_fulfilled", "submitted"]
+    held = db.session.scalars(
+        sa.select(Device).where(Device.allocation_id.is_not(None), Device.status != "faulty")
+    ).all()
+    assert len(held) == 149 and len({d.school_id for d in held}) == 30
+
+    # The field agent has a delivery in every state of the journey.
+    states = db.session.scalars(sa.select(Delivery.status).order_by(Delivery.id)).all()
+    assert sorted(set(states)) == [
+        "delivered",
+        "dispatched",
+        "packed",
+        "partially_delivered",
+        "planned",
+    ]
+    field = db.session.scalar(sa.select(User).where(User.email == "field@demo.test"))
+    assert {d.assigned_to_id for d in db.session.scalars(sa.select(Delivery))} == {field.id}
+    signed = db.session.scalar(sa.select(Delivery).where(Delivery.status == "delivered"))
+    assert signed.signature_png and signed.recipient_name
 
     coordinator = db.session.scalar(sa.select(User).where(User.email == "coordinator@demo.test"))
     login(client, coordinator, "demo")

@@ -49,6 +49,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.allocations.views import bp as plans_bp
     from tracker.auth.views import admin_bp, auth_bp
     from tracker.dashboard.views import bp as dashboard_bp
+    from tracker.deliveries.views import bp as deliveries_bp
     from tracker.devices.views import bp as devices_bp
     from tracker.devices.views import scan_bp
     from tracker.donations.views import bp as donations_bp
@@ -68,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
         imports_bp,
         exports_bp,
         plans_bp,
+        deliveries_bp,
     ):
         app.register_blueprint(blueprint)
 

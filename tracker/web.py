@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 
 from tracker.allocations.labels import PLAN_ACTION_LABELS, PLAN_STATUS_LABELS
 from tracker.allocations.proposals import reason_text
+from tracker.deliveries.labels import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
 from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
@@ -114,6 +115,8 @@ def init_app(app) -> None:
             "plan_status_label": lambda value: PLAN_STATUS_LABELS.get(value, value),
             "reason_text": reason_text,
             "plan_action_label": lambda value: PLAN_ACTION_LABELS.get(value, value),
+            "delivery_status_label": lambda value: DELIVERY_STATUS_LABELS.get(value, value),
+            "item_status_label": lambda value: ITEM_STATUS_LABELS.get(value, value),
             "format_datetime": lambda value: format_datetime(value, "medium") if value else "",
             "format_date": lambda value: format_date(value, "medium") if value else "",
             "has_role": lambda *roles: current_user.is_authenticated and current_user.role in roles,
@@ -123,6 +126,9 @@ def init_app(app) -> None:
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(self), geolocation=(self), microphone=()"
+        )
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'; "

@@ -90,9 +90,9 @@ def _place(latitude, longitude, accuracy):
     try:
         lat, lon = float(latitude), float(longitude)
     except (TypeError, ValueError) as error:
-        raise ValidationFailed(_("The position could not be read."), field="latitude") from error
+        raise ValidationFailed(_("The position could not be read."), field="position") from error
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ValidationFailed(_("The position is not on Earth."), field="latitude")
+        raise ValidationFailed(_("The position is not on Earth."), field="position")
     return lat, lon, float(accuracy) if accuracy not in (None, "") else None
 
 
@@ -123,9 +123,13 @@ def confirm_handover(
     require(delivery, ("dispatched",), _("handed over"))
     name, role = (recipient_name or "").strip(), (recipient_role or "").strip()
     if not name:
-        raise ValidationFailed(_("Write the name of the person who received the tablets."), "name")
+        raise ValidationFailed(
+            _("Write the name of the person who received the tablets."), "recipient_name"
+        )
     if not role:
-        raise ValidationFailed(_("Write the role of the person (head teacher, …)."), "role")
+        raise ValidationFailed(
+            _("Write the role of the person (head teacher, …)."), "recipient_role"
+        )
     signature_png = clean_signature(signature) if via == "screen" or signature else None
     photo_jpeg = clean_photo(photo) if photo else None
     lat, lon, accuracy = _place(latitude, longitude, accuracy)

@@ -4,19 +4,24 @@ Idempotent: every object is looked up by its natural key first, so running it tw
 nothing. Deterministic: the same seed gives the same serials, IMEIs and schools.
 """
 
+import io
 import random
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import openpyxl
 import sqlalchemy as sa
+from PIL import Image, ImageDraw
 
 from tracker.allocations import services as plans
 from tracker.allocations.models import AllocationPlan
 from tracker.auth import services as users
 from tracker.auth.models import User
+from tracker.deliveries import handover
+from tracker.deliveries import services as deliveries
+from tracker.deliveries.models import Delivery
 from tracker.demo.data import CONTACTS, ENROLMENT, REGIONS, SCHOOL_NAMES
 from tracker.devices import services as devices
 from tracker.devices.models import Device
@@ -82,6 +87,7 @@ def load_demo() -> DemoSummary:
     _schools(summary, coordinator)
     _devices(summary, donation, coordinator)
     _plans(summary, donation, accounts)
+    _deliveries(summary, accounts)
     return summary
 
 
@@ -123,6 +129,80 @@ def _plans(summary: DemoSummary, donation: Donation, accounts: dict[str, User]) 
         )
         plans.submit_plan(plan.id, coordinator)
         summary.count("plans")
+
+
+def demo_signature(seed: int) -> bytes:
+    """A scribbled signature, as a signature pad would send it."""
+    rng = random.Random(seed)
+    image = Image.new("RGBA", (480, 180), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(image)
+    points = [(30 + i * 42, 90 + rng.randint(-55, 55)) for i in range(11)]
+    pen.line(points, fill="black", width=4, joint="curve")
+    pen.line([(60, 140), (420, 128)], fill="black", width=3)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+# (state the demo delivery is left in, days from today it is planned for)
+DEMO_DELIVERIES = [
+    ("planned", 1),
+    ("planned", 0),
+    ("packed", 0),
+    ("dispatched", 0),
+    ("dispatched", -2),
+    ("delivered", -1),
+    ("partially_delivered", -3),
+]
+
+
+def _deliveries(summary: DemoSummary, accounts: dict[str, User]) -> None:
+    """Deliveries of the first plan for the field agent, one in each state of the journey."""
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Delivery)):
+        return
+    plan = db.session.scalar(sa.select(AllocationPlan).where(AllocationPlan.name == FIRST_PLAN))
+    if plan is None or plan.status not in ("approved", "partially_fulfilled"):
+        return
+    coordinator, agent = accounts["coordinator"], accounts["field"]
+    today = date.today()
+    waiting = deliveries.waiting_devices(plan.id)
+    for (state, days), school_id in zip(DEMO_DELIVERIES, list(waiting), strict=False):
+        (delivery,) = deliveries.create_deliveries(
+            plan.id,
+            actor=coordinator,
+            assigned_to_id=agent.id,
+            planned_on=today + timedelta(days=days),
+            school_ids=[school_id],
+        )
+        summary.count("deliveries")
+        if state == "planned":
+            continue
+        tags = [item.device.asset_tag for item in delivery.items]
+        for tag in tags:
+            deliveries.pack_scan(delivery.id, tag, coordinator)
+        deliveries.finish_packing(delivery.id, coordinator)
+        if state == "packed":
+            continue
+        deliveries.dispatch(delivery.id, coordinator)
+        if state == "dispatched":
+            continue
+        handed = tags if state == "delivered" else tags[:-1]
+        for tag in handed:
+            handover.field_scan(delivery.id, tag, agent)
+        school = db.session.get(School, school_id)
+        handover.confirm_handover(
+            delivery.id,
+            actor=agent,
+            recipient_name=school.contact_name or "Directeur",
+            recipient_role="Directeur de l'établissement",
+            signature=demo_signature(delivery.id),
+            latitude=school.latitude,
+            longitude=school.longitude,
+            accuracy=15,
+            reasons={delivery.items[-1].device_id: "damaged"} if handed != tags else {},
+            notes="Écran fissuré à l'ouverture du carton." if handed != tags else "",
+            handed_over_at=datetime.combine(today + timedelta(days=days), time(10, 30), tzinfo=UTC),
+        )
 
 
 def _users(summary: DemoSummary) -> dict[str, User]:

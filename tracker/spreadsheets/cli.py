@@ -1,15 +1,17 @@
-"""`tracker import devices|schools FILE [--dry-run]` and `tracker export ... FILE.xlsx`."""
+"""`tracker import devices|schools|manifest FILE [--dry-run]` and `tracker export ... FILE.xlsx`."""
 
 import sys
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from tracker.devices.models import STATUSES
 from tracker.devices.queries import DeviceFilters
 from tracker.donations.services import find_donation
 from tracker.errors import DomainError, ValidationFailed
+from tracker.extensions import db
 from tracker.spreadsheets.exports import export_devices, export_history, export_schools
 from tracker.spreadsheets.readers import UnusableFile, estimate_rows, sniff
 from tracker.spreadsheets.services import import_file
@@ -17,7 +19,9 @@ from tracker.spreadsheets.services import import_file
 PROGRESS_FROM = 5000  # rows; smaller files finish before a bar would help
 
 
-@click.group("import", help="Import devices or schools from an .xlsx or .csv file.")
+@click.group(
+    "import", help="Import devices, schools or filled delivery manifests from .xlsx or .csv."
+)
 def import_cli():
     pass
 
@@ -87,6 +91,15 @@ def import_devices(file, reference, dry_run):
         except DomainError as error:
             raise click.ClickException(str(error)) from error
     _run("devices", file, dry_run, donation_id)
+
+
+@import_cli.command("manifest")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@with_appcontext
+def import_manifest(file, dry_run):
+    """Record the hand-overs written in a filled delivery manifest FILE."""
+    _run("manifest", file, dry_run, None)
 
 
 @import_cli.command("schools")
@@ -173,3 +186,30 @@ def export_allocations_command(file, plan_id):
         f"Wrote {path}: {total['schools']} schools, {total['allocated']} tablets "
         f"allocated, {total['delivered']} delivered."
     )
+
+
+@export_cli.command("manifest")
+@click.argument("file")
+@click.option("--delivery", "delivery_ref", help="One delivery (DEL-00012 or 12).")
+@click.option("--agent", "agent_email", help="Every delivery under way of this field agent.")
+@with_appcontext
+def export_manifest_command(file, delivery_ref, agent_email):
+    """A manifest to fill in on paper or in Excel: one row per tablet to hand over."""
+    from tracker.auth.models import User
+    from tracker.deliveries.manifest import export_manifest, manifest_deliveries, parse_reference
+
+    if bool(delivery_ref) == bool(agent_email):
+        raise click.UsageError("Give --delivery or --agent.")
+    if delivery_ref:
+        delivery_id = parse_reference(delivery_ref)
+        deliveries = manifest_deliveries(delivery_id=delivery_id) if delivery_id else []
+    else:
+        agent = db.session.scalar(sa.select(User).where(User.email == agent_email.lower()))
+        if agent is None:
+            raise click.ClickException(f"No user {agent_email}.")
+        deliveries = manifest_deliveries(agent=agent)
+    if not deliveries:
+        raise click.ClickException("No delivery to put in the manifest.")
+    path = _xlsx_path(file)
+    count = export_manifest(path, deliveries)
+    click.echo(f"Wrote {count} tablets of {len(deliveries)} deliveries to {path}.")

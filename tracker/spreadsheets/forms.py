@@ -10,6 +10,7 @@ from wtforms.validators import Optional
 KIND_CHOICES = [
     SelectChoice("devices", _l("Devices (a donor's packing list)")),
     SelectChoice("schools", _l("Schools (the ministry's list)")),
+    SelectChoice("manifest", _l("Filled delivery manifest (received yes/no)")),
 ]
 
 

@@ -98,6 +98,9 @@ class RowImporter:
     ) -> None:
         raise NotImplementedError
 
+    def finish(self, report: ImportReport, write: bool) -> None:
+        """After the last chunk: checks that need every row (a delivery's rows together)."""
+
     def close(self) -> None:
         self.seen.close()
 
@@ -160,6 +163,7 @@ def run_import(
             importer.process(chunk, header, report, write=commit and report.ok)
             if progress:
                 progress(len(chunk))
+        importer.finish(report, write=commit and report.ok)
     finally:
         importer.close()
     if report.rows_read == 0:

@@ -18,6 +18,10 @@ def make_importer(
         return DeviceImporter(donation_id=donation_id, actor=actor, filename=filename)
     if kind == "schools":
         return SchoolImporter()
+    if kind == "manifest":
+        from tracker.deliveries.manifest import ManifestImporter
+
+        return ManifestImporter(actor=actor)
     raise ValueError(f"unknown import kind {kind!r}")
 
 

@@ -1,0 +1,44 @@
+"""Delivery forms: planning, the scan box, the hand-over, and one-button actions."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class PlanDeliveriesForm(FlaskForm):
+    assigned_to_id = SelectField(_l("Field agent"), coerce=int)
+    planned_on = DateField(_l("Planned for"), validators=[Optional()])
+    at_most = IntegerField(
+        _l("At most, tablets per school (empty: all)"),
+        validators=[Optional(), NumberRange(1, 100_000)],
+    )
+
+
+class EditDeliveryForm(FlaskForm):
+    assigned_to_id = SelectField(_l("Field agent"), coerce=int)
+    planned_on = DateField(_l("Planned for"), validators=[Optional()])
+
+
+class ScanForm(FlaskForm):
+    code = StringField(_l("Scan or type a code"), validators=[DataRequired(), Length(max=500)])
+
+
+class ActionForm(FlaskForm):
+    reason = StringField(_l("Why"), validators=[Length(max=300)])
+
+
+class HandoverForm(FlaskForm):
+    recipient_name = StringField(
+        _l("Received by (name)"), validators=[DataRequired(), Length(max=120)]
+    )
+    recipient_role = StringField(
+        _l("Their role (head teacher, …)"), validators=[DataRequired(), Length(max=120)]
+    )
+    signature = HiddenField(_l("Signature"))
+    photo = FileField(_l("Photo (optional)"))
+    latitude = HiddenField()
+    longitude = HiddenField()
+    accuracy = HiddenField()
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=2000)])

@@ -1,0 +1,52 @@
+"""Reading deliveries for pages: counts per delivery, an agent's days, schools by id."""
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from tracker.deliveries.models import Delivery, DeliveryItem
+from tracker.extensions import db
+from tracker.schools.models import School
+
+UNDER_WAY = ("planned", "packed", "dispatched")
+
+
+def item_counts(delivery_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per delivery, how many items are in each state (one query for a whole page)."""
+    found: dict[int, dict[str, int]] = {}
+    if not delivery_ids:
+        return found
+    rows = db.session.execute(
+        sa.select(DeliveryItem.delivery_id, DeliveryItem.status, sa.func.count())
+        .where(DeliveryItem.delivery_id.in_(delivery_ids))
+        .group_by(DeliveryItem.delivery_id, DeliveryItem.status)
+    )
+    for delivery_id, status, count in rows:
+        found.setdefault(delivery_id, {})[status] = count
+    for counts in found.values():
+        counts["total"] = sum(n for status, n in counts.items() if status != "removed")
+    return found
+
+
+def group_by_day(rows: list[Delivery], today: date) -> dict[str, list[Delivery]]:
+    """An agent's deliveries as they plan their day: overdue, today, upcoming, done."""
+    groups: dict[str, list[Delivery]] = {"overdue": [], "today": [], "upcoming": [], "done": []}
+    for delivery in rows:
+        if delivery.status not in UNDER_WAY:
+            groups["done"].append(delivery)
+        elif delivery.planned_on is None or delivery.planned_on > today:
+            groups["upcoming"].append(delivery)
+        elif delivery.planned_on == today:
+            groups["today"].append(delivery)
+        else:
+            groups["overdue"].append(delivery)
+    groups["upcoming"].sort(key=lambda d: (d.planned_on is None, d.planned_on or today, d.id))
+    groups["overdue"].sort(key=lambda d: (d.planned_on, d.id))
+    return groups
+
+
+def schools_by_id(school_ids: list[int]) -> dict[int, School]:
+    if not school_ids:
+        return {}
+    schools = db.session.scalars(sa.select(School).where(School.id.in_(school_ids)))
+    return {school.id: school for school in schools}

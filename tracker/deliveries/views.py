@@ -1,0 +1,329 @@
+"""Delivery pages: the list (an agent's own, grouped by day), planning from a plan, the
+delivery page with its scan loop and hand-over, and the documents (note, receipt, images)."""
+
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from tracker.allocations.models import AllocationPlan
+from tracker.auth.models import User
+from tracker.deliveries import documents, handover, queries, services
+from tracker.deliveries.forms import (
+    ActionForm,
+    EditDeliveryForm,
+    HandoverForm,
+    PlanDeliveriesForm,
+    ScanForm,
+)
+from tracker.deliveries.labels import DELIVERY_STATUS_LABELS, MISSING_REASON_LABELS
+from tracker.deliveries.manifest import export_manifest, manifest_deliveries
+from tracker.deliveries.models import Delivery
+from tracker.errors import DomainError
+from tracker.extensions import db
+from tracker.web import roles_required, run_service
+
+bp = Blueprint("deliveries", __name__, url_prefix="/deliveries")
+EVERYONE = ("admin", "coordinator", "manager", "field")
+OFFICE = services.OFFICE
+ACTING = ("admin", "coordinator", "field")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _agent_choices(blank: str) -> list[SelectChoice]:
+    agents = db.session.scalars(
+        sa.select(User).where(User.role == "field", User.active).order_by(User.email)
+    )
+    return [SelectChoice(0, blank)] + [SelectChoice(a.id, a.display_name) for a in agents]
+
+
+def _local_today() -> date:
+    from flask_babel import to_user_timezone
+
+    from tracker.database import utcnow
+
+    return to_user_timezone(utcnow()).date()
+
+
+@bp.route("/")
+@roles_required(*EVERYONE)
+def index():
+    status = request.args.get("status", "")
+    if status not in DELIVERY_STATUS_LABELS:
+        status = ""
+    plan_id = request.args.get("plan", type=int)
+    rows = db.session.scalars(
+        services.deliveries_query(current_user, status=status, plan_id=plan_id).limit(500)
+    ).all()
+    counts = queries.item_counts([d.id for d in rows])
+    today = _local_today()
+    groups = None
+    if current_user.role == "field" and not status:
+        groups = queries.group_by_day(rows, today)
+    return render_template(
+        "deliveries/index.html",
+        rows=rows,
+        groups=groups,
+        counts=counts,
+        status=status,
+        plan_id=plan_id,
+        today=today,
+        statuses=DELIVERY_STATUS_LABELS,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*OFFICE)
+def create():
+    plan = db.get_or_404(AllocationPlan, request.args.get("plan", type=int))
+    form = PlanDeliveriesForm()
+    form.assigned_to_id.choices = _agent_choices(_("Nobody yet"))
+    if request.method == "GET":
+        form.planned_on.data = _local_today() + timedelta(days=1)
+    waiting = services.waiting_devices(plan.id)
+    schools = queries.schools_by_id(list(waiting))
+    if form.validate_on_submit():
+        chosen = [int(v) for v in request.form.getlist("school") if v.isdigit()]
+        made = run_service(
+            form,
+            lambda: services.create_deliveries(
+                plan.id,
+                actor=current_user,
+                assigned_to_id=form.assigned_to_id.data or None,
+                planned_on=form.planned_on.data,
+                school_ids=chosen or None,
+                at_most=form.at_most.data,
+            ),
+        )
+        if made is not None:
+            flash(_("%(n)s deliveries planned.", n=len(made)), "success")
+            return redirect(url_for("deliveries.index", plan=plan.id))
+    return render_template(
+        "deliveries/new.html", form=form, plan=plan, waiting=waiting, schools=schools
+    )
+
+
+def _page(delivery_id: int) -> Delivery:
+    try:
+        return services.delivery_for(current_user, delivery_id)
+    except DomainError:
+        abort(404)
+
+
+def _acting(delivery_id: int) -> Delivery:
+    delivery = _page(delivery_id)
+    if not services.may_act(current_user, delivery):
+        abort(403)
+    return delivery
+
+
+@bp.route("/<int:delivery_id>")
+@roles_required(*EVERYONE)
+def detail(delivery_id):
+    delivery = _page(delivery_id)
+    edit = EditDeliveryForm(obj=delivery)
+    edit.assigned_to_id.choices = _agent_choices(_("Nobody yet"))
+    edit.assigned_to_id.data = delivery.assigned_to_id or 0
+    return render_template(
+        "deliveries/detail.html",
+        delivery=delivery,
+        counts=services.counts(delivery),
+        may_act=services.may_act(current_user, delivery),
+        scan=ScanForm(),
+        action=ActionForm(),
+        edit=edit,
+        handover=HandoverForm(),
+        reasons=MISSING_REASON_LABELS,
+    )
+
+
+@bp.route("/<int:delivery_id>/scan", methods=["POST"])
+@roles_required(*ACTING)
+def scan(delivery_id):
+    """One scan from the scan box or the camera: JSON for the page's script, else a reload."""
+    delivery = _acting(delivery_id)
+    form = ScanForm()
+    wants_json = request.accept_mimetypes.best == "application/json"
+    if not form.validate_on_submit():
+        message = _("Scan or type a code.")
+        if wants_json:
+            return jsonify(ok=False, kind="refused", message=message), 400
+        flash(message, "error")
+        return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
+    try:
+        if delivery.status == "planned" and current_user.role in OFFICE:
+            result = services.pack_scan(delivery.id, form.code.data, current_user)
+        else:
+            result = handover.field_scan(delivery.id, form.code.data, current_user)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if wants_json:
+            return jsonify(ok=False, kind="refused", message=str(error)), error.status_code
+        flash(str(error), "error")
+        return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
+    if wants_json:
+        return jsonify(result.as_json())
+    flash(result.message, "success" if result.ok else "error")
+    return redirect(url_for("deliveries.detail", delivery_id=delivery.id) + "#scan")
+
+
+@bp.route(
+    "/<int:delivery_id>/<any('finish-packing', dispatch, cancel, fail):action>", methods=["POST"]
+)
+@roles_required(*ACTING)
+def act(delivery_id, action):
+    delivery = _acting(delivery_id)
+    if action != "fail" and current_user.role not in OFFICE:
+        abort(403)
+    form = ActionForm()
+    if form.validate_on_submit():
+        reason = form.reason.data or ""
+        calls = {
+            "finish-packing": lambda: services.finish_packing(delivery.id, current_user),
+            "dispatch": lambda: services.dispatch(delivery.id, current_user),
+            "cancel": lambda: services.cancel_delivery(delivery.id, current_user, reason),
+            "fail": lambda: handover.fail_delivery(delivery.id, current_user, reason),
+        }
+        if run_service(None, calls[action]) is not None:
+            flash(_("%(ref)s: done.", ref=delivery.reference), "success")
+    return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
+
+
+@bp.route("/<int:delivery_id>/edit", methods=["POST"])
+@roles_required(*OFFICE)
+def edit(delivery_id):
+    delivery = _acting(delivery_id)
+    form = EditDeliveryForm()
+    form.assigned_to_id.choices = _agent_choices(_("Nobody yet"))
+    if form.validate_on_submit():
+        done = run_service(
+            None,
+            lambda: services.update_delivery(
+                delivery.id,
+                actor=current_user,
+                assigned_to_id=form.assigned_to_id.data or None,
+                planned_on=form.planned_on.data,
+            ),
+        )
+        if done is not None:
+            flash(_("%(ref)s: saved.", ref=delivery.reference), "success")
+    return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
+
+
+@bp.route("/<int:delivery_id>/handover", methods=["POST"])
+@roles_required(*ACTING)
+def confirm(delivery_id):
+    delivery = _acting(delivery_id)
+    form = HandoverForm()
+    if form.validate_on_submit():
+        upload = form.photo.data
+        photo = upload.read() if upload and upload.filename else None
+        reasons = {
+            int(key.removeprefix("reason-")): value
+            for key, value in request.form.items()
+            if key.startswith("reason-") and key.removeprefix("reason-").isdigit() and value
+        }
+        done = run_service(
+            form,
+            lambda: handover.confirm_handover(
+                delivery.id,
+                actor=current_user,
+                recipient_name=form.recipient_name.data,
+                recipient_role=form.recipient_role.data,
+                signature=form.signature.data or "",
+                photo=photo,
+                latitude=form.latitude.data or None,
+                longitude=form.longitude.data or None,
+                accuracy=form.accuracy.data or None,
+                notes=form.notes.data or "",
+                reasons=reasons,
+            ),
+        )
+        if done is not None:
+            flash(_("Hand-over recorded for %(ref)s.", ref=delivery.reference), "success")
+            return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
+    return (
+        render_template(
+            "deliveries/detail.html",
+            delivery=delivery,
+            counts=services.counts(delivery),
+            may_act=True,
+            scan=ScanForm(),
+            action=ActionForm(),
+            edit=None,
+            handover=form,
+            reasons=MISSING_REASON_LABELS,
+        ),
+        422,
+    )
+
+
+@bp.route("/<int:delivery_id>/<any(signature, photo):kind>")
+@roles_required(*EVERYONE)
+def image(delivery_id, kind):
+    delivery = _page(delivery_id)
+    data = delivery.signature_png if kind == "signature" else delivery.photo_jpeg
+    if not data:
+        abort(404)
+    mimetype = "image/png" if kind == "signature" else "image/jpeg"
+    response = send_file(documents.as_file(data), mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.route("/<int:delivery_id>/<any(note, receipt):kind>.pdf")
+@roles_required(*EVERYONE)
+def pdf(delivery_id, kind):
+    delivery = _page(delivery_id)
+    if kind == "receipt" and delivery.delivered_at is None:
+        abort(404)
+    make = documents.delivery_note if kind == "note" else documents.receipt
+    name = f"{delivery.reference}-{'bon-de-livraison' if kind == 'note' else 'recu'}.pdf"
+    return send_file(
+        documents.as_file(make(delivery)),
+        mimetype="application/pdf",
+        download_name=name,
+        as_attachment=False,
+    )
+
+
+@bp.route("/<int:delivery_id>/manifest.xlsx")
+@roles_required(*EVERYONE)
+def manifest(delivery_id):
+    delivery = _page(delivery_id)
+    return _manifest_file([delivery], f"{delivery.reference}-manifest.xlsx")
+
+
+@bp.route("/mine/manifest.xlsx")
+@roles_required(*EVERYONE)
+def my_manifest():
+    """All of the signed-in agent's deliveries still under way, for a day on paper."""
+    deliveries = manifest_deliveries(agent=current_user)
+    if not deliveries:
+        flash(_("You have no delivery under way."), "error")
+        return redirect(url_for("deliveries.index"))
+    return _manifest_file(deliveries, "manifest.xlsx")
+
+
+def _manifest_file(deliveries, name):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        export_manifest(path, deliveries)
+        data = path.read_bytes()
+    return send_file(documents.as_file(data), mimetype=XLSX, as_attachment=True, download_name=name)
