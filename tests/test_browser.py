@@ -1,0 +1,183 @@
+"""The field agent's hand-over in a real browser: headless Chromium from Debian, driven by
+Playwright (no browser download), against the app served on a local port.
+
+A barcode scanner is a keyboard, so scans are typed into the scan box; the camera path is fed
+a QR code through Chromium's fake camera (a .y4m video file).
+"""
+
+import shutil
+import threading
+
+import pytest
+import qrcode
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from conftest import BASE_URL, PASSWORD, make_app
+from tracker.deliveries import services
+from tracker.deliveries.models import Delivery
+from tracker.devices.models import Device
+from tracker.extensions import db
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(
+    not shutil.which("chromium"), reason="Debian's chromium is not installed (.ci/run installs it)"
+)
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def live_url(app, database_url):
+    """The app, with CSRF on as in production, served on a free local port."""
+    served = make_app(database_url, WTF_CSRF_ENABLED=True, TESTING=False)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+    with served.app_context():
+        db.engine.dispose()
+
+
+def on_the_road(s) -> int:
+    (delivery,) = services.create_deliveries(
+        s["plan"].id,
+        actor=s["coordinator"],
+        assigned_to_id=s["agent"].id,
+        planned_on=None,
+        school_ids=[s["school_a"].id],
+    )
+    for device in s["a_devices"]:
+        services.pack_scan(delivery.id, device.asset_tag, s["coordinator"])
+    services.finish_packing(delivery.id, s["coordinator"])
+    services.dispatch(delivery.id, s["coordinator"])
+    db.session.commit()
+    return delivery.id
+
+
+def sign_in(page, live_url, user):
+    page.goto(f"{live_url}/login")
+    page.fill("input[name=email]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_url}/")
+
+
+def y4m_with_qr(path, payload: str, width=640, height=480, frames=10) -> None:
+    """A short raw video (YUV 4:2:0) showing a QR code, for Chromium's fake camera."""
+    code = qrcode.QRCode(border=4, box_size=8)
+    code.add_data(payload)
+    image = code.make_image().convert("L")
+    side = min(height - 40, image.size[0])
+    image = image.resize((side, side))
+    from PIL import Image
+
+    frame = Image.new("L", (width, height), 255)
+    frame.paste(image, ((width - side) // 2, (height - side) // 2))
+    luma = frame.tobytes()
+    chroma = bytes([128]) * (width // 2 * height // 2)
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + luma + chroma + chroma)
+
+
+def test_agent_scans_is_refused_a_wrong_tablet_signs_and_delivers(app, delivery_setting, live_url):
+    s = delivery_setting
+    delivery_id = on_the_road(s)
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844},  # a phone
+            geolocation={"latitude": 35.7595, "longitude": -5.834, "accuracy": 10},
+            permissions=["geolocation"],
+        )
+        page = context.new_page()
+        sign_in(page, live_url, s["agent"])
+        page.goto(f"{live_url}/deliveries/")
+        page.click("text=École Al Amal")
+        page.wait_for_selector("#scan-code")
+        result = page.locator("#scan-result")
+
+        # A scanner types the code and Enter.
+        page.fill("#scan-code", s["a_devices"][0].asset_tag)
+        page.keyboard.press("Enter")
+        playwright_api.expect(result).to_contain_text("is on this delivery")
+        playwright_api.expect(page.locator("#count-scanned")).to_have_text("1")
+
+        page.fill("#scan-code", s["b_devices"][0].asset_tag)
+        page.keyboard.press("Enter")
+        playwright_api.expect(result).to_contain_text(
+            "is reserved for another school: École Ibn Sina"
+        )
+        playwright_api.expect(page.locator("#count-unexpected")).to_have_text("1")
+
+        for device in s["a_devices"][1:]:
+            page.fill("#scan-code", device.serial)
+            page.keyboard.press("Enter")
+            playwright_api.expect(result).to_contain_text(f"{device.asset_tag} is on this")
+        playwright_api.expect(page.locator("#count-missing")).to_have_text("0")
+
+        page.fill("input[name=recipient_name]", "Mme Naima Alaoui")
+        page.fill("input[name=recipient_role]", "Directrice")
+        page.locator("#signature-pad").scroll_into_view_if_needed()
+        box = page.locator("#signature-pad").bounding_box()
+        page.mouse.move(box["x"] + 20, box["y"] + box["height"] - 30)
+        page.mouse.down()
+        for step in range(1, 12):
+            page.mouse.move(box["x"] + 20 + step * 25, box["y"] + 40 + (step % 3) * 25, steps=3)
+        page.mouse.up()
+        playwright_api.expect(page.locator("#position")).to_contain_text("35.75950")
+        page.click("#confirm-handover")
+        playwright_api.expect(page.locator("[data-testid=delivery-status]")).to_have_text(
+            "Delivered"
+        )
+        playwright_api.expect(page.locator("#proof")).to_contain_text("Mme Naima Alaoui")
+        browser.close()
+
+    db.session.expire_all()
+    delivery = db.session.get(Delivery, delivery_id)
+    assert delivery.status == "delivered" and delivery.signature_png
+    assert round(delivery.latitude, 4) == 35.7595
+    statuses = db.session.scalars(
+        sa.select(Device.status).where(Device.id.in_([d.id for d in s["a_devices"]]))
+    ).all()
+    assert statuses == ["delivered"] * 3
+
+
+def test_the_camera_decodes_a_qr_and_the_scan_lands(app, delivery_setting, live_url, tmp_path):
+    s = delivery_setting
+    on_the_road(s)
+    device = s["a_devices"][1]
+    video = tmp_path / "qr.y4m"
+    y4m_with_qr(video, f"{BASE_URL}/d/{device.qr_token}")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                *ARGS,
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+        )
+        context = browser.new_context(permissions=["camera"])
+        page = context.new_page()
+        sign_in(page, live_url, s["agent"])
+        page.goto(f"{live_url}/deliveries/")
+        page.click("text=École Al Amal")
+        page.click("#camera-start")
+        playwright_api.expect(page.locator("#scan-result")).to_contain_text(
+            f"{device.asset_tag} is on this delivery", timeout=15_000
+        )
+        playwright_api.expect(page.locator("#count-scanned")).to_have_text("1")
+        browser.close()

@@ -1,0 +1,284 @@
+"""Delivery pages: what the agent and the office see and may do, the scan answer, the
+hand-over form, the PDFs and the manifest workbook (exported, filled, imported back)."""
+
+import io
+from datetime import date
+
+import openpyxl
+import pypdfium2 as pdfium
+import sqlalchemy as sa
+import zxingcpp
+from PIL import Image
+
+from conftest import BASE_URL, login, signature_data_url, text_of
+from tracker.deliveries import services
+from tracker.deliveries.models import Delivery
+from tracker.devices.models import Device
+from tracker.extensions import db
+from tracker.spreadsheets.services import import_file
+
+
+def planned(s, planned_on=None):
+    made = services.create_deliveries(
+        s["plan"].id,
+        actor=s["coordinator"],
+        assigned_to_id=s["agent"].id,
+        planned_on=planned_on or date.today(),
+    )
+    db.session.commit()
+    return {d.school_id: d.id for d in made}
+
+
+def dispatched(s):
+    ids = planned(s)
+    a = ids[s["school_a"].id]
+    for device in s["a_devices"]:
+        services.pack_scan(a, device.asset_tag, s["coordinator"])
+    services.finish_packing(a, s["coordinator"])
+    services.dispatch(a, s["coordinator"])
+    db.session.commit()
+    return a
+
+
+def scan(client, delivery_id, code):
+    return client.post(
+        f"/deliveries/{delivery_id}/scan",
+        data={"code": code},
+        headers={"Accept": "application/json"},
+    )
+
+
+def test_the_agent_sees_their_day_and_not_another_agents_delivery(
+    client, delivery_setting, create_user
+):
+    s = delivery_setting
+    ids = planned(s)
+    login(client, s["agent"])
+    page = text_of(client.get("/deliveries/"))
+    assert "My deliveries" in page and "Today (2)" in page
+    assert "École Al Amal" in page and "École Ibn Sina" in page
+    a = ids[s["school_a"].id]
+    assert "مدرسة الأمل" in text_of(client.get(f"/deliveries/{a}"))
+    client.post("/logout")
+    login(client, s["other_agent"])
+    assert "Nothing planned for today" in text_of(client.get("/deliveries/"))
+    for method, path in (
+        ("GET", f"/deliveries/{a}"),
+        ("POST", f"/deliveries/{a}/scan"),
+        ("POST", f"/deliveries/{a}/handover"),
+        ("GET", f"/deliveries/{a}/note.pdf"),
+        ("GET", f"/deliveries/{a}/manifest.xlsx"),
+    ):
+        assert client.open(path, method=method).status_code == 404, path
+
+
+def test_managers_read_but_cannot_scan(client, delivery_setting):
+    s = delivery_setting
+    a = dispatched(s)
+    login(client, s["manager"])
+    page = client.get(f"/deliveries/{a}")
+    assert page.status_code == 200 and 'id="scan-form"' not in page.get_data(as_text=True)
+    assert scan(client, a, s["a_devices"][0].asset_tag).status_code == 403
+
+
+def test_scan_answers_at_once_with_the_counts_and_the_reason(client, delivery_setting):
+    s = delivery_setting
+    a = dispatched(s)
+    login(client, s["agent"])
+    page = client.get(f"/deliveries/{a}").get_data(as_text=True)
+    assert 'id="scan-form"' in page and "jsQR.js" in page
+    tick = scan(client, a, f"{BASE_URL}/d/{s['a_devices'][0].qr_token}").get_json()
+    assert tick["ok"] and tick["counts"] == {
+        "expected": 3,
+        "packed": 3,
+        "scanned": 1,
+        "missing": 2,
+        "unexpected": 0,
+    }
+    wrong = scan(client, a, s["b_devices"][0].asset_tag).get_json()
+    assert not wrong["ok"]
+    assert wrong["message"].endswith("is reserved for another school: École Ibn Sina.")
+    assert wrong["counts"]["unexpected"] == 1
+    # Without JavaScript the same form posts and the answer comes back as a message.
+    fallback = client.post(f"/deliveries/{a}/scan", data={"code": "TAB-77777"})
+    assert fallback.status_code == 302
+    assert "No tablet has the code TAB-77777." in text_of(client.get(fallback.headers["Location"]))
+
+
+def test_handover_form_records_signature_photo_and_place(client, delivery_setting):
+    s = delivery_setting
+    a = dispatched(s)
+    login(client, s["agent"])
+    for device in s["a_devices"][:2]:
+        scan(client, a, device.serial)
+    missing = s["a_devices"][2]
+    form = {
+        "recipient_name": "Mme Naima Alaoui",
+        "recipient_role": "Directrice",
+        "signature": signature_data_url(),
+        "latitude": "35.7595",
+        "longitude": "-5.8340",
+        "accuracy": "8",
+        "notes": "",
+    }
+    refused = client.post(f"/deliveries/{a}/handover", data=form)
+    assert refused.status_code == 422
+    assert f"Say why {missing.asset_tag} was not handed over" in text_of(refused)
+    photo = io.BytesIO()
+    Image.new("RGB", (2400, 1800), "orange").save(photo, "JPEG")
+    photo.seek(0)
+    done = client.post(
+        f"/deliveries/{a}/handover",
+        data={**form, f"reason-{missing.id}": "missing", "photo": (photo, "IMG_0001.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 302
+    page = text_of(client.get(f"/deliveries/{a}"))
+    assert "Partly delivered" in page and "Received by Mme Naima Alaoui (Directrice)" in page
+    assert "35.75950, -5.83400" in page
+    stored = Image.open(io.BytesIO(client.get(f"/deliveries/{a}/photo").data))
+    assert stored.format == "JPEG" and max(stored.size) == 1600
+    assert client.get(f"/deliveries/{a}/signature").mimetype == "image/png"
+    statuses = [db.session.get(Device, d.id).status for d in s["a_devices"]]
+    assert statuses == ["delivered", "delivered", "lost"]
+
+
+def _pdf_text_and_codes(data: bytes):
+    document = pdfium.PdfDocument(data)
+    text = "".join(page.get_textpage().get_text_range() for page in document)
+    image = document[0].render(scale=3).to_pil()
+    return text, [code.text for code in zxingcpp.read_barcodes(image)]
+
+
+def test_delivery_note_lists_the_tablets_and_carries_the_delivery_qr(client, delivery_setting):
+    s = delivery_setting
+    a = planned(s)[s["school_a"].id]
+    login(client, s["coordinator"])
+    response = client.get(f"/deliveries/{a}/note.pdf")
+    assert response.mimetype == "application/pdf"
+    text, codes = _pdf_text_and_codes(response.data)
+    assert "Delivery note" in text and "École Al Amal" in text
+    for device in s["a_devices"]:
+        assert device.asset_tag in text and device.serial in text
+    assert f"{BASE_URL}/deliveries/{a}" in codes
+
+
+def test_receipt_after_the_handover(client, delivery_setting):
+    s = delivery_setting
+    a = dispatched(s)
+    login(client, s["agent"])
+    assert client.get(f"/deliveries/{a}/receipt.pdf").status_code == 404  # not yet
+    for device in s["a_devices"]:
+        scan(client, a, device.asset_tag)
+    client.post(
+        f"/deliveries/{a}/handover",
+        data={
+            "recipient_name": "M. Youssef",
+            "recipient_role": "Directeur",
+            "signature": signature_data_url(),
+        },
+    )
+    text, _codes = _pdf_text_and_codes(client.get(f"/deliveries/{a}/receipt.pdf").data)
+    assert "Proof of delivery" in text and "M. Youssef" in text
+    assert "3 of 3 tablets delivered" in text
+
+
+def test_planning_deliveries_from_the_plan_page(client, delivery_setting):
+    s = delivery_setting
+    login(client, s["coordinator"])
+    plan_page = text_of(client.get(f"/plans/{s['plan'].id}"))
+    assert "Plan deliveries" in plan_page
+    form = text_of(client.get(f"/deliveries/new?plan={s['plan'].id}"))
+    assert "3 tablets waiting" in form and "2 tablets waiting" in form
+    response = client.post(
+        f"/deliveries/new?plan={s['plan'].id}",
+        data={
+            "assigned_to_id": str(s["agent"].id),
+            "planned_on": "2026-12-01",
+            "school": [str(s["school_b"].id)],
+        },
+    )
+    assert response.status_code == 302
+    made = db.session.scalars(sa.select(Delivery)).all()
+    assert [(d.school_id, d.planned_on, len(d.items)) for d in made] == [
+        (s["school_b"].id, date(2026, 12, 1), 2)
+    ]
+
+
+def test_packing_and_dispatch_through_the_pages(client, delivery_setting):
+    s = delivery_setting
+    a = planned(s)[s["school_a"].id]
+    login(client, s["coordinator"])
+    packed = scan(client, a, s["a_devices"][0].asset_tag).get_json()
+    assert packed["kind"] == "packed" and packed["counts"]["packed"] == 1
+    client.post(f"/deliveries/{a}/finish-packing")
+    client.post(f"/deliveries/{a}/dispatch")
+    delivery = db.session.get(Delivery, a)
+    assert delivery.status == "dispatched"
+    assert [i.status for i in delivery.items] == ["packed", "removed", "removed"]
+
+
+def test_manifest_round_trip_records_the_same_events_as_scanning(
+    client, delivery_setting, tmp_path
+):
+    s = delivery_setting
+    a = dispatched(s)
+    login(client, s["agent"])
+    response = client.get(f"/deliveries/{a}/manifest.xlsx")
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+    sheet = workbook["Manifest"]
+    header = [c.value for c in sheet[1]]
+    assert header[:8] == [
+        "Delivery",
+        "School code",
+        "School",
+        "Asset tag",
+        "Serial number",
+        "IMEI",
+        "Model",
+        "Received (yes/no)",
+    ]
+    assert sheet.data_validations.dataValidation  # the dropdowns are there
+    rows = list(sheet.iter_rows(min_row=2))
+    assert [r[3].value for r in rows] == [d.asset_tag for d in s["a_devices"]]
+    # The team fills it in: two received, one damaged; the recipient on the first row.
+    rows[0][7].value, rows[1][7].value = "oui", "yes"
+    rows[2][7].value, rows[2][8].value = "no", "endommagé"
+    rows[0][10].value, rows[0][11].value = "Mme Khadija", "Directrice"
+    rows[0][12].value = date(2026, 11, 20)
+    filled = tmp_path / "filled.xlsx"
+    workbook.save(filled)
+    report = import_file("manifest", filled, "filled.xlsx", commit=True, actor=s["coordinator"])
+    assert report.ok, [str(p) for p in report.problems]
+    delivery = db.session.get(Delivery, a)
+    assert delivery.status == "partially_delivered" and delivery.handover_via == "manifest"
+    assert delivery.recipient_name == "Mme Khadija"
+    assert delivery.delivered_at.date() == date(2026, 11, 20)
+    assert [db.session.get(Device, d.id).status for d in s["a_devices"]] == [
+        "delivered",
+        "delivered",
+        "faulty",
+    ]
+    # Sending the same file again is a conflict, named on its rows; nothing changes.
+    again = import_file("manifest", filled, "filled.xlsx", commit=True, actor=s["coordinator"])
+    assert not again.ok
+    assert f"{delivery.reference} was already handed over (imported)" in str(again.problems[0])
+
+
+def test_manifest_import_reports_a_device_not_in_the_delivery(client, delivery_setting, tmp_path):
+    s = delivery_setting
+    a = dispatched(s)
+    reference = db.session.get(Delivery, a).reference
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Delivery", "Asset tag", "Received (yes/no)", "Received by (name)", "Role"])
+    sheet.append([reference, s["a_devices"][0].asset_tag, "yes", "M. Ali", "Directeur"])
+    sheet.append([reference, s["b_devices"][0].asset_tag, "yes", "", ""])
+    sheet.append([reference, s["a_devices"][1].asset_tag, "maybe", "", ""])
+    path = tmp_path / "manifest.xlsx"
+    workbook.save(path)
+    report = import_file("manifest", path, "manifest.xlsx", commit=True, actor=None)
+    problems = [str(p) for p in report.problems]
+    assert any("row 3" in p and "reserved for another school" in p for p in problems), problems
+    assert any("row 4" in p and "write yes or no" in p for p in problems), problems
+    assert db.session.get(Delivery, a).status == "dispatched"  # nothing written
