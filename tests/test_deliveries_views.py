@@ -2,6 +2,7 @@
 hand-over form, the PDFs and the manifest workbook (exported, filled, imported back)."""
 
 import io
+import re
 from datetime import date
 
 import openpyxl
@@ -282,3 +283,34 @@ def test_manifest_import_reports_a_device_not_in_the_delivery(client, delivery_s
     assert any("row 3" in p and "reserved for another school" in p for p in problems), problems
     assert any("row 4" in p and "write yes or no" in p for p in problems), problems
     assert db.session.get(Delivery, a).status == "dispatched"  # nothing written
+
+
+def test_a_filled_manifest_uploaded_on_the_import_page(client, delivery_setting, tmp_path):
+    s = delivery_setting
+    a = dispatched(s)
+    login(client, s["coordinator"])
+    # The other school's delivery is still to pack: its labels print from its page.
+    b = db.session.scalar(sa.select(Delivery.id).where(Delivery.school_id == s["school_b"].id))
+    page = client.get(f"/deliveries/{b}").get_data(as_text=True)
+    labels = re.search(r'href="(/labels/\?[^"]+)"', page).group(1).replace("&amp;", "&")
+    assert labels.count("device=") == 2
+    assert client.get(labels).status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/deliveries/{a}/manifest.xlsx").data))
+    sheet = workbook["Manifest"]
+    for row in sheet.iter_rows(min_row=2, max_row=4):
+        row[7].value = "yes"
+    sheet["K2"], sheet["L2"] = "M. Hamid", "Directeur"
+    path = tmp_path / "back.xlsx"
+    workbook.save(path)
+    response = client.post(
+        "/imports/",
+        data={"kind": "manifest", "file": (io.BytesIO(path.read_bytes()), "back.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    preview = client.get(response.headers["Location"]).get_data(as_text=True)
+    commit_url = re.search(r'action="(/imports/\d+/commit)"', preview).group(1)
+    client.post(commit_url)
+    delivery = db.session.get(Delivery, a)
+    assert delivery.status == "delivered" and delivery.recipient_name == "M. Hamid"
+    assert delivery.delivered_by_id == s["coordinator"].id
