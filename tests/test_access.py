@@ -71,6 +71,14 @@ MATRIX = {
     "deliveries.manifest": ("GET", "/deliveries/{delivery}/manifest.xlsx", OFFICE),
     "deliveries.my_manifest": ("GET", "/deliveries/mine/manifest.xlsx", ALL),
     "deliveries.act": ("POST", "/deliveries/{delivery}/cancel", WRITERS),
+    "admin.revoke_token": ("POST", "/admin/users/{user}/tokens/0/revoke", ADMIN),
+    "api.openapi": ("GET", "/api/v1/openapi.json", PUBLIC),
+    "api.me": ("GET", "/api/v1/me", ALL),
+    "api.my_deliveries": ("GET", "/api/v1/deliveries", ALL),
+    "api.manifest": ("GET", "/api/v1/deliveries/{delivery}", OFFICE),
+    "api.device_lookup": ("GET", "/api/v1/devices/lookup?code={serial}", ALL),
+    "api.schools": ("GET", "/api/v1/schools", ALL),
+    "api.sync_actions": ("POST", "/api/v1/sync", ALL),
     "admin.users": ("GET", "/admin/users", ADMIN),
     "admin.user_new": ("GET", "/admin/users/new", ADMIN),
     "admin.user_edit": ("GET", "/admin/users/{user}", ADMIN),
@@ -100,6 +108,7 @@ def objects(create_device, create_school, create_user):
         "batch": batch.id,
         "device": device.id,
         "token": device.qr_token,
+        "serial": device.serial,
         "donation": device.donation_id,
         "school": school.id,
         "delivery": delivery.id,
@@ -122,13 +131,15 @@ def test_every_route_answers_each_role_as_designed(client, create_user, objects,
         where = f"{role or 'signed out'} {method} {template}"
         if allowed == PUBLIC:
             assert response.status_code in (200, 302), where
+        elif role is None and endpoint.startswith("api."):
+            assert response.status_code == 401, where  # an API answers, it does not redirect
         elif role is None:
             assert response.status_code == 302, where
             assert response.headers["Location"].startswith("/login"), where
         elif role in allowed:
             assert response.status_code not in (403, 404, 500), where
             assert not response.headers.get("Location", "").startswith("/login"), where
-        elif endpoint.startswith("deliveries.") and role == "field":
+        elif endpoint.startswith(("deliveries.", "api.manifest")) and role == "field":
             # Another agent's delivery: hidden, whatever the action.
             assert response.status_code in (403, 404), where
         else:

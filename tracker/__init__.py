@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from tracker import models  # noqa: F401  (every model registered before Alembic looks)
+    from tracker.api.tokens import load_token_user
     from tracker.auth.services import load_session_user
     from tracker.extensions import babel, csrf, db, login_manager, migrate
     from tracker.i18n import select_locale
@@ -43,10 +44,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_session_user)
+    login_manager.request_loader(load_token_user)
 
 
 def register_blueprints(app: Flask) -> None:
     from tracker.allocations.views import bp as plans_bp
+    from tracker.api.views import bp as api_bp
     from tracker.auth.views import admin_bp, auth_bp
     from tracker.dashboard.views import bp as dashboard_bp
     from tracker.deliveries.views import bp as deliveries_bp
@@ -70,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
         exports_bp,
         plans_bp,
         deliveries_bp,
+        api_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -1,6 +1,7 @@
 """Every feature's models in one place, so Alembic and the tests see the whole schema."""
 
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
+from tracker.api.models import ApiToken, SyncAction
 from tracker.auth.models import User
 from tracker.database import Base
 from tracker.deliveries.models import Delivery, DeliveryItem
@@ -11,6 +12,7 @@ from tracker.spreadsheets.models import ImportBatch
 
 __all__ = [
     "Allocation",
+    "ApiToken",
     "AllocationPlan",
     "Base",
     "Counter",
@@ -24,5 +26,6 @@ __all__ = [
     "PlanEvent",
     "RetiredQrToken",
     "School",
+    "SyncAction",
     "User",
 ]

@@ -3,7 +3,7 @@
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, render_template, request
+from flask import abort, flash, jsonify, render_template, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -16,7 +16,7 @@ from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "api.openapi"}
 
 
 def roles_required(*roles: str):
@@ -73,6 +73,9 @@ def _require_sign_in():
         return None
     if not current_user.is_authenticated:
         from tracker.extensions import login_manager
+
+        if request.blueprint == "api":
+            return jsonify(error=_("Sign in, or send 'Authorization: Bearer <token>'.")), 401
 
         return login_manager.unauthorized()
     return None

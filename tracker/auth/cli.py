@@ -42,3 +42,24 @@ def list_users():
     for user in db.session.scalars(sa.select(User).order_by(User.email)):
         state = "active" if user.active else "disabled"
         click.echo(f"{user.email:40} {user.role:12} {state}")
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--label", default="", help="What the token is for (a phone, an integration).")
+@with_appcontext
+def token(email, label):
+    """Make an API token for EMAIL and print it once (only its hash is kept)."""
+    from tracker.api.tokens import create_token
+    from tracker.extensions import db
+
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active:
+        raise click.ClickException(f"No active user {email}.")
+    with command_transaction():
+        _record, secret = create_token(user, label)
+    click.echo(secret)
+    click.echo(
+        "Keep it now: it is not shown again. Send it as 'Authorization: Bearer <token>'.",
+        err=True,
+    )

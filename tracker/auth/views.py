@@ -6,6 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash
 
+from tracker.api.tokens import revoke_token as revoke
+from tracker.api.tokens import tokens_of
 from tracker.auth import services
 from tracker.auth.forms import (
     ROLE_LABELS,
@@ -106,7 +108,21 @@ def user_edit(user_id: int):
         if saved:
             flash(_("User %(email)s saved.", email=saved.email), "success")
             return redirect(url_for("admin.users"))
-    return render_template("auth/user_form.html", form=form, user=user, password_form=password_form)
+    return render_template(
+        "auth/user_form.html",
+        form=form,
+        user=user,
+        password_form=password_form,
+        tokens=tokens_of(user.id),
+    )
+
+
+@admin_bp.route("/users/<int:user_id>/tokens/<int:token_id>/revoke", methods=["POST"])
+@roles_required("admin")
+def revoke_token(user_id: int, token_id: int):
+    if run_service(None, lambda: revoke(token_id, user_id)) is not None:
+        flash(_("Token revoked: it no longer opens the API."), "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
 
 
 @admin_bp.route("/users/<int:user_id>/password", methods=["POST"])
@@ -121,5 +137,9 @@ def user_password(user_id: int):
         flash(_("Password of %(email)s reset; their sessions ended.", email=user.email), "success")
         return redirect(url_for("admin.user_edit", user_id=user.id))
     return render_template(
-        "auth/user_form.html", form=form, user=user, password_form=password_form
+        "auth/user_form.html",
+        form=form,
+        user=user,
+        password_form=password_form,
+        tokens=tokens_of(user.id),
     ), 400

@@ -112,6 +112,7 @@ def confirm_handover(
     received: set[int] | None = None,
     via: str = "screen",
     handed_over_at: datetime | None = None,
+    client_time: datetime | None = None,
 ) -> Delivery:
     """Record the hand-over of a dispatched delivery.
 
@@ -165,6 +166,7 @@ def confirm_handover(
     db.session.flush()
     common = {
         "delivery_id": delivery.id,
+        "client_time": client_time,
         "delivery": delivery.reference,
         "recipient": name,
         "place": [lat, lon] if lat is not None else None,

@@ -33,6 +33,7 @@ def insert_events(
     where=None,
     select_from=None,
     delivery_id: int | None = None,
+    client_time: datetime | None = None,
 ) -> None:
     """Append one event per row of a select: the bulk twin of `services.record_event`.
 
@@ -48,6 +49,7 @@ def insert_events(
         "school_id": school_id if school_id is not None else sa.null(),
         "details": sa.literal(details, sa.JSON()),
         "delivery_id": sa.literal(delivery_id, sa.Integer()),
+        "client_time": sa.literal(client_time, UTCDateTime()),
     }
     query = sa.select(*columns.values())
     if select_from is not None:
@@ -74,6 +76,7 @@ def move_devices(
     school_id: int | None = None,
     allocation_id: int | None = None,
     delivery_id: int | None = None,
+    client_time: datetime | None = None,
     **details,
 ) -> int:
     """Apply one move to every device in `device_ids`, or to none of them.
@@ -97,6 +100,7 @@ def move_devices(
             school_id=sa.literal(school_id, sa.Integer()) if school_id else Device.school_id,
             where=movable,
             delivery_id=delivery_id,
+            client_time=client_time,
         )
         values = {"status": target, "version": Device.version + 1, "updated_at": now}
         if event_type == "reserved":

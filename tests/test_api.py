@@ -1,0 +1,309 @@
+"""The JSON API: tokens, the OpenAPI document (validated, every path called), role and
+object rules, and the sync endpoint that applies each queued action exactly once."""
+
+import threading
+import uuid
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+
+from conftest import BASE_URL, login, make_app, signature_data_url
+from tracker.api.models import ApiToken, SyncAction
+from tracker.api.tokens import create_token
+from tracker.deliveries import services
+from tracker.deliveries.models import Delivery
+from tracker.devices.models import Device, DeviceEvent
+from tracker.extensions import db
+
+
+def token_for(user) -> dict:
+    _record, secret = create_token(user, "test phone")
+    db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def on_the_road(s) -> int:
+    made = services.create_deliveries(
+        s["plan"].id,
+        actor=s["coordinator"],
+        assigned_to_id=s["agent"].id,
+        planned_on=date(2026, 11, 23),
+    )
+    a = next(d.id for d in made if d.school_id == s["school_a"].id)
+    for device in s["a_devices"]:
+        services.pack_scan(a, device.asset_tag, s["coordinator"])
+    services.finish_packing(a, s["coordinator"])
+    services.dispatch(a, s["coordinator"])
+    db.session.commit()
+    return a
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def whole_delivery(s, delivery_id) -> list[dict]:
+    """What a phone queues for a delivery done offline: three scans and the hand-over."""
+    scans = [
+        {
+            "id": new_id(),
+            "type": "scan",
+            "delivery_id": delivery_id,
+            "at": f"2026-11-23T09:1{n}:00+01:00",
+            "code": f"{BASE_URL}/d/{device.qr_token}",
+        }
+        for n, device in enumerate(s["a_devices"])
+    ]
+    return [
+        *scans,
+        {
+            "id": new_id(),
+            "type": "handover",
+            "delivery_id": delivery_id,
+            "at": "2026-11-23T09:20:00+01:00",
+            "recipient_name": "Mme Salma",
+            "recipient_role": "Directrice",
+            "signature": signature_data_url(),
+            "latitude": 31.63,
+            "longitude": -8.0,
+            "accuracy": 20,
+        },
+    ]
+
+
+def delivered_events() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(DeviceEvent).where(DeviceEvent.type == "delivered")
+    )
+
+
+def test_token_made_on_the_command_line_is_shown_once_and_stored_hashed(
+    app, runner, create_user, client
+):
+    agent = create_user("field", email="agent@example.org")
+    result = runner.invoke(args=["users", "token", "agent@example.org", "--label", "phone"])
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip().splitlines()[0]
+    assert secret.startswith("trk_")
+    stored = db.session.scalar(sa.select(ApiToken))
+    assert stored.user_id == agent.id and secret not in stored.token_hash
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/me", headers=headers).get_json()["email"] == "agent@example.org"
+    # A token opens the API, not the web pages.
+    assert client.get("/deliveries/", headers=headers).status_code == 302
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer trk_nope"}).status_code == 401
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_token_is_revoked_from_the_users_page(app, client, create_user):
+    admin, agent = create_user("admin"), create_user("field")
+    headers = token_for(agent)
+    login(client, admin)
+    page = client.get(f"/admin/users/{agent.id}").get_data(as_text=True)
+    assert "test phone" in page
+    token_id = db.session.scalar(sa.select(ApiToken.id))
+    assert client.post(f"/admin/users/{agent.id}/tokens/{token_id}/revoke").status_code == 302
+    client.post("/logout")
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def _schema_validator(document, schema):
+    return Draft202012Validator({**schema, "components": document["components"]})
+
+
+def test_openapi_document_validates_and_every_path_answers_as_described(
+    app, client, delivery_setting
+):
+    s = delivery_setting
+    delivery_id = on_the_road(s)
+    headers = token_for(s["agent"])
+    document = client.get("/api/v1/openapi.json").get_json()
+    validate(document)
+    calls = {
+        ("get", "/me"): {},
+        ("get", "/deliveries"): {},
+        ("get", "/deliveries/{delivery_id}"): {},
+        ("get", "/devices/lookup"): {"query_string": {"code": s["a_devices"][0].serial}},
+        ("get", "/schools"): {"query_string": {"q": "Amal"}},
+        ("post", "/sync"): {"json": {"actions": whole_delivery(s, delivery_id)[:1]}},
+        ("get", "/openapi.json"): {},
+    }
+    documented = {(method, path) for path, item in document["paths"].items() for method in item}
+    assert documented == set(calls), "every documented endpoint is called here"
+    for (method, path), options in calls.items():
+        url = "/api/v1" + path.replace("{delivery_id}", str(delivery_id))
+        response = client.open(url, method=method.upper(), headers=headers, **options)
+        assert response.status_code == 200, (path, response.get_json())
+        schema = document["paths"][path][method]["responses"]["200"].get("content")
+        if schema:
+            body_schema = schema["application/json"]["schema"]
+            _schema_validator(document, body_schema).validate(response.get_json())
+    manifest = client.get(f"/api/v1/deliveries/{delivery_id}", headers=headers).get_json()
+    assert [item["asset_tag"] for item in manifest["items"]] == [
+        d.asset_tag for d in s["a_devices"]
+    ]
+    assert manifest["items"][0]["qr_token"] == s["a_devices"][0].qr_token
+
+
+def test_an_agent_reads_only_their_deliveries_and_a_manager_cannot_act(
+    app, client, delivery_setting
+):
+    s = delivery_setting
+    delivery_id = on_the_road(s)
+    mine = client.get("/api/v1/deliveries", headers=token_for(s["agent"])).get_json()
+    assert {d["id"] for d in mine["deliveries"]} >= {delivery_id}
+    other = token_for(s["other_agent"])
+    assert client.get("/api/v1/deliveries", headers=other).get_json() == {"deliveries": []}
+    assert client.get(f"/api/v1/deliveries/{delivery_id}", headers=other).status_code == 404
+    action = whole_delivery(s, delivery_id)[0]
+    answer = client.post("/api/v1/sync", headers=other, json={"actions": [action]}).get_json()
+    assert answer["results"][0]["status"] == "rejected"
+    assert answer["results"][0]["message"] == f"No delivery with number {delivery_id}."
+    manager = token_for(s["manager"])
+    assert client.get(f"/api/v1/deliveries/{delivery_id}", headers=manager).status_code == 200
+    again = dict(action, id=new_id())
+    refused = client.post("/api/v1/sync", headers=manager, json={"actions": [again]})
+    assert "You may not act on DEL-" in refused.get_json()["results"][0]["message"]
+
+
+def test_the_same_batch_sent_three_times_counts_once(app, client, delivery_setting):
+    s = delivery_setting
+    delivery_id = on_the_road(s)
+    headers = token_for(s["agent"])
+    batch = {"actions": whole_delivery(s, delivery_id)}
+    first = client.post("/api/v1/sync", headers=headers, json=batch).get_json()["results"]
+    assert [r["status"] for r in first] == ["applied"] * 4, first
+    for _ in range(2):
+        again = client.post("/api/v1/sync", headers=headers, json=batch).get_json()["results"]
+        assert [(r["status"], r["original"]) for r in again] == [("duplicate", "applied")] * 4
+    assert delivered_events() == 3
+    delivery = db.session.get(Delivery, delivery_id)
+    assert delivery.status == "delivered" and delivery.recipient_name == "Mme Salma"
+    # The phone's time is kept beside the server's.
+    assert delivery.delivered_at.isoformat() == "2026-11-23T08:20:00+00:00"
+    event = db.session.scalar(sa.select(DeviceEvent).where(DeviceEvent.type == "delivered"))
+    assert event.client_time.isoformat() == "2026-11-23T08:20:00+00:00"
+    assert event.occurred_at != event.client_time
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncAction)) == 4
+
+
+def test_one_bad_action_does_not_stop_the_others(app, client, delivery_setting):
+    s = delivery_setting
+    delivery_id = on_the_road(s)
+    headers = token_for(s["agent"])
+    good = whole_delivery(s, delivery_id)
+    bad = [
+        {"id": new_id(), "type": "scan", "delivery_id": delivery_id, "code": "TAB-99999"},
+        {"id": new_id(), "type": "teleport", "delivery_id": delivery_id},
+        {"id": "x", "type": "scan", "delivery_id": delivery_id, "code": "x"},
+        {"id": new_id(), "type": "scan", "delivery_id": delivery_id, "at": "yesterday"},
+    ]
+    actions = [good[0], *bad, *good[1:]]
+    results = client.post("/api/v1/sync", headers=headers, json={"actions": actions}).get_json()
+    statuses = [r["status"] for r in results["results"]]
+    assert statuses == ["applied", "rejected", "rejected", "rejected", "rejected", *["applied"] * 3]
+    messages = [r["message"] for r in results["results"]]
+    assert messages[1] == "No tablet has the code TAB-99999."
+    assert "Unknown action type teleport" in messages[2]
+    assert "needs an id" in messages[3] and "ISO 8601" in messages[4]
+    assert db.session.get(Delivery, delivery_id).status == "delivered"
+    # A refused action keeps its answer: sent again, it is not retried.
+    resent = client.post("/api/v1/sync", headers=headers, json={"actions": [bad[0]]}).get_json()
+    assert resent["results"][0] == {
+        "id": bad[0]["id"],
+        "status": "duplicate",
+        "original": "rejected",
+        "message": "No tablet has the code TAB-99999.",
+    }
+
+
+def test_a_change_at_the_office_meanwhile_is_answered_and_nothing_is_overwritten(
+    app, client, delivery_setting
+):
+    s = delivery_setting
+    delivery_id = on_the_road(s)
+    headers = token_for(s["agent"])
+    actions = whole_delivery(s, delivery_id)
+    client.post("/api/v1/sync", headers=headers, json={"actions": actions[:1]})
+    # The office hands it over by paper meanwhile...
+    from tracker.deliveries.handover import confirm_handover
+
+    confirm_handover(
+        delivery_id,
+        actor=s["coordinator"],
+        recipient_name="M. Office",
+        recipient_role="Directeur",
+        received={d.id for d in s["a_devices"]},
+        via="manifest",
+    )
+    db.session.commit()
+    late = client.post("/api/v1/sync", headers=headers, json={"actions": actions[1:]}).get_json()
+    assert [r["status"] for r in late["results"]] == ["rejected"] * 3
+    assert "cannot be scanned at the school: it is delivered" in late["results"][0]["message"]
+    assert "cannot be handed over: it is delivered" in late["results"][2]["message"]
+    assert db.session.get(Delivery, delivery_id).recipient_name == "M. Office"
+    assert delivered_events() == 3
+
+
+def test_racing_copies_of_a_batch_record_once(app, client, delivery_setting):
+    s = delivery_setting
+    delivery_id = on_the_road(s)
+    headers = token_for(s["agent"])
+    batch = {"actions": whole_delivery(s, delivery_id)}
+    start = threading.Barrier(3)
+    answers = []
+
+    def send():
+        with app.app_context():  # each thread its own connection, as each server worker
+            local = app.test_client()
+            start.wait()
+            answers.append(local.post("/api/v1/sync", headers=headers, json=batch).get_json())
+            db.session.remove()
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(answers) == 3
+    for position in range(4):
+        statuses = sorted(a["results"][position]["status"] for a in answers)
+        assert statuses.count("applied") == 1, statuses
+        assert statuses.count("duplicate") + statuses.count("applied") == 3, statuses
+    assert delivered_events() == 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncAction)) == 4
+
+
+def test_the_browser_session_may_sync_only_with_its_csrf_token(app, database_url, delivery_setting):
+    s = delivery_setting
+    delivery_id = on_the_road(s)
+    strict = make_app(database_url, WTF_CSRF_ENABLED=True)
+    with strict.app_context():
+        browser = strict.test_client()
+        page = browser.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        browser.post(
+            "/login",
+            data={
+                "email": s["agent"].email,
+                "password": "correct horse battery",
+                "csrf_token": token,
+            },
+        )
+        action = {"actions": whole_delivery(s, delivery_id)[:1]}
+        assert browser.post("/api/v1/sync", json=action).status_code == 400
+        ok = browser.post("/api/v1/sync", json=action, headers={"X-CSRFToken": token})
+        assert ok.get_json()["results"][0]["status"] == "applied"
+        db.session.remove()
+    scanned = db.session.get(Device, s["a_devices"][0].id)
+    assert scanned.status == "in_transit"
+
+
+@pytest.mark.parametrize("body", [None, {"actions": "all"}, [1, 2]])
+def test_a_malformed_body_is_refused_with_the_shape_expected(app, client, create_user, body):
+    headers = token_for(create_user("field"))
+    response = client.post("/api/v1/sync", headers=headers, json=body)
+    assert response.status_code == 400 and "actions" in response.get_json()["error"]

@@ -1,0 +1,49 @@
+"""API tokens and the record of every offline action the server has answered."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.database import UTCDateTime, one_of, utcnow
+from tracker.extensions import db
+
+ACTION_TYPES = ("scan", "handover", "report")
+ACTION_OUTCOMES = ("applied", "rejected")
+
+
+class ApiToken(db.Model):
+    """A per-user token for `Authorization: Bearer`. Only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    label: Mapped[str] = mapped_column(sa.String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User")
+
+
+class SyncAction(db.Model):
+    """One queued action from a phone, answered once: its client-made id is unique here, so
+    a resent action can never be applied twice, whatever the timing."""
+
+    __tablename__ = "sync_actions"
+    __table_args__ = (
+        one_of("type", ACTION_TYPES, "type"),
+        one_of("outcome", ACTION_OUTCOMES, "outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    delivery_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deliveries.id"), index=True)
+    type: Mapped[str] = mapped_column(sa.String(20))
+    outcome: Mapped[str] = mapped_column(sa.String(20))
+    message: Mapped[str] = mapped_column(sa.String(500), default="")
+    client_time: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the phone's clock
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the server's

@@ -1,0 +1,366 @@
+"""The OpenAPI 3.1 description of /api/v1/, served at /api/v1/openapi.json.
+
+Kept beside the views it describes; a test validates it and calls every path in it.
+"""
+
+from flask import current_app
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "403": {"$ref": "#/components/responses/Forbidden"},
+}
+NULLABLE_TEXT = {"type": ["string", "null"]}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "string"}},
+    },
+    "School": {
+        "type": "object",
+        "required": ["id", "code", "name_fr", "name_ar", "region"],
+        "properties": {
+            "id": {"type": "integer"},
+            "code": {"type": "string"},
+            "name_fr": {"type": "string"},
+            "name_ar": {"type": "string"},
+            "region": {"type": "string"},
+            "province": {"type": "string"},
+            "commune": {"type": "string"},
+            "latitude": {"type": ["number", "null"]},
+            "longitude": {"type": ["number", "null"]},
+            "contact_name": {"type": "string"},
+            "contact_phone": {"type": "string"},
+        },
+    },
+    "Counts": {
+        "type": "object",
+        "required": ["expected", "scanned", "missing", "unexpected"],
+        "properties": {
+            name: {"type": "integer", "minimum": 0}
+            for name in ("expected", "packed", "scanned", "missing", "unexpected")
+        },
+    },
+    "Delivery": {
+        "type": "object",
+        "required": ["id", "reference", "status", "school", "counts"],
+        "properties": {
+            "id": {"type": "integer"},
+            "reference": {"type": "string", "examples": ["DEL-00012"]},
+            "status": {
+                "type": "string",
+                "enum": [
+                    "planned",
+                    "packed",
+                    "dispatched",
+                    "delivered",
+                    "partially_delivered",
+                    "failed",
+                    "cancelled",
+                ],
+            },
+            "planned_on": {"type": ["string", "null"], "format": "date"},
+            "assigned_to": NULLABLE_TEXT,
+            "school": _ref("School"),
+            "counts": _ref("Counts"),
+        },
+    },
+    "Device": {
+        "type": "object",
+        "required": ["id", "asset_tag", "serial", "status", "qr_token", "qr_url"],
+        "properties": {
+            "id": {"type": "integer"},
+            "asset_tag": {"type": "string"},
+            "serial": {"type": "string"},
+            "imei": NULLABLE_TEXT,
+            "model": {"type": "string"},
+            "status": {"type": "string"},
+            "qr_token": {"type": "string"},
+            "qr_url": {"type": "string"},
+            "school_code": NULLABLE_TEXT,
+        },
+    },
+    "ManifestItem": {
+        "allOf": [
+            _ref("Device"),
+            {
+                "type": "object",
+                "required": ["item_status"],
+                "properties": {"item_status": {"type": "string"}},
+            },
+        ]
+    },
+    "Action": {
+        "type": "object",
+        "description": "One action queued on the phone. `id` is made by the phone (a UUID) "
+        "and makes the action count once, however often it is sent.",
+        "required": ["id", "type", "delivery_id"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+            "type": {"type": "string", "enum": ["scan", "handover", "report"]},
+            "delivery_id": {"type": "integer"},
+            "at": {"type": "string", "format": "date-time", "description": "The phone's time"},
+            "code": {"type": "string", "description": "scan, report: any code the box takes"},
+            "reason": {"type": "string", "enum": ["faulty", "lost"], "description": "report"},
+            "note": {"type": "string"},
+            "recipient_name": {"type": "string"},
+            "recipient_role": {"type": "string"},
+            "signature": {"type": "string", "description": "PNG, base64 or a data URL"},
+            "photo": {"type": "string", "description": "JPEG or PNG, base64 or a data URL"},
+            "latitude": {"type": "number"},
+            "longitude": {"type": "number"},
+            "accuracy": {"type": "number", "description": "metres"},
+            "notes": {"type": "string"},
+            "missing": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["reason"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "device_id": {"type": "integer"},
+                        "reason": {"type": "string", "enum": ["missing", "damaged", "refused"]},
+                    },
+                },
+            },
+        },
+    },
+    "ActionResult": {
+        "type": "object",
+        "required": ["id", "status", "message"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"type": "string", "enum": ["applied", "duplicate", "rejected"]},
+            "message": {"type": "string"},
+            "original": {
+                "type": "string",
+                "enum": ["applied", "rejected"],
+                "description": "For a duplicate: what the first copy got",
+            },
+        },
+    },
+}
+
+
+def openapi_document() -> dict:
+    base = current_app.config.get("BASE_URL", "")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "tracker API",
+            "version": "1",
+            "description": "Deliveries, devices and schools for the offline field app and "
+            "for integrations. Role and object rules are those of the web app.",
+        },
+        "servers": [{"url": f"{base}/api/v1"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": {
+            "/me": {
+                "get": {
+                    "summary": "Who the token or session belongs to",
+                    "operationId": "me",
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["id", "email", "role"],
+                                "properties": {
+                                    "id": {"type": "integer"},
+                                    "email": {"type": "string"},
+                                    "name": {"type": "string"},
+                                    "role": {"type": "string"},
+                                },
+                            },
+                            "The user",
+                        ),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/deliveries": {
+                "get": {
+                    "summary": "My deliveries (a field agent's own; the office sees all)",
+                    "operationId": "listDeliveries",
+                    "parameters": [{"name": "status", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["deliveries"],
+                                "properties": {
+                                    "deliveries": {"type": "array", "items": _ref("Delivery")}
+                                },
+                            },
+                            "Deliveries, newest planned first",
+                        ),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/deliveries/{delivery_id}": {
+                "get": {
+                    "summary": "A delivery's manifest: the tablets expected, to work offline",
+                    "operationId": "getManifest",
+                    "parameters": [
+                        {
+                            "name": "delivery_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer"},
+                        }
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["delivery", "may_act", "items"],
+                                "properties": {
+                                    "delivery": _ref("Delivery"),
+                                    "may_act": {"type": "boolean"},
+                                    "items": {"type": "array", "items": _ref("ManifestItem")},
+                                },
+                            },
+                            "The delivery and its tablets",
+                        ),
+                        "404": {"$ref": "#/components/responses/NotFound"},
+                        **ERRORS,
+                    },
+                }
+            },
+            "/devices/lookup": {
+                "get": {
+                    "summary": "A device by QR URL, token, asset tag, serial or IMEI",
+                    "operationId": "lookupDevice",
+                    "parameters": [
+                        {
+                            "name": "code",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["device"],
+                                "properties": {"device": _ref("Device")},
+                            },
+                            "The device",
+                        ),
+                        "404": {"$ref": "#/components/responses/NotFound"},
+                        **ERRORS,
+                    },
+                }
+            },
+            "/schools": {
+                "get": {
+                    "summary": "Schools by search and filters, 200 a page",
+                    "operationId": "listSchools",
+                    "parameters": [
+                        {"name": name, "in": "query", "schema": {"type": kind}}
+                        for name, kind in (
+                            ("q", "string"),
+                            ("region", "string"),
+                            ("province", "string"),
+                            ("offset", "integer"),
+                        )
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["schools", "next_offset"],
+                                "properties": {
+                                    "schools": {"type": "array", "items": _ref("School")},
+                                    "next_offset": {"type": ["integer", "null"]},
+                                },
+                            },
+                            "A page of schools",
+                        ),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/sync": {
+                "post": {
+                    "summary": "Send queued actions; each is applied at most once",
+                    "operationId": "sync",
+                    "description": "Actions are applied in order, each in its own "
+                    "transaction: a rejected action does not stop the others. An id seen "
+                    "before answers `duplicate` with the first answer in `original`.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["actions"],
+                                    "properties": {
+                                        "actions": {
+                                            "type": "array",
+                                            "maxItems": 500,
+                                            "items": _ref("Action"),
+                                        }
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["results"],
+                                "properties": {
+                                    "results": {"type": "array", "items": _ref("ActionResult")}
+                                },
+                            },
+                            "One result per action, in order",
+                        ),
+                        "400": _json(_ref("Error"), "The body is not {actions: [...]}"),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "operationId": "openapi",
+                    "security": [],
+                    "responses": {"200": {"description": "The OpenAPI document"}},
+                }
+            },
+        },
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `tracker users token EMAIL`",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "session",
+                    "description": "The browser app's session; POSTs also send X-CSRFToken",
+                },
+            },
+            "responses": {
+                "Unauthorized": _json(_ref("Error"), "No valid token or session"),
+                "Forbidden": _json(_ref("Error"), "The role may not do this"),
+                "NotFound": _json(_ref("Error"), "Nothing there, or not yours"),
+            },
+        },
+    }

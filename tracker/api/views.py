@@ -1,0 +1,214 @@
+"""The JSON API under /api/v1/: what the offline field app and integrations read and send.
+
+Signed in by `Authorization: Bearer <token>` (see `tokens.py`) or, for the browser app, by
+its session (then a POST needs the CSRF token in `X-CSRFToken`). Role and object rules are
+the web app's: a field agent reads and acts on their own deliveries only.
+"""
+
+from flask import Blueprint, abort, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from tracker.api import sync
+from tracker.api.openapi import openapi_document
+from tracker.deliveries import services as deliveries
+from tracker.deliveries.models import Delivery
+from tracker.devices.models import Device
+from tracker.devices.services import find_device_by_code
+from tracker.errors import DomainError
+from tracker.extensions import csrf, db
+from tracker.labels.services import device_url
+from tracker.schools.models import School
+from tracker.schools.services import search_schools
+from tracker.web import roles_required
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+EVERYONE = ("admin", "coordinator", "manager", "field")
+SCHOOLS_PAGE = 200
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.startswith("Bearer ") else None
+
+
+@bp.before_request
+def session_posts_need_csrf():
+    """A token is proof enough; a browser session must also show its CSRF token."""
+    if request.method == "POST" and bearer_token() is None:
+        csrf.protect()
+
+
+@bp.errorhandler(DomainError)
+def domain_error(error):
+    db.session.rollback()
+    return jsonify(error=str(error)), error.status_code
+
+
+for _code, _text in ((400, "bad request"), (403, "forbidden"), (404, "not found")):
+    bp.register_error_handler(
+        _code, lambda error, code=_code, text=_text: (jsonify(error=text), code)
+    )
+
+
+def school_json(school: School) -> dict:
+    return {
+        "id": school.id,
+        "code": school.code,
+        "name_fr": school.name_fr,
+        "name_ar": school.name_ar,
+        "region": school.region,
+        "province": school.province,
+        "commune": school.commune,
+        "latitude": school.latitude,
+        "longitude": school.longitude,
+        "contact_name": school.contact_name,
+        "contact_phone": school.contact_phone,
+    }
+
+
+def delivery_json(delivery: Delivery) -> dict:
+    return {
+        "id": delivery.id,
+        "reference": delivery.reference,
+        "status": delivery.status,
+        "planned_on": delivery.planned_on.isoformat() if delivery.planned_on else None,
+        "assigned_to": delivery.assigned_to.email if delivery.assigned_to else None,
+        "school": school_json(delivery.school),
+        "counts": deliveries.counts(delivery),
+    }
+
+
+def device_json(device: Device) -> dict:
+    return {
+        "id": device.id,
+        "asset_tag": device.asset_tag,
+        "serial": device.serial,
+        "imei": device.imei,
+        "model": device.model,
+        "status": device.status,
+        "qr_token": device.qr_token,
+        "qr_url": device_url(device.qr_token),
+        "school_code": device.school.code if device.school else None,
+    }
+
+
+@bp.route("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@bp.route("/me")
+@roles_required(*EVERYONE)
+def me():
+    return jsonify(
+        id=current_user.id,
+        email=current_user.email,
+        name=current_user.display_name,
+        role=current_user.role,
+    )
+
+
+@bp.route("/deliveries")
+@roles_required(*EVERYONE)
+def my_deliveries():
+    """A field agent's deliveries (everyone's for the office), newest planned first."""
+    status = request.args.get("status", "")
+    query = deliveries.deliveries_query(current_user, status=status).limit(500)
+    return jsonify(deliveries=[delivery_json(d) for d in db.session.scalars(query)])
+
+
+@bp.route("/deliveries/<int:delivery_id>")
+@roles_required(*EVERYONE)
+def manifest(delivery_id: int):
+    """A delivery and the tablets expected on it: what the phone keeps to work offline."""
+    delivery = deliveries.delivery_for(current_user, delivery_id)
+    items = [
+        {**device_json(item.device), "item_status": item.status}
+        for item in delivery.items
+        if item.status != "removed"
+    ]
+    return jsonify(
+        delivery=delivery_json(delivery),
+        may_act=deliveries.may_act(current_user, delivery),
+        items=items,
+    )
+
+
+@bp.route("/devices/lookup")
+@roles_required(*EVERYONE)
+def device_lookup():
+    """A device by anything its code box takes: QR URL, token, asset tag, serial, IMEI."""
+    device = find_device_by_code(request.args.get("code", ""))
+    if device is None:
+        abort(404)
+    return jsonify(device=device_json(device))
+
+
+@bp.route("/schools")
+@roles_required(*EVERYONE)
+def schools():
+    """Schools matching a search (code, name, commune) and filters, one page at a time."""
+    query = search_schools(
+        request.args.get("q", ""), request.args.get("region", ""), request.args.get("province", "")
+    )
+    offset = max(request.args.get("offset", 0, type=int), 0)
+    rows = db.session.scalars(query.offset(offset).limit(SCHOOLS_PAGE + 1)).all()
+    more = len(rows) > SCHOOLS_PAGE
+    return jsonify(
+        schools=[school_json(s) for s in rows[:SCHOOLS_PAGE]],
+        next_offset=offset + SCHOOLS_PAGE if more else None,
+    )
+
+
+@bp.route("/sync", methods=["POST"])
+@roles_required(*EVERYONE)
+def sync_actions():
+    """Apply queued actions, each in its own transaction, and answer each one."""
+    body = request.get_json(silent=True)
+    actions = body.get("actions") if isinstance(body, dict) else None
+    if not isinstance(actions, list):
+        return jsonify(error=_('Send {"actions": [...]}.')), 400
+    if len(actions) > sync.MAX_ACTIONS:
+        return jsonify(error=_("At most %(n)s actions at once.", n=sync.MAX_ACTIONS)), 413
+    results = []
+    for action in actions:
+        results.append(_one(action).as_json())
+    return jsonify(results=results)
+
+
+def _one(action) -> sync.Answer:
+    client_id = sync.client_id_of(action)
+    if not client_id:
+        return sync.Answer(
+            str(action.get("id", ""))[:64] if isinstance(action, dict) else "",
+            "rejected",
+            _("Each action needs an id of 8 to 64 letters, digits, - or _."),
+        )
+    earlier = sync.earlier_answer(client_id)
+    if earlier is not None:
+        return earlier
+    try:
+        answer = sync.apply_action(action, current_user)
+        db.session.commit()
+        return answer
+    except IntegrityError:
+        db.session.rollback()
+        return sync.earlier_answer(client_id) or _clash(client_id)
+    except DomainError as error:
+        db.session.rollback()
+        refusal = error
+    try:
+        answer = sync.record_refusal(action, current_user, refusal)
+        db.session.commit()
+        return answer
+    except IntegrityError:
+        db.session.rollback()
+        return sync.earlier_answer(client_id) or _clash(client_id)
+
+
+def _clash(client_id: str) -> sync.Answer:
+    message = _("The action clashed with another change at the same moment; send it again.")
+    return sync.Answer(client_id, "rejected", message)
