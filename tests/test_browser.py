@@ -181,3 +181,77 @@ def test_the_camera_decodes_a_qr_and_the_scan_lands(app, delivery_setting, live_
         )
         playwright_api.expect(page.locator("#count-scanned")).to_have_text("1")
         browser.close()
+
+
+def test_a_whole_delivery_offline_then_synced_once(app, delivery_setting, live_url):
+    """Keep the delivery on the phone, lose the network, scan and hand over, come back:
+    everything reaches the server once, and the refused scan stays on screen until read."""
+    from tracker.api.models import SyncAction
+
+    s = delivery_setting
+    delivery_id = on_the_road(s)
+    first, second, third = s["a_devices"]
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844},
+            geolocation={"latitude": 31.63, "longitude": -8.0, "accuracy": 25},
+            permissions=["geolocation"],
+        )
+        page = context.new_page()
+        sign_in(page, live_url, s["agent"])
+        page.goto(f"{live_url}/deliveries/{delivery_id}")
+        page.click("#take-offline")
+        page.wait_for_url(f"{live_url}/field/#{delivery_id}")
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+        assert page.evaluate("caches.match('/field/').then(r => !!r)")
+        expect = playwright_api.expect
+
+        context.set_offline(True)
+        page.reload()  # the page now comes from the phone
+        expect(page.locator("#net-state")).to_contain_text("Offline")
+        expect(page.locator("#dv-school")).to_have_text("École Al Amal")
+        result = page.locator("#scan-result")
+        for code in (first.asset_tag, second.serial):
+            page.fill("#dv-code", code)
+            page.keyboard.press("Enter")
+            expect(result).to_contain_text("is on this delivery")
+        page.fill("#dv-code", "TAB-99999")
+        page.keyboard.press("Enter")
+        expect(result).to_contain_text("No tablet on this delivery has the code TAB-99999")
+        expect(page.locator("#dv-scanned")).to_have_text("2")
+        expect(page.locator("#queue-count")).to_have_text("3")
+
+        page.select_option(f"select[name=reason-{third.id}]", "missing")
+        page.fill("#dv-name", "M. Rachid")
+        page.fill("#dv-role", "Directeur")
+        canvas = page.locator("#dv-signature")
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        page.mouse.move(box["x"] + 20, box["y"] + 60)
+        page.mouse.down()
+        for step in range(1, 10):
+            page.mouse.move(box["x"] + 20 + step * 30, box["y"] + 30 + (step % 2) * 50, steps=2)
+        page.mouse.up()
+        page.click("#dv-confirm")
+        expect(page.locator("#dv-done")).to_be_visible()
+        expect(page.locator("#queue-count")).to_have_text("4")
+        db.session.expire_all()
+        assert db.session.get(Delivery, delivery_id).status == "dispatched"  # nothing sent
+
+        context.set_offline(False)  # the network returns: the queue goes by itself
+        expect(page.locator("#queue-count")).to_have_text("0", timeout=15_000)
+        refusal = page.locator("#sync-results")
+        expect(refusal).to_contain_text("No tablet has the code TAB-99999.")
+        page.click("#sync-results button")
+        expect(refusal).to_be_empty()
+        browser.close()
+
+    db.session.expire_all()
+    delivery = db.session.get(Delivery, delivery_id)
+    assert delivery.status == "partially_delivered" and delivery.recipient_name == "M. Rachid"
+    assert delivery.signature_png and round(delivery.latitude, 2) == 31.63
+    statuses = [db.session.get(Device, d.id).status for d in s["a_devices"]]
+    assert statuses == ["delivered", "delivered", "lost"]
+    outcomes = db.session.scalars(sa.select(SyncAction.outcome).order_by(SyncAction.id)).all()
+    assert outcomes == ["applied", "applied", "rejected", "applied"]

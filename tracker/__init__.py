@@ -52,6 +52,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.api.views import bp as api_bp
     from tracker.auth.views import admin_bp, auth_bp
     from tracker.dashboard.views import bp as dashboard_bp
+    from tracker.deliveries.offline import bp as offline_bp
     from tracker.deliveries.views import bp as deliveries_bp
     from tracker.devices.views import bp as devices_bp
     from tracker.devices.views import scan_bp
@@ -74,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
         plans_bp,
         deliveries_bp,
         api_bp,
+        offline_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -16,7 +16,13 @@ from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "api.openapi"}
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "static",
+    "api.openapi",
+    "offline.service_worker",
+    "offline.web_manifest",
+}
 
 
 def roles_required(*roles: str):

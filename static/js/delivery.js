@@ -1,29 +1,13 @@
 /* The delivery page: a scan loop (scanner keyboard, phone camera) and the hand-over form.
  *
  * Every scan goes to the server at once and the answer is shown, heard and felt: a tick or
- * a refusal with its reason. The camera uses the browser's BarcodeDetector where there is
- * one, and the vendored jsQR decoder elsewhere. Without JavaScript the forms still post. */
+ * a refusal with its reason. Without JavaScript the forms still post. */
 (function () {
   "use strict";
 
+  var scan = window.TrackerScan;
   var scanForm = document.getElementById("scan-form");
   var resultBox = document.getElementById("scan-result");
-  var audio = null;
-
-  function tone(ok) {
-    try {
-      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      var osc = audio.createOscillator();
-      var gain = audio.createGain();
-      osc.frequency.value = ok ? 880 : 220;
-      gain.gain.value = 0.15;
-      osc.connect(gain);
-      gain.connect(audio.destination);
-      osc.start();
-      osc.stop(audio.currentTime + (ok ? 0.12 : 0.35));
-    } catch (e) { /* no sound on this device */ }
-    if (navigator.vibrate) navigator.vibrate(ok ? 60 : [200, 80, 200]);
-  }
 
   function setCount(name, value) {
     var cell = document.getElementById("count-" + name);
@@ -39,18 +23,18 @@
     });
     if (answer.ok && answer.device_id) {
       var row = document.querySelector('#items tr[data-device-id="' + answer.device_id + '"]');
-      var label = scanForm.closest("[data-mode]").dataset.mode === "pack"
-        ? resultBox.dataset.packed : resultBox.dataset.scanned;
+      var packing = scanForm.closest("[data-mode]").dataset.mode === "pack";
       if (row) {
         row.className = "item-" + (answer.kind === "packed" ? "packed" : "scanned");
-        row.querySelector(".item-state").textContent = label || answer.message;
+        row.querySelector(".item-state").textContent =
+          (packing ? resultBox.dataset.packed : resultBox.dataset.scanned) || answer.message;
         var reason = row.querySelector("select");
         if (reason) { reason.value = ""; reason.disabled = true; }
       } else if (answer.kind === "packed") {
         window.location.reload();  // a tablet added to the box: show its row
       }
     }
-    tone(answer.ok);
+    scan.tone(answer.ok);
   }
 
   function send(code) {
@@ -65,7 +49,7 @@
     }).then(function (response) {
       return response.json();
     }).then(show).catch(function () {
-      show({ ok: false, message: resultBox.dataset.offline || "No network: try again." });
+      show({ ok: false, message: resultBox.dataset.offline });
     });
   }
 
@@ -79,99 +63,59 @@
       send(code).then(function () { input.focus(); });
     });
 
-    // The camera: native BarcodeDetector where the browser has it, jsQR elsewhere.
     var startButton = document.getElementById("camera-start");
-    var stopButton = document.getElementById("camera-stop");
     var box = document.getElementById("camera");
-    var video = document.getElementById("camera-video");
-    var stream = null, detector = null, canvas = null, last = "", lastAt = 0, busy = false;
-
-    if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) startButton.hidden = false;
-
-    function decoded(text) {
-      var now = Date.now();
-      if (!text || (text === last && now - lastAt < 3000)) return;
-      last = text; lastAt = now;
-      busy = true;
-      send(text).then(function () { busy = false; });
-    }
-
-    function frame() {
-      if (!stream) return;
-      if (!busy && video.readyState >= 2) {
-        if (detector) {
-          detector.detect(video).then(function (codes) {
-            if (codes.length) decoded(codes[0].rawValue);
-          }).catch(function () { detector = null; });
-        } else if (window.jsQR) {
-          var width = video.videoWidth, height = video.videoHeight;
-          canvas = canvas || document.createElement("canvas");
-          canvas.width = width; canvas.height = height;
-          var context = canvas.getContext("2d", { willReadFrequently: true });
-          context.drawImage(video, 0, 0, width, height);
-          var found = window.jsQR(context.getImageData(0, 0, width, height).data, width, height,
-                                  { inversionAttempts: "dontInvert" });
-          if (found) decoded(found.data);
-        }
-      }
-      setTimeout(frame, 200);
-    }
-
+    var camera = new scan.Camera(document.getElementById("camera-video"), send);
+    if (scan.Camera.available()) startButton.hidden = false;
     startButton.addEventListener("click", function () {
-      navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
-        .then(function (media) {
-          stream = media;
-          video.srcObject = media;
-          video.play();
-          box.hidden = false; startButton.hidden = true;
-          if ("BarcodeDetector" in window) {
-            try { detector = new window.BarcodeDetector({ formats: ["qr_code"] }); }
-            catch (e) { detector = null; }
-          }
-          frame();
-        })
-        .catch(function (error) {
-          show({ ok: false, message: (resultBox.dataset.nocamera || "Camera refused: ") + error.name });
-        });
+      camera.start().then(function () {
+        box.hidden = false;
+        startButton.hidden = true;
+      }).catch(function (error) {
+        show({ ok: false, message: resultBox.dataset.nocamera + error.name });
+      });
     });
-
-    stopButton.addEventListener("click", function () {
-      if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
-      stream = null; box.hidden = true; startButton.hidden = false;
+    document.getElementById("camera-stop").addEventListener("click", function () {
+      camera.stop();
+      box.hidden = true;
+      startButton.hidden = false;
     });
   }
 
   // The hand-over: a signature drawn with the finger, and the phone's position if it gives it.
   var handover = document.getElementById("handover-form");
   if (handover) {
-    var canvasPad = document.getElementById("signature-pad");
-    var pad = null;
-    if (window.SignaturePad) {
-      var ratio = Math.max(window.devicePixelRatio || 1, 1);
-      canvasPad.width = canvasPad.offsetWidth * ratio;
-      canvasPad.height = canvasPad.offsetHeight * ratio;
-      canvasPad.getContext("2d").scale(ratio, ratio);
-      pad = new window.SignaturePad(canvasPad, { penColor: "#000" });
-      document.getElementById("signature-clear").addEventListener("click", function () {
-        pad.clear();
-      });
-    }
+    var pad = scan.signaturePad(document.getElementById("signature-pad"));
+    document.getElementById("signature-clear").addEventListener("click", function () {
+      if (pad) pad.clear();
+    });
     handover.addEventListener("submit", function () {
       if (pad && !pad.isEmpty()) handover.elements.signature.value = pad.toDataURL("image/png");
     });
     var position = document.getElementById("position");
-    if (navigator.geolocation) {
-      navigator.geolocation.getCurrentPosition(function (where) {
-        handover.elements.latitude.value = where.coords.latitude;
-        handover.elements.longitude.value = where.coords.longitude;
-        handover.elements.accuracy.value = Math.round(where.coords.accuracy);
-        position.textContent = where.coords.latitude.toFixed(5) + ", " +
-          where.coords.longitude.toFixed(5) + " (± " + Math.round(where.coords.accuracy) + " m)";
-      }, function () {
-        position.textContent = position.dataset.none || "Position: not available.";
-      }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
-    } else {
-      position.textContent = position.dataset.none || "Position: not available.";
-    }
+    scan.locate(function (latitude, longitude, accuracy) {
+      handover.elements.latitude.value = latitude;
+      handover.elements.longitude.value = longitude;
+      handover.elements.accuracy.value = accuracy;
+      position.textContent = latitude.toFixed(5) + ", " + longitude.toFixed(5) +
+        " (± " + accuracy + " m)";
+    }, function () {
+      position.textContent = position.dataset.none;
+    });
+  }
+
+  // "Take offline": keep this delivery on the phone, then open it in the field app.
+  var offline = document.getElementById("take-offline");
+  if (offline && window.TrackerStore) {
+    offline.hidden = false;
+    offline.addEventListener("click", function () {
+      offline.disabled = true;
+      window.TrackerStore.takeOffline(Number(offline.dataset.delivery)).then(function () {
+        window.location.href = offline.dataset.app + "#" + offline.dataset.delivery;
+      }).catch(function () {
+        offline.disabled = false;
+        offline.textContent = offline.dataset.failed;
+      });
+    });
   }
 })();

@@ -179,6 +179,10 @@ def openapi_document() -> dict:
                                     "email": {"type": "string"},
                                     "name": {"type": "string"},
                                     "role": {"type": "string"},
+                                    "csrf_token": {
+                                        "type": "string",
+                                        "description": "Session only: send it as X-CSRFToken",
+                                    },
                                 },
                             },
                             "The user",

@@ -8,6 +8,7 @@ the web app's: a field agent reads and acts on their own deliveries only.
 from flask import Blueprint, abort, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from tracker.api import sync
@@ -103,12 +104,16 @@ def openapi():
 @bp.route("/me")
 @roles_required(*EVERYONE)
 def me():
-    return jsonify(
-        id=current_user.id,
-        email=current_user.email,
-        name=current_user.display_name,
-        role=current_user.role,
-    )
+    """Who is signed in; a browser session also gets a fresh CSRF token for its POSTs."""
+    answer = {
+        "id": current_user.id,
+        "email": current_user.email,
+        "name": current_user.display_name,
+        "role": current_user.role,
+    }
+    if bearer_token() is None:
+        answer["csrf_token"] = generate_csrf()
+    return jsonify(answer)
 
 
 @bp.route("/deliveries")

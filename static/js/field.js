@@ -1,0 +1,297 @@
+/* The offline field app (/field/): deliveries kept on the phone, scanned and handed over
+ * with no network. Each scan is checked against the delivery's stored manifest with the
+ * same answers as online; scans and hand-overs are queued (store.js) and sent when the
+ * network returns, or on demand. A refusal from the server stays on screen until read. */
+(function () {
+  "use strict";
+
+  var S = window.TrackerStore, scan = window.TrackerScan;
+  var root = document.getElementById("field-app");
+  if (!root || !S) return;
+  var t = JSON.parse(root.dataset.strings);
+  var $ = function (id) { return document.getElementById(id); };
+  var current = null;  // the delivery record on screen
+  var pad = null, camera = null, place = {};
+
+  function fmt(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (_, key) { return values[key]; });
+  }
+
+  function text(tag, value, className) {
+    var node = document.createElement(tag);
+    node.textContent = value;
+    if (className) node.className = className;
+    return node;
+  }
+
+  // --- The header: network, what waits, what the server refused ----------------------
+  function refreshQueue() {
+    return S.all("queue").then(function (entries) {
+      $("queue-count").textContent = entries.length;
+      $("queue-badge").className = "badge " + (entries.length ? "queue-waiting" : "queue-empty");
+    });
+  }
+
+  function refreshResults() {
+    return S.all("results").then(function (results) {
+      var box = $("sync-results");
+      box.textContent = "";
+      results.filter(function (r) { return !r.read; }).forEach(function (r) {
+        var item = text("p", "✗ " + r.message, "scan-result scan-refused");
+        var ok = text("button", t.got_it, "secondary outline");
+        ok.type = "button";
+        ok.addEventListener("click", function () {
+          r.read = true;
+          S.put("results", r).then(refreshResults);
+        });
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(ok);
+        box.appendChild(item);
+      });
+    });
+  }
+
+  function network() {
+    $("net-state").textContent = navigator.onLine ? t.online : t.offline;
+    $("net-state").className = navigator.onLine ? "net-online" : "net-offline";
+  }
+
+  function sync() {
+    $("sync-state").textContent = t.sending;
+    return S.sync().then(function (summary) {
+      $("sync-state").textContent = summary.sent ? fmt(t.sent, { n: summary.sent }) : "";
+      return show();
+    }, function (error) {
+      $("sync-state").textContent = error && error.status === 401 ? t.sign_in : t.not_sent;
+    });
+  }
+
+  // --- The list of deliveries kept on the phone ----------------------------------------
+  function renderList(records) {
+    var list = $("delivery-list-items");
+    list.textContent = "";
+    if (!records.length) list.appendChild(text("p", t.none_offline, "muted"));
+    records.forEach(function (r) {
+      var card = document.createElement("article");
+      card.className = "delivery-card";
+      var link = text("a", r.delivery.school.name_fr);
+      link.href = "#" + r.id;
+      var head = document.createElement("header");
+      head.appendChild(link);
+      head.appendChild(text("span", r.handedOver ? t.handed_over_short : t.states[r.delivery.status] || r.delivery.status, "badge"));
+      card.appendChild(head);
+      card.appendChild(text("p", r.delivery.reference + " · " + fmt(t.counts, {
+        scanned: r.scanned.length, expected: r.items.length })));
+      list.appendChild(card);
+    });
+  }
+
+  // --- One delivery: the scan loop and the hand-over -------------------------------------
+  function findItem(record, code) {
+    var value = code.trim();
+    if (value.indexOf("/d/") >= 0) value = value.split("/d/").pop().split("?")[0].replace(/\/+$/, "");
+    var upper = value.toUpperCase();
+    var tag = upper.match(/^([A-Z]+)[-\s]?0*(\d+)$/);
+    var tagged = tag ? tag[1] + "-" + ("00000" + tag[2]).slice(-Math.max(5, tag[2].length)) : upper;
+    var compact = upper.replace(/\s+/g, "");
+    var digits = value.replace(/\D/g, "");
+    return record.items.find(function (item) {
+      return item.qr_token === value || item.asset_tag === tagged || item.asset_tag === upper ||
+        item.serial === compact || (digits.length === 15 && item.imei === digits);
+    }) || null;
+  }
+
+  function answer(ok, message) {
+    var box = $("scan-result");
+    box.textContent = (ok ? "✓ " : "✗ ") + message;
+    box.className = "scan-result " + (ok ? "scan-ok" : "scan-refused");
+    scan.tone(ok);
+  }
+
+  function scanCode(code) {
+    var record = current;
+    if (!record || !code.trim()) return Promise.resolve();
+    if (record.handedOver) { answer(false, t.already_handed_over); return Promise.resolve(); }
+    if (record.delivery.status !== "dispatched") {
+      answer(false, fmt(t.not_on_road, { ref: record.delivery.reference, state: t.states[record.delivery.status] }));
+      return Promise.resolve();
+    }
+    var item = findItem(record, code);
+    if (item && record.scanned.indexOf(item.id) >= 0) {
+      answer(true, fmt(t.again, { tag: item.asset_tag }));
+      return Promise.resolve();
+    }
+    if (item) {
+      record.scanned.push(item.id);
+      answer(true, fmt(t.on_delivery, { tag: item.asset_tag }));
+    } else {
+      var shown = code.trim().slice(0, 60);
+      if (record.unexpected.indexOf(shown) < 0) record.unexpected.push(shown);
+      answer(false, fmt(t.not_here_offline, { code: shown }));
+    }
+    return S.put("deliveries", record)
+      .then(function () { return S.enqueue({ type: "scan", delivery_id: record.id, code: code.trim() }); })
+      .then(function () { renderDelivery(record); if (navigator.onLine) sync(); });
+  }
+
+  function renderDelivery(record) {
+    $("dv-school").textContent = record.delivery.school.name_fr;
+    $("dv-ar").textContent = record.delivery.school.name_ar || "";
+    $("dv-ref").textContent = record.delivery.reference + " · " + record.delivery.school.code +
+      " · " + (record.handedOver ? t.handed_over_short : t.states[record.delivery.status] || "");
+    $("dv-expected").textContent = record.items.length;
+    $("dv-scanned").textContent = record.scanned.length;
+    $("dv-missing").textContent = record.items.length - record.scanned.length;
+    $("dv-unexpected").textContent = record.unexpected.length;
+    var body = $("dv-items");
+    body.textContent = "";
+    record.items.forEach(function (item) {
+      var done = record.scanned.indexOf(item.id) >= 0;
+      var row = document.createElement("tr");
+      row.className = done ? "item-scanned" : "";
+      row.dataset.deviceId = item.id;
+      row.appendChild(text("td", item.asset_tag));
+      row.appendChild(text("td", item.serial));
+      row.appendChild(text("td", done ? t.scanned : t.in_box, "item-state"));
+      var cell = document.createElement("td");
+      if (!done && !record.handedOver) {
+        var select = document.createElement("select");
+        select.name = "reason-" + item.id;
+        select.setAttribute("aria-label", fmt(t.why_label, { tag: item.asset_tag }));
+        [["", "—"]].concat(t.reasons).forEach(function (choice) {
+          var option = text("option", choice[1]);
+          option.value = choice[0];
+          select.appendChild(option);
+        });
+        cell.appendChild(select);
+      }
+      row.appendChild(cell);
+      body.appendChild(row);
+    });
+    var open = record.delivery.status === "dispatched" && !record.handedOver && record.mayAct;
+    $("dv-scan").hidden = !open;
+    $("dv-handover").hidden = !open;
+    $("dv-done").hidden = !record.handedOver;
+  }
+
+  function shrinkPhoto(file) {
+    if (!file) return Promise.resolve(null);
+    return new Promise(function (resolve) {
+      var image = new Image();
+      image.onload = function () {
+        var scale = Math.min(1, 1600 / Math.max(image.width, image.height));
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.round(image.width * scale);
+        canvas.height = Math.round(image.height * scale);
+        canvas.getContext("2d").drawImage(image, 0, 0, canvas.width, canvas.height);
+        URL.revokeObjectURL(image.src);
+        resolve(canvas.toDataURL("image/jpeg", 0.8));
+      };
+      image.onerror = function () { resolve(null); };
+      image.src = URL.createObjectURL(file);
+    });
+  }
+
+  function handOver(event) {
+    event.preventDefault();
+    var record = current, form = $("dv-handover-form");
+    var name = form.elements.recipient_name.value.trim();
+    var role = form.elements.recipient_role.value.trim();
+    var problems = [];
+    if (!name) problems.push(t.need_name);
+    if (!role) problems.push(t.need_role);
+    if (!pad || pad.isEmpty()) problems.push(t.need_signature);
+    var missing = [];
+    record.items.forEach(function (item) {
+      if (record.scanned.indexOf(item.id) >= 0) return;
+      var select = form.querySelector('select[name="reason-' + item.id + '"]') ||
+        document.querySelector('#dv-items select[name="reason-' + item.id + '"]');
+      if (select && select.value) missing.push({ code: item.asset_tag, reason: select.value });
+      else problems.push(fmt(t.need_reason, { tag: item.asset_tag }));
+    });
+    if (!record.scanned.length) problems.push(t.need_scan);
+    $("dv-handover-errors").textContent = problems.join(" ");
+    if (problems.length) return;
+    shrinkPhoto(form.elements.photo.files[0]).then(function (photo) {
+      return S.enqueue({
+        type: "handover",
+        delivery_id: record.id,
+        recipient_name: name,
+        recipient_role: role,
+        signature: pad.toDataURL("image/png"),
+        photo: photo,
+        latitude: place.latitude,
+        longitude: place.longitude,
+        accuracy: place.accuracy,
+        notes: form.elements.notes.value,
+        missing: missing
+      });
+    }).then(function () {
+      record.handedOver = true;
+      return S.put("deliveries", record);
+    }).then(function () {
+      renderDelivery(record);
+      if (navigator.onLine) sync();
+    });
+  }
+
+  // --- Moving between the list and a delivery ------------------------------------------
+  function show() {
+    return S.all("deliveries").then(function (records) {
+      var id = Number(window.location.hash.slice(1));
+      current = records.find(function (r) { return r.id === id; }) || null;
+      $("delivery-list").hidden = !!current;
+      $("delivery-view").hidden = !current;
+      if (current) {
+        renderDelivery(current);
+        if (!pad) pad = scan.signaturePad($("dv-signature"));
+      } else {
+        renderList(records);
+      }
+    }).then(refreshQueue).then(refreshResults);
+  }
+
+  $("dv-scan-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var input = $("dv-code");
+    var code = input.value;
+    input.value = "";
+    scanCode(code).then(function () { input.focus(); });
+  });
+  $("dv-handover-form").addEventListener("submit", handOver);
+  $("dv-signature-clear").addEventListener("click", function () { if (pad) pad.clear(); });
+  $("sync-now").addEventListener("click", sync);
+  $("take-all").addEventListener("click", function () {
+    $("sync-state").textContent = t.sending;
+    S.takeAllOffline().then(function (n) {
+      $("sync-state").textContent = fmt(t.taken, { n: n });
+      return show();
+    }, function () { $("sync-state").textContent = t.not_sent; });
+  });
+  if (scan.Camera.available()) {
+    camera = new scan.Camera($("dv-video"), scanCode);
+    $("dv-camera-start").hidden = false;
+    $("dv-camera-start").addEventListener("click", function () {
+      camera.start().then(function () {
+        $("dv-camera").hidden = false;
+        $("dv-camera-start").hidden = true;
+      }).catch(function (error) { answer(false, t.no_camera + error.name); });
+    });
+    $("dv-camera-stop").addEventListener("click", function () {
+      camera.stop();
+      $("dv-camera").hidden = true;
+      $("dv-camera-start").hidden = false;
+    });
+  }
+  scan.locate(function (latitude, longitude, accuracy) {
+    place = { latitude: latitude, longitude: longitude, accuracy: accuracy };
+    $("dv-position").textContent = latitude.toFixed(5) + ", " + longitude.toFixed(5) + " (± " + accuracy + " m)";
+  }, function () { $("dv-position").textContent = t.no_position; });
+
+  window.addEventListener("hashchange", show);
+  window.addEventListener("online", function () { network(); sync(); });
+  window.addEventListener("offline", network);
+  window.addEventListener("tracker:changed", function () { refreshQueue(); refreshResults(); });
+  network();
+  show().then(function () { if (navigator.onLine) sync(); });
+})();

@@ -1,0 +1,111 @@
+/* What every scan screen shares: the answer felt and heard, and the camera that reads QR
+ * codes (the browser's BarcodeDetector where there is one, the vendored jsQR elsewhere). */
+(function () {
+  "use strict";
+
+  var audio = null;
+
+  function tone(ok) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var osc = audio.createOscillator();
+      var gain = audio.createGain();
+      osc.frequency.value = ok ? 880 : 220;
+      gain.gain.value = 0.15;
+      osc.connect(gain);
+      gain.connect(audio.destination);
+      osc.start();
+      osc.stop(audio.currentTime + (ok ? 0.12 : 0.35));
+    } catch (e) { /* no sound on this device */ }
+    if (navigator.vibrate) navigator.vibrate(ok ? 60 : [200, 80, 200]);
+  }
+
+  /* Reads QR codes from the camera into `onCode(text)`; a code seen again within three
+   * seconds is ignored, and nothing is read while the previous answer is awaited. */
+  function Camera(video, onCode) {
+    this.video = video;
+    this.onCode = onCode;
+    this.stream = null;
+    this.detector = null;
+    this.canvas = null;
+    this.last = "";
+    this.lastAt = 0;
+    this.busy = false;
+  }
+
+  Camera.available = function () {
+    return !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
+  };
+
+  Camera.prototype.start = function () {
+    var self = this;
+    return navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
+      .then(function (media) {
+        self.stream = media;
+        self.video.srcObject = media;
+        self.video.play();
+        if ("BarcodeDetector" in window) {
+          try { self.detector = new window.BarcodeDetector({ formats: ["qr_code"] }); }
+          catch (e) { self.detector = null; }
+        }
+        self.frame();
+      });
+  };
+
+  Camera.prototype.stop = function () {
+    if (this.stream) this.stream.getTracks().forEach(function (track) { track.stop(); });
+    this.stream = null;
+  };
+
+  Camera.prototype.decoded = function (text) {
+    var self = this, now = Date.now();
+    if (!text || (text === this.last && now - this.lastAt < 3000)) return;
+    this.last = text;
+    this.lastAt = now;
+    this.busy = true;
+    Promise.resolve(this.onCode(text)).then(function () { self.busy = false; },
+                                            function () { self.busy = false; });
+  };
+
+  Camera.prototype.frame = function () {
+    var self = this, video = this.video;
+    if (!this.stream) return;
+    if (!this.busy && video.readyState >= 2) {
+      if (this.detector) {
+        this.detector.detect(video).then(function (codes) {
+          if (codes.length) self.decoded(codes[0].rawValue);
+        }).catch(function () { self.detector = null; });
+      } else if (window.jsQR) {
+        var width = video.videoWidth, height = video.videoHeight;
+        this.canvas = this.canvas || document.createElement("canvas");
+        this.canvas.width = width;
+        this.canvas.height = height;
+        var context = this.canvas.getContext("2d", { willReadFrequently: true });
+        context.drawImage(video, 0, 0, width, height);
+        var found = window.jsQR(context.getImageData(0, 0, width, height).data, width, height,
+                                { inversionAttempts: "dontInvert" });
+        if (found) this.decoded(found.data);
+      }
+    }
+    setTimeout(function () { self.frame(); }, 200);
+  };
+
+  /* A signature pad sized for the screen's pixel density, and the phone's position. */
+  function signaturePad(canvas) {
+    if (!window.SignaturePad) return null;
+    var ratio = Math.max(window.devicePixelRatio || 1, 1);
+    canvas.width = canvas.offsetWidth * ratio;
+    canvas.height = canvas.offsetHeight * ratio;
+    canvas.getContext("2d").scale(ratio, ratio);
+    return new window.SignaturePad(canvas, { penColor: "#000" });
+  }
+
+  function locate(onPlace, onNone) {
+    if (!navigator.geolocation) { onNone(); return; }
+    navigator.geolocation.getCurrentPosition(function (where) {
+      onPlace(where.coords.latitude, where.coords.longitude, Math.round(where.coords.accuracy));
+    }, onNone, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
+  }
+
+  window.TrackerScan = { tone: tone, Camera: Camera, signaturePad: signaturePad, locate: locate };
+})();
