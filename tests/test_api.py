@@ -307,3 +307,38 @@ def test_a_malformed_body_is_refused_with_the_shape_expected(app, client, create
     headers = token_for(create_user("field"))
     response = client.post("/api/v1/sync", headers=headers, json=body)
     assert response.status_code == 400 and "actions" in response.get_json()["error"]
+
+
+def test_a_tablet_reported_from_the_phone_and_one_taken_off_by_the_office(
+    app, client, delivery_setting
+):
+    s = delivery_setting
+    delivery_id = on_the_road(s)
+    headers = token_for(s["agent"])
+    broken, taken, _third = s["a_devices"]
+    # The office reports one lost meanwhile: it leaves the delivery.
+    from tracker.devices.services import move_device
+
+    move_device(db.session.get(Device, taken.id), "reported_lost", s["coordinator"])
+    db.session.commit()
+    actions = [
+        {
+            "id": new_id(),
+            "type": "report",
+            "delivery_id": delivery_id,
+            "at": "2026-11-23T10:00:00Z",
+            "code": broken.asset_tag,
+            "reason": "faulty",
+            "note": "screen cracked",
+        },
+        {"id": new_id(), "type": "scan", "delivery_id": delivery_id, "code": taken.serial},
+        {"id": new_id(), "type": "report", "delivery_id": delivery_id, "code": "x", "reason": "?"},
+    ]
+    results = client.post("/api/v1/sync", headers=headers, json={"actions": actions}).get_json()
+    assert [r["status"] for r in results["results"]] == ["applied", "rejected", "rejected"]
+    assert results["results"][0]["message"] == f"{broken.asset_tag} reported faulty."
+    assert "is not in this delivery (it is lost)" in results["results"][1]["message"]
+    assert db.session.get(Device, broken.id).status == "faulty"
+    event = db.session.scalar(sa.select(DeviceEvent).where(DeviceEvent.type == "reported_faulty"))
+    assert event.delivery_id == delivery_id and event.details["note"] == "screen cracked"
+    assert event.client_time.isoformat() == "2026-11-23T10:00:00+00:00"
