@@ -54,6 +54,8 @@ def make_app(database_url: str, **extra):
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         # Imports run inside the request in tests; one test runs them in the background.
         "IMPORTS_IN_BACKGROUND": False,
+        # The tests read English; tests/test_i18n.py covers French and Arabic.
+        "BABEL_DEFAULT_LOCALE": "en",
     }
     config.update(extra)
     return create_app(config)

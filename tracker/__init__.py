@@ -34,11 +34,12 @@ def register_extensions(app: Flask) -> None:
     from tracker.api.tokens import load_token_user
     from tracker.auth.services import load_session_user
     from tracker.extensions import babel, csrf, db, login_manager, migrate
-    from tracker.i18n import select_locale
+    from tracker.i18n import compile_catalogues, select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = compile_catalogues(app.instance_path)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
