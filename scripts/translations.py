@@ -8,22 +8,26 @@ Translate the new or changed entries in tracker/translations/<lang>/LC_MESSAGES/
 itself when it starts (tracker/i18n.py), so there is no build step.
 """
 
-import subprocess
+import os
 import sys
 from pathlib import Path
+
+from babel.messages.frontend import CommandLineInterface
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "tracker" / "translations"
 TEMPLATE = CATALOGUES / "messages.pot"
-PYBABEL = str(Path(sys.executable).with_name("pybabel"))
+
+
+def pybabel(*arguments: str) -> None:
+    os.chdir(ROOT)
+    CommandLineInterface().run(["pybabel", *arguments])
 
 
 def extract() -> None:
-    subprocess.run(
-        [PYBABEL, "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext"]
-        + ["--no-location", "--omit-header", "--sort-output", "-o", str(TEMPLATE), "."],
-        cwd=ROOT,
-        check=True,
+    pybabel(
+        *("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location"),
+        *("--omit-header", "--sort-output", "-o", str(TEMPLATE), "."),
     )
 
 
@@ -31,12 +35,8 @@ def update() -> None:
     for language in ("fr", "ar", "en"):
         po = CATALOGUES / language / "LC_MESSAGES" / "messages.po"
         command = "update" if po.exists() else "init"
-        subprocess.run(
-            [PYBABEL, command, "-i", str(TEMPLATE), "-d", str(CATALOGUES), "-l", language]
-            + (["--no-fuzzy-matching"] if command == "update" else []),
-            cwd=ROOT,
-            check=True,
-        )
+        extra = ["--no-fuzzy-matching"] if command == "update" else []
+        pybabel(command, "-i", str(TEMPLATE), "-d", str(CATALOGUES), "-l", language, *extra)
 
 
 if __name__ == "__main__":

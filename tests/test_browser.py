@@ -67,7 +67,7 @@ def sign_in(page, live_url, user):
     page.goto(f"{live_url}/login")
     page.fill("input[name=email]", user.email)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{live_url}/")
 
 

@@ -158,7 +158,7 @@ def test_delivery_note_lists_the_tablets_and_carries_the_delivery_qr(client, del
     response = client.get(f"/deliveries/{a}/note.pdf")
     assert response.mimetype == "application/pdf"
     text, codes = _pdf_text_and_codes(response.data)
-    assert "Delivery note" in text and "École Al Amal" in text
+    assert "Bon de livraison" in text and "École Al Amal" in text
     for device in s["a_devices"]:
         assert device.asset_tag in text and device.serial in text
     assert f"{BASE_URL}/deliveries/{a}" in codes
@@ -180,8 +180,8 @@ def test_receipt_after_the_handover(client, delivery_setting):
         },
     )
     text, _codes = _pdf_text_and_codes(client.get(f"/deliveries/{a}/receipt.pdf").data)
-    assert "Proof of delivery" in text and "M. Youssef" in text
-    assert "3 of 3 tablets delivered" in text
+    assert "Preuve de livraison" in text and "M. Youssef" in text
+    assert "3 tablettes livrées sur 3" in text
 
 
 def test_planning_deliveries_from_the_plan_page(client, delivery_setting):

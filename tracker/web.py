@@ -15,9 +15,11 @@ from tracker.deliveries.labels import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
 from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import LANGUAGE_NAMES, RTL
 
 PUBLIC_ENDPOINTS = {
     "auth.login",
+    "auth.set_language",
     "static",
     "api.openapi",
     "offline.service_worker",
@@ -118,6 +120,8 @@ def init_app(app) -> None:
     def helpers():
         return {
             "current_locale_code": lambda: str(get_locale() or "fr"),
+            "language_names": LANGUAGE_NAMES,
+            "text_direction": lambda: "rtl" if str(get_locale()) in RTL else "ltr",
             "status_label": lambda status: STATUS_LABELS.get(status, status),
             "event_label": lambda event: EVENT_LABELS.get(event, event),
             "condition_label": lambda value: CONDITION_LABELS.get(value, value),

@@ -140,3 +140,11 @@ def load_session_user(session_id: str) -> User | None:
     if user is None or user.session_version != version or not user.active:
         return None
     return user
+
+
+def set_locale(user_id: int, locale: str) -> User:
+    """Save the language a user reads the app in."""
+    user = get_user(user_id)
+    user.locale = locale
+    db.session.flush()
+    return user

@@ -1,7 +1,7 @@
 """Sign-in, sign-out, one's own password, and the admin's user pages."""
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash
@@ -19,6 +19,7 @@ from tracker.auth.forms import (
 )
 from tracker.auth.models import User
 from tracker.extensions import db
+from tracker.i18n import LOCALES
 from tracker.web import roles_required, run_service, safe_next
 
 auth_bp = Blueprint("auth", __name__)
@@ -39,6 +40,19 @@ def login():
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
     return render_template("auth/login.html", form=form), 200 if not form.errors else 400
+
+
+@auth_bp.route("/language", methods=["POST"])
+def set_language():
+    """The language switcher on every page: remembered in the session, and saved as the
+    user's preference when someone is signed in."""
+    chosen = request.form.get("language", "")
+    if chosen in LOCALES:
+        session["locale"] = chosen
+        if current_user.is_authenticated:
+            services.set_locale(current_user.id, chosen)
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("dashboard.index"))
 
 
 @auth_bp.route("/logout", methods=["POST"])

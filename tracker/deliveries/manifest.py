@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -29,59 +31,82 @@ from tracker.spreadsheets.headers import Column
 from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
 
 MANIFEST_COLUMNS = (
-    Column("delivery", ("delivery", "livraison", "n° livraison", "التسليم"), True, "Delivery"),
+    Column("delivery", ("delivery", "livraison", "n° livraison", "التسليم"), True, _l("Delivery")),
     Column(
         "school_code",
         ("school code", "code école", "code ecole", "رمز المؤسسة"),
         False,
-        "School code",
+        _l("School code"),
     ),
-    Column("school", ("school", "école", "établissement", "المؤسسة"), False, "School"),
+    Column("school", ("school", "école", "établissement", "المؤسسة"), False, _l("School")),
     Column(
-        "asset_tag", ("asset tag", "étiquette", "n° d'inventaire", "رقم الجرد"), True, "Asset tag"
+        "asset_tag",
+        ("asset tag", "étiquette", "n° d'inventaire", "رقم الجرد"),
+        True,
+        _l("Asset tag"),
     ),
     Column(
         "serial",
         ("serial", "serial number", "n° de série", "الرقم التسلسلي"),
         False,
-        "Serial number",
+        _l("Serial number"),
     ),
-    Column("imei", ("imei",), False, "IMEI"),
-    Column("model", ("model", "modèle", "الطراز"), False, "Model"),
-    Column("received", ("received", "reçu", "recu", "تم الاستلام"), True, "Received (yes/no)"),
+    Column("imei", ("imei",), False, _l("IMEI")),
+    Column("model", ("model", "modèle", "الطراز"), False, _l("Model")),
+    Column("received", ("received", "reçu", "recu", "تم الاستلام"), True, _l("Received (yes/no)")),
     Column(
         "reason",
         ("if not, why", "reason", "motif", "si non, pourquoi", "السبب"),
         False,
-        "If not received, why",
+        _l("If not received, why"),
     ),
-    Column("remark", ("remark", "remarque", "observation", "ملاحظة"), False, "Remark"),
-    Column("recipient_name", ("received by", "reçu par", "المستلم"), False, "Received by (name)"),
-    Column("recipient_role", ("role", "fonction", "الصفة"), False, "Role"),
+    Column("remark", ("remark", "remarque", "observation", "ملاحظة"), False, _l("Remark")),
+    Column(
+        "recipient_name", ("received by", "reçu par", "المستلم"), False, _l("Received by (name)")
+    ),
+    Column("recipient_role", ("role", "fonction", "الصفة"), False, _l("Role")),
     Column(
         "received_on",
         ("date received", "date de réception", "تاريخ الاستلام"),
         False,
-        "Date received",
+        _l("Date received"),
     ),
 )
 YES = {"yes", "y", "oui", "o", "x", "1", "true", "vrai", "نعم"}
 NO = {"no", "n", "non", "0", "false", "faux", "لا"}
 REASON_WORDS = {
-    "missing": {"missing", "manquant", "manquante", "absent", "مفقود", "missing from the box"},
-    "damaged": {"damaged", "endommagé", "endommagée", "cassé", "abîmé", "تالف"},
-    "refused": {"refused", "refusé", "refusée", "مرفوض", "refused by the school"},
+    "missing": {
+        "missing",
+        "manquant",
+        "manquante",
+        "absent",
+        "مفقود",
+        "مفقودة",
+        "missing from the box",
+    },
+    "damaged": {"damaged", "endommagé", "endommagée", "cassé", "abîmé", "تالف", "تالفة"},
+    "refused": {"refused", "refusé", "refusée", "مرفوض", "مرفوضة", "refused by the school"},
 }
 TEXT_KEYS = {"delivery", "school_code", "asset_tag", "serial", "imei"}
+# What the dropdowns offer, in the reader's language (each is also accepted by the import).
+ANSWER_WORDS = {"fr": ("oui", "non"), "ar": ("نعم", "لا"), "en": ("yes", "no")}
+REASON_CHOICES = {
+    "fr": ("manquante", "endommagée", "refusée"),
+    "ar": ("مفقود", "تالف", "مرفوض"),
+    "en": ("missing", "damaged", "refused"),
+}
 ROWS_WITH_DROPDOWNS = 5000
 INSTRUCTIONS = [
-    "How to fill in the manifest",
-    "One row per tablet. Keep the header row and the Delivery and Asset tag columns as they are.",
-    "Received: yes when the tablet was handed over, no when it was not.",
-    "If not received, why: missing (not in the box), damaged, or refused by the school.",
-    "Received by, Role and Date received: write them on the first row of each delivery.",
-    "Upload the file on the Import page (What the file lists: Filled delivery manifest).",
-    "A delivery whose Received column is left empty is skipped: it can be sent later.",
+    _l("How to fill in the manifest"),
+    _l(
+        "One row per tablet. Keep the header row and the Delivery and Asset tag columns "
+        "as they are."
+    ),
+    _l("Received: yes when the tablet was handed over, no when it was not."),
+    _l("If not received, why: missing (not in the box), damaged, or refused by the school."),
+    _l("Received by, Role and Date received: write them on the first row of each delivery."),
+    _l("Upload the file on the Import page (What the file lists: Filled delivery manifest)."),
+    _l("A delivery whose Received column is left empty is skipped: it can be sent later."),
 ]
 
 
@@ -106,14 +131,17 @@ def export_manifest(path: Path, deliveries: list[Delivery]) -> int:
     """Write the manifest of `deliveries`; returns the number of tablet rows."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "Manifest"
-    labels = [column.label for column in MANIFEST_COLUMNS]
+    sheet.title = _("Manifest")
+    labels = [str(column.label) for column in MANIFEST_COLUMNS]
     widths = (12, 12, 34, 12, 20, 18, 24, 12, 20, 24, 24, 18, 14)
     for index, (label, width) in enumerate(zip(labels, widths, strict=True), start=1):
         header = sheet.cell(row=1, column=index, value=label)
         header.font, header.fill = HEADER_FONT, HEADER_FILL
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
+    language = str(get_locale() or "en") if str(get_locale()) in ANSWER_WORDS else "en"
+    yes, no = ANSWER_WORDS[language]
+    reasons = dict(zip(("missing", "damaged", "refused"), REASON_CHOICES[language], strict=True))
     count = 0
     for delivery in deliveries:
         for item in delivery.items:
@@ -128,8 +156,8 @@ def export_manifest(path: Path, deliveries: list[Delivery]) -> int:
                 device.serial,
                 device.imei or "",
                 device.model,
-                "yes" if item.status == "delivered" else None,
-                item.status if item.status in REASON_WORDS else None,
+                yes if item.status == "delivered" else None,
+                reasons.get(item.status),
             ]
             count += 1
             for index, value in enumerate(values, start=1):
@@ -141,17 +169,17 @@ def export_manifest(path: Path, deliveries: list[Delivery]) -> int:
     last = max(count + 1, 2) + ROWS_WITH_DROPDOWNS
     received = DataValidation(
         type="list",
-        formula1='"yes,no"',
+        formula1=f'"{yes},{no}"',
         allow_blank=True,
         showErrorMessage=True,
-        error="Choose yes or no.",
+        error=f"{yes} / {no}",
     )
     reason = DataValidation(
         type="list",
-        formula1='"missing,damaged,refused"',
+        formula1='"' + ",".join(reasons.values()) + '"',
         allow_blank=True,
         showErrorMessage=True,
-        error="Choose missing, damaged or refused.",
+        error=" / ".join(reasons.values()),
     )
     received.add(f"H2:H{last}")
     reason.add(f"I2:I{last}")
@@ -160,10 +188,10 @@ def export_manifest(path: Path, deliveries: list[Delivery]) -> int:
     for row in range(2, count + 2):
         sheet[f"M{row}"].number_format = "yyyy-mm-dd"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(labels))}{count + 1}"
-    notes = workbook.create_sheet("Instructions")
+    notes = workbook.create_sheet(_("Instructions"))
     notes.column_dimensions["A"].width = 110
     for line in INSTRUCTIONS:
-        notes.append([line])
+        notes.append([str(line)])
     notes["A1"].font = Font(bold=True, size=13)
     workbook.save(path)
     return count

@@ -3,8 +3,7 @@
 Each layout is a few numbers (see LAYOUTS); adding a label stock is adding one line. QR codes
 are drawn as vector rectangles, never as a scaled bitmap, so they stay sharp at any size.
 
-fpdf2 was chosen over ReportLab because it shapes Arabic text with HarfBuzz (letters joined,
-right to left), which labels, delivery notes and receipts for Moroccan schools need.
+Arabic (a donor's name on a label) is joined and ordered by `tracker.pdf_text`.
 """
 
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from fpdf import FPDF
 
 from tracker.labels.qr import dark_runs, qr_matrix
 from tracker.paths import resource_dir
+from tracker.pdf_text import ARABIC_FONT, for_page, has_arabic
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,7 @@ class LabelPdf(FPDF):
         fonts = resource_dir("static") / "vendor" / "fonts"
         self.add_font("Noto", "", fonts / "NotoSans_400Regular.ttf")
         self.add_font("Noto", "B", fonts / "NotoSans_700Bold.ttf")
-        self.add_font("NotoArabic", "", fonts / "NotoSansArabic_400Regular.ttf")
-        self.set_fallback_fonts(["NotoArabic"])
+        self.add_font(ARABIC_FONT, "", fonts / "NotoSansArabic_400Regular.ttf")
 
 
 def _slots(layout: Layout, count: int, start: int):
@@ -202,6 +201,8 @@ def _draw_label(pdf: FPDF, layout: Layout, label: Label, x: float, y: float) -> 
         pdf.set_font_size(size)
     pdf.set_xy(text_x, y + pad + 1)
     pdf.cell(text_width, size * 0.45, label.asset_tag)
-    pdf.set_font("Noto", "", 6.5)
+    arabic = has_arabic(label.line)
+    pdf.set_font(ARABIC_FONT if arabic else "Noto", "", 6.5)
     pdf.set_xy(text_x, y + pad + 2 + size * 0.45)
-    pdf.multi_cell(text_width, 2.8, label.line, align="L", new_x="LEFT")
+    text = "\n".join(for_page(part) for part in label.line.split("\n"))
+    pdf.multi_cell(text_width, 2.8, text, align="R" if arabic else "L", new_x="LEFT")

@@ -8,6 +8,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.deliveries.models import Delivery, DeliveryItem
@@ -22,41 +24,41 @@ ACTIVE = ("approved", "partially_fulfilled", "fulfilled", "closed")
 FIGURES = ("need", "allocated", "reserved", "dispatched", "delivered", "outstanding")
 
 FIGURE_COLUMNS = [
-    ExportColumn("Need", 8, "number"),
-    ExportColumn("Allocated", 10, "number"),
-    ExportColumn("Reserved", 10, "number"),
-    ExportColumn("Dispatched", 10, "number"),
-    ExportColumn("Delivered", 10, "number"),
-    ExportColumn("Outstanding", 11, "number"),
-    ExportColumn("% delivered", 11, "number"),
+    ExportColumn(_l("Need"), 8, "number"),
+    ExportColumn(_l("Allocated"), 10, "number"),
+    ExportColumn(_l("Reserved"), 10, "number"),
+    ExportColumn(_l("Dispatched"), 10, "number"),
+    ExportColumn(_l("Delivered"), 10, "number"),
+    ExportColumn(_l("Outstanding"), 11, "number"),
+    ExportColumn(_l("% delivered"), 11, "number"),
 ]
 SCHOOL_COLUMNS = [
-    ExportColumn("Region", 24),
-    ExportColumn("Province", 18),
-    ExportColumn("Commune", 16),
-    ExportColumn("School code", 12),
-    ExportColumn("School", 36),
-    ExportColumn("School (Arabic)", 30),
+    ExportColumn(_l("Region"), 24),
+    ExportColumn(_l("Province"), 18),
+    ExportColumn(_l("Commune"), 16),
+    ExportColumn(_l("School code"), 12),
+    ExportColumn(_l("School"), 36),
+    ExportColumn(_l("School (Arabic)"), 30),
     *FIGURE_COLUMNS,
-    ExportColumn("Last delivery", 14, "datetime"),
+    ExportColumn(_l("Last delivery"), 14, "datetime"),
 ]
 REGION_COLUMNS = [
-    ExportColumn("Region", 24),
-    ExportColumn("Province", 18),
-    ExportColumn("Schools", 9, "number"),
+    ExportColumn(_l("Region"), 24),
+    ExportColumn(_l("Province"), 18),
+    ExportColumn(_l("Schools"), 9, "number"),
     *FIGURE_COLUMNS,
 ]
 DEVICE_COLUMNS = [
-    ExportColumn("Asset tag", 12),
-    ExportColumn("Serial number", 20),
-    ExportColumn("IMEI", 18),
-    ExportColumn("Model", 24),
-    ExportColumn("Donation", 18),
-    ExportColumn("School code", 12),
-    ExportColumn("School", 34),
-    ExportColumn("State", 12),
-    ExportColumn("Delivered on", 16, "datetime"),
-    ExportColumn("Received by", 24),
+    ExportColumn(_l("Asset tag"), 12),
+    ExportColumn(_l("Serial number"), 20),
+    ExportColumn(_l("IMEI"), 18),
+    ExportColumn(_l("Model"), 24),
+    ExportColumn(_l("Donation"), 18),
+    ExportColumn(_l("School code"), 12),
+    ExportColumn(_l("School"), 34),
+    ExportColumn(_l("State"), 12),
+    ExportColumn(_l("Delivered on"), 16, "datetime"),
+    ExportColumn(_l("Received by"), 24),
 ]
 
 
@@ -181,8 +183,8 @@ def export_allocations(out: Path, plan_id: int | None = None) -> dict[str, int]:
     )
     devices = ((*row[:7], states[row[7]], *row[8:]) for row in db.session.execute(device_query))
     workbook = new_workbook()
-    write_sheet(workbook, "By school", SCHOOL_COLUMNS, school_rows, percent_columns=(12,))
-    write_sheet(workbook, "By region", REGION_COLUMNS, region_rows, percent_columns=(9,))
-    write_sheet(workbook, "Devices", DEVICE_COLUMNS, devices)
+    write_sheet(workbook, _("By school"), SCHOOL_COLUMNS, school_rows, percent_columns=(12,))
+    write_sheet(workbook, _("By region"), REGION_COLUMNS, region_rows, percent_columns=(9,))
+    write_sheet(workbook, _("Devices"), DEVICE_COLUMNS, devices)
     save(workbook, out)
     return total

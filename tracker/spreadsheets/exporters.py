@@ -60,7 +60,7 @@ def write_sheet(
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     header = []
     for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
+        cell = WriteOnlyCell(sheet, value=str(column.header))
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         header.append(cell)
     sheet.append(header)

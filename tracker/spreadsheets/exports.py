@@ -3,6 +3,8 @@
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from tracker.auth.models import User
@@ -27,18 +29,18 @@ def _one_sheet(path: Path, title: str, columns: list[ExportColumn], rows) -> int
 
 
 DEVICE_COLUMNS = [
-    ExportColumn("Asset tag", 12),
-    ExportColumn("Serial number", 20),
-    ExportColumn("IMEI", 18),
-    ExportColumn("Model", 26),
-    ExportColumn("Donation", 18),
-    ExportColumn("Donor", 26),
-    ExportColumn("State", 12),
-    ExportColumn("Condition", 10),
-    ExportColumn("School code", 12),
-    ExportColumn("School", 36),
-    ExportColumn("Registered on", 18, "datetime"),
-    ExportColumn("QR link", 48),
+    ExportColumn(_l("Asset tag"), 12),
+    ExportColumn(_l("Serial number"), 20),
+    ExportColumn(_l("IMEI"), 18),
+    ExportColumn(_l("Model"), 26),
+    ExportColumn(_l("Donation"), 18),
+    ExportColumn(_l("Donor"), 26),
+    ExportColumn(_l("State"), 12),
+    ExportColumn(_l("Condition"), 10),
+    ExportColumn(_l("School code"), 12),
+    ExportColumn(_l("School"), 36),
+    ExportColumn(_l("Registered on"), 18, "datetime"),
+    ExportColumn(_l("QR link"), 48),
 ]
 
 
@@ -98,26 +100,26 @@ def export_devices(path: Path, filters: DeviceFilters | None = None) -> int:
             token,
         ) in db.session.execute(query)
     )
-    return _one_sheet(path, "Devices", DEVICE_COLUMNS, rows)
+    return _one_sheet(path, _("Devices"), DEVICE_COLUMNS, rows)
 
 
 SCHOOL_COLUMNS = [
-    ExportColumn("School code", 12),
-    ExportColumn("Name (French)", 40),
-    ExportColumn("Name (Arabic)", 36),
-    ExportColumn("Region", 24),
-    ExportColumn("Province", 20),
-    ExportColumn("Commune", 18),
-    ExportColumn("Address", 30),
-    ExportColumn("Latitude", 11, "number"),
-    ExportColumn("Longitude", 11, "number"),
-    ExportColumn("Contact person", 22),
-    ExportColumn("Contact phone", 18),
-    ExportColumn("Pupils enrolled", 10, "number"),
-    ExportColumn("Tablets needed", 10, "number"),
-    ExportColumn("Reserved", 10, "number"),
-    ExportColumn("In transit", 10, "number"),
-    ExportColumn("Delivered", 10, "number"),
+    ExportColumn(_l("School code"), 12),
+    ExportColumn(_l("Name (French)"), 40),
+    ExportColumn(_l("Name (Arabic)"), 36),
+    ExportColumn(_l("Region"), 24),
+    ExportColumn(_l("Province"), 20),
+    ExportColumn(_l("Commune"), 18),
+    ExportColumn(_l("Address"), 30),
+    ExportColumn(_l("Latitude"), 11, "number"),
+    ExportColumn(_l("Longitude"), 11, "number"),
+    ExportColumn(_l("Contact person"), 22),
+    ExportColumn(_l("Contact phone"), 18),
+    ExportColumn(_l("Pupils enrolled"), 10, "number"),
+    ExportColumn(_l("Tablets needed"), 10, "number"),
+    ExportColumn(_l("Reserved"), 10, "number"),
+    ExportColumn(_l("In transit"), 10, "number"),
+    ExportColumn(_l("Delivered"), 10, "number"),
 ]
 
 
@@ -160,19 +162,19 @@ def export_schools(path: Path, q: str = "", region: str = "", province: str = ""
         .order_by(school.region, school.province, school.code)
         .execution_options(yield_per=STREAM)
     )
-    return _one_sheet(path, "Schools", SCHOOL_COLUMNS, db.session.execute(query))
+    return _one_sheet(path, _("Schools"), SCHOOL_COLUMNS, db.session.execute(query))
 
 
 HISTORY_COLUMNS = [
-    ExportColumn("Time", 18, "datetime"),
-    ExportColumn("Asset tag", 12),
-    ExportColumn("Serial number", 20),
-    ExportColumn("Event", 24),
-    ExportColumn("From", 12),
-    ExportColumn("To", 12),
-    ExportColumn("School code", 12),
-    ExportColumn("By", 28),
-    ExportColumn("Note", 40),
+    ExportColumn(_l("Time"), 18, "datetime"),
+    ExportColumn(_l("Asset tag"), 12),
+    ExportColumn(_l("Serial number"), 20),
+    ExportColumn(_l("Event"), 24),
+    ExportColumn(_l("From"), 12),
+    ExportColumn(_l("To"), 12),
+    ExportColumn(_l("School code"), 12),
+    ExportColumn(_l("By"), 28),
+    ExportColumn(_l("Note"), 40),
 ]
 
 
@@ -225,4 +227,4 @@ def export_history(path: Path, device_id: int | None = None) -> int:
             query
         )
     )
-    return _one_sheet(path, "History", HISTORY_COLUMNS, rows)
+    return _one_sheet(path, _("History"), HISTORY_COLUMNS, rows)

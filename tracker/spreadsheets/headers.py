@@ -8,9 +8,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from tracker.errors import ValidationFailed
+from tracker.i18n import LOCALES
 
 HEADER_SEARCH_ROWS = 20
 _ARABIC_MARKS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u0640]")  # harakat, tatweel
@@ -47,6 +49,17 @@ class HeaderMap:
     width: int = 0
 
 
+def labels_in_every_language(label) -> list[str]:
+    """A column label as French, Arabic and English readers see it."""
+    if isinstance(label, str):
+        return [label]
+    names = []
+    for language in LOCALES:
+        with force_locale(language):
+            names.append(str(label))
+    return names
+
+
 def find_header(rows, columns: tuple[Column, ...]) -> tuple[HeaderMap, list]:
     """Look through the first rows for the header; return it and the rows read past it.
 
@@ -55,8 +68,9 @@ def find_header(rows, columns: tuple[Column, ...]) -> tuple[HeaderMap, list]:
     """
     lookup = {}
     for column in columns:
-        # The label is what our exports and templates write, so they import back as they are.
-        for name in (*column.names, column.label):
+        # The label is what our exports and templates write, in the reader's language: each
+        # language's label is known, so any of them imports back as it is.
+        for name in (*column.names, *labels_in_every_language(column.label)):
             lookup[normalise(name)] = column.key
     best, best_row, seen = None, None, []
     for row in rows:

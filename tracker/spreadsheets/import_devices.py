@@ -37,20 +37,20 @@ DEVICE_COLUMNS = (
             "الرقم التسلسلي للجهاز",
         ),
         required=True,
-        label="Serial number",
+        label=_l("Serial number"),
     ),
     Column(
         "imei",
         ("imei", "imei 1", "imei1", "numéro imei", "n° imei", "رقم imei", "رقم الهوية الدولية"),
-        label="IMEI",
+        label=_l("IMEI"),
     ),
     Column(
         "model",
         ("model", "device model", "modèle", "modele", "type", "الطراز", "النموذج", "الموديل"),
-        label="Model",
+        label=_l("Model"),
     ),
     Column(
-        "condition", ("condition", "état", "etat", "état physique", "الحالة"), label="Condition"
+        "condition", ("condition", "état", "etat", "état physique", "الحالة"), label=_l("Condition")
     ),
     Column(
         "notes",
@@ -65,7 +65,7 @@ DEVICE_COLUMNS = (
             "observations",
             "ملاحظات",
         ),
-        label="Notes",
+        label=_l("Notes"),
     ),
     Column(
         "donation",
@@ -79,7 +79,7 @@ DEVICE_COLUMNS = (
             "التبرع",
             "مرجع التبرع",
         ),
-        label="Donation",
+        label=_l("Donation"),
     ),
 )
 CONDITION_WORDS = {

@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from tracker.database import utcnow
 from tracker.errors import ValidationFailed
@@ -28,7 +29,7 @@ SCHOOL_COLUMNS = (
             "الرمز",
         ),
         required=True,
-        label="School code",
+        label=_l("School code"),
     ),
     Column(
         "name_fr",
@@ -45,7 +46,7 @@ SCHOOL_COLUMNS = (
             "nom français",
         ),
         required=True,
-        label="Name (French)",
+        label=_l("Name (French)"),
     ),
     Column(
         "name_ar",
@@ -59,18 +60,18 @@ SCHOOL_COLUMNS = (
             "اسم المدرسة",
             "الاسم",
         ),
-        label="Name (Arabic)",
+        label=_l("Name (Arabic)"),
     ),
-    Column("region", ("region", "région", "الجهة"), required=True, label="Region"),
+    Column("region", ("region", "région", "الجهة"), required=True, label=_l("Region")),
     Column(
         "province",
         ("province", "préfecture", "province/préfecture", "الإقليم", "العمالة", "الإقليم/العمالة"),
-        label="Province",
+        label=_l("Province"),
     ),
-    Column("commune", ("commune", "municipality", "الجماعة"), label="Commune"),
-    Column("address", ("address", "adresse", "العنوان"), label="Address"),
-    Column("latitude", ("latitude", "lat", "خط العرض"), label="Latitude"),
-    Column("longitude", ("longitude", "lon", "lng", "long", "خط الطول"), label="Longitude"),
+    Column("commune", ("commune", "municipality", "الجماعة"), label=_l("Commune")),
+    Column("address", ("address", "adresse", "العنوان"), label=_l("Address")),
+    Column("latitude", ("latitude", "lat", "خط العرض"), label=_l("Latitude")),
+    Column("longitude", ("longitude", "lon", "lng", "long", "خط الطول"), label=_l("Longitude")),
     Column(
         "contact_name",
         (
@@ -84,12 +85,12 @@ SCHOOL_COLUMNS = (
             "المدير",
             "المسؤول",
         ),
-        label="Contact person",
+        label=_l("Contact person"),
     ),
     Column(
         "contact_phone",
         ("phone", "telephone", "téléphone", "tél", "tel", "contact phone", "الهاتف"),
-        label="Contact phone",
+        label=_l("Contact phone"),
     ),
     Column(
         "enrolment",
@@ -105,7 +106,7 @@ SCHOOL_COLUMNS = (
             "عدد التلاميذ",
             "التلاميذ",
         ),
-        label="Pupils enrolled",
+        label=_l("Pupils enrolled"),
     ),
     Column(
         "need",
@@ -119,7 +120,7 @@ SCHOOL_COLUMNS = (
             "الحاجة",
             "عدد اللوحات المطلوبة",
         ),
-        label="Tablets needed",
+        label=_l("Tablets needed"),
     ),
 )
 

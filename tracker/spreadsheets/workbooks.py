@@ -4,6 +4,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
@@ -45,29 +47,40 @@ SCHOOL_EXAMPLE = [
 ]
 INSTRUCTIONS = {
     "devices": [
-        "How to fill in the Devices sheet",
-        "One row per tablet. Keep the header row; columns may be in any order.",
-        "Serial number is required. IMEI is optional: 15 digits; type it as text, never as a "
-        "number.",
-        "Condition: new, good, fair or damaged (the cell offers a list). Empty means new.",
-        "Donation: leave empty to use the donation chosen at upload, or give its reference.",
-        "Headers may also be written in French or Arabic (N° de série, Modèle, "
-        "الرقم التسلسلي ...).",
-        "Upload the file on the Import page, check the preview, then import: if any row has "
-        "a problem, nothing is imported and each problem is listed with its row.",
+        _l("How to fill in the Devices sheet"),
+        _l("One row per tablet. Keep the header row; columns may be in any order."),
+        _l(
+            "Serial number is required. IMEI is optional: 15 digits; type it as text, never "
+            "as a number."
+        ),
+        _l("Condition: new, good, fair or damaged (the cell offers a list). Empty means new."),
+        _l("Donation: leave empty to use the donation chosen at upload, or give its reference."),
+        _l(
+            "Headers may also be written in French or Arabic (N° de série, Modèle, "
+            "الرقم التسلسلي ...)."
+        ),
+        _l(
+            "Upload the file on the Import page, check the preview, then import: if any row "
+            "has a problem, nothing is imported and each problem is listed with its row."
+        ),
         "",
-        "Example row:",
+        _l("Example row:"),
     ],
     "schools": [
-        "How to fill in the Schools sheet",
-        "One row per school. Keep the header row; columns may be in any order.",
-        "School code, French name and Region are required. A code already in the tracker "
-        "updates that school; only the columns in the file are changed.",
-        "Latitude and longitude in decimal degrees (33.57 and -7.59 for Casablanca).",
-        "Pupils enrolled and Tablets needed are whole numbers.",
-        "Headers may also be written in French or Arabic (Code établissement, Besoin, الجهة ...).",
+        _l("How to fill in the Schools sheet"),
+        _l("One row per school. Keep the header row; columns may be in any order."),
+        _l(
+            "School code, French name and Region are required. A code already in the tracker "
+            "updates that school; only the columns in the file are changed."
+        ),
+        _l("Latitude and longitude in decimal degrees (33.57 and -7.59 for Casablanca)."),
+        _l("Pupils enrolled and Tablets needed are whole numbers."),
+        _l(
+            "Headers may also be written in French or Arabic (Code établissement, Besoin, "
+            "الجهة ...)."
+        ),
         "",
-        "Example row:",
+        _l("Example row:"),
     ],
 }
 
@@ -83,10 +96,11 @@ def _header(sheet, labels):
 def template_workbook(kind: str, path: Path) -> None:
     """A blank workbook to fill in: headers, formats and dropdowns, and an Instructions sheet."""
     columns = DEVICE_COLUMNS if kind == "devices" else SCHOOL_COLUMNS
-    labels = [column.label for column in columns]
+    labels = [str(column.label) for column in columns]
+    keys = [column.key for column in columns]
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "Devices" if kind == "devices" else "Schools"
+    sheet.title = _("Devices") if kind == "devices" else _("Schools")
     _header(sheet, labels)
     text_keys = {"serial", "imei", "code", "contact_phone"}
     for index, column in enumerate(columns, start=1):
@@ -102,7 +116,7 @@ def template_workbook(kind: str, path: Path) -> None:
             showErrorMessage=True,
             error="Choose new, good, fair or damaged.",
         )
-        letter = get_column_letter(labels.index("Condition") + 1)
+        letter = get_column_letter(keys.index("condition") + 1)
         choices.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
         sheet.add_data_validation(choices)
     else:
@@ -115,13 +129,13 @@ def template_workbook(kind: str, path: Path) -> None:
                 allow_blank=True,
                 showErrorMessage=False,
             )
-            letter = get_column_letter(labels.index("Region") + 1)
+            letter = get_column_letter(keys.index("region") + 1)
             suggest.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
             sheet.add_data_validation(suggest)
-    notes = workbook.create_sheet("Instructions")
+    notes = workbook.create_sheet(_("Instructions"))
     notes.column_dimensions["A"].width = 110
     for line in INSTRUCTIONS[kind]:
-        notes.append([line])
+        notes.append([str(line)])
     notes["A1"].font = Font(bold=True, size=13)
     notes.append(labels)
     notes.append(DEVICE_EXAMPLE if kind == "devices" else SCHOOL_EXAMPLE)

@@ -1,0 +1,165 @@
+"""French, Arabic and English: complete catalogues, the language chosen per request, a
+right-to-left page, and Arabic that stays Arabic in PDFs and spreadsheets."""
+
+import io
+import re
+import unicodedata
+from pathlib import Path
+
+import openpyxl
+import pypdfium2 as pdfium
+import pytest
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po
+from flask_babel import force_locale
+
+from conftest import login, text_of
+from tracker.deliveries import services
+from tracker.extensions import db
+from tracker.spreadsheets.services import import_file
+from tracker.spreadsheets.workbooks import template_workbook
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUES = ROOT / "tracker" / "translations"
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd0-9]*")
+
+
+@pytest.fixture(scope="module")
+def messages_in_code(tmp_path_factory) -> set:
+    """Every message the code and templates show, extracted afresh."""
+    template = tmp_path_factory.mktemp("i18n") / "messages.pot"
+    CommandLineInterface().run(
+        ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l"]
+        + ["--no-location", "-o", str(template), str(ROOT)]
+    )
+    with template.open("rb") as handle:
+        return {message.id for message in read_po(handle) if message.id}
+
+
+def _key(message_id):
+    return message_id if isinstance(message_id, str) else tuple(message_id)
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_every_message_is_translated_with_its_placeholders(messages_in_code, language):
+    with (CATALOGUES / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalogue = read_po(handle)
+    translated = {_key(m.id): m for m in catalogue if m.id}
+    missing = [m for m in map(_key, messages_in_code) if m not in translated]
+    assert not missing, f"{len(missing)} messages lack a {language} translation: {missing[:5]}"
+    for key, message in translated.items():
+        if key not in set(map(_key, messages_in_code)):
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings) and not message.fuzzy, f"{language}: {key!r} is not translated"
+        wanted = set(PLACEHOLDER.findall(key if isinstance(key, str) else key[-1]))
+        for text in strings:
+            assert set(PLACEHOLDER.findall(text)) == wanted, f"{language}: {key!r} → {text!r}"
+
+
+@pytest.mark.parametrize(
+    ("language", "direction", "word"),
+    [("fr", "ltr", "Se connecter"), ("ar", "rtl", "تسجيل الدخول"), ("en", "ltr", "Sign in")],
+)
+def test_the_browser_language_is_used_before_sign_in(client, language, direction, word):
+    page = client.get("/login", headers={"Accept-Language": f"{language},en;q=0.5"})
+    html = page.get_data(as_text=True)
+    assert f'<html lang="{language}" dir="{direction}">' in html
+    assert word in text_of(page)
+
+
+def test_the_switcher_wins_over_the_browser_and_is_saved_for_the_user(client, create_user):
+    arabic = {"Accept-Language": "ar"}
+    client.post("/language", data={"language": "fr", "next": "/login"})
+    assert '<html lang="fr" dir="ltr">' in client.get("/login", headers=arabic).text
+    user = create_user("coordinator")
+    login(client, user)
+    client.post("/language", data={"language": "ar", "next": "/"})
+    db.session.refresh(user)
+    assert user.locale == "ar"
+    dashboard = client.get("/", headers={"Accept-Language": "fr"})
+    assert '<html lang="ar" dir="rtl">' in dashboard.text
+    assert "لوحة القيادة" in text_of(dashboard)
+    # The saved preference follows the user to a new browser.
+    other = client.application.test_client()
+    login(other, user)
+    assert '<html lang="ar" dir="rtl">' in other.get("/").text
+
+
+def test_dates_and_refusals_come_in_the_readers_language(client, delivery_setting):
+    s = delivery_setting
+    s["agent"].locale = "fr"
+    db.session.commit()
+    (delivery,) = services.create_deliveries(
+        s["plan"].id,
+        actor=s["coordinator"],
+        assigned_to_id=s["agent"].id,
+        planned_on=__import__("datetime").date(2026, 12, 3),
+        school_ids=[s["school_a"].id],
+    )
+    db.session.commit()
+    login(client, s["agent"])
+    page = text_of(client.get(f"/deliveries/{delivery.id}"))
+    assert "prévue le 3 déc. 2026" in page
+    s["coordinator"].locale = "ar"
+    db.session.commit()
+    client.post("/logout")
+    login(client, s["coordinator"])
+    answer = client.post(
+        f"/deliveries/{delivery.id}/scan",
+        data={"code": s["b_devices"][0].asset_tag},
+        headers={"Accept": "application/json"},
+    ).get_json()
+    assert answer["message"] == f"{s['b_devices'][0].asset_tag} محجوزة لمدرسة أخرى: École Ibn Sina."
+
+
+def _pdf_text(data: bytes) -> str:
+    document = pdfium.PdfDocument(data)
+    text = "".join(page.get_textpage().get_text_range() for page in document)
+    return unicodedata.normalize("NFKC", text)  # presentation forms back to letters
+
+
+def test_the_delivery_note_reads_in_french_and_arabic_in_logical_order(client, delivery_setting):
+    s = delivery_setting
+    (delivery,) = services.create_deliveries(
+        s["plan"].id,
+        actor=s["coordinator"],
+        assigned_to_id=None,
+        planned_on=None,
+        school_ids=[s["school_a"].id],
+    )
+    db.session.commit()
+    login(client, s["coordinator"])
+    text = _pdf_text(client.get(f"/deliveries/{delivery.id}/note.pdf").data)
+    assert "Bon de livraison\r\nوصل التسليم\r\n" in text  # a title line per language
+    assert "مدرسة الأمل" in text  # the school's Arabic name, letters in reading order
+    assert "رقم الجرد" in text and "N° d'inventaire" in text
+
+
+def test_an_arabic_template_imports_back(app, tmp_path, create_donation):
+    donation = create_donation()
+    path = tmp_path / "arabic.xlsx"
+    with force_locale("ar"):
+        template_workbook("devices", path)
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.worksheets[0]
+    assert sheet.title == "الأجهزة" and sheet["A1"].value == "الرقم التسلسلي"
+    sheet.append(["SN-AR-0001", None, "T10"])
+    workbook.save(path)
+    report = import_file(
+        "devices", path, "arabic.xlsx", commit=True, actor=None, donation_id=donation.id
+    )
+    assert report.ok and report.new == 1, [str(p) for p in report.problems]
+
+
+def test_exports_speak_the_readers_language(client, create_user, create_device):
+    create_device()
+    user = create_user("manager")
+    user.locale = "fr"
+    db.session.commit()
+    login(client, user)
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get("/exports/devices.xlsx").data))
+    sheet = workbook.worksheets[0]
+    assert sheet.title == "Appareils"
+    assert [c.value for c in sheet[1]][:3] == ["N° d'inventaire", "N° de série", "IMEI"]
+    assert sheet["G2"].value == "En stock"
