@@ -7,6 +7,7 @@ a QR code through Chromium's fake camera (a .y4m video file).
 
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 import qrcode
@@ -255,3 +256,36 @@ def test_a_whole_delivery_offline_then_synced_once(app, delivery_setting, live_u
     assert statuses == ["delivered", "delivered", "lost"]
     outcomes = db.session.scalars(sa.select(SyncAction.outcome).order_by(SyncAction.id)).all()
     assert outcomes == ["applied", "applied", "rejected", "applied"]
+
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+
+
+def test_arabic_screens_read_right_to_left_and_are_photographed(app, delivery_setting, live_url):
+    """Screenshots of the Arabic dashboard and delivery screen, for people to look at
+    (artifacts/screenshots/); the page itself is checked to run right to left."""
+    s = delivery_setting
+    delivery_id = on_the_road(s)
+    s["agent"].locale = "ar"
+    db.session.commit()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        sign_in(page, live_url, s["agent"])
+        expect = playwright_api.expect
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        expect(page.locator("h1").first).to_contain_text("لوحة القيادة")
+        # The page's first column sits on the right in Arabic.
+        heading = page.locator("h1").first.bounding_box()
+        assert heading["x"] + heading["width"] > 390 - 40
+        page.screenshot(path=str(SCREENSHOTS / "dashboard-ar.png"), full_page=True)
+        page.goto(f"{live_url}/deliveries/{delivery_id}")
+        expect(page.locator("#scan-code")).to_be_visible()
+        page.fill("#scan-code", s["a_devices"][0].asset_tag)
+        page.keyboard.press("Enter")
+        expect(page.locator("#scan-result")).to_contain_text("ضمن هذا التسليم")
+        page.screenshot(path=str(SCREENSHOTS / "delivery-ar.png"), full_page=True)
+        browser.close()
+    assert (SCREENSHOTS / "dashboard-ar.png").stat().st_size > 10_000
+    assert (SCREENSHOTS / "delivery-ar.png").stat().st_size > 10_000

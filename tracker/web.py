@@ -89,6 +89,19 @@ def _require_sign_in():
     return None
 
 
+def school_name(school) -> str:
+    """A school's name as the reader reads it: the Arabic one for Arabic readers."""
+    if str(get_locale()) == "ar" and school.name_ar:
+        return school.name_ar
+    return school.name_fr
+
+
+def other_school_name(school) -> str:
+    """The school's name in its other language, shown under the first one."""
+    name = school.name_fr if school_name(school) != school.name_fr else school.name_ar
+    return name or ""
+
+
 def init_app(app) -> None:
     app.before_request(_require_sign_in)
 
@@ -121,6 +134,8 @@ def init_app(app) -> None:
         return {
             "current_locale_code": lambda: str(get_locale() or "fr"),
             "language_names": LANGUAGE_NAMES,
+            "school_name": school_name,
+            "other_school_name": other_school_name,
             "text_direction": lambda: "rtl" if str(get_locale()) in RTL else "ltr",
             "status_label": lambda status: STATUS_LABELS.get(status, status),
             "event_label": lambda event: EVENT_LABELS.get(event, event),

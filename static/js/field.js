@@ -74,7 +74,8 @@
     records.forEach(function (r) {
       var card = document.createElement("article");
       card.className = "delivery-card";
-      var link = text("a", r.delivery.school.name_fr);
+      var arabicFirst = document.documentElement.lang === "ar" && r.delivery.school.name_ar;
+      var link = text("a", arabicFirst ? r.delivery.school.name_ar : r.delivery.school.name_fr);
       link.href = "#" + r.id;
       var head = document.createElement("header");
       head.appendChild(link);
@@ -135,8 +136,10 @@
   }
 
   function renderDelivery(record) {
-    $("dv-school").textContent = record.delivery.school.name_fr;
-    $("dv-ar").textContent = record.delivery.school.name_ar || "";
+    var school = record.delivery.school;
+    var arabicFirst = document.documentElement.lang === "ar" && school.name_ar;
+    $("dv-school").textContent = arabicFirst ? school.name_ar : school.name_fr;
+    $("dv-ar").textContent = arabicFirst ? school.name_fr : school.name_ar || "";
     $("dv-ref").textContent = record.delivery.reference + " · " + record.delivery.school.code +
       " · " + (record.handedOver ? t.handed_over_short : t.states[record.delivery.status] || "");
     $("dv-expected").textContent = record.items.length;
