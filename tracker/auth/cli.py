@@ -3,6 +3,7 @@
 import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from tracker.auth import services
 from tracker.auth.models import ROLES, User
@@ -30,7 +31,7 @@ def create(email, role, name, password):
     """Add a user who can sign in with EMAIL."""
     with command_transaction():
         user = services.create_user(email, role, password, name)
-    click.echo(f"Created {user.email} ({user.role}).")
+    click.echo(_("Created %(email)s (%(role)s).", email=user.email, role=user.role))
 
 
 @users_cli.command("list")
@@ -55,11 +56,11 @@ def token(email, label):
 
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active:
-        raise click.ClickException(f"No active user {email}.")
+        raise click.ClickException(_("No active user %(email)s.", email=email))
     with command_transaction():
         _record, secret = create_token(user, label)
     click.echo(secret)
     click.echo(
-        "Keep it now: it is not shown again. Send it as 'Authorization: Bearer <token>'.",
+        _("Keep it now: it is not shown again. Send it as 'Authorization: Bearer <token>'."),
         err=True,
     )

@@ -2,6 +2,7 @@
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from flask_migrate import upgrade
 
 from tracker.cli_support import command_transaction
@@ -17,9 +18,9 @@ def demo_command():
         summary = load_demo()
     if summary.created:
         added = ", ".join(f"{n} {what}" for what, n in sorted(summary.created.items()))
-        click.echo(f"Demo data added: {added}.")
+        click.echo(_("Demo data added: %(added)s.", added=added))
     else:
-        click.echo("Demo data already present; nothing added.")
-    click.echo(f"Sign in with any of these (password: {PASSWORD}):")
+        click.echo(_("Demo data already present; nothing added."))
+    click.echo(_("Sign in with any of these (password: %(password)s):", password=PASSWORD))
     for email, role, _name in DEMO_USERS:
         click.echo(f"  {email:26} {role}")

@@ -2,6 +2,7 @@
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from tracker.cli_support import command_transaction
 from tracker.donations import services
@@ -38,8 +39,13 @@ def add(reference, donor, received_on, quantity, title, notes):
             notes=notes,
         )
     click.echo(
-        f"Recorded {donation.reference}: {donation.quantity_promised} tablets from "
-        f"{donation.donor.name} on {donation.received_on.isoformat()}."
+        _(
+            "Recorded %(ref)s: %(n)s tablets from %(donor)s on %(day)s.",
+            ref=donation.reference,
+            n=donation.quantity_promised,
+            donor=donation.donor.name,
+            day=donation.received_on.isoformat(),
+        )
     )
 
 
@@ -49,7 +55,7 @@ def list_donations():
     """Print every donation: reference, date, donor, promised and registered tablets."""
     rows = services.list_donations()
     if not rows:
-        click.echo("No donations yet.")
+        click.echo(_("No donations yet."))
         return
     click.echo(f"{'REFERENCE':24} {'DATE':10} {'PROMISED':>8} {'REGISTERED':>10}  DONOR")
     for donation, registered in rows:

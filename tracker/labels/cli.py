@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from tracker.devices.models import STATUSES
 from tracker.devices.queries import DeviceFilters
@@ -52,7 +53,9 @@ def labels_command(
     chosen = LAYOUTS[layout]
     if test_page:
         output.write_bytes(render_test_page(chosen, offset_x=offset_x, offset_y=offset_y))
-        click.echo(f"Wrote a test page for {chosen.title} to {output}.")
+        click.echo(
+            _("Wrote a test page for %(stock)s to %(path)s.", stock=chosen.title, path=output)
+        )
         return
     try:
         filters = DeviceFilters(status=state or "")
@@ -63,15 +66,23 @@ def labels_command(
                 sa.select(School.id).where(School.code == school_code.strip().upper())
             )
             if school_id is None:
-                raise click.ClickException(f"No school has the code {school_code}.")
+                raise click.ClickException(_("No school has the code %(code)s.", code=school_code))
             filters.school_id = school_id
         labels = services.labels_for(filters)
     except DomainError as error:
         raise click.ClickException(str(error)) from error
     if not labels:
-        raise click.ClickException("No device matches: nothing to print.")
+        raise click.ClickException(_("No device matches: nothing to print."))
     output.write_bytes(
         render_labels(labels, chosen, start=start, offset_x=offset_x, offset_y=offset_y)
     )
     pages = -(-(start - 1 + len(labels)) // chosen.per_page)
-    click.echo(f"Wrote {len(labels)} labels on {pages} page(s) ({chosen.title}) to {output}.")
+    click.echo(
+        _(
+            "Wrote %(n)s labels on %(pages)s page(s) (%(stock)s) to %(path)s.",
+            n=len(labels),
+            pages=pages,
+            stock=chosen.title,
+            path=output,
+        )
+    )

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from tracker.devices.models import STATUSES
 from tracker.devices.queries import DeviceFilters
@@ -30,11 +31,13 @@ def _run(kind: str, path: Path, dry_run: bool, donation_id: int | None) -> None:
     try:
         estimate = estimate_rows(path, sniff(path, path.name)) or 0
     except UnusableFile as error:
-        click.echo(f"Error: {path.name}: {error}", err=True)
+        click.echo(_("Error: %(file)s: %(error)s", file=path.name, error=error), err=True)
         sys.exit(2)
     try:
         if estimate >= PROGRESS_FROM:
-            with click.progressbar(length=estimate, label="Reading rows", file=sys.stderr) as bar:
+            with click.progressbar(
+                length=estimate, label=_("Reading rows"), file=sys.stderr
+            ) as bar:
                 report = import_file(
                     kind,
                     path,
@@ -49,28 +52,42 @@ def _run(kind: str, path: Path, dry_run: bool, donation_id: int | None) -> None:
                 kind, path, path.name, commit=not dry_run, actor=None, donation_id=donation_id
             )
     except (UnusableFile, ValidationFailed) as error:
-        click.echo(f"Error: {path.name}: {error}", err=True)
+        click.echo(_("Error: %(file)s: %(error)s", file=path.name, error=error), err=True)
         sys.exit(2)
     if report.unknown_columns:
-        click.echo("Ignored columns: " + ", ".join(report.unknown_columns))
+        click.echo(_("Ignored columns: %(names)s", names=", ".join(report.unknown_columns)))
     if not report.ok:
         for problem in report.problems:
             click.echo(str(problem), err=True)
         hidden = report.problem_count - len(report.problems)
         if hidden:
-            click.echo(f"... and {hidden} more problems.", err=True)
+            click.echo(_("... and %(n)s more problems.", n=hidden), err=True)
         click.echo(
-            f"{report.summary()} Nothing was imported: correct the rows above and "
-            "import the file again.",
+            _(
+                "%(summary)s Nothing was imported: correct the rows above and import the "
+                "file again.",
+                summary=report.summary(),
+            ),
             err=True,
         )
         sys.exit(1)
     if dry_run:
-        click.echo(f"Preview of {path.name}: {report.summary()} Nothing was written (--dry-run).")
+        click.echo(
+            _(
+                "Preview of %(file)s: %(summary)s Nothing was written (--dry-run).",
+                file=path.name,
+                summary=report.summary(),
+            )
+        )
     elif report.new + report.updated == 0:
-        click.echo(f"{report.summary()} Nothing to change: every row is already in the tracker.")
+        click.echo(
+            _(
+                "%(summary)s Nothing to change: every row is already in the tracker.",
+                summary=report.summary(),
+            )
+        )
     else:
-        click.echo(f"Imported {path.name}: {report.summary()}")
+        click.echo(_("Imported %(file)s: %(summary)s", file=path.name, summary=report.summary()))
 
 
 @import_cli.command("devices")
@@ -140,7 +157,7 @@ def export_devices_command(file, reference, state):
         except DomainError as error:
             raise click.ClickException(str(error)) from error
     count = export_devices(path, filters)
-    click.echo(f"Wrote {count} devices to {path}.")
+    click.echo(_("Wrote %(n)s devices to %(path)s.", n=count, path=path))
 
 
 @export_cli.command("schools")
@@ -151,7 +168,7 @@ def export_schools_command(file, region):
     """Every school with its need and its tablets by state."""
     path = _xlsx_path(file)
     count = export_schools(path, region=region)
-    click.echo(f"Wrote {count} schools to {path}.")
+    click.echo(_("Wrote %(n)s schools to %(path)s.", n=count, path=path))
 
 
 @export_cli.command("history")
@@ -161,7 +178,7 @@ def export_history_command(file):
     """The whole device history: every event with its time, actor and note."""
     path = _xlsx_path(file)
     count = export_history(path)
-    click.echo(f"Wrote {count} events to {path}.")
+    click.echo(_("Wrote %(n)s events to %(path)s.", n=count, path=path))
 
 
 @export_cli.command("allocations")
@@ -183,8 +200,14 @@ def export_allocations_command(file, plan_id):
             raise click.ClickException(str(error)) from error
     total = export_allocations(path, plan_id=plan_id)
     click.echo(
-        f"Wrote {path}: {total['schools']} schools, {total['allocated']} tablets "
-        f"allocated, {total['delivered']} delivered."
+        _(
+            "Wrote %(path)s: %(schools)s schools, %(allocated)s tablets allocated, "
+            "%(delivered)s delivered.",
+            path=path,
+            schools=total["schools"],
+            allocated=total["allocated"],
+            delivered=total["delivered"],
+        )
     )
 
 
@@ -199,17 +222,24 @@ def export_manifest_command(file, delivery_ref, agent_email):
     from tracker.deliveries.manifest import export_manifest, manifest_deliveries, parse_reference
 
     if bool(delivery_ref) == bool(agent_email):
-        raise click.UsageError("Give --delivery or --agent.")
+        raise click.UsageError(_("Give --delivery or --agent."))
     if delivery_ref:
         delivery_id = parse_reference(delivery_ref)
         deliveries = manifest_deliveries(delivery_id=delivery_id) if delivery_id else []
     else:
         agent = db.session.scalar(sa.select(User).where(User.email == agent_email.lower()))
         if agent is None:
-            raise click.ClickException(f"No user {agent_email}.")
+            raise click.ClickException(_("No user %(email)s.", email=agent_email))
         deliveries = manifest_deliveries(agent=agent)
     if not deliveries:
-        raise click.ClickException("No delivery to put in the manifest.")
+        raise click.ClickException(_("No delivery to put in the manifest."))
     path = _xlsx_path(file)
     count = export_manifest(path, deliveries)
-    click.echo(f"Wrote {count} tablets of {len(deliveries)} deliveries to {path}.")
+    click.echo(
+        _(
+            "Wrote %(n)s tablets of %(k)s deliveries to %(path)s.",
+            n=count,
+            k=len(deliveries),
+            path=path,
+        )
+    )
