@@ -46,4 +46,8 @@ def load_config(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("TRACKER_BASE_URL", "").startswith("https://"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "PAGE_SIZE": 50,
+        # Map tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty on a closed
+        # network: the schools are then drawn on a plain background.
+        "MAP_TILES": os.environ.get("TRACKER_MAP_TILES", ""),
+        "ALERT_UNCONFIRMED_DAYS": int(os.environ.get("TRACKER_ALERT_UNCONFIRMED_DAYS", "3")),
     }

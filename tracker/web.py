@@ -4,7 +4,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, flash, jsonify, render_template, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
@@ -89,6 +89,15 @@ def _require_sign_in():
     return None
 
 
+def local_today():
+    """Today in the programme's time zone (planned days are local days)."""
+    from flask_babel import to_user_timezone
+
+    from tracker.database import utcnow
+
+    return to_user_timezone(utcnow()).date()
+
+
 def school_name(school) -> str:
     """A school's name as the reader reads it: the Arabic one for Arabic readers."""
     if str(get_locale()) == "ar" and school.name_ar:
@@ -148,7 +157,12 @@ def init_app(app) -> None:
             "format_datetime": lambda value: format_datetime(value, "medium") if value else "",
             "format_date": lambda value: format_date(value, "medium") if value else "",
             "has_role": lambda *roles: current_user.is_authenticated and current_user.role in roles,
+            "number": lambda value: format_decimal(value) if value is not None else "",
         }
+
+    tiles = urlsplit(app.config.get("MAP_TILES", ""))
+    # The map's tile server, when one is configured, is the only other place images come from.
+    tile_source = f" {tiles.scheme}://{tiles.netloc}" if tiles.scheme and tiles.netloc else ""
 
     @app.after_request
     def security_headers(response):
@@ -159,7 +173,7 @@ def init_app(app) -> None:
         )
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'; "
-            "form-action 'self'; base-uri 'self'; object-src 'none'",
+            f"default-src 'self'; img-src 'self' data: blob:{tile_source}; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'",
         )
         return response

@@ -1,49 +1,113 @@
-"""The dashboard: devices per state, per donation, and the school count."""
+"""The managers' view: totals, progress by region -> province -> school, plans, deliveries
+over time, alerts, and the map."""
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_babel import format_date
+from flask_babel import gettext as _
 
-from tracker.devices.models import STATUSES, Device
-from tracker.devices.queries import status_counts
-from tracker.donations.models import Donation
+from tracker.auth.models import User
+from tracker.dashboard import alerts as alert_rules
+from tracker.dashboard import charts, queries
+from tracker.dashboard.history import HistoryFilter, history_page
+from tracker.devices.models import STATUSES
+from tracker.devices.states import EVENT_LABELS
 from tracker.extensions import db
-from tracker.schools.models import School
-from tracker.web import roles_required
+from tracker.web import local_today, roles_required
 
 bp = Blueprint("dashboard", __name__)
+EVERYONE = ("admin", "coordinator", "manager", "field")
+OFFICE = ("admin", "coordinator", "manager")
 
 
 @bp.route("/")
-@roles_required("admin", "coordinator", "manager", "field")
+@roles_required(*EVERYONE)
 def index():
-    totals = status_counts()
-    per_donation = {}
-    for donation_id, status, count in db.session.execute(
-        sa.select(Device.donation_id, Device.status, sa.func.count()).group_by(
-            Device.donation_id, Device.status
-        )
-    ):
-        per_donation.setdefault(donation_id, {})[status] = count
-    donations = db.session.scalars(
-        sa.select(Donation)
-        .options(sa.orm.joinedload(Donation.donor))
-        .order_by(Donation.received_on.desc())
-    ).all()
-    schools = db.session.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.count(sa.distinct(School.region)),
-            sa.func.coalesce(sa.func.sum(School.need), 0),
-        )
-    ).one()
+    donations, per_donation, totals = queries.donations_with_counts()
+    regions = queries.progress()
+    weeks = queries.delivered_by_week()
+    chart = charts.weekly_bars(
+        weeks,
+        _("Tablets delivered per week"),
+        lambda week: format_date(week.start, "d MMM"),
+    )
     return render_template(
         "dashboard/index.html",
         totals=totals,
         total=sum(totals.values()),
+        donated=sum(d.quantity_promised for d in donations),
         statuses=STATUSES,
         donations=donations,
         per_donation=per_donation,
-        school_count=schools[0],
-        region_count=schools[1],
-        total_need=schools[2],
+        regions=regions,
+        school_count=sum(r.schools for r in regions),
+        total_need=sum(r.need for r in regions),
+        plans=queries.active_plans(),
+        weeks=weeks,
+        chart=chart,
+        alert_counts=alert_rules.alert_counts(local_today()),
+        alert_kinds=alert_rules.KINDS,
+    )
+
+
+@bp.route("/progress")
+@roles_required(*OFFICE)
+def progress():
+    """Regions; a region's provinces; a province's schools."""
+    region = request.args.get("region", "")
+    province = request.args.get("province", "") if region else ""
+    rows = queries.progress(region, province)
+    return render_template("dashboard/progress.html", rows=rows, region=region, province=province)
+
+
+@bp.route("/alerts")
+@roles_required(*OFFICE)
+def alerts():
+    kind = request.args.get("kind", "")
+    if kind not in alert_rules.KINDS:
+        kind = ""
+    today = local_today()
+    counts = alert_rules.alert_counts(today)
+    shown = [kind] if kind else [k for k in alert_rules.KINDS if counts[k]]
+    return render_template(
+        "dashboard/alerts.html",
+        kind=kind,
+        counts=counts,
+        kinds=alert_rules.KINDS,
+        groups=[(k, alert_rules.alerts(k, today)) for k in shown],
+        unconfirmed_days=current_app.config.get("ALERT_UNCONFIRMED_DAYS", 3),
+    )
+
+
+@bp.route("/map")
+@roles_required(*OFFICE)
+def school_map():
+    return render_template("dashboard/map.html", tiles=current_app.config.get("MAP_TILES", ""))
+
+
+@bp.route("/map/schools.json")
+@roles_required(*OFFICE)
+def map_points():
+    """Every school with a position and its delivery progress, for the map (3 queries)."""
+    return jsonify(schools=queries.school_points())
+
+
+@bp.route("/history")
+@roles_required(*OFFICE)
+def history():
+    """Every device event, filtered and paged by keyset (fast at page 1,000)."""
+    chosen = HistoryFilter.from_args(request.args)
+    page = history_page(
+        chosen,
+        before=request.args.get("before", type=int),
+        after=request.args.get("after", type=int),
+    )
+    users = db.session.execute(sa.select(User.id, User.name, User.email).order_by(User.email)).all()
+    return render_template(
+        "dashboard/history.html",
+        page=page,
+        chosen=chosen,
+        args=chosen.as_args(),
+        users=users,
+        event_types=EVENT_LABELS,
     )

@@ -43,13 +43,12 @@ def both(message) -> str:
     return " · ".join(in_language(message, language) for language in SCHOOL_LANGUAGES)
 
 
-class DeliveryPdf(FPDF):
-    def __init__(self, title, delivery: Delivery):
+class TrackerPdf(FPDF):
+    """An A4 page with our fonts; `write_cell` picks Noto Sans Arabic for Arabic text."""
+
+    def __init__(self):
         super().__init__(unit="mm", format="A4")
-        self.heading, self.delivery = title, delivery
-        self.title_text = both(title)
         self.set_creator("tracker")
-        self.set_title(f"{self.title_text} {delivery.reference}")
         fonts = resource_dir("static") / "vendor" / "fonts"
         self.add_font("Noto", "", fonts / "NotoSans_400Regular.ttf")
         self.add_font("Noto", "B", fonts / "NotoSans_700Bold.ttf")
@@ -63,6 +62,14 @@ class DeliveryPdf(FPDF):
         text = str(text)
         self.set_font(ARABIC_FONT if has_arabic(text) else "Noto", style, size)
         self.cell(width, height, for_page(text), **options)
+
+
+class DeliveryPdf(TrackerPdf):
+    def __init__(self, title, delivery: Delivery):
+        super().__init__()
+        self.heading, self.delivery = title, delivery
+        self.title_text = both(title)
+        self.set_title(f"{self.title_text} {delivery.reference}")
 
     def header(self):
         # The title on a line per language: each reads whole in its own direction.

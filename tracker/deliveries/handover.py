@@ -71,7 +71,12 @@ def _unexpected(delivery: Delivery, code: str, message: str, device: Device | No
     """Refuse a scan and keep it on the delivery's list of unexpected codes (once each)."""
     seen = list(delivery.unexpected or [])
     if code and all(entry.get("code") != code for entry in seen):
-        seen.append({"code": code, "reason": message, "at": utcnow().isoformat()})
+        entry = {"code": code, "reason": message, "at": utcnow().isoformat()}
+        if device is not None:
+            # What the device was when scanned here: the alerts tell a tablet of another
+            # school from one already delivered elsewhere (seen at two schools).
+            entry.update(device_id=device.id, status=device.status, school_id=device.school_id)
+        seen.append(entry)
         delivery.unexpected = seen  # a new list, so the JSON column is written
     db.session.flush()
     return ScanResult(

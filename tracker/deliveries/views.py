@@ -2,7 +2,7 @@
 delivery page with its scan loop and hand-over, and the documents (note, receipt, images)."""
 
 import tempfile
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -36,7 +36,7 @@ from tracker.deliveries.manifest import export_manifest, manifest_deliveries
 from tracker.deliveries.models import Delivery
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.web import roles_required, run_service
+from tracker.web import local_today, roles_required, run_service
 
 bp = Blueprint("deliveries", __name__, url_prefix="/deliveries")
 EVERYONE = ("admin", "coordinator", "manager", "field")
@@ -52,14 +52,6 @@ def _agent_choices(blank: str) -> list[SelectChoice]:
     return [SelectChoice(0, blank)] + [SelectChoice(a.id, a.display_name) for a in agents]
 
 
-def _local_today() -> date:
-    from flask_babel import to_user_timezone
-
-    from tracker.database import utcnow
-
-    return to_user_timezone(utcnow()).date()
-
-
 @bp.route("/")
 @roles_required(*EVERYONE)
 def index():
@@ -71,7 +63,7 @@ def index():
         services.deliveries_query(current_user, status=status, plan_id=plan_id).limit(500)
     ).all()
     counts = queries.item_counts([d.id for d in rows])
-    today = _local_today()
+    today = local_today()
     groups = None
     if current_user.role == "field" and not status:
         groups = queries.group_by_day(rows, today)
@@ -94,7 +86,7 @@ def create():
     form = PlanDeliveriesForm()
     form.assigned_to_id.choices = _agent_choices(_("Nobody yet"))
     if request.method == "GET":
-        form.planned_on.data = _local_today() + timedelta(days=1)
+        form.planned_on.data = local_today() + timedelta(days=1)
     waiting = services.waiting_devices(plan.id)
     schools = queries.schools_by_id(list(waiting))
     if form.validate_on_submit():

@@ -27,7 +27,7 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 class ExportColumn:
     header: str
     width: int = 14
-    kind: str = "text"  # text | number | date | datetime
+    kind: str = "text"  # text | number | date | datetime | value (number or text)
 
 
 def inert(sheet, value: str):
@@ -66,6 +66,8 @@ def write_sheet(
     sheet.append(header)
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     text_columns = [i for i, c in enumerate(columns) if c.kind == "text"]
+    # "value": numbers stay numbers, text is still made inert.
+    value_columns = [i for i, c in enumerate(columns) if c.kind == "value"]
     time_columns = [i for i, c in enumerate(columns) if c.kind == "datetime"]
     count = 0
     for row in rows:
@@ -76,6 +78,9 @@ def write_sheet(
                 continue
             text = value if isinstance(value, str) else str(value)
             values[i] = inert(sheet, text) if is_formula_like(text) else text
+        for i in value_columns:
+            if isinstance(values[i], str) and is_formula_like(values[i]):
+                values[i] = inert(sheet, values[i])
         for i in percent_columns:
             if values[i] is not None:
                 cell = WriteOnlyCell(sheet, value=values[i])

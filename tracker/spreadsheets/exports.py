@@ -178,8 +178,9 @@ HISTORY_COLUMNS = [
 ]
 
 
-def export_history(path: Path, device_id: int | None = None) -> int:
-    """The device event log, oldest first (one device's, or everyone's)."""
+def export_history(path: Path, device_id: int | None = None, history_filter=None) -> int:
+    """The device event log, oldest first: one device's, those a filter of the history
+    browser picks, or everyone's."""
     event_school = aliased(School)
     query = (
         sa.select(
@@ -201,6 +202,8 @@ def export_history(path: Path, device_id: int | None = None) -> int:
     )
     if device_id is not None:
         query = query.where(DeviceEvent.device_id == device_id)
+    if history_filter is not None:
+        query = query.where(*history_filter.conditions())
     states = {key: str(label) for key, label in STATUS_LABELS.items()}
     events = {key: str(label) for key, label in EVENT_LABELS.items()}
 

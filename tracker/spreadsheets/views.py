@@ -214,8 +214,13 @@ def schools():
 @exports_bp.route("/history.xlsx")
 @roles_required(*READERS)
 def history():
+    from tracker.dashboard.history import HistoryFilter
+
     device_id = request.args.get("device", "")
+    chosen = HistoryFilter.from_args(request.args)
     return _download(
-        lambda out: export_history(out, int(device_id) if device_id.isdigit() else None),
+        lambda out: export_history(
+            out, int(device_id) if device_id.isdigit() else None, history_filter=chosen
+        ),
         "history.xlsx",
     )

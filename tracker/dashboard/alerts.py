@@ -1,0 +1,183 @@
+"""What a manager must be warned about, worked out from the data each time (no alert
+table to keep in step): late deliveries, boxes on the road too long, tablets scanned at a
+school that is not theirs or seen at two schools, tablets reported faulty or lost, and
+approved plans not yet delivered."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+
+from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.database import utcnow
+from tracker.deliveries.models import Delivery
+from tracker.devices.models import Device, DeviceEvent
+from tracker.extensions import db
+
+UNDER_WAY = ("planned", "packed", "dispatched")
+RECENT_REPORTS = timedelta(days=30)
+KINDS = {
+    "overdue": _l("Deliveries past their planned day"),
+    "unconfirmed": _l("On the road, not confirmed"),
+    "wrong_school": _l("Scanned at a school that is not theirs"),
+    "two_schools": _l("Seen at two schools"),
+    "faulty_lost": _l("Reported faulty or lost (30 days)"),
+    "plans_waiting": _l("Approved plans not yet delivered"),
+}
+
+
+@dataclass
+class Alert:
+    kind: str
+    when: datetime | date | None
+    title: str
+    detail: str
+    url: str
+
+
+def _unconfirmed_before() -> datetime:
+    days = current_app.config.get("ALERT_UNCONFIRMED_DAYS", 3)
+    return utcnow() - timedelta(days=days)
+
+
+def _waiting_plans():
+    delivered = (
+        sa.select(sa.func.count())
+        .select_from(Device)
+        .join(Allocation, Allocation.id == Device.allocation_id)
+        .where(Allocation.plan_id == AllocationPlan.id, Device.status == "delivered")
+        .scalar_subquery()
+    )
+    allocated = (
+        sa.select(sa.func.coalesce(sa.func.sum(Allocation.quantity), 0))
+        .where(Allocation.plan_id == AllocationPlan.id)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(AllocationPlan, allocated.label("allocated"), delivered.label("delivered"))
+        .where(AllocationPlan.status.in_(("approved", "partially_fulfilled")))
+        .order_by(AllocationPlan.approved_at)
+    )
+
+
+def _count(query) -> sa.ScalarSelect:
+    return sa.select(sa.func.count()).select_from(query.subquery()).scalar_subquery()
+
+
+def _stray_scans() -> dict[str, list]:
+    """Scans of known tablets at a delivery that is not theirs, split in two kinds."""
+    found: dict[str, list] = {"wrong_school": [], "two_schools": []}
+    rows = db.session.execute(
+        sa.select(Delivery.id, Delivery.school_id, Delivery.unexpected, Delivery.dispatched_at)
+        .where(sa.cast(Delivery.unexpected, sa.Text) != "[]")
+        .order_by(Delivery.id.desc())
+        .limit(500)
+    )
+    for delivery_id, school_id, entries, dispatched_at in rows:
+        for entry in entries or []:
+            if not entry.get("device_id"):
+                continue
+            kind = "two_schools" if entry.get("status") == "delivered" else "wrong_school"
+            if kind == "wrong_school" and entry.get("school_id") in (None, school_id):
+                continue
+            found[kind].append((delivery_id, entry, dispatched_at))
+    return found
+
+
+def alert_counts(today: date) -> dict[str, int]:
+    """How many of each kind (2 queries)."""
+    overdue = sa.select(Delivery.id).where(
+        Delivery.status.in_(UNDER_WAY), Delivery.planned_on < today
+    )
+    unconfirmed = sa.select(Delivery.id).where(
+        Delivery.status == "dispatched", Delivery.dispatched_at < _unconfirmed_before()
+    )
+    reports = sa.select(DeviceEvent.id).where(
+        DeviceEvent.type.in_(("reported_faulty", "reported_lost")),
+        DeviceEvent.occurred_at >= utcnow() - RECENT_REPORTS,
+    )
+    plans = _waiting_plans().subquery()
+    waiting = sa.select(plans.c.id).where(plans.c.allocated > plans.c.delivered)
+    counts = db.session.execute(
+        sa.select(_count(overdue), _count(unconfirmed), _count(reports), _count(waiting))
+    ).one()
+    stray = _stray_scans()
+    return {
+        "overdue": counts[0],
+        "unconfirmed": counts[1],
+        "wrong_school": len(stray["wrong_school"]),
+        "two_schools": len(stray["two_schools"]),
+        "faulty_lost": counts[2],
+        "plans_waiting": counts[3],
+    }
+
+
+def alerts(kind: str, today: date, limit: int = 200) -> list[Alert]:
+    """The alerts of one kind, the most urgent first."""
+    if kind in ("overdue", "unconfirmed"):
+        query = sa.select(Delivery).options(sa.orm.joinedload(Delivery.school))
+        if kind == "overdue":
+            query = query.where(
+                Delivery.status.in_(UNDER_WAY), Delivery.planned_on < today
+            ).order_by(Delivery.planned_on)
+        else:
+            query = query.where(
+                Delivery.status == "dispatched", Delivery.dispatched_at < _unconfirmed_before()
+            ).order_by(Delivery.dispatched_at)
+        return [
+            Alert(
+                kind,
+                d.planned_on if kind == "overdue" else d.dispatched_at,
+                f"{d.reference} · {d.school.code} {d.school.name_fr}",
+                d.status,
+                url_for("deliveries.detail", delivery_id=d.id),
+            )
+            for d in db.session.scalars(query.limit(limit))
+        ]
+    if kind in ("wrong_school", "two_schools"):
+        return [
+            Alert(
+                kind,
+                dispatched_at,
+                f"DEL-{delivery_id:05d} · {entry.get('code', '')}",
+                entry.get("reason", ""),
+                url_for("deliveries.detail", delivery_id=delivery_id),
+            )
+            for delivery_id, entry, dispatched_at in _stray_scans()[kind][:limit]
+        ]
+    if kind == "faulty_lost":
+        rows = db.session.execute(
+            sa.select(DeviceEvent, Device.asset_tag)
+            .join(Device, Device.id == DeviceEvent.device_id)
+            .where(
+                DeviceEvent.type.in_(("reported_faulty", "reported_lost")),
+                DeviceEvent.occurred_at >= utcnow() - RECENT_REPORTS,
+            )
+            .order_by(DeviceEvent.id.desc())
+            .limit(limit)
+        )
+        return [
+            Alert(
+                kind,
+                event.occurred_at,
+                tag,
+                (event.details or {}).get("note") or event.type,
+                url_for("devices.detail", device_id=event.device_id),
+            )
+            for event, tag in rows
+        ]
+    if kind == "plans_waiting":
+        return [
+            Alert(
+                kind,
+                plan.approved_at,
+                plan.name,
+                f"{delivered} / {allocated}",
+                url_for("plans.detail", plan_id=plan.id),
+            )
+            for plan, allocated, delivered in db.session.execute(_waiting_plans().limit(limit))
+            if delivered < allocated
+        ]
+    return []

@@ -1,0 +1,217 @@
+"""The figures managers watch, each in one aggregate query whatever the programme's size.
+
+Progress is counted at three levels — regions, the provinces of a region, the schools of a
+province — from the same three queries (schools, allocations, devices), grouped by the
+level's key. The dashboard stays within ten SQL statements (a test counts them).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.database import utcnow
+from tracker.devices.models import Device, DeviceEvent
+from tracker.donations.models import Donation
+from tracker.extensions import db
+from tracker.schools.models import School
+
+ACTIVE_PLANS = ("approved", "partially_fulfilled", "fulfilled", "closed")
+WEEKS = 12
+
+
+@dataclass
+class Progress:
+    """One row of the drill-down: a region, a province or a school, and its figures."""
+
+    key: str
+    label: str
+    schools: int = 0
+    need: int = 0
+    allocated: int = 0
+    states: dict = field(default_factory=dict)
+    school: School | None = None
+
+    @property
+    def delivered(self) -> int:
+        return self.states.get("delivered", 0)
+
+    @property
+    def reserved(self) -> int:
+        return self.states.get("reserved", 0)
+
+    @property
+    def in_transit(self) -> int:
+        return self.states.get("in_transit", 0)
+
+    @property
+    def outstanding(self) -> int:
+        return max(self.allocated - self.delivered, 0)
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.delivered / self.allocated, 1) if self.allocated else 0.0
+
+
+def _level(region: str, province: str):
+    """The column rows are grouped by, and the filter, for the level asked."""
+    if region and province:
+        return School.id, [School.region == region, School.province == province]
+    if region:
+        return School.province, [School.region == region]
+    return School.region, []
+
+
+def progress(region: str = "", province: str = "") -> list[Progress]:
+    """Regions; or the provinces of `region`; or the schools of `province` (3 queries)."""
+    key, where = _level(region, province)
+    rows: dict = {}
+    school_query = sa.select(
+        key, sa.func.count(), sa.func.coalesce(sa.func.sum(School.need), 0)
+    ).group_by(key)
+    if region and province:
+        school_query = sa.select(School).where(*where).order_by(School.code)
+        for school in db.session.scalars(school_query):
+            rows[school.id] = Progress(
+                str(school.id), school.name_fr, 1, school.need, school=school
+            )
+    else:
+        for value, schools, need in db.session.execute(school_query.where(*where)):
+            rows[value] = Progress(value or "", value or "—", schools, need)
+    allocated = (
+        sa.select(key, sa.func.coalesce(sa.func.sum(Allocation.quantity), 0))
+        .join(School, School.id == Allocation.school_id)
+        .join(AllocationPlan, AllocationPlan.id == Allocation.plan_id)
+        .where(AllocationPlan.status.in_(ACTIVE_PLANS), *where)
+        .group_by(key)
+    )
+    for value, quantity in db.session.execute(allocated):
+        if value in rows:
+            rows[value].allocated = quantity
+    devices = (
+        sa.select(key, Device.status, sa.func.count())
+        .join(School, School.id == Device.school_id)
+        .where(*where)
+        .group_by(key, Device.status)
+    )
+    for value, status, count in db.session.execute(devices):
+        if value in rows:
+            rows[value].states[status] = count
+    if region and province:
+        return list(rows.values())
+    return sorted(rows.values(), key=lambda row: row.label)
+
+
+def donations_with_counts():
+    """Every donation with its devices per state (2 queries); also the overall totals."""
+    donations = db.session.scalars(
+        sa.select(Donation)
+        .options(sa.orm.joinedload(Donation.donor))
+        .order_by(Donation.received_on.desc())
+    ).all()
+    per_donation: dict[int, dict[str, int]] = {}
+    totals: dict[str, int] = {}
+    for donation_id, status, count in db.session.execute(
+        sa.select(Device.donation_id, Device.status, sa.func.count()).group_by(
+            Device.donation_id, Device.status
+        )
+    ):
+        per_donation.setdefault(donation_id, {})[status] = count
+        totals[status] = totals.get(status, 0) + count
+    return donations, per_donation, totals
+
+
+def active_plans():
+    """Approved plans with what they allocate and what has reached schools (1 query)."""
+    allocated = (
+        sa.select(sa.func.coalesce(sa.func.sum(Allocation.quantity), 0))
+        .where(Allocation.plan_id == AllocationPlan.id)
+        .scalar_subquery()
+    )
+    delivered = (
+        sa.select(sa.func.count())
+        .select_from(Device)
+        .join(Allocation, Allocation.id == Device.allocation_id)
+        .where(Allocation.plan_id == AllocationPlan.id, Device.status == "delivered")
+        .scalar_subquery()
+    )
+    return db.session.execute(
+        sa.select(AllocationPlan, allocated, delivered)
+        .where(AllocationPlan.status.in_(("approved", "partially_fulfilled", "fulfilled")))
+        .order_by(AllocationPlan.id.desc())
+        .limit(20)
+    ).all()
+
+
+@dataclass
+class Week:
+    start: date
+    delivered: int
+
+
+def delivered_by_week(weeks: int = WEEKS) -> list[Week]:
+    """Tablets handed over per week (Monday to Sunday), for the last `weeks` weeks."""
+    today = utcnow().date()
+    first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
+    since = utcnow().replace(
+        year=first.year, month=first.month, day=first.day, hour=0, minute=0, second=0
+    )
+    day = sa.func.date(DeviceEvent.occurred_at)
+    counts = [0] * weeks
+    for value, count in db.session.execute(
+        sa.select(day, sa.func.count())
+        .where(DeviceEvent.type == "delivered", DeviceEvent.occurred_at >= since)
+        .group_by(day)
+    ):
+        when = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        index = (when - first).days // 7
+        if 0 <= index < weeks:
+            counts[index] += count
+    return [Week(first + timedelta(weeks=n), counts[n]) for n in range(weeks)]
+
+
+def school_points() -> list[dict]:
+    """Schools that have a position, with allocated and delivered tablets (3 queries)."""
+    allocated = dict(
+        db.session.execute(
+            sa.select(Allocation.school_id, sa.func.sum(Allocation.quantity))
+            .join(AllocationPlan, AllocationPlan.id == Allocation.plan_id)
+            .where(AllocationPlan.status.in_(ACTIVE_PLANS))
+            .group_by(Allocation.school_id)
+        ).all()
+    )
+    delivered = dict(
+        db.session.execute(
+            sa.select(Device.school_id, sa.func.count())
+            .where(Device.status == "delivered", Device.school_id.is_not(None))
+            .group_by(Device.school_id)
+        ).all()
+    )
+    rows = db.session.execute(
+        sa.select(
+            School.id,
+            School.code,
+            School.name_fr,
+            School.name_ar,
+            School.latitude,
+            School.longitude,
+        ).where(School.latitude.is_not(None), School.longitude.is_not(None))
+    )
+    points = []
+    for school_id, code, name_fr, name_ar, latitude, longitude in rows:
+        given, done = allocated.get(school_id, 0) or 0, delivered.get(school_id, 0)
+        points.append(
+            {
+                "id": school_id,
+                "code": code,
+                "name": name_fr,
+                "name_ar": name_ar,
+                "lat": latitude,
+                "lon": longitude,
+                "allocated": given,
+                "delivered": done,
+                "percent": round(100 * done / given) if given else None,
+            }
+        )
+    return points

@@ -1,0 +1,240 @@
+"""The donor report: what a donation became — received, where each tablet went, who signed
+for it and when (the proof of delivery's reference), and what is still to deliver.
+
+One workbook (Summary, Devices, Deliveries) and a PDF summary, both from `report_data`.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from fpdf.enums import XPos, YPos
+
+from tracker.deliveries.documents import TrackerPdf
+from tracker.deliveries.models import Delivery, DeliveryItem
+from tracker.devices.models import STATUSES, Device
+from tracker.devices.states import STATUS_LABELS
+from tracker.donations.models import Donation
+from tracker.extensions import db
+from tracker.schools.models import School
+from tracker.spreadsheets.exporters import ExportColumn, new_workbook, save, write_sheet
+
+NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+
+DEVICE_COLUMNS = [
+    ExportColumn(_l("Asset tag"), 12),
+    ExportColumn(_l("Serial number"), 20),
+    ExportColumn(_l("IMEI"), 18),
+    ExportColumn(_l("Model"), 24),
+    ExportColumn(_l("State"), 14),
+    ExportColumn(_l("School code"), 12),
+    ExportColumn(_l("School"), 34),
+    ExportColumn(_l("Region"), 22),
+    ExportColumn(_l("Delivered on"), 18, "datetime"),
+    ExportColumn(_l("Received by"), 24),
+    ExportColumn(_l("Role"), 20),
+    ExportColumn(_l("Proof of delivery"), 14),
+]
+DELIVERY_COLUMNS = [
+    ExportColumn(_l("Proof of delivery"), 14),
+    ExportColumn(_l("School code"), 12),
+    ExportColumn(_l("School"), 34),
+    ExportColumn(_l("State"), 16),
+    ExportColumn(_l("Handed over on"), 18, "datetime"),
+    ExportColumn(_l("Received by"), 24),
+    ExportColumn(_l("Role"), 20),
+    ExportColumn(_l("Tablets delivered"), 10, "number"),
+    ExportColumn(_l("Signed"), 8),
+    ExportColumn(_l("Latitude"), 11, "number"),
+    ExportColumn(_l("Longitude"), 11, "number"),
+]
+SUMMARY_COLUMNS = [ExportColumn(_l("Figure"), 36), ExportColumn(_l("Value"), 30, "value")]
+
+
+@dataclass
+class ReportData:
+    donation: Donation
+    states: dict
+    devices: list  # rows for the Devices sheet
+    deliveries: list  # rows for the Deliveries sheet
+    schools_reached: int
+
+    @property
+    def registered(self) -> int:
+        return sum(self.states.values())
+
+    @property
+    def delivered(self) -> int:
+        return self.states.get("delivered", 0)
+
+    @property
+    def outstanding(self) -> int:
+        return self.registered - self.delivered - self.states.get("returned", 0)
+
+
+def report_data(donation_id: int) -> ReportData:
+    donation = db.session.get(Donation, donation_id)
+    states = dict(
+        db.session.execute(
+            sa.select(Device.status, sa.func.count())
+            .where(Device.donation_id == donation_id)
+            .group_by(Device.status)
+        ).all()
+    )
+    latest = (
+        sa.select(
+            DeliveryItem.device_id, sa.func.max(DeliveryItem.delivery_id).label("delivery_id")
+        )
+        .where(DeliveryItem.status == "delivered")
+        .group_by(DeliveryItem.device_id)
+        .subquery()
+    )
+    devices = db.session.execute(
+        sa.select(
+            Device.asset_tag,
+            Device.serial,
+            Device.imei,
+            Device.model,
+            Device.status,
+            School.code,
+            School.name_fr,
+            School.region,
+            Delivery.delivered_at,
+            Delivery.recipient_name,
+            Delivery.recipient_role,
+            Delivery.id,
+        )
+        .outerjoin(School, School.id == Device.school_id)
+        .outerjoin(latest, latest.c.device_id == Device.id)
+        .outerjoin(Delivery, Delivery.id == latest.c.delivery_id)
+        .where(Device.donation_id == donation_id)
+        .order_by(Device.asset_tag)
+    ).all()
+    labels = {key: str(label) for key, label in STATUS_LABELS.items()}
+    device_rows = [
+        (
+            tag,
+            serial,
+            imei or "",
+            model,
+            labels.get(status, status),
+            code or "",
+            school or "",
+            region or "",
+            delivered_at if status == "delivered" else None,
+            name if status == "delivered" else "",
+            role if status == "delivered" else "",
+            f"DEL-{delivery_id:05d}" if delivery_id and status == "delivered" else "",
+        )
+        for tag, serial, imei, model, status, code, school, region, delivered_at, name, role, delivery_id in devices  # noqa: E501
+    ]
+    handed = (
+        sa.select(DeliveryItem.delivery_id, sa.func.count().label("tablets"))
+        .join(Device, Device.id == DeliveryItem.device_id)
+        .where(DeliveryItem.status == "delivered", Device.donation_id == donation_id)
+        .group_by(DeliveryItem.delivery_id)
+        .subquery()
+    )
+    deliveries = db.session.execute(
+        sa.select(Delivery, School.code, School.name_fr, handed.c.tablets)
+        .join(handed, handed.c.delivery_id == Delivery.id)
+        .join(School, School.id == Delivery.school_id)
+        .order_by(Delivery.delivered_at, Delivery.id)
+    ).all()
+    delivery_rows = [
+        (
+            d.reference,
+            code,
+            name,
+            str(_l("Delivered") if d.status == "delivered" else _l("Partly delivered")),
+            d.delivered_at,
+            d.recipient_name,
+            d.recipient_role,
+            tablets,
+            _("yes") if d.handover_via == "screen" else _("on paper"),
+            d.latitude,
+            d.longitude,
+        )
+        for d, code, name, tablets in deliveries
+    ]
+    reached = len({row[5] for row in device_rows if row[8] is not None})
+    return ReportData(donation, states, device_rows, delivery_rows, reached)
+
+
+def summary_rows(data: ReportData) -> list[tuple]:
+    donation = data.donation
+    rows = [
+        (_("Donation"), donation.reference),
+        (_("Donor"), donation.donor.name),
+        (_("Date of the agreement"), format_date(donation.received_on)),
+        (_("Tablets promised"), donation.quantity_promised),
+        (_("Tablets registered"), data.registered),
+    ]
+    rows += [(str(STATUS_LABELS[state]), data.states.get(state, 0)) for state in STATUSES]
+    rows += [
+        (_("Schools reached"), data.schools_reached),
+        (_("Still to deliver"), data.outstanding),
+    ]
+    return rows
+
+
+def donor_workbook(path: Path, donation_id: int) -> ReportData:
+    data = report_data(donation_id)
+    workbook = new_workbook()
+    write_sheet(workbook, _("Summary"), SUMMARY_COLUMNS, summary_rows(data))
+    write_sheet(workbook, _("Devices"), DEVICE_COLUMNS, data.devices)
+    write_sheet(workbook, _("Deliveries"), DELIVERY_COLUMNS, data.deliveries)
+    save(workbook, path)
+    return data
+
+
+def donor_pdf(donation_id: int) -> bytes:
+    """A few pages a donor can read: the figures, then every hand-over with its proof."""
+    data = report_data(donation_id)
+    pdf = ReportPdf(data.donation)
+    pdf.add_page()
+    for label, value in summary_rows(data):
+        pdf.write_cell(80, 6.5, label, "B", 10)
+        pdf.write_cell(0, 6.5, str(value), "", 10, **NEXT_LINE)
+    pdf.ln(4)
+    pdf.write_cell(0, 8, _("Hand-overs"), "B", 12, **NEXT_LINE)
+    widths = (28, 58, 30, 46, 18)
+    heads = (_("Proof of delivery"), _("School"), _("Handed over on"), _("Received by"), "#")
+    pdf.set_fill_color(235)
+    for width, head in zip(widths, heads, strict=True):
+        pdf.write_cell(width, 6, head, "B", 8, border=1, fill=True)
+    pdf.ln()
+    for reference, code, name, _state, when, recipient, _role, tablets, *_rest in data.deliveries:
+        values = (
+            reference,
+            f"{code} {name}"[:42],
+            format_datetime(when, "short") if when else "",
+            recipient[:30],
+            str(tablets),
+        )
+        for width, value in zip(widths, values, strict=True):
+            pdf.write_cell(width, 6, value, "", 8, border=1)
+        pdf.ln()
+    return bytes(pdf.output())
+
+
+class ReportPdf(TrackerPdf):
+    """The donor report's pages: the donation on top, page numbers below."""
+
+    def __init__(self, donation: Donation):
+        super().__init__()
+        self.donation = donation
+        self.set_title(f"{_('Donor report')} {donation.reference}")
+
+    def header(self):
+        self.write_cell(0, 8, f"{_('Donor report')} — {self.donation.reference}", "B", 15)
+        self.ln(9)
+        self.write_cell(0, 6, self.donation.donor.name, "", 11, **NEXT_LINE)
+        self.ln(3)
+
+    def footer(self):
+        self.set_y(-12)
+        self.write_cell(0, 5, f"{self.donation.reference} · {self.page_no()}/{{nb}}", "", 8)
