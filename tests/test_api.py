@@ -281,23 +281,26 @@ def test_the_browser_session_may_sync_only_with_its_csrf_token(app, database_url
     s = delivery_setting
     delivery_id = on_the_road(s)
     strict = make_app(database_url, WTF_CSRF_ENABLED=True)
-    with strict.app_context():
-        browser = strict.test_client()
-        page = browser.get("/login").get_data(as_text=True)
-        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-        browser.post(
-            "/login",
-            data={
-                "email": s["agent"].email,
-                "password": "correct horse battery",
-                "csrf_token": token,
-            },
-        )
-        action = {"actions": whole_delivery(s, delivery_id)[:1]}
-        assert browser.post("/api/v1/sync", json=action).status_code == 400
-        ok = browser.post("/api/v1/sync", json=action, headers={"X-CSRFToken": token})
-        assert ok.get_json()["results"][0]["status"] == "applied"
-        db.session.remove()
+    # Each request in its own app context, as a server runs them (g is per request).
+    browser = strict.test_client()
+    page = browser.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    browser.post(
+        "/login",
+        data={
+            "email": s["agent"].email,
+            "password": "correct horse battery",
+            "csrf_token": token,
+        },
+    )
+    # Signing in starts a new session: the app asks /me for the session's token.
+    token = browser.get("/api/v1/me").get_json()["csrf_token"]
+    action = {"actions": whole_delivery(s, delivery_id)[:1]}
+    assert browser.post("/api/v1/sync", json=action).status_code == 400
+    ok = browser.post("/api/v1/sync", json=action, headers={"X-CSRFToken": token})
+    assert ok.status_code == 200, ok.get_data(as_text=True)[:300]
+    assert ok.get_json()["results"][0]["status"] == "applied"
+    db.session.expire_all()
     scanned = db.session.get(Device, s["a_devices"][0].id)
     assert scanned.status == "in_transit"
 

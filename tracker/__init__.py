@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker.config import load_config
 from tracker.paths import resource_dir
@@ -20,6 +21,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path)))
     if config:
         app.config.update(config)
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        # Only the addresses our own proxies add are believed: a forged X-Forwarded-For
+        # from the client is further left and is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
@@ -83,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from tracker.auth.cli import users_cli
+    from tracker.backup import backup_command, restore_command
     from tracker.demo.cli import demo_command
     from tracker.donations.cli import donations_cli
     from tracker.labels.cli import labels_command
@@ -94,3 +101,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(labels_command)
     app.cli.add_command(import_cli)
     app.cli.add_command(export_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

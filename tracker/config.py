@@ -49,5 +49,8 @@ def load_config(instance_path: Path) -> dict:
         # Map tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty on a closed
         # network: the schools are then drawn on a plain background.
         "MAP_TILES": os.environ.get("TRACKER_MAP_TILES", ""),
+        # How many reverse proxies (nginx, a load balancer) stand in front of the app; their
+        # X-Forwarded-For entries give the client address used to slow password guessing.
+        "TRUSTED_PROXIES": int(os.environ.get("TRACKER_TRUSTED_PROXIES", "0")),
         "ALERT_UNCONFIRMED_DAYS": int(os.environ.get("TRACKER_ALERT_UNCONFIRMED_DAYS", "3")),
     }

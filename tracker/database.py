@@ -64,3 +64,25 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    """On SQLite a request that may write takes the write lock when it begins.
+
+    A deferred transaction that reads and then writes can find another writer ahead of it
+    and fail at once ("database is locked") instead of waiting its turn; BEGIN IMMEDIATE
+    waits (busy_timeout) at the start. Pages that only read, the command line and the
+    background imports keep the driver's own deferred transactions (WAL lets readers read
+    while a writer writes).
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    from flask import has_request_context, request
+
+    if has_request_context() and request.method not in SAFE_METHODS:
+        # The driver then sees a transaction under way and adds no BEGIN of its own.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -3,11 +3,12 @@
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, jsonify, render_template, request
+from flask import abort, flash, g, jsonify, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 
 from tracker.allocations.labels import PLAN_ACTION_LABELS, PLAN_STATUS_LABELS
 from tracker.allocations.proposals import reason_text
@@ -133,6 +134,25 @@ def init_app(app) -> None:
             ),
         )
 
+    @app.errorhandler(OperationalError)
+    def database_busy(error):
+        """SQLite's write lock stayed taken past the wait: nothing was written; say so."""
+        db.session.rollback()
+        if "database is locked" not in str(error.orig or error):
+            raise error
+        # Whoever asked stays unknown for this answer: loading them would need the database.
+        from tracker.extensions import login_manager
+
+        g._login_user = login_manager.anonymous_user()
+        message = _("The database is busy; nothing was saved. Try again in a moment.")
+        wants_json = request.blueprint == "api" or (
+            request.accept_mimetypes.best == "application/json"
+        )
+        body = (
+            jsonify(error=message) if wants_json else render_template("busy.html", message=message)
+        )
+        return body, 503, {"Retry-After": "2"}
+
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
         message = _("This form expired or was sent from elsewhere. Go back, reload and try again.")
@@ -160,6 +180,7 @@ def init_app(app) -> None:
             "number": lambda value: format_decimal(value) if value is not None else "",
         }
 
+    https = app.config.get("BASE_URL", "").startswith("https://")
     tiles = urlsplit(app.config.get("MAP_TILES", ""))
     # The map's tile server, when one is configured, is the only other place images come from.
     tile_source = f" {tiles.scheme}://{tiles.netloc}" if tiles.scheme and tiles.netloc else ""
@@ -171,6 +192,10 @@ def init_app(app) -> None:
         response.headers.setdefault(
             "Permissions-Policy", "camera=(self), geolocation=(self), microphone=()"
         )
+        if https:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
         response.headers.setdefault(
             "Content-Security-Policy",
             f"default-src 'self'; img-src 'self' data: blob:{tile_source}; "

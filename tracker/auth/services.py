@@ -1,12 +1,14 @@
 """User rules: who may sign in, with which role; passwords are only ever stored hashed."""
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tracker.auth.models import ROLES, User
+from tracker.auth.models import ROLES, LoginFailure, User
 from tracker.database import utcnow
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
@@ -147,4 +149,40 @@ def set_locale(user_id: int, locale: str) -> User:
     user = get_user(user_id)
     user.locale = locale
     db.session.flush()
+    return user
+
+
+FAILURE_WINDOW = timedelta(minutes=15)
+FAILURES_PER_ACCOUNT = 10
+FAILURES_PER_ADDRESS = 50
+
+
+def sign_in(email: str, password: str, address: str) -> User | None:
+    """`authenticate`, slowed down: after 10 failures on an account, or 50 from one client
+    address, within 15 minutes, sign-in waits. The caller commits (failures are kept)."""
+    since = utcnow() - FAILURE_WINDOW
+    try:
+        account = clean_email(email)
+    except ValidationFailed:
+        account = (email or "").strip().lower()[:254]
+    address = (address or "?")[:64]
+    recent = db.session.execute(
+        sa.select(
+            sa.func.count().filter(LoginFailure.email == account),
+            sa.func.count().filter(LoginFailure.address == address),
+        ).where(
+            LoginFailure.at >= since,
+            sa.or_(LoginFailure.email == account, LoginFailure.address == address),
+        )
+    ).one()
+    if recent[0] >= FAILURES_PER_ACCOUNT or recent[1] >= FAILURES_PER_ADDRESS:
+        raise ValidationFailed(
+            _(
+                "Too many failed sign-ins. Wait %(n)s minutes and try again.",
+                n=int(FAILURE_WINDOW.total_seconds() // 60),
+            )
+        )
+    user = authenticate(email, password)
+    if user is None:
+        db.session.add(LoginFailure(email=account, address=address))
     return user

@@ -18,6 +18,7 @@ from tracker.auth.forms import (
     UserEditForm,
 )
 from tracker.auth.models import User
+from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import LOCALES
 from tracker.web import roles_required, run_service, safe_next
@@ -32,11 +33,20 @@ def login():
         return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        try:
+            user = services.sign_in(form.email.data, form.password.data, request.remote_addr)
+        except ValidationFailed as error:
+            form.form_errors.append(str(error))
+            return render_template("auth/login.html", form=form), 429
+        db.session.commit()
         if user is None:
             form.form_errors.append(_("Wrong e-mail or password, or the account is disabled."))
         else:
-            db.session.commit()
+            # A new session at sign-in (nothing from before it carries over but the language).
+            language = session.get("locale")
+            session.clear()
+            if language:
+                session["locale"] = language
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
     return render_template("auth/login.html", form=form), 200 if not form.errors else 400

@@ -126,3 +126,25 @@ class Counter(db.Model):
 
     name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     value: Mapped[int] = mapped_column(default=0)
+
+
+# On PostgreSQL the history cannot be rewritten even by hand: UPDATE and DELETE on
+# device_events are refused (the service layer never does either on any database).
+# ("%%": sa.DDL formats its text with the table's name.)
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION device_events_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'device_events is append-only: %% refused', TG_OP;
+END;
+$$ LANGUAGE plpgsql
+"""
+APPEND_ONLY_TRIGGER = """
+CREATE TRIGGER device_events_append_only BEFORE UPDATE OR DELETE ON device_events
+FOR EACH ROW EXECUTE FUNCTION device_events_append_only()
+"""
+for _statement in (APPEND_ONLY_FUNCTION, APPEND_ONLY_TRIGGER):
+    sa.event.listen(
+        DeviceEvent.__table__,
+        "after_create",
+        sa.DDL(_statement).execute_if(dialect="postgresql"),
+    )

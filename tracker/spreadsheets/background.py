@@ -85,14 +85,17 @@ def _fail(batch_id: int, message: str) -> None:
 def start(batch: ImportBatch, upload: Path, *, commit: bool) -> None:
     """Run the batch in a thread, or right here when the app is set to (tests, CLI)."""
     app = current_app._get_current_object()  # noqa: SLF001  (the thread needs the real app)
+    batch_id = batch.id
     if not app.config.get("IMPORTS_IN_BACKGROUND", True):
-        run_batch(app, batch.id, upload, commit=commit)
+        # The import has its own session: this one must not hold the write lock meanwhile.
+        db.session.commit()
+        run_batch(app, batch_id, upload, commit=commit)
         return
     thread = threading.Thread(
         target=run_batch,
-        args=(app, batch.id, upload),
+        args=(app, batch_id, upload),
         kwargs={"commit": commit},
-        name=f"import-{batch.id}",
+        name=f"import-{batch_id}",
         daemon=True,
     )
     thread.start()

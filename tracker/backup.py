@@ -1,0 +1,80 @@
+"""`tracker backup FILE` and `tracker restore FILE`: a consistent copy of a live SQLite
+database, taken with SQLite's online backup API (writers may go on meanwhile), and putting
+one back after checking it. On PostgreSQL, use pg_dump / pg_restore (see the README)."""
+
+import sqlite3
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from sqlalchemy.engine import make_url
+
+from tracker.extensions import db
+
+
+def sqlite_path() -> Path:
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise click.ClickException(
+            _(
+                "This database is not SQLite: use pg_dump to back it up and pg_restore to "
+                "put it back (see the README)."
+            )
+        )
+    return Path(url.database)
+
+
+def check(path: Path) -> int:
+    """Refuse anything that is not a sound tracker database; return its device count."""
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+            (result,) = connection.execute("PRAGMA integrity_check").fetchone()
+            if result != "ok":
+                raise click.ClickException(_("%(file)s is damaged: %(why)s", file=path, why=result))
+            connection.execute("SELECT count(*) FROM users").fetchone()
+            return connection.execute("SELECT count(*) FROM devices").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        raise click.ClickException(
+            _("%(file)s is not a tracker database (%(why)s).", file=path, why=error)
+        ) from error
+
+
+def copy(source: Path, target: Path) -> None:
+    """Page by page through SQLite's backup API: consistent even while others write."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.execute("PRAGMA busy_timeout=5000")
+        src.backup(dst, pages=1024)
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(file: Path):
+    """Copy the live SQLite database to FILE, consistently, while the app runs."""
+    live = sqlite_path()
+    if file.exists():
+        raise click.ClickException(_("%(file)s exists already.", file=file))
+    copy(live, file)
+    devices = check(file)
+    click.echo(_("Backed up to %(file)s (%(n)s devices).", file=file, n=devices))
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the current database without asking.")
+@with_appcontext
+def restore_command(file: Path, yes: bool):
+    """Replace the SQLite database with the backup FILE, after checking FILE."""
+    live = sqlite_path()
+    devices = check(file)
+    if not yes and not click.confirm(
+        _("Replace %(live)s with %(file)s (%(n)s devices)?", live=live, file=file, n=devices)
+    ):
+        sys.exit(1)
+    db.session.remove()
+    db.engine.dispose()  # no connection of ours keeps the old file open
+    copy(file, live)
+    click.echo(_("Restored %(file)s (%(n)s devices).", file=file, n=check(live)))
