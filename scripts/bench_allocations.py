@@ -194,7 +194,7 @@ def main() -> int:
             f"{'PASS' if ratio <= GOAL else 'FAIL'}"
         )
     print(f"(saving the plan's {args.schools} lines with the proposal took {saved:.3f} s)")
-    return 0 if ok else 1
+    return 0 if ok else 3
 
 
 if __name__ == "__main__":

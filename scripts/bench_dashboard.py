@@ -185,7 +185,9 @@ def main() -> int:
         bare_time = best(bare)
 
         ids = db.session.scalars(
-            sa.select(DeviceEvent.id).order_by(DeviceEvent.id.desc()).offset(999 * 50 - 1)
+            sa.select(DeviceEvent.id)
+            .order_by(DeviceEvent.id.desc())
+            .offset(min(999 * 50 - 1, max(events - 60, 0)))  # page 1,000, or the last one
         )
         page_1000_before = next(iter(ids))
         first_page = best(lambda: client.get("/history"), runs=5)
@@ -212,7 +214,7 @@ def main() -> int:
         f"ratio {history_ratio:5.2f}"
     )
     ok = ratio <= GOAL and len(statements) <= 10 and history_ratio <= GOAL
-    return 0 if ok else 1
+    return 0 if ok else 3
 
 
 if __name__ == "__main__":

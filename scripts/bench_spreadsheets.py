@@ -289,7 +289,7 @@ def main() -> int:
             f"memory on top of the reader at {args.rows} vs {args.small} rows",
         ),
     ]
-    return 0 if all(results) else 1
+    return 0 if all(results) else 3
 
 
 if __name__ == "__main__":

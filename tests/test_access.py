@@ -21,6 +21,7 @@ PUBLIC = "public"
 # endpoint -> (method, path, roles allowed)
 MATRIX = {
     "auth.login": ("GET", "/login", PUBLIC),
+    "healthz": ("GET", "/healthz", PUBLIC),
     "auth.set_language": ("POST", "/language", PUBLIC),
     "static": ("GET", "/static/css/app.css", PUBLIC),
     "auth.logout": ("POST", "/logout", ALL),

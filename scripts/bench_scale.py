@@ -1,0 +1,154 @@
+"""Benchmark: what a user does stays as fast at national scale (SQLite by default).
+
+    .venv/bin/python scripts/bench_scale.py [--devices 1500000] [--schools 25000]
+        [--database-url postgresql://...]   # the large data set on PostgreSQL instead
+
+Two data sets from scripts/synthetic.py, one of 1,000 devices and one of --devices, and
+side by side on them:
+  scan        GET /d/<token> (a QR opened), mean of 200 random tokens: large vs small
+              (goal <= 1.2x)
+  code box    GET /devices/?q=<serial> (a scanner typing into the box): large vs small
+              (goal <= 1.2x)
+  list        the device list's 1,000th page vs its first, on the large set (goal <= 1.5x)
+  statements  SQL statements each page sends, small vs large (goal: the same count)
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import synthetic  # noqa: E402
+
+PAGES = [
+    "/",
+    "/devices/",
+    "/schools/",
+    "/deliveries/",
+    "/plans/",
+    "/history",
+    "/alerts",
+    "/progress",
+]
+
+
+def build(url: str, schools: int, devices: int):
+    from tracker.extensions import db
+
+    app = synthetic.make_app(url)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        synthetic.generate(schools, devices)
+    return app
+
+
+def measure(app, large_pages: bool):
+    """Timings and statement counts on one data set, signed in as the manager."""
+    import sqlalchemy as sa
+    from sqlalchemy import event
+
+    from tracker.devices.models import Device
+    from tracker.extensions import db
+
+    rng = random.Random(7)
+    with app.app_context():
+        client = app.test_client()
+        client.post("/login", data={"email": "manager@bench.test", "password": synthetic.PASSWORD})
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Device))
+        picks = [rng.randint(1, total) for _ in range(200)]
+        rows = db.session.execute(
+            sa.select(Device.id, Device.qr_token, Device.serial).where(Device.id.in_(picks))
+        ).all()
+
+        def mean(paths):
+            for path in paths[:5]:
+                client.get(path)  # warm the caches first
+            times = []
+            for path in paths:
+                started = time.perf_counter()
+                response = client.get(path)
+                times.append(time.perf_counter() - started)
+                assert response.status_code in (200, 302), (path, response.status_code)
+            return statistics.mean(times)
+
+        results = {
+            "scan": mean([f"/d/{token}" for _id, token, _serial in rows]),
+            "code box": mean([f"/devices/?q={serial}" for _id, _token, serial in rows]),
+        }
+        if large_pages:
+            tag = db.session.scalar(
+                sa.select(Device.asset_tag).order_by(Device.asset_tag).offset(999 * 50 - 1)
+            )
+            results["list first"] = min(mean(["/devices/"] * 20) for _ in range(3))
+            results["list 1000th"] = min(mean([f"/devices/?after={tag}"] * 20) for _ in range(3))
+        counts = {}
+        for page in PAGES:
+            seen = []
+            listener = lambda *_args, seen=seen: seen.append(1)  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listener)
+            assert client.get(page).status_code == 200, page
+            event.remove(db.engine, "before_cursor_execute", listener)
+            counts[page] = len(seen)
+        return results, counts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=1_500_000)
+    parser.add_argument("--schools", type=int, default=25_000)
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
+    os.environ["TRACKER_INSTANCE_PATH"] = str(folder)
+    small_app = build(f"sqlite:///{folder / 'small.sqlite'}", 50, args.small)
+    url = args.database_url or f"sqlite:///{folder / 'large.sqlite'}"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    started = time.perf_counter()
+    large_app = build(url, args.schools, args.devices)
+    built = time.perf_counter() - started
+    small, small_counts = measure(small_app, large_pages=False)
+    large, large_counts = measure(large_app, large_pages=True)
+    again, _counts = measure(small_app, large_pages=False)  # the small set warm too
+    small = {name: min(small[name], again[name]) for name in small}
+
+    print(
+        f"small: {args.small} devices; large: {args.devices} devices, {args.schools} schools "
+        f"({'PostgreSQL' if 'postgresql' in url else 'SQLite'}, generated in {built:.0f} s), "
+        f"Python {sys.version.split()[0]}"
+    )
+    ok = True
+    for name, goal in (("scan", 1.2), ("code box", 1.2)):
+        ratio = large[name] / small[name]
+        ok &= ratio <= goal
+        print(
+            f"{name:11} large {large[name] * 1000:7.2f} ms   small {small[name] * 1000:7.2f} ms"
+            f"   ratio {ratio:5.2f}  (goal <= {goal})  {'PASS' if ratio <= goal else 'FAIL'}"
+        )
+    ratio = large["list 1000th"] / large["list first"]
+    ok &= ratio <= 1.5
+    print(
+        f"list        page 1,000 {large['list 1000th'] * 1000:7.2f} ms   page 1 "
+        f"{large['list first'] * 1000:7.2f} ms   ratio {ratio:5.2f}  (goal <= 1.5)  "
+        f"{'PASS' if ratio <= 1.5 else 'FAIL'}"
+    )
+    for page in PAGES:
+        same = small_counts[page] == large_counts[page]
+        ok &= same
+        print(
+            f"statements  {page:13} small {small_counts[page]:3}   large "
+            f"{large_counts[page]:3}   {'PASS' if same else 'FAIL'}"
+        )
+    return 0 if ok else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
