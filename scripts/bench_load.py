@@ -164,6 +164,7 @@ def main() -> int:
         cookie = sign_in(port)
         runs = {
             "healthz": ["/healthz"],
+            "signed-in /api/v1/me": ["/api/v1/me"],
             "scan /d/<token>": [f"/d/{token}" for token in tokens],
             "delivery page": [f"/deliveries/{n}" for n in delivery_ids],
         }
@@ -183,8 +184,12 @@ def main() -> int:
     ok = True
     for name, (rate, p95, errors) in results.items():
         ratio = rate / baseline
-        line = f"{name:16} {rate:8.0f} req/s   p95 {p95:7.1f} ms   errors {len(errors)}"
-        if name != "healthz":
+        line = f"{name:20} {rate:8.0f} req/s   p95 {p95:7.1f} ms   errors {len(errors)}"
+        if name == "signed-in /api/v1/me":
+            line += (
+                f"   {ratio:5.0%} of /healthz  (a trivial page through sign-in and the database)"
+            )
+        elif name != "healthz":
             passed = ratio >= GOAL and not errors
             ok &= passed
             line += f"   {ratio:5.0%} of /healthz  (goal >= {GOAL:.0%})  "
