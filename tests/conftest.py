@@ -300,3 +300,24 @@ def delivery_setting(create_user, create_donation, create_device, create_school)
         "b_devices": held[school_b.id],
         "stock": [d for d in devices if d.status == "in_stock"],
     }
+
+
+def dispatched_delivery(s, school: str = "school_a", planned_on=None) -> int:
+    """The delivery of `school`'s reserved tablets (from `delivery_setting`), packed by scan
+    and dispatched to the setting's agent; returns its id."""
+    from tracker.deliveries import services
+
+    (delivery,) = services.create_deliveries(
+        s["plan"].id,
+        actor=s["coordinator"],
+        assigned_to_id=s["agent"].id,
+        planned_on=planned_on,
+        school_ids=[s[school].id],
+    )
+    devices = s["a_devices"] if school == "school_a" else s["b_devices"]
+    for device in devices:
+        services.pack_scan(delivery.id, device.asset_tag, s["coordinator"])
+    services.finish_packing(delivery.id, s["coordinator"])
+    services.dispatch(delivery.id, s["coordinator"])
+    db.session.commit()
+    return delivery.id

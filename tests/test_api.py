@@ -3,17 +3,15 @@ object rules, and the sync endpoint that applies each queued action exactly once
 
 import threading
 import uuid
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from conftest import BASE_URL, login, make_app, signature_data_url
+from conftest import BASE_URL, dispatched_delivery, login, make_app, signature_data_url
 from tracker.api.models import ApiToken, SyncAction
 from tracker.api.tokens import create_token
-from tracker.deliveries import services
 from tracker.deliveries.models import Delivery
 from tracker.devices.models import Device, DeviceEvent
 from tracker.extensions import db
@@ -23,22 +21,6 @@ def token_for(user) -> dict:
     _record, secret = create_token(user, "test phone")
     db.session.commit()
     return {"Authorization": f"Bearer {secret}"}
-
-
-def on_the_road(s) -> int:
-    made = services.create_deliveries(
-        s["plan"].id,
-        actor=s["coordinator"],
-        assigned_to_id=s["agent"].id,
-        planned_on=date(2026, 11, 23),
-    )
-    a = next(d.id for d in made if d.school_id == s["school_a"].id)
-    for device in s["a_devices"]:
-        services.pack_scan(a, device.asset_tag, s["coordinator"])
-    services.finish_packing(a, s["coordinator"])
-    services.dispatch(a, s["coordinator"])
-    db.session.commit()
-    return a
 
 
 def new_id() -> str:
@@ -118,7 +100,7 @@ def test_openapi_document_validates_and_every_path_answers_as_described(
     app, client, delivery_setting
 ):
     s = delivery_setting
-    delivery_id = on_the_road(s)
+    delivery_id = dispatched_delivery(s)
     headers = token_for(s["agent"])
     document = client.get("/api/v1/openapi.json").get_json()
     validate(document)
@@ -152,7 +134,7 @@ def test_an_agent_reads_only_their_deliveries_and_a_manager_cannot_act(
     app, client, delivery_setting
 ):
     s = delivery_setting
-    delivery_id = on_the_road(s)
+    delivery_id = dispatched_delivery(s)
     mine = client.get("/api/v1/deliveries", headers=token_for(s["agent"])).get_json()
     assert {d["id"] for d in mine["deliveries"]} >= {delivery_id}
     other = token_for(s["other_agent"])
@@ -171,7 +153,7 @@ def test_an_agent_reads_only_their_deliveries_and_a_manager_cannot_act(
 
 def test_the_same_batch_sent_three_times_counts_once(app, client, delivery_setting):
     s = delivery_setting
-    delivery_id = on_the_road(s)
+    delivery_id = dispatched_delivery(s)
     headers = token_for(s["agent"])
     batch = {"actions": whole_delivery(s, delivery_id)}
     first = client.post("/api/v1/sync", headers=headers, json=batch).get_json()["results"]
@@ -192,7 +174,7 @@ def test_the_same_batch_sent_three_times_counts_once(app, client, delivery_setti
 
 def test_one_bad_action_does_not_stop_the_others(app, client, delivery_setting):
     s = delivery_setting
-    delivery_id = on_the_road(s)
+    delivery_id = dispatched_delivery(s)
     headers = token_for(s["agent"])
     good = whole_delivery(s, delivery_id)
     bad = [
@@ -224,7 +206,7 @@ def test_a_change_at_the_office_meanwhile_is_answered_and_nothing_is_overwritten
     app, client, delivery_setting
 ):
     s = delivery_setting
-    delivery_id = on_the_road(s)
+    delivery_id = dispatched_delivery(s)
     headers = token_for(s["agent"])
     actions = whole_delivery(s, delivery_id)
     client.post("/api/v1/sync", headers=headers, json={"actions": actions[:1]})
@@ -250,7 +232,7 @@ def test_a_change_at_the_office_meanwhile_is_answered_and_nothing_is_overwritten
 
 def test_racing_copies_of_a_batch_record_once(app, client, delivery_setting):
     s = delivery_setting
-    delivery_id = on_the_road(s)
+    delivery_id = dispatched_delivery(s)
     headers = token_for(s["agent"])
     batch = {"actions": whole_delivery(s, delivery_id)}
     start = threading.Barrier(3)
@@ -279,7 +261,7 @@ def test_racing_copies_of_a_batch_record_once(app, client, delivery_setting):
 
 def test_the_browser_session_may_sync_only_with_its_csrf_token(app, database_url, delivery_setting):
     s = delivery_setting
-    delivery_id = on_the_road(s)
+    delivery_id = dispatched_delivery(s)
     strict = make_app(database_url, WTF_CSRF_ENABLED=True)
     # Each request in its own app context, as a server runs them (g is per request).
     browser = strict.test_client()
@@ -316,7 +298,7 @@ def test_a_tablet_reported_from_the_phone_and_one_taken_off_by_the_office(
     app, client, delivery_setting
 ):
     s = delivery_setting
-    delivery_id = on_the_road(s)
+    delivery_id = dispatched_delivery(s)
     headers = token_for(s["agent"])
     broken, taken, _third = s["a_devices"]
     # The office reports one lost meanwhile: it leaves the delivery.

@@ -14,8 +14,7 @@ import qrcode
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from conftest import BASE_URL, PASSWORD, make_app
-from tracker.deliveries import services
+from conftest import BASE_URL, PASSWORD, dispatched_delivery, make_app
 from tracker.deliveries.models import Delivery
 from tracker.devices.models import Device
 from tracker.extensions import db
@@ -48,22 +47,6 @@ def live_url(app, database_url):
         db.engine.dispose()
 
 
-def on_the_road(s) -> int:
-    (delivery,) = services.create_deliveries(
-        s["plan"].id,
-        actor=s["coordinator"],
-        assigned_to_id=s["agent"].id,
-        planned_on=None,
-        school_ids=[s["school_a"].id],
-    )
-    for device in s["a_devices"]:
-        services.pack_scan(delivery.id, device.asset_tag, s["coordinator"])
-    services.finish_packing(delivery.id, s["coordinator"])
-    services.dispatch(delivery.id, s["coordinator"])
-    db.session.commit()
-    return delivery.id
-
-
 def sign_in(page, live_url, user):
     page.goto(f"{live_url}/login")
     page.fill("input[name=email]", user.email)
@@ -93,7 +76,7 @@ def y4m_with_qr(path, payload: str, width=640, height=480, frames=10) -> None:
 
 def test_agent_scans_is_refused_a_wrong_tablet_signs_and_delivers(app, delivery_setting, live_url):
     s = delivery_setting
-    delivery_id = on_the_road(s)
+    delivery_id = dispatched_delivery(s)
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         context = browser.new_context(
@@ -156,7 +139,7 @@ def test_agent_scans_is_refused_a_wrong_tablet_signs_and_delivers(app, delivery_
 
 def test_the_camera_decodes_a_qr_and_the_scan_lands(app, delivery_setting, live_url, tmp_path):
     s = delivery_setting
-    on_the_road(s)
+    dispatched_delivery(s)
     device = s["a_devices"][1]
     video = tmp_path / "qr.y4m"
     y4m_with_qr(video, f"{BASE_URL}/d/{device.qr_token}")
@@ -190,7 +173,7 @@ def test_a_whole_delivery_offline_then_synced_once(app, delivery_setting, live_u
     from tracker.api.models import SyncAction
 
     s = delivery_setting
-    delivery_id = on_the_road(s)
+    delivery_id = dispatched_delivery(s)
     first, second, third = s["a_devices"]
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -265,7 +248,7 @@ def test_arabic_screens_read_right_to_left_and_are_photographed(app, delivery_se
     """Screenshots of the Arabic dashboard and delivery screen, for people to look at
     (artifacts/screenshots/); the page itself is checked to run right to left."""
     s = delivery_setting
-    delivery_id = on_the_road(s)
+    delivery_id = dispatched_delivery(s)
     s["agent"].locale = "ar"
     db.session.commit()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ import pypdfium2 as pdfium
 import sqlalchemy as sa
 from test_plans_views import count_queries
 
-from conftest import login, signature_data_url, text_of
+from conftest import dispatched_delivery, login, signature_data_url, text_of
 from tracker.database import utcnow
 from tracker.deliveries import handover, services
 from tracker.deliveries.models import Delivery
@@ -21,17 +21,7 @@ from tracker.extensions import db
 
 def deliver_school_a(s, *, all_of_them=True, planned_on=None):
     """School A's delivery: packed, dispatched, and handed over (all, or all but one)."""
-    (delivery,) = services.create_deliveries(
-        s["plan"].id,
-        actor=s["coordinator"],
-        assigned_to_id=s["agent"].id,
-        planned_on=planned_on,
-        school_ids=[s["school_a"].id],
-    )
-    for device in s["a_devices"]:
-        services.pack_scan(delivery.id, device.asset_tag, s["coordinator"])
-    services.finish_packing(delivery.id, s["coordinator"])
-    services.dispatch(delivery.id, s["coordinator"])
+    delivery = db.session.get(Delivery, dispatched_delivery(s, planned_on=planned_on))
     handed = s["a_devices"] if all_of_them else s["a_devices"][:-1]
     for device in handed:
         handover.field_scan(delivery.id, device.asset_tag, s["agent"])

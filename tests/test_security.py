@@ -13,7 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import BASE_URL, PASSWORD, login, make_app, signature_data_url, text_of
+from conftest import (
+    BASE_URL,
+    PASSWORD,
+    dispatched_delivery,
+    login,
+    make_app,
+    signature_data_url,
+    text_of,
+)
 from tracker.auth.models import User
 from tracker.deliveries import handover, services
 from tracker.deliveries.models import Delivery
@@ -260,21 +268,11 @@ def test_twenty_hand_overs_of_one_delivery_at_once_record_it_once(
     app, delivery_setting, database_url
 ):
     s = delivery_setting
-    (delivery,) = services.create_deliveries(
-        s["plan"].id,
-        actor=s["coordinator"],
-        assigned_to_id=s["agent"].id,
-        planned_on=None,
-        school_ids=[s["school_a"].id],
-    )
+    delivery_id = dispatched_delivery(s)
     for device in s["a_devices"]:
-        services.pack_scan(delivery.id, device.asset_tag, s["coordinator"])
-    services.finish_packing(delivery.id, s["coordinator"])
-    services.dispatch(delivery.id, s["coordinator"])
-    for device in s["a_devices"]:
-        handover.field_scan(delivery.id, device.asset_tag, s["agent"])
+        handover.field_scan(delivery_id, device.asset_tag, s["agent"])
     db.session.commit()
-    agent_id, delivery_id = s["agent"].id, delivery.id
+    agent_id = s["agent"].id
     start, outcomes = threading.Barrier(20), []
     # Twenty connections at once, as twenty server workers would have.
     workers = make_app(
