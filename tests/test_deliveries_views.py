@@ -314,3 +314,14 @@ def test_a_filled_manifest_uploaded_on_the_import_page(client, delivery_setting,
     delivery = db.session.get(Delivery, a)
     assert delivery.status == "delivered" and delivery.recipient_name == "M. Hamid"
     assert delivery.delivered_by_id == s["coordinator"].id
+
+
+def test_the_delivery_page_does_not_query_per_tablet(client, delivery_setting):
+    from test_plans_views import count_queries
+
+    s = delivery_setting
+    ids = planned(s)
+    login(client, s["coordinator"])
+    three = count_queries(client, f"/deliveries/{ids[s['school_a'].id]}")
+    two = count_queries(client, f"/deliveries/{ids[s['school_b'].id]}")
+    assert three == two <= 8

@@ -112,7 +112,7 @@ def create():
 
 def _page(delivery_id: int) -> Delivery:
     try:
-        return services.delivery_for(current_user, delivery_id)
+        return services.delivery_for(current_user, delivery_id, whole=True)
     except DomainError:
         abort(404)
 
