@@ -35,7 +35,12 @@ def load_config(instance_path: Path) -> dict:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Pre-ping costs a round trip per request; recycling connections every half hour
+        # covers a restarted database as well on a private network.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": os.environ.get("TRACKER_DB_PRE_PING", "0") == "1",
+            "pool_recycle": 1800,
+        },
         "BASE_URL": os.environ.get("TRACKER_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "ASSET_TAG_PREFIX": os.environ.get("TRACKER_ASSET_TAG_PREFIX", "TAB"),
         "BABEL_DEFAULT_LOCALE": os.environ.get("TRACKER_DEFAULT_LOCALE", "fr"),
