@@ -23,13 +23,12 @@ from tracker.deliveries.media import MAX_PHOTO_BYTES
 from tracker.deliveries.models import MISSING_REASONS, Delivery
 from tracker.deliveries.services import delivery_for, may_act
 from tracker.devices.models import Device
-from tracker.devices.services import find_device_by_code, move_device
+from tracker.devices.services import find_device_by_code
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_ACTIONS = 500
-REPORT_MOVES = {"faulty": "reported_faulty", "lost": "reported_lost"}
 
 
 @dataclass
@@ -132,21 +131,13 @@ def _handover(action: dict, delivery: Delivery, actor: User, at) -> tuple[str, s
 
 
 def _report(action: dict, delivery: Delivery, actor: User, at) -> tuple[str, str]:
-    device = find_device_by_code(str(action.get("code") or ""))
-    move = REPORT_MOVES.get(action.get("reason"))
-    if device is None or move is None:
-        raise ValidationFailed(_("A report needs a tablet's code and faulty or lost."))
-    if not any(item.device_id == device.id for item in delivery.items):
-        raise ValidationFailed(
-            _("%(tag)s is not on %(ref)s.", tag=device.asset_tag, ref=delivery.reference)
-        )
-    move_device(
-        device,
-        move,
+    device = handover.report_device(
+        delivery.id,
+        str(action.get("code") or ""),
+        action.get("reason"),
         actor,
+        note=str(action.get("note") or ""),
         client_time=at,
-        delivery_id=delivery.id,
-        note=str(action.get("note") or "")[:300],
     )
     return "applied", _("%(tag)s reported %(what)s.", tag=device.asset_tag, what=action["reason"])
 

@@ -26,7 +26,7 @@ from tracker.deliveries.services import (
 )
 from tracker.devices.bulk import move_devices
 from tracker.devices.models import Device
-from tracker.devices.services import find_device_by_code
+from tracker.devices.services import find_device_by_code, move_device
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 
@@ -194,6 +194,40 @@ def confirm_handover(
     _note_plan_progress(delivery.plan_id)
     db.session.flush()
     return delivery
+
+
+REPORT_MOVES = {"faulty": "reported_faulty", "lost": "reported_lost"}
+
+
+def report_device(
+    delivery_id: int,
+    code: str,
+    what: str,
+    actor: User | None,
+    *,
+    note: str = "",
+    client_time: datetime | None = None,
+) -> Device:
+    """From the field: a tablet of this delivery found faulty or lost (it then leaves the
+    delivery, as any tablet off the road to its school does)."""
+    delivery = get_delivery(delivery_id, lock=True)
+    device = find_device_by_code(code)
+    move = REPORT_MOVES.get(what)
+    if device is None or move is None:
+        raise ValidationFailed(_("A report needs a tablet's code and faulty or lost."))
+    if not any(item.device_id == device.id for item in delivery.items):
+        raise ValidationFailed(
+            _("%(tag)s is not on %(ref)s.", tag=device.asset_tag, ref=delivery.reference)
+        )
+    move_device(
+        device,
+        move,
+        actor,
+        client_time=client_time,
+        delivery_id=delivery.id,
+        note=(note or "")[:300],
+    )
+    return device
 
 
 def fail_delivery(delivery_id: int, actor: User | None, reason: str) -> Delivery:
