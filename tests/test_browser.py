@@ -7,6 +7,7 @@ a QR code through Chromium's fake camera (a .y4m video file).
 
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -187,7 +188,12 @@ def test_a_whole_delivery_offline_then_synced_once(app, delivery_setting, live_u
         page.goto(f"{live_url}/deliveries/{delivery_id}")
         page.click("#take-offline")
         page.wait_for_url(f"{live_url}/field/#{delivery_id}")
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+        # Polled from here: wait_for_function evaluates its text inside the page, which
+        # the page's Content-Security-Policy (no unsafe-eval) rightly refuses.
+        deadline = time.monotonic() + 15
+        while not page.evaluate("navigator.serviceWorker.controller !== null"):
+            assert time.monotonic() < deadline, "the service worker never took control"
+            page.wait_for_timeout(100)
         assert page.evaluate("caches.match('/field/').then(r => !!r)")
         expect = playwright_api.expect
 
