@@ -220,3 +220,33 @@ def test_every_form_refuses_a_post_without_csrf_token(app, client, create_user, 
     # The sign-in form is protected too.
     client.post("/logout", data={})
     assert client.post("/login", data={"email": admin.email, "password": "x"}).status_code == 400
+
+
+def test_each_role_sees_its_own_navigation_in_its_own_language(app, create_user):
+    """The navigation is kept per role and language: whoever was served before, each user
+    sees the links of their role only, in the language they read."""
+    seen = {}
+    for role, locale in [
+        ("admin", "en"),
+        ("field", "en"),
+        ("manager", "en"),
+        ("field", "fr"),
+        ("admin", "ar"),
+        ("manager", "en"),
+    ]:
+        user = create_user(role)
+        user.locale = locale
+        db.session.commit()
+        client = app.test_client()
+        login(client, user)
+        html = client.get("/").get_data(as_text=True)
+        nav = html[html.index('<ul class="app-nav">') : html.index('<details class="dropdown">')]
+        seen[role, locale] = nav
+        assert user.display_name in html
+    assert "My deliveries" in seen["field", "en"] and "Donations" not in seen["field", "en"]
+    assert "Offline" in seen["field", "en"] and "Users" not in seen["field", "en"]
+    assert "Mes livraisons" in seen["field", "fr"] and "Offline" not in seen["field", "fr"]
+    assert "Donations" in seen["manager", "en"] and "Import" not in seen["manager", "en"]
+    assert "My deliveries" not in seen["manager", "en"] and "Offline" not in seen["manager", "en"]
+    assert "Users" in seen["admin", "en"] and "Import" in seen["admin", "en"]
+    assert "المستخدمون" in seen["admin", "ar"] and "Users" not in seen["admin", "ar"]

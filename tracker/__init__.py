@@ -40,13 +40,14 @@ def register_extensions(app: Flask) -> None:
     from tracker.api.tokens import load_token_user
     from tracker.auth.services import load_session_user
     from tracker.extensions import babel, csrf, db, login_manager, migrate
-    from tracker.i18n import compile_catalogues, select_locale
+    from tracker.i18n import compile_catalogues, install_template_gettext, select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = compile_catalogues(app.instance_path)
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"

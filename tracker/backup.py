@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import gettext as _
 from sqlalchemy.engine import make_url
 
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 
 
 def sqlite_path() -> Path:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, request, session
+from babel.support import NullTranslations
+from flask import current_app, g, request, session
+from flask_babel import LazyString, get_locale, get_translations
 from flask_login import current_user
 
 LOCALES = ("fr", "ar", "en")
@@ -51,3 +53,43 @@ def select_locale() -> str:
         if best:
             return best
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def request_translations():
+    """The reader's catalogue, found once per request and language.
+
+    Flask-Babel finds it again for every word (a dozen lookups in the request context each);
+    a page says a few dozen words. Kept beside the locale object it belongs to, so a block
+    under `force_locale` gets its own language's words.
+    """
+    if not g:  # outside the app: the words as written
+        return NullTranslations()
+    locale = get_locale()
+    kept = g.get("_tracker_translations")
+    if kept is None or kept[0] is not locale:
+        kept = g._tracker_translations = (locale, get_translations())
+    return kept[1]
+
+
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's `gettext`, through `request_translations`."""
+    translated = request_translations().ugettext(string)
+    return translated % variables if variables else translated
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """A message translated when it is shown, in the reader's language of that moment."""
+    return LazyString(gettext, string, **variables)
+
+
+def install_template_gettext(app) -> None:
+    """Templates' `_`, `gettext` and `ngettext` through `request_translations` (after Babel)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: request_translations().ugettext(string),
+        ngettext=lambda singular, plural, n: request_translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: request_translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: request_translations().unpgettext(
+            context, singular, plural, n
+        ),
+        newstyle=True,
+    )

@@ -5,7 +5,6 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, g, jsonify, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -17,6 +16,8 @@ from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import LANGUAGE_NAMES, RTL
+from tracker.i18n import gettext as _
+from tracker.navigation import navigation
 
 PUBLIC_ENDPOINTS = {
     "auth.login",
@@ -166,7 +167,11 @@ def init_app(app) -> None:
 
     @app.context_processor
     def helpers():
+        locale = str(get_locale() or "fr")
+        role = current_user.role if current_user.is_authenticated else None
         return {
+            "locale_code": locale,
+            "direction": "rtl" if locale in RTL else "ltr",
             "current_locale_code": lambda: str(get_locale() or "fr"),
             "language_names": LANGUAGE_NAMES,
             "school_name": school_name,
@@ -182,7 +187,8 @@ def init_app(app) -> None:
             "item_status_label": lambda value: ITEM_STATUS_LABELS.get(value, value),
             "format_datetime": lambda value: format_datetime(value, "medium") if value else "",
             "format_date": lambda value: format_date(value, "medium") if value else "",
-            "has_role": lambda *roles: current_user.is_authenticated and current_user.role in roles,
+            "navigation": navigation,
+            "has_role": lambda *roles: role is not None and role in roles,
             "number": lambda value: format_decimal(value) if value is not None else "",
         }
 

@@ -1,10 +1,11 @@
 """Plan forms."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from tracker.i18n import lazy_gettext as _l
 
 BASIS_CHOICES = [
     SelectChoice("need", _l("In proportion to need")),

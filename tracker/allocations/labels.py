@@ -1,6 +1,6 @@
 """Words people read for plan states and plan history."""
 
-from flask_babel import lazy_gettext as _l
+from tracker.i18n import lazy_gettext as _l
 
 PLAN_STATUS_LABELS = {
     "draft": _l("Draft"),

@@ -13,9 +13,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, overload
 
-from flask_babel import gettext as _
-
 from tracker.errors import ValidationFailed
+from tracker.i18n import gettext as _
 
 BASES = ("need", "enrolment", "equal")
 

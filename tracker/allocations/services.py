@@ -10,7 +10,6 @@ from itertools import islice
 import sqlalchemy as sa
 import sqlalchemy.dialects.postgresql
 import sqlalchemy.dialects.sqlite
-from flask_babel import gettext as _
 
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.allocations.proposals import propose
@@ -21,6 +20,7 @@ from tracker.devices.models import Counter, Device
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.schools.models import School
 
 APPROVERS = ("manager", "admin")

@@ -4,7 +4,6 @@ import io
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -13,6 +12,7 @@ from tracker.allocations.forms import ActionForm, LineForm, PlanForm
 from tracker.allocations.models import Allocation
 from tracker.donations.forms import donation_choices
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.schools.models import School
 from tracker.web import roles_required, run_service
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from tracker.api.models import ACTION_TYPES, SyncAction
 from tracker.auth.models import User
@@ -26,6 +25,7 @@ from tracker.devices.models import Device
 from tracker.devices.services import find_device_by_code
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_ACTIONS = 500

@@ -5,13 +5,13 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from tracker.api.models import ApiToken
 from tracker.auth.models import User
 from tracker.database import utcnow
 from tracker.errors import NotFound
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 
 PREFIX = "trk_"
 TOUCH_EVERY = timedelta(minutes=5)  # last-used time is written at most this often

@@ -6,7 +6,6 @@ the web app's: a field agent reads and acts on their own deliveries only.
 """
 
 from flask import Blueprint, abort, jsonify, request
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +18,7 @@ from tracker.devices.models import Device
 from tracker.devices.services import find_device_by_code
 from tracker.errors import DomainError
 from tracker.extensions import csrf, db
+from tracker.i18n import gettext as _
 from tracker.labels.services import device_url
 from tracker.schools.models import School
 from tracker.schools.services import search_schools

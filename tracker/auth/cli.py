@@ -3,11 +3,11 @@
 import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
-from flask_babel import gettext as _
 
 from tracker.auth import services
 from tracker.auth.models import ROLES, User
 from tracker.cli_support import command_transaction
+from tracker.i18n import gettext as _
 
 
 @click.group("users", help="Manage the people who may sign in.")

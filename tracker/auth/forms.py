@@ -1,12 +1,12 @@
 """Sign-in and user administration forms (input shape only; rules live in services)."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from tracker.auth.models import ROLES
+from tracker.i18n import lazy_gettext as _l
 
 ROLE_LABELS = {
     "admin": _l("Admin"),

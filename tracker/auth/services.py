@@ -5,13 +5,13 @@ from datetime import timedelta
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.auth.models import ROLES, LoginFailure, User
 from tracker.database import utcnow
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 
 MIN_PASSWORD_LENGTH = 8
 # Checked against when the e-mail is unknown, so a wrong address costs as long as a wrong password.

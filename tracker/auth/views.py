@@ -2,7 +2,6 @@
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash
 
@@ -21,6 +20,7 @@ from tracker.auth.models import User
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import LOCALES
+from tracker.i18n import gettext as _
 from tracker.web import roles_required, run_service, safe_next
 
 auth_bp = Blueprint("auth", __name__)

@@ -8,13 +8,13 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _l
 
 from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.database import utcnow
 from tracker.deliveries.models import Delivery
 from tracker.devices.models import Device, DeviceEvent
 from tracker.extensions import db
+from tracker.i18n import lazy_gettext as _l
 
 UNDER_WAY = ("planned", "packed", "dispatched")
 RECENT_REPORTS = timedelta(days=30)

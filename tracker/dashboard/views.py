@@ -4,7 +4,6 @@ over time, alerts, and the map."""
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import format_date
-from flask_babel import gettext as _
 
 from tracker.auth.models import User
 from tracker.dashboard import alerts as alert_rules
@@ -13,6 +12,7 @@ from tracker.dashboard.history import HistoryFilter, history_page
 from tracker.devices.models import STATUSES
 from tracker.devices.states import EVENT_LABELS
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.web import local_today, roles_required
 
 bp = Blueprint("dashboard", __name__)

@@ -10,12 +10,12 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import force_locale, format_datetime
-from flask_babel import lazy_gettext as _l
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from tracker.deliveries.labels import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
 from tracker.deliveries.models import Delivery
+from tracker.i18n import lazy_gettext as _l
 from tracker.labels.sheets import draw_qr
 from tracker.paths import resource_dir
 from tracker.pdf_text import ARABIC_FONT, for_page, has_arabic

@@ -1,10 +1,11 @@
 """Delivery forms: planning, the scan box, the hand-over, and one-button actions."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from tracker.i18n import lazy_gettext as _l
 
 
 class PlanDeliveriesForm(FlaskForm):

@@ -8,7 +8,6 @@ reserved, for the office to deal with). The paper manifest import calls the same
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.auth.models import User
@@ -29,6 +28,7 @@ from tracker.devices.models import Device
 from tracker.devices.services import find_device_by_code, move_device
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 
 # What happens to a tablet that was on the delivery but not handed over.
 OUTCOME_MOVES = {"missing": "reported_lost", "damaged": "reported_faulty", "refused": "recalled"}

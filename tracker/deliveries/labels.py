@@ -1,6 +1,6 @@
 """Words people read for delivery states, item outcomes and reasons for missing tablets."""
 
-from flask_babel import lazy_gettext as _l
+from tracker.i18n import lazy_gettext as _l
 
 DELIVERY_STATUS_LABELS = {
     "planned": _l("Planned"),

@@ -13,8 +13,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -26,6 +24,8 @@ from tracker.deliveries.models import Delivery
 from tracker.deliveries.services import why_not_here
 from tracker.devices.models import Device
 from tracker.extensions import db
+from tracker.i18n import gettext as _
+from tracker.i18n import lazy_gettext as _l
 from tracker.spreadsheets.exporters import HEADER_FILL, HEADER_FONT, is_formula_like
 from tracker.spreadsheets.headers import Column
 from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell

@@ -10,10 +10,10 @@ import binascii
 import io
 import warnings
 
-from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tracker.errors import ValidationFailed
+from tracker.i18n import gettext as _
 
 MAX_PHOTO_BYTES = 12 * 1024 * 1024  # what a phone camera sends at most
 MAX_SIGNATURE_BYTES = 512 * 1024

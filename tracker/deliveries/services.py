@@ -5,11 +5,11 @@ cancelled before dispatch. The hand-over at the school is in `handover.py`. Serv
 the caller commits.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.allocations.models import Allocation, AllocationPlan
@@ -23,6 +23,7 @@ from tracker.devices.services import find_device_by_code, record_event
 from tracker.devices.states import STATUS_LABELS
 from tracker.errors import IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 
 OFFICE = ("admin", "coordinator")  # plan, pack, dispatch, cancel
 READERS = ("admin", "coordinator", "manager")  # see every delivery
@@ -195,15 +196,21 @@ def update_delivery(
     return delivery
 
 
-def counts(delivery: Delivery) -> dict:
-    """Expected, packed, scanned, missing and unexpected, as the scan screens show them."""
-    by_status = dict(
-        db.session.execute(
-            sa.select(DeliveryItem.status, sa.func.count())
-            .where(DeliveryItem.delivery_id == delivery.id)
-            .group_by(DeliveryItem.status)
-        ).all()
-    )
+def counts(delivery: Delivery, *, loaded: bool = False) -> dict:
+    """Expected, packed, scanned, missing and unexpected, as the scan screens show them.
+
+    `loaded`: count the items already loaded with the delivery (its page) instead of asking
+    the database."""
+    if loaded:
+        by_status = Counter(item.status for item in delivery.items)
+    else:
+        by_status = dict(
+            db.session.execute(
+                sa.select(DeliveryItem.status, sa.func.count())
+                .where(DeliveryItem.delivery_id == delivery.id)
+                .group_by(DeliveryItem.status)
+            ).all()
+        )
     expected = sum(n for status, n in by_status.items() if status != "removed")
     scanned = by_status.get("scanned", 0) + by_status.get("delivered", 0)
     packed = expected if delivery.status not in ("planned",) else by_status.get("packed", 0)

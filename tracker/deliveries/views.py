@@ -17,7 +17,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -36,6 +35,7 @@ from tracker.deliveries.manifest import export_manifest, manifest_deliveries
 from tracker.deliveries.models import Delivery
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.web import local_today, roles_required, run_service
 
 bp = Blueprint("deliveries", __name__, url_prefix="/deliveries")
@@ -128,18 +128,23 @@ def _acting(delivery_id: int) -> Delivery:
 @roles_required(*EVERYONE)
 def detail(delivery_id):
     delivery = _page(delivery_id)
-    edit = EditDeliveryForm(obj=delivery)
-    edit.assigned_to_id.choices = _agent_choices(_("Nobody yet"))
-    edit.assigned_to_id.data = delivery.assigned_to_id or 0
+    may_act = services.may_act(current_user, delivery)
+    # Forms only for who can still act on it: a manager, or a finished delivery, has none.
+    acting = may_act and delivery.status in ("planned", "packed", "dispatched")
+    edit = None
+    if acting and current_user.role in OFFICE:
+        edit = EditDeliveryForm(obj=delivery)
+        edit.assigned_to_id.choices = _agent_choices(_("Nobody yet"))
+        edit.assigned_to_id.data = delivery.assigned_to_id or 0
     return render_template(
         "deliveries/detail.html",
         delivery=delivery,
-        counts=services.counts(delivery),
-        may_act=services.may_act(current_user, delivery),
-        scan=ScanForm(),
-        action=ActionForm(),
+        counts=services.counts(delivery, loaded=True),
+        may_act=may_act,
+        scan=ScanForm() if acting else None,
+        action=ActionForm() if acting else None,
         edit=edit,
-        handover=HandoverForm(),
+        handover=HandoverForm() if acting and delivery.status == "dispatched" else None,
         reasons=MISSING_REASON_LABELS,
     )
 

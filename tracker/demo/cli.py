@@ -2,11 +2,11 @@
 
 import click
 from flask.cli import with_appcontext
-from flask_babel import gettext as _
 from flask_migrate import upgrade
 
 from tracker.cli_support import command_transaction
 from tracker.demo.loader import DEMO_USERS, PASSWORD, load_demo
+from tracker.i18n import gettext as _
 
 
 @click.command("demo")

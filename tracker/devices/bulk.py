@@ -7,7 +7,6 @@ two statements per batch instead of two per device.
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from tracker.auth.models import User
 from tracker.database import UTCDateTime, utcnow
@@ -16,6 +15,7 @@ from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.states import MOVES, clears_placement
 from tracker.errors import Conflict
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 
 BATCH = 1000
 

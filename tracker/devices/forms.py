@@ -1,12 +1,12 @@
 """Device forms."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from tracker.devices.states import CONDITION_LABELS
+from tracker.i18n import lazy_gettext as _l
 
 CONDITION_CHOICES = [SelectChoice(value, label) for value, label in CONDITION_LABELS.items()]
 

@@ -4,11 +4,11 @@ import re
 import secrets
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from tracker.devices.models import Counter
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 
 QR_TOKEN_BYTES = 16  # 128 random bits, URL-safe base64: 22 characters
 _SPACES = re.compile(r"\s+")

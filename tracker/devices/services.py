@@ -8,7 +8,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.auth.models import User
@@ -19,6 +18,7 @@ from tracker.devices.states import MOVES, STATUS_LABELS, clears_placement
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.schools.models import School
 
 EDITABLE_FIELDS = ("serial", "imei", "model", "condition", "notes", "donation_id")
@@ -52,8 +52,9 @@ def record_event(
     return event
 
 
-def get_device(device_id: int) -> Device:
-    device = db.session.get(Device, device_id)
+def get_device(device_id: int, *options) -> Device:
+    """The device, or NotFound; `options` are loader options (what its page shows with it)."""
+    device = db.session.get(Device, device_id, options=options)
     if device is None:
         raise NotFound(_("No device with id %(id)s.", id=device_id))
     return device

@@ -1,8 +1,7 @@
 """Device states and the legal moves between them (DESIGN.md, "Device states")."""
 
-from flask_babel import lazy_gettext as _l
-
 from tracker.devices.models import STATUSES
+from tracker.i18n import lazy_gettext as _l
 
 STATUS_LABELS = {
     "in_stock": _l("In stock"),

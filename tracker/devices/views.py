@@ -11,7 +11,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -23,6 +22,7 @@ from tracker.devices.states import EVENT_LABELS, moves_from
 from tracker.donations.forms import donation_choices
 from tracker.donations.models import Donation
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.labels.qr import qr_png, qr_svg
 from tracker.labels.services import device_url
 from tracker.schools.models import School
@@ -44,6 +44,11 @@ DESK_MOVES = (
     "found",
 )
 HISTORY_LIMIT = 200
+# What a device's page shows beside the device itself, loaded in the same statement.
+PAGE_LOADS = (
+    sa.orm.joinedload(Device.donation).joinedload(Donation.donor),
+    sa.orm.joinedload(Device.school),
+)
 
 
 def _int_arg(name: str) -> int | None:
@@ -145,7 +150,7 @@ def _device_page(device: Device, move_form: MoveForm | None = None, status: int 
 @bp.route("/<int:device_id>")
 @roles_required(*READERS)
 def detail(device_id: int):
-    return _device_page(services.get_device(device_id))
+    return _device_page(services.get_device(device_id, *PAGE_LOADS))
 
 
 @bp.route("/<int:device_id>/move", methods=["POST"])
@@ -286,7 +291,9 @@ def swap(device_id: int):
 def landing(token: str):
     """What a tablet's QR code opens: that device's page, after sign-in."""
     token = token[:64]
-    device = db.session.scalar(sa.select(Device).where(Device.qr_token == token))
+    device = db.session.scalar(
+        sa.select(Device).where(Device.qr_token == token).options(*PAGE_LOADS)
+    )
     if device is not None:
         return _device_page(device)
     retired = db.session.scalar(sa.select(RetiredQrToken).where(RetiredQrToken.token == token))

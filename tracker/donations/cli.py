@@ -2,10 +2,10 @@
 
 import click
 from flask.cli import with_appcontext
-from flask_babel import gettext as _
 
 from tracker.cli_support import command_transaction
 from tracker.donations import services
+from tracker.i18n import gettext as _
 
 
 @click.group("donations", help="Record and list donations (grant agreements).")

@@ -1,7 +1,6 @@
 """Donation form."""
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -9,6 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from tracker.donations.models import Donation
 from tracker.extensions import db
+from tracker.i18n import lazy_gettext as _l
 
 
 class DonationForm(FlaskForm):

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask_babel import format_date, format_datetime
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from fpdf.enums import XPos, YPos
 
 from tracker.deliveries.documents import TrackerPdf
@@ -19,6 +17,8 @@ from tracker.devices.models import STATUSES, Device
 from tracker.devices.states import STATUS_LABELS
 from tracker.donations.models import Donation
 from tracker.extensions import db
+from tracker.i18n import gettext as _
+from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
 from tracker.spreadsheets.exporters import ExportColumn, new_workbook, save, write_sheet
 

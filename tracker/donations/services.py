@@ -4,11 +4,11 @@ import re
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from tracker.donations.models import Donation, Donor
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,59}$")
 

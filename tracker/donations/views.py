@@ -5,12 +5,12 @@ import tempfile
 from pathlib import Path
 
 from flask import Blueprint, flash, redirect, render_template, send_file, url_for
-from flask_babel import gettext as _
 
 from tracker.devices.queries import status_counts
 from tracker.donations import services
 from tracker.donations.forms import DonationForm
 from tracker.donations.report import donor_pdf, donor_workbook
+from tracker.i18n import gettext as _
 from tracker.web import roles_required, run_service
 
 bp = Blueprint("donations", __name__, url_prefix="/donations")

@@ -5,13 +5,13 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
-from flask_babel import gettext as _
 
 from tracker.devices.models import STATUSES
 from tracker.devices.queries import DeviceFilters
 from tracker.donations.services import find_donation
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.labels import services
 from tracker.labels.sheets import LAYOUTS, render_labels, render_test_page
 from tracker.schools.models import School

@@ -1,11 +1,11 @@
 """Label sheet options (read from the query string: printing changes nothing)."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
+from tracker.i18n import lazy_gettext as _l
 from tracker.labels.sheets import DEFAULT_LAYOUT, LAYOUTS
 
 

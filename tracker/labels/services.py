@@ -2,13 +2,13 @@
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
 
 from tracker.devices.models import Device
 from tracker.devices.queries import DeviceFilters
 from tracker.donations.models import Donation, Donor
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.labels.sheets import LAYOUTS, Label, Layout
 
 MAX_LABELS = 5000

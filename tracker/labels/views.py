@@ -1,11 +1,11 @@
 """Label sheets: choose devices and a label stock, download the PDF or a test page."""
 
 from flask import Blueprint, make_response, render_template, request
-from flask_babel import gettext as _
 
 from tracker.devices.queries import DeviceFilters, count_devices
 from tracker.devices.views import device_filters_from_request
 from tracker.errors import ValidationFailed
+from tracker.i18n import gettext as _
 from tracker.labels import services
 from tracker.labels.forms import LabelOptionsForm
 from tracker.labels.sheets import LAYOUTS, render_labels, render_test_page

@@ -1,9 +1,10 @@
 """School form."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FloatField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from tracker.i18n import lazy_gettext as _l
 
 
 class SchoolForm(FlaskForm):

@@ -1,10 +1,10 @@
 """School rules: a unique national code, a French name, a region, sane numbers."""
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.schools.models import School
 
 TEXT_FIELDS = (

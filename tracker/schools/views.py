@@ -2,10 +2,10 @@
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from tracker.devices.models import Device
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.schools import services
 from tracker.schools.forms import SchoolForm
 from tracker.web import roles_required, run_service

@@ -8,8 +8,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.deliveries.models import Delivery, DeliveryItem
@@ -17,6 +15,8 @@ from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.states import STATUS_LABELS
 from tracker.donations.models import Donation
 from tracker.extensions import db
+from tracker.i18n import gettext as _
+from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
 from tracker.spreadsheets.exporters import ExportColumn, new_workbook, save, write_sheet
 

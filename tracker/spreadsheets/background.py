@@ -10,11 +10,11 @@ import threading
 from pathlib import Path
 
 from flask import Flask, current_app
-from flask_babel import gettext as _
 
 from tracker.auth.models import User
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import UnusableFile
 from tracker.spreadsheets.services import import_file

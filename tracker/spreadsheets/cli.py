@@ -6,13 +6,13 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
-from flask_babel import gettext as _
 
 from tracker.devices.models import STATUSES
 from tracker.devices.queries import DeviceFilters
 from tracker.donations.services import find_donation
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.spreadsheets.exports import export_devices, export_history, export_schools
 from tracker.spreadsheets.readers import UnusableFile, estimate_rows, sniff
 from tracker.spreadsheets.services import import_file

@@ -3,8 +3,6 @@
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from tracker.auth.models import User
@@ -13,6 +11,8 @@ from tracker.devices.queries import DeviceFilters
 from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
 from tracker.donations.models import Donation, Donor
 from tracker.extensions import db
+from tracker.i18n import gettext as _
+from tracker.i18n import lazy_gettext as _l
 from tracker.labels.services import device_url
 from tracker.schools.models import School
 from tracker.schools.services import search_schools

@@ -1,11 +1,12 @@
 """The upload form."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
+
+from tracker.i18n import lazy_gettext as _l
 
 KIND_CHOICES = [
     SelectChoice("devices", _l("Devices (a donor's packing list)")),

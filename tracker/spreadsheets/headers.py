@@ -9,10 +9,10 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from tracker.errors import ValidationFailed
 from tracker.i18n import LOCALES
+from tracker.i18n import gettext as _
 
 HEADER_SEARCH_ROWS = 20
 _ARABIC_MARKS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u0640]")  # harakat, tatweel

@@ -2,8 +2,6 @@
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from tracker.auth.models import User
 from tracker.database import utcnow
@@ -14,6 +12,8 @@ from tracker.devices.services import update_device
 from tracker.donations.models import Donation
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
+from tracker.i18n import lazy_gettext as _l
 from tracker.spreadsheets.headers import Column
 from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
 

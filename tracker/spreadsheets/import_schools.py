@@ -1,12 +1,12 @@
 """School rows: the ministry's school list becomes schools; a known code updates its school."""
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from tracker.database import utcnow
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
+from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
 from tracker.schools.services import FIELDS, normalise_school_fields
 from tracker.spreadsheets.headers import Column

@@ -12,9 +12,9 @@ from itertools import chain, islice
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import gettext as _
 
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.spreadsheets.headers import Column, HeaderMap, find_header
 from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import SheetRow, iter_rows, sniff

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
-from flask_babel import gettext as _
+
+from tracker.i18n import gettext as _
 
 MAX_UNCOMPRESSED = 400 * 1024 * 1024  # what a workbook may unpack to
 MAX_RATIO = 200  # unpacked / packed size of one member; real workbooks stay far below

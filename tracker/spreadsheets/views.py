@@ -18,12 +18,12 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.devices.views import device_filters_from_request
 from tracker.donations.forms import donation_choices
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.spreadsheets import background
 from tracker.spreadsheets.exports import export_devices, export_history, export_schools
 from tracker.spreadsheets.forms import ImportForm

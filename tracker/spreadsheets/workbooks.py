@@ -4,8 +4,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
@@ -13,6 +11,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from tracker.extensions import db
+from tracker.i18n import gettext as _
+from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
 from tracker.spreadsheets.exporters import HEADER_FILL, HEADER_FONT, inert, is_formula_like
 from tracker.spreadsheets.import_devices import DEVICE_COLUMNS
