@@ -78,3 +78,56 @@ def test_wheel_carries_templates_static_files_and_migrations(tmp_path):
         assert expected in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "tracker = tracker.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def _probe_routes(app):
+    """Two signed-in routes that report how their request talks to the database."""
+    from flask import jsonify
+
+    from tracker.web import roles_required
+
+    @roles_required("admin", "coordinator", "manager", "field")
+    def how():
+        options = db.session.connection().get_execution_options()
+        return jsonify(isolation=options.get("isolation_level"))
+
+    @roles_required("admin", "coordinator", "manager", "field")
+    def careless():
+        from flask_login import current_user
+
+        current_user.name = "changed by a GET"
+        db.session.commit()
+        return "written"
+
+    app.add_url_rule("/_probe/how", "probe_how", how, methods=["GET", "POST"])
+    app.add_url_rule("/_probe/careless", "probe_careless", careless)
+
+
+def test_pages_that_only_read_skip_the_transaction_on_postgresql(app, create_user):
+    """No BEGIN and no ROLLBACK for a GET on PostgreSQL (two round trips fewer a page);
+    a POST keeps its transaction, and SQLite keeps its own local ones."""
+    from conftest import login
+
+    _probe_routes(app)
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    login(client, create_user("manager"))
+    read = client.get("/_probe/how").get_json()["isolation"]
+    write = client.post("/_probe/how").get_json()["isolation"]
+    assert read == ("AUTOCOMMIT" if db.engine.dialect.name == "postgresql" else None)
+    assert write is None
+
+
+def test_a_get_that_writes_is_refused(app, create_user):
+    """A GET changes nothing: a view that tries is stopped before anything is written."""
+    from conftest import login
+
+    _probe_routes(app)
+    user = create_user("manager")
+    client = app.test_client()
+    login(client, user)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    answer = client.get("/_probe/careless")
+    assert answer.status_code == 500
+    db.session.expire_all()
+    assert user.name != "changed by a GET"

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from tracker.allocations.labels import PLAN_ACTION_LABELS, PLAN_STATUS_LABELS
 from tracker.allocations.proposals import reason_text
+from tracker.database import reads_without_transaction
 from tracker.deliveries.labels import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
 from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
 from tracker.errors import DomainError, ValidationFailed
@@ -78,6 +79,11 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _reads_without_transaction():
+    if request.endpoint not in PUBLIC_ENDPOINTS and request.endpoint is not None:
+        reads_without_transaction()
+
+
 def _require_sign_in():
     """Defence in depth: no endpoint answers a signed-out visitor unless it is public."""
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
@@ -115,6 +121,7 @@ def other_school_name(school) -> str:
 
 
 def init_app(app) -> None:
+    app.before_request(_reads_without_transaction)
     app.before_request(_require_sign_in)
 
     @app.route("/healthz")

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from tracker.allocations import queries, services
 from tracker.allocations.forms import ActionForm, LineForm, PlanForm
 from tracker.allocations.models import Allocation
+from tracker.database import needs_transaction
 from tracker.donations.forms import donation_choices
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -159,6 +160,7 @@ def change_line(plan_id: int, school_id: int):
 
 @bp.route("/<int:plan_id>/allocations.xlsx")
 @roles_required(*READERS)
+@needs_transaction
 def spreadsheet(plan_id: int):
     from tracker.spreadsheets.allocations import export_allocations
 

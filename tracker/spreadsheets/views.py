@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from tracker.database import needs_transaction
 from tracker.devices.views import device_filters_from_request
 from tracker.donations.forms import donation_choices
 from tracker.extensions import db
@@ -191,6 +192,7 @@ def _download(write, name: str):
 
 @exports_bp.route("/devices.xlsx")
 @roles_required(*READERS)
+@needs_transaction
 def devices():
     filters, _code, _unknown = device_filters_from_request()
     return _download(lambda out: export_devices(out, filters), "devices.xlsx")
@@ -198,6 +200,7 @@ def devices():
 
 @exports_bp.route("/schools.xlsx")
 @roles_required(*READERS)
+@needs_transaction
 def schools():
     args = request.args
     return _download(
@@ -213,6 +216,7 @@ def schools():
 
 @exports_bp.route("/history.xlsx")
 @roles_required(*READERS)
+@needs_transaction
 def history():
     from tracker.dashboard.history import HistoryFilter
 
