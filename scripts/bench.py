@@ -24,6 +24,7 @@ FULL = [
     ("allocations", ["bench_allocations.py"]),
     ("dashboard", ["bench_dashboard.py"]),
     ("scale", ["bench_scale.py"]),
+    ("load", ["bench_load.py"]),
 ]
 QUICK = [
     ("labels", ["bench_labels.py", "--devices", "30", "--repeat", "1"]),
@@ -31,6 +32,11 @@ QUICK = [
     ("allocations", ["bench_allocations.py", "--schools", "300", "--devices", "3000"]),
     ("dashboard", ["bench_dashboard.py", "--schools", "300", "--devices", "3000"]),
     ("scale", ["bench_scale.py", "--devices", "3000", "--schools", "100", "--small", "500"]),
+    (
+        "load",
+        ["bench_load.py", "--devices", "2000", "--schools", "50", "--seconds", "1"]
+        + ["--workers", "2", "--clients", "4"],
+    ),
 ]
 
 

@@ -4,11 +4,13 @@
         [--devices 200000] [--schools 5000] [--workers 4] [--clients 16] [--seconds 15]
 
 Without --database-url the data set is a SQLite file (WAL). For each endpoint, `clients`
-threads send requests back to back for `seconds` over kept-alive connections; printed are
-requests per second and the 95th-percentile latency, beside /healthz (answers without the
-database) under the same settings. Goal: the scan and the delivery page serve at least 40%
-of /healthz's requests per second. With SQLite the same run shows where its single writer
-and file locking stop keeping up.
+connections send requests back to back for `seconds`, from wrk when it is installed
+(apt-get install wrk: it takes little of the CPU the server needs) or else from Python
+threads; printed are requests per second and the 95th-percentile latency, beside /healthz
+(answers without the session or the database) under the same settings, and beside
+/api/v1/me (the least a signed-in answer does: the session, the user's row). Goal: the scan
+and the delivery page serve at least 40% of /healthz's requests per second. With SQLite the
+same run shows where its single writer and file locking stop keeping up.
 """
 
 import argparse
@@ -239,19 +241,18 @@ def main() -> int:
         f"load from {generator}"
     )
     baseline = results["healthz"][0]
+    signed_in = results["signed-in /api/v1/me"][0]
     ok = True
     for name, (rate, p95, errors) in results.items():
-        ratio = rate / baseline
         line = f"{name:20} {rate:8.0f} req/s   p95 {p95:7.1f} ms   errors {len(errors)}"
         if name == "signed-in /api/v1/me":
-            line += (
-                f"   {ratio:5.0%} of /healthz  (a trivial page through sign-in and the database)"
-            )
+            line += f"   {rate / baseline:5.0%} of /healthz  (the floor of any signed-in answer)"
         elif name != "healthz":
-            passed = ratio >= GOAL and not errors
+            passed = rate / baseline >= GOAL and not errors
             ok &= passed
-            line += f"   {ratio:5.0%} of /healthz  (goal >= {GOAL:.0%})  "
+            line += f"   {rate / baseline:5.0%} of /healthz  (goal >= {GOAL:.0%})  "
             line += "PASS" if passed else "FAIL"
+            line += f"   {rate / signed_in:5.0%} of /api/v1/me"
         print(line)
     return 0 if ok else 3
 
