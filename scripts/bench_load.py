@@ -15,6 +15,7 @@ same run shows where its single writer and file locking stop keeping up.
 
 import argparse
 import http.client
+import json
 import os
 import random
 import re
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -42,17 +44,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def sign_in(port: int) -> str:
-    """The session cookie of the synthetic manager (through the real sign-in form)."""
+def sign_in(port: int, email: str) -> tuple[str, str]:
+    """The session cookie of a synthetic user (through the real sign-in form) and the CSRF
+    token its forms send."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("GET", "/login")
     response = connection.getresponse()
     page = response.read().decode()
     cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    body = urlencode(
-        {"email": "manager@bench.test", "password": synthetic.PASSWORD, "csrf_token": token}
-    )
+    body = urlencode({"email": email, "password": synthetic.PASSWORD, "csrf_token": token})
     connection.request(
         "POST",
         "/login",
@@ -62,14 +63,38 @@ def sign_in(port: int) -> str:
     answer = connection.getresponse()
     answer.read()
     assert answer.status == 302, answer.status
-    return answer.getheader("Set-Cookie").split(";", 1)[0]
+    cookie = answer.getheader("Set-Cookie").split(";", 1)[0]
+    connection.request("GET", "/api/v1/me", headers={"Cookie": cookie})
+    me = connection.getresponse()
+    csrf = json.loads(me.read())["csrf_token"]
+    # The session now holds the secret the token is checked against.
+    return (me.getheader("Set-Cookie") or cookie).split(";", 1)[0], csrf
 
+
+# A request: method, path and (for a POST) its form body.
+Target = tuple[str, str, str]
 
 WRK_SCRIPT = """
-local paths = {%s}
-wrk.headers["Cookie"] = "%s"
+local targets = {%(targets)s}
+wrk.headers["Cookie"] = "%(cookie)s"
+wrk.headers["X-CSRFToken"] = "%(csrf)s"
+wrk.headers["Accept"] = "application/json, text/html;q=0.9"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+local threads = %(threads)d
+local started = 0
+function setup(thread)
+  thread:set("offset", started)
+  started = started + 1
+end
+local sent = 0
 request = function()
-  return wrk.format("GET", paths[math.random(#paths)])
+  -- Each thread walks its own share of the (shuffled) targets: a scan is sent once.
+  local target = targets[((offset or 0) + sent * threads) %% #targets + 1]
+  sent = sent + 1
+  if target[1] == "GET" then
+    return wrk.format("GET", target[2])
+  end
+  return wrk.format("POST", target[2], nil, target[3])
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -79,18 +104,27 @@ end
 """
 
 
-def hammer_wrk(port: int, paths: list[str], cookie: str, clients: int, seconds: float):
+def lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def hammer_wrk(port, targets: list[Target], cookie, csrf, clients: int, seconds: float):
     """The same as `hammer`, measured by wrk (C): the load generator then takes little of
     the CPU the server needs, and its own limits do not cap the fastest endpoint."""
-    listed = ", ".join(f'"{path}"' for path in paths)
+    threads = min(2, clients)  # wrk needs a connection per thread at least
+    listed = ", ".join(
+        "{" + ", ".join(lua_string(part) for part in target) + "}" for target in targets
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT % (listed, cookie))
+        script.write(
+            WRK_SCRIPT % {"targets": listed, "cookie": cookie, "csrf": csrf, "threads": threads}
+        )
     try:
         output = subprocess.run(  # noqa: S603
             [
                 shutil.which("wrk"),
                 "--threads",
-                "2",
+                str(threads),
                 "--connections",
                 str(clients),
                 "--duration",
@@ -113,21 +147,29 @@ def hammer_wrk(port: int, paths: list[str], cookie: str, clients: int, seconds: 
     return requests / (duration_us / 1e6), p95_us / 1000, [None] * errors
 
 
-def hammer(port: int, paths: list[str], cookie: str, clients: int, seconds: float):
+def hammer(port, targets: list[Target], cookie, csrf, clients: int, seconds: float):
     """Requests per second and p95 latency (ms) of `clients` threads for `seconds`."""
     latencies: list[float] = []
     errors = []
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
+    headers = {
+        "Cookie": cookie,
+        "X-CSRFToken": csrf,
+        "Accept": "application/json, text/html;q=0.9",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    turn = iter(range(10**9))
 
-    def client(seed: int):
-        rng = random.Random(seed)
+    def client():
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine = []
         while time.perf_counter() < deadline:
+            with lock:
+                method, path, body = targets[next(turn) % len(targets)]
             started = time.perf_counter()
             try:
-                connection.request("GET", rng.choice(paths), headers={"Cookie": cookie})
+                connection.request(method, path, body=body or None, headers=headers)
                 response = connection.getresponse()
                 response.read()
                 if response.status >= 400:
@@ -141,7 +183,7 @@ def hammer(port: int, paths: list[str], cookie: str, clients: int, seconds: floa
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -160,6 +202,11 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument(
+        "--write-clients",
+        default="1,4,16,64",
+        help="clients at once for the write run (scans at the school), one run per number",
+    )
+    parser.add_argument(
         "--generator",
         choices=("wrk", "python"),
         default="wrk" if shutil.which("wrk") else "python",
@@ -174,7 +221,7 @@ def main() -> int:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     import sqlalchemy as sa
 
-    from tracker.deliveries.models import Delivery
+    from tracker.deliveries.models import Delivery, DeliveryItem
     from tracker.devices.models import Device
     from tracker.extensions import db
 
@@ -191,6 +238,14 @@ def main() -> int:
             )
         ).all()
         delivery_ids = db.session.scalars(sa.select(Delivery.id).limit(200)).all()
+        # Tablets on their way to a school, each scanned there once during the write run.
+        on_the_road = db.session.execute(
+            sa.select(DeliveryItem.delivery_id, Device.asset_tag)
+            .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
+            .join(Device, Device.id == DeliveryItem.device_id)
+            .where(Delivery.status == "dispatched", DeliveryItem.status == "packed")
+        ).all()
+        rng.shuffle(on_the_road)
         db.engine.dispose()
     port = free_port()
     env = {
@@ -219,34 +274,57 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.2)
-        cookie = sign_in(port)
+        reader = sign_in(port, "manager@bench.test")
+        writer = sign_in(port, "coordinator@bench.test")
         runs = {
-            "healthz": ["/healthz"],
-            "signed-in /api/v1/me": ["/api/v1/me"],
-            "scan /d/<token>": [f"/d/{token}" for token in tokens],
-            "delivery page": [f"/deliveries/{n}" for n in delivery_ids],
+            "healthz": (reader, ["/healthz"]),
+            "signed-in /api/v1/me": (reader, ["/api/v1/me"]),
+            "scan /d/<token>": (reader, [f"/d/{token}" for token in tokens]),
+            "delivery page": (reader, [f"/deliveries/{n}" for n in delivery_ids]),
         }
+        levels = [int(n) for n in args.write_clients.split(",")]
+        share = len(on_the_road) // len(levels)
+        for n, clients in enumerate(levels):
+            # Each level scans tablets of its own: none is scanned twice.
+            runs[f"scan at school x{clients}"] = (
+                writer,
+                on_the_road[n * share : (n + 1) * share],
+            )
         measure = hammer_wrk if generator == "wrk" else hammer
-        results = {
-            name: measure(port, paths, cookie, args.clients, args.seconds)
-            for name, paths in runs.items()
-        }
+        results = {}
+        for name, ((cookie, csrf), wanted) in runs.items():
+            clients = args.clients
+            if name.startswith("scan at school"):
+                clients = int(name.rsplit("x", 1)[1])
+                targets = [
+                    ("POST", f"/deliveries/{delivery}/scan", urlencode({"code": tag}))
+                    for delivery, tag in wanted
+                ]
+            else:
+                targets = [("GET", path, "") for path in wanted]
+            results[name] = measure(port, targets, cookie, csrf, clients, args.seconds)
+            if targets[0][0] == "POST" and len(targets) < results[name][0] * args.seconds:
+                print(f"({name}: fewer targets than requests; some were sent twice)")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
     database = "PostgreSQL" if "postgresql" in url else "SQLite (WAL)"
     print(
         f"{database}, {args.devices} devices, {args.schools} schools; gunicorn "
-        f"{args.workers} workers, {args.clients} clients, {args.seconds:.0f} s each, loopback, "
-        f"load from {generator}"
+        f"{args.workers} workers, {args.clients} clients (writes: {args.write_clients}), "
+        f"{args.seconds:.0f} s each, loopback, load from {generator}"
     )
     baseline = results["healthz"][0]
     signed_in = results["signed-in /api/v1/me"][0]
     ok = True
     for name, (rate, p95, errors) in results.items():
         line = f"{name:20} {rate:8.0f} req/s   p95 {p95:7.1f} ms   errors {len(errors)}"
+        if errors and errors[0] is not None:
+            print(name, "errors:", Counter(errors).most_common(3))
         if name == "signed-in /api/v1/me":
             line += f"   {rate / baseline:5.0%} of /healthz  (the floor of any signed-in answer)"
+        elif name.startswith("scan at school"):
+            line += f"   {rate / signed_in:5.0%} of /api/v1/me  (writes: one transaction each)"
         elif name != "healthz":
             passed = rate / baseline >= GOAL and not errors
             ok &= passed

@@ -18,6 +18,7 @@ from tracker.deliveries.models import MISSING_REASONS, Delivery
 from tracker.deliveries.services import (
     ScanResult,
     counts,
+    delivery_item,
     get_delivery,
     require,
     unknown_code,
@@ -42,7 +43,7 @@ def field_scan(delivery_id: int, code: str, actor: User | None) -> ScanResult:
     device = find_device_by_code(code)
     if device is None:
         return _unexpected(delivery, code.strip()[:60], unknown_code(code), None)
-    item = next((i for i in delivery.items if i.device_id == device.id), None)
+    item = delivery_item(delivery, device)  # one row, not the delivery's whole list
     if item is None or item.status not in ON_BOARD:
         return _unexpected(delivery, device.asset_tag, why_not_here(delivery, device), device)
     if item.status == "scanned":

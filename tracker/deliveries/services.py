@@ -223,7 +223,8 @@ def counts(delivery: Delivery, *, loaded: bool = False) -> dict:
     }
 
 
-def _item(delivery: Delivery, device: Device) -> DeliveryItem | None:
+def delivery_item(delivery: Delivery, device: Device) -> DeliveryItem | None:
+    """The device's line on the delivery, unless it was taken off."""
     return db.session.scalar(
         sa.select(DeliveryItem).where(
             DeliveryItem.delivery_id == delivery.id,
@@ -277,7 +278,7 @@ def pack_scan(delivery_id: int, code: str, actor: User) -> ScanResult:
     device = find_device_by_code(code)
     if device is None:
         return ScanResult(False, unknown_code(code), "refused", counts=counts(delivery))
-    item = _item(delivery, device)
+    item = delivery_item(delivery, device)
     if item is None:
         free = device.status == "reserved" and device.school_id == delivery.school_id
         if not free or _on_another(delivery, device):

@@ -110,9 +110,10 @@ def create():
     )
 
 
-def _page(delivery_id: int) -> Delivery:
+def _page(delivery_id: int, *, whole: bool = False) -> Delivery:
+    """The delivery if the user may see it, else 404; `whole` for what lists its tablets."""
     try:
-        return services.delivery_for(current_user, delivery_id, whole=True)
+        return services.delivery_for(current_user, delivery_id, whole=whole)
     except DomainError:
         abort(404)
 
@@ -127,7 +128,7 @@ def _acting(delivery_id: int) -> Delivery:
 @bp.route("/<int:delivery_id>")
 @roles_required(*EVERYONE)
 def detail(delivery_id):
-    delivery = _page(delivery_id)
+    delivery = _page(delivery_id, whole=True)
     may_act = services.may_act(current_user, delivery)
     # Forms only for who can still act on it: a manager, or a finished delivery, has none.
     acting = may_act and delivery.status in ("planned", "packed", "dispatched")
@@ -287,7 +288,7 @@ def image(delivery_id, kind):
 @bp.route("/<int:delivery_id>/<any(note, receipt):kind>.pdf")
 @roles_required(*EVERYONE)
 def pdf(delivery_id, kind):
-    delivery = _page(delivery_id)
+    delivery = _page(delivery_id, whole=True)
     if kind == "receipt" and delivery.delivered_at is None:
         abort(404)
     make = documents.delivery_note if kind == "note" else documents.receipt
@@ -303,7 +304,7 @@ def pdf(delivery_id, kind):
 @bp.route("/<int:delivery_id>/manifest.xlsx")
 @roles_required(*EVERYONE)
 def manifest(delivery_id):
-    delivery = _page(delivery_id)
+    delivery = _page(delivery_id, whole=True)
     return _manifest_file([delivery], f"{delivery.reference}-manifest.xlsx")
 
 
