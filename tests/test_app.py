@@ -131,3 +131,39 @@ def test_a_get_that_writes_is_refused(app, create_user):
     assert answer.status_code == 500
     db.session.expire_all()
     assert user.name != "changed by a GET"
+
+
+def test_sqlite_writers_take_turns_and_give_the_turn_back(app, create_user):
+    """A write waits while another holds the writers' turn, goes as soon as it is free, and
+    frees it when done (SQLite's own wait would sleep up to 100 ms a try)."""
+    import fcntl
+    import threading
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's writers")
+    user = create_user("manager")
+    turn = f"{db.engine.url.database}.writers"
+    held = os.open(turn, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    answered = threading.Event()
+
+    email = user.email
+
+    def wrong_password():  # a write: the failed sign-in is recorded
+        with app.app_context():
+            app.test_client().post("/login", data={"email": email, "password": "wrong"})
+        answered.set()
+
+    writer = threading.Thread(target=wrong_password)
+    writer.start()
+    try:
+        assert not answered.wait(0.5), "the write did not wait for its turn"
+    finally:
+        os.close(held)
+    assert answered.wait(10)
+    writer.join()
+    again = os.open(turn, os.O_RDWR)
+    try:
+        fcntl.flock(again, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again: raises if still held
+    finally:
+        os.close(again)

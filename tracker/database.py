@@ -1,6 +1,9 @@
 """The declarative base, column types and helpers shared by every feature's models."""
 
+import fcntl
+import os
 import sqlite3
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -84,8 +87,54 @@ def _sqlite_begin(connection):
     from flask import has_request_context, request
 
     if has_request_context() and request.method not in SAFE_METHODS:
+        _take_write_turn(connection)
         # The driver then sees a transaction under way and adds no BEGIN of its own.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+WRITE_TURN_WAIT = 5.0  # seconds, as SQLite's busy_timeout
+
+
+def _take_write_turn(connection) -> None:
+    """Writers to one SQLite file queue on a lock file beside it, first come first served.
+
+    SQLite's own wait for its write lock sleeps longer and longer (up to 100 ms a try), so
+    with a few writers at once the lock sits free while they sleep: scans from four phones
+    waited up to 0.6 s. A lock file taken with flock is polled every millisecond instead,
+    and the kernel drops it if the process dies. Released at commit or rollback
+    (`_end_write_turn`), or when the connection goes back to the pool at the latest.
+    """
+    path = connection.engine.url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    if "write_turn" in connection.info:
+        return  # this connection has it already
+    handle = os.open(f"{path}.writers", os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + WRITE_TURN_WAIT
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                break  # SQLite's busy timeout decides from here
+            time.sleep(0.001)
+    connection.info["write_turn"] = handle
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _end_write_turn(connection):
+    handle = connection.info.pop("write_turn", None)
+    if handle is not None:
+        os.close(handle)  # closing the file releases the lock
+
+
+@event.listens_for(sa.pool.Pool, "checkin")
+def _end_write_turn_at_checkin(_dbapi_connection, record):
+    handle = record.info.pop("write_turn", None) if record is not None else None
+    if handle is not None:
+        os.close(handle)
 
 
 def needs_transaction(view):
