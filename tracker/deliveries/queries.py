@@ -5,10 +5,29 @@ from datetime import date
 import sqlalchemy as sa
 
 from tracker.deliveries.models import Delivery, DeliveryItem
+from tracker.devices.models import Device
 from tracker.extensions import db
 from tracker.schools.models import School
 
 UNDER_WAY = ("planned", "packed", "dispatched")
+
+
+def delivery_lines(delivery_id: int) -> list[sa.Row]:
+    """A delivery's tablets as its page lists them (removed ones included, the page decides):
+    plain rows in one statement, not an object per line and per tablet."""
+    return db.session.execute(
+        sa.select(
+            DeliveryItem.device_id,
+            DeliveryItem.status,
+            DeliveryItem.discrepancy,
+            Device.asset_tag,
+            Device.serial,
+            Device.imei,
+        )
+        .join(Device, Device.id == DeliveryItem.device_id)
+        .where(DeliveryItem.delivery_id == delivery_id)
+        .order_by(DeliveryItem.id)
+    ).all()
 
 
 def item_counts(delivery_ids: list[int]) -> dict[int, dict[str, int]]:

@@ -6,6 +6,7 @@ the caller commits.
 """
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -53,9 +54,12 @@ class ScanResult:
         }
 
 
-def get_delivery(delivery_id: int, *, lock: bool = False, whole: bool = False) -> Delivery:
-    """The delivery; `whole` also loads its school, people and every item's device in a
-    few statements (for pages), `lock` takes its row lock (for changes)."""
+def get_delivery(
+    delivery_id: int, *, lock: bool = False, whole: bool = False, lines: bool = True
+) -> Delivery:
+    """The delivery; `whole` also loads its school, people and plan and (unless `lines` is
+    false) every item's device in a few statements (for documents and pages), `lock` takes
+    its row lock (for changes)."""
     query = sa.select(Delivery).where(Delivery.id == delivery_id)
     if lock:
         query = query.with_for_update()
@@ -65,8 +69,9 @@ def get_delivery(delivery_id: int, *, lock: bool = False, whole: bool = False) -
             joinedload(Delivery.assigned_to),
             joinedload(Delivery.delivered_by),
             joinedload(Delivery.plan),
-            selectinload(Delivery.items).joinedload(DeliveryItem.device),
         )
+        if lines:
+            query = query.options(selectinload(Delivery.items).joinedload(DeliveryItem.device))
     delivery = db.session.scalar(query)
     if delivery is None:
         raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
@@ -74,11 +79,11 @@ def get_delivery(delivery_id: int, *, lock: bool = False, whole: bool = False) -
 
 
 def delivery_for(
-    user: User, delivery_id: int, *, lock: bool = False, whole: bool = False
+    user: User, delivery_id: int, *, lock: bool = False, whole: bool = False, lines: bool = True
 ) -> Delivery:
     """The delivery, if `user` may see it: a field agent sees only those assigned to them,
     and anything else looks like it does not exist."""
-    delivery = get_delivery(delivery_id, lock=lock, whole=whole)
+    delivery = get_delivery(delivery_id, lock=lock, whole=whole, lines=lines)
     if user.role in READERS or delivery.assigned_to_id == user.id:
         return delivery
     raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
@@ -196,13 +201,13 @@ def update_delivery(
     return delivery
 
 
-def counts(delivery: Delivery, *, loaded: bool = False) -> dict:
+def counts(delivery: Delivery, statuses: Iterable[str] | None = None) -> dict:
     """Expected, packed, scanned, missing and unexpected, as the scan screens show them.
 
-    `loaded`: count the items already loaded with the delivery (its page) instead of asking
-    the database."""
-    if loaded:
-        by_status = Counter(item.status for item in delivery.items)
+    `statuses`: those of the delivery's lines, when the caller has them already (its page),
+    instead of asking the database."""
+    if statuses is not None:
+        by_status = Counter(statuses)
     else:
         by_status = dict(
             db.session.execute(

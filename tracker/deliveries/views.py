@@ -110,10 +110,10 @@ def create():
     )
 
 
-def _page(delivery_id: int, *, whole: bool = False) -> Delivery:
+def _page(delivery_id: int, *, whole: bool = False, lines: bool = True) -> Delivery:
     """The delivery if the user may see it, else 404; `whole` for what lists its tablets."""
     try:
-        return services.delivery_for(current_user, delivery_id, whole=whole)
+        return services.delivery_for(current_user, delivery_id, whole=whole, lines=lines)
     except DomainError:
         abort(404)
 
@@ -128,7 +128,8 @@ def _acting(delivery_id: int) -> Delivery:
 @bp.route("/<int:delivery_id>")
 @roles_required(*EVERYONE)
 def detail(delivery_id):
-    delivery = _page(delivery_id, whole=True)
+    delivery = _page(delivery_id, whole=True, lines=False)
+    lines = queries.delivery_lines(delivery.id)
     may_act = services.may_act(current_user, delivery)
     # Forms only for who can still act on it: a manager, or a finished delivery, has none.
     acting = may_act and delivery.status in ("planned", "packed", "dispatched")
@@ -140,7 +141,8 @@ def detail(delivery_id):
     return render_template(
         "deliveries/detail.html",
         delivery=delivery,
-        counts=services.counts(delivery, loaded=True),
+        lines=lines,
+        counts=services.counts(delivery, (line.status for line in lines)),
         may_act=may_act,
         scan=ScanForm() if acting else None,
         action=ActionForm() if acting else None,
@@ -260,6 +262,7 @@ def confirm(delivery_id):
         render_template(
             "deliveries/detail.html",
             delivery=delivery,
+            lines=queries.delivery_lines(delivery.id),
             counts=services.counts(delivery),
             may_act=True,
             scan=ScanForm(),
