@@ -44,11 +44,15 @@ DESK_MOVES = (
     "found",
 )
 HISTORY_LIMIT = 200
-# What a device's page shows beside the device itself, loaded in the same statement.
-PAGE_LOADS = (
-    sa.orm.joinedload(Device.donation).joinedload(Donation.donor),
-    sa.orm.joinedload(Device.school),
-)
+
+
+def page_loads() -> tuple:
+    """What a device's page shows beside the device itself, loaded in the same statement.
+    (Built when asked: building it configures the mappers, which needs every model.)"""
+    return (
+        sa.orm.joinedload(Device.donation).joinedload(Donation.donor),
+        sa.orm.joinedload(Device.school),
+    )
 
 
 def _int_arg(name: str) -> int | None:
@@ -150,7 +154,7 @@ def _device_page(device: Device, move_form: MoveForm | None = None, status: int 
 @bp.route("/<int:device_id>")
 @roles_required(*READERS)
 def detail(device_id: int):
-    return _device_page(services.get_device(device_id, *PAGE_LOADS))
+    return _device_page(services.get_device(device_id, *page_loads()))
 
 
 @bp.route("/<int:device_id>/move", methods=["POST"])
@@ -292,7 +296,7 @@ def landing(token: str):
     """What a tablet's QR code opens: that device's page, after sign-in."""
     token = token[:64]
     device = db.session.scalar(
-        sa.select(Device).where(Device.qr_token == token).options(*PAGE_LOADS)
+        sa.select(Device).where(Device.qr_token == token).options(*page_loads())
     )
     if device is not None:
         return _device_page(device)
