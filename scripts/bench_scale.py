@@ -36,6 +36,9 @@ PAGES = [
     "/alerts",
     "/progress",
 ]
+# Pages of one thing, named by what stands for their id: a device (its QR code opened) and
+# a delivery (with its tablets: 20 in the small set, 40 in the large one).
+ONE_OF = ["/d/<token>", "/deliveries/<id>"]
 
 
 def build(url: str, schools: int, devices: int):
@@ -54,6 +57,7 @@ def measure(app, large_pages: bool):
     import sqlalchemy as sa
     from sqlalchemy import event
 
+    from tracker.deliveries.models import Delivery
     from tracker.devices.models import Device
     from tracker.extensions import db
 
@@ -88,12 +92,18 @@ def measure(app, large_pages: bool):
             )
             results["list first"] = min(mean(["/devices/"] * 20) for _ in range(3))
             results["list 1000th"] = min(mean([f"/devices/?after={tag}"] * 20) for _ in range(3))
+        delivery_id = db.session.scalar(
+            sa.select(Delivery.id).where(Delivery.status == "dispatched").limit(1)
+        )
         counts = {}
-        for page in PAGES:
+        paths = {page: page for page in PAGES}
+        paths["/d/<token>"] = f"/d/{rows[0].qr_token}"
+        paths["/deliveries/<id>"] = f"/deliveries/{delivery_id}"
+        for page, path in paths.items():
             seen = []
             listener = lambda *_args, seen=seen: seen.append(1)  # noqa: E731
             event.listen(db.engine, "before_cursor_execute", listener)
-            assert client.get(page).status_code == 200, page
+            assert client.get(path).status_code == 200, path
             event.remove(db.engine, "before_cursor_execute", listener)
             counts[page] = len(seen)
         return results, counts
@@ -140,11 +150,11 @@ def main() -> int:
         f"{large['list first'] * 1000:7.2f} ms   ratio {ratio:5.2f}  (goal <= 1.5)  "
         f"{'PASS' if ratio <= 1.5 else 'FAIL'}"
     )
-    for page in PAGES:
+    for page in PAGES + ONE_OF:
         same = small_counts[page] == large_counts[page]
         ok &= same
         print(
-            f"statements  {page:13} small {small_counts[page]:3}   large "
+            f"statements  {page:16} small {small_counts[page]:3}   large "
             f"{large_counts[page]:3}   {'PASS' if same else 'FAIL'}"
         )
     return 0 if ok else 3
