@@ -131,7 +131,8 @@ def _end_write_turn(connection):
 
 
 @event.listens_for(sa.pool.Pool, "checkin")
-def _end_write_turn_at_checkin(_dbapi_connection, record):
+@event.listens_for(sa.pool.Pool, "invalidate")
+def _end_write_turn_at_checkin(_dbapi_connection, record, *_exception):
     handle = record.info.pop("write_turn", None) if record is not None else None
     if handle is not None:
         os.close(handle)
