@@ -163,3 +163,17 @@ def test_exports_speak_the_readers_language(client, create_user, create_device):
     assert sheet.title == "Appareils"
     assert [c.value for c in sheet[1]][:3] == ["N° d'inventaire", "N° de série", "IMEI"]
     assert sheet["G2"].value == "En stock"
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("fr", "Connectez-vous pour voir cette page."), ("ar", "سجّل الدخول لرؤية هذه الصفحة.")],
+)
+def test_the_sign_in_wall_speaks_the_readers_language(client, language, words):
+    """Sent to sign in from a page, the reader is told why in their language (not the
+    library's English)."""
+    header = {"Accept-Language": language}
+    page = client.get("/devices/", headers=header, follow_redirects=True)
+    text = text_of(page)
+    assert words in text
+    assert "Please log in" not in text

@@ -40,7 +40,13 @@ def register_extensions(app: Flask) -> None:
     from tracker.api.tokens import load_token_user
     from tracker.auth.services import load_session_user
     from tracker.extensions import babel, csrf, db, login_manager, migrate
-    from tracker.i18n import compile_catalogues, install_template_gettext, select_locale
+    from tracker.i18n import (
+        N_,
+        compile_catalogues,
+        gettext,
+        install_template_gettext,
+        select_locale,
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
@@ -50,6 +56,10 @@ def register_extensions(app: Flask) -> None:
     install_template_gettext(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # Flashed when the sign-in wall sends someone to sign in, in the language they read.
+    login_manager.login_message = N_("Sign in to see this page.")
+    login_manager.localize_callback = gettext
+    login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_session_user)
     login_manager.request_loader(load_token_user)

@@ -77,6 +77,11 @@ def gettext(string: str, **variables) -> str:
     return translated % variables if variables else translated
 
 
+def N_(string: str) -> str:  # noqa: N802  (the name Babel's extractor knows)
+    """Marks a message kept as written and translated where it is shown."""
+    return string
+
+
 def lazy_gettext(string: str, **variables) -> LazyString:
     """A message translated when it is shown, in the reader's language of that moment."""
     return LazyString(gettext, string, **variables)
