@@ -280,10 +280,11 @@ def test_twenty_hand_overs_of_one_delivery_at_once_record_it_once(
     )
 
     def hand_over():
-        with workers.app_context():
-            agent = db.session.get(User, agent_id)
+        # Each inside a POST, as the server runs it (on SQLite: BEGIN IMMEDIATE, in turn).
+        with workers.test_request_context("/", method="POST"):
             start.wait(timeout=30)
             try:
+                agent = db.session.get(User, agent_id)
                 handover.confirm_handover(
                     delivery_id,
                     actor=agent,
