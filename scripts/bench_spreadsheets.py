@@ -1,6 +1,9 @@
-"""Benchmark: spreadsheet import and export against bare baselines, in one run (SQLite).
+"""Benchmark: spreadsheet import and export against bare baselines, in one run.
 
     .venv/bin/python scripts/bench_spreadsheets.py [--rows 100000] [--small 10000]
+        [--database-url postgresql://postgres@127.0.0.1:5432/bench]
+
+SQLite files by default; with --database-url every step empties and reuses that database.
 
 Figures, each a ratio to a baseline measured in the same run:
   import   `tracker import devices` on a ROWS-row workbook, vs a bare openpyxl read-only
@@ -13,6 +16,8 @@ Figures, each a ratio to a baseline measured in the same run:
            read-only pass over the same file (goal <= 1.5: little on top of the reader)
   growth   that overhead (preview peak minus bare-pass peak) at ROWS vs at SMALL rows
            (flat: goal <= 2.0 while the file is 10x larger)
+  copy     PostgreSQL only, for information: the bare executemany insert of ROWS devices
+           vs the same rows through COPY (which the import uses there)
 
 openpyxl's read-only reader keeps an emptied XML element per row it has read (about 85
 bytes a row), so even the bare pass grows with the file; the figures separate that from ours.
@@ -61,20 +66,81 @@ def make_workbook(path: Path, rows: int) -> None:
     workbook.save(path)
 
 
+DATABASE_URL = ""  # set by --database-url: one server database, emptied for each step
+
+
 def new_app(folder: Path, name: str):
     from tracker import create_app
     from tracker.extensions import db
 
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / name}",
+            "SQLALCHEMY_DATABASE_URI": DATABASE_URL or f"sqlite:///{folder / name}",
             "BASE_URL": "https://tracker.example.org",
             "IMPORT_MAX_ROWS": 2_000_000,
         }
     )
     with app.app_context():
+        if DATABASE_URL:
+            db.drop_all()
         db.create_all()
     return app
+
+
+def device_rows(path: Path, donation_id: int) -> list[dict]:
+    import openpyxl
+
+    from tracker.database import utcnow
+
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    rows = list(workbook.worksheets[0].iter_rows(min_row=2, values_only=True))
+    workbook.close()
+    now = utcnow()
+    return [
+        {
+            "asset_tag": f"B-{n:07d}",
+            "qr_token": secrets.token_urlsafe(16),
+            "serial": serial,
+            "imei": imei,
+            "model": model,
+            "condition": condition,
+            "notes": notes,
+            "donation_id": donation_id,
+            "status": "in_stock",
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n, (serial, imei, model, condition, notes) in enumerate(rows)
+    ]
+
+
+def insert_vs_copy(folder: Path, path: Path) -> tuple[float, float]:
+    """PostgreSQL: the same rows inserted by executemany, then (into an emptied database) by
+    COPY; seconds each, the reading of the file left out."""
+    import sqlalchemy as sa
+
+    from tracker.devices.models import Device
+    from tracker.extensions import db
+
+    app = new_app(folder, "insert")
+    with app.app_context():
+        rows = device_rows(path, donation())
+        inserted = timed(lambda: (db.session.execute(sa.insert(Device), rows), db.session.commit()))
+    app = new_app(folder, "copy")
+    with app.app_context():
+        rows = device_rows(path, donation())
+        columns = list(rows[0])
+
+        def copy():
+            cursor = db.session.connection().connection.dbapi_connection.cursor()
+            with cursor.copy(f"COPY devices ({', '.join(columns)}) FROM STDIN") as stream:
+                for row in rows:
+                    stream.write_row([row[column] for column in columns])
+            db.session.commit()
+
+        copied = timed(copy)
+    return inserted, copied
 
 
 def donation():
@@ -95,39 +161,15 @@ def timed(work) -> float:
 
 
 def bare_import(app, path: Path) -> float:
-    import openpyxl
     import sqlalchemy as sa
 
-    from tracker.database import utcnow
     from tracker.devices.models import Device
     from tracker.extensions import db
 
     with app.app_context():
         donation_id = donation()
         start = time.perf_counter()
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        rows = list(workbook.worksheets[0].iter_rows(min_row=2, values_only=True))
-        workbook.close()
-        now = utcnow()
-        db.session.execute(
-            sa.insert(Device),
-            [
-                {
-                    "asset_tag": f"B-{n:07d}",
-                    "qr_token": secrets.token_urlsafe(16),
-                    "serial": serial,
-                    "imei": imei,
-                    "model": model,
-                    "condition": condition,
-                    "notes": notes,
-                    "donation_id": donation_id,
-                    "status": "in_stock",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for n, (serial, imei, model, condition, notes) in enumerate(rows)
-            ],
-        )
+        db.session.execute(sa.insert(Device), device_rows(path, donation_id))
         db.session.commit()
         return time.perf_counter() - start
 
@@ -231,23 +273,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--database-url", default="")
     args = parser.parse_args()
+    global DATABASE_URL  # noqa: PLW0603  (one setting for every step of this run)
+    DATABASE_URL = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
     folder = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
     os.environ["TRACKER_INSTANCE_PATH"] = str(folder)
     big, small = folder / "big.xlsx", folder / "small.xlsx"
     make_workbook(big, args.rows)
     make_workbook(small, args.small)
     print(
-        f"rows: {args.rows} (small: {args.small}), SQLite, Python {sys.version.split()[0]}, "
+        f"rows: {args.rows} (small: {args.small}), "
+        f"{'PostgreSQL' if DATABASE_URL else 'SQLite'}, Python {sys.version.split()[0]}, "
         f"file {big.stat().st_size / 1e6:.1f} MB"
     )
 
     baseline_import = bare_import(new_app(folder, "bare.sqlite"), big)
     import_app = new_app(folder, "tracker.sqlite")
     measured_import = tracker_import(import_app, big)
-    measured_small = tracker_import(new_app(folder, "small.sqlite"), small)
     baseline_export = bare_export(import_app, folder / "bare.xlsx")
     measured_export = tracker_export(import_app, folder / "tracker.xlsx")
+    measured_small = tracker_import(new_app(folder, "small.sqlite"), small)
     memory_small = peak_memory(new_app(folder, "mem-small.sqlite"), small)
     memory_big = peak_memory(new_app(folder, "mem-big.sqlite"), big)
     reader_small, reader_big = bare_read_memory(small), bare_read_memory(big)
@@ -289,6 +335,12 @@ def main() -> int:
             f"memory on top of the reader at {args.rows} vs {args.small} rows",
         ),
     ]
+    if DATABASE_URL:
+        inserted, copied = insert_vs_copy(folder, big)
+        print(
+            f"copy     bare insert of {args.rows} devices: executemany {inserted:.2f} s, "
+            f"COPY {copied:.2f} s (the import writes with COPY on PostgreSQL)"
+        )
     return 0 if all(results) else 3
 
 

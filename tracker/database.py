@@ -138,6 +138,40 @@ def _end_write_turn_at_checkin(_dbapi_connection, record, *_exception):
         os.close(handle)
 
 
+def any_of(column, values: list):
+    """`column IN values` for a long list (an import chunk: thousands of values).
+
+    PostgreSQL gets one array parameter (`= ANY(%s)`) instead of a placeholder per value,
+    which the driver would rewrite and the server plan again for every chunk; SQLite gets
+    the plain IN list.
+    """
+    from tracker.extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def copy_rows(table: sa.Table, rows: list[dict]) -> bool:
+    """Write `rows` into `table` with PostgreSQL's COPY, inside the session's transaction;
+    False (nothing written) on other databases, where the caller inserts them itself.
+    Every row names the same columns, defaults included: COPY fills in nothing."""
+    from tracker.extensions import db
+
+    if db.engine.dialect.name != "postgresql" or not rows:
+        return False
+    db.session.flush()  # what the session holds goes first, as before any statement
+    columns = list(rows[0])
+    cursor = db.session.connection().connection.dbapi_connection.cursor()
+    names = ", ".join(table.c[name].name for name in columns)
+    with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as stream:  # noqa: S608
+        for row in rows:
+            stream.write_row([row[name] for name in columns])
+    return True
+
+
 def needs_transaction(view):
     """Mark a view that reads inside a transaction all the same: an export streamed by a
     server-side cursor (`yield_per`), which PostgreSQL opens only inside one."""

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from tracker.auth.models import User
-from tracker.database import utcnow
+from tracker.database import any_of, copy_rows, utcnow
 from tracker.devices import identity
 from tracker.devices.bulk import insert_events
 from tracker.devices.models import Device
@@ -217,7 +217,7 @@ class DeviceImporter(RowImporter):
             {
                 device.serial: device
                 for device in db.session.scalars(
-                    sa.select(Device).where(Device.serial.in_(serials))
+                    sa.select(Device).where(any_of(Device.serial, serials))
                 )
             }
             if serials
@@ -227,7 +227,7 @@ class DeviceImporter(RowImporter):
         imei_holders = (
             dict(
                 db.session.execute(
-                    sa.select(Device.imei, Device).where(Device.imei.in_(imeis))
+                    sa.select(Device.imei, Device).where(any_of(Device.imei, imeis))
                 ).all()
             )
             if imeis
@@ -307,12 +307,14 @@ class DeviceImporter(RowImporter):
                 "notes": values.get("notes", ""),
                 "donation_id": values["donation_id"],
                 "status": "in_stock",
+                "version": 1,
                 "created_at": now,
                 "updated_at": now,
             }
             for values, number in zip(rows, numbers, strict=True)
         ]
-        db.session.execute(sa.insert(Device), devices)
+        if not copy_rows(Device.__table__, devices):  # PostgreSQL: COPY
+            db.session.execute(sa.insert(Device), devices)
         # One INSERT ... SELECT writes every new device's "registered" event: no ids need to
         # come back to Python (SQLite would send a RETURNING insert one row at a time).
         insert_events(
@@ -322,5 +324,5 @@ class DeviceImporter(RowImporter):
             actor=self.actor,
             to_status="in_stock",
             details={"import": self.filename},
-            where=Device.asset_tag.in_([device["asset_tag"] for device in devices]),
+            where=any_of(Device.asset_tag, [device["asset_tag"] for device in devices]),
         )
