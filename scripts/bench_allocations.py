@@ -1,6 +1,7 @@
 """Benchmark: allocation proposal, reservation and spreadsheet at national scale (SQLite).
 
     .venv/bin/python scripts/bench_allocations.py [--schools 20000] [--devices 1000000]
+        [--database-url postgresql://postgres@127.0.0.1:5432/bench]
 
 Each figure beside a bare baseline measured in the same run (goal: each within 2x):
   proposal     select the schools' needs and compute the proposal, vs a bare select of the
@@ -28,7 +29,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schools", type=int, default=20_000)
     parser.add_argument("--devices", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default="", help="PostgreSQL (emptied first)")
     args = parser.parse_args()
+    url = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
     folder = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
     os.environ["TRACKER_INSTANCE_PATH"] = str(folder)
 
@@ -48,12 +51,14 @@ def main() -> int:
 
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite'}",
+            "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{folder / 'bench.sqlite'}",
             "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         }
     )
     rng = random.Random(2020)
     with app.app_context():
+        if url:
+            db.drop_all()
         db.create_all()
         coordinator = create_user("c@bench.test", "coordinator", "x", check_strength=False)
         manager = create_user("m@bench.test", "manager", "x", check_strength=False)
@@ -173,7 +178,7 @@ def main() -> int:
 
     print(
         f"schools: {args.schools}, devices: {args.devices}, tablets allocated: {allocated}, "
-        f"SQLite, Python {sys.version.split()[0]}"
+        f"{'PostgreSQL' if url else 'SQLite'}, Python {sys.version.split()[0]}"
     )
     ok = True
     for name, measured, baseline, what in (

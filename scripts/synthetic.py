@@ -44,7 +44,7 @@ def generate(schools: int, devices: int, *, seed: int = 2020) -> dict:
     from tracker.allocations import services as plans
     from tracker.allocations.models import AllocationPlan
     from tracker.auth.services import create_user
-    from tracker.database import utcnow
+    from tracker.database import refresh_statistics, utcnow
     from tracker.deliveries import services as deliveries
     from tracker.deliveries.models import Delivery, DeliveryItem
     from tracker.devices.models import Device, DeviceEvent
@@ -123,6 +123,8 @@ def generate(schools: int, devices: int, *, seed: int = 2020) -> dict:
         )
     )
     db.session.commit()
+    # Loaded in bulk, as a restore is: the planner gets its figures before anything reads.
+    refresh_statistics(School.__table__, Device.__table__, DeviceEvent.__table__)
 
     # A national plan over the first donation, then a delivery per school in every state.
     plan = plans.create_plan(name="National", donation_id=donation_ids[0], actor=coordinator)
@@ -199,6 +201,9 @@ def generate(schools: int, devices: int, *, seed: int = 2020) -> dict:
     )
     plan = db.session.get(AllocationPlan, plan.id)
     plan.status = "partially_fulfilled"
+    refresh_statistics(
+        Device.__table__, DeviceEvent.__table__, Delivery.__table__, DeliveryItem.__table__
+    )
     db.session.commit()
     return {
         "schools": schools,

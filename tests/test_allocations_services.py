@@ -281,3 +281,27 @@ def test_choosing_schools_by_place_or_by_codes(app, create_school):
     with pytest.raises(ValidationFailed, match="Unknown school codes: ZZ9.") as refused:
         services.choose_schools(codes="A1\nZZ9")
     assert refused.value.field == "codes"
+
+
+def test_approval_refreshes_the_planners_figures_on_postgresql(app, setting):
+    """After reserving in bulk, PostgreSQL's planner is told (ANALYZE): with the old figures
+    it planned the next step, creating the deliveries, in minutes instead of a second."""
+    from sqlalchemy import event
+
+    plan = draft(setting)
+    services.submit_plan(plan.id, setting["coordinator"])
+    sent = []
+
+    def listener(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        services.approve_plan(plan.id, setting["manager"])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    analyzed = [s for s in sent if s.startswith("ANALYZE")]
+    if db.engine.dialect.name == "postgresql":
+        assert analyzed == ["ANALYZE devices, allocations"]
+    else:
+        assert analyzed == []

@@ -14,7 +14,7 @@ import sqlalchemy.dialects.sqlite
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.allocations.proposals import propose
 from tracker.auth.models import User
-from tracker.database import utcnow
+from tracker.database import refresh_statistics, utcnow
 from tracker.devices.bulk import move_devices, reserve_mapping
 from tracker.devices.models import Counter, Device
 from tracker.donations.models import Donation
@@ -266,6 +266,7 @@ def approve_plan(plan_id: int, actor: User):
             )
         )
     _reserve_all(plan, needed, actor)
+    refresh_statistics(Device.__table__, Allocation.__table__)
     plan.status, plan.approved_at, plan.approved_by_id = "approved", utcnow(), actor.id
     record(plan, "approved", actor, reserved=needed)
     db.session.flush()

@@ -119,8 +119,11 @@ def _agent(user_id: int | None) -> User | None:
 
 def waiting_devices(plan_id: int, school_ids: list[int] | None = None):
     """Per school of a plan, the tablets reserved for it that no delivery holds yet."""
-    on_a_delivery = sa.select(DeliveryItem.device_id).where(
-        DeliveryItem.status.in_(ACTIVE_ITEM_STATUSES)
+    # NOT EXISTS, not NOT IN: PostgreSQL runs it as an anti-join probing the index of
+    # tablets under way; NOT IN (a subquery) it may re-read for every tablet once the
+    # subquery outgrows work_mem (minutes at national scale).
+    on_a_delivery = sa.exists().where(
+        DeliveryItem.device_id == Device.id, DeliveryItem.status.in_(ACTIVE_ITEM_STATUSES)
     )
     query = (
         sa.select(Allocation.school_id, Device.id)
@@ -128,7 +131,7 @@ def waiting_devices(plan_id: int, school_ids: list[int] | None = None):
         .where(
             Allocation.plan_id == plan_id,
             Device.status == "reserved",
-            Device.id.not_in(on_a_delivery),
+            ~on_a_delivery,
         )
         .order_by(Allocation.school_id, Device.id)
     )
