@@ -41,6 +41,23 @@ PAGES = [
 ONE_OF = ["/d/<token>", "/deliveries/<id>"]
 
 
+def sibling_database(url: str, suffix: str) -> str:
+    """A database beside `url`'s on the same PostgreSQL server, created when missing."""
+    import sqlalchemy as sa
+
+    parsed = sa.engine.make_url(url)
+    name = f"{parsed.database}{suffix}"
+    engine = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 def build(url: str, schools: int, devices: int):
     from tracker.extensions import db
 
@@ -118,10 +135,13 @@ def main() -> int:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
     os.environ["TRACKER_INSTANCE_PATH"] = str(folder)
-    small_app = build(f"sqlite:///{folder / 'small.sqlite'}", 50, args.small)
     url = args.database_url or f"sqlite:///{folder / 'large.sqlite'}"
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    small_url = f"sqlite:///{folder / 'small.sqlite'}"
+    if url.startswith("postgresql"):
+        small_url = sibling_database(url, "_small")  # the small set on the same server
+    small_app = build(small_url, 50, args.small)
     started = time.perf_counter()
     large_app = build(url, args.schools, args.devices)
     built = time.perf_counter() - started

@@ -211,7 +211,9 @@ def reads_without_transaction():
     if request.method not in SAFE_METHODS or db.engine.dialect.name != "postgresql":
         return
     view = current_app.view_functions.get(request.endpoint)
-    if not getattr(view, "needs_transaction", False):
+    # A session already under way (an app context kept across requests, as in scripts)
+    # keeps its transaction.
+    if not getattr(view, "needs_transaction", False) and not db.session().in_transaction():
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
