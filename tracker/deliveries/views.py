@@ -132,7 +132,7 @@ def detail(delivery_id):
     lines = queries.delivery_lines(delivery.id)
     may_act = services.may_act(current_user, delivery)
     # Forms only for who can still act on it: a manager, or a finished delivery, has none.
-    acting = may_act and delivery.status in ("planned", "packed", "dispatched")
+    acting = may_act and delivery.status in queries.UNDER_WAY
     edit = None
     if acting and current_user.role in OFFICE:
         edit = EditDeliveryForm(obj=delivery)
