@@ -179,11 +179,9 @@ def init_app(app) -> None:
         return {
             "locale_code": locale,
             "direction": "rtl" if locale in RTL else "ltr",
-            "current_locale_code": lambda: str(get_locale() or "fr"),
             "language_names": LANGUAGE_NAMES,
             "school_name": school_name,
             "other_school_name": other_school_name,
-            "text_direction": lambda: "rtl" if str(get_locale()) in RTL else "ltr",
             "status_label": lambda status: STATUS_LABELS.get(status, status),
             "event_label": lambda event: EVENT_LABELS.get(event, event),
             "condition_label": lambda value: CONDITION_LABELS.get(value, value),
