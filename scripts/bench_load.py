@@ -28,11 +28,14 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
+import stack_floor  # noqa: E402
 import synthetic  # noqa: E402
 
 GOAL = 0.40
@@ -193,6 +196,60 @@ def hammer(port, targets: list[Target], cookie, csrf, clients: int, seconds: flo
     return len(latencies) / seconds, p95, errors
 
 
+@contextmanager
+def serving(application: str, env: dict, workers: int, port: int):
+    """gunicorn serving `application` on loopback for the block (tracker, or the bare stack)."""
+    server = subprocess.Popen(  # noqa: S603
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--pythonpath",
+            str(HERE),
+            application,
+        ],
+        env={**os.environ, **env},
+    )
+    try:
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+
+
+def measure_floor(url: str, items: int, args, measure) -> dict:
+    """The bare stack (`stack_floor.py`) under the same settings: its /healthz, its signed-in
+    JSON and its one-row page."""
+    stack_floor.fill(url, items)
+    port = free_port()
+    env = {stack_floor.URL_VARIABLE: url, stack_floor.KEY_VARIABLE: os.urandom(32).hex()}
+    with serving("stack_floor:create_app()", env, args.workers, port):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("POST", "/login")
+        answer = connection.getresponse()
+        answer.read()
+        cookie = answer.getheader("Set-Cookie").split(";", 1)[0]
+        rng = random.Random(5)
+        pages = [f"/item/{stack_floor.token(rng.randrange(items))}" for _ in range(500)]
+        runs = {"healthz": ["/healthz"], "me": ["/me"], "page": pages}
+        return {
+            name: measure(
+                port, [("GET", path, "") for path in paths], cookie, "", args.clients, args.seconds
+            )
+            for name, paths in runs.items()
+        }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="")
@@ -249,31 +306,12 @@ def main() -> int:
         db.engine.dispose()
     port = free_port()
     env = {
-        **os.environ,
         "TRACKER_DATABASE_URL": url,
         "TRACKER_DEFAULT_LOCALE": "en",
         "TRACKER_BASE_URL": f"http://127.0.0.1:{port}",
     }
-    server = subprocess.Popen(  # noqa: S603
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "--workers",
-            str(args.workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "tracker:create_app()",
-        ],
-        env=env,
-    )
-    try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.2)
+    measure = hammer_wrk if generator == "wrk" else hammer
+    with serving("tracker:create_app()", env, args.workers, port):
         reader = sign_in(port, "manager@bench.test")
         writer = sign_in(port, "coordinator@bench.test")
         runs = {
@@ -290,7 +328,6 @@ def main() -> int:
                 writer,
                 on_the_road[n * share : (n + 1) * share],
             )
-        measure = hammer_wrk if generator == "wrk" else hammer
         results = {}
         for name, ((cookie, csrf), wanted) in runs.items():
             clients = args.clients
@@ -305,9 +342,8 @@ def main() -> int:
             results[name] = measure(port, targets, cookie, csrf, clients, args.seconds)
             if targets[0][0] == "POST" and len(targets) < results[name][0] * args.seconds:
                 print(f"({name}: fewer targets than requests; some were sent twice)")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(30)
+    floor_url = url if "postgresql" in url else f"sqlite:///{folder / 'floor.sqlite'}"
+    floor = measure_floor(floor_url, args.devices, args, measure)
     database = "PostgreSQL" if "postgresql" in url else "SQLite (WAL)"
     print(
         f"{database}, {args.devices} devices, {args.schools} schools; gunicorn "
@@ -332,6 +368,30 @@ def main() -> int:
             line += "PASS" if passed else "FAIL"
             line += f"   {rate / signed_in:5.0%} of /api/v1/me"
         print(line)
+    floor_baseline = floor["healthz"][0]
+    print(
+        "The bare stack under the same settings (stack_floor.py: Flask, Flask-Login, the ORM "
+        "and Jinja, nothing of tracker):"
+    )
+    for name, label in (
+        ("healthz", "its /healthz"),
+        ("me", "signed-in JSON"),
+        ("page", "one-row page"),
+    ):
+        rate, p95, errors = floor[name]
+        line = f"{label:20} {rate:8.0f} req/s   p95 {p95:7.1f} ms   errors {len(errors)}"
+        if name != "healthz":
+            line += f"   {rate / floor_baseline:5.0%} of its /healthz"
+        if name == "page":
+            line += "  (the most any page reaches on this stack and machine)"
+        print(line)
+    page = floor["page"][0]
+    print(
+        "Beside the bare page: "
+        + ", ".join(
+            f"{name} {results[name][0] / page:.0%}" for name in ("scan /d/<token>", "delivery page")
+        )
+    )
     return 0 if ok else 3
 
 
