@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from tracker.database import UTCDateTime
+from tracker.database import UTCDateTime, built_on
 
 config = context.config
 if config.config_file_name:
@@ -23,12 +23,18 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(item, _name, _type, reflected, _compare_to):
+    """An index the models build on one database only is compared on that one only."""
+    return reflected or built_on(item, target_db.engine.dialect.name)
+
+
 def run_migrations_offline():
     context.configure(
         url=str(target_db.engine.url),
         target_metadata=target_db.metadata,
         literal_binds=True,
         render_item=render_item,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -44,6 +50,7 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", skip_empty)
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("compare_type", True)
+    conf_args.setdefault("include_object", include_object)
     with target_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():

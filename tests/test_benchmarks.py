@@ -20,3 +20,4 @@ def test_every_benchmark_runs_at_a_small_scale(tmp_path):
     assert "BROKEN" not in done.stdout
     assert done.stdout.count("== ") >= 12  # six benchmarks, started and finished
     assert "delivery page" in done.stdout  # the load test reached its last page
+    assert "one-row page" in done.stdout  # and served the bare stack beside it

@@ -206,6 +206,13 @@ def test_planning_deliveries_from_the_plan_page(client, delivery_setting):
     ]
 
 
+def test_planning_deliveries_starts_from_a_plan(client, delivery_setting):
+    login(client, delivery_setting["coordinator"])
+    response = client.get("/deliveries/new")
+    assert response.headers["Location"] == "/plans/"
+    assert "Deliveries are planned from an approved plan" in text_of(client.get("/plans/"))
+
+
 def test_packing_and_dispatch_through_the_pages(client, delivery_setting):
     s = delivery_setting
     a = planned(s)[s["school_a"].id]

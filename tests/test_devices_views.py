@@ -65,6 +65,9 @@ def test_serial_prefix_lists_the_matches(signed_in, client, create_device):
     signed_in("coordinator")
     assert tags_on(client.get("/devices/?q=abc")) == ["TAB-00001", "TAB-00002"]
     assert "No device matches." in text_of(client.get("/devices/?q=nothing"))
+    # Wildcards typed into the box are characters like any other, on either database.
+    for typed in ("AB*", "A?C", "A[B]C", "A_C", "AB%"):
+        assert "No device matches." in text_of(client.get("/devices/", query_string={"q": typed}))
 
 
 def test_detail_shows_identity_and_history_newest_first(signed_in, client, create_device):

@@ -138,6 +138,15 @@ def _end_write_turn_at_checkin(_dbapi_connection, record, *_exception):
         os.close(handle)
 
 
+def built_on(item, dialect_name: str) -> bool:
+    """Whether the schema has this index or constraint on that database (`.ddl_if()`).
+
+    Alembic's comparison does not read `ddl_if`: migrations/env.py and the migration test
+    ask this instead, so an index made for PostgreSQL alone is not missed on SQLite."""
+    condition = getattr(item, "_ddl_if", None)
+    return condition is None or condition.dialect in (None, dialect_name)
+
+
 def any_of(column, values: list):
     """`column IN values` for a long list (an import chunk: thousands of values).
 
@@ -152,6 +161,23 @@ def any_of(column, values: list):
 
         return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
+
+
+def starts_with(column, prefix: str):
+    """`column` begins with `prefix` (case-sensitive), in a form an index on it serves.
+
+    `LIKE 'p%'` is case-insensitive on SQLite, which then cannot use the column's index
+    (case-sensitive) and reads the whole table: part of a serial typed into the code box
+    took 160 ms at 200,000 devices. GLOB is case-sensitive, as LIKE is on PostgreSQL, and
+    walks the index. PostgreSQL walks the `*_prefix` index (varchar_pattern_ops): its
+    ordinary index follows the database's collation, which LIKE cannot use.
+    """
+    from tracker.extensions import db
+
+    if db.engine.dialect.name == "sqlite":
+        pattern = "".join(f"[{char}]" if char in "*?[" else char for char in prefix)
+        return column.op("GLOB")(pattern + "*")
+    return column.startswith(prefix, autoescape=True)
 
 
 def copy_rows(table: sa.Table, rows: list[dict]) -> bool:

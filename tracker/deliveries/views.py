@@ -82,7 +82,11 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*OFFICE)
 def create():
-    plan = db.get_or_404(AllocationPlan, request.args.get("plan", type=int))
+    plan_id = request.args.get("plan", type=int)
+    if plan_id is None:
+        flash(_("Deliveries are planned from an approved plan."))
+        return redirect(url_for("plans.index"))
+    plan = db.get_or_404(AllocationPlan, plan_id)
     form = PlanDeliveriesForm()
     form.assigned_to_id.choices = _agent_choices(_("Nobody yet"))
     if request.method == "GET":

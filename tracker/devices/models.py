@@ -42,6 +42,14 @@ class Device(db.Model):
         sa.Index(None, "status", "asset_tag"),
         sa.Index(None, "donation_id", "asset_tag"),
         sa.Index(None, "school_id", "asset_tag"),
+        # The first characters of a serial or IMEI typed into the code box
+        # (tracker.database.starts_with); SQLite's own indexes on them serve that already.
+        sa.Index(
+            "ix_devices_serial_prefix", "serial", postgresql_ops={"serial": "varchar_pattern_ops"}
+        ).ddl_if(dialect="postgresql"),
+        sa.Index(
+            "ix_devices_imei_prefix", "imei", postgresql_ops={"imei": "varchar_pattern_ops"}
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from tracker.database import starts_with
 from tracker.devices import identity
 from tracker.devices.models import Device
 from tracker.extensions import db
@@ -48,11 +49,11 @@ class DeviceFilters:
             digits = "".join(ch for ch in text if ch.isdigit())
             matches = [
                 Device.asset_tag.in_(identity.asset_tag_candidates(text)),
-                Device.serial.startswith(compact, autoescape=True),
+                starts_with(Device.serial, compact),
                 Device.qr_token == text,
             ]
             if digits and len(digits) >= 4 and len(digits) >= len(compact) - 4:
-                matches.append(Device.imei.startswith(digits, autoescape=True))
+                matches.append(starts_with(Device.imei, digits))
             conditions.append(sa.or_(*matches))
         return conditions
 

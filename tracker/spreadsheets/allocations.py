@@ -153,12 +153,6 @@ def export_allocations(out: Path, plan_id: int | None = None) -> dict[str, int]:
         )
     )
 
-    received = (
-        sa.select(DeliveryItem.device_id, Delivery.recipient_name, Delivery.delivered_at)
-        .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
-        .where(DeliveryItem.status == "delivered")
-        .subquery()
-    )
     states = {key: str(label) for key, label in STATUS_LABELS.items()}
     device_query = (
         sa.select(
@@ -170,13 +164,19 @@ def export_allocations(out: Path, plan_id: int | None = None) -> dict[str, int]:
             School.code,
             School.name_fr,
             Device.status,
-            received.c.delivered_at,
-            received.c.recipient_name,
+            Delivery.delivered_at,
+            Delivery.recipient_name,
         )
         .join(Allocation, Allocation.id == Device.allocation_id)
         .join(Donation, Donation.id == Device.donation_id)
         .join(School, School.id == Allocation.school_id)
-        .outerjoin(received, received.c.device_id == Device.id)
+        # The hand-over of each tablet, found by the tablet (an index), not by reading
+        # every delivered item of the programme first.
+        .outerjoin(
+            DeliveryItem,
+            sa.and_(DeliveryItem.device_id == Device.id, DeliveryItem.status == "delivered"),
+        )
+        .outerjoin(Delivery, Delivery.id == DeliveryItem.delivery_id)
         .where(plan_filter)
         .order_by(School.code, Device.asset_tag)
         .execution_options(yield_per=5000)
