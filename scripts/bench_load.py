@@ -10,7 +10,9 @@ threads; printed are requests per second and the 95th-percentile latency, beside
 (answers without the session or the database) under the same settings, and beside
 /api/v1/me (the least a signed-in answer does: the session, the user's row). Goal: the scan
 and the delivery page serve at least 40% of /healthz's requests per second. With SQLite the
-same run shows where its single writer and file locking stop keeping up.
+same run shows where its single writer and file locking stop keeping up. Then a bare app on
+the same stack (`stack_floor.py`: Flask, Flask-Login, the ORM, Jinja; nothing of tracker)
+is served and measured the same way: its one-row page is the most any page can reach here.
 """
 
 import argparse

@@ -111,11 +111,16 @@ def measure(app, large_pages: bool):
             assert response.status_code in (200, 302), (path, response.status_code)
         return statistics.mean(times)
 
+    # The best of three rounds: this machine's other tenants add noise of +-30% to a round.
     results = {
-        "scan": mean([f"/d/{token}" for _id, token, _serial in rows]),
-        "code box": mean([f"/devices/?q={serial}" for _id, _token, serial in rows]),
+        "scan": min(mean([f"/d/{token}" for _id, token, _serial in rows]) for _ in range(3)),
+        "code box": min(
+            mean([f"/devices/?q={serial}" for _id, _token, serial in rows]) for _ in range(3)
+        ),
         # All but the last character: the list of the (ten) devices whose serial begins so.
-        "code box part": mean([f"/devices/?q={serial[:-1]}" for _id, _token, serial in rows]),
+        "code box part": min(
+            mean([f"/devices/?q={serial[:-1]}" for _id, _token, serial in rows]) for _ in range(3)
+        ),
     }
     if large_pages:
         results["list first"] = min(mean(["/devices/"] * 20) for _ in range(3))
