@@ -71,72 +71,92 @@ def build(url: str, schools: int, devices: int):
     return app
 
 
-def measure(app, large_pages: bool):
-    """Timings and statement counts on one data set, signed in as the manager."""
-    import sqlalchemy as sa
-    from sqlalchemy import event
+class DataSet:
+    """One data set's app, signed in as the manager, and what to ask it for."""
 
-    from tracker.deliveries.models import Delivery
-    from tracker.devices.models import Device
-    from tracker.extensions import db
+    def __init__(self, app):
+        import sqlalchemy as sa
 
-    rng = random.Random(7)
-    # What to ask for is looked up first; the requests then run outside this app context,
-    # each in its own as on a server (inside one, they would share `g` and the session:
-    # the signed-in user would be loaded once for all of them, and not counted).
-    with app.app_context():
-        engine = db.engine
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(Device))
-        picks = [rng.randint(1, total) for _ in range(200)]
-        rows = db.session.execute(
-            sa.select(Device.id, Device.qr_token, Device.serial).where(Device.id.in_(picks))
-        ).all()
-        tag = db.session.scalar(
-            sa.select(Device.asset_tag).order_by(Device.asset_tag).offset(min(total, 999 * 50) - 1)
+        from tracker.deliveries.models import Delivery
+        from tracker.devices.models import Device
+        from tracker.extensions import db
+
+        rng = random.Random(7)
+        # Looked up here; the requests then run outside this app context, each in its own as
+        # on a server (inside one they would share `g` and the session: the signed-in user
+        # would be loaded once for all of them, and not counted).
+        with app.app_context():
+            self.engine = db.engine
+            total = db.session.scalar(sa.select(sa.func.count()).select_from(Device))
+            picks = [rng.randint(1, total) for _ in range(200)]
+            self.rows = db.session.execute(
+                sa.select(Device.id, Device.qr_token, Device.serial).where(Device.id.in_(picks))
+            ).all()
+            self.tag = db.session.scalar(
+                sa.select(Device.asset_tag)
+                .order_by(Device.asset_tag)
+                .offset(min(total, 999 * 50) - 1)
+            )
+            self.delivery_id = db.session.scalar(
+                sa.select(Delivery.id).where(Delivery.status == "dispatched").limit(1)
+            )
+        self.client = app.test_client()
+        self.client.post(
+            "/login", data={"email": "manager@bench.test", "password": synthetic.PASSWORD}
         )
-        delivery_id = db.session.scalar(
-            sa.select(Delivery.id).where(Delivery.status == "dispatched").limit(1)
-        )
-    client = app.test_client()
-    client.post("/login", data={"email": "manager@bench.test", "password": synthetic.PASSWORD})
 
-    def mean(paths):
-        for path in paths[:5]:
-            client.get(path)  # warm the caches first
-        times = []
-        for path in paths:
-            started = time.perf_counter()
-            response = client.get(path)
-            times.append(time.perf_counter() - started)
-            assert response.status_code in (200, 302), (path, response.status_code)
-        return statistics.mean(times)
+    def paths(self, what: str) -> list[str]:
+        if what == "scan":
+            return [f"/d/{token}" for _id, token, _serial in self.rows]
+        if what == "code box":
+            return [f"/devices/?q={serial}" for _id, _token, serial in self.rows]
+        if what == "code box part":
+            # All but the last character: the list of the (ten) devices it begins.
+            return [f"/devices/?q={serial[:-1]}" for _id, _token, serial in self.rows]
+        if what == "list first":
+            return ["/devices/"] * 20
+        return [f"/devices/?after={self.tag}"] * 20  # the 1,000th page
 
-    # The best of three rounds: this machine's other tenants add noise of +-30% to a round.
-    results = {
-        "scan": min(mean([f"/d/{token}" for _id, token, _serial in rows]) for _ in range(3)),
-        "code box": min(
-            mean([f"/devices/?q={serial}" for _id, _token, serial in rows]) for _ in range(3)
-        ),
-        # All but the last character: the list of the (ten) devices whose serial begins so.
-        "code box part": min(
-            mean([f"/devices/?q={serial[:-1]}" for _id, _token, serial in rows]) for _ in range(3)
-        ),
-    }
-    if large_pages:
-        results["list first"] = min(mean(["/devices/"] * 20) for _ in range(3))
-        results["list 1000th"] = min(mean([f"/devices/?after={tag}"] * 20) for _ in range(3))
-    counts = {}
-    paths = {page: page for page in PAGES}
-    paths["/d/<token>"] = f"/d/{rows[0].qr_token}"
-    paths["/deliveries/<id>"] = f"/deliveries/{delivery_id}"
-    for page, path in paths.items():
-        seen = []
-        listener = lambda *_args, seen=seen: seen.append(1)  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        assert client.get(path).status_code == 200, path
-        event.remove(engine, "before_cursor_execute", listener)
-        counts[page] = len(seen)
-    return results, counts
+    def get(self, path: str) -> float:
+        started = time.perf_counter()
+        response = self.client.get(path)
+        took = time.perf_counter() - started
+        assert response.status_code in (200, 302), (path, response.status_code)
+        return took
+
+    def statements(self) -> dict[str, int]:
+        """SQL statements each page sends."""
+        from sqlalchemy import event
+
+        paths = {page: page for page in PAGES}
+        paths["/d/<token>"] = f"/d/{self.rows[0].qr_token}"
+        paths["/deliveries/<id>"] = f"/deliveries/{self.delivery_id}"
+        counts = {}
+        for page, path in paths.items():
+            seen = []
+            listener = lambda *_args, seen=seen: seen.append(1)  # noqa: E731
+            event.listen(self.engine, "before_cursor_execute", listener)
+            assert self.client.get(path).status_code == 200, path
+            event.remove(self.engine, "before_cursor_execute", listener)
+            counts[page] = len(seen)
+        return counts
+
+
+def side_by_side(first: DataSet, what_first: str, second: DataSet, what_second: str):
+    """Mean time of each side's requests, asked in turn (one of each), best of three rounds.
+
+    A round on this machine varies by +-30% with what else runs on it; taking turns puts
+    the same drift on both sides.
+    """
+    pairs = list(zip(first.paths(what_first), second.paths(what_second), strict=False))
+    for a, b in pairs[:5]:  # warm the caches first
+        first.get(a)
+        second.get(b)
+    rounds = []
+    for _ in range(3):
+        times = [(first.get(a), second.get(b)) for a, b in pairs]
+        rounds.append(tuple(statistics.mean(side) for side in zip(*times, strict=True)))
+    return min(t for t, _ in rounds), min(t for _, t in rounds)
 
 
 def main() -> int:
@@ -158,10 +178,12 @@ def main() -> int:
     started = time.perf_counter()
     large_app = build(url, args.schools, args.devices)
     built = time.perf_counter() - started
-    small, small_counts = measure(small_app, large_pages=False)
-    large, large_counts = measure(large_app, large_pages=True)
-    again, _counts = measure(small_app, large_pages=False)  # the small set warm too
-    small = {name: min(small[name], again[name]) for name in small}
+    small, large = DataSet(small_app), DataSet(large_app)
+    timings = {}
+    for what in ("scan", "code box", "code box part"):
+        timings[what] = side_by_side(large, what, small, what)
+    timings["list"] = side_by_side(large, "list 1000th", large, "list first")
+    small_counts, large_counts = small.statements(), large.statements()
 
     print(
         f"small: {args.small} devices; large: {args.devices} devices, {args.schools} schools "
@@ -170,18 +192,19 @@ def main() -> int:
     )
     ok = True
     for name, goal in (("scan", 1.2), ("code box", 1.2), ("code box part", 1.2)):
-        ratio = large[name] / small[name]
+        large_time, small_time = timings[name]
+        ratio = large_time / small_time
         ok &= ratio <= goal
         print(
-            f"{name:13} large {large[name] * 1000:7.2f} ms   small {small[name] * 1000:7.2f} ms"
+            f"{name:13} large {large_time * 1000:7.2f} ms   small {small_time * 1000:7.2f} ms"
             f"   ratio {ratio:5.2f}  (goal <= {goal})  {'PASS' if ratio <= goal else 'FAIL'}"
         )
-    ratio = large["list 1000th"] / large["list first"]
+    last, first = timings["list"]
+    ratio = last / first
     ok &= ratio <= 1.5
     print(
-        f"list        page 1,000 {large['list 1000th'] * 1000:7.2f} ms   page 1 "
-        f"{large['list first'] * 1000:7.2f} ms   ratio {ratio:5.2f}  (goal <= 1.5)  "
-        f"{'PASS' if ratio <= 1.5 else 'FAIL'}"
+        f"list        page 1,000 {last * 1000:7.2f} ms   page 1 {first * 1000:7.2f} ms"
+        f"   ratio {ratio:5.2f}  (goal <= 1.5)  {'PASS' if ratio <= 1.5 else 'FAIL'}"
     )
     for page in PAGES + ONE_OF:
         same = small_counts[page] == large_counts[page]
