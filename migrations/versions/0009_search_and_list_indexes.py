@@ -1,4 +1,4 @@
-"""devices: indexes for the first characters of a serial or IMEI, on PostgreSQL
+"""indexes for the code box's first characters (PostgreSQL) and the delivery list's order
 
 Revision ID: 0009
 Revises: 0008
@@ -6,6 +6,7 @@ Create Date: 2026-11-29
 
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -25,9 +26,19 @@ def upgrade():
             op.create_index(
                 name, "devices", [column], postgresql_ops={column: "varchar_pattern_ops"}
             )
+        op.create_index(
+            "ix_deliveries_planned_order",
+            "deliveries",
+            [sa.text("planned_on DESC NULLS LAST"), sa.text("id DESC")],
+        )
+    else:
+        op.create_index("ix_deliveries_planned_on_id", "deliveries", ["planned_on", "id"])
 
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_deliveries_planned_order", table_name="deliveries")
         for name in PREFIX_INDEXES:
             op.drop_index(name, table_name="devices")
+    else:
+        op.drop_index("ix_deliveries_planned_on_id", table_name="deliveries")
