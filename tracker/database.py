@@ -168,7 +168,7 @@ def starts_with(column, prefix: str):
 
     `LIKE 'p%'` is case-insensitive on SQLite, which then cannot use the column's index
     (case-sensitive) and reads the whole table: part of a serial typed into the code box
-    took 160 ms at 200,000 devices. GLOB is case-sensitive, as LIKE is on PostgreSQL, and
+    took 164 ms at 200,000 devices. GLOB is case-sensitive, as LIKE is on PostgreSQL, and
     walks the index. PostgreSQL walks the `*_prefix` index (varchar_pattern_ops): its
     ordinary index follows the database's collation, which LIKE cannot use.
     """
