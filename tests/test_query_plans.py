@@ -1,10 +1,12 @@
-"""Every statement a page sends can use an index, on both databases.
+"""Every statement a page or a scan sends can use an index, on both databases.
 
-The pages are opened on the demo data (each GET address of the app, with the filters its
-users type), every statement they send is recorded and then EXPLAINed. A full scan of a
-table that grows with the programme is refused unless it is listed in WHOLE_TABLE with
-why. On PostgreSQL sequential scans are switched off for the check, so the plan shows
-whether an index *can* serve the statement, whatever the small test tables would favour.
+Two walks: every GET address of the app on the demo data (with the filters its users set),
+and a delivery's way from an approved plan to the hand-over (packing and school scans,
+offline sync, a desk move, a second plan approved). Each statement is EXPLAINed as it is
+sent; a full scan of a table that grows with the programme is refused unless the page is
+listed in WHOLE_TABLE with why. On PostgreSQL sequential scans are switched off for the
+check, so the plan shows whether an index *can* serve the statement, whatever the small
+test tables would favour.
 """
 
 import re
@@ -217,8 +219,9 @@ def test_every_statement_of_every_page_can_use_an_index(app, client, demo):
     assert not recorder.refusals, recorder.explain()
 
 
-# A step that reads every row of a table by its nature, and why.
-WHOLE_TABLE_WRITES = {}
+# A step of the write path that reads every row of a table by its nature, and why: none,
+# every write finds its rows through an index.
+WHOLE_TABLE_WRITES: dict = {}
 
 
 def test_every_statement_of_a_delivery_from_plan_to_handover_can_use_an_index(
