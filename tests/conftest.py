@@ -302,6 +302,37 @@ def delivery_setting(create_user, create_donation, create_device, create_school)
     }
 
 
+def scan(client, delivery_id: int, code: str):
+    """One scan on a delivery's page, answered as JSON (as the page's script asks)."""
+    return client.post(
+        f"/deliveries/{delivery_id}/scan",
+        data={"code": code},
+        headers={"Accept": "application/json"},
+    )
+
+
+def token_for(user) -> dict:
+    """The Authorization header of a new API token of `user`."""
+    from tracker.api.tokens import create_token
+
+    _record, secret = create_token(user, "test phone")
+    db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def handover_form() -> dict:
+    """A hand-over as the school's form sends it: who received, signature, place."""
+    return {
+        "recipient_name": "Mme Naima Alaoui",
+        "recipient_role": "Directrice",
+        "signature": signature_data_url(),
+        "latitude": "35.7595",
+        "longitude": "-5.8340",
+        "accuracy": "8",
+        "notes": "",
+    }
+
+
 def dispatched_delivery(s, school: str = "school_a", planned_on=None) -> int:
     """The delivery of `school`'s reserved tablets (from `delivery_setting`), packed by scan
     and dispatched to the setting's agent; returns its id."""

@@ -9,18 +9,18 @@ import sqlalchemy as sa
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from conftest import BASE_URL, dispatched_delivery, login, make_app, signature_data_url
+from conftest import (
+    BASE_URL,
+    dispatched_delivery,
+    login,
+    make_app,
+    signature_data_url,
+    token_for,
+)
 from tracker.api.models import ApiToken, SyncAction
-from tracker.api.tokens import create_token
 from tracker.deliveries.models import Delivery
 from tracker.devices.models import Device, DeviceEvent
 from tracker.extensions import db
-
-
-def token_for(user) -> dict:
-    _record, secret = create_token(user, "test phone")
-    db.session.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def new_id() -> str:

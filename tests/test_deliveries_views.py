@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import zxingcpp
 from PIL import Image
 
-from conftest import BASE_URL, login, signature_data_url, text_of
+from conftest import BASE_URL, handover_form, login, scan, signature_data_url, text_of
 from tracker.deliveries import services
 from tracker.deliveries.models import Delivery
 from tracker.devices.models import Device
@@ -39,14 +39,6 @@ def dispatched(s):
     services.dispatch(a, s["coordinator"])
     db.session.commit()
     return a
-
-
-def scan(client, delivery_id, code):
-    return client.post(
-        f"/deliveries/{delivery_id}/scan",
-        data={"code": code},
-        headers={"Accept": "application/json"},
-    )
 
 
 def test_the_agent_sees_their_day_and_not_another_agents_delivery(
@@ -113,15 +105,7 @@ def test_handover_form_records_signature_photo_and_place(client, delivery_settin
     for device in s["a_devices"][:2]:
         scan(client, a, device.serial)
     missing = s["a_devices"][2]
-    form = {
-        "recipient_name": "Mme Naima Alaoui",
-        "recipient_role": "Directrice",
-        "signature": signature_data_url(),
-        "latitude": "35.7595",
-        "longitude": "-5.8340",
-        "accuracy": "8",
-        "notes": "",
-    }
+    form = handover_form()
     refused = client.post(f"/deliveries/{a}/handover", data=form)
     assert refused.status_code == 422
     assert f"Say why {missing.asset_tag} was not handed over" in text_of(refused)

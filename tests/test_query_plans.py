@@ -18,9 +18,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from conftest import login, signature_data_url, text_of
+from conftest import handover_form, login, scan, text_of, token_for
 from tracker.allocations.models import AllocationPlan
-from tracker.api.tokens import create_token
 from tracker.auth.models import User
 from tracker.deliveries.models import Delivery
 from tracker.demo.loader import PASSWORD, load_demo
@@ -65,20 +64,6 @@ def shape(address: str) -> str:
     """An address with its filter values left out: `/schools/?q=abc` -> `/schools/?q`."""
     path, _, query = address.partition("?")
     return path + ("?" + "&".join(sorted(parse_qs(query))) if query else "")
-
-
-def scan(client, delivery_id: int, code: str):
-    return client.post(
-        f"/deliveries/{delivery_id}/scan",
-        data={"code": code},
-        headers={"Accept": "application/json"},
-    )
-
-
-def token_for(user) -> dict:
-    _record, secret = create_token(user, "phone")
-    db.session.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def addresses(app) -> list[str]:
@@ -268,14 +253,7 @@ def test_every_statement_of_a_delivery_from_plan_to_handover_can_use_an_index(
         recorder.step = "hand-over"
         handed = client.post(
             f"/deliveries/{a}/handover",
-            data={
-                "recipient_name": "Mme Naima Alaoui",
-                "recipient_role": "Directrice",
-                "signature": signature_data_url(),
-                "latitude": "35.7595",
-                "longitude": "-5.8340",
-                "accuracy": "8",
-            },
+            data=handover_form(),
         )
         assert handed.status_code == 302, text_of(handed)
         recorder.step = "offline sync"
