@@ -65,7 +65,7 @@ MATRIX = {
     "plans.create": ("GET", "/plans/new", WRITERS),
     "plans.detail": ("GET", "/plans/{plan}", OFFICE),
     "plans.quantities": ("POST", "/plans/{plan}/quantities", WRITERS),
-    "plans.act": ("POST", "/plans/{plan}/cancel", OFFICE),
+    "plans.act": ("POST", "/plans/{plan}/cancel", WRITERS),
     "plans.change_line": ("POST", "/plans/{plan}/lines/{school}", WRITERS),
     "plans.spreadsheet": ("GET", "/plans/{plan}/allocations.xlsx", OFFICE),
     "deliveries.index": ("GET", "/deliveries/", ALL),

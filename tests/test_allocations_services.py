@@ -157,14 +157,16 @@ def test_changing_a_quantity_reserves_or_releases(app, setting):
 
 def test_cancel_returns_every_reserved_tablet(app, setting):
     plan = approved(setting, total=8)
-    services.cancel_plan(plan.id, setting["manager"], "budget moved")
+    with pytest.raises(IllegalTransition, match="Only a coordinator or an admin cancels"):
+        services.cancel_plan(plan.id, setting["manager"], "budget moved")
+    services.cancel_plan(plan.id, setting["coordinator"], "budget moved")
     db.session.commit()
     assert plan.status == "cancelled"
     assert {d.status for d in db.session.scalars(sa.select(Device))} == {"in_stock"}
     released = db.session.scalars(sa.select(DeviceEvent).where(DeviceEvent.type == "released"))
     assert len(list(released)) == 8
     with pytest.raises(IllegalTransition, match="is cancelled: it cannot be cancelled"):
-        services.cancel_plan(plan.id, setting["manager"])
+        services.cancel_plan(plan.id, setting["coordinator"])
 
 
 def test_a_tablet_moved_meanwhile_stops_the_reservation(app, setting):

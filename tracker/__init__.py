@@ -12,6 +12,9 @@ from tracker.paths import resource_dir
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, CLI commands and error pages."""
+    # What the server writes (the SQLite database, its WAL, uploads, backups) is its own:
+    # password and token hashes, signatures and photos are in there.
+    os.umask(0o077)
     app = Flask(
         __name__,
         instance_path=os.environ.get("TRACKER_INSTANCE_PATH") or None,
@@ -27,12 +30,32 @@ def create_app(config: dict | None = None) -> Flask:
         # from the client is further left and is ignored.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     register_extensions(app)
+    _keep_database_private(app)
+    from tracker.web import install_converters
+
+    install_converters(app)
     register_blueprints(app)
     register_commands(app)
     from tracker import web
 
     web.init_app(app)
     return app
+
+
+def _keep_database_private(app: Flask) -> None:
+    """An SQLite file made before the umask (by an older version) becomes owner-only too."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    for suffix in ("", "-wal", "-shm"):
+        path = Path(url.database + suffix)
+        try:
+            if path.exists() and path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except OSError:  # another process removed the WAL meanwhile; it comes back private
+            pass
 
 
 def register_extensions(app: Flask) -> None:

@@ -2,6 +2,7 @@
 database, taken with SQLite's online backup API (writers may go on meanwhile), and putting
 one back after checking it. On PostgreSQL, use pg_dump / pg_restore (see the README)."""
 
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -43,7 +44,11 @@ def check(path: Path) -> int:
 
 
 def copy(source: Path, target: Path) -> None:
-    """Page by page through SQLite's backup API: consistent even while others write."""
+    """Page by page through SQLite's backup API: consistent even while others write. The
+    copy is readable by its owner only (it holds password and token hashes, signatures)."""
+    if not target.exists():
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    os.chmod(target, 0o600)
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.execute("PRAGMA busy_timeout=5000")
         src.backup(dst, pages=1024)

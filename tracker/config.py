@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -32,6 +33,7 @@ def load_config(instance_path: Path) -> dict:
     if database_url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    https = os.environ.get("TRACKER_BASE_URL", "").startswith("https://")
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -48,8 +50,14 @@ def load_config(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("TRACKER_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("TRACKER_BASE_URL", "").startswith("https://"),
+        "SESSION_COOKIE_SECURE": https,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # "Remember me" lasts at most this long; signing out ends it at once.
+        "REMEMBER_COOKIE_DURATION": timedelta(
+            days=min(int(os.environ.get("TRACKER_REMEMBER_DAYS", "30")), 30)
+        ),
         "PAGE_SIZE": 50,
         # Map tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty on a closed
         # network: the schools are then drawn on a plain background.

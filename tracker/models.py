@@ -2,7 +2,7 @@
 
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.api.models import ApiToken, SyncAction
-from tracker.auth.models import LoginFailure, User
+from tracker.auth.models import EndedSession, LoginFailure, User
 from tracker.database import Base
 from tracker.deliveries.models import Delivery, DeliveryItem
 from tracker.devices.models import Counter, Device, DeviceEvent, RetiredQrToken
@@ -20,6 +20,7 @@ __all__ = [
     "DeliveryItem",
     "Device",
     "DeviceEvent",
+    "EndedSession",
     "Donation",
     "Donor",
     "ImportBatch",

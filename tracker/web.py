@@ -8,6 +8,8 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from tracker.allocations.labels import PLAN_ACTION_LABELS, PLAN_STATUS_LABELS
 from tracker.allocations.proposals import reason_text
@@ -16,7 +18,7 @@ from tracker.deliveries.labels import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
 from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
-from tracker.i18n import LANGUAGE_NAMES, RTL
+from tracker.i18n import LANGUAGE_NAMES, N_, RTL
 from tracker.i18n import gettext as _
 from tracker.navigation import navigation
 
@@ -29,6 +31,53 @@ PUBLIC_ENDPOINTS = {
     "healthz",
     "offline.web_manifest",
 }
+
+
+# What each refusal says (translated when shown).
+ERROR_MESSAGES = {
+    400: N_("The request could not be understood."),
+    401: N_("Sign in to see this page."),
+    403: N_("Your role does not allow this page."),
+    404: N_("There is nothing at this address."),
+    405: N_("This address does not take that method."),
+    413: N_("The file is too large."),
+    429: N_("Too many requests; wait a moment and try again."),
+    500: N_("Something went wrong on the server; nothing was saved. Try again."),
+}
+
+
+LARGEST_ID = 2**63 - 1  # the largest key either database holds
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in a route: a number past what a database key can be answers 404."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def install_converters(app) -> None:
+    """Before any blueprint registers its routes."""
+    app.url_map.converters["int"] = IdConverter
+
+
+def whole_number(value: str) -> int:
+    """For `request.args.get(name, type=whole_number)`: digits only, 0 to 2^63-1, or the
+    argument is taken as absent (ValueError)."""
+    if not value.isdigit() or not value.isascii() or len(value) > 19 or int(value) > LARGEST_ID:
+        raise ValueError(value)
+    return int(value)
+
+
+def wants_json() -> bool:
+    """The JSON API answers everything, refusals included, in JSON."""
+    return request.path.startswith("/api/")
+
+
+def _allow_header(error) -> dict:
+    allowed = getattr(error, "valid_methods", None)
+    return {"Allow": ", ".join(allowed)} if allowed else {}
 
 
 def roles_required(*roles: str):
@@ -134,19 +183,16 @@ def init_app(app) -> None:
         db.session.rollback()
         return render_template("error.html", message=str(error)), error.status_code
 
-    for code, message in (
-        (400, "The request could not be understood."),
-        (403, "Your role does not allow this page."),
-        (404, "There is nothing at this address."),
-        (413, "The file is too large."),
-    ):
-        app.register_error_handler(
-            code,
-            lambda error, code=code, message=message: (
-                render_template("error.html", message=_(message), code=code),
-                code,
-            ),
-        )
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        """Every refusal in the reader's language: JSON under /api/, a page elsewhere."""
+        code = error.code or 500
+        if code >= 500:
+            db.session.rollback()
+        message = _(ERROR_MESSAGES.get(code, "The request could not be understood."))
+        if wants_json():
+            return jsonify(error=str(message)), code, _allow_header(error)
+        return render_template("error.html", message=message, code=code), code, _allow_header(error)
 
     @app.errorhandler(OperationalError)
     def database_busy(error):
@@ -159,17 +205,18 @@ def init_app(app) -> None:
 
         g._login_user = login_manager.anonymous_user()
         message = _("The database is busy; nothing was saved. Try again in a moment.")
-        wants_json = request.blueprint == "api" or (
-            request.accept_mimetypes.best == "application/json"
-        )
         body = (
-            jsonify(error=message) if wants_json else render_template("busy.html", message=message)
+            jsonify(error=message)
+            if wants_json() or request.accept_mimetypes.best == "application/json"
+            else render_template("busy.html", message=message)
         )
         return body, 503, {"Retry-After": "2"}
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
         message = _("This form expired or was sent from elsewhere. Go back, reload and try again.")
+        if wants_json():
+            return jsonify(error=message), 400
         return render_template("error.html", message=message, code=400), 400
 
     @app.context_processor

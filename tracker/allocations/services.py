@@ -24,6 +24,9 @@ from tracker.i18n import gettext as _
 from tracker.schools.models import School
 
 APPROVERS = ("manager", "admin")
+# Cancelling gives reserved tablets back to stock: the office that plans does it. Managers
+# approve or send back what is submitted, and otherwise read.
+CANCELLERS = ("coordinator", "admin")
 CANCELLABLE = ("draft", "submitted", "approved", "partially_fulfilled")
 CHANGEABLE = ("approved", "partially_fulfilled")
 
@@ -241,6 +244,11 @@ def send_back(plan_id: int, actor: User, note: str = ""):
     return plan
 
 
+def may_cancel(user: User, plan: AllocationPlan) -> bool:
+    """Whether `user` may cancel `plan` now (what the plan page offers)."""
+    return user.role in CANCELLERS and plan.status in CANCELLABLE
+
+
 def _check_approver(actor: User | None) -> None:
     if actor is None or actor.role not in APPROVERS:
         raise IllegalTransition(_("Only a manager or an admin approves allocation plans."))
@@ -387,7 +395,10 @@ def change_quantity(plan_id: int, school_id: int, quantity: int, actor: User | N
 
 
 def cancel_plan(plan_id: int, actor: User | None, reason: str = ""):
-    """Cancel a plan before it is fulfilled; its reserved tablets go back to stock."""
+    """Cancel a plan before it is fulfilled; its reserved tablets go back to stock. Only
+    coordinators and admins cancel."""
+    if actor is not None and actor.role not in CANCELLERS:
+        raise IllegalTransition(_("Only a coordinator or an admin cancels allocation plans."))
     plan = get_plan(plan_id, lock=True)
     _require(plan, CANCELLABLE, _("cancelled"))
     released = 0

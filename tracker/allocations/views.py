@@ -90,6 +90,7 @@ def detail(plan_id: int):
         history=queries.history(plan.id),
         action=ActionForm(formdata=None),
         pool=services.pool_size(plan),
+        may_cancel=services.may_cancel(current_user, plan),
     )
 
 
@@ -116,7 +117,7 @@ ACTION_ROLES = {
     "submit": PLANNERS,
     "approve": APPROVERS,
     "send_back": APPROVERS,
-    "cancel": READERS,
+    "cancel": services.CANCELLERS,
 }
 
 

@@ -29,17 +29,19 @@ class ApiToken(db.Model):
 
 
 class SyncAction(db.Model):
-    """One queued action from a phone, answered once: its client-made id is unique here, so
-    a resent action can never be applied twice, whatever the timing."""
+    """One queued action from a phone, answered once: its client-made id is unique per user
+    here, so a resent action can never be applied twice, whatever the timing."""
 
     __tablename__ = "sync_actions"
     __table_args__ = (
+        # An id is unique per user: phones make them, and one user's cannot shadow another's.
+        sa.UniqueConstraint("user_id", "client_id"),
         one_of("type", ACTION_TYPES, "type"),
         one_of("outcome", ACTION_OUTCOMES, "outcome"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(sa.String(64))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     delivery_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deliveries.id"), index=True)
     type: Mapped[str] = mapped_column(sa.String(20))

@@ -7,18 +7,18 @@ rejected one never stops the others. The same services as the web pages do the w
 scan, a hand-over or a report from the phone is the scan, hand-over or report of the page.
 """
 
-import base64
-import binascii
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import timedelta
 
 import sqlalchemy as sa
 
+from tracker.api import fields
 from tracker.api.models import ACTION_TYPES, SyncAction
 from tracker.auth.models import User
+from tracker.database import utcnow
 from tracker.deliveries import handover
-from tracker.deliveries.media import MAX_PHOTO_BYTES
+from tracker.deliveries.media import MAX_PHOTO_BYTES, MAX_SIGNATURE_BYTES
 from tracker.deliveries.models import MISSING_REASONS, Delivery
 from tracker.deliveries.services import delivery_for, may_act
 from tracker.devices.models import Device
@@ -29,6 +29,9 @@ from tracker.i18n import gettext as _
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_ACTIONS = 500
+MAX_MISSING = 5_000  # a delivery's tablets, at most
+CLOCK_SKEW = timedelta(minutes=10)  # how far ahead of the server a phone's clock may run
+REPORT_REASONS = tuple(handover.REPORT_MOVES)
 
 
 @dataclass
@@ -50,96 +53,98 @@ def client_id_of(action) -> str:
     return value if isinstance(value, str) and CLIENT_ID.match(value) else ""
 
 
-def earlier_answer(client_id: str) -> Answer | None:
-    """The answer already given to this id, if any (the action is then a duplicate)."""
-    done = db.session.scalar(sa.select(SyncAction).where(SyncAction.client_id == client_id))
+def earlier_answer(client_id: str, user: User) -> Answer | None:
+    """The answer already given to this user's action id, if any (it is then a duplicate).
+    Ids belong to their user: another user's action with the same id is a different one."""
+    done = db.session.scalar(
+        sa.select(SyncAction).where(
+            SyncAction.user_id == user.id, SyncAction.client_id == client_id
+        )
+    )
     if done is None:
         return None
     return Answer(client_id, "duplicate", done.message, done.outcome)
 
 
-def _time(value) -> datetime | None:
-    """The phone's clock, as sent (ISO 8601); kept beside the server's own time."""
-    if value in (None, ""):
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError as error:
-        raise ValidationFailed(_("'at' is not an ISO 8601 time.")) from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _owner(action: dict, actor: User) -> None:
+    """A phone names who queued the action; it is refused when sent under someone else."""
+    owner = fields.whole_id(action, "user_id", required=False)
+    if owner is not None and owner != actor.id:
+        raise ValidationFailed(
+            _("This action was queued by another user; it is not sent under your account."),
+            field="user_id",
+        )
 
 
 def _delivery(action: dict, actor: User) -> Delivery:
-    try:
-        delivery_id = int(action.get("delivery_id"))
-    except (TypeError, ValueError) as error:
-        raise ValidationFailed(_("The action names no delivery.")) from error
-    delivery = delivery_for(actor, delivery_id, lock=True)
+    delivery = delivery_for(actor, fields.whole_id(action, "delivery_id"), lock=True)
     if not may_act(actor, delivery):
         raise ValidationFailed(_("You may not act on %(ref)s.", ref=delivery.reference))
     return delivery
 
 
-def _image(value, what: str, limit: int) -> bytes | None:
-    if not value:
-        return None
-    text = str(value)
-    if text.startswith("data:"):
-        text = text.partition(",")[2]
-    if len(text) > limit * 4 // 3 + 4:
-        raise ValidationFailed(_("The %(what)s is too large.", what=what))
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise ValidationFailed(_("The %(what)s is not valid base64.", what=what)) from error
-
-
 def _scan(action: dict, delivery: Delivery, actor: User, at) -> tuple[str, str]:
-    result = handover.field_scan(delivery.id, str(action.get("code") or ""), actor)
+    code = fields.text(action, "code", limit=300, required=True)
+    result = handover.field_scan(delivery.id, code, actor)
     return ("applied" if result.ok else "rejected"), result.message
 
 
-def _handover(action: dict, delivery: Delivery, actor: User, at) -> tuple[str, str]:
+def _missing_reasons(action: dict) -> dict[int, str]:
     reasons = {}
-    for missing in action.get("missing") or []:
-        code = str(missing.get("code") or missing.get("device_id") or "")
-        device = find_device_by_code(code)
-        if device is None and str(missing.get("device_id") or "").isdigit():
-            device = db.session.get(Device, int(missing["device_id"]))
+    for missing in fields.objects(action, "missing", limit=MAX_MISSING):
+        code = fields.text(missing, "code", limit=300)
+        device_id = fields.whole_id(missing, "device_id", required=False)
         reason = missing.get("reason")
-        if device is None or reason not in MISSING_REASONS:
+        device = find_device_by_code(code) if code else None
+        if device is None and device_id is not None:
+            device = db.session.get(Device, device_id)
+        if device is None or not isinstance(reason, str) or reason not in MISSING_REASONS:
             raise ValidationFailed(
-                _("A missing tablet needs a known code and a reason (missing, damaged, refused).")
+                _("A missing tablet needs a known code and a reason (missing, damaged, refused)."),
+                field="missing",
             )
         reasons[device.id] = reason
+    return reasons
+
+
+def _image(action: dict, field: str, limit: int) -> str | None:
+    """An image as sent (base64 or a data URL), its length checked before decoding."""
+    value = fields.text(action, field, limit=limit * 4 // 3 + 100)
+    return value or None
+
+
+def _handover(action: dict, delivery: Delivery, actor: User, at) -> tuple[str, str]:
+    received = utcnow()
     done = handover.confirm_handover(
         delivery.id,
         actor=actor,
-        recipient_name=str(action.get("recipient_name") or ""),
-        recipient_role=str(action.get("recipient_role") or ""),
-        signature=_image(action.get("signature"), _("signature"), 512 * 1024),
-        photo=_image(action.get("photo"), _("photo"), MAX_PHOTO_BYTES),
-        latitude=action.get("latitude"),
-        longitude=action.get("longitude"),
-        accuracy=action.get("accuracy"),
-        notes=str(action.get("notes") or ""),
-        reasons=reasons,
-        handed_over_at=at,
+        recipient_name=fields.text(action, "recipient_name", limit=120),
+        recipient_role=fields.text(action, "recipient_role", limit=120),
+        signature=_image(action, "signature", MAX_SIGNATURE_BYTES),
+        photo=_image(action, "photo", MAX_PHOTO_BYTES),
+        latitude=fields.number(action, "latitude"),
+        longitude=fields.number(action, "longitude"),
+        accuracy=fields.number(action, "accuracy"),
+        notes=fields.text(action, "notes", limit=2000),
+        reasons=_missing_reasons(action),
+        handed_over_at=fields.bounded(at, delivery.dispatched_at, received, CLOCK_SKEW),
         client_time=at,
+        recorded_at=received,
     )
     return "applied", _("Hand-over of %(ref)s recorded.", ref=done.reference)
 
 
 def _report(action: dict, delivery: Delivery, actor: User, at) -> tuple[str, str]:
+    reason = fields.choice(action, "reason", REPORT_REASONS)
     device = handover.report_device(
         delivery.id,
-        str(action.get("code") or ""),
-        action.get("reason"),
+        fields.text(action, "code", limit=300, required=True),
+        reason,
         actor,
-        note=str(action.get("note") or ""),
+        note=fields.text(action, "note", limit=300),
         client_time=at,
     )
-    return "applied", _("%(tag)s reported %(what)s.", tag=device.asset_tag, what=action["reason"])
+    return "applied", _("%(tag)s reported %(what)s.", tag=device.asset_tag, what=reason)
 
 
 APPLY = {"scan": _scan, "handover": _handover, "report": _report}
@@ -152,10 +157,9 @@ def apply_action(action: dict, actor: User) -> Answer:
     refusal with `record_refusal`), IntegrityError when another copy was recorded meanwhile.
     """
     client_id = client_id_of(action)
-    kind = action.get("type")
-    if kind not in ACTION_TYPES:
-        raise ValidationFailed(_("Unknown action type %(type)s.", type=str(kind)[:20]))
-    at = _time(action.get("at"))
+    kind = fields.choice(action, "type", ACTION_TYPES)
+    at = fields.moment(action, "at")
+    _owner(action, actor)
     delivery = _delivery(action, actor)
     outcome, message = APPLY[kind](action, delivery, actor, at)
     db.session.add(
@@ -176,16 +180,18 @@ def apply_action(action: dict, actor: User) -> Answer:
 def record_refusal(action: dict, actor: User, error: DomainError) -> Answer:
     """Keep a refused action's answer, so a resend gets the same answer, not a retry."""
     client_id = client_id_of(action)
-    kind = action.get("type") if action.get("type") in ACTION_TYPES else None
+    kind = action.get("type")
+    kind = kind if isinstance(kind, str) and kind in ACTION_TYPES else None
     delivery_id = action.get("delivery_id")
     exists = (
-        isinstance(delivery_id, int)
-        and db.session.get(Delivery, delivery_id) is not None
+        type(delivery_id) is int
+        and 1 <= delivery_id <= fields.LARGEST_ID
         and kind is not None
+        and db.session.get(Delivery, delivery_id) is not None
     )
     if kind is not None:
         try:
-            client_time = _time(action.get("at"))
+            client_time = fields.moment(action, "at")
         except ValidationFailed:
             client_time = None
         db.session.add(

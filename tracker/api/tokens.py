@@ -5,9 +5,11 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import g
 
 from tracker.api.models import ApiToken
 from tracker.auth.models import User
+from tracker.auth.services import when_access_changes
 from tracker.database import utcnow
 from tracker.errors import NotFound
 from tracker.extensions import db
@@ -72,11 +74,31 @@ def revoke_token(token_id: int, user_id: int) -> ApiToken:
     return record
 
 
+@when_access_changes
+def revoke_tokens_of(user_id: int) -> None:
+    """A password reset, a role change or a deactivation ends the user's tokens too."""
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def bearer_token(request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.startswith("Bearer ") else None
+
+
+def bearer_user(request) -> User | None:
+    """The user of the request's bearer token, checked once per request."""
+    if "_bearer_user" not in g:
+        token = bearer_token(request)
+        g._bearer_user = user_for_token(token) if token else None
+    return g._bearer_user
+
+
 def load_token_user(request) -> User | None:
     """Flask-Login's request loader: a bearer token signs in API calls only."""
     if not request.path.startswith("/api/"):
         return None
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return None
-    return user_for_token(header[7:].strip())
+    return bearer_user(request)

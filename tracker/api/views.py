@@ -5,12 +5,12 @@ its session (then a POST needs the CSRF token in `X-CSRFToken`). Role and object
 the web app's: a field agent reads and acts on their own deliveries only.
 """
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
-from tracker.api import sync
+from tracker.api import sync, tokens
 from tracker.api.openapi import openapi_document
 from tracker.deliveries import services as deliveries
 from tracker.deliveries.models import Delivery
@@ -31,14 +31,20 @@ SCHOOLS_PAGE = 200
 
 
 def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    return header[7:].strip() if header.startswith("Bearer ") else None
+    return tokens.bearer_token(request)
 
 
 @bp.before_request
-def session_posts_need_csrf():
-    """A token is proof enough; a browser session must also show its CSRF token."""
-    if request.method == "POST" and bearer_token() is None:
+def token_or_csrf():
+    """A request with a bearer token is signed in by that token alone, and a valid one is
+    proof enough against CSRF; an invalid one is refused, whatever session cookie comes with
+    it. A browser session must show its CSRF token on every POST."""
+    if bearer_token() is not None:
+        user = tokens.bearer_user(request)
+        if user is None:
+            return jsonify(error=_("This API token is unknown or revoked.")), 401
+        g._login_user = user
+    elif request.method == "POST":
         csrf.protect()
 
 
@@ -46,12 +52,6 @@ def session_posts_need_csrf():
 def domain_error(error):
     db.session.rollback()
     return jsonify(error=str(error)), error.status_code
-
-
-for _code, _text in ((400, "bad request"), (403, "forbidden"), (404, "not found")):
-    bp.register_error_handler(
-        _code, lambda error, code=_code, text=_text: (jsonify(error=text), code)
-    )
 
 
 def school_json(school: School) -> dict:
@@ -159,7 +159,10 @@ def schools():
     query = search_schools(
         request.args.get("q", ""), request.args.get("region", ""), request.args.get("province", "")
     )
-    offset = max(request.args.get("offset", 0, type=int), 0)
+    offset = request.args.get("offset", "0")
+    if not offset.isdigit() or not offset.isascii() or int(offset) > 1_000_000_000:
+        return jsonify(error=_("'offset' must be a whole number from 0.")), 400
+    offset = int(offset)
     rows = db.session.scalars(query.offset(offset).limit(SCHOOLS_PAGE + 1)).all()
     more = len(rows) > SCHOOLS_PAGE
     return jsonify(
@@ -172,7 +175,10 @@ def schools():
 @roles_required(*EVERYONE)
 def sync_actions():
     """Apply queued actions, each in its own transaction, and answer each one."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than any action is
+        body = None
     actions = body.get("actions") if isinstance(body, dict) else None
     if not isinstance(actions, list):
         return jsonify(error=_('Send {"actions": [...]}.')), 400
@@ -192,7 +198,7 @@ def _one(action) -> sync.Answer:
             "rejected",
             _("Each action needs an id of 8 to 64 letters, digits, - or _."),
         )
-    earlier = sync.earlier_answer(client_id)
+    earlier = sync.earlier_answer(client_id, current_user)
     if earlier is not None:
         return earlier
     try:
@@ -201,7 +207,7 @@ def _one(action) -> sync.Answer:
         return answer
     except IntegrityError:
         db.session.rollback()
-        return sync.earlier_answer(client_id) or _clash(client_id)
+        return sync.earlier_answer(client_id, current_user) or _clash(client_id)
     except DomainError as error:
         db.session.rollback()
         refusal = error
@@ -211,7 +217,7 @@ def _one(action) -> sync.Answer:
         return answer
     except IntegrityError:
         db.session.rollback()
-        return sync.earlier_answer(client_id) or _clash(client_id)
+        return sync.earlier_answer(client_id, current_user) or _clash(client_id)
 
 
 def _clash(client_id: str) -> sync.Answer:

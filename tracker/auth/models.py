@@ -29,12 +29,16 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # The key of the sign-in this object was loaded for (not a column): it goes into the
+    # session and remember cookies, so signing out can end that one sign-in on the server.
+    session_key = None  # type: str | None
+
     @property
     def is_active(self) -> bool:
         return self.active
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return f"{self.id}:{self.session_version}:{self.session_key or ''}"
 
     @property
     def display_name(self) -> str:
@@ -44,12 +48,26 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
+class EndedSession(db.Model):
+    """A sign-in ended by signing out: its session and remember cookies no longer sign in,
+    even copied before. Kept as long as a remember cookie can live, then purged."""
+
+    __tablename__ = "ended_sessions"
+
+    key: Mapped[str] = mapped_column(sa.String(43), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class LoginFailure(db.Model):
-    """A failed sign-in: counted per account and per client address to slow guessing."""
+    """A failed sign-in: counted per account, per client address and per known browser to
+    slow guessing (see `auth.throttle`)."""
 
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
     address: Mapped[str] = mapped_column(sa.String(64), index=True)
+    # The known-browser cookie the attempt came with, when it was this account's.
+    device: Mapped[str | None] = mapped_column(sa.String(43), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,5 +1,7 @@
 """User rules: who may sign in, with which role; passwords are only ever stored hashed."""
 
+import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -7,13 +9,31 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tracker.auth.models import ROLES, LoginFailure, User
+from tracker.auth.models import ROLES, EndedSession, User
 from tracker.database import utcnow
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 
 MIN_PASSWORD_LENGTH = 8
+# Called with a user's id when their password, role or access changes: what a higher layer
+# keeps for the user (API tokens) ends with it. Registered by that layer (`api.tokens`).
+_ACCESS_CHANGED: list[Callable[[int], None]] = []
+
+
+def when_access_changes(callback: Callable[[int], None]) -> Callable[[int], None]:
+    """Register `callback(user_id)` to run whenever a user's sessions are ended."""
+    if callback not in _ACCESS_CHANGED:
+        _ACCESS_CHANGED.append(callback)
+    return callback
+
+
+def _access_changed(user: User) -> None:
+    user.session_version += 1
+    for callback in _ACCESS_CHANGED:
+        callback(user.id)
+
+
 # Checked against when the e-mail is unknown, so a wrong address costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -105,7 +125,8 @@ def _active_admins_other_than(user: User) -> int:
 
 
 def update_user(user_id: int, *, actor: User, name: str, role: str, active: bool) -> User:
-    """Change a user's name, role or access. Role and access changes end their sessions."""
+    """Change a user's name, role or access. Role and access changes end their sessions and
+    revoke their API tokens."""
     user = get_user(user_id)
     _check_role(role)
     losing_admin = user.role == "admin" and (role != "admin" or not active)
@@ -114,7 +135,7 @@ def update_user(user_id: int, *, actor: User, name: str, role: str, active: bool
     if user.id == actor.id and not active:
         raise ValidationFailed(_("You cannot deactivate your own account."), field="active")
     if role != user.role or active != user.active:
-        user.session_version += 1
+        _access_changed(user)
     user.name = (name or "").strip()
     user.role = role
     user.active = active
@@ -123,24 +144,50 @@ def update_user(user_id: int, *, actor: User, name: str, role: str, active: bool
 
 
 def set_password(user_id: int, password: str) -> User:
-    """Set a new password; every existing session of the user ends."""
+    """Set a new password; every existing session and API token of the user ends."""
     user = get_user(user_id)
     _check_password(password)
     user.password_hash = hash_password(password)
-    user.session_version += 1
+    _access_changed(user)
     db.session.flush()
     return user
 
 
+def start_session(user: User) -> User:
+    """Give `user` a new sign-in key before `login_user`: the cookies carry it, and
+    `end_session` refuses it from then on."""
+    user.session_key = secrets.token_urlsafe(24)
+    return user
+
+
+def end_session(user: User) -> None:
+    """Signing out: this sign-in's session and remember cookies stop working at once,
+    wherever a copy of them is. Ended keys older than any cookie can be are purged."""
+    if user.session_key:
+        db.session.add(EndedSession(key=user.session_key, user_id=user.id))
+    oldest = utcnow() - current_app.config["REMEMBER_COOKIE_DURATION"] - timedelta(days=1)
+    db.session.execute(sa.delete(EndedSession).where(EndedSession.ended_at < oldest))
+    db.session.flush()
+
+
 def load_session_user(session_id: str) -> User | None:
-    """The user a session cookie names, if that session is still valid."""
+    """The user a session or remember cookie names, if that sign-in is still valid: same
+    session version (no password, role or access change since) and not signed out."""
     try:
-        user_id, version = (int(part) for part in session_id.split(":", 1))
+        user_id, version, key = session_id.split(":", 2)
+        user_id, version = int(user_id), int(version)
     except ValueError:
         return None
-    user = db.session.get(User, user_id)
-    if user is None or user.session_version != version or not user.active:
+    if not key or len(key) > 43 or not 0 < user_id < 2**63:
         return None
+    ended = sa.exists().where(EndedSession.key == key)
+    row = db.session.execute(sa.select(User, ended).where(User.id == user_id)).first()
+    if row is None or row[1]:
+        return None
+    user = row[0]
+    if user.session_version != version or not user.active:
+        return None
+    user.session_key = key
     return user
 
 
@@ -149,40 +196,4 @@ def set_locale(user_id: int, locale: str) -> User:
     user = get_user(user_id)
     user.locale = locale
     db.session.flush()
-    return user
-
-
-FAILURE_WINDOW = timedelta(minutes=15)
-FAILURES_PER_ACCOUNT = 10
-FAILURES_PER_ADDRESS = 50
-
-
-def sign_in(email: str, password: str, address: str) -> User | None:
-    """`authenticate`, slowed down: after 10 failures on an account, or 50 from one client
-    address, within 15 minutes, sign-in waits. The caller commits (failures are kept)."""
-    since = utcnow() - FAILURE_WINDOW
-    try:
-        account = clean_email(email)
-    except ValidationFailed:
-        account = (email or "").strip().lower()[:254]
-    address = (address or "?")[:64]
-    recent = db.session.execute(
-        sa.select(
-            sa.func.count().filter(LoginFailure.email == account),
-            sa.func.count().filter(LoginFailure.address == address),
-        ).where(
-            LoginFailure.at >= since,
-            sa.or_(LoginFailure.email == account, LoginFailure.address == address),
-        )
-    ).one()
-    if recent[0] >= FAILURES_PER_ACCOUNT or recent[1] >= FAILURES_PER_ADDRESS:
-        raise ValidationFailed(
-            _(
-                "Too many failed sign-ins. Wait %(n)s minutes and try again.",
-                n=int(FAILURE_WINDOW.total_seconds() // 60),
-            )
-        )
-    user = authenticate(email, password)
-    if user is None:
-        db.session.add(LoginFailure(email=account, address=address))
     return user

@@ -1,13 +1,25 @@
 """Sign-in, sign-out, one's own password, and the admin's user pages."""
 
+import secrets
+
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash
 
 from tracker.api.tokens import revoke_token as revoke
 from tracker.api.tokens import tokens_of
-from tracker.auth import services
+from tracker.auth import services, throttle
 from tracker.auth.forms import (
     ROLE_LABELS,
     LoginForm,
@@ -17,7 +29,6 @@ from tracker.auth.forms import (
     UserEditForm,
 )
 from tracker.auth.models import User
-from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import LOCALES
 from tracker.i18n import gettext as _
@@ -27,17 +38,62 @@ auth_bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+KNOWN_BROWSER_COOKIE = "tracker_known"
+KNOWN_BROWSER_DAYS = 180
+KNOWN_ACCOUNTS = 5  # a shared phone remembers this many accounts that signed in on it
+
+
+def _known_browser() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="known-browser")
+
+
+def _known_accounts() -> dict[str, str]:
+    """Accounts this browser signed in to before (account -> key), from its signed cookie."""
+    value = request.cookies.get(KNOWN_BROWSER_COOKIE, "")
+    if not value or len(value) > 4096:
+        return {}
+    try:
+        pairs = _known_browser().loads(value, max_age=KNOWN_BROWSER_DAYS * 86400)
+    except BadSignature:
+        return {}
+    if not isinstance(pairs, list):
+        return {}
+    return {p[0]: p[1] for p in pairs if isinstance(p, list) and len(p) == 2}
+
+
+def _remember_browser(response, account: str, known: dict[str, str]) -> None:
+    known.pop(account, None)
+    pairs = [[account, secrets.token_urlsafe(24)], *[[a, k] for a, k in known.items()]]
+    response.set_cookie(
+        KNOWN_BROWSER_COOKIE,
+        _known_browser().dumps(pairs[:KNOWN_ACCOUNTS]),
+        max_age=KNOWN_BROWSER_DAYS * 86400,
+        httponly=True,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        samesite="Lax",
+    )
+
+
 @auth_bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        account = throttle.account_of(form.email.data)
+        known = _known_accounts()
+        attempt = throttle.Attempt(
+            form.email.data, form.password.data, request.remote_addr, known.get(account)
+        )
         try:
-            user = services.sign_in(form.email.data, form.password.data, request.remote_addr)
-        except ValidationFailed as error:
+            user = throttle.sign_in(attempt)
+        except throttle.TooSoon as error:
             form.form_errors.append(str(error))
-            return render_template("auth/login.html", form=form), 429
+            return (
+                render_template("auth/login.html", form=form),
+                429,
+                {"Retry-After": str(error.seconds)},
+            )
         db.session.commit()
         if user is None:
             form.form_errors.append(_("Wrong e-mail or password, or the account is disabled."))
@@ -47,8 +103,10 @@ def login():
             session.clear()
             if language:
                 session["locale"] = language
-            login_user(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
+            login_user(services.start_session(user), remember=form.remember.data)
+            response = redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
+            _remember_browser(response, account, known)
+            return response
     return render_template("auth/login.html", form=form), 200 if not form.errors else 400
 
 
@@ -68,6 +126,8 @@ def set_language():
 @auth_bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    services.end_session(current_user)
+    db.session.commit()
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -82,7 +142,7 @@ def own_password():
             form.current.errors = [_("This is not your current password.")]
         elif run_service(form, lambda: services.set_password(current_user.id, form.password.data)):
             # The session version moved on: sign in again on this device only.
-            login_user(db.session.get(User, current_user.id))
+            login_user(services.start_session(db.session.get(User, current_user.id)))
             flash(_("Your password is changed. Other devices were signed out."), "success")
             return redirect(url_for("dashboard.index"))
     return render_template("auth/own_password.html", form=form)

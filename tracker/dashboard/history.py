@@ -15,6 +15,7 @@ from tracker.devices.models import EVENT_TYPES, DeviceEvent
 from tracker.devices.services import find_device_by_code
 from tracker.extensions import db
 from tracker.schools.models import School
+from tracker.web import whole_number
 
 PAGE = 50
 
@@ -43,7 +44,7 @@ class HistoryFilter:
         return cls(
             code=args.get("code", "").strip()[:200],
             school=args.get("school", "").strip().upper()[:30],
-            user_id=args.get("user", type=int),
+            user_id=args.get("user", type=whole_number),
             event_type=kind if kind in EVENT_TYPES else "",
             since=_day(args.get("since", "")),
             until=_day(args.get("until", "")),

@@ -13,7 +13,7 @@ from tracker.devices.models import STATUSES
 from tracker.devices.states import EVENT_LABELS
 from tracker.extensions import db
 from tracker.i18n import gettext as _
-from tracker.web import local_today, roles_required
+from tracker.web import local_today, roles_required, whole_number
 
 bp = Blueprint("dashboard", __name__)
 EVERYONE = ("admin", "coordinator", "manager", "field")
@@ -99,8 +99,8 @@ def history():
     chosen = HistoryFilter.from_args(request.args)
     page = history_page(
         chosen,
-        before=request.args.get("before", type=int),
-        after=request.args.get("after", type=int),
+        before=request.args.get("before", type=whole_number),
+        after=request.args.get("after", type=whole_number),
     )
     users = db.session.execute(sa.select(User.id, User.name, User.email).order_by(User.email)).all()
     return render_template(

@@ -95,11 +95,14 @@ def _place(latitude, longitude, accuracy):
         return None, None, None
     try:
         lat, lon = float(latitude), float(longitude)
-    except (TypeError, ValueError) as error:
+        metres = float(accuracy) if accuracy not in (None, "") else None
+    except (TypeError, ValueError, OverflowError) as error:
         raise ValidationFailed(_("The position could not be read."), field="position") from error
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValidationFailed(_("The position is not on Earth."), field="position")
-    return lat, lon, float(accuracy) if accuracy not in (None, "") else None
+    if metres is not None and not 0 <= metres <= 100_000:  # NaN fails both comparisons
+        raise ValidationFailed(_("The position could not be read."), field="position")
+    return lat, lon, metres
 
 
 def confirm_handover(
@@ -119,12 +122,15 @@ def confirm_handover(
     via: str = "screen",
     handed_over_at: datetime | None = None,
     client_time: datetime | None = None,
+    recorded_at: datetime | None = None,
 ) -> Delivery:
     """Record the hand-over of a dispatched delivery.
 
     `received` are the tablets handed over (default: those scanned at the school); every
     other tablet on the delivery needs a reason in `reasons` (missing, damaged, refused).
     A signature drawn on the screen is required, except for a paper manifest.
+    `handed_over_at` is when it happened (the phone's clock, bounded by the caller);
+    `recorded_at` when the server received it.
     """
     delivery = get_delivery(delivery_id, lock=True)
     require(delivery, ("dispatched",), _("handed over"))
@@ -137,7 +143,9 @@ def confirm_handover(
         raise ValidationFailed(
             _("Write the role of the person (head teacher, …)."), "recipient_role"
         )
-    signature_png = clean_signature(signature) if via == "screen" or signature else None
+    if via == "screen" and not signature:
+        raise ValidationFailed(_("Ask the recipient to sign on the screen."), "signature")
+    signature_png = clean_signature(signature) if signature else None
     photo_jpeg = clean_photo(photo) if photo else None
     lat, lon, accuracy = _place(latitude, longitude, accuracy)
     on_board = [item for item in delivery.items if item.status in ON_BOARD]
@@ -164,7 +172,8 @@ def confirm_handover(
             _("No tablet was handed over: scan them, or record the delivery as failed."),
             field="code",
         )
-    when = handed_over_at or utcnow()
+    recorded_at = recorded_at or utcnow()
+    when = handed_over_at or recorded_at
     for item in on_board:
         item.status = outcome[item.device_id]
         if item.status != "delivered":
@@ -185,7 +194,7 @@ def confirm_handover(
             move_devices(ids, move, actor, note=str(MISSING_REASON_LABELS[reason]), **common)
     delivery = get_delivery(delivery_id)
     delivery.status = "delivered" if len(delivered) == len(on_board) else "partially_delivered"
-    delivery.delivered_at = when
+    delivery.delivered_at, delivery.handover_recorded_at = when, recorded_at
     delivery.delivered_by_id = actor.id if actor else None
     delivery.recipient_name, delivery.recipient_role = name[:120], role[:120]
     delivery.signature_png, delivery.photo_jpeg = signature_png, photo_jpeg
@@ -209,16 +218,27 @@ def report_device(
     note: str = "",
     client_time: datetime | None = None,
 ) -> Device:
-    """From the field: a tablet of this delivery found faulty or lost (it then leaves the
-    delivery, as any tablet off the road to its school does)."""
+    """From the field: a tablet of this delivery found faulty or lost on the road (it then
+    leaves the delivery, as any tablet off the road to its school does).
+
+    Only a tablet still on board a dispatched delivery (packed, or scanned at the school) and
+    in transit can be reported: one handed over, back in stock or on another delivery is not
+    the agent's to change any more.
+    """
     delivery = get_delivery(delivery_id, lock=True)
+    require(delivery, ("dispatched",), _("reported from the road"))
     device = find_device_by_code(code)
     move = REPORT_MOVES.get(what)
     if device is None or move is None:
         raise ValidationFailed(_("A report needs a tablet's code and faulty or lost."))
-    if not any(item.device_id == device.id for item in delivery.items):
+    item = delivery_item(delivery, device)
+    if item is None or item.status not in ON_BOARD or device.status != "in_transit":
         raise ValidationFailed(
-            _("%(tag)s is not on %(ref)s.", tag=device.asset_tag, ref=delivery.reference)
+            _(
+                "%(tag)s is not on the road with %(ref)s.",
+                tag=device.asset_tag,
+                ref=delivery.reference,
+            )
         )
     move_device(
         device,

@@ -58,7 +58,9 @@ class Delivery(db.Model):
     packed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Proof of delivery.
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # as the phone said
+    # When the server received the hand-over (a phone offline sends it hours later).
+    handover_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recipient_name: Mapped[str] = mapped_column(sa.String(120), default="")
     recipient_role: Mapped[str] = mapped_column(sa.String(120), default="")
     signature_png: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))

@@ -36,7 +36,7 @@ from tracker.deliveries.models import Delivery
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.i18n import gettext as _
-from tracker.web import local_today, roles_required, run_service
+from tracker.web import local_today, roles_required, run_service, whole_number
 
 bp = Blueprint("deliveries", __name__, url_prefix="/deliveries")
 EVERYONE = ("admin", "coordinator", "manager", "field")
@@ -58,7 +58,7 @@ def index():
     status = request.args.get("status", "")
     if status not in DELIVERY_STATUS_LABELS:
         status = ""
-    plan_id = request.args.get("plan", type=int)
+    plan_id = request.args.get("plan", type=whole_number)
     rows = db.session.scalars(
         services.deliveries_query(current_user, status=status, plan_id=plan_id).limit(500)
     ).all()
@@ -82,7 +82,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*OFFICE)
 def create():
-    plan_id = request.args.get("plan", type=int)
+    plan_id = request.args.get("plan", type=whole_number)
     if plan_id is None:
         flash(_("Deliveries are planned from an approved plan."))
         return redirect(url_for("plans.index"))

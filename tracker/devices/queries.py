@@ -71,8 +71,9 @@ class DevicePage:
 def _cursor_value(sort: str, raw: str):
     column, _desc = SORTS[sort]
     if column is Device.id:
-        return int(raw)
-    return raw
+        # A cursor is ours, but it comes back in the query string: anything else starts over.
+        return min(int(raw), 2**63 - 1) if raw.isdigit() and raw.isascii() else 0
+    return raw[:200]
 
 
 def _cursor_of(sort: str, device: Device) -> str:

@@ -26,7 +26,7 @@ from tracker.i18n import gettext as _
 from tracker.labels.qr import qr_png, qr_svg
 from tracker.labels.services import device_url
 from tracker.schools.models import School
-from tracker.web import roles_required, run_service
+from tracker.web import roles_required, run_service, whole_number
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")
 scan_bp = Blueprint("scan", __name__)
@@ -56,8 +56,7 @@ def page_loads() -> tuple:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return request.args.get(name, type=whole_number)
 
 
 def device_filters_from_request() -> tuple[DeviceFilters, str, bool]:

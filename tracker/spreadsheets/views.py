@@ -31,7 +31,7 @@ from tracker.spreadsheets.forms import ImportForm
 from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import UnusableFile, sniff
 from tracker.spreadsheets.workbooks import problems_workbook, template_workbook
-from tracker.web import roles_required
+from tracker.web import roles_required, whole_number
 
 imports_bp = Blueprint("imports", __name__, url_prefix="/imports")
 exports_bp = Blueprint("exports", __name__, url_prefix="/exports")
@@ -220,11 +220,9 @@ def schools():
 def history():
     from tracker.dashboard.history import HistoryFilter
 
-    device_id = request.args.get("device", "")
+    device_id = request.args.get("device", type=whole_number)
     chosen = HistoryFilter.from_args(request.args)
     return _download(
-        lambda out: export_history(
-            out, int(device_id) if device_id.isdigit() else None, history_filter=chosen
-        ),
+        lambda out: export_history(out, device_id, history_filter=chosen),
         "history.xlsx",
     )
