@@ -14,7 +14,7 @@ from tracker.deliveries.models import Delivery
 from tracker.devices.models import Device
 from tracker.extensions import db
 
-HUGE = 2**64
+HUGE = 2**64  # past any key; 2**31 is past PostgreSQL's integer keys too
 
 
 def new_id() -> str:
@@ -143,6 +143,7 @@ def malformed_actions(delivery_id: int, device) -> list[tuple[str, dict]]:
             },
         ),
         ("delivery id above 2^63", {"type": "scan", "delivery_id": HUGE, "code": "x"}),
+        ("delivery id above 2^31", {"type": "scan", "delivery_id": 2**31, "code": "x"}),
         ("device id above 2^63", {**base, "missing": [{"device_id": HUGE, "reason": "missing"}]}),
         ("delivery id a string", {"type": "scan", "delivery_id": str(delivery_id), "code": "x"}),
         ("delivery id a float", {"type": "scan", "delivery_id": delivery_id + 0.9, "code": "x"}),
@@ -208,7 +209,7 @@ def test_a_deeply_nested_body_and_huge_ids_in_routes_answer_4xx(app, client, del
         f"/exports/history.xlsx?device={HUGE}",
         f"/alerts?before={HUGE}",
     ]
-    for route in routes:
+    for route in routes + [r.replace(str(HUGE), str(2**31)) for r in routes]:
         assert client.get(route).status_code < 500, route
 
 

@@ -48,6 +48,11 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# The largest key an Integer column holds on both databases (int4 on PostgreSQL): a number
+# past it in a URL or a request is no row, and is answered so before any query.
+LARGEST_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from tracker.allocations.labels import PLAN_ACTION_LABELS, PLAN_STATUS_LABELS
 from tracker.allocations.proposals import reason_text
-from tracker.database import reads_without_transaction
+from tracker.database import LARGEST_ID, reads_without_transaction
 from tracker.deliveries.labels import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
 from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
 from tracker.errors import DomainError, ValidationFailed
@@ -46,9 +46,6 @@ ERROR_MESSAGES = {
 }
 
 
-LARGEST_ID = 2**63 - 1  # the largest key either database holds
-
-
 class IdConverter(IntegerConverter):
     """`<int:...>` in a route: a number past what a database key can be answers 404."""
 
@@ -63,8 +60,8 @@ def install_converters(app) -> None:
 
 
 def whole_number(value: str) -> int:
-    """For `request.args.get(name, type=whole_number)`: digits only, 0 to 2^63-1, or the
-    argument is taken as absent (ValueError)."""
+    """For `request.args.get(name, type=whole_number)`: digits only, 0 to the largest key,
+    or the argument is taken as absent (ValueError)."""
     if not value.isdigit() or not value.isascii() or len(value) > 19 or int(value) > LARGEST_ID:
         raise ValueError(value)
     return int(value)

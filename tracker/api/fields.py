@@ -6,11 +6,11 @@ the action is refused with a message naming the field. Nothing is coerced: `"5"`
 import math
 from datetime import UTC, datetime, timedelta
 
+from tracker.database import LARGEST_ID
 from tracker.errors import ValidationFailed
 from tracker.i18n import gettext as _
 from tracker.text import refuse_control_characters
 
-LARGEST_ID = 2**63 - 1  # the largest key either database holds
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # no phone clock is right before this
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -20,7 +20,8 @@ def _refuse(field: str, message: str):
 
 
 def whole_id(action: dict, field: str, *, required: bool = True) -> int | None:
-    """A database id: a JSON integer from 1 to 2^63-1 (never a string, float or boolean)."""
+    """A database id: a JSON integer from 1 to the largest key (never a string, float or
+    boolean)."""
     value = action.get(field)
     if value is None and not required:
         return None

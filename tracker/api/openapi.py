@@ -5,6 +5,13 @@ Kept beside the views it describes; a test validates it and calls every path in 
 
 from flask import current_app
 
+from tracker.api.models import ACTION_TYPES
+from tracker.database import LARGEST_ID
+from tracker.deliveries.handover import REPORT_MOVES
+from tracker.deliveries.models import MISSING_REASONS
+
+REPORT_REASONS = tuple(REPORT_MOVES)
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -17,7 +24,11 @@ def _json(schema: dict, description: str) -> dict:
 ERRORS = {
     "401": {"$ref": "#/components/responses/Unauthorized"},
     "403": {"$ref": "#/components/responses/Forbidden"},
+    "503": {"$ref": "#/components/responses/Busy"},
 }
+NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
+BAD_REQUEST = {"400": {"$ref": "#/components/responses/BadRequest"}}
+ID = {"type": "integer", "minimum": 1, "maximum": LARGEST_ID}
 NULLABLE_TEXT = {"type": ["string", "null"]}
 
 SCHEMAS = {
@@ -102,38 +113,47 @@ SCHEMAS = {
     },
     "Action": {
         "type": "object",
-        "description": "One action queued on the phone. `id` is made by the phone (a UUID) "
-        "and makes the action count once, however often it is sent.",
         "required": ["id", "type", "delivery_id"],
         "properties": {
             "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
-            "type": {"type": "string", "enum": ["scan", "handover", "report"]},
-            "delivery_id": {"type": "integer"},
+            "type": {"type": "string", "enum": list(ACTION_TYPES)},
+            "delivery_id": ID,
+            "user_id": {
+                **ID,
+                "description": "Who queued it on the phone; refused when sent by someone else",
+            },
             "at": {"type": "string", "format": "date-time", "description": "The phone's time"},
-            "code": {"type": "string", "description": "scan, report: any code the box takes"},
-            "reason": {"type": "string", "enum": ["faulty", "lost"], "description": "report"},
-            "note": {"type": "string"},
-            "recipient_name": {"type": "string"},
-            "recipient_role": {"type": "string"},
+            "code": {
+                "type": "string",
+                "maxLength": 300,
+                "description": "scan, report: any code the box takes",
+            },
+            "reason": {"type": "string", "enum": list(REPORT_REASONS), "description": "report"},
+            "note": {"type": "string", "maxLength": 300},
+            "recipient_name": {"type": "string", "maxLength": 120},
+            "recipient_role": {"type": "string", "maxLength": 120},
             "signature": {"type": "string", "description": "PNG, base64 or a data URL"},
-            "photo": {"type": "string", "description": "JPEG or PNG, base64 or a data URL"},
-            "latitude": {"type": "number"},
-            "longitude": {"type": "number"},
-            "accuracy": {"type": "number", "description": "metres"},
-            "notes": {"type": "string"},
+            "photo": {"type": ["string", "null"], "description": "JPEG or PNG, base64 or data URL"},
+            "latitude": {"type": ["number", "null"], "minimum": -90, "maximum": 90},
+            "longitude": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
+            "accuracy": {"type": ["number", "null"], "minimum": 0, "description": "metres"},
+            "notes": {"type": "string", "maxLength": 2000},
             "missing": {
                 "type": "array",
                 "items": {
                     "type": "object",
                     "required": ["reason"],
                     "properties": {
-                        "code": {"type": "string"},
-                        "device_id": {"type": "integer"},
-                        "reason": {"type": "string", "enum": ["missing", "damaged", "refused"]},
+                        "code": {"type": "string", "maxLength": 300},
+                        "device_id": ID,
+                        "reason": {"type": "string", "enum": list(MISSING_REASONS)},
                     },
                 },
             },
         },
+        "description": "One action queued on the phone. `id` is made by the phone (a UUID) "
+        "and makes the action count once for its user, however often it is sent. Types are "
+        "checked, not coerced; text holds no control character but tab and newline.",
     },
     "ActionResult": {
         "type": "object",
@@ -154,6 +174,7 @@ SCHEMAS = {
 
 def openapi_document() -> dict:
     base = current_app.config.get("BASE_URL", "")
+    prefix = current_app.config.get("ASSET_TAG_PREFIX", "TAB")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -216,12 +237,7 @@ def openapi_document() -> dict:
                     "summary": "A delivery's manifest: the tablets expected, to work offline",
                     "operationId": "getManifest",
                     "parameters": [
-                        {
-                            "name": "delivery_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "integer"},
-                        }
+                        {"name": "delivery_id", "in": "path", "required": True, "schema": ID}
                     ],
                     "responses": {
                         "200": _json(
@@ -236,7 +252,7 @@ def openapi_document() -> dict:
                             },
                             "The delivery and its tablets",
                         ),
-                        "404": {"$ref": "#/components/responses/NotFound"},
+                        **NOT_FOUND,
                         **ERRORS,
                     },
                 }
@@ -250,7 +266,20 @@ def openapi_document() -> dict:
                             "name": "code",
                             "in": "query",
                             "required": True,
-                            "schema": {"type": "string"},
+                            "description": "What a scan or a person types: the QR URL, the "
+                            "QR token, an asset tag in any form (TAB-00042, tab42), a serial or "
+                            "an IMEI",
+                            "schema": {"type": "string", "maxLength": 300},
+                            "examples": {
+                                name: {"value": value}
+                                for name, value in (
+                                    ("asset_tag", f"{prefix}-00001"),
+                                    ("short_tag", f"{prefix.lower()}1"),
+                                    ("serial", "SN00000001"),
+                                    ("imei", "350000000000017"),
+                                    ("qr_url", f"{base}/d/unknown-token"),
+                                )
+                            },
                         }
                     ],
                     "responses": {
@@ -262,7 +291,7 @@ def openapi_document() -> dict:
                             },
                             "The device",
                         ),
-                        "404": {"$ref": "#/components/responses/NotFound"},
+                        **NOT_FOUND,
                         **ERRORS,
                     },
                 }
@@ -272,13 +301,15 @@ def openapi_document() -> dict:
                     "summary": "Schools by search and filters, 200 a page",
                     "operationId": "listSchools",
                     "parameters": [
-                        {"name": name, "in": "query", "schema": {"type": kind}}
-                        for name, kind in (
-                            ("q", "string"),
-                            ("region", "string"),
-                            ("province", "string"),
-                            ("offset", "integer"),
-                        )
+                        *(
+                            {"name": name, "in": "query", "schema": {"type": "string"}}
+                            for name in ("q", "region", "province")
+                        ),
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 10**9},
+                        },
                     ],
                     "responses": {
                         "200": _json(
@@ -292,6 +323,7 @@ def openapi_document() -> dict:
                             },
                             "A page of schools",
                         ),
+                        **BAD_REQUEST,
                         **ERRORS,
                     },
                 }
@@ -314,7 +346,11 @@ def openapi_document() -> dict:
                                         "actions": {
                                             "type": "array",
                                             "maxItems": 500,
-                                            "items": _ref("Action"),
+                                            "description": "Each an `Action` object. An action "
+                                            "that does not match `Action` is answered "
+                                            "`rejected` with the reason, and the others are "
+                                            "still applied.",
+                                            "items": {"type": "object"},
                                         }
                                     },
                                 }
@@ -332,7 +368,8 @@ def openapi_document() -> dict:
                             },
                             "One result per action, in order",
                         ),
-                        "400": _json(_ref("Error"), "The body is not {actions: [...]}"),
+                        "400": _json(_ref("Error"), "The body is not {actions: [...]} of objects"),
+                        "413": _json(_ref("Error"), "More than 500 actions, or too large"),
                         **ERRORS,
                     },
                 }
@@ -365,6 +402,8 @@ def openapi_document() -> dict:
                 "Unauthorized": _json(_ref("Error"), "No valid token or session"),
                 "Forbidden": _json(_ref("Error"), "The role may not do this"),
                 "NotFound": _json(_ref("Error"), "Nothing there, or not yours"),
+                "BadRequest": _json(_ref("Error"), "A parameter is not as described"),
+                "Busy": _json(_ref("Error"), "The database is busy; nothing was saved"),
             },
         },
     }

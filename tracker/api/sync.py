@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from tracker.api import fields
 from tracker.api.models import ACTION_TYPES, SyncAction
 from tracker.auth.models import User
-from tracker.database import utcnow
+from tracker.database import LARGEST_ID, utcnow
 from tracker.deliveries import handover
 from tracker.deliveries.media import MAX_PHOTO_BYTES, MAX_SIGNATURE_BYTES
 from tracker.deliveries.models import MISSING_REASONS, Delivery
@@ -185,7 +185,7 @@ def record_refusal(action: dict, actor: User, error: DomainError) -> Answer:
     delivery_id = action.get("delivery_id")
     exists = (
         type(delivery_id) is int
-        and 1 <= delivery_id <= fields.LARGEST_ID
+        and 1 <= delivery_id <= LARGEST_ID
         and kind is not None
         and db.session.get(Delivery, delivery_id) is not None
     )

@@ -160,7 +160,7 @@ def schools():
         request.args.get("q", ""), request.args.get("region", ""), request.args.get("province", "")
     )
     offset = request.args.get("offset", "0")
-    if not offset.isdigit() or not offset.isascii() or int(offset) > 1_000_000_000:
+    if not offset.isdigit() or not offset.isascii() or int(offset) > 10**9:
         return jsonify(error=_("'offset' must be a whole number from 0.")), 400
     offset = int(offset)
     rows = db.session.scalars(query.offset(offset).limit(SCHOOLS_PAGE + 1)).all()
@@ -180,8 +180,8 @@ def sync_actions():
     except RecursionError:  # nested deeper than any action is
         body = None
     actions = body.get("actions") if isinstance(body, dict) else None
-    if not isinstance(actions, list):
-        return jsonify(error=_('Send {"actions": [...]}.')), 400
+    if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+        return jsonify(error=_('Send {"actions": [...]}, each action an object.')), 400
     if len(actions) > sync.MAX_ACTIONS:
         return jsonify(error=_("At most %(n)s actions at once.", n=sync.MAX_ACTIONS)), 413
     results = []

@@ -10,7 +10,7 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.auth.models import ROLES, EndedSession, User
-from tracker.database import utcnow
+from tracker.database import LARGEST_ID, utcnow
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -178,7 +178,7 @@ def load_session_user(session_id: str) -> User | None:
         user_id, version = int(user_id), int(version)
     except ValueError:
         return None
-    if not key or len(key) > 43 or not 0 < user_id < 2**63:
+    if not key or len(key) > 43 or not 0 < user_id <= LARGEST_ID:
         return None
     ended = sa.exists().where(EndedSession.key == key)
     row = db.session.execute(sa.select(User, ended).where(User.id == user_id)).first()

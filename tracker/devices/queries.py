@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from tracker.database import starts_with
+from tracker.database import LARGEST_ID, starts_with
 from tracker.devices import identity
 from tracker.devices.models import Device
 from tracker.extensions import db
@@ -72,7 +72,7 @@ def _cursor_value(sort: str, raw: str):
     column, _desc = SORTS[sort]
     if column is Device.id:
         # A cursor is ours, but it comes back in the query string: anything else starts over.
-        return min(int(raw), 2**63 - 1) if raw.isdigit() and raw.isascii() else 0
+        return min(int(raw), LARGEST_ID) if raw.isdigit() and raw.isascii() else 0
     return raw[:200]
 
 
