@@ -84,3 +84,65 @@ def billion_laughs(path: Path, rows: list[list]) -> Path:
         return text.replace(">LOL001<", ">&lol9;<")
 
     return rewrite_member(xlsx(path, rows), "xl/worksheets/sheet1.xml", declare)
+
+
+def shared_strings_xlsx(path: Path, strings: list[str], rows: list[list[int]]) -> Path:
+    """A minimal workbook whose cells all point into one shared-strings table (as Excel
+    writes it), so one long string can fill every row of a small file."""
+    from xml.sax.saxutils import escape
+
+    def column(index: int) -> str:
+        return chr(ord("A") + index)
+
+    sheet_rows = "".join(
+        f'<row r="{r}">'
+        + "".join(f'<c r="{column(c)}{r}" t="s"><v>{i}</v></c>' for c, i in enumerate(row))
+        + "</row>"
+        for r, row in enumerate(rows, start=1)
+    )
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    members = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="rels" ContentType="application/vnd.openxml'
+            'formats-package.relationships+xml"/><Default Extension="xml" ContentType='
+            '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application'
+            '/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override '
+            'PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings'
+            '.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+            'sharedStrings+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+            'openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target='
+            '"xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets><sheet '
+            'name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+            'openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets'
+            '/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>"
+        ),
+        "xl/worksheets/sheet1.xml": (
+            f'<?xml version="1.0"?><worksheet xmlns="{main}"><sheetData>{sheet_rows}'
+            "</sheetData></worksheet>"
+        ),
+        "xl/sharedStrings.xml": (
+            f'<?xml version="1.0"?><sst xmlns="{main}" count="{len(strings)}">'
+            + "".join(f"<si><t>{escape(text)}</t></si>" for text in strings)
+            + "</sst>"
+        ),
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as workbook:
+        for name, content in members.items():
+            workbook.writestr(name, content)
+    return path

@@ -33,6 +33,7 @@ def refuse_control_characters(value: str, field: str, what: str | None = None) -
                 field=what or field,
             ),
             field=field,
+            reason=_("contains a control character"),
         )
     return value
 

@@ -1,10 +1,10 @@
 """Plan forms."""
 
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from tracker.forms import Form
 from tracker.i18n import lazy_gettext as _l
 
 BASIS_CHOICES = [
@@ -14,7 +14,7 @@ BASIS_CHOICES = [
 ]
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     donation_id = SelectField(_l("Tablets from"), coerce=int)
     total = IntegerField(
@@ -34,11 +34,11 @@ class PlanForm(FlaskForm):
     notes = TextAreaField(_l("Notes"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """Submit, approve, send back or cancel: a button, and a note where it helps."""
 
     note = StringField(_l("Note"), validators=[Length(max=500)])
 
 
-class LineForm(FlaskForm):
+class LineForm(Form):
     quantity = IntegerField(_l("Quantity"), validators=[InputRequired(), NumberRange(0, 100_000)])

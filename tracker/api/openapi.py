@@ -363,10 +363,17 @@ def openapi_document() -> dict:
                                 "type": "object",
                                 "required": ["results"],
                                 "properties": {
-                                    "results": {"type": "array", "items": _ref("ActionResult")}
+                                    "results": {"type": "array", "items": _ref("ActionResult")},
+                                    "unanswered": {
+                                        "type": "integer",
+                                        "minimum": 0,
+                                        "description": "Actions at the end left unanswered "
+                                        "(the request decoded all the pictures it may): keep "
+                                        "them queued and send them again",
+                                    },
                                 },
                             },
-                            "One result per action, in order",
+                            "One result per action answered, in order",
                         ),
                         "400": _json(_ref("Error"), "The body is not {actions: [...]} of objects"),
                         "413": _json(_ref("Error"), "More than 500 actions, or too large"),

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker.api import sync, tokens
 from tracker.api.openapi import openapi_document
 from tracker.deliveries import services as deliveries
+from tracker.deliveries.media import PixelBudgetSpent
 from tracker.deliveries.models import Delivery
 from tracker.devices.models import Device
 from tracker.devices.services import find_device_by_code
@@ -186,8 +187,14 @@ def sync_actions():
         return jsonify(error=_("At most %(n)s actions at once.", n=sync.MAX_ACTIONS)), 413
     results = []
     for action in actions:
-        results.append(_one(action).as_json())
-    return jsonify(results=results)
+        try:
+            results.append(_one(action).as_json())
+        except PixelBudgetSpent:
+            # The request decoded all the pictures it may: the rest are left unanswered, so
+            # the phone keeps them queued and sends them in its next request.
+            db.session.rollback()
+            break
+    return jsonify(results=results, unanswered=len(actions) - len(results))
 
 
 def _one(action) -> sync.Answer:
@@ -208,6 +215,8 @@ def _one(action) -> sync.Answer:
     except IntegrityError:
         db.session.rollback()
         return sync.earlier_answer(client_id, current_user) or _clash(client_id)
+    except PixelBudgetSpent:
+        raise  # not an answer: the action waits for the next request
     except DomainError as error:
         db.session.rollback()
         refusal = error

@@ -1,11 +1,11 @@
 """Sign-in and user administration forms (input shape only; rules live in services)."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from tracker.auth.models import ROLES
+from tracker.forms import Form
 from tracker.i18n import lazy_gettext as _l
 
 ROLE_LABELS = {
@@ -17,26 +17,26 @@ ROLE_LABELS = {
 ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     password = PasswordField(_l("Initial password"), validators=[DataRequired()])
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     name = StringField(_l("Name"), validators=[Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     active = BooleanField(_l("Active (may sign in)"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     password = PasswordField(_l("New password"), validators=[DataRequired()])
     confirm = PasswordField(
         _l("Repeat the new password"),

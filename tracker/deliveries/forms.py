@@ -1,14 +1,14 @@
 """Delivery forms: planning, the scan box, the hand-over, and one-button actions."""
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from tracker.forms import Form
 from tracker.i18n import lazy_gettext as _l
 
 
-class PlanDeliveriesForm(FlaskForm):
+class PlanDeliveriesForm(Form):
     assigned_to_id = SelectField(_l("Field agent"), coerce=int)
     planned_on = DateField(_l("Planned for"), validators=[Optional()])
     at_most = IntegerField(
@@ -17,20 +17,20 @@ class PlanDeliveriesForm(FlaskForm):
     )
 
 
-class EditDeliveryForm(FlaskForm):
+class EditDeliveryForm(Form):
     assigned_to_id = SelectField(_l("Field agent"), coerce=int)
     planned_on = DateField(_l("Planned for"), validators=[Optional()])
 
 
-class ScanForm(FlaskForm):
+class ScanForm(Form):
     code = StringField(_l("Scan or type a code"), validators=[DataRequired(), Length(max=500)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     reason = StringField(_l("Why"), validators=[Length(max=300)])
 
 
-class HandoverForm(FlaskForm):
+class HandoverForm(Form):
     recipient_name = StringField(
         _l("Received by (name)"), validators=[DataRequired(), Length(max=120)]
     )

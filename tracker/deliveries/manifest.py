@@ -29,6 +29,7 @@ from tracker.i18n import lazy_gettext as _l
 from tracker.spreadsheets.exporters import HEADER_FILL, HEADER_FONT, is_formula_like
 from tracker.spreadsheets.headers import Column
 from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
+from tracker.text import xml_safe
 
 MANIFEST_COLUMNS = (
     Column("delivery", ("delivery", "livraison", "n° livraison", "التسليم"), True, _l("Delivery")),
@@ -161,6 +162,7 @@ def export_manifest(path: Path, deliveries: list[Delivery]) -> int:
             ]
             count += 1
             for index, value in enumerate(values, start=1):
+                value = xml_safe(value)
                 target = sheet.cell(row=count + 1, column=index, value=value)
                 if isinstance(value, str) and is_formula_like(value):
                     target.data_type, target.quotePrefix = "s", True

@@ -23,11 +23,15 @@ MAX_SIGNATURE_BYTES = 512 * 1024
 MAX_SIGNATURE_PIXELS = 4_000_000
 MAX_PHOTO_PIXELS = 24_000_000
 # All the pictures of one request together (a sync of many hand-overs), so that no single
-# request holds a worker for long decoding.
-MAX_PIXELS_PER_REQUEST = 60_000_000
+# request holds a worker for long decoding: one hand-over at the caps always fits.
+MAX_PIXELS_PER_REQUEST = 40_000_000
 PHOTO_SIDE = 1600
 SIGNATURE_SIDE = 1200
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}
+
+
+class PixelBudgetSpent(ValidationFailed):
+    """This request has decoded all the pixels it may: the rest waits for the next one."""
 
 
 def _spend(pixels: int, field: str) -> None:
@@ -36,7 +40,7 @@ def _spend(pixels: int, field: str) -> None:
         return
     spent = g.get("_decoded_pixels", 0) + pixels
     if spent > MAX_PIXELS_PER_REQUEST:
-        raise ValidationFailed(
+        raise PixelBudgetSpent(
             _("Too many pictures in one request: send them in smaller batches."), field=field
         )
     g._decoded_pixels = spent

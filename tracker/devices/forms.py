@@ -1,17 +1,17 @@
 """Device forms."""
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from tracker.devices.states import CONDITION_LABELS
+from tracker.forms import Form
 from tracker.i18n import lazy_gettext as _l
 
 CONDITION_CHOICES = [SelectChoice(value, label) for value, label in CONDITION_LABELS.items()]
 
 
-class DeviceForm(FlaskForm):
+class DeviceForm(Form):
     donation_id = SelectField(_l("Donation"), coerce=int, validators=[DataRequired()])
     serial = StringField(_l("Serial number"), validators=[DataRequired(), Length(max=64)])
     imei = StringField(_l("IMEI (15 digits, optional)"), validators=[Optional(), Length(max=40)])
@@ -21,11 +21,11 @@ class DeviceForm(FlaskForm):
     version = HiddenField()
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     event = SelectField(_l("Action"), choices=[], validators=[DataRequired()])
     note = StringField(_l("Note (why)"), validators=[Length(max=500)])
     version = IntegerField(validators=[Optional()])
 
 
-class ReplaceLabelForm(FlaskForm):
+class ReplaceLabelForm(Form):
     note = StringField(_l("Why (label lost, damaged, copied…)"), validators=[Length(max=300)])

@@ -20,6 +20,7 @@ from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFail
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
+from tracker.text import refuse_control_characters
 
 EDITABLE_FIELDS = ("serial", "imei", "model", "condition", "notes", "donation_id")
 
@@ -116,9 +117,9 @@ def register_device(
         qr_token=identity.new_qr_token(),
         serial=serial,
         imei=imei,
-        model=model.strip(),
+        model=refuse_control_characters(model.strip(), "model", _("Model")),
         condition=_check_condition(condition),
-        notes=notes.strip(),
+        notes=refuse_control_characters(notes.strip(), "notes", _("Notes")),
         donation_id=donation_id,
         status="in_stock",
     )
@@ -152,7 +153,7 @@ def update_device(device_id: int, *, expected_version: int, actor: User | None, 
         raise ValidationFailed(_("Choose the donation this tablet came with."), field="donation_id")
     for key in ("model", "notes"):
         if key in changes:
-            changes[key] = (changes[key] or "").strip()
+            changes[key] = refuse_control_characters((changes[key] or "").strip(), key)
     diff = {
         key: [getattr(device, key), value]
         for key, value in changes.items()

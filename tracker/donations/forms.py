@@ -1,17 +1,17 @@
 """Donation form."""
 
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from tracker.donations.models import Donation
 from tracker.extensions import db
+from tracker.forms import Form
 from tracker.i18n import lazy_gettext as _l
 
 
-class DonationForm(FlaskForm):
+class DonationForm(Form):
     reference = StringField(_l("Reference"), validators=[DataRequired(), Length(max=60)])
     title = StringField(_l("Title"), validators=[Length(max=200)])
     donor = StringField(_l("Donor"), validators=[DataRequired(), Length(max=200)])

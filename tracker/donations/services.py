@@ -9,12 +9,13 @@ from tracker.donations.models import Donation, Donor
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.text import refuse_control_characters
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,59}$")
 
 
 def get_or_create_donor(name: str) -> Donor:
-    name = " ".join((name or "").split())
+    name = refuse_control_characters(" ".join((name or "").split()), "donor", _("Donor"))
     if not name:
         raise ValidationFailed(_("Donor name is required."), field="donor")
     donor = db.session.scalar(sa.select(Donor).where(sa.func.lower(Donor.name) == name.lower()))
@@ -73,8 +74,8 @@ def create_donation(
         donor=get_or_create_donor(donor_name),
         received_on=received_on,
         quantity_promised=quantity,
-        title=(title or "").strip(),
-        notes=(notes or "").strip(),
+        title=refuse_control_characters((title or "").strip(), "title", _("Title")),
+        notes=refuse_control_characters((notes or "").strip(), "notes", _("Notes")),
     )
     db.session.add(donation)
     db.session.flush()
@@ -97,8 +98,8 @@ def update_donation(
     donation.donor = get_or_create_donor(donor_name)
     donation.received_on = received_on
     donation.quantity_promised = quantity
-    donation.title = (title or "").strip()
-    donation.notes = (notes or "").strip()
+    donation.title = refuse_control_characters((title or "").strip(), "title", _("Title"))
+    donation.notes = refuse_control_characters((notes or "").strip(), "notes", _("Notes"))
     db.session.flush()
     return donation
 

@@ -1,15 +1,15 @@
 """Label sheet options (read from the query string: printing changes nothing)."""
 
-from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
+from tracker.forms import Form
 from tracker.i18n import lazy_gettext as _l
 from tracker.labels.sheets import DEFAULT_LAYOUT, LAYOUTS
 
 
-class LabelOptionsForm(FlaskForm):
+class LabelOptionsForm(Form):
     class Meta:
         csrf = False  # a GET that only produces a PDF
 

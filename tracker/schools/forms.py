@@ -1,13 +1,13 @@
 """School form."""
 
-from flask_wtf import FlaskForm
 from wtforms import FloatField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from tracker.forms import Form
 from tracker.i18n import lazy_gettext as _l
 
 
-class SchoolForm(FlaskForm):
+class SchoolForm(Form):
     code = StringField(_l("School code"), validators=[DataRequired(), Length(max=30)])
     name_fr = StringField(_l("Name (French)"), validators=[DataRequired(), Length(max=200)])
     name_ar = StringField(_l("Name (Arabic)"), validators=[Length(max=200)])

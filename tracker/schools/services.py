@@ -6,6 +6,7 @@ from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
+from tracker.text import refuse_control_characters
 
 TEXT_FIELDS = (
     "code",
@@ -69,6 +70,8 @@ def normalise_school_fields(values: dict) -> dict:
         return " ".join(str(value if value is not None else "").split())
 
     clean = {key: text(key) for key in TEXT_FIELDS}
+    for key in TEXT_FIELDS:
+        refuse_control_characters(clean[key], key)
     clean["code"] = clean["code"].upper()
     if not clean["code"]:
         raise ValidationFailed(

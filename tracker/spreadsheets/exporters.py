@@ -2,8 +2,9 @@
 
 Every sheet has a bold frozen header, filters and sensible widths; dates are real dates in
 the programme's time zone; serials, IMEIs and codes are text, so Excel never turns them into
-numbers; and a text that a spreadsheet would run as a formula (= + - @, tab, return) is
-written as an inert text cell.
+numbers; a text that a spreadsheet would run as a formula (= + - @, tab, return) is
+written as an inert text cell; and characters XML cannot hold (control characters) are
+dropped, so no stored value can break a file.
 """
 
 from collections.abc import Iterable
@@ -17,6 +18,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+
+from tracker.text import xml_safe
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FONT = Font(bold=True)
@@ -71,7 +74,8 @@ def write_sheet(
     time_columns = [i for i, c in enumerate(columns) if c.kind == "datetime"]
     count = 0
     for row in rows:
-        values = list(row)
+        # What XML cannot hold is dropped: an old value in the history may carry it.
+        values = [xml_safe(value) for value in row]
         for i in text_columns:
             value = values[i]
             if value is None:

@@ -1,11 +1,11 @@
 """The upload form."""
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from tracker.forms import Form
 from tracker.i18n import lazy_gettext as _l
 
 KIND_CHOICES = [
@@ -15,7 +15,7 @@ KIND_CHOICES = [
 ]
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     kind = SelectField(_l("What the file lists"), choices=KIND_CHOICES)
     donation_id = SelectField(
         _l("Donation the devices belong to"), coerce=int, validators=[Optional()]

@@ -16,6 +16,7 @@ from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.spreadsheets.headers import Column
 from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
+from tracker.text import has_control_characters
 
 DEVICE_COLUMNS = (
     Column(
@@ -154,6 +155,8 @@ class DeviceImporter(RowImporter):
             problem("imei", raw, error.reason)
         for key, limit in (("model", 120), ("notes", 1000)):
             if text := as_text(cell(row, header, key)):
+                if has_control_characters(text):
+                    problem(key, text, _("contains a control character"))
                 values[key] = text[:limit]
         raw = as_text(cell(row, header, "condition"))
         if raw:

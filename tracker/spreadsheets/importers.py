@@ -21,7 +21,14 @@ from tracker.spreadsheets.readers import SheetRow, iter_rows, sniff
 from tracker.spreadsheets.seen import SeenValues
 
 CHUNK = 2000
-MAX_KEPT_PROBLEMS = 10_000  # beyond this only the count grows, so memory stays bounded
+# Beyond this only the count grows, so memory and what a batch stores stay bounded.
+MAX_KEPT_PROBLEMS = 1_000
+QUOTED = 80  # a rejected value is quoted at most this long in the report
+
+
+def quote(value: str) -> str:
+    """A rejected value as the report shows it: cut short, so a huge cell stays small."""
+    return value if len(value) <= QUOTED else value[: QUOTED - 1] + "…"
 
 
 @dataclass
@@ -31,6 +38,11 @@ class Problem:
     value: str
     reason: str
     column_index: int | None = None
+
+    def __post_init__(self):
+        self.column = quote(self.column or "")
+        self.value = quote(self.value or "")
+        self.reason = self.reason[:300]
 
     def __str__(self) -> str:
         if self.column:
@@ -199,7 +211,7 @@ def record_batch(
     batch.unknown_columns = report.unknown_columns
     batch.rows_rejected = report.rejected_rows
     batch.committed = report.committed
-    batch.errors = [problem.as_dict() for problem in report.problems[:1000]]
+    batch.errors = [problem.as_dict() for problem in report.problems[:MAX_KEPT_PROBLEMS]]
     db.session.flush()
     report.batch_id = batch.id
     return batch

@@ -18,6 +18,7 @@ from tracker.spreadsheets.exporters import HEADER_FILL, HEADER_FONT, inert, is_f
 from tracker.spreadsheets.import_devices import DEVICE_COLUMNS
 from tracker.spreadsheets.import_schools import SCHOOL_COLUMNS
 from tracker.spreadsheets.readers import iter_rows, sniff
+from tracker.text import xml_safe
 
 TEMPLATE_ROWS = 2000  # rows given dropdowns and text formats
 BAD_FILL = PatternFill("solid", fgColor="F8C9C4")
@@ -142,6 +143,9 @@ def template_workbook(kind: str, path: Path) -> None:
     workbook.save(path)
 
 
+MAX_CELL = 2_000
+
+
 def problems_workbook(upload: Path, header_row: int, problems: list[dict], out: Path) -> None:
     """The uploaded rows from the header on, bad cells highlighted, a Problems column last.
 
@@ -176,11 +180,14 @@ def problems_workbook(upload: Path, header_row: int, problems: list[dict], out: 
         text = "; ".join(
             f"{p['column']}: {p['reason']}" if p["column"] else p["reason"] for p in found
         )
-        sheet.append([*cells, f"row {row.number}: {text}" if text else None])
+        sheet.append([*cells, xml_safe(f"row {row.number}: {text}") if text else None])
     workbook.save(out)
 
 
 def _safe(sheet, value):
+    value = xml_safe(value)
+    if isinstance(value, str) and len(value) > MAX_CELL:
+        value = value[: MAX_CELL - 1] + "…"  # one huge cell must not make a huge workbook
     if isinstance(value, str) and is_formula_like(value):
         return inert(sheet, value)
     return value
