@@ -281,3 +281,72 @@ def test_arabic_screens_read_right_to_left_and_are_photographed(app, delivery_se
         browser.close()
     assert (SCREENSHOTS / "dashboard-ar.png").stat().st_size > 10_000
     assert (SCREENSHOTS / "delivery-ar.png").stat().st_size > 10_000
+
+
+def test_two_agents_share_one_phone_and_neither_leaks_nor_loses(app, delivery_setting, live_url):
+    """Agent A works offline, the server stops answering (retried by itself), A signs out
+    keeping the unsent scan; agent B signs in on the same browser and sees nothing of A's;
+    A's scan is never sent under B, and reaches the server once A is back."""
+    from tracker.api.models import SyncAction
+
+    s = delivery_setting
+    delivery_id = dispatched_delivery(s)
+    first = s["a_devices"][0]
+    expect = playwright_api.expect
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        sign_in(page, live_url, s["agent"])
+        page.goto(f"{live_url}/deliveries/{delivery_id}")
+        page.click("#take-offline")
+        page.wait_for_url(f"{live_url}/field/#{delivery_id}")
+        expect(page.locator("#dv-school")).to_have_text("École Al Amal")
+
+        # The server stops answering (a lost reply while online): kept, and retried.
+        page.route("**/api/v1/sync", lambda route: route.abort("connectionreset"))
+        page.fill("#dv-code", first.asset_tag)
+        page.keyboard.press("Enter")
+        expect(page.locator("#scan-result")).to_contain_text("is on this delivery")
+        expect(page.locator("#sync-state")).to_contain_text("server did not answer")
+        expect(page.locator("#queue-count")).to_have_text("1")
+
+        # Signing out asks first; A keeps the scan on this phone.
+        page.click("header details.dropdown summary")
+        page.click("form[data-sign-out] button")
+        dialog = page.locator("#signout-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog.locator("[data-waiting]")).to_have_text("1")
+        dialog.locator("[data-keep]").click()
+        page.wait_for_url(f"{live_url}/login")
+
+        # B on the same browser: none of A's deliveries, serials or tokens.
+        page.unroute("**/api/v1/sync")
+        sign_in(page, live_url, s["other_agent"])
+        page.goto(f"{live_url}/field/")
+        expect(page.locator("#delivery-list-items")).to_contain_text("No delivery on this phone")
+        expect(page.locator("#queue-count")).to_have_text("0")
+        html = page.content()
+        assert first.serial not in html and first.qr_token not in html
+        page.wait_for_timeout(500)
+        db.session.expire_all()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncAction)) == 0
+        # B has nothing waiting: signing out does not ask.
+        page.click("header details.dropdown summary")
+        page.click("form[data-sign-out] button")
+        page.wait_for_url(f"{live_url}/login")
+
+        # A again: the kept scan goes, under A.
+        sign_in(page, live_url, s["agent"])
+        page.goto(f"{live_url}/field/")
+        deadline = time.monotonic() + 15
+        while not db.session.scalar(sa.select(sa.func.count()).select_from(SyncAction)):
+            assert time.monotonic() < deadline, "A's kept scan was never sent"
+            page.wait_for_timeout(200)
+            db.session.expire_all()
+        expect(page.locator("#queue-count")).to_have_text("0")
+        browser.close()
+
+    db.session.expire_all()
+    actions = db.session.scalars(sa.select(SyncAction)).all()
+    assert [(a.user_id, a.outcome) for a in actions] == [(s["agent"].id, "applied")]

@@ -213,7 +213,7 @@ def init_app(app) -> None:
     def csrf_error(_error):
         message = _("This form expired or was sent from elsewhere. Go back, reload and try again.")
         if wants_json():
-            return jsonify(error=message), 400
+            return jsonify(error=message, code="csrf"), 400
         return render_template("error.html", message=message, code=400), 400
 
     @app.context_processor

@@ -62,8 +62,16 @@
       $("sync-state").textContent = summary.sent ? fmt(t.sent, { n: summary.sent }) : "";
       return show();
     }, function (error) {
-      $("sync-state").textContent = error && error.status === 401 ? t.sign_in : t.not_sent;
+      $("sync-state").textContent = failureText(error);
     });
+  }
+
+  /* Why the queue was not sent: signed out, no network, or a server that did not answer
+   * (then the store tries again by itself, later each time). */
+  function failureText(error) {
+    if (error && (error.status === 401 || error.status === 403)) return t.sign_in;
+    if (!navigator.onLine) return t.not_sent;
+    return fmt(t.retrying, { n: (error && error.retryIn) || 0 });
   }
 
   // --- The list of deliveries kept on the phone ----------------------------------------
@@ -294,7 +302,11 @@
   window.addEventListener("hashchange", show);
   window.addEventListener("online", function () { network(); sync(); });
   window.addEventListener("offline", network);
-  window.addEventListener("tracker:changed", function () { refreshQueue(); refreshResults(); });
+  window.addEventListener("tracker:changed", function () {
+    refreshQueue();
+    refreshResults();
+    if (!S.retry.at && $("sync-state").textContent === t.sending) $("sync-state").textContent = "";
+  });
   network();
   show().then(function () { if (navigator.onLine) sync(); });
 })();

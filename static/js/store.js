@@ -1,15 +1,25 @@
 /* The phone's own store (IndexedDB): deliveries taken offline, the queue of actions done
- * offline, and the server's answers that still need reading. `sync()` sends the queue to
- * /api/v1/sync; each action carries an id made here, so a resend never counts twice. An
- * action leaves the queue only once the server has answered it. */
+ * offline, and the server's answers that still need reading. One store per user: a shared
+ * phone never shows one agent's manifests to another, and never sends one agent's actions
+ * under another's session (each action also names its owner, and the server checks it).
+ *
+ * `sync()` sends the queue to /api/v1/sync; each action carries an id made here, so a resend
+ * never counts twice. An action leaves the queue once the server has answered it, applied or
+ * refused (a refusal stays on screen with its reason); only a network failure or a server
+ * error keeps it queued, and then the store tries again by itself, waiting longer each time.
+ * Signing out asks first when actions wait, and clears the user's manifests from the phone. */
 (function () {
   "use strict";
 
-  var DB_NAME = "tracker-field";
+  var USER = Number(document.body && document.body.dataset.userId) || null;
+  var DB_NAME = "tracker-field-u" + USER;
+  var LEGACY_DB = "tracker-field";  // before stores were per user
   var API = "/api/v1";
   var CHUNK = 20;
+  var FIRST_WAIT = 2000, LONGEST_WAIT = 300000;  // ms between automatic retries
   var opening = null;
   var syncing = null;
+  var retry = { timer: null, wait: 0, at: null };
 
   function request(req) {
     return new Promise(function (resolve, reject) {
@@ -19,6 +29,7 @@
   }
 
   function open() {
+    if (!USER) return Promise.reject(new Error("signed out"));
     opening = opening || new Promise(function (resolve, reject) {
       var req = indexedDB.open(DB_NAME, 1);
       req.onupgradeneeded = function () {
@@ -29,8 +40,37 @@
       };
       req.onsuccess = function () { resolve(req.result); };
       req.onerror = function () { reject(req.error); };
-    });
+    }).then(adoptLegacy);
     return opening;
+  }
+
+  /* The store of an older version had no owner: its queued actions are the work of whoever
+   * used this phone, sent now under this user (the server refuses what is not theirs, and
+   * says so); its manifests are dropped. */
+  function adoptLegacy(db) {
+    if (!indexedDB.databases) return db;
+    return indexedDB.databases().then(function (dbs) {
+      if (!dbs.some(function (d) { return d.name === LEGACY_DB; })) return db;
+      return new Promise(function (resolve) {
+        var req = indexedDB.open(LEGACY_DB);
+        req.onsuccess = function () {
+          var old = req.result;
+          if (!old.objectStoreNames.contains("queue")) { old.close(); return resolve([]); }
+          var get = old.transaction("queue").objectStore("queue").getAll();
+          get.onsuccess = function () { old.close(); resolve(get.result); };
+          get.onerror = function () { old.close(); resolve([]); };
+        };
+        req.onerror = function () { resolve([]); };
+      }).then(function (entries) {
+        var queue = db.transaction("queue", "readwrite").objectStore("queue");
+        entries.forEach(function (e) {
+          e.action.user_id = USER;
+          queue.put({ action: e.action });
+        });
+        indexedDB.deleteDatabase(LEGACY_DB);
+        return db;
+      });
+    }, function () { return db; });
   }
 
   function store(name, mode) {
@@ -105,79 +145,197 @@
   function enqueue(action) {
     action.id = action.id || newId();
     action.at = action.at || new Date().toISOString();
+    action.user_id = USER;
     return put("queue", { action: action }).then(function () { changed(); return action; });
   }
 
+  function keepAnswer(entry, result) {
+    return remove("queue", entry.seq).then(function () {
+      var kept = result.status === "rejected" ||
+        (result.status === "duplicate" && result.original === "rejected");
+      return put("results", {
+        id: entry.action.id,
+        type: entry.action.type,
+        deliveryId: entry.action.delivery_id,
+        status: result.status === "duplicate" ? result.original || "applied" : result.status,
+        message: result.message,
+        read: !kept,
+        at: new Date().toISOString()
+      });
+    });
+  }
+
+  function failure(status, message) {
+    var error = new Error(message || "HTTP " + status);
+    error.status = status;
+    // Nothing answered (no network, a lost reply) or the server failed: try again later.
+    error.retry = !status || status >= 500;
+    return error;
+  }
+
+  /* Send some entries; resolves with how many were answered. A refusal of the whole request
+   * (4xx) answers its actions as refused, so the queue never jams on one bad action. */
   function sendChunk(entries, csrf) {
     return fetch(API + "/sync", {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify({ actions: entries.map(function (e) { return e.action; }) })
-    }).then(function (response) {
-      if (!response.ok) {
-        var error = new Error("HTTP " + response.status);
-        error.status = response.status;
-        throw error;
-      }
-      return response.json();
-    }).then(function (answer) {
-      var byId = {};
-      answer.results.forEach(function (r) { byId[r.id] = r; });
-      return entries.reduce(function (done, entry) {
-        var result = byId[entry.action.id];
-        if (!result) return done;  // not answered: stays queued
-        return done.then(function () { return remove("queue", entry.seq); }).then(function () {
-          var kept = result.status === "rejected" ||
-            (result.status === "duplicate" && result.original === "rejected");
-          return put("results", {
-            id: entry.action.id,
-            type: entry.action.type,
-            deliveryId: entry.action.delivery_id,
-            status: result.status === "duplicate" ? result.original || "applied" : result.status,
-            message: result.message,
-            read: !kept,
-            at: new Date().toISOString()
+    }).catch(function () { throw failure(0); }).then(function (response) {
+      if (response.ok) return response.json();
+      if (response.status === 413 && entries.length > 1) {
+        // Too large together: one at a time.
+        return entries.reduce(function (done, entry) {
+          return done.then(function (n) {
+            return sendChunk([entry], csrf).then(function (m) { return n + m; });
           });
-        });
-      }, Promise.resolve());
+        }, Promise.resolve(0)).then(function (n) { return { split: n }; });
+      }
+      if (response.status === 401 || response.status === 403 || response.status >= 500 ||
+          (response.status === 400 && response.headers.get("Content-Type") !== "application/json")) {
+        throw failure(response.status);
+      }
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (body.code === "csrf") throw failure(0);  // the session's token: ask again later
+        var reason = body.error || ("HTTP " + response.status);
+        return { results: entries.map(function (e) {
+          return { id: e.action.id, status: "rejected", message: reason };
+        }) };
+      });
+    }).then(function (answer) {
+      if (answer.split !== undefined) return answer.split;
+      var byId = {};
+      (answer.results || []).forEach(function (r) { byId[r.id] = r; });
+      var answered = entries.filter(function (e) { return byId[e.action.id]; });
+      return answered.reduce(function (done, entry) {
+        return done.then(function () { return keepAnswer(entry, byId[entry.action.id]); });
+      }, Promise.resolve()).then(function () { return answered.length; });
     });
   }
 
-  /* Send everything queued, in order. Resolves with {sent, rejected}; rejects when the
-   * network or the session is missing (the queue is then untouched). */
+  function scheduleRetry() {
+    clearTimeout(retry.timer);
+    retry.wait = Math.min(retry.wait ? retry.wait * 2 : FIRST_WAIT, LONGEST_WAIT);
+    retry.at = Date.now() + retry.wait;
+    retry.timer = setTimeout(function () { sync().catch(function () { /* scheduled again */ }); }, retry.wait);
+  }
+
+  /* Send everything queued, in order, until the queue is empty or nothing more is answered.
+   * Resolves with {sent}; rejects with {status, retry, retryIn} when the network or the
+   * server failed (the actions stay queued and a retry is scheduled) or the session is gone. */
   function sync() {
     if (syncing) return syncing;
+    if (!USER) return Promise.reject(failure(401));
+    var sent = 0, touched = {};
+    function round(csrf) {
+      return all("queue").then(function (entries) {
+        if (!entries.length) return;
+        entries.forEach(function (e) { touched[e.action.delivery_id] = true; });
+        return sendChunk(entries.slice(0, CHUNK), csrf).then(function (answered) {
+          sent += answered;
+          if (answered) return round(csrf);  // more, or what the server left for later
+        });
+      });
+    }
     syncing = all("queue").then(function (entries) {
       if (!entries.length) return { sent: 0 };
-      return getJson("/me").then(function (me) {
-        var chain = Promise.resolve();
-        for (var i = 0; i < entries.length; i += CHUNK) {
-          (function (chunk) {
-            chain = chain.then(function () { return sendChunk(chunk, me.csrf_token || ""); });
-          })(entries.slice(i, i + CHUNK));
-        }
-        return chain.then(function () {
-          var touched = {};
-          entries.forEach(function (e) { touched[e.action.delivery_id] = true; });
-          return Promise.all(Object.keys(touched).map(function (id) {
-            return takeOffline(Number(id)).catch(function () { /* kept as it was */ });
-          }));
-        }).then(function () { return { sent: entries.length }; });
-      });
+      return getJson("/me").catch(function (error) {
+        throw failure(error.status || 0);
+      }).then(function (me) {
+        if (me.id !== USER) throw failure(401, "another user is signed in");
+        return round(me.csrf_token || "");
+      }).then(function () {
+        return Promise.all(Object.keys(touched).map(function (id) {
+          return takeOffline(Number(id)).catch(function () { /* kept as it was */ });
+        }));
+      }).then(function () { return { sent: sent }; });
     }).then(function (summary) {
       syncing = null;
+      clearTimeout(retry.timer);
+      retry.wait = 0;
+      retry.at = null;
       changed();
       return summary;
     }, function (error) {
       syncing = null;
+      if (error.retry) {
+        scheduleRetry();
+        error.retryIn = Math.round(retry.wait / 1000);
+      }
       changed();
       throw error;
     });
     return syncing;
   }
 
+  /* Signing out: what this user keeps on the phone. `keepQueue` keeps the unsent actions
+   * (and their answers) for this user alone; the manifests always go. */
+  function forget(keepQueue) {
+    clearTimeout(retry.timer);
+    var done;
+    if (keepQueue) {
+      done = store("deliveries", "readwrite").then(function (s) { return request(s.clear()); });
+    } else {
+      done = open().then(function (db) {
+        db.close();
+        opening = null;
+        return new Promise(function (resolve) {
+          var req = indexedDB.deleteDatabase(DB_NAME);
+          req.onsuccess = req.onerror = req.onblocked = function () { resolve(); };
+        });
+      });
+    }
+    // The field app's page kept by the service worker names this user: it goes too.
+    var pages = window.caches ? caches.keys().then(function (keys) {
+      return Promise.all(keys.map(function (key) {
+        return caches.open(key).then(function (cache) { return cache.delete("/field/"); });
+      }));
+    }) : Promise.resolve();
+    return Promise.all([done, pages]).catch(function () { /* signed out all the same */ });
+  }
+
+  function waiting() {
+    return USER ? all("queue").then(function (q) { return q.length; }, function () { return 0; })
+      : Promise.resolve(0);
+  }
+
+  /* The sign-out button: asks first when actions wait to be sent. */
+  function guardSignOut() {
+    var dialog = document.getElementById("signout-dialog");
+    document.querySelectorAll("form[data-sign-out]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (form.dataset.cleared) return;
+        event.preventDefault();
+        function leave(keep) {
+          forget(keep).then(function () { form.dataset.cleared = "1"; form.submit(); });
+        }
+        waiting().then(function (count) {
+          if (!count || !dialog || !dialog.showModal) return leave(false);
+          dialog.querySelector("[data-waiting]").textContent = count;
+          dialog.querySelector("[data-sign-out-error]").textContent = "";
+          dialog.showModal();
+          dialog.onclose = null;
+          dialog.querySelector("[data-send]").onclick = function () {
+            sync().then(waiting).then(function (left) {
+              if (left) throw failure(0);
+              dialog.close();
+              leave(false);
+            }).catch(function () {
+              dialog.querySelector("[data-sign-out-error]").textContent = dialog.dataset.notSent;
+            });
+          };
+          dialog.querySelector("[data-keep]").onclick = function () { dialog.close(); leave(true); };
+          dialog.querySelector("[data-stay]").onclick = function () { dialog.close(); };
+        });
+      });
+    });
+  }
+
   window.TrackerStore = {
+    user: USER,
+    retry: retry,
+    forget: forget,
+    waiting: waiting,
     open: open,
     all: all,
     put: put,
@@ -188,6 +346,9 @@
     sync: sync,
     newId: newId
   };
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", guardSignOut);
+  else guardSignOut();
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* no offline */ });
