@@ -68,7 +68,12 @@ def sign_in(port: int, email: str) -> tuple[str, str]:
     answer = connection.getresponse()
     answer.read()
     assert answer.status == 302, answer.status
-    cookie = answer.getheader("Set-Cookie").split(";", 1)[0]
+    # Signing in also sets the known-browser cookie: keep the session's.
+    cookie = next(
+        value.split(";", 1)[0]
+        for value in answer.msg.get_all("Set-Cookie")
+        if value.startswith("session=")
+    )
     connection.request("GET", "/api/v1/me", headers={"Cookie": cookie})
     me = connection.getresponse()
     csrf = json.loads(me.read())["csrf_token"]
