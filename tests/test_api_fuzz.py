@@ -68,7 +68,7 @@ def test_the_api_answers_as_its_document_says(app, delivery_setting):
             try:
                 run()
             except Exception as error:  # noqa: BLE001  (every operation is tried)
-                failures.append(f"{operation.label} {mode}: {error}")
+                failures.append(f"{operation.label} {mode}: {str(error)[:2000]}")
     print(f"schemathesis: {calls} calls")
     assert not failures, "\n\n".join(failures)
     assert found, "the document's examples reach the real logic"

@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from tracker.devices import identity
+from tracker.devices.codes import find_device_by_code
 from tracker.devices.models import STATUSES, Device, DeviceEvent
 from tracker.devices.services import (
-    find_device_by_code,
     move_device,
     register_device,
     update_device,

@@ -375,8 +375,11 @@ def openapi_document() -> dict:
                             },
                             "One result per action answered, in order",
                         ),
-                        "400": _json(_ref("Error"), "The body is not {actions: [...]} of objects"),
-                        "413": _json(_ref("Error"), "More than 500 actions, or too large"),
+                        "400": _json(
+                            _ref("Error"),
+                            "The body is not {actions: [...]} of objects, or has more than 500",
+                        ),
+                        "413": _json(_ref("Error"), "The body is larger than the server takes"),
                         **ERRORS,
                     },
                 }

@@ -21,8 +21,8 @@ from tracker.deliveries import handover
 from tracker.deliveries.media import MAX_PHOTO_BYTES, MAX_SIGNATURE_BYTES
 from tracker.deliveries.models import MISSING_REASONS, Delivery
 from tracker.deliveries.services import delivery_for, may_act
+from tracker.devices.codes import find_device_by_code
 from tracker.devices.models import Device
-from tracker.devices.services import find_device_by_code
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _

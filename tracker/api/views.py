@@ -5,7 +5,7 @@ its session (then a POST needs the CSRF token in `X-CSRFToken`). Role and object
 the web app's: a field agent reads and acts on their own deliveries only.
 """
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
@@ -15,8 +15,8 @@ from tracker.api.openapi import openapi_document
 from tracker.deliveries import services as deliveries
 from tracker.deliveries.media import PixelBudgetSpent
 from tracker.deliveries.models import Delivery
+from tracker.devices.codes import code_refusal, resolve_code
 from tracker.devices.models import Device
-from tracker.devices.services import find_device_by_code
 from tracker.errors import DomainError
 from tracker.extensions import csrf, db
 from tracker.i18n import gettext as _
@@ -147,10 +147,11 @@ def manifest(delivery_id: int):
 @roles_required(*EVERYONE)
 def device_lookup():
     """A device by anything its code box takes: QR URL, token, asset tag, serial, IMEI."""
-    device = find_device_by_code(request.args.get("code", ""))
-    if device is None:
-        abort(404)
-    return jsonify(device=device_json(device))
+    code = request.args.get("code", "")
+    resolved = resolve_code(code)
+    if resolved.device is None:
+        return jsonify(error=code_refusal(code, resolved)), 404
+    return jsonify(device=device_json(resolved.device))
 
 
 @bp.route("/schools")
@@ -184,7 +185,7 @@ def sync_actions():
     if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
         return jsonify(error=_('Send {"actions": [...]}, each action an object.')), 400
     if len(actions) > sync.MAX_ACTIONS:
-        return jsonify(error=_("At most %(n)s actions at once.", n=sync.MAX_ACTIONS)), 413
+        return jsonify(error=_("At most %(n)s actions at once.", n=sync.MAX_ACTIONS)), 400
     results = []
     for action in actions:
         try:

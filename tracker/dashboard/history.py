@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
+from tracker.devices.codes import resolve_code
 from tracker.devices.models import EVENT_TYPES, DeviceEvent
-from tracker.devices.services import find_device_by_code
 from tracker.extensions import db
 from tracker.schools.models import School
 from tracker.web import whole_number
@@ -65,7 +65,9 @@ class HistoryFilter:
         """The WHERE clauses, resolving a device code and a school code first."""
         where = []
         if self.code:
-            device = find_device_by_code(self.code)
+            # An old, replaced label still finds the tablet's history.
+            resolved = resolve_code(self.code)
+            device = resolved.device or (resolved.replaced.device if resolved.replaced else None)
             self.unknown_device = device is None
             where.append(DeviceEvent.device_id == (device.id if device else -1))
         if self.school:

@@ -25,8 +25,9 @@ from tracker.deliveries.services import (
     why_not_here,
 )
 from tracker.devices.bulk import move_devices
+from tracker.devices.codes import find_device_by_code
 from tracker.devices.models import Device
-from tracker.devices.services import find_device_by_code, move_device
+from tracker.devices.services import move_device
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -229,8 +230,10 @@ def report_device(
     require(delivery, ("dispatched",), _("reported from the road"))
     device = find_device_by_code(code)
     move = REPORT_MOVES.get(what)
-    if device is None or move is None:
+    if move is None:
         raise ValidationFailed(_("A report needs a tablet's code and faulty or lost."))
+    if device is None:
+        raise ValidationFailed(unknown_code(code), field="code")
     item = delivery_item(delivery, device)
     if item is None or item.status not in ON_BOARD or device.status != "in_transit":
         raise ValidationFailed(

@@ -19,8 +19,9 @@ from tracker.database import utcnow
 from tracker.deliveries.labels import status_text
 from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, Delivery, DeliveryItem
 from tracker.devices.bulk import move_devices
+from tracker.devices.codes import code_refusal, find_device_by_code
 from tracker.devices.models import Device
-from tracker.devices.services import find_device_by_code, record_event
+from tracker.devices.services import record_event
 from tracker.devices.states import STATUS_LABELS
 from tracker.errors import IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
@@ -271,8 +272,8 @@ def why_not_here(delivery: Delivery, device: Device) -> str:
 
 
 def unknown_code(code: str) -> str:
-    shown = code.strip()[:60] or "…"
-    return _("No tablet has the code %(code)s.", code=shown)
+    """Why a code names no tablet: asked of the devices' one home for codes."""
+    return code_refusal(code)
 
 
 def pack_scan(delivery_id: int, code: str, actor: User) -> ScanResult:

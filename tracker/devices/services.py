@@ -283,25 +283,3 @@ def replace_label(device_id: int, actor: User | None, note: str = "") -> Device:
     record_event(device, "label_replaced", actor, note=note.strip(), retired_token=old[:6] + "…")
     db.session.flush()
     return device
-
-
-def find_device_by_code(code: str) -> Device | None:
-    """Whatever a person or scanner gives: a QR URL, token, asset tag, serial or IMEI."""
-    text = (code or "").strip()
-    if not text:
-        return None
-    if "/d/" in text:
-        text = text.rsplit("/d/", 1)[1].split("?", 1)[0].strip("/")
-    lookups = [Device.qr_token == text]
-    lookups.append(Device.asset_tag.in_(identity.asset_tag_candidates(text)))
-    compact = "".join(text.split()).upper()
-    lookups.append(Device.serial == compact)
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if len(digits) == 15 and len(digits) >= len(compact) - 4:
-        lookups.append(Device.imei == digits)
-    # Each lookup is a unique-index probe; ask them in turn so the first match wins.
-    for condition in lookups:
-        device = db.session.scalar(sa.select(Device).where(condition))
-        if device is not None:
-            return device
-    return None

@@ -15,8 +15,9 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from tracker.devices import services
+from tracker.devices.codes import resolve_code
 from tracker.devices.forms import DeviceForm, MoveForm, ReplaceLabelForm
-from tracker.devices.models import STATUSES, Device, DeviceEvent, RetiredQrToken
+from tracker.devices.models import STATUSES, Device, DeviceEvent
 from tracker.devices.queries import DeviceFilters, list_devices
 from tracker.devices.states import EVENT_LABELS, moves_from
 from tracker.donations.forms import donation_choices
@@ -86,8 +87,12 @@ def device_filters_from_request() -> tuple[DeviceFilters, str, bool]:
 def index():
     filters, school_code, unknown_school = device_filters_from_request()
     only_code = filters.q and not (filters.status or filters.donation_id or filters.school_id)
-    if only_code and (device := services.find_device_by_code(filters.q)):
-        return redirect(url_for("devices.detail", device_id=device.id))
+    if only_code:
+        resolved = resolve_code(filters.q)
+        if resolved.device is not None:
+            return redirect(url_for("devices.detail", device_id=resolved.device.id))
+        if resolved.replaced is not None:
+            return render_template("devices/label_replaced.html", retired=resolved.replaced), 410
     page = list_devices(
         filters,
         sort=request.args.get("sort", "asset_tag"),
@@ -299,7 +304,7 @@ def landing(token: str):
     )
     if device is not None:
         return _device_page(device)
-    retired = db.session.scalar(sa.select(RetiredQrToken).where(RetiredQrToken.token == token))
+    retired = resolve_code(token).replaced
     if retired is not None:
         return render_template("devices/label_replaced.html", retired=retired), 410
     message = _("This code is not registered in the tracker.")
