@@ -310,3 +310,21 @@ def test_a_bad_offset_is_refused(app, client, create_user, offset):
     headers = token_for(create_user("field"))
     response = client.get(f"/api/v1/schools?offset={offset}", headers=headers)
     assert response.status_code == 400 and "offset" in response.get_json()["error"]
+
+
+def test_the_api_answers_json_for_404_405_and_413(app, client, create_user):
+    headers = token_for(create_user("field"))
+    for response, code in (
+        (client.get("/api/v1/nothing-here", headers=headers), 404),
+        (client.delete("/api/v1/me", headers=headers), 405),
+        (
+            client.post(
+                "/api/v1/sync",
+                headers={**headers, "Content-Type": "application/json"},
+                data=b" " * (app.config["MAX_CONTENT_LENGTH"] + 1),
+            ),
+            413,
+        ),
+    ):
+        assert response.status_code == code and response.is_json, (code, response.data[:200])
+        assert response.get_json()["error"]
