@@ -328,3 +328,18 @@ def test_the_api_answers_json_for_404_405_and_413(app, client, create_user):
     ):
         assert response.status_code == code and response.is_json, (code, response.data[:200])
         assert response.get_json()["error"]
+
+
+def test_a_nul_in_an_address_or_query_answers_400(app, client, signed_in):
+    headers = token_for(signed_in("coordinator"))
+    for url in (
+        "/api/v1/schools?q=a%00b",
+        "/api/v1/devices/lookup?code=%00",
+        "/api/v1/deliveries?status=%00",
+        "/devices/?q=TAB%00",
+        "/schools/?q=%00",
+        "/d/abc%00def",
+        "/history?code=%00",
+    ):
+        response = client.get(url, headers=headers if url.startswith("/api/") else {})
+        assert response.status_code == 400, url

@@ -1,6 +1,8 @@
 """Rules that were written twice and drifted, now with one home each (see
 docs/architecture.md): the codes a tablet has had, plan fulfilment, cancelling in bulk."""
 
+import sqlalchemy as sa
+
 from conftest import BASE_URL, dispatched_delivery, login, scan, token_for
 from tracker.deliveries import handover
 from tracker.devices.services import replace_label
@@ -50,3 +52,52 @@ def test_a_replaced_label_answers_replaced_in_every_scan_and_lookup(app, client,
     # The history still finds the tablet by its old label.
     page = client.get("/history", query_string={"code": old})
     assert device.asset_tag in page.get_data(as_text=True)
+
+
+def _hand_over_all(s, school: str):
+    delivery_id = dispatched_delivery(s, school)
+    devices = s["a_devices"] if school == "school_a" else s["b_devices"]
+    for device in devices:
+        handover.field_scan(delivery_id, device.asset_tag, s["agent"])
+    handover.confirm_handover(
+        delivery_id,
+        actor=s["agent"],
+        recipient_name="Mme Alaoui",
+        recipient_role="Directrice",
+        signature=__import__("conftest").signature_data_url(),
+    )
+    db.session.commit()
+
+
+def test_plan_fulfilment_is_in_the_plans_history_and_a_coordinator_closes_it(
+    app, client, delivery_setting
+):
+    from tracker.allocations import services as plans
+    from tracker.allocations.models import AllocationPlan, PlanEvent
+    from tracker.errors import IllegalTransition, ValidationFailed
+
+    s = delivery_setting
+    plan_id = s["plan"].id
+    _hand_over_all(s, "school_a")
+    assert db.session.get(AllocationPlan, plan_id).status == "partially_fulfilled"
+    _hand_over_all(s, "school_b")
+    plan = db.session.get(AllocationPlan, plan_id)
+    assert plan.status == "fulfilled"
+    history = db.session.scalars(
+        sa.select(PlanEvent.action).where(PlanEvent.plan_id == plan_id).order_by(PlanEvent.id)
+    ).all()
+    assert history[-2:] == ["partially_fulfilled", "fulfilled"]
+    for who, error in ((s["manager"], IllegalTransition), (s["coordinator"], ValidationFailed)):
+        try:
+            plans.close_plan(plan_id, who, "")
+            raise AssertionError("closed without the right role or a reason")
+        except error:
+            db.session.rollback()
+    login(client, s["coordinator"])
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert "Close the plan" in page and "Every tablet delivered" in page
+    client.post(f"/plans/{plan_id}/close", data={"note": "Round done"})
+    db.session.expire_all()
+    assert db.session.get(AllocationPlan, plan_id).status == "closed"
+    event = db.session.scalars(sa.select(PlanEvent).order_by(PlanEvent.id.desc())).first()
+    assert event.action == "closed" and event.details["reason"] == "Round done"

@@ -1,5 +1,5 @@
 """hardening: offline action ids unique per user, ended sign-ins, known browsers' failures,
-the time a hand-over reached the server
+the time a hand-over reached the server; plan events for fulfilment
 
 Revision ID: 0010
 Revises: 0009
@@ -17,7 +17,21 @@ branch_labels = None
 depends_on = None
 
 
+PLAN_ACTIONS_BEFORE = (
+    "action IN ('created', 'proposed', 'edited', 'submitted', 'sent_back', 'approved', "
+    "'quantity_changed', 'cancelled', 'closed')"
+)
+PLAN_ACTIONS_AFTER = (
+    "action IN ('created', 'proposed', 'edited', 'submitted', 'sent_back', 'approved', "
+    "'quantity_changed', 'partially_fulfilled', 'fulfilled', 'cancelled', 'closed')"
+)
+
+
 def upgrade():
+    with op.batch_alter_table("plan_events", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_plan_events_action"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_plan_events_action"), PLAN_ACTIONS_AFTER)
+
     with op.batch_alter_table("sync_actions", schema=None) as batch_op:
         batch_op.drop_constraint("uq_sync_actions_client_id", type_="unique")
         batch_op.create_unique_constraint(
@@ -49,6 +63,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("plan_events", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_plan_events_action"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_plan_events_action"), PLAN_ACTIONS_BEFORE)
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_column("handover_recorded_at")
     with op.batch_alter_table("login_failures", schema=None) as batch_op:

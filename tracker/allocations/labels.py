@@ -19,6 +19,8 @@ PLAN_ACTION_LABELS = {
     "sent_back": _l("Sent back for changes"),
     "approved": _l("Approved; tablets reserved"),
     "quantity_changed": _l("Quantity changed"),
+    "partially_fulfilled": _l("First tablets delivered"),
+    "fulfilled": _l("Every tablet delivered"),
     "cancelled": _l("Cancelled; tablets back in stock"),
     "closed": _l("Closed"),
 }

@@ -54,6 +54,8 @@ PLAN_ACTIONS = (
     "sent_back",
     "approved",
     "quantity_changed",
+    "partially_fulfilled",
+    "fulfilled",
     "cancelled",
     "closed",
 )

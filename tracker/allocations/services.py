@@ -244,6 +244,76 @@ def send_back(plan_id: int, actor: User, note: str = ""):
     return plan
 
 
+CLOSABLE = ("fulfilled", "partially_fulfilled")
+PROGRESSING = ("approved", "partially_fulfilled")
+
+
+def note_delivery_progress(plan_id: int | None, actor: User | None, **details) -> None:
+    """A hand-over reached a plan's schools: the plan is partly delivered once a tablet of it
+    is, and delivered when every tablet it allocates is. Each step is a plan event (asked by
+    the deliveries, which own the hand-over; the plan's states are this module's)."""
+    if plan_id is None:
+        return
+    plan = db.session.get(AllocationPlan, plan_id)
+    if plan is None or plan.status not in PROGRESSING:
+        return
+    allocated = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Allocation.quantity), 0)).where(
+            Allocation.plan_id == plan.id
+        )
+    )
+    delivered = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Device)
+        .join(Allocation, Device.allocation_id == Allocation.id)
+        .where(Allocation.plan_id == plan.id, Device.status == "delivered")
+    )
+    status = "fulfilled" if delivered >= allocated else "partially_fulfilled" if delivered else ""
+    if status and status != plan.status:
+        plan.status = status
+        record(plan, status, actor, delivered=delivered, allocated=allocated, **details)
+        db.session.flush()
+
+
+def close_plan(plan_id: int, actor: User | None, reason: str = "") -> AllocationPlan:
+    """Close a delivered (or partly delivered) plan: nothing more goes out under it. Tablets
+    still reserved and not on the road go back to stock; tablets on the road must arrive (or
+    come back) first. Only coordinators and admins close, with a reason."""
+    if actor is not None and actor.role not in CANCELLERS:
+        raise IllegalTransition(_("Only a coordinator or an admin closes allocation plans."))
+    plan = get_plan(plan_id, lock=True)
+    _require(plan, CLOSABLE, _("closed"))
+    if not (reason or "").strip():
+        raise ValidationFailed(_("Say why the plan is closed."), field="note")
+    on_road = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Device)
+        .join(Allocation, Device.allocation_id == Allocation.id)
+        .where(Allocation.plan_id == plan.id, Device.status == "in_transit")
+    )
+    if on_road:
+        raise IllegalTransition(
+            _(
+                "%(n)s tablets of this plan are on the road: hand them over or record the "
+                "delivery as failed first.",
+                n=on_road,
+            )
+        )
+    released = 0
+    for line in plan.allocations:
+        count = reserved_count(line)
+        _release(line, count, actor, _("plan closed"))
+        released += count
+    plan.status, plan.closed_at = "closed", utcnow()
+    record(plan, "closed", actor, reason=reason.strip()[:500], released=released)
+    db.session.flush()
+    return plan
+
+
+def may_close(user: User, plan: AllocationPlan) -> bool:
+    return user.role in CANCELLERS and plan.status in CLOSABLE
+
+
 def may_cancel(user: User, plan: AllocationPlan) -> bool:
     """Whether `user` may cancel `plan` now (what the plan page offers)."""
     return user.role in CANCELLERS and plan.status in CANCELLABLE

@@ -91,6 +91,7 @@ def detail(plan_id: int):
         action=ActionForm(formdata=None),
         pool=services.pool_size(plan),
         may_cancel=services.may_cancel(current_user, plan),
+        may_close=services.may_close(current_user, plan),
     )
 
 
@@ -118,10 +119,13 @@ ACTION_ROLES = {
     "approve": APPROVERS,
     "send_back": APPROVERS,
     "cancel": services.CANCELLERS,
+    "close": services.CANCELLERS,
 }
 
 
-@bp.route("/<int:plan_id>/<any(submit, approve, send_back, cancel):action>", methods=["POST"])
+@bp.route(
+    "/<int:plan_id>/<any(submit, approve, send_back, cancel, close):action>", methods=["POST"]
+)
 @roles_required(*READERS)
 def act(plan_id: int, action: str):
     if current_user.role not in ACTION_ROLES[action]:
@@ -134,12 +138,14 @@ def act(plan_id: int, action: str):
             "approve": lambda: services.approve_plan(plan_id, current_user),
             "send_back": lambda: services.send_back(plan_id, current_user, note),
             "cancel": lambda: services.cancel_plan(plan_id, current_user, note),
+            "close": lambda: services.close_plan(plan_id, current_user, note),
         }[action]
         done = {
             "submit": _("Plan submitted for approval."),
             "approve": _("Plan approved: its tablets are reserved."),
             "send_back": _("Plan sent back to its author."),
             "cancel": _("Plan cancelled: its reserved tablets are back in stock."),
+            "close": _("Plan closed: nothing more goes out under it."),
         }[action]
         if run_service(None, do):
             flash(done, "success")

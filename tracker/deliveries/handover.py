@@ -9,7 +9,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.allocations.services import note_delivery_progress
 from tracker.auth.models import User
 from tracker.database import utcnow
 from tracker.deliveries.labels import MISSING_REASON_LABELS
@@ -202,7 +202,7 @@ def confirm_handover(
     delivery.latitude, delivery.longitude, delivery.location_accuracy = lat, lon, accuracy
     delivery.notes = (notes or "").strip()
     delivery.handover_via = via
-    _note_plan_progress(delivery.plan_id)
+    note_delivery_progress(delivery.plan_id, actor, delivery=delivery.reference)
     db.session.flush()
     return delivery
 
@@ -282,28 +282,3 @@ def fail_delivery(delivery_id: int, actor: User | None, reason: str) -> Delivery
     delivery.status, delivery.failure_reason = "failed", reason.strip()[:300]
     db.session.flush()
     return delivery
-
-
-def _note_plan_progress(plan_id: int | None) -> None:
-    """A plan is partly delivered once a tablet of it reaches a school, and delivered when
-    every tablet it allocates has."""
-    if plan_id is None:
-        return
-    plan = db.session.get(AllocationPlan, plan_id)
-    if plan is None or plan.status not in ("approved", "partially_fulfilled"):
-        return
-    allocated = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Allocation.quantity), 0)).where(
-            Allocation.plan_id == plan.id
-        )
-    )
-    delivered = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Device)
-        .join(Allocation, Device.allocation_id == Allocation.id)
-        .where(Allocation.plan_id == plan.id, Device.status == "delivered")
-    )
-    if delivered >= allocated:
-        plan.status = "fulfilled"
-    elif delivered:
-        plan.status = "partially_fulfilled"

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.allocations.services import PROGRESSING
 from tracker.auth.models import User
 from tracker.database import utcnow
 from tracker.deliveries.labels import status_text
@@ -30,7 +31,7 @@ from tracker.i18n import gettext as _
 OFFICE = ("admin", "coordinator")  # plan, pack, dispatch, cancel
 READERS = ("admin", "coordinator", "manager")  # see every delivery
 AGENT_ROLES = ("field",)
-PLANNABLE_PLANS = ("approved", "partially_fulfilled")
+PLANNABLE_PLANS = PROGRESSING  # the plans' own list: approved, partly delivered
 
 
 @dataclass
