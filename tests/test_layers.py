@@ -1,9 +1,18 @@
 """Rules that were written twice and drifted, now with one home each (see
 docs/architecture.md): the codes a tablet has had, plan fulfilment, cancelling in bulk."""
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
-from conftest import BASE_URL, dispatched_delivery, login, scan, token_for
+from conftest import (
+    BASE_URL,
+    dispatched_delivery,
+    login,
+    scan,
+    signature_data_url,
+    token_for,
+)
 from tracker.deliveries import handover
 from tracker.devices.services import replace_label
 from tracker.extensions import db
@@ -64,7 +73,7 @@ def _hand_over_all(s, school: str):
         actor=s["agent"],
         recipient_name="Mme Alaoui",
         recipient_role="Directrice",
-        signature=__import__("conftest").signature_data_url(),
+        signature=signature_data_url(),
     )
     db.session.commit()
 
@@ -101,3 +110,32 @@ def test_plan_fulfilment_is_in_the_plans_history_and_a_coordinator_closes_it(
     assert db.session.get(AllocationPlan, plan_id).status == "closed"
     event = db.session.scalars(sa.select(PlanEvent).order_by(PlanEvent.id.desc())).first()
     assert event.action == "closed" and event.details["reason"] == "Round done"
+
+
+def test_one_event_shows_the_same_local_time_on_the_page_and_in_the_workbook(
+    app, client, create_device, signed_in, runner, tmp_path
+):
+    import io
+
+    import openpyxl
+
+    from tracker.devices.models import DeviceEvent
+
+    device = create_device()
+    moment = datetime(2026, 12, 1, 19, 40, tzinfo=UTC)
+    db.session.execute(
+        sa.update(DeviceEvent).where(DeviceEvent.device_id == device.id).values(occurred_at=moment)
+    )
+    db.session.commit()
+    signed_in("coordinator")
+    page = client.get(f"/devices/{device.id}").get_data(as_text=True)
+    # Rabat is UTC+1 in December: 19:40 UTC is 20:40 there (pytz said 19:40).
+    assert "8:40:00" in page or "20:40:00" in page, "the page shows the programme's time"
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/exports/history.xlsx").data))
+    times = [
+        value
+        for row in book.worksheets[0].iter_rows(values_only=True)
+        for value in row
+        if hasattr(value, "hour")
+    ]
+    assert times and times[0].hour == 20 and times[0].minute == 40

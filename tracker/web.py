@@ -4,7 +4,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, flash, g, jsonify, render_template, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_decimal, get_locale
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -21,6 +21,7 @@ from tracker.extensions import db
 from tracker.i18n import LANGUAGE_NAMES, N_, RTL
 from tracker.i18n import gettext as _
 from tracker.navigation import navigation
+from tracker.timezone import format_moment
 
 PUBLIC_ENDPOINTS = {
     "auth.login",
@@ -144,15 +145,6 @@ def _require_sign_in():
     return None
 
 
-def local_today():
-    """Today in the programme's time zone (planned days are local days)."""
-    from flask_babel import to_user_timezone
-
-    from tracker.database import utcnow
-
-    return to_user_timezone(utcnow()).date()
-
-
 def school_name(school) -> str:
     """A school's name as the reader reads it: the Arabic one for Arabic readers."""
     if str(get_locale()) == "ar" and school.name_ar:
@@ -244,7 +236,7 @@ def init_app(app) -> None:
             "plan_action_label": lambda value: PLAN_ACTION_LABELS.get(value, value),
             "delivery_status_label": lambda value: DELIVERY_STATUS_LABELS.get(value, value),
             "item_status_label": lambda value: ITEM_STATUS_LABELS.get(value, value),
-            "format_datetime": lambda value: format_datetime(value, "medium") if value else "",
+            "format_datetime": format_moment,
             "format_date": lambda value: format_date(value, "medium") if value else "",
             "navigation": navigation,
             "has_role": lambda *roles: role is not None and role in roles,

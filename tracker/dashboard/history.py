@@ -5,16 +5,16 @@ page 1,000 of millions of events costs what page 1 costs. The export takes the s
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from tracker.devices.codes import resolve_code
 from tracker.devices.models import EVENT_TYPES, DeviceEvent
 from tracker.extensions import db
 from tracker.schools.models import School
+from tracker.timezone import at_local
 from tracker.web import whole_number
 
 PAGE = 50
@@ -87,10 +87,7 @@ class HistoryFilter:
 
 def _local_midnight(day: date) -> datetime:
     """The start of a day where the programme is, as an aware time."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC"))
-    return datetime.combine(day, time(0), zone)
+    return at_local(day)
 
 
 @dataclass

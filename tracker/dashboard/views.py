@@ -13,7 +13,8 @@ from tracker.devices.models import STATUSES
 from tracker.devices.states import EVENT_LABELS
 from tracker.extensions import db
 from tracker.i18n import gettext as _
-from tracker.web import local_today, roles_required, whole_number
+from tracker.timezone import local_today
+from tracker.web import roles_required, whole_number
 
 bp = Blueprint("dashboard", __name__)
 EVERYONE = ("admin", "coordinator", "manager", "field")

@@ -9,7 +9,7 @@ import io
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -19,6 +19,7 @@ from tracker.i18n import lazy_gettext as _l
 from tracker.labels.sheets import draw_qr
 from tracker.paths import resource_dir
 from tracker.pdf_text import ARABIC_FONT, for_page, has_arabic
+from tracker.timezone import format_moment
 
 NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 SCHOOL_LANGUAGES = ("fr", "ar")
@@ -113,7 +114,7 @@ def _facts(pdf: DeliveryPdf, facts: list[tuple]) -> None:
 
 
 def _when(value: datetime | None) -> str:
-    return format_datetime(value, "medium") if value else ""
+    return format_moment(value)
 
 
 WIDTHS = (8, 26, 38, 36, 26, 46)

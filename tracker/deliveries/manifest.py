@@ -6,12 +6,10 @@ engine (all or nothing), each filled delivery is confirmed by `handover.confirm_
 the same service as the scan screen.
 """
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import get_locale
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -30,6 +28,7 @@ from tracker.spreadsheets.exporters import HEADER_FILL, HEADER_FONT, is_formula_
 from tracker.spreadsheets.headers import Column
 from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
 from tracker.text import xml_safe
+from tracker.timezone import at_local
 
 MANIFEST_COLUMNS = (
     Column("delivery", ("delivery", "livraison", "n° livraison", "التسليم"), True, _l("Delivery")),
@@ -211,7 +210,6 @@ def _moment(value) -> datetime | None:
     """The hand-over time from a date cell: noon that day where the programme is."""
     if value in (None, ""):
         return None
-    zone = ZoneInfo(current_app.config.get("TIMEZONE", "UTC"))
     if isinstance(value, datetime):
         day = value.date()
     elif isinstance(value, date):
@@ -221,7 +219,7 @@ def _moment(value) -> datetime | None:
             day = date.fromisoformat(as_text(value)[:10])
         except ValueError:
             return None
-    return datetime.combine(day, time(12), zone).astimezone(UTC)
+    return at_local(day, 12)
 
 
 class ManifestImporter(RowImporter):

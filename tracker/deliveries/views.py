@@ -36,7 +36,8 @@ from tracker.deliveries.models import Delivery
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.i18n import gettext as _
-from tracker.web import local_today, roles_required, run_service, whole_number
+from tracker.timezone import local_today
+from tracker.web import roles_required, run_service, whole_number
 
 bp = Blueprint("deliveries", __name__, url_prefix="/deliveries")
 EVERYONE = ("admin", "coordinator", "manager", "field")

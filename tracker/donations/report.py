@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date
 from fpdf.enums import XPos, YPos
 
 from tracker.deliveries.documents import TrackerPdf
@@ -21,6 +21,7 @@ from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
 from tracker.spreadsheets.exporters import ExportColumn, new_workbook, save, write_sheet
+from tracker.timezone import format_moment
 
 NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 
@@ -211,7 +212,7 @@ def donor_pdf(donation_id: int) -> bytes:
         values = (
             reference,
             f"{code} {name}"[:42],
-            format_datetime(when, "short") if when else "",
+            format_moment(when, "short"),
             recipient[:30],
             str(tablets),
         )

@@ -11,15 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from tracker.text import xml_safe
+from tracker.timezone import local_naive
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FONT = Font(bold=True)
@@ -67,7 +66,6 @@ def write_sheet(
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         header.append(cell)
     sheet.append(header)
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     text_columns = [i for i, c in enumerate(columns) if c.kind == "text"]
     # "value": numbers stay numbers, text is still made inert.
     value_columns = [i for i, c in enumerate(columns) if c.kind == "value"]
@@ -94,7 +92,7 @@ def write_sheet(
             value = values[i]
             if isinstance(value, datetime) and value.tzinfo is not None:
                 # Excel has no time zones: write the programme's local time.
-                values[i] = value.astimezone(zone).replace(tzinfo=None)
+                values[i] = local_naive(value)
         sheet.append(values)
         count += 1
     last = get_column_letter(len(columns))

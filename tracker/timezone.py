@@ -1,0 +1,54 @@
+"""The programme's time zone (`TRACKER_TIMEZONE`, default Africa/Casablanca): the one place
+that turns stored UTC into the local time people read, on pages, in workbooks and in PDFs.
+
+Zones come from the standard library (zoneinfo, the system's tz database). Babel's own
+conversion goes through pytz, whose rule for Morocco (UTC+1 outside Ramadan since 2018) is
+wrong past it: a tablet registered at 20:40 in Rabat showed 19:40 on its page while the
+workbooks said 20:40. Times are converted here and only then formatted.
+"""
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_datetime
+from flask import current_app
+from flask_babel import get_locale
+
+DEFAULT_ZONE = "Africa/Casablanca"
+
+
+def programme_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or DEFAULT_ZONE)
+
+
+def local(moment: datetime) -> datetime:
+    """A stored time as the programme's local time (aware)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(programme_zone())
+
+
+def local_naive(moment: datetime) -> datetime:
+    """The local time without a zone, for a spreadsheet cell (Excel has no time zones)."""
+    return local(moment).replace(tzinfo=None)
+
+
+def local_today() -> date:
+    """Today where the programme is (planned days are local days)."""
+    return datetime.now(programme_zone()).date()
+
+
+def at_local(day: date, hour: int = 0) -> datetime:
+    """A local day at `hour` o'clock, as an aware UTC time (for queries and storage)."""
+    return datetime.combine(day, time(hour), programme_zone()).astimezone(UTC)
+
+
+def format_moment(moment: datetime | None, style: str = "medium", locale=None) -> str:
+    """A stored time in the reader's language, at the programme's local time."""
+    if moment is None:
+        return ""
+    return babel_datetime(local(moment), style, tzinfo=programme_zone(), locale=locale or _locale())
+
+
+def _locale():
+    return get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")
