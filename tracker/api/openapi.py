@@ -22,13 +22,15 @@ def _json(schema: dict, description: str) -> dict:
 
 
 ERRORS = {
+    # Any address or query string with a NUL in it (no text holds one).
+    "400": {"$ref": "#/components/responses/BadRequest"},
     "401": {"$ref": "#/components/responses/Unauthorized"},
     "403": {"$ref": "#/components/responses/Forbidden"},
     "503": {"$ref": "#/components/responses/Busy"},
 }
 NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
-BAD_REQUEST = {"400": {"$ref": "#/components/responses/BadRequest"}}
 ID = {"type": "integer", "minimum": 1, "maximum": LARGEST_ID}
+QUERY_TEXT = {"type": "string", "pattern": "^[^\\x00]*$"}
 NULLABLE_TEXT = {"type": ["string", "null"]}
 
 SCHEMAS = {
@@ -216,7 +218,7 @@ def openapi_document() -> dict:
                 "get": {
                     "summary": "My deliveries (a field agent's own; the office sees all)",
                     "operationId": "listDeliveries",
-                    "parameters": [{"name": "status", "in": "query", "schema": {"type": "string"}}],
+                    "parameters": [{"name": "status", "in": "query", "schema": QUERY_TEXT}],
                     "responses": {
                         "200": _json(
                             {
@@ -269,7 +271,7 @@ def openapi_document() -> dict:
                             "description": "What a scan or a person types: the QR URL, the "
                             "QR token, an asset tag in any form (TAB-00042, tab42), a serial or "
                             "an IMEI",
-                            "schema": {"type": "string", "maxLength": 300},
+                            "schema": QUERY_TEXT,
                             "examples": {
                                 name: {"value": value}
                                 for name, value in (
@@ -302,7 +304,7 @@ def openapi_document() -> dict:
                     "operationId": "listSchools",
                     "parameters": [
                         *(
-                            {"name": name, "in": "query", "schema": {"type": "string"}}
+                            {"name": name, "in": "query", "schema": QUERY_TEXT}
                             for name in ("q", "region", "province")
                         ),
                         {
@@ -323,7 +325,6 @@ def openapi_document() -> dict:
                             },
                             "A page of schools",
                         ),
-                        **BAD_REQUEST,
                         **ERRORS,
                     },
                 }
@@ -375,12 +376,12 @@ def openapi_document() -> dict:
                             },
                             "One result per action answered, in order",
                         ),
+                        **ERRORS,
                         "400": _json(
                             _ref("Error"),
                             "The body is not {actions: [...]} of objects, or has more than 500",
                         ),
                         "413": _json(_ref("Error"), "The body is larger than the server takes"),
-                        **ERRORS,
                     },
                 }
             },
