@@ -139,3 +139,39 @@ def test_one_event_shows_the_same_local_time_on_the_page_and_in_the_workbook(
         if hasattr(value, "hour")
     ]
     assert times and times[0].hour == 20 and times[0].minute == 40
+
+
+def test_cancelling_a_plan_takes_the_same_statements_for_2_or_12_schools(
+    app, create_user, create_donation, create_device, create_school
+):
+    from tracker.allocations import services as plans
+    from tracker.devices.models import Device
+
+    coordinator, manager = create_user("coordinator"), create_user("manager")
+    donation = create_donation(quantity=24)
+    for _n in range(24):
+        create_device(donation=donation)
+    schools = [create_school(need=2) for _n in range(12)]
+    counts = []
+    for chosen in (schools[:2], schools):
+        plan = plans.create_plan(name=f"P{len(chosen)}", donation_id=donation.id, actor=coordinator)
+        plans.propose_plan(
+            plan.id, total=2 * len(chosen), school_ids=[s.id for s in chosen], actor=coordinator
+        )
+        plans.submit_plan(plan.id, coordinator)
+        plans.approve_plan(plan.id, manager)
+        db.session.commit()
+        statements = []
+        listener = lambda *_a: statements.append(1)  # noqa: E731
+        sa.event.listen(db.engine, "before_cursor_execute", listener)
+        plans.cancel_plan(plan.id, coordinator, "budget moved")
+        db.session.commit()
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+        counts.append(len(statements))
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Device).where(Device.status == "reserved")
+            )
+            == 0
+        )
+    assert counts[0] == counts[1], counts

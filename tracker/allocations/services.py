@@ -15,7 +15,7 @@ from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.allocations.proposals import propose
 from tracker.auth.models import User
 from tracker.database import refresh_statistics, utcnow
-from tracker.devices.bulk import move_devices, reserve_mapping
+from tracker.devices.bulk import move_devices, move_matching, reserve_mapping
 from tracker.devices.models import Counter, Device
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
@@ -299,11 +299,7 @@ def close_plan(plan_id: int, actor: User | None, reason: str = "") -> Allocation
                 n=on_road,
             )
         )
-    released = 0
-    for line in plan.allocations:
-        count = reserved_count(line)
-        _release(line, count, actor, _("plan closed"))
-        released += count
+    released = _release_plan(plan, actor, _("plan closed"))
     plan.status, plan.closed_at = "closed", utcnow()
     record(plan, "closed", actor, reason=reason.strip()[:500], released=released)
     db.session.flush()
@@ -414,6 +410,19 @@ def _release(line: Allocation, count: int, actor: User | None, why: str) -> None
     move_devices(ids, "released", actor, plan=line.plan_id, note=why)
 
 
+def _release_plan(plan: AllocationPlan, actor: User | None, why: str) -> int:
+    """Every tablet still reserved under `plan` back to stock, with one event each: a few
+    statements whatever the number of lines (a national plan has 20,000)."""
+    lines = sa.select(Allocation.id).where(Allocation.plan_id == plan.id)
+    return move_matching(
+        Device.allocation_id.in_(lines.scalar_subquery()),
+        "released",
+        actor,
+        plan=plan.id,
+        note=str(why),
+    )
+
+
 def reserved_count(line: Allocation) -> int:
     return (
         db.session.scalar(
@@ -471,11 +480,7 @@ def cancel_plan(plan_id: int, actor: User | None, reason: str = ""):
         raise IllegalTransition(_("Only a coordinator or an admin cancels allocation plans."))
     plan = get_plan(plan_id, lock=True)
     _require(plan, CANCELLABLE, _("cancelled"))
-    released = 0
-    for line in plan.allocations:
-        count = reserved_count(line)
-        _release(line, count, actor, _("plan cancelled"))
-        released += count
+    released = _release_plan(plan, actor, _("plan cancelled"))
     plan.status, plan.closed_at = "cancelled", utcnow()
     record(plan, "cancelled", actor, reason=reason.strip(), released=released)
     db.session.flush()

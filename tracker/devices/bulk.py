@@ -1,7 +1,10 @@
 """The state machine applied to many devices at once (plans reserve and release in bulk).
 
 The same MOVES table as `move_device`, and exactly one event per device, but written with
-two statements per batch instead of two per device.
+two statements per batch instead of two per device, or three in all for `move_matching`.
+
+A feature above devices that must react when tablets move (a tablet leaving the road must
+leave its delivery) registers with `when_devices_move`; devices never import it.
 """
 
 from datetime import datetime
@@ -10,7 +13,6 @@ import sqlalchemy as sa
 
 from tracker.auth.models import User
 from tracker.database import UTCDateTime, utcnow
-from tracker.deliveries.items import leave_deliveries
 from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.states import MOVES, clears_placement
 from tracker.errors import Conflict
@@ -18,6 +20,22 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 
 BATCH = 1000
+# Called with (devices, target state) after devices moved: `devices` is a list of ids or a
+# select of ids. Registered by the features above (deliveries).
+_MOVED: list = []
+
+
+def when_devices_move(callback):
+    """Register `callback(devices, target)`, run in the same transaction as every move."""
+    if callback not in _MOVED:
+        _MOVED.append(callback)
+    return callback
+
+
+def moved(devices, target: str) -> None:
+    """Tell the features above that `devices` moved to `target`."""
+    for callback in _MOVED:
+        callback(devices, target)
 
 
 def insert_events(
@@ -113,17 +131,49 @@ def move_devices(
                     school_id=sa.case((off, None), else_=Device.school_id),
                     allocation_id=sa.case((off, None), else_=Device.allocation_id),
                 )
-        moved = db.session.execute(
+        count = db.session.execute(
             sa.update(Device)
             .where(movable)
             .values(**values)
             .execution_options(synchronize_session=False)
         ).rowcount
-        if moved != len(ids):
+        if count != len(ids):
             raise _changed_meanwhile()
-        leave_deliveries(ids, target)
+        moved(ids, target)
     db.session.expire_all()
     return len(device_ids)
+
+
+def move_matching(where, event_type: str, actor: User | None, **details) -> int:
+    """Apply one move to every device matching `where` (a condition on Device) that is in a
+    state the move starts from: three statements whatever their number (a national plan's
+    million tablets included). Returns how many moved."""
+    sources, target = MOVES[event_type]
+    now = utcnow()
+    movable = sa.and_(where, Device.status.in_(sorted(sources)))
+    insert_events(
+        Device.id,
+        event_type=event_type,
+        occurred_at=now,
+        actor=actor,
+        to_status=target,
+        details=details,
+        from_status=Device.status,
+        school_id=Device.school_id,
+        where=movable,
+    )
+    moved(sa.select(Device.id).where(movable).scalar_subquery(), target)
+    values = {"status": target, "version": Device.version + 1, "updated_at": now}
+    if any(clears_placement(event_type, state) for state in sources):
+        values.update(school_id=None, allocation_id=None)
+    count = db.session.execute(
+        sa.update(Device)
+        .where(movable)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire_all()
+    return count
 
 
 def reserve_mapping(
@@ -179,7 +229,7 @@ def reserve_mapping(
             school_id=table.c.school_id,
             select_from=table.join(Device, in_stock),
         )
-        moved = db.session.execute(
+        count = db.session.execute(
             sa.update(Device)
             .where(in_stock)
             .values(
@@ -191,7 +241,7 @@ def reserve_mapping(
             )
             .execution_options(synchronize_session=False)
         ).rowcount
-        if moved != expected:
+        if count != expected:
             raise _changed_meanwhile()
     except BaseException:
         # PostgreSQL drops it with the rolled-back transaction; SQLite keeps temp tables.

@@ -11,8 +11,7 @@ from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.auth.models import User
-from tracker.deliveries.items import leave_deliveries
-from tracker.devices import identity
+from tracker.devices import bulk, identity
 from tracker.devices.models import CONDITIONS, Device, DeviceEvent, RetiredQrToken
 from tracker.devices.states import MOVES, STATUS_LABELS, clears_placement
 from tracker.donations.models import Donation
@@ -229,7 +228,7 @@ def move_device(
         device.school_id = None
         device.allocation_id = None
     device.status = target
-    leave_deliveries([device.id], target)
+    bulk.moved([device.id], target)
     event = record_event(
         device,
         event_type,
