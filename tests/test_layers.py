@@ -141,6 +141,21 @@ def test_one_event_shows_the_same_local_time_on_the_page_and_in_the_workbook(
     assert times and times[0].hour == 20 and times[0].minute == 40
 
 
+def statements_of(work) -> int:
+    """How many SQL statements `work()` sends."""
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        work()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
 def test_cancelling_a_plan_takes_the_same_statements_for_2_or_12_schools(
     app, create_user, create_donation, create_device, create_school
 ):
@@ -161,13 +176,14 @@ def test_cancelling_a_plan_takes_the_same_statements_for_2_or_12_schools(
         plans.submit_plan(plan.id, coordinator)
         plans.approve_plan(plan.id, manager)
         db.session.commit()
-        statements = []
-        listener = lambda *_a: statements.append(1)  # noqa: E731
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        plans.cancel_plan(plan.id, coordinator, "budget moved")
-        db.session.commit()
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
-        counts.append(len(statements))
+        counts.append(
+            statements_of(
+                lambda plan=plan: (
+                    plans.cancel_plan(plan.id, coordinator, "budget moved"),
+                    db.session.commit(),
+                )
+            )
+        )
         assert (
             db.session.scalar(
                 sa.select(sa.func.count()).select_from(Device).where(Device.status == "reserved")
