@@ -191,3 +191,20 @@ def test_cancelling_a_plan_takes_the_same_statements_for_2_or_12_schools(
             == 0
         )
     assert counts[0] == counts[1], counts
+
+
+def test_only_the_transaction_boundary_commits():
+    """Services add and flush; a request, a CLI command or a background run commits once,
+    through tracker/transaction.py, and rolls back on any error."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "tracker"
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in root.rglob("*.py")
+        if path.name != "transaction.py"
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if re.search(r"\.commit\(", line)
+    ]
+    assert not offenders, offenders

@@ -5,18 +5,14 @@ from contextlib import contextmanager
 import click
 
 from tracker.errors import DomainError
-from tracker.extensions import db
+from tracker.transaction import transaction
 
 
 @contextmanager
 def command_transaction():
     """Commit once when the block succeeds; roll back and exit 1 with the reason when refused."""
     try:
-        yield
-        db.session.commit()
+        with transaction():
+            yield
     except DomainError as error:
-        db.session.rollback()
         raise click.ClickException(str(error)) from error
-    except BaseException:
-        db.session.rollback()
-        raise

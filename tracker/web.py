@@ -22,6 +22,7 @@ from tracker.i18n import LANGUAGE_NAMES, N_, RTL
 from tracker.i18n import gettext as _
 from tracker.navigation import navigation
 from tracker.timezone import format_moment
+from tracker.transaction import committed, end_of_request
 
 PUBLIC_ENDPOINTS = {
     "auth.login",
@@ -101,11 +102,8 @@ def run_service(form, action):
     Returns the service's result, or None when it was refused.
     """
     try:
-        result = action()
-        db.session.commit()
-        return result
+        return committed(action)
     except DomainError as error:
-        db.session.rollback()
         field = getattr(error, "field", None) if isinstance(error, ValidationFailed) else None
         if form is not None and field and field in form:
             form[field].errors = [*form[field].errors, str(error)]
@@ -169,6 +167,7 @@ def _refuse_nul():
 
 def init_app(app) -> None:
     app.before_request(_refuse_nul)
+    app.after_request(end_of_request)
     app.before_request(_reads_without_transaction)
     app.before_request(_require_sign_in)
 

@@ -14,6 +14,7 @@ from tracker.database import utcnow
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.transaction import soon
 
 PREFIX = "trk_"
 TOUCH_EVERY = timedelta(minutes=5)  # last-used time is written at most this often
@@ -49,10 +50,7 @@ def user_for_token(token: str) -> User | None:
     now = utcnow()
     if record.last_used_at is None or now - record.last_used_at > TOUCH_EVERY:
         # One statement of its own (a read request may make no other change), kept.
-        db.session.execute(
-            sa.update(ApiToken).where(ApiToken.id == record.id).values(last_used_at=now)
-        )
-        db.session.commit()
+        soon(sa.update(ApiToken).where(ApiToken.id == record.id).values(last_used_at=now))
     return record.user
 
 

@@ -23,6 +23,7 @@ from tracker.i18n import gettext as _
 from tracker.labels.services import device_url
 from tracker.schools.models import School
 from tracker.schools.services import search_schools
+from tracker.transaction import committed
 from tracker.web import roles_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -191,9 +192,8 @@ def sync_actions():
         try:
             results.append(_one(action).as_json())
         except PixelBudgetSpent:
-            # The request decoded all the pictures it may: the rest are left unanswered, so
-            # the phone keeps them queued and sends them in its next request.
-            db.session.rollback()
+            # The request decoded all the pictures it may (rolled back): the rest are left
+            # unanswered, so the phone keeps them queued and sends them in its next request.
             break
     return jsonify(results=results, unanswered=len(actions) - len(results))
 
@@ -209,24 +209,18 @@ def _one(action) -> sync.Answer:
     earlier = sync.earlier_answer(client_id, current_user)
     if earlier is not None:
         return earlier
+    # Each action is its own transaction: a refused one never stops the others.
     try:
-        answer = sync.apply_action(action, current_user)
-        db.session.commit()
-        return answer
+        return committed(lambda: sync.apply_action(action, current_user))
     except IntegrityError:
-        db.session.rollback()
         return sync.earlier_answer(client_id, current_user) or _clash(client_id)
     except PixelBudgetSpent:
         raise  # not an answer: the action waits for the next request
     except DomainError as error:
-        db.session.rollback()
         refusal = error
     try:
-        answer = sync.record_refusal(action, current_user, refusal)
-        db.session.commit()
-        return answer
+        return committed(lambda: sync.record_refusal(action, current_user, refusal))
     except IntegrityError:
-        db.session.rollback()
         return sync.earlier_answer(client_id, current_user) or _clash(client_id)
 
 

@@ -32,6 +32,7 @@ from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.i18n import LOCALES
 from tracker.i18n import gettext as _
+from tracker.transaction import committed
 from tracker.web import roles_required, run_service, safe_next
 
 auth_bp = Blueprint("auth", __name__)
@@ -86,7 +87,7 @@ def login():
             form.email.data, form.password.data, request.remote_addr, known.get(account)
         )
         try:
-            user = throttle.sign_in(attempt)
+            user = committed(lambda: throttle.sign_in(attempt))  # failures are kept
         except throttle.TooSoon as error:
             form.form_errors.append(str(error))
             return (
@@ -94,7 +95,6 @@ def login():
                 429,
                 {"Retry-After": str(error.seconds)},
             )
-        db.session.commit()
         if user is None:
             form.form_errors.append(_("Wrong e-mail or password, or the account is disabled."))
         else:
@@ -118,16 +118,14 @@ def set_language():
     if chosen in LOCALES:
         session["locale"] = chosen
         if current_user.is_authenticated:
-            services.set_locale(current_user.id, chosen)
-            db.session.commit()
+            committed(lambda: services.set_locale(current_user.id, chosen))
     return redirect(safe_next(request.form.get("next")) or url_for("dashboard.index"))
 
 
 @auth_bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    services.end_session(current_user)
-    db.session.commit()
+    committed(lambda: services.end_session(current_user))
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))

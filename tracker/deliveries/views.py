@@ -37,6 +37,7 @@ from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.timezone import local_today
+from tracker.transaction import transaction
 from tracker.web import roles_required, run_service, whole_number
 
 bp = Blueprint("deliveries", __name__, url_prefix="/deliveries")
@@ -171,13 +172,12 @@ def scan(delivery_id):
         flash(message, "error")
         return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
     try:
-        if delivery.status == "planned" and current_user.role in OFFICE:
-            result = services.pack_scan(delivery.id, form.code.data, current_user)
-        else:
-            result = handover.field_scan(delivery.id, form.code.data, current_user)
-        db.session.commit()
+        with transaction():
+            if delivery.status == "planned" and current_user.role in OFFICE:
+                result = services.pack_scan(delivery.id, form.code.data, current_user)
+            else:
+                result = handover.field_scan(delivery.id, form.code.data, current_user)
     except DomainError as error:
-        db.session.rollback()
         if wants_json:
             return jsonify(ok=False, kind="refused", message=str(error)), error.status_code
         flash(str(error), "error")

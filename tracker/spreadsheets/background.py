@@ -18,6 +18,7 @@ from tracker.i18n import gettext as _
 from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import UnusableFile
 from tracker.spreadsheets.services import import_file
+from tracker.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +78,9 @@ def run_batch(app: Flask, batch_id: int, upload: Path, *, commit: bool) -> None:
 
 def _fail(batch_id: int, message: str) -> None:
     db.session.rollback()
-    batch = db.session.get(ImportBatch, batch_id)
-    batch.state, batch.failure = "failed", message
-    db.session.commit()
+    with transaction():
+        batch = db.session.get(ImportBatch, batch_id)
+        batch.state, batch.failure = "failed", message
 
 
 def start(batch: ImportBatch, upload: Path, *, commit: bool) -> None:
@@ -88,7 +89,8 @@ def start(batch: ImportBatch, upload: Path, *, commit: bool) -> None:
     batch_id = batch.id
     if not app.config.get("IMPORTS_IN_BACKGROUND", True):
         # The import has its own session: this one must not hold the write lock meanwhile.
-        db.session.commit()
+        with transaction():
+            pass
         run_batch(app, batch_id, upload, commit=commit)
         return
     thread = threading.Thread(

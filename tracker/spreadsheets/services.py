@@ -9,6 +9,7 @@ from tracker.spreadsheets.import_devices import DeviceImporter
 from tracker.spreadsheets.import_schools import SchoolImporter
 from tracker.spreadsheets.importers import ImportReport, RowImporter, record_batch, run_import
 from tracker.spreadsheets.models import ImportBatch
+from tracker.transaction import transaction
 
 
 def make_importer(
@@ -53,6 +54,8 @@ def import_file(
         db.session.rollback()
         if batch is not None:
             batch = db.session.merge(batch)
-    record_batch(report, user_id=actor.id if actor else None, donation_id=donation_id, batch=batch)
-    db.session.commit()
+    with transaction():
+        record_batch(
+            report, user_id=actor.id if actor else None, donation_id=donation_id, batch=batch
+        )
     return report

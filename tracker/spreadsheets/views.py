@@ -31,6 +31,7 @@ from tracker.spreadsheets.forms import ImportForm
 from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import UnusableFile, sniff
 from tracker.spreadsheets.workbooks import problems_workbook, template_workbook
+from tracker.transaction import transaction
 from tracker.web import roles_required, whole_number
 
 imports_bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -105,8 +106,8 @@ def _preview(form: ImportForm, donation_id: int | None):
         donation_id=donation_id,
         state="running",
     )
-    db.session.add(batch)
-    db.session.commit()
+    with transaction():
+        db.session.add(batch)
     stored = upload_path(batch.id)
     temporary.replace(stored)
     background.start(batch, stored, commit=False)
@@ -147,8 +148,8 @@ def commit(batch_id: int):
     elif not stored.exists():
         flash(_("The uploaded file is no longer kept; upload it again."), "error")
     else:
-        batch.state = "running"
-        db.session.commit()
+        with transaction():
+            batch.state = "running"
         background.start(batch, stored, commit=True)
     return redirect(url_for("imports.detail", batch_id=batch_id))
 
