@@ -313,7 +313,7 @@ def scan(client, delivery_id: int, code: str):
 
 def token_for(user) -> dict:
     """The Authorization header of a new API token of `user`."""
-    from tracker.api.tokens import create_token
+    from tracker.auth.tokens import create_token
 
     _record, secret = create_token(user, "test phone")
     db.session.commit()

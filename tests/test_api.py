@@ -17,7 +17,8 @@ from conftest import (
     signature_data_url,
     token_for,
 )
-from tracker.api.models import ApiToken, SyncAction
+from tracker.api.models import SyncAction
+from tracker.auth.models import ApiToken
 from tracker.deliveries.models import Delivery
 from tracker.devices.models import Device, DeviceEvent
 from tracker.extensions import db

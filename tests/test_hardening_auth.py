@@ -9,9 +9,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from conftest import PASSWORD, dispatched_delivery, login, make_app, text_of, token_for
-from tracker.api.models import ApiToken
 from tracker.auth import services, throttle
-from tracker.auth.models import LoginFailure
+from tracker.auth.models import ApiToken, LoginFailure
 from tracker.database import utcnow
 from tracker.extensions import db
 

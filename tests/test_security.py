@@ -106,7 +106,7 @@ def test_a_user_cannot_give_themself_a_role(client, create_user):
 
 
 def test_extra_json_fields_in_a_sync_action_are_ignored(client, delivery_setting):
-    from tracker.api.tokens import create_token
+    from tracker.auth.tokens import create_token
 
     s = delivery_setting
     (delivery,) = services.create_deliveries(

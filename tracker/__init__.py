@@ -60,8 +60,8 @@ def _keep_database_private(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from tracker import models  # noqa: F401  (every model registered before Alembic looks)
-    from tracker.api.tokens import load_token_user
     from tracker.auth.services import load_session_user
+    from tracker.auth.tokens import load_token_user
     from tracker.extensions import babel, csrf, db, login_manager, migrate
     from tracker.i18n import (
         N_,
@@ -90,6 +90,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from tracker.allocations.views import bp as plans_bp
+    from tracker.allocations.views import swap_bp
     from tracker.api.views import bp as api_bp
     from tracker.auth.views import admin_bp, auth_bp
     from tracker.dashboard.views import bp as dashboard_bp
@@ -99,8 +100,9 @@ def register_blueprints(app: Flask) -> None:
     from tracker.devices.views import scan_bp
     from tracker.donations.views import bp as donations_bp
     from tracker.labels.views import bp as labels_bp
+    from tracker.reports.views import bp as reports_bp
     from tracker.schools.views import bp as schools_bp
-    from tracker.spreadsheets.views import exports_bp, imports_bp
+    from tracker.spreadsheets.views import exports_bp, imports_bp, workbooks_bp
 
     for blueprint in (
         auth_bp,
@@ -111,9 +113,12 @@ def register_blueprints(app: Flask) -> None:
         scan_bp,
         schools_bp,
         labels_bp,
+        reports_bp,
         imports_bp,
         exports_bp,
+        workbooks_bp,
         plans_bp,
+        swap_bp,
         deliveries_bp,
         api_bp,
         offline_bp,

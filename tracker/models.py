@@ -1,8 +1,8 @@
 """Every feature's models in one place, so Alembic and the tests see the whole schema."""
 
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
-from tracker.api.models import ApiToken, SyncAction
-from tracker.auth.models import EndedSession, LoginFailure, User
+from tracker.api.models import SyncAction
+from tracker.auth.models import ApiToken, EndedSession, LoginFailure, User
 from tracker.database import Base
 from tracker.deliveries.models import Delivery, DeliveryItem
 from tracker.devices.models import Counter, Device, DeviceEvent, RetiredQrToken

@@ -11,11 +11,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from tracker.allocations.labels import PLAN_ACTION_LABELS, PLAN_STATUS_LABELS
-from tracker.allocations.proposals import reason_text
 from tracker.database import LARGEST_ID, reads_without_transaction
-from tracker.deliveries.labels import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
-from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import LANGUAGE_NAMES, N_, RTL
@@ -67,6 +63,21 @@ def whole_number(value: str) -> int:
     if not value.isdigit() or not value.isascii() or len(value) > 19 or int(value) > LARGEST_ID:
         raise ValueError(value)
     return int(value)
+
+
+# What templates may call besides the shell's own helpers: each feature's views register
+# the words for its codes (states, events, reasons), so this shell knows no feature.
+TEMPLATE_HELPERS: dict = {}
+
+
+def template_helpers(**helpers) -> None:
+    """Make `helpers` callable from every template (a feature's labels for its codes)."""
+    TEMPLATE_HELPERS.update(helpers)
+
+
+def labeller(labels: dict):
+    """A template helper showing the words for a stored code (the code itself if unknown)."""
+    return lambda code: labels.get(code, code)
 
 
 def wants_json() -> bool:
@@ -227,14 +238,7 @@ def init_app(app) -> None:
             "language_names": LANGUAGE_NAMES,
             "school_name": school_name,
             "other_school_name": other_school_name,
-            "status_label": lambda status: STATUS_LABELS.get(status, status),
-            "event_label": lambda event: EVENT_LABELS.get(event, event),
-            "condition_label": lambda value: CONDITION_LABELS.get(value, value),
-            "plan_status_label": lambda value: PLAN_STATUS_LABELS.get(value, value),
-            "reason_text": reason_text,
-            "plan_action_label": lambda value: PLAN_ACTION_LABELS.get(value, value),
-            "delivery_status_label": lambda value: DELIVERY_STATUS_LABELS.get(value, value),
-            "item_status_label": lambda value: ITEM_STATUS_LABELS.get(value, value),
+            **TEMPLATE_HELPERS,
             "format_datetime": format_moment,
             "format_date": lambda value: format_date(value, "medium") if value else "",
             "navigation": navigation,

@@ -1,27 +1,34 @@
 """Plan pages: list with progress, the proposal form, the plan page and its actions."""
 
-import io
-
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from tracker.allocations import queries, services
 from tracker.allocations.forms import ActionForm, LineForm, PlanForm
+from tracker.allocations.labels import PLAN_ACTION_LABELS, PLAN_STATUS_LABELS
 from tracker.allocations.models import Allocation
-from tracker.database import needs_transaction
+from tracker.allocations.proposals import reason_text
+from tracker.devices.forms import ReplaceLabelForm
 from tracker.donations.forms import donation_choices
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
-from tracker.web import roles_required, run_service
+from tracker.web import labeller, roles_required, run_service, template_helpers
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 READERS = ("admin", "coordinator", "manager")
 PLANNERS = ("admin", "coordinator")
 APPROVERS = services.APPROVERS
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+swap_bp = Blueprint("swaps", __name__)
+# The words templates show for this feature's codes.
+template_helpers(
+    plan_status_label=labeller(PLAN_STATUS_LABELS),
+    plan_action_label=labeller(PLAN_ACTION_LABELS),
+    reason_text=reason_text,
+)
 
 
 @bp.route("/")
@@ -165,16 +172,19 @@ def change_line(plan_id: int, school_id: int):
     return redirect(url_for("plans.detail", plan_id=plan_id))
 
 
-@bp.route("/<int:plan_id>/allocations.xlsx")
-@roles_required(*READERS)
-@needs_transaction
-def spreadsheet(plan_id: int):
-    from tracker.spreadsheets.allocations import export_allocations
-
-    plan = services.get_plan(plan_id)
-    buffer = io.BytesIO()
-    export_allocations(buffer, plan_id=plan.id)
-    buffer.seek(0)
-    return send_file(
-        buffer, mimetype=XLSX, as_attachment=True, download_name=f"allocations-plan-{plan.id}.xlsx"
-    )
+@swap_bp.route("/devices/<int:device_id>/swap", methods=["POST"])
+@roles_required(*PLANNERS)
+def swap_device(device_id: int):
+    """A reserved tablet found faulty before dispatch: another one takes its place (asked
+    from the device's page; the reservation is this feature's)."""
+    form = ReplaceLabelForm()
+    if form.validate_on_submit():
+        replacement = run_service(
+            None, lambda: services.swap_device(device_id, current_user, form.note.data or "")
+        )
+        if replacement:
+            flash(
+                _("Reported faulty; %(tag)s is reserved in its place.", tag=replacement.asset_tag),
+                "success",
+            )
+    return redirect(url_for("devices.detail", device_id=device_id))

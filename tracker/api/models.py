@@ -1,31 +1,15 @@
-"""API tokens and the record of every offline action the server has answered."""
+"""The record of every offline action the server has answered."""
 
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.database import UTCDateTime, one_of, utcnow
 from tracker.extensions import db
 
 ACTION_TYPES = ("scan", "handover", "report")
 ACTION_OUTCOMES = ("applied", "rejected")
-
-
-class ApiToken(db.Model):
-    """A per-user token for `Authorization: Bearer`. Only its SHA-256 is kept."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    label: Mapped[str] = mapped_column(sa.String(120), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    user = relationship("User")
 
 
 class SyncAction(db.Model):

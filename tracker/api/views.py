@@ -1,6 +1,6 @@
 """The JSON API under /api/v1/: what the offline field app and integrations read and send.
 
-Signed in by `Authorization: Bearer <token>` (see `tokens.py`) or, for the browser app, by
+Signed in by `Authorization: Bearer <token>` (see `auth/tokens.py`) or, for the browser app, by
 its session (then a POST needs the CSRF token in `X-CSRFToken`). Role and object rules are
 the web app's: a field agent reads and acts on their own deliveries only.
 """
@@ -10,17 +10,18 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
-from tracker.api import sync, tokens
+from tracker.api import sync
 from tracker.api.openapi import openapi_document
+from tracker.auth import tokens
 from tracker.deliveries import services as deliveries
 from tracker.deliveries.media import PixelBudgetSpent
 from tracker.deliveries.models import Delivery
 from tracker.devices.codes import code_refusal, resolve_code
+from tracker.devices.identity import device_url
 from tracker.devices.models import Device
 from tracker.errors import DomainError
 from tracker.extensions import csrf, db
 from tracker.i18n import gettext as _
-from tracker.labels.services import device_url
 from tracker.schools.models import School
 from tracker.schools.services import search_schools
 from tracker.transaction import committed

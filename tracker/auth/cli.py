@@ -51,7 +51,7 @@ def list_users():
 @with_appcontext
 def token(email, label):
     """Make an API token for EMAIL and print it once (only its hash is kept)."""
-    from tracker.api.tokens import create_token
+    from tracker.auth.tokens import create_token
     from tracker.extensions import db
 
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))

@@ -17,7 +17,7 @@ from tracker.i18n import gettext as _
 
 MIN_PASSWORD_LENGTH = 8
 # Called with a user's id when their password, role or access changes: what a higher layer
-# keeps for the user (API tokens) ends with it. Registered by that layer (`api.tokens`).
+# keeps for the user (API tokens) ends with it. Registered by `auth.tokens`.
 _ACCESS_CHANGED: list[Callable[[int], None]] = []
 
 

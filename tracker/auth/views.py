@@ -17,8 +17,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash
 
-from tracker.api.tokens import revoke_token as revoke
-from tracker.api.tokens import tokens_of
 from tracker.auth import services, throttle
 from tracker.auth.forms import (
     ROLE_LABELS,
@@ -29,6 +27,8 @@ from tracker.auth.forms import (
     UserEditForm,
 )
 from tracker.auth.models import User
+from tracker.auth.tokens import revoke_token as revoke
+from tracker.auth.tokens import tokens_of
 from tracker.extensions import db
 from tracker.i18n import LOCALES
 from tracker.i18n import gettext as _

@@ -16,9 +16,9 @@ from fpdf.enums import XPos, YPos
 from tracker.deliveries.labels import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
 from tracker.deliveries.models import Delivery
 from tracker.i18n import lazy_gettext as _l
-from tracker.labels.sheets import draw_qr
 from tracker.paths import resource_dir
 from tracker.pdf_text import ARABIC_FONT, for_page, has_arabic
+from tracker.qr import draw_qr
 from tracker.timezone import format_moment
 
 NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}

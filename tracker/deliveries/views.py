@@ -30,7 +30,11 @@ from tracker.deliveries.forms import (
     PlanDeliveriesForm,
     ScanForm,
 )
-from tracker.deliveries.labels import DELIVERY_STATUS_LABELS, MISSING_REASON_LABELS
+from tracker.deliveries.labels import (
+    DELIVERY_STATUS_LABELS,
+    ITEM_STATUS_LABELS,
+    MISSING_REASON_LABELS,
+)
 from tracker.deliveries.manifest import export_manifest, manifest_deliveries
 from tracker.deliveries.models import Delivery
 from tracker.errors import DomainError
@@ -38,9 +42,14 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.timezone import local_today
 from tracker.transaction import transaction
-from tracker.web import roles_required, run_service, whole_number
+from tracker.web import labeller, roles_required, run_service, template_helpers, whole_number
 
 bp = Blueprint("deliveries", __name__, url_prefix="/deliveries")
+# The words templates show for this feature's codes.
+template_helpers(
+    delivery_status_label=labeller(DELIVERY_STATUS_LABELS),
+    item_status_label=labeller(ITEM_STATUS_LABELS),
+)
 EVERYONE = ("admin", "coordinator", "manager", "field")
 OFFICE = services.OFFICE
 ACTING = ("admin", "coordinator", "field")

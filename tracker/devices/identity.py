@@ -4,6 +4,7 @@ import re
 import secrets
 
 import sqlalchemy as sa
+from flask import current_app
 
 from tracker.devices.models import Counter
 from tracker.errors import ValidationFailed
@@ -123,3 +124,8 @@ def asset_tag_candidates(code: str) -> list[str]:
     if not match:
         return [text]
     return [format_asset_tag(match.group(1), int(match.group(2))), text]
+
+
+def device_url(qr_token: str) -> str:
+    """What a device's QR code encodes: the configured base URL, never the request's host."""
+    return f"{current_app.config['BASE_URL']}/d/{qr_token}"

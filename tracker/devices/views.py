@@ -17,17 +17,17 @@ from wtforms.fields.choices import SelectChoice
 from tracker.devices import services
 from tracker.devices.codes import resolve_code
 from tracker.devices.forms import DeviceForm, MoveForm, ReplaceLabelForm
+from tracker.devices.identity import device_url
 from tracker.devices.models import STATUSES, Device, DeviceEvent
 from tracker.devices.queries import DeviceFilters, list_devices
-from tracker.devices.states import EVENT_LABELS, moves_from
+from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS, moves_from
 from tracker.donations.forms import donation_choices
 from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.i18n import gettext as _
-from tracker.labels.qr import qr_png, qr_svg
-from tracker.labels.services import device_url
+from tracker.qr import qr_png, qr_svg
 from tracker.schools.models import School
-from tracker.web import roles_required, run_service, whole_number
+from tracker.web import labeller, roles_required, run_service, template_helpers, whole_number
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")
 scan_bp = Blueprint("scan", __name__)
@@ -45,6 +45,12 @@ DESK_MOVES = (
     "found",
 )
 HISTORY_LIMIT = 200
+# The words templates show for this feature's codes.
+template_helpers(
+    status_label=labeller(STATUS_LABELS),
+    event_label=labeller(EVENT_LABELS),
+    condition_label=labeller(CONDITION_LABELS),
+)
 
 
 def page_loads() -> tuple:
@@ -272,25 +278,6 @@ def replace_label(device_id: int):
         None, lambda: services.replace_label(device_id, current_user, form.note.data or "")
     ):
         flash(_("New QR code made. Print the new label and stick it over the old one."), "success")
-    return redirect(url_for("devices.detail", device_id=device_id))
-
-
-@bp.route("/<int:device_id>/swap", methods=["POST"])
-@roles_required(*WRITERS)
-def swap(device_id: int):
-    """A reserved tablet found faulty before dispatch: another one takes its place."""
-    from tracker.allocations.services import swap_device
-
-    form = ReplaceLabelForm()
-    if form.validate_on_submit():
-        replacement = run_service(
-            None, lambda: swap_device(device_id, current_user, form.note.data or "")
-        )
-        if replacement:
-            flash(
-                _("Reported faulty; %(tag)s is reserved in its place.", tag=replacement.asset_tag),
-                "success",
-            )
     return redirect(url_for("devices.detail", device_id=device_id))
 
 

@@ -1,21 +1,15 @@
 """Donation pages: list, detail with device counts, create and edit."""
 
-import io
-import tempfile
-from pathlib import Path
-
-from flask import Blueprint, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 
 from tracker.devices.queries import status_counts
 from tracker.donations import services
 from tracker.donations.forms import DonationForm
-from tracker.donations.report import donor_pdf, donor_workbook
 from tracker.i18n import gettext as _
 from tracker.web import roles_required, run_service
 
 bp = Blueprint("donations", __name__, url_prefix="/donations")
 READERS = ("admin", "coordinator", "manager")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WRITERS = ("admin", "coordinator")
 
 
@@ -71,19 +65,3 @@ def edit(donation_id: int):
         flash(_("Donation %(ref)s saved.", ref=donation.reference), "success")
         return redirect(url_for("donations.detail", donation_id=donation.id))
     return render_template("donations/form.html", form=form, donation=donation)
-
-
-@bp.route("/<int:donation_id>/report.<any(xlsx, pdf):kind>")
-@roles_required(*READERS)
-def report(donation_id: int, kind: str):
-    """The donor report: where every tablet of the donation went, and the proofs."""
-    donation = services.get_donation(donation_id)
-    name = f"donor-report-{donation.reference}.{kind}"
-    if kind == "pdf":
-        data = donor_pdf(donation.id)
-        return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        donor_workbook(path, donation.id)
-        data = path.read_bytes()
-    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)

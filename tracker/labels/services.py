@@ -1,8 +1,8 @@
 """Which devices get labels, and the URL each QR code carries."""
 
 import sqlalchemy as sa
-from flask import current_app
 
+from tracker.devices.identity import device_url
 from tracker.devices.models import Device
 from tracker.devices.queries import DeviceFilters
 from tracker.donations.models import Donation, Donor
@@ -12,11 +12,6 @@ from tracker.i18n import gettext as _
 from tracker.labels.sheets import LAYOUTS, Label, Layout
 
 MAX_LABELS = 5000
-
-
-def device_url(qr_token: str) -> str:
-    """What a device's QR code encodes: the configured base URL, never the request's host."""
-    return f"{current_app.config['BASE_URL']}/d/{qr_token}"
 
 
 def choose_layout(name: str | None) -> Layout:

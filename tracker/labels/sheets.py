@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from fpdf import FPDF
 
-from tracker.labels.qr import dark_runs, qr_matrix
 from tracker.paths import resource_dir
 from tracker.pdf_text import ARABIC_FONT, for_page, has_arabic
+from tracker.qr import draw_qr
 
 
 @dataclass(frozen=True)
@@ -166,24 +166,6 @@ def _outline(pdf: FPDF, layout: Layout, x: float, y: float) -> None:
     pdf.set_draw_color(170)
     pdf.set_line_width(0.1)
     pdf.rect(x, y, layout.label_width, layout.label_height)
-
-
-def draw_qr(pdf: FPDF, payload: str, x: float, y: float, size: float) -> None:
-    """Draw the QR code as vector rectangles in a `size` mm square (quiet zone inside).
-
-    All the code's rectangles go into one filled path, written as raw PDF operators: 300
-    calls of `FPDF.rect` per code cost more than making the code itself.
-    """
-    matrix = qr_matrix(payload)
-    k = pdf.k  # points per mm
-    module = size / len(matrix) * k
-    left, top = x * k, (pdf.h - y) * k  # PDF space: origin bottom-left, in points
-    ops = "".join(
-        f"{left + column * module:.2f} {top - (row + 1) * module:.2f} "
-        f"{length * module:.2f} {module:.2f} re\n"
-        for row, column, length in dark_runs(matrix)
-    )
-    pdf._out(f"q 0 g\n{ops}f Q")  # noqa: SLF001  (fpdf2 has no public raw-path call)
 
 
 def _draw_label(pdf: FPDF, layout: Layout, label: Label, x: float, y: float) -> None:

@@ -252,7 +252,7 @@ def export_manifest_command(file, delivery_ref, agent_email):
 @with_appcontext
 def export_donor_report_command(reference, file, pdf_file):
     """The donor report of donation REFERENCE: where each tablet went, with the proofs."""
-    from tracker.donations.report import donor_pdf, donor_workbook
+    from tracker.reports.donor import donor_pdf, donor_workbook
 
     try:
         donation = find_donation(reference)

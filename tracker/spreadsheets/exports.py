@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from tracker.auth.models import User
+from tracker.devices.identity import device_url
 from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.queries import DeviceFilters
 from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
@@ -13,7 +14,6 @@ from tracker.donations.models import Donation, Donor
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
-from tracker.labels.services import device_url
 from tracker.schools.models import School
 from tracker.schools.services import search_schools
 from tracker.spreadsheets.exporters import ExportColumn, new_workbook, save, write_sheet

@@ -20,12 +20,14 @@ from flask import (
 )
 from flask_login import current_user
 
+from tracker.allocations.services import get_plan
 from tracker.database import needs_transaction
 from tracker.devices.views import device_filters_from_request
 from tracker.donations.forms import donation_choices
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.spreadsheets import background
+from tracker.spreadsheets.allocations import export_allocations
 from tracker.spreadsheets.exports import export_devices, export_history, export_schools
 from tracker.spreadsheets.forms import ImportForm
 from tracker.spreadsheets.models import ImportBatch
@@ -36,6 +38,8 @@ from tracker.web import roles_required, whole_number
 
 imports_bp = Blueprint("imports", __name__, url_prefix="/imports")
 exports_bp = Blueprint("exports", __name__, url_prefix="/exports")
+# Workbooks downloaded from another feature's page, at that page's address.
+workbooks_bp = Blueprint("workbooks", __name__)
 IMPORTERS = ("admin", "coordinator")
 READERS = ("admin", "coordinator", "manager")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -226,4 +230,18 @@ def history():
     return _download(
         lambda out: export_history(out, device_id, history_filter=chosen),
         "history.xlsx",
+    )
+
+
+@workbooks_bp.route("/plans/<int:plan_id>/allocations.xlsx")
+@roles_required(*READERS)
+@needs_transaction
+def plan_allocations(plan_id: int):
+    """A plan's allocation workbook: by school, by region, and its devices."""
+    plan = get_plan(plan_id)
+    buffer = io.BytesIO()
+    export_allocations(buffer, plan_id=plan.id)
+    buffer.seek(0)
+    return send_file(
+        buffer, mimetype=XLSX, as_attachment=True, download_name=f"allocations-plan-{plan.id}.xlsx"
     )

@@ -1,4 +1,5 @@
-"""QR codes as pure functions: a payload in, a module matrix, SVG or PNG bytes out.
+"""QR codes as pure functions: a payload in, a module matrix, SVG or PNG bytes out, or
+vector rectangles drawn on a PDF page (labels, delivery notes).
 
 Error correction M (15% of the code may be damaged or dirty and still read) and the
 standard quiet zone of 4 modules, which phone cameras need to find the code.
@@ -7,6 +8,7 @@ standard quiet zone of 4 modules, which phone cameras need to find the code.
 import io
 
 import qrcode
+from fpdf import FPDF
 from PIL import Image
 from qrcode.constants import ERROR_CORRECT_M
 
@@ -60,3 +62,21 @@ def qr_png(payload: str, module_px: int = 8) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def draw_qr(pdf: FPDF, payload: str, x: float, y: float, size: float) -> None:
+    """Draw the QR code as vector rectangles in a `size` mm square (quiet zone inside).
+
+    All the code's rectangles go into one filled path, written as raw PDF operators: 300
+    calls of `FPDF.rect` per code cost more than making the code itself.
+    """
+    matrix = qr_matrix(payload)
+    k = pdf.k  # points per mm
+    module = size / len(matrix) * k
+    left, top = x * k, (pdf.h - y) * k  # PDF space: origin bottom-left, in points
+    ops = "".join(
+        f"{left + column * module:.2f} {top - (row + 1) * module:.2f} "
+        f"{length * module:.2f} {module:.2f} re\n"
+        for row, column, length in dark_runs(matrix)
+    )
+    pdf._out(f"q 0 g\n{ops}f Q")  # noqa: SLF001  (fpdf2 has no public raw-path call)

@@ -7,8 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import g
 
-from tracker.api.models import ApiToken
-from tracker.auth.models import User
+from tracker.auth.models import ApiToken, User
 from tracker.auth.services import when_access_changes
 from tracker.database import utcnow
 from tracker.errors import NotFound
