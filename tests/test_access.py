@@ -76,8 +76,8 @@ MATRIX = {
     "deliveries.confirm": ("POST", "/deliveries/{delivery}/handover", WRITERS),
     "deliveries.image": ("GET", "/deliveries/{delivery}/signature", OFFICE),
     "deliveries.pdf": ("GET", "/deliveries/{delivery}/note.pdf", OFFICE),
-    "deliveries.manifest": ("GET", "/deliveries/{delivery}/manifest.xlsx", OFFICE),
-    "deliveries.my_manifest": ("GET", "/deliveries/mine/manifest.xlsx", ALL),
+    "workbooks.delivery_manifest": ("GET", "/deliveries/{delivery}/manifest.xlsx", OFFICE),
+    "workbooks.my_manifest": ("GET", "/deliveries/mine/manifest.xlsx", ALL),
     "deliveries.act": ("POST", "/deliveries/{delivery}/cancel", WRITERS),
     "admin.revoke_token": ("POST", "/admin/users/{user}/tokens/0/revoke", ADMIN),
     "api.openapi": ("GET", "/api/v1/openapi.json", PUBLIC),
@@ -150,7 +150,10 @@ def test_every_route_answers_each_role_as_designed(client, create_user, objects,
         elif role in allowed:
             assert response.status_code not in (403, 404, 500), where
             assert not response.headers.get("Location", "").startswith("/login"), where
-        elif endpoint.startswith(("deliveries.", "api.manifest")) and role == "field":
+        elif (
+            endpoint.startswith(("deliveries.", "api.manifest", "workbooks.delivery_manifest"))
+            and role == "field"
+        ):
             # Another agent's delivery: hidden, whatever the action.
             assert response.status_code in (403, 404), where
         else:

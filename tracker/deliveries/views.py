@@ -1,9 +1,7 @@
 """Delivery pages: the list (an agent's own, grouped by day), planning from a plan, the
 delivery page with its scan loop and hand-over, and the documents (note, receipt, images)."""
 
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import (
@@ -35,7 +33,6 @@ from tracker.deliveries.labels import (
     ITEM_STATUS_LABELS,
     MISSING_REASON_LABELS,
 )
-from tracker.deliveries.manifest import export_manifest, manifest_deliveries
 from tracker.deliveries.models import Delivery
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -316,29 +313,3 @@ def pdf(delivery_id, kind):
         download_name=name,
         as_attachment=False,
     )
-
-
-@bp.route("/<int:delivery_id>/manifest.xlsx")
-@roles_required(*EVERYONE)
-def manifest(delivery_id):
-    delivery = _page(delivery_id, whole=True)
-    return _manifest_file([delivery], f"{delivery.reference}-manifest.xlsx")
-
-
-@bp.route("/mine/manifest.xlsx")
-@roles_required(*EVERYONE)
-def my_manifest():
-    """All of the signed-in agent's deliveries still under way, for a day on paper."""
-    deliveries = manifest_deliveries(agent=current_user)
-    if not deliveries:
-        flash(_("You have no delivery under way."), "error")
-        return redirect(url_for("deliveries.index"))
-    return _manifest_file(deliveries, "manifest.xlsx")
-
-
-def _manifest_file(deliveries, name):
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        export_manifest(path, deliveries)
-        data = path.read_bytes()
-    return send_file(documents.as_file(data), mimetype=XLSX, as_attachment=True, download_name=name)

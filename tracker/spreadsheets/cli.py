@@ -219,7 +219,7 @@ def export_allocations_command(file, plan_id):
 def export_manifest_command(file, delivery_ref, agent_email):
     """A manifest to fill in on paper or in Excel: one row per tablet to hand over."""
     from tracker.auth.models import User
-    from tracker.deliveries.manifest import export_manifest, manifest_deliveries, parse_reference
+    from tracker.spreadsheets.manifest import export_manifest, manifest_deliveries, parse_reference
 
     if bool(delivery_ref) == bool(agent_email):
         raise click.UsageError(_("Give --delivery or --agent."))

@@ -20,7 +20,7 @@ def make_importer(
     if kind == "schools":
         return SchoolImporter()
     if kind == "manifest":
-        from tracker.deliveries.manifest import ManifestImporter
+        from tracker.spreadsheets.manifest import ManifestImporter
 
         return ManifestImporter(actor=actor)
     raise ValueError(f"unknown import kind {kind!r}")

@@ -22,14 +22,17 @@ from flask_login import current_user
 
 from tracker.allocations.services import get_plan
 from tracker.database import needs_transaction
+from tracker.deliveries.services import delivery_for
 from tracker.devices.views import device_filters_from_request
 from tracker.donations.forms import donation_choices
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.spreadsheets import background
 from tracker.spreadsheets.allocations import export_allocations
 from tracker.spreadsheets.exports import export_devices, export_history, export_schools
 from tracker.spreadsheets.forms import ImportForm
+from tracker.spreadsheets.manifest import export_manifest, manifest_deliveries
 from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import UnusableFile, sniff
 from tracker.spreadsheets.workbooks import problems_workbook, template_workbook
@@ -42,6 +45,7 @@ exports_bp = Blueprint("exports", __name__, url_prefix="/exports")
 workbooks_bp = Blueprint("workbooks", __name__)
 IMPORTERS = ("admin", "coordinator")
 READERS = ("admin", "coordinator", "manager")
+EVERYONE = ("admin", "coordinator", "manager", "field")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KEEP_UPLOADS = 2 * 24 * 3600  # seconds an uploaded file waits for its commit
 
@@ -245,3 +249,29 @@ def plan_allocations(plan_id: int):
     return send_file(
         buffer, mimetype=XLSX, as_attachment=True, download_name=f"allocations-plan-{plan.id}.xlsx"
     )
+
+
+@workbooks_bp.route("/deliveries/<int:delivery_id>/manifest.xlsx")
+@roles_required(*EVERYONE)
+def delivery_manifest(delivery_id: int):
+    """One delivery's manifest for a team on paper (received yes/no, reasons, hand-over)."""
+    try:
+        delivery = delivery_for(current_user, delivery_id, whole=True)
+    except DomainError:
+        abort(404)
+    return _manifest_file([delivery], f"{delivery.reference}-manifest.xlsx")
+
+
+@workbooks_bp.route("/deliveries/mine/manifest.xlsx")
+@roles_required(*EVERYONE)
+def my_manifest():
+    """All of the signed-in agent's deliveries still under way, for a day on paper."""
+    deliveries = manifest_deliveries(agent=current_user)
+    if not deliveries:
+        flash(_("You have no delivery under way."), "error")
+        return redirect(url_for("deliveries.index"))
+    return _manifest_file(deliveries, "manifest.xlsx")
+
+
+def _manifest_file(deliveries, name: str):
+    return _download(lambda out: export_manifest(out, deliveries), name)
