@@ -14,6 +14,7 @@ from tracker.database import LARGEST_ID, starts_with
 from tracker.devices import identity
 from tracker.devices.models import Device
 from tracker.extensions import db
+from tracker.figures import provides
 
 SORTS = {
     "asset_tag": (Device.asset_tag, False),
@@ -132,9 +133,22 @@ def count_devices(conditions: list) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0
 
 
-def status_counts(donation_id: int | None = None) -> dict[str, int]:
-    """Devices per state, for the dashboard and a donation's page."""
+@provides("tablets_by_state")
+def status_counts(donation_id: int | None = None, school_id: int | None = None) -> dict[str, int]:
+    """Devices per state, for the dashboard, a donation's page and a school's page."""
     query = sa.select(Device.status, sa.func.count()).group_by(Device.status)
     if donation_id is not None:
         query = query.where(Device.donation_id == donation_id)
+    if school_id is not None:
+        query = query.where(Device.school_id == school_id)
     return dict(db.session.execute(query).all())
+
+
+@provides("tablets_per_donation")
+def registered_per_donation():
+    """A subquery of (donation_id, n): the devices registered against each donation."""
+    return (
+        sa.select(Device.donation_id, sa.func.count().label("n"))
+        .group_by(Device.donation_id)
+        .subquery()
+    )

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from tracker.donations.models import Donation, Donor
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
+from tracker.figures import figure
 from tracker.i18n import gettext as _
 from tracker.text import refuse_control_characters
 
@@ -122,13 +123,7 @@ def find_donation(reference: str) -> Donation:
 
 def list_donations() -> list[tuple[Donation, int]]:
     """Every donation with the number of devices registered against it, newest first."""
-    from tracker.devices.models import Device
-
-    registered = (
-        sa.select(Device.donation_id, sa.func.count().label("n"))
-        .group_by(Device.donation_id)
-        .subquery()
-    )
+    registered = figure("tablets_per_donation")
     query = (
         sa.select(Donation, sa.func.coalesce(registered.c.n, 0))
         .outerjoin(registered, registered.c.donation_id == Donation.id)

@@ -2,9 +2,9 @@
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
-from tracker.devices.queries import status_counts
 from tracker.donations import services
 from tracker.donations.forms import DonationForm
+from tracker.figures import figure
 from tracker.i18n import gettext as _
 from tracker.web import roles_required, run_service
 
@@ -23,7 +23,7 @@ def index():
 @roles_required(*READERS)
 def detail(donation_id: int):
     donation = services.get_donation(donation_id)
-    counts = status_counts(donation.id)
+    counts = figure("tablets_by_state", donation_id=donation.id)
     return render_template(
         "donations/detail.html", donation=donation, counts=counts, registered=sum(counts.values())
     )

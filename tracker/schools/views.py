@@ -1,10 +1,9 @@
 """School pages: searchable list with region/province filters, detail, create and edit."""
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from tracker.devices.models import Device
 from tracker.extensions import db
+from tracker.figures import figure
 from tracker.i18n import gettext as _
 from tracker.schools import services
 from tracker.schools.forms import SchoolForm
@@ -41,13 +40,7 @@ def index():
 @roles_required(*READERS)
 def detail(school_id: int):
     school = services.get_school(school_id)
-    counts = dict(
-        db.session.execute(
-            sa.select(Device.status, sa.func.count())
-            .where(Device.school_id == school.id)
-            .group_by(Device.status)
-        ).all()
-    )
+    counts = figure("tablets_by_state", school_id=school.id)
     return render_template("schools/detail.html", school=school, counts=counts)
 
 
