@@ -208,3 +208,21 @@ def test_only_the_transaction_boundary_commits():
         if re.search(r"\.commit\(", line)
     ]
     assert not offenders, offenders
+
+
+def test_templates_name_no_role_and_test_no_state():
+    """Who may do what is asked of the routes (`may_open`) and of each feature's
+    `allowed_actions`; a template that names a role or compares a state re-encodes a rule."""
+    import re
+    from pathlib import Path
+
+    roles = "|".join(("admin", "coordinator", "manager", "field"))
+    rule = re.compile(rf"\{{%[^%]*(has_role|'({roles})'|\.status\s*(==|!=|in\s))")
+    root = Path(__file__).resolve().parent.parent / "templates"
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in root.rglob("*.html")
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if rule.search(line)
+    ]
+    assert not offenders, offenders

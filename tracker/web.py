@@ -16,7 +16,7 @@ from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import LANGUAGE_NAMES, N_, RTL
 from tracker.i18n import gettext as _
-from tracker.navigation import navigation
+from tracker.navigation import navigation, role_may_open
 from tracker.timezone import format_moment
 from tracker.transaction import committed, end_of_request
 
@@ -78,6 +78,12 @@ def template_helpers(**helpers) -> None:
 def labeller(labels: dict):
     """A template helper showing the words for a stored code (the code itself if unknown)."""
     return lambda code: labels.get(code, code)
+
+
+def may_open(endpoint: str) -> bool:
+    """Whether the signed-in user may open `endpoint`, as its route declares: what a page
+    asks before showing a link or a button, so no template names a role."""
+    return current_user.is_authenticated and role_may_open(current_user.role, endpoint)
 
 
 def wants_json() -> bool:
@@ -231,7 +237,6 @@ def init_app(app) -> None:
     @app.context_processor
     def helpers():
         locale = str(get_locale() or "fr")
-        role = current_user.role if current_user.is_authenticated else None
         return {
             "locale_code": locale,
             "direction": "rtl" if locale in RTL else "ltr",
@@ -242,7 +247,7 @@ def init_app(app) -> None:
             "format_datetime": format_moment,
             "format_date": lambda value: format_date(value, "medium") if value else "",
             "navigation": navigation,
-            "has_role": lambda *roles: role is not None and role in roles,
+            "may_open": may_open,
             "number": lambda value: format_decimal(value) if value is not None else "",
         }
 

@@ -27,8 +27,44 @@ APPROVERS = ("manager", "admin")
 # Cancelling gives reserved tablets back to stock: the office that plans does it. Managers
 # approve or send back what is submitted, and otherwise read.
 CANCELLERS = ("coordinator", "admin")
+PLANNERS = ("admin", "coordinator")
+READERS = ("admin", "coordinator", "manager")
 CANCELLABLE = ("draft", "submitted", "approved", "partially_fulfilled")
 CHANGEABLE = ("approved", "partially_fulfilled")
+CLOSABLE = ("fulfilled", "partially_fulfilled")
+PROGRESSING = ("approved", "partially_fulfilled")
+# What can be done to a plan: the states it must be in, and who may do it. The services
+# check the states here; the plan page and its routes show and allow what
+# `allowed_actions` gives.
+PLAN_ACTIONS_TABLE = {
+    "edit": (("draft",), PLANNERS),
+    "submit": (("draft",), PLANNERS),
+    "approve": (("submitted",), APPROVERS),
+    "send_back": (("submitted",), APPROVERS),
+    "change": (CHANGEABLE, PLANNERS),
+    "plan_deliveries": (PROGRESSING, PLANNERS),
+    "see_deliveries": (("approved", "partially_fulfilled", "fulfilled", "closed"), READERS),
+    "close": (CLOSABLE, CANCELLERS),
+    "cancel": (CANCELLABLE, CANCELLERS),
+}
+
+
+def allowed_actions(user: User, plan: AllocationPlan) -> set[str]:
+    """What `user` may do to `plan` now. Whoever submitted a plan may not approve it:
+    `await_other_approver` says so instead."""
+    allowed = {
+        action
+        for action, (states, roles) in PLAN_ACTIONS_TABLE.items()
+        if plan.status in states and user.role in roles
+    }
+    if "approve" in allowed and plan.submitted_by_id == user.id:
+        allowed.discard("approve")
+        allowed.add("await_other_approver")
+    return allowed
+
+
+def roles_for(action: str) -> tuple[str, ...]:
+    return PLAN_ACTIONS_TABLE[action][1]
 
 
 def record(plan: AllocationPlan, action: str, actor: User | None, **details) -> None:
@@ -47,6 +83,11 @@ def get_plan(plan_id: int, *, lock: bool = False) -> AllocationPlan:
     if plan is None:
         raise NotFound(_("No allocation plan with id %(id)s.", id=plan_id))
     return plan
+
+
+def _require_action(plan: AllocationPlan, action: str, doing: str) -> None:
+    """Refuse `action` unless the plan is in a state the table allows it from."""
+    _require(plan, PLAN_ACTIONS_TABLE[action][0], doing)
 
 
 def _require(plan: AllocationPlan, states: tuple[str, ...], doing: str) -> None:
@@ -155,7 +196,7 @@ def propose_plan(
 ):
     """Replace a draft's lines by a proposal over `school_ids`, capped by the pool."""
     plan = get_plan(plan_id)
-    _require(plan, ("draft",), _("re-proposed"))
+    _require_action(plan, "edit", _("re-proposed"))
     if not school_ids:
         raise ValidationFailed(_("Choose at least one school."), field="schools")
     rows = db.session.execute(
@@ -202,7 +243,7 @@ def propose_plan(
 def set_quantities(plan_id: int, quantities: dict[int, int], actor: User | None):
     """Edit a draft's quantities by hand (school id -> quantity)."""
     plan = get_plan(plan_id)
-    _require(plan, ("draft",), _("edited"))
+    _require_action(plan, "edit", _("edited"))
     lines = {line.school_id: line for line in plan.allocations}
     changes = {}
     for school_id, quantity in quantities.items():
@@ -223,7 +264,7 @@ def set_quantities(plan_id: int, quantities: dict[int, int], actor: User | None)
 
 def submit_plan(plan_id: int, actor: User | None):
     plan = get_plan(plan_id)
-    _require(plan, ("draft",), _("submitted"))
+    _require_action(plan, "submit", _("submitted"))
     if sum(line.quantity for line in plan.allocations) == 0:
         raise ValidationFailed(_("The plan gives no tablet to any school yet."))
     plan.status, plan.submitted_at = "submitted", utcnow()
@@ -237,15 +278,11 @@ def send_back(plan_id: int, actor: User, note: str = ""):
     """A manager returns a submitted plan to its author for changes."""
     _check_approver(actor)
     plan = get_plan(plan_id)
-    _require(plan, ("submitted",), _("sent back"))
+    _require_action(plan, "send_back", _("sent back"))
     plan.status = "draft"
     record(plan, "sent_back", actor, note=note.strip())
     db.session.flush()
     return plan
-
-
-CLOSABLE = ("fulfilled", "partially_fulfilled")
-PROGRESSING = ("approved", "partially_fulfilled")
 
 
 def note_delivery_progress(plan_id: int | None, actor: User | None, **details) -> None:
@@ -282,7 +319,7 @@ def close_plan(plan_id: int, actor: User | None, reason: str = "") -> Allocation
     if actor is not None and actor.role not in CANCELLERS:
         raise IllegalTransition(_("Only a coordinator or an admin closes allocation plans."))
     plan = get_plan(plan_id, lock=True)
-    _require(plan, CLOSABLE, _("closed"))
+    _require_action(plan, "close", _("closed"))
     if not (reason or "").strip():
         raise ValidationFailed(_("Say why the plan is closed."), field="note")
     on_road = db.session.scalar(
@@ -306,15 +343,6 @@ def close_plan(plan_id: int, actor: User | None, reason: str = "") -> Allocation
     return plan
 
 
-def may_close(user: User, plan: AllocationPlan) -> bool:
-    return user.role in CANCELLERS and plan.status in CLOSABLE
-
-
-def may_cancel(user: User, plan: AllocationPlan) -> bool:
-    """Whether `user` may cancel `plan` now (what the plan page offers)."""
-    return user.role in CANCELLERS and plan.status in CANCELLABLE
-
-
 def _check_approver(actor: User | None) -> None:
     if actor is None or actor.role not in APPROVERS:
         raise IllegalTransition(_("Only a manager or an admin approves allocation plans."))
@@ -324,7 +352,7 @@ def approve_plan(plan_id: int, actor: User):
     """Approve a submitted plan and reserve its tablets; all of them, or none."""
     _check_approver(actor)
     plan = get_plan(plan_id, lock=True)
-    _require(plan, ("submitted",), _("approved"))
+    _require_action(plan, "approve", _("approved"))
     if plan.submitted_by_id is not None and plan.submitted_by_id == actor.id:
         raise IllegalTransition(_("You submitted this plan: another manager must approve it."))
     _lock_pool(plan)
@@ -437,7 +465,7 @@ def reserved_count(line: Allocation) -> int:
 def change_quantity(plan_id: int, school_id: int, quantity: int, actor: User | None):
     """After approval: reserve more tablets for a school, or release some back to stock."""
     plan = get_plan(plan_id, lock=True)
-    _require(plan, CHANGEABLE, _("changed"))
+    _require_action(plan, "change", _("changed"))
     _lock_pool(plan)
     line = next((item for item in plan.allocations if item.school_id == school_id), None)
     if line is None:
@@ -479,7 +507,7 @@ def cancel_plan(plan_id: int, actor: User | None, reason: str = ""):
     if actor is not None and actor.role not in CANCELLERS:
         raise IllegalTransition(_("Only a coordinator or an admin cancels allocation plans."))
     plan = get_plan(plan_id, lock=True)
-    _require(plan, CANCELLABLE, _("cancelled"))
+    _require_action(plan, "cancel", _("cancelled"))
     released = _release_plan(plan, actor, _("plan cancelled"))
     plan.status, plan.closed_at = "cancelled", utcnow()
     record(plan, "cancelled", actor, reason=reason.strip(), released=released)

@@ -18,9 +18,8 @@ from tracker.schools.models import School
 from tracker.web import labeller, roles_required, run_service, template_helpers
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
-READERS = ("admin", "coordinator", "manager")
-PLANNERS = ("admin", "coordinator")
-APPROVERS = services.APPROVERS
+READERS = services.READERS
+PLANNERS = services.PLANNERS
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 swap_bp = Blueprint("swaps", __name__)
 # The words templates show for this feature's codes.
@@ -97,8 +96,7 @@ def detail(plan_id: int):
         history=queries.history(plan.id),
         action=ActionForm(formdata=None),
         pool=services.pool_size(plan),
-        may_cancel=services.may_cancel(current_user, plan),
-        may_close=services.may_close(current_user, plan),
+        actions=services.allowed_actions(current_user, plan),
     )
 
 
@@ -121,21 +119,12 @@ def quantities(plan_id: int):
     return redirect(url_for("plans.detail", plan_id=plan_id))
 
 
-ACTION_ROLES = {
-    "submit": PLANNERS,
-    "approve": APPROVERS,
-    "send_back": APPROVERS,
-    "cancel": services.CANCELLERS,
-    "close": services.CANCELLERS,
-}
-
-
 @bp.route(
     "/<int:plan_id>/<any(submit, approve, send_back, cancel, close):action>", methods=["POST"]
 )
 @roles_required(*READERS)
 def act(plan_id: int, action: str):
-    if current_user.role not in ACTION_ROLES[action]:
+    if current_user.role not in services.roles_for(action):
         abort(403)
     form = ActionForm()
     if form.validate_on_submit():

@@ -20,7 +20,7 @@ from tracker.deliveries.services import (
     counts,
     delivery_item,
     get_delivery,
-    require,
+    require_action,
     unknown_code,
     why_not_here,
 )
@@ -40,7 +40,7 @@ ON_BOARD = ("packed", "scanned")
 def field_scan(delivery_id: int, code: str, actor: User | None) -> ScanResult:
     """Tick one tablet off at the school, or refuse it with the reason."""
     delivery = get_delivery(delivery_id, lock=True)
-    require(delivery, ("dispatched",), _("scanned at the school"))
+    require_action(delivery, "scan_at_school", _("scanned at the school"))
     device = find_device_by_code(code)
     if device is None:
         return _unexpected(delivery, code.strip()[:60], unknown_code(code), None)
@@ -134,7 +134,7 @@ def confirm_handover(
     `recorded_at` when the server received it.
     """
     delivery = get_delivery(delivery_id, lock=True)
-    require(delivery, ("dispatched",), _("handed over"))
+    require_action(delivery, "hand_over", _("handed over"))
     name, role = (recipient_name or "").strip(), (recipient_role or "").strip()
     if not name:
         raise ValidationFailed(
@@ -227,7 +227,7 @@ def report_device(
     the agent's to change any more.
     """
     delivery = get_delivery(delivery_id, lock=True)
-    require(delivery, ("dispatched",), _("reported from the road"))
+    require_action(delivery, "report", _("reported from the road"))
     device = find_device_by_code(code)
     move = REPORT_MOVES.get(what)
     if move is None:
@@ -257,7 +257,7 @@ def report_device(
 def fail_delivery(delivery_id: int, actor: User | None, reason: str) -> Delivery:
     """Nobody could take the tablets (school closed, road cut): they come back reserved."""
     delivery = get_delivery(delivery_id, lock=True)
-    require(delivery, ("dispatched",), _("recorded as failed"))
+    require_action(delivery, "fail", _("recorded as failed"))
     if not (reason or "").strip():
         raise ValidationFailed(_("Say why the delivery could not be made."), field="reason")
     ids = [item.device_id for item in delivery.items if item.status in ON_BOARD]

@@ -19,6 +19,7 @@ from tracker.auth.models import User
 from tracker.database import utcnow
 from tracker.deliveries.labels import status_text
 from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, Delivery, DeliveryItem
+from tracker.deliveries.queries import UNDER_WAY
 from tracker.devices.bulk import move_devices
 from tracker.devices.codes import code_refusal, find_device_by_code
 from tracker.devices.models import Device
@@ -94,6 +95,43 @@ def delivery_for(
 def may_act(user: User, delivery: Delivery) -> bool:
     """Whether `user` may scan and hand over this delivery (managers only read)."""
     return user.role in OFFICE or (user.role in AGENT_ROLES and delivery.assigned_to_id == user.id)
+
+
+# What can be done to a delivery: the states it must be in and who may do it ("acting":
+# whoever `may_act` on it, the office or its own agent). The services check the states
+# here; pages and the API show what `allowed_actions` gives.
+DELIVERY_ACTIONS = {
+    "pack": (("planned",), OFFICE),
+    "finish_packing": (("planned",), OFFICE),
+    "dispatch": (("packed",), OFFICE),
+    "cancel": (("planned", "packed"), OFFICE),
+    "edit": (UNDER_WAY, OFFICE),
+    "print_labels": (("planned", "packed"), OFFICE),
+    "scan_at_school": (("dispatched",), "acting"),
+    "hand_over": (("dispatched",), "acting"),
+    "report": (("dispatched",), "acting"),
+    "fail": (("dispatched",), "acting"),
+    "take_offline": (UNDER_WAY, "acting"),
+}
+
+
+def allowed_actions(user: User, delivery: Delivery) -> set[str]:
+    """What `user` may do to `delivery` now; `await_packing` when the office has yet to pack
+    and dispatch it (and the user is not the office)."""
+    acting = may_act(user, delivery)
+    allowed = {
+        action
+        for action, (states, who) in DELIVERY_ACTIONS.items()
+        if delivery.status in states and acting and (who == "acting" or user.role in who)
+    }
+    if delivery.status in ("planned", "packed") and user.role not in OFFICE:
+        allowed.add("await_packing")
+    return allowed
+
+
+def require_action(delivery: Delivery, action: str, doing: str) -> None:
+    """Refuse `action` unless the delivery is in a state the table allows it from."""
+    require(delivery, DELIVERY_ACTIONS[action][0], doing)
 
 
 def require(delivery: Delivery, states: tuple[str, ...], doing: str) -> None:
@@ -198,7 +236,7 @@ def update_delivery(
 ) -> Delivery:
     """Give a delivery to another agent or another day, until it is handed over."""
     delivery = get_delivery(delivery_id, lock=True)
-    require(delivery, ("planned", "packed", "dispatched"), _("changed"))
+    require_action(delivery, "edit", _("changed"))
     agent = _agent(assigned_to_id)
     delivery.assigned_to_id = agent.id if agent else None
     delivery.planned_on = planned_on
@@ -284,7 +322,7 @@ def pack_scan(delivery_id: int, code: str, actor: User) -> ScanResult:
     it was not listed; anything else is refused with the reason.
     """
     delivery = get_delivery(delivery_id, lock=True)
-    require(delivery, ("planned",), _("packed"))
+    require_action(delivery, "pack", _("packed"))
     device = find_device_by_code(code)
     if device is None:
         return ScanResult(False, unknown_code(code), "refused", counts=counts(delivery))
@@ -340,7 +378,7 @@ def finish_packing(delivery_id: int, actor: User | None) -> Delivery:
     """Close the box: tablets listed but not scanned in come off the delivery (they stay
     reserved for the school, for a later delivery)."""
     delivery = get_delivery(delivery_id, lock=True)
-    require(delivery, ("planned",), _("closed for packing"))
+    require_action(delivery, "finish_packing", _("closed for packing"))
     packed = [item for item in delivery.items if item.status == "packed"]
     if not packed:
         raise ValidationFailed(_("Scan at least one tablet into the box first."), field="code")
@@ -355,7 +393,7 @@ def finish_packing(delivery_id: int, actor: User | None) -> Delivery:
 def dispatch(delivery_id: int, actor: User | None) -> Delivery:
     """The box leaves: every packed tablet goes in transit, with one event each."""
     delivery = get_delivery(delivery_id, lock=True)
-    require(delivery, ("packed",), _("dispatched"))
+    require_action(delivery, "dispatch", _("dispatched"))
     ids = [item.device_id for item in delivery.items if item.status == "packed"]
     if not ids:
         raise ValidationFailed(_("%(ref)s has no tablet in its box.", ref=delivery.reference))
@@ -369,7 +407,7 @@ def dispatch(delivery_id: int, actor: User | None) -> Delivery:
 def cancel_delivery(delivery_id: int, actor: User | None, reason: str = "") -> Delivery:
     """Before dispatch: the delivery is dropped; its tablets stay reserved for the school."""
     delivery = get_delivery(delivery_id, lock=True)
-    require(delivery, ("planned", "packed"), _("cancelled"))
+    require_action(delivery, "cancel", _("cancelled"))
     for item in delivery.items:
         if item.status in ACTIVE_ITEM_STATUSES:
             if item.status == "packed":

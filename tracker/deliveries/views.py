@@ -156,6 +156,10 @@ def detail(delivery_id):
         lines=lines,
         counts=services.counts(delivery, (line.status for line in lines)),
         may_act=may_act,
+        actions=services.allowed_actions(current_user, delivery),
+        # Before it leaves, a box counts what is packed; after, what the school received.
+        counting="packed" if delivery.status == "planned" else "scanned",
+        scanned_ids={line.device_id for line in lines if line.status == "scanned"},
         scan=ScanForm() if acting else None,
         action=ActionForm() if acting else None,
         edit=edit,
@@ -269,13 +273,17 @@ def confirm(delivery_id):
         if done is not None:
             flash(_("Hand-over recorded for %(ref)s.", ref=delivery.reference), "success")
             return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
+    lines = queries.delivery_lines(delivery.id)
     return (
         render_template(
             "deliveries/detail.html",
             delivery=delivery,
-            lines=queries.delivery_lines(delivery.id),
+            lines=lines,
             counts=services.counts(delivery),
+            scanned_ids={line.device_id for line in lines if line.status == "scanned"},
             may_act=True,
+            actions=services.allowed_actions(current_user, delivery),
+            counting="scanned",
             scan=ScanForm(),
             action=ActionForm(),
             edit=None,

@@ -157,6 +157,8 @@ def _device_page(device: Device, move_form: MoveForm | None = None, status: int 
         events=events,
         move_form=move_form,
         replace_form=replace_form,
+        # A reserved tablet found faulty before it left can be swapped for another.
+        swappable=device.status == "reserved" and device.allocation_id is not None,
         history_limit=HISTORY_LIMIT,
     ), status
 
