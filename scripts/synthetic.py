@@ -44,10 +44,11 @@ def generate(schools: int, devices: int, *, seed: int = 2020) -> dict:
     from tracker.allocations import services as plans
     from tracker.allocations.models import AllocationPlan
     from tracker.auth.services import create_user
-    from tracker.database import refresh_statistics, utcnow
+    from tracker.database import utcnow
     from tracker.deliveries import services as deliveries
     from tracker.deliveries.models import Delivery, DeliveryItem
     from tracker.devices.models import Device, DeviceEvent
+    from tracker.dialects import refresh_statistics
     from tracker.donations.services import create_donation
     from tracker.extensions import db
     from tracker.schools.models import School

@@ -132,6 +132,7 @@ def register_commands(app: Flask) -> None:
     from tracker.demo.cli import demo_command
     from tracker.donations.cli import donations_cli
     from tracker.labels.cli import labels_command
+    from tracker.reports import cli as _reports_cli  # noqa: F401  (adds export donor-report)
     from tracker.spreadsheets.cli import export_cli, import_cli
 
     app.cli.add_command(users_cli)

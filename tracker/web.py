@@ -11,12 +11,13 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from tracker.database import LARGEST_ID, reads_without_transaction
+from tracker.database import LARGEST_ID
 from tracker.errors import DomainError, ValidationFailed
-from tracker.extensions import db
+from tracker.extensions import db, login_manager
 from tracker.i18n import LANGUAGE_NAMES, N_, RTL
 from tracker.i18n import gettext as _
 from tracker.navigation import navigation, role_may_open
+from tracker.read_only import reads_without_transaction
 from tracker.timezone import format_moment
 from tracker.transaction import committed, end_of_request
 
@@ -151,8 +152,6 @@ def _require_sign_in():
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
     if not current_user.is_authenticated:
-        from tracker.extensions import login_manager
-
         if request.blueprint == "api":
             return jsonify(error=_("Sign in, or send 'Authorization: Bearer <token>'.")), 401
 
@@ -216,8 +215,6 @@ def init_app(app) -> None:
         if "database is locked" not in str(error.orig or error):
             raise error
         # Whoever asked stays unknown for this answer: loading them would need the database.
-        from tracker.extensions import login_manager
-
         g._login_user = login_manager.anonymous_user()
         message = _("The database is busy; nothing was saved. Try again in a moment.")
         body = (

@@ -14,9 +14,10 @@ import sqlalchemy.dialects.sqlite
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.allocations.proposals import propose
 from tracker.auth.models import User
-from tracker.database import refresh_statistics, utcnow
+from tracker.database import utcnow
 from tracker.devices.bulk import move_devices, move_matching, reserve_mapping
 from tracker.devices.models import Counter, Device
+from tracker.dialects import refresh_statistics
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db

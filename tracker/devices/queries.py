@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from tracker.database import LARGEST_ID, starts_with
+from tracker.database import LARGEST_ID
 from tracker.devices import identity
 from tracker.devices.models import Device
+from tracker.dialects import starts_with
 from tracker.extensions import db
 from tracker.figures import provides
 

@@ -243,31 +243,3 @@ def export_manifest_command(file, delivery_ref, agent_email):
             path=path,
         )
     )
-
-
-@export_cli.command("donor-report")
-@click.argument("reference")
-@click.argument("file")
-@click.option("--pdf", "pdf_file", help="Also write the PDF summary to this file.")
-@with_appcontext
-def export_donor_report_command(reference, file, pdf_file):
-    """The donor report of donation REFERENCE: where each tablet went, with the proofs."""
-    from tracker.reports.donor import donor_pdf, donor_workbook
-
-    try:
-        donation = find_donation(reference)
-    except DomainError as error:
-        raise click.ClickException(str(error)) from error
-    path = _xlsx_path(file)
-    data = donor_workbook(path, donation.id)
-    if pdf_file:
-        Path(pdf_file).write_bytes(donor_pdf(donation.id))
-    click.echo(
-        _(
-            "Wrote %(path)s: %(n)s tablets, %(delivered)s delivered to %(schools)s schools.",
-            path=path,
-            n=data.registered,
-            delivered=data.delivered,
-            schools=data.schools_reached,
-        )
-    )

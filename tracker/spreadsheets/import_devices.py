@@ -4,11 +4,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from tracker.auth.models import User
-from tracker.database import any_of, copy_rows, utcnow
+from tracker.database import utcnow
 from tracker.devices import identity
 from tracker.devices.bulk import insert_events
 from tracker.devices.models import Device
 from tracker.devices.services import update_device
+from tracker.dialects import any_of, copy_rows
 from tracker.donations.models import Donation
 from tracker.errors import ValidationFailed
 from tracker.extensions import db

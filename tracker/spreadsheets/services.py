@@ -8,6 +8,7 @@ from tracker.extensions import db
 from tracker.spreadsheets.import_devices import DeviceImporter
 from tracker.spreadsheets.import_schools import SchoolImporter
 from tracker.spreadsheets.importers import ImportReport, RowImporter, record_batch, run_import
+from tracker.spreadsheets.manifest import ManifestImporter
 from tracker.spreadsheets.models import ImportBatch
 from tracker.transaction import transaction
 
@@ -20,8 +21,6 @@ def make_importer(
     if kind == "schools":
         return SchoolImporter()
     if kind == "manifest":
-        from tracker.spreadsheets.manifest import ManifestImporter
-
         return ManifestImporter(actor=actor)
     raise ValueError(f"unknown import kind {kind!r}")
 

@@ -21,13 +21,14 @@ from flask import (
 from flask_login import current_user
 
 from tracker.allocations.services import get_plan
-from tracker.database import needs_transaction
+from tracker.dashboard.history import HistoryFilter
 from tracker.deliveries.services import delivery_for
 from tracker.devices.views import device_filters_from_request
 from tracker.donations.forms import donation_choices
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.read_only import needs_transaction
 from tracker.spreadsheets import background
 from tracker.spreadsheets.allocations import export_allocations
 from tracker.spreadsheets.exports import export_devices, export_history, export_schools
@@ -227,8 +228,6 @@ def schools():
 @roles_required(*READERS)
 @needs_transaction
 def history():
-    from tracker.dashboard.history import HistoryFilter
-
     device_id = request.args.get("device", type=whole_number)
     chosen = HistoryFilter.from_args(request.args)
     return _download(

@@ -1,0 +1,65 @@
+"""Helpers for what SQLite and PostgreSQL do differently: array parameters, prefix search
+on an index, COPY, the planner's statistics. They run on the app's session."""
+
+import sqlalchemy as sa
+
+from tracker.extensions import db
+
+
+def any_of(column, values: list):
+    """`column IN values` for a long list (an import chunk: thousands of values).
+
+    PostgreSQL gets one array parameter (`= ANY(%s)`) instead of a placeholder per value,
+    which the driver would rewrite and the server plan again for every chunk; SQLite gets
+    the plain IN list.
+    """
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def starts_with(column, prefix: str):
+    """`column` begins with `prefix` (case-sensitive), in a form an index on it serves.
+
+    `LIKE 'p%'` is case-insensitive on SQLite, which then cannot use the column's index
+    (case-sensitive) and reads the whole table: part of a serial typed into the code box
+    took 164 ms at 200,000 devices. GLOB is case-sensitive, as LIKE is on PostgreSQL, and
+    walks the index. PostgreSQL walks the `*_prefix` index (varchar_pattern_ops): its
+    ordinary index follows the database's collation, which LIKE cannot use.
+    """
+    if db.engine.dialect.name == "sqlite":
+        pattern = "".join(f"[{char}]" if char in "*?[" else char for char in prefix)
+        return column.op("GLOB")(pattern + "*")
+    return column.startswith(prefix, autoescape=True)
+
+
+def copy_rows(table: sa.Table, rows: list[dict]) -> bool:
+    """Write `rows` into `table` with PostgreSQL's COPY, inside the session's transaction;
+    False (nothing written) on other databases, where the caller inserts them itself.
+    Every row names the same columns, defaults included: COPY fills in nothing."""
+    if db.engine.dialect.name != "postgresql" or not rows:
+        return False
+    db.session.flush()  # what the session holds goes first, as before any statement
+    columns = list(rows[0])
+    cursor = db.session.connection().connection.dbapi_connection.cursor()
+    names = ", ".join(table.c[name].name for name in columns)
+    with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as stream:  # noqa: S608
+        for row in rows:
+            stream.write_row([row[name] for name in columns])
+    return True
+
+
+def refresh_statistics(*tables: sa.Table) -> None:
+    """PostgreSQL: read the planner's statistics of `tables` again, after a change in bulk.
+
+    Until autovacuum gets to it (a minute or more later), the planner still believes the
+    old figures: after a national plan reserved a million tablets, creating its deliveries
+    chose, per school, a bitmap of every reserved tablet — minutes instead of a second.
+    ANALYZE samples the tables (a fraction of a second at 1.5 M devices) inside this
+    transaction. SQLite's planner needs no such figures for these queries.
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.flush()
+        db.session.execute(sa.text("ANALYZE " + ", ".join(table.name for table in tables)))
