@@ -123,7 +123,7 @@ def test_history_export_has_every_event(runner, create_device, create_user, tmp_
 
 
 def test_sheet_writer_makes_every_trigger_inert(app, tmp_path):
-    from tracker.spreadsheets.exporters import ExportColumn, new_workbook, save, write_sheet
+    from tracker.spreadsheets.writer import ExportColumn, new_workbook, save, write_sheet
 
     hostile = ["=1+1", "+1", "-1", "@A1", "\tcmd", "\rcmd", "  =1+1", " \t=x"]
     workbook = new_workbook()

@@ -7,9 +7,9 @@ from wtforms.fields.choices import SelectChoice
 
 from tracker.allocations import queries, services
 from tracker.allocations.forms import ActionForm, LineForm, PlanForm
-from tracker.allocations.labels import PLAN_ACTION_LABELS, PLAN_STATUS_LABELS
 from tracker.allocations.models import Allocation
 from tracker.allocations.proposals import reason_text
+from tracker.allocations.words import PLAN_ACTION_LABELS, PLAN_STATUS_LABELS
 from tracker.devices.forms import ReplaceLabelForm
 from tracker.donations.forms import donation_choices
 from tracker.extensions import db

@@ -13,8 +13,8 @@ from flask_babel import force_locale
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from tracker.deliveries.labels import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
 from tracker.deliveries.models import Delivery
+from tracker.deliveries.words import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
 from tracker.i18n import lazy_gettext as _l
 from tracker.paths import resource_dir
 from tracker.pdf_text import ARABIC_FONT, for_page, has_arabic

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from tracker.allocations.services import note_delivery_progress
 from tracker.auth.models import User
 from tracker.database import utcnow
-from tracker.deliveries.labels import MISSING_REASON_LABELS
 from tracker.deliveries.media import clean_photo, clean_signature
 from tracker.deliveries.models import MISSING_REASONS, Delivery
 from tracker.deliveries.services import (
@@ -24,6 +23,7 @@ from tracker.deliveries.services import (
     unknown_code,
     why_not_here,
 )
+from tracker.deliveries.words import MISSING_REASON_LABELS
 from tracker.devices.bulk import move_devices
 from tracker.devices.codes import find_device_by_code
 from tracker.devices.models import Device

@@ -17,9 +17,9 @@ from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.allocations.services import PROGRESSING
 from tracker.auth.models import User
 from tracker.database import utcnow
-from tracker.deliveries.labels import status_text
 from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, Delivery, DeliveryItem
 from tracker.deliveries.queries import UNDER_WAY
+from tracker.deliveries.words import status_text
 from tracker.devices.bulk import move_devices
 from tracker.devices.codes import code_refusal, find_device_by_code
 from tracker.devices.models import Device

@@ -28,12 +28,12 @@ from tracker.deliveries.forms import (
     PlanDeliveriesForm,
     ScanForm,
 )
-from tracker.deliveries.labels import (
+from tracker.deliveries.models import Delivery
+from tracker.deliveries.words import (
     DELIVERY_STATUS_LABELS,
     ITEM_STATUS_LABELS,
     MISSING_REASON_LABELS,
 )
-from tracker.deliveries.models import Delivery
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.i18n import gettext as _

@@ -20,7 +20,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
-from tracker.spreadsheets.exporters import ExportColumn, new_workbook, save, write_sheet
+from tracker.spreadsheets.writer import ExportColumn, new_workbook, save, write_sheet
 from tracker.timezone import format_moment
 
 NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}

@@ -18,7 +18,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
-from tracker.spreadsheets.exporters import ExportColumn, new_workbook, save, write_sheet
+from tracker.spreadsheets.writer import ExportColumn, new_workbook, save, write_sheet
 
 ACTIVE = ("approved", "partially_fulfilled", "fulfilled", "closed")
 FIGURES = ("need", "allocated", "reserved", "dispatched", "delivered", "outstanding")

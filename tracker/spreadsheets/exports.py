@@ -16,7 +16,7 @@ from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
 from tracker.schools.services import search_schools
-from tracker.spreadsheets.exporters import ExportColumn, new_workbook, save, write_sheet
+from tracker.spreadsheets.writer import ExportColumn, new_workbook, save, write_sheet
 
 STREAM = 5000  # rows fetched from the database at a time
 

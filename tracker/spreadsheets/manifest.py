@@ -24,9 +24,9 @@ from tracker.devices.models import Device
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
-from tracker.spreadsheets.exporters import HEADER_FILL, HEADER_FONT, is_formula_like
 from tracker.spreadsheets.headers import Column
 from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
+from tracker.spreadsheets.writer import HEADER_FILL, HEADER_FONT, is_formula_like
 from tracker.text import xml_safe
 from tracker.timezone import at_local
 

@@ -14,10 +14,10 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
-from tracker.spreadsheets.exporters import HEADER_FILL, HEADER_FONT, inert, is_formula_like
 from tracker.spreadsheets.import_devices import DEVICE_COLUMNS
 from tracker.spreadsheets.import_schools import SCHOOL_COLUMNS
 from tracker.spreadsheets.readers import iter_rows, sniff
+from tracker.spreadsheets.writer import HEADER_FILL, HEADER_FONT, inert, is_formula_like
 from tracker.text import xml_safe
 
 TEMPLATE_ROWS = 2000  # rows given dropdowns and text formats
