@@ -1,14 +1,17 @@
 """The OpenAPI 3.1 description of /api/v1/, served at /api/v1/openapi.json.
 
-Kept beside the views it describes; a test validates it and calls every path in it.
+Kept beside the views it describes; a test validates it and calls every path in it, and
+schemathesis checks every answer against it. Its lists of states and reasons are the
+models' own, never copies.
 """
 
 from flask import current_app
 
-from tracker.api.models import ACTION_TYPES
+from tracker.api.models import ACTION_OUTCOMES, ACTION_TYPES
 from tracker.database import LARGEST_ID
 from tracker.deliveries.handover import REPORT_MOVES
-from tracker.deliveries.models import MISSING_REASONS
+from tracker.deliveries.models import DELIVERY_STATUSES, ITEM_STATUSES, MISSING_REASONS
+from tracker.devices.models import STATUSES
 
 REPORT_REASONS = tuple(REPORT_MOVES)
 
@@ -70,18 +73,7 @@ SCHEMAS = {
         "properties": {
             "id": {"type": "integer"},
             "reference": {"type": "string", "examples": ["DEL-00012"]},
-            "status": {
-                "type": "string",
-                "enum": [
-                    "planned",
-                    "packed",
-                    "dispatched",
-                    "delivered",
-                    "partially_delivered",
-                    "failed",
-                    "cancelled",
-                ],
-            },
+            "status": {"type": "string", "enum": list(DELIVERY_STATUSES)},
             "planned_on": {"type": ["string", "null"], "format": "date"},
             "assigned_to": NULLABLE_TEXT,
             "school": _ref("School"),
@@ -97,7 +89,7 @@ SCHEMAS = {
             "serial": {"type": "string"},
             "imei": NULLABLE_TEXT,
             "model": {"type": "string"},
-            "status": {"type": "string"},
+            "status": {"type": "string", "enum": list(STATUSES)},
             "qr_token": {"type": "string"},
             "qr_url": {"type": "string"},
             "school_code": NULLABLE_TEXT,
@@ -109,7 +101,7 @@ SCHEMAS = {
             {
                 "type": "object",
                 "required": ["item_status"],
-                "properties": {"item_status": {"type": "string"}},
+                "properties": {"item_status": {"type": "string", "enum": list(ITEM_STATUSES)}},
             },
         ]
     },
@@ -162,11 +154,11 @@ SCHEMAS = {
         "required": ["id", "status", "message"],
         "properties": {
             "id": {"type": "string"},
-            "status": {"type": "string", "enum": ["applied", "duplicate", "rejected"]},
+            "status": {"type": "string", "enum": [*ACTION_OUTCOMES, "duplicate"]},
             "message": {"type": "string"},
             "original": {
                 "type": "string",
-                "enum": ["applied", "rejected"],
+                "enum": list(ACTION_OUTCOMES),
                 "description": "For a duplicate: what the first copy got",
             },
         },
