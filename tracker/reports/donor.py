@@ -20,25 +20,25 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
-from tracker.spreadsheets.writer import ExportColumn, new_workbook, save, write_sheet
+from tracker.spreadsheets.writer import ExportColumn, columns, new_workbook, save, write_sheet
 from tracker.timezone import format_moment
 
 NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 
-DEVICE_COLUMNS = [
-    ExportColumn(_l("Asset tag"), 12),
-    ExportColumn(_l("Serial number"), 20),
-    ExportColumn(_l("IMEI"), 18),
-    ExportColumn(_l("Model"), 24),
-    ExportColumn(_l("State"), 14),
-    ExportColumn(_l("School code"), 12),
-    ExportColumn(_l("School"), 34),
-    ExportColumn(_l("Region"), 22),
-    ExportColumn(_l("Delivered on"), 18, "datetime"),
-    ExportColumn(_l("Received by"), 24),
-    ExportColumn(_l("Role"), 20),
-    ExportColumn(_l("Proof of delivery"), 14),
-]
+DEVICE_COLUMNS = columns(
+    "asset_tag",
+    "serial",
+    "imei",
+    "model",
+    "state",
+    "school_code",
+    "school",
+    "region",
+    "delivered_on",
+    "received_by",
+    "role",
+    "proof",
+)
 DELIVERY_COLUMNS = [
     ExportColumn(_l("Proof of delivery"), 14),
     ExportColumn(_l("School code"), 12),

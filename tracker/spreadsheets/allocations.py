@@ -18,7 +18,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
-from tracker.spreadsheets.writer import ExportColumn, new_workbook, save, write_sheet
+from tracker.spreadsheets.writer import ExportColumn, columns, new_workbook, save, write_sheet
 
 ACTIVE = ("approved", "partially_fulfilled", "fulfilled", "closed")
 FIGURES = ("need", "allocated", "reserved", "dispatched", "delivered", "outstanding")
@@ -48,18 +48,18 @@ REGION_COLUMNS = [
     ExportColumn(_l("Schools"), 9, "number"),
     *FIGURE_COLUMNS,
 ]
-DEVICE_COLUMNS = [
-    ExportColumn(_l("Asset tag"), 12),
-    ExportColumn(_l("Serial number"), 20),
-    ExportColumn(_l("IMEI"), 18),
-    ExportColumn(_l("Model"), 24),
-    ExportColumn(_l("Donation"), 18),
-    ExportColumn(_l("School code"), 12),
-    ExportColumn(_l("School"), 34),
-    ExportColumn(_l("State"), 12),
-    ExportColumn(_l("Delivered on"), 16, "datetime"),
-    ExportColumn(_l("Received by"), 24),
-]
+DEVICE_COLUMNS = columns(
+    "asset_tag",
+    "serial",
+    "imei",
+    "model",
+    "donation",
+    "school_code",
+    "school",
+    "state",
+    "delivered_on",
+    "received_by",
+)
 
 
 def _percent(delivered: int, allocated: int):

@@ -16,7 +16,7 @@ from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
 from tracker.schools.services import search_schools
-from tracker.spreadsheets.writer import ExportColumn, new_workbook, save, write_sheet
+from tracker.spreadsheets.writer import ExportColumn, columns, new_workbook, save, write_sheet
 
 STREAM = 5000  # rows fetched from the database at a time
 
@@ -29,16 +29,11 @@ def _one_sheet(path: Path, title: str, columns: list[ExportColumn], rows) -> int
 
 
 DEVICE_COLUMNS = [
-    ExportColumn(_l("Asset tag"), 12),
-    ExportColumn(_l("Serial number"), 20),
-    ExportColumn(_l("IMEI"), 18),
-    ExportColumn(_l("Model"), 26),
-    ExportColumn(_l("Donation"), 18),
+    *columns("asset_tag", "serial", "imei", "model", "donation"),
     ExportColumn(_l("Donor"), 26),
-    ExportColumn(_l("State"), 12),
+    *columns("state"),
     ExportColumn(_l("Condition"), 10),
-    ExportColumn(_l("School code"), 12),
-    ExportColumn(_l("School"), 36),
+    *columns("school_code", "school"),
     ExportColumn(_l("Registered on"), 18, "datetime"),
     ExportColumn(_l("QR link"), 48),
 ]

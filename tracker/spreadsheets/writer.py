@@ -17,6 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from tracker.i18n import lazy_gettext as _l
 from tracker.text import xml_safe
 from tracker.timezone import local_naive
 
@@ -30,6 +31,30 @@ class ExportColumn:
     header: str
     width: int = 14
     kind: str = "text"  # text | number | date | datetime | value (number or text)
+
+
+# The columns that more than one workbook shows, with one header and one width each: the
+# device list, the allocation workbook and the donor report agree on what a tablet is.
+COLUMNS = {
+    "asset_tag": ExportColumn(_l("Asset tag"), 12),
+    "serial": ExportColumn(_l("Serial number"), 20),
+    "imei": ExportColumn(_l("IMEI"), 18),
+    "model": ExportColumn(_l("Model"), 24),
+    "donation": ExportColumn(_l("Donation"), 18),
+    "state": ExportColumn(_l("State"), 12),
+    "school_code": ExportColumn(_l("School code"), 12),
+    "school": ExportColumn(_l("School"), 34),
+    "region": ExportColumn(_l("Region"), 24),
+    "delivered_on": ExportColumn(_l("Delivered on"), 18, "datetime"),
+    "received_by": ExportColumn(_l("Received by"), 24),
+    "role": ExportColumn(_l("Role"), 20),
+    "proof": ExportColumn(_l("Proof of delivery"), 14),
+}
+
+
+def columns(*keys: str) -> list[ExportColumn]:
+    """The shared columns named by `keys`, in that order."""
+    return [COLUMNS[key] for key in keys]
 
 
 def inert(sheet, value: str):
