@@ -31,7 +31,12 @@ def _static_files() -> tuple[tuple[str, ...], str]:
         files.append(relative)
         digest.update(relative.encode())
         digest.update(path.read_bytes())
-    for template in ("deliveries/field_app.html", "base.html", "deliveries/sw.js"):
+    for template in (
+        "deliveries/field_app.html",
+        "deliveries/_scan_box.html",
+        "base.html",
+        "deliveries/sw.js",
+    ):
         digest.update((resource_dir("templates") / template).read_bytes())
     return tuple(files), digest.hexdigest()[:16]
 
