@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     from tracker import models  # noqa: F401  (every model registered before Alembic looks)
     from tracker.auth.services import load_session_user
     from tracker.auth.tokens import load_token_user
+    from tracker.database import attach_sqlite
     from tracker.extensions import babel, csrf, db, login_manager, migrate
     from tracker.i18n import (
         N_,
@@ -72,6 +73,9 @@ def register_extensions(app: Flask) -> None:
     )
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            attach_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT"])
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = compile_catalogues(app.instance_path)

@@ -50,7 +50,8 @@ def copy(source: Path, target: Path) -> None:
         os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     os.chmod(target, 0o600)
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.execute("PRAGMA busy_timeout=5000")
+        waited = int(current_app.config.get("SQLITE_BUSY_TIMEOUT", 5) * 1000)
+        src.execute(f"PRAGMA busy_timeout={waited}")
         src.backup(dst, pages=1024)
 
 

@@ -59,6 +59,8 @@ def load_config(instance_path: Path) -> dict:
             days=min(int(os.environ.get("TRACKER_REMEMBER_DAYS", "30")), 30)
         ),
         "PAGE_SIZE": 50,
+        # How long an SQLite writer waits for the lock before the request answers "busy".
+        "SQLITE_BUSY_TIMEOUT": float(os.environ.get("TRACKER_SQLITE_BUSY_TIMEOUT", "5")),
         # Map tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty on a closed
         # network: the schools are then drawn on a plain background.
         "MAP_TILES": os.environ.get("TRACKER_MAP_TILES", ""),

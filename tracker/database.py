@@ -4,6 +4,7 @@ import fcntl
 import os
 import sqlite3
 import time
+import weakref
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -63,21 +64,41 @@ def one_of(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstrain
     return sa.CheckConstraint(f"{column} IN ({allowed})", name=name)
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    """Foreign keys on, WAL for concurrent readers, and wait rather than fail when busy."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
+DEFAULT_BUSY_TIMEOUT = 5.0  # seconds a writer waits for SQLite's lock (TRACKER_SQLITE_BUSY_TIMEOUT)
+_BUSY_TIMEOUT: "weakref.WeakKeyDictionary[Engine, float]" = weakref.WeakKeyDictionary()
+
+
+def attach_sqlite(engine: Engine, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+    """What an SQLite engine of the app needs, attached by `create_app` to the app's own
+    engine: pragmas on each new connection, BEGIN IMMEDIATE for requests that may write,
+    and writers taking turns, each waiting at most `busy_timeout` seconds."""
+    if engine.dialect.name != "sqlite" or engine in _BUSY_TIMEOUT:
+        return
+    _BUSY_TIMEOUT[engine] = busy_timeout
+    waited = int(busy_timeout * 1000)
+
+    def pragmas(dbapi_connection, _record):
+        """Foreign keys on, WAL for concurrent readers, and wait rather than fail when busy."""
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={waited}")
+            cursor.close()
+
+    event.listen(engine, "connect", pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
+    event.listen(engine, "commit", _end_write_turn)
+    event.listen(engine, "rollback", _end_write_turn)
+
+
+def _busy_timeout(connection) -> float:
+    return _BUSY_TIMEOUT.get(connection.engine, DEFAULT_BUSY_TIMEOUT)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-@event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
     """On SQLite a request that may write takes the write lock when it begins.
 
@@ -97,9 +118,6 @@ def _sqlite_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-WRITE_TURN_WAIT = 5.0  # seconds, as SQLite's busy_timeout
-
-
 def _take_write_turn(connection) -> None:
     """Writers to one SQLite file queue on a lock file beside it, first come first served.
 
@@ -115,7 +133,7 @@ def _take_write_turn(connection) -> None:
     if "write_turn" in connection.info:
         return  # this connection has it already
     handle = os.open(f"{path}.writers", os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + WRITE_TURN_WAIT
+    deadline = time.monotonic() + _busy_timeout(connection)  # as SQLite's busy_timeout
     while True:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -127,8 +145,6 @@ def _take_write_turn(connection) -> None:
     connection.info["write_turn"] = handle
 
 
-@event.listens_for(Engine, "commit")
-@event.listens_for(Engine, "rollback")
 def _end_write_turn(connection):
     handle = connection.info.pop("write_turn", None)
     if handle is not None:
