@@ -17,6 +17,7 @@ from tracker.deliveries.models import Delivery
 from tracker.devices.models import Device
 from tracker.extensions import db
 from tracker.spreadsheets.services import import_file
+from tracker.timezone import local_today
 
 
 def planned(s, planned_on=None):
@@ -24,7 +25,7 @@ def planned(s, planned_on=None):
         s["plan"].id,
         actor=s["coordinator"],
         assigned_to_id=s["agent"].id,
-        planned_on=planned_on or date.today(),
+        planned_on=planned_on or local_today(),
     )
     db.session.commit()
     return {d.school_id: d.id for d in made}

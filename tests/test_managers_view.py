@@ -3,7 +3,7 @@ browser, the map's points and the donor report — with the numbers a manager wo
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import openpyxl
 import pypdfium2 as pdfium
@@ -17,6 +17,7 @@ from tracker.deliveries.models import Delivery
 from tracker.devices.models import DeviceEvent
 from tracker.devices.services import move_device
 from tracker.extensions import db
+from tracker.timezone import local_today
 
 
 def deliver_school_a(s, *, all_of_them=True, planned_on=None):
@@ -80,7 +81,7 @@ def test_alerts_name_what_went_wrong(client, delivery_setting, app):
         s["plan"].id,
         actor=s["coordinator"],
         assigned_to_id=s["agent"].id,
-        planned_on=date.today() - timedelta(days=7),
+        planned_on=local_today() - timedelta(days=7),
         school_ids=[s["school_b"].id],
     )
     # School A's is on the road for 5 days; at the school a tablet of B is scanned.

@@ -11,7 +11,6 @@ test tables would favour.
 
 import re
 import uuid
-from datetime import date
 from urllib.parse import parse_qs
 
 import pytest
@@ -28,6 +27,7 @@ from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.schools.models import School
 from tracker.spreadsheets.models import ImportBatch
+from tracker.timezone import local_today
 
 # Tables that grow with the programme (devices, schools, their deliveries and histories).
 GROWING = {
@@ -225,7 +225,7 @@ def test_every_statement_of_a_delivery_from_plan_to_handover_can_use_an_index(
         recorder.step = "plan deliveries"
         answer = client.post(
             f"/deliveries/new?plan={s['plan'].id}",
-            data={"assigned_to_id": str(s["agent"].id), "planned_on": date.today().isoformat()},
+            data={"assigned_to_id": str(s["agent"].id), "planned_on": local_today().isoformat()},
         )
         assert answer.status_code == 302, answer.status_code
         recorder.step = None

@@ -11,11 +11,11 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from tracker.allocations.models import Allocation, AllocationPlan
-from tracker.database import utcnow
 from tracker.devices.models import Device, DeviceEvent
 from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.schools.models import School
+from tracker.timezone import at_local, local_today
 
 ACTIVE_PLANS = ("approved", "partially_fulfilled", "fulfilled", "closed")
 WEEKS = 12
@@ -152,11 +152,9 @@ class Week:
 
 def delivered_by_week(weeks: int = WEEKS) -> list[Week]:
     """Tablets handed over per week (Monday to Sunday), for the last `weeks` weeks."""
-    today = utcnow().date()
+    today = local_today()
     first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
-    since = utcnow().replace(
-        year=first.year, month=first.month, day=first.day, hour=0, minute=0, second=0
-    )
+    since = at_local(first)
     day = sa.func.date(DeviceEvent.occurred_at)
     counts = [0] * weeks
     for value, count in db.session.execute(
