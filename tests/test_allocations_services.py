@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from tracker.allocations import services
 from tracker.allocations.models import PlanEvent
+from tracker.auth.permissions import Forbidden
 from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.services import move_device
 from tracker.errors import Conflict, IllegalTransition, ValidationFailed
@@ -92,7 +93,7 @@ def test_approval_reserves_first_registered_first_out(app, setting):
 def test_only_managers_approve_and_never_their_own_plan(app, setting, create_user):
     plan = draft(setting)
     services.submit_plan(plan.id, setting["coordinator"])
-    with pytest.raises(IllegalTransition, match="Only a manager or an admin"):
+    with pytest.raises(Forbidden, match="Only a manager or an admin"):
         services.approve_plan(plan.id, setting["coordinator"])
     admin = create_user("admin")
     other = draft(setting)
@@ -157,7 +158,7 @@ def test_changing_a_quantity_reserves_or_releases(app, setting):
 
 def test_cancel_returns_every_reserved_tablet(app, setting):
     plan = approved(setting, total=8)
-    with pytest.raises(IllegalTransition, match="Only a coordinator or an admin cancels"):
+    with pytest.raises(Forbidden, match="Only a coordinator or an admin cancels"):
         services.cancel_plan(plan.id, setting["manager"], "budget moved")
     services.cancel_plan(plan.id, setting["coordinator"], "budget moved")
     db.session.commit()

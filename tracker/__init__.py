@@ -35,6 +35,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     install_converters(app)
     register_blueprints(app)
+    from tracker.auth.permissions import can_here
+
+    # Templates ask `can("plans.approve", plan)`, never a role or a state.
+    app.jinja_env.globals["can"] = can_here
     register_commands(app)
     from tracker import web
 

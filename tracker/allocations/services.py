@@ -14,6 +14,7 @@ import sqlalchemy.dialects.sqlite
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.allocations.proposals import propose
 from tracker.auth.models import User
+from tracker.auth.permissions import Forbidden, role_can, rule_for
 from tracker.database import utcnow
 from tracker.devices.bulk import move_devices, move_matching, reserve_mapping
 from tracker.devices.models import Counter, Device
@@ -24,29 +25,22 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
 
-APPROVERS = ("manager", "admin")
-# Cancelling gives reserved tablets back to stock: the office that plans does it. Managers
-# approve or send back what is submitted, and otherwise read.
-CANCELLERS = ("coordinator", "admin")
-PLANNERS = ("admin", "coordinator")
-READERS = ("admin", "coordinator", "manager")
 CANCELLABLE = ("draft", "submitted", "approved", "partially_fulfilled")
 CHANGEABLE = ("approved", "partially_fulfilled")
 CLOSABLE = ("fulfilled", "partially_fulfilled")
 PROGRESSING = ("approved", "partially_fulfilled")
-# What can be done to a plan: the states it must be in, and who may do it. The services
-# check the states here; the plan page and its routes show and allow what
-# `allowed_actions` gives.
-PLAN_ACTIONS_TABLE = {
-    "edit": (("draft",), PLANNERS),
-    "submit": (("draft",), PLANNERS),
-    "approve": (("submitted",), APPROVERS),
-    "send_back": (("submitted",), APPROVERS),
-    "change": (CHANGEABLE, PLANNERS),
-    "plan_deliveries": (PROGRESSING, PLANNERS),
-    "see_deliveries": (("approved", "partially_fulfilled", "fulfilled", "closed"), READERS),
-    "close": (CLOSABLE, CANCELLERS),
-    "cancel": (CANCELLABLE, CANCELLERS),
+# What can be done to a plan: the states it must be in. Who may do it is the
+# permissions' `plans.<action>`; `can(user, "plans.approve", plan)` asks both.
+PLAN_STATES = {
+    "edit": ("draft",),
+    "submit": ("draft",),
+    "approve": ("submitted",),
+    "send_back": ("submitted",),
+    "change": CHANGEABLE,
+    "plan_deliveries": PROGRESSING,
+    "see_deliveries": ("approved", "partially_fulfilled", "fulfilled", "closed"),
+    "close": CLOSABLE,
+    "cancel": CANCELLABLE,
 }
 
 
@@ -55,17 +49,13 @@ def allowed_actions(user: User, plan: AllocationPlan) -> set[str]:
     `await_other_approver` says so instead."""
     allowed = {
         action
-        for action, (states, roles) in PLAN_ACTIONS_TABLE.items()
-        if plan.status in states and user.role in roles
+        for action, states in PLAN_STATES.items()
+        if plan.status in states and role_can(user.role, f"plans.{action}")
     }
     if "approve" in allowed and plan.submitted_by_id == user.id:
         allowed.discard("approve")
         allowed.add("await_other_approver")
     return allowed
-
-
-def roles_for(action: str) -> tuple[str, ...]:
-    return PLAN_ACTIONS_TABLE[action][1]
 
 
 def record(plan: AllocationPlan, action: str, actor: User | None, **details) -> None:
@@ -88,7 +78,7 @@ def get_plan(plan_id: int, *, lock: bool = False) -> AllocationPlan:
 
 def _require_action(plan: AllocationPlan, action: str, doing: str) -> None:
     """Refuse `action` unless the plan is in a state the table allows it from."""
-    _require(plan, PLAN_ACTIONS_TABLE[action][0], doing)
+    _require(plan, PLAN_STATES[action], doing)
 
 
 def _require(plan: AllocationPlan, states: tuple[str, ...], doing: str) -> None:
@@ -317,8 +307,8 @@ def close_plan(plan_id: int, actor: User | None, reason: str = "") -> Allocation
     """Close a delivered (or partly delivered) plan: nothing more goes out under it. Tablets
     still reserved and not on the road go back to stock; tablets on the road must arrive (or
     come back) first. Only coordinators and admins close, with a reason."""
-    if actor is not None and actor.role not in CANCELLERS:
-        raise IllegalTransition(_("Only a coordinator or an admin closes allocation plans."))
+    if actor is not None and not role_can(actor.role, "plans.close"):
+        raise Forbidden(_("Only a coordinator or an admin closes allocation plans."))
     plan = get_plan(plan_id, lock=True)
     _require_action(plan, "close", _("closed"))
     if not (reason or "").strip():
@@ -345,8 +335,8 @@ def close_plan(plan_id: int, actor: User | None, reason: str = "") -> Allocation
 
 
 def _check_approver(actor: User | None) -> None:
-    if actor is None or actor.role not in APPROVERS:
-        raise IllegalTransition(_("Only a manager or an admin approves allocation plans."))
+    if actor is None or not role_can(actor.role, "plans.approve"):
+        raise Forbidden(_("Only a manager or an admin approves allocation plans."))
 
 
 def approve_plan(plan_id: int, actor: User):
@@ -505,8 +495,8 @@ def change_quantity(plan_id: int, school_id: int, quantity: int, actor: User | N
 def cancel_plan(plan_id: int, actor: User | None, reason: str = ""):
     """Cancel a plan before it is fulfilled; its reserved tablets go back to stock. Only
     coordinators and admins cancel."""
-    if actor is not None and actor.role not in CANCELLERS:
-        raise IllegalTransition(_("Only a coordinator or an admin cancels allocation plans."))
+    if actor is not None and not role_can(actor.role, "plans.cancel"):
+        raise Forbidden(_("Only a coordinator or an admin cancels allocation plans."))
     plan = get_plan(plan_id, lock=True)
     _require_action(plan, "cancel", _("cancelled"))
     released = _release_plan(plan, actor, _("plan cancelled"))
@@ -548,3 +538,6 @@ def swap_device(device_id: int, actor: User | None, note: str = "") -> Device:
         .where(Device.allocation_id == line.id, Device.status == "reserved")
         .order_by(Device.id.desc())
     )
+
+
+rule_for(AllocationPlan, allowed_actions)

@@ -10,16 +10,15 @@ from tracker.allocations.forms import ActionForm, LineForm, PlanForm
 from tracker.allocations.models import Allocation
 from tracker.allocations.proposals import reason_text
 from tracker.allocations.words import PLAN_ACTION_LABELS, PLAN_STATUS_LABELS
+from tracker.auth.permissions import can, requires
 from tracker.devices.forms import ReplaceLabelForm
 from tracker.donations.forms import donation_choices
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
-from tracker.web import labeller, roles_required, run_service, template_helpers
+from tracker.web import labeller, run_service, template_helpers
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
-READERS = services.READERS
-PLANNERS = services.PLANNERS
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 swap_bp = Blueprint("swaps", __name__)
 # The words templates show for this feature's codes.
@@ -31,13 +30,13 @@ template_helpers(
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@requires("plans.read")
 def index():
     return render_template("plans/index.html", rows=queries.plan_rows())
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*PLANNERS)
+@requires("plans.create")
 def create():
     form = PlanForm()
     form.donation_id.choices = donation_choices(_("Any tablet in stock"))
@@ -77,7 +76,7 @@ def create():
 
 
 @bp.route("/<int:plan_id>")
-@roles_required(*READERS)
+@requires("plans.read")
 def detail(plan_id: int):
     plan = services.get_plan(plan_id)
     # One query for every line with its school (a national plan has 20,000 lines).
@@ -96,12 +95,11 @@ def detail(plan_id: int):
         history=queries.history(plan.id),
         action=ActionForm(formdata=None),
         pool=services.pool_size(plan),
-        actions=services.allowed_actions(current_user, plan),
     )
 
 
 @bp.route("/<int:plan_id>/quantities", methods=["POST"])
-@roles_required(*PLANNERS)
+@requires("plans.edit")
 def quantities(plan_id: int):
     form = ActionForm()
     if form.validate_on_submit():
@@ -122,9 +120,9 @@ def quantities(plan_id: int):
 @bp.route(
     "/<int:plan_id>/<any(submit, approve, send_back, cancel, close):action>", methods=["POST"]
 )
-@roles_required(*READERS)
+@requires("plans.read")
 def act(plan_id: int, action: str):
-    if current_user.role not in services.roles_for(action):
+    if not can(current_user, f"plans.{action}"):
         abort(403)
     form = ActionForm()
     if form.validate_on_submit():
@@ -149,7 +147,7 @@ def act(plan_id: int, action: str):
 
 
 @bp.route("/<int:plan_id>/lines/<int:school_id>", methods=["POST"])
-@roles_required(*PLANNERS)
+@requires("plans.change")
 def change_line(plan_id: int, school_id: int):
     form = LineForm()
     if form.validate_on_submit() and run_service(
@@ -162,7 +160,7 @@ def change_line(plan_id: int, school_id: int):
 
 
 @swap_bp.route("/devices/<int:device_id>/swap", methods=["POST"])
-@roles_required(*PLANNERS)
+@requires("plans.change")
 def swap_device(device_id: int):
     """A reserved tablet found faulty before dispatch: another one takes its place (asked
     from the device's page; the reservation is this feature's)."""

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker.api import sync
 from tracker.api.openapi import openapi_document
 from tracker.auth import tokens
+from tracker.auth.permissions import requires
 from tracker.deliveries import services as deliveries
 from tracker.deliveries.media import PixelBudgetSpent
 from tracker.deliveries.models import Delivery
@@ -25,11 +26,9 @@ from tracker.i18n import gettext as _
 from tracker.schools.models import School
 from tracker.schools.services import search_schools
 from tracker.transaction import committed
-from tracker.web import roles_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
-EVERYONE = ("admin", "coordinator", "manager", "field")
 SCHOOLS_PAGE = 200
 
 
@@ -105,7 +104,7 @@ def openapi():
 
 
 @bp.route("/me")
-@roles_required(*EVERYONE)
+@requires("api.use")
 def me():
     """Who is signed in; a browser session also gets a fresh CSRF token for its POSTs."""
     answer = {
@@ -120,7 +119,7 @@ def me():
 
 
 @bp.route("/deliveries")
-@roles_required(*EVERYONE)
+@requires("api.use")
 def my_deliveries():
     """A field agent's deliveries (everyone's for the office), newest planned first."""
     status = request.args.get("status", "")
@@ -129,7 +128,7 @@ def my_deliveries():
 
 
 @bp.route("/deliveries/<int:delivery_id>")
-@roles_required(*EVERYONE)
+@requires("api.use")
 def manifest(delivery_id: int):
     """A delivery and the tablets expected on it: what the phone keeps to work offline."""
     delivery = deliveries.delivery_for(current_user, delivery_id)
@@ -146,7 +145,7 @@ def manifest(delivery_id: int):
 
 
 @bp.route("/devices/lookup")
-@roles_required(*EVERYONE)
+@requires("api.use")
 def device_lookup():
     """A device by anything its code box takes: QR URL, token, asset tag, serial, IMEI."""
     code = request.args.get("code", "")
@@ -157,7 +156,7 @@ def device_lookup():
 
 
 @bp.route("/schools")
-@roles_required(*EVERYONE)
+@requires("api.use")
 def schools():
     """Schools matching a search (code, name, commune) and filters, one page at a time."""
     query = search_schools(
@@ -176,7 +175,7 @@ def schools():
 
 
 @bp.route("/sync", methods=["POST"])
-@roles_required(*EVERYONE)
+@requires("api.use")
 def sync_actions():
     """Apply queued actions, each in its own transaction, and answer each one."""
     try:

@@ -27,13 +27,14 @@ from tracker.auth.forms import (
     UserEditForm,
 )
 from tracker.auth.models import User
+from tracker.auth.permissions import requires
 from tracker.auth.tokens import revoke_token as revoke
 from tracker.auth.tokens import tokens_of
 from tracker.extensions import db
 from tracker.i18n import LOCALES
 from tracker.i18n import gettext as _
 from tracker.transaction import committed
-from tracker.web import roles_required, run_service, safe_next
+from tracker.web import run_service, safe_next
 
 auth_bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -147,14 +148,14 @@ def own_password():
 
 
 @admin_bp.route("/users")
-@roles_required("admin")
+@requires("users.manage")
 def users():
     rows = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
     return render_template("auth/users.html", users=rows, role_labels=ROLE_LABELS)
 
 
 @admin_bp.route("/users/new", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("users.manage")
 def user_new():
     form = UserCreateForm()
     if form.validate_on_submit():
@@ -171,7 +172,7 @@ def user_new():
 
 
 @admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("users.manage")
 def user_edit(user_id: int):
     user = services.get_user(user_id)
     form = UserEditForm(obj=user)
@@ -200,7 +201,7 @@ def user_edit(user_id: int):
 
 
 @admin_bp.route("/users/<int:user_id>/tokens/<int:token_id>/revoke", methods=["POST"])
-@roles_required("admin")
+@requires("users.manage")
 def revoke_token(user_id: int, token_id: int):
     if run_service(None, lambda: revoke(token_id, user_id)) is not None:
         flash(_("Token revoked: it no longer opens the API."), "success")
@@ -208,7 +209,7 @@ def revoke_token(user_id: int, token_id: int):
 
 
 @admin_bp.route("/users/<int:user_id>/password", methods=["POST"])
-@roles_required("admin")
+@requires("users.manage")
 def user_password(user_id: int):
     user = services.get_user(user_id)
     form = UserEditForm(obj=user, formdata=None)

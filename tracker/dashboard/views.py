@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import format_date
 
 from tracker.auth.models import User
+from tracker.auth.permissions import requires
 from tracker.dashboard import alerts as alert_rules
 from tracker.dashboard import charts, queries
 from tracker.dashboard.history import HistoryFilter, history_page
@@ -14,15 +15,13 @@ from tracker.devices.states import EVENT_LABELS
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.timezone import local_today
-from tracker.web import roles_required, whole_number
+from tracker.web import whole_number
 
 bp = Blueprint("dashboard", __name__)
-EVERYONE = ("admin", "coordinator", "manager", "field")
-OFFICE = ("admin", "coordinator", "manager")
 
 
 @bp.route("/")
-@roles_required(*EVERYONE)
+@requires("dashboard.read")
 def index():
     donations, per_donation, totals = queries.donations_with_counts()
     regions = queries.progress()
@@ -52,7 +51,7 @@ def index():
 
 
 @bp.route("/progress")
-@roles_required(*OFFICE)
+@requires("dashboard.office")
 def progress():
     """Regions; a region's provinces; a province's schools."""
     region = request.args.get("region", "")
@@ -62,7 +61,7 @@ def progress():
 
 
 @bp.route("/alerts")
-@roles_required(*OFFICE)
+@requires("dashboard.office")
 def alerts():
     kind = request.args.get("kind", "")
     if kind not in alert_rules.KINDS:
@@ -81,20 +80,20 @@ def alerts():
 
 
 @bp.route("/map")
-@roles_required(*OFFICE)
+@requires("dashboard.office")
 def school_map():
     return render_template("dashboard/map.html", tiles=current_app.config.get("MAP_TILES", ""))
 
 
 @bp.route("/map/schools.json")
-@roles_required(*OFFICE)
+@requires("dashboard.office")
 def map_points():
     """Every school with a position and its delivery progress, for the map (3 queries)."""
     return jsonify(schools=queries.school_points())
 
 
 @bp.route("/history")
-@roles_required(*OFFICE)
+@requires("dashboard.office")
 def history():
     """Every device event, filtered and paged by keyset (fast at page 1,000)."""
     chosen = HistoryFilter.from_args(request.args)

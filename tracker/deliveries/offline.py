@@ -10,11 +10,10 @@ from functools import cache
 
 from flask import Blueprint, current_app, jsonify, make_response, render_template, url_for
 
+from tracker.auth.permissions import requires
 from tracker.paths import resource_dir
-from tracker.web import roles_required
 
 bp = Blueprint("offline", __name__)
-FIELD_ROLES = ("admin", "coordinator", "field")
 NOT_CACHED = {".md", ".txt"}
 
 
@@ -42,7 +41,7 @@ def _static_files() -> tuple[tuple[str, ...], str]:
 
 
 @bp.route("/field/")
-@roles_required(*FIELD_ROLES)
+@requires("deliveries.act")
 def field_app():
     return render_template("deliveries/field_app.html")
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.allocations.services import PROGRESSING
 from tracker.auth.models import User
+from tracker.auth.permissions import role_can, rule_for
 from tracker.database import utcnow
 from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, Delivery, DeliveryItem
 from tracker.deliveries.queries import UNDER_WAY
@@ -29,9 +30,6 @@ from tracker.errors import IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 
-OFFICE = ("admin", "coordinator")  # plan, pack, dispatch, cancel
-READERS = ("admin", "coordinator", "manager")  # see every delivery
-AGENT_ROLES = ("field",)
 PLANNABLE_PLANS = PROGRESSING  # the plans' own list: approved, partly delivered
 
 
@@ -87,32 +85,36 @@ def delivery_for(
     """The delivery, if `user` may see it: a field agent sees only those assigned to them,
     and anything else looks like it does not exist."""
     delivery = get_delivery(delivery_id, lock=lock, whole=whole, lines=lines)
-    if user.role in READERS or delivery.assigned_to_id == user.id:
+    if role_can(user.role, "deliveries.read_all") or delivery.assigned_to_id == user.id:
         return delivery
     raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
 
 
 def may_act(user: User, delivery: Delivery) -> bool:
     """Whether `user` may scan and hand over this delivery (managers only read)."""
-    return user.role in OFFICE or (user.role in AGENT_ROLES and delivery.assigned_to_id == user.id)
+    return role_can(user.role, "deliveries.create") or (
+        role_can(user.role, "deliveries.assigned") and delivery.assigned_to_id == user.id
+    )
 
 
-# What can be done to a delivery: the states it must be in and who may do it ("acting":
-# whoever `may_act` on it, the office or its own agent). The services check the states
-# here; pages and the API show what `allowed_actions` gives.
-DELIVERY_ACTIONS = {
-    "pack": (("planned",), OFFICE),
-    "finish_packing": (("planned",), OFFICE),
-    "dispatch": (("packed",), OFFICE),
-    "cancel": (("planned", "packed"), OFFICE),
-    "edit": (UNDER_WAY, OFFICE),
-    "print_labels": (("planned", "packed"), OFFICE),
-    "scan_at_school": (("dispatched",), "acting"),
-    "hand_over": (("dispatched",), "acting"),
-    "report": (("dispatched",), "acting"),
-    "fail": (("dispatched",), "acting"),
-    "take_offline": (UNDER_WAY, "acting"),
+# What can be done to a delivery: the states it must be in. Who may do it is the
+# permissions' `deliveries.<action>`, and only whoever `may_act` on it (the office, or its
+# own agent). The services check the states here; `can(user, "deliveries.pack", delivery)`
+# asks both.
+DELIVERY_STATES = {
+    "pack": ("planned",),
+    "finish_packing": ("planned",),
+    "dispatch": ("packed",),
+    "cancel": ("planned", "packed"),
+    "edit": UNDER_WAY,
+    "print_labels": ("planned", "packed"),
+    "scan_at_school": ("dispatched",),
+    "hand_over": ("dispatched",),
+    "report": ("dispatched",),
+    "fail": ("dispatched",),
+    "take_offline": UNDER_WAY,
 }
+WAITING_FOR_OFFICE = ("planned", "packed")
 
 
 def allowed_actions(user: User, delivery: Delivery) -> set[str]:
@@ -121,17 +123,17 @@ def allowed_actions(user: User, delivery: Delivery) -> set[str]:
     acting = may_act(user, delivery)
     allowed = {
         action
-        for action, (states, who) in DELIVERY_ACTIONS.items()
-        if delivery.status in states and acting and (who == "acting" or user.role in who)
+        for action, states in DELIVERY_STATES.items()
+        if acting and delivery.status in states and role_can(user.role, f"deliveries.{action}")
     }
-    if delivery.status in ("planned", "packed") and user.role not in OFFICE:
+    if delivery.status in WAITING_FOR_OFFICE and not role_can(user.role, "deliveries.pack"):
         allowed.add("await_packing")
     return allowed
 
 
 def require_action(delivery: Delivery, action: str, doing: str) -> None:
     """Refuse `action` unless the delivery is in a state the table allows it from."""
-    require(delivery, DELIVERY_ACTIONS[action][0], doing)
+    require(delivery, DELIVERY_STATES[action], doing)
 
 
 def require(delivery: Delivery, states: tuple[str, ...], doing: str) -> None:
@@ -150,7 +152,7 @@ def _agent(user_id: int | None) -> User | None:
     if user_id is None:
         return None
     agent = db.session.get(User, user_id)
-    if agent is None or not agent.active or agent.role not in AGENT_ROLES:
+    if agent is None or not agent.active or not role_can(agent.role, "deliveries.assigned"):
         raise ValidationFailed(
             _("Choose an active field agent for the delivery."), field="assigned_to_id"
         )
@@ -432,10 +434,13 @@ def deliveries_query(user: User, *, status: str = "", plan_id: int | None = None
         .options(selectinload(Delivery.school), selectinload(Delivery.assigned_to))
         .order_by(Delivery.planned_on.desc().nulls_last(), Delivery.id.desc())
     )
-    if user.role not in READERS:
+    if not role_can(user.role, "deliveries.read_all"):
         query = query.where(Delivery.assigned_to_id == user.id)
     if status:
         query = query.where(Delivery.status == status)
     if plan_id:
         query = query.where(Delivery.plan_id == plan_id)
     return query
+
+
+rule_for(Delivery, allowed_actions)

@@ -20,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 
 from tracker.allocations.models import AllocationPlan
 from tracker.auth.models import User
+from tracker.auth.permissions import can, requires, roles_for
 from tracker.deliveries import documents, handover, queries, services
 from tracker.deliveries.forms import (
     ActionForm,
@@ -39,7 +40,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.timezone import local_today
 from tracker.transaction import transaction
-from tracker.web import labeller, roles_required, run_service, template_helpers, whole_number
+from tracker.web import labeller, run_service, template_helpers, whole_number
 
 bp = Blueprint("deliveries", __name__, url_prefix="/deliveries")
 # The words templates show for this feature's codes.
@@ -47,21 +48,20 @@ template_helpers(
     delivery_status_label=labeller(DELIVERY_STATUS_LABELS),
     item_status_label=labeller(ITEM_STATUS_LABELS),
 )
-EVERYONE = ("admin", "coordinator", "manager", "field")
-OFFICE = services.OFFICE
-ACTING = ("admin", "coordinator", "field")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _agent_choices(blank: str) -> list[SelectChoice]:
     agents = db.session.scalars(
-        sa.select(User).where(User.role == "field", User.active).order_by(User.email)
+        sa.select(User)
+        .where(User.role.in_(roles_for("deliveries.assigned")), User.active)
+        .order_by(User.email)
     )
     return [SelectChoice(0, blank)] + [SelectChoice(a.id, a.display_name) for a in agents]
 
 
 @bp.route("/")
-@roles_required(*EVERYONE)
+@requires("deliveries.read")
 def index():
     status = request.args.get("status", "")
     if status not in DELIVERY_STATUS_LABELS:
@@ -73,7 +73,7 @@ def index():
     counts = queries.item_counts([d.id for d in rows])
     today = local_today()
     groups = None
-    if current_user.role == "field" and not status:
+    if not can(current_user, "deliveries.read_all") and not status:
         groups = queries.group_by_day(rows, today)
     return render_template(
         "deliveries/index.html",
@@ -88,7 +88,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*OFFICE)
+@requires("deliveries.create")
 def create():
     plan_id = request.args.get("plan", type=whole_number)
     if plan_id is None:
@@ -138,7 +138,7 @@ def _acting(delivery_id: int) -> Delivery:
 
 
 @bp.route("/<int:delivery_id>")
-@roles_required(*EVERYONE)
+@requires("deliveries.read")
 def detail(delivery_id):
     delivery = _page(delivery_id, whole=True, lines=False)
     lines = queries.delivery_lines(delivery.id)
@@ -146,7 +146,7 @@ def detail(delivery_id):
     # Forms only for who can still act on it: a manager, or a finished delivery, has none.
     acting = may_act and delivery.status in queries.UNDER_WAY
     edit = None
-    if acting and current_user.role in OFFICE:
+    if can(current_user, "deliveries.edit", delivery):
         edit = EditDeliveryForm(obj=delivery)
         edit.assigned_to_id.choices = _agent_choices(_("Nobody yet"))
         edit.assigned_to_id.data = delivery.assigned_to_id or 0
@@ -156,7 +156,6 @@ def detail(delivery_id):
         lines=lines,
         counts=services.counts(delivery, (line.status for line in lines)),
         may_act=may_act,
-        actions=services.allowed_actions(current_user, delivery),
         # Before it leaves, a box counts what is packed; after, what the school received.
         counting="packed" if delivery.status == "planned" else "scanned",
         scanned_ids={line.device_id for line in lines if line.status == "scanned"},
@@ -169,7 +168,7 @@ def detail(delivery_id):
 
 
 @bp.route("/<int:delivery_id>/scan", methods=["POST"])
-@roles_required(*ACTING)
+@requires("deliveries.act")
 def scan(delivery_id):
     """One scan from the scan box or the camera: JSON for the page's script, else a reload."""
     delivery = _acting(delivery_id)
@@ -183,7 +182,7 @@ def scan(delivery_id):
         return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
     try:
         with transaction():
-            if delivery.status == "planned" and current_user.role in OFFICE:
+            if can(current_user, "deliveries.pack", delivery):
                 result = services.pack_scan(delivery.id, form.code.data, current_user)
             else:
                 result = handover.field_scan(delivery.id, form.code.data, current_user)
@@ -201,10 +200,10 @@ def scan(delivery_id):
 @bp.route(
     "/<int:delivery_id>/<any('finish-packing', dispatch, cancel, fail):action>", methods=["POST"]
 )
-@roles_required(*ACTING)
+@requires("deliveries.act")
 def act(delivery_id, action):
     delivery = _acting(delivery_id)
-    if action != "fail" and current_user.role not in OFFICE:
+    if not can(current_user, f"deliveries.{action.replace('-', '_')}"):
         abort(403)
     form = ActionForm()
     if form.validate_on_submit():
@@ -221,7 +220,7 @@ def act(delivery_id, action):
 
 
 @bp.route("/<int:delivery_id>/edit", methods=["POST"])
-@roles_required(*OFFICE)
+@requires("deliveries.edit")
 def edit(delivery_id):
     delivery = _acting(delivery_id)
     form = EditDeliveryForm()
@@ -242,7 +241,7 @@ def edit(delivery_id):
 
 
 @bp.route("/<int:delivery_id>/handover", methods=["POST"])
-@roles_required(*ACTING)
+@requires("deliveries.act")
 def confirm(delivery_id):
     delivery = _acting(delivery_id)
     form = HandoverForm()
@@ -282,7 +281,6 @@ def confirm(delivery_id):
             counts=services.counts(delivery),
             scanned_ids={line.device_id for line in lines if line.status == "scanned"},
             may_act=True,
-            actions=services.allowed_actions(current_user, delivery),
             counting="scanned",
             scan=ScanForm(),
             action=ActionForm(),
@@ -295,7 +293,7 @@ def confirm(delivery_id):
 
 
 @bp.route("/<int:delivery_id>/<any(signature, photo):kind>")
-@roles_required(*EVERYONE)
+@requires("deliveries.read")
 def image(delivery_id, kind):
     delivery = _page(delivery_id)
     data = delivery.signature_png if kind == "signature" else delivery.photo_jpeg
@@ -308,7 +306,7 @@ def image(delivery_id, kind):
 
 
 @bp.route("/<int:delivery_id>/<any(note, receipt):kind>.pdf")
-@roles_required(*EVERYONE)
+@requires("deliveries.read")
 def pdf(delivery_id, kind):
     delivery = _page(delivery_id, whole=True)
     if kind == "receipt" and delivery.delivered_at is None:

@@ -14,6 +14,7 @@ from flask import (
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from tracker.auth.permissions import can, requires
 from tracker.devices import services
 from tracker.devices.codes import resolve_code
 from tracker.devices.forms import DeviceForm, MoveForm, ReplaceLabelForm
@@ -27,12 +28,10 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.qr import qr_png, qr_svg
 from tracker.schools.models import School
-from tracker.web import labeller, roles_required, run_service, template_helpers, whole_number
+from tracker.web import labeller, run_service, template_helpers, whole_number
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")
 scan_bp = Blueprint("scan", __name__)
-READERS = ("admin", "coordinator", "manager", "field")
-WRITERS = ("admin", "coordinator")
 # Moves a coordinator makes from the device page; reservations, dispatch and delivery are
 # made by plans and deliveries.
 DESK_MOVES = (
@@ -89,7 +88,7 @@ def device_filters_from_request() -> tuple[DeviceFilters, str, bool]:
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@requires("devices.read")
 def index():
     filters, school_code, unknown_school = device_filters_from_request()
     only_code = filters.q and not (filters.status or filters.donation_id or filters.school_id)
@@ -141,7 +140,7 @@ def _device_page(device: Device, move_form: MoveForm | None = None, status: int 
         .order_by(DeviceEvent.id.desc())
         .limit(HISTORY_LIMIT)
     ).all()
-    if move_form is None and current_user.role in WRITERS:
+    if move_form is None and can(current_user, "devices.write"):
         move_form = MoveForm(formdata=None)
     if move_form is not None:
         move_form.event.choices = [SelectChoice("", _("Choose an action…"))] + [
@@ -150,7 +149,7 @@ def _device_page(device: Device, move_form: MoveForm | None = None, status: int 
             if event in DESK_MOVES
         ]
         move_form.version.data = device.version
-    replace_form = ReplaceLabelForm(formdata=None) if current_user.role in WRITERS else None
+    replace_form = ReplaceLabelForm(formdata=None) if can(current_user, "devices.write") else None
     return render_template(
         "devices/detail.html",
         device=device,
@@ -164,13 +163,13 @@ def _device_page(device: Device, move_form: MoveForm | None = None, status: int 
 
 
 @bp.route("/<int:device_id>")
-@roles_required(*READERS)
+@requires("devices.read")
 def detail(device_id: int):
     return _device_page(services.get_device(device_id, *page_loads()))
 
 
 @bp.route("/<int:device_id>/move", methods=["POST"])
-@roles_required(*WRITERS)
+@requires("devices.write")
 def move(device_id: int):
     device = services.get_device(device_id)
     form = MoveForm()
@@ -201,7 +200,7 @@ def _donation_choices(form: DeviceForm) -> None:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires("devices.write")
 def create():
     form = DeviceForm()
     _donation_choices(form)
@@ -227,7 +226,7 @@ def create():
 
 
 @bp.route("/<int:device_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires("devices.write")
 def edit(device_id: int):
     device = services.get_device(device_id)
     form = DeviceForm(obj=device)
@@ -258,7 +257,7 @@ def edit(device_id: int):
 
 
 @bp.route("/<int:device_id>/qr.<any(svg, png):kind>")
-@roles_required(*READERS)
+@requires("devices.read")
 def qr_image(device_id: int, kind: str):
     """The device's QR code as SVG (for print) or PNG, cached until its label is replaced."""
     device = services.get_device(device_id)
@@ -272,7 +271,7 @@ def qr_image(device_id: int, kind: str):
 
 
 @bp.route("/<int:device_id>/replace-label", methods=["POST"])
-@roles_required(*WRITERS)
+@requires("devices.write")
 def replace_label(device_id: int):
     """Give the device a new QR code; the old label then answers "this label was replaced"."""
     form = ReplaceLabelForm()
@@ -284,7 +283,7 @@ def replace_label(device_id: int):
 
 
 @scan_bp.route("/d/<token>")
-@roles_required(*READERS)
+@requires("devices.read")
 def landing(token: str):
     """What a tablet's QR code opens: that device's page, after sign-in."""
     token = token[:64]

@@ -2,25 +2,24 @@
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
+from tracker.auth.permissions import requires
 from tracker.donations import services
 from tracker.donations.forms import DonationForm
 from tracker.figures import figure
 from tracker.i18n import gettext as _
-from tracker.web import roles_required, run_service
+from tracker.web import run_service
 
 bp = Blueprint("donations", __name__, url_prefix="/donations")
-READERS = ("admin", "coordinator", "manager")
-WRITERS = ("admin", "coordinator")
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@requires("donations.read")
 def index():
     return render_template("donations/index.html", rows=services.list_donations())
 
 
 @bp.route("/<int:donation_id>")
-@roles_required(*READERS)
+@requires("donations.read")
 def detail(donation_id: int):
     donation = services.get_donation(donation_id)
     counts = figure("tablets_by_state", donation_id=donation.id)
@@ -44,7 +43,7 @@ def _save(form, donation_id=None):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires("donations.write")
 def create():
     form = DonationForm()
     if form.validate_on_submit() and (donation := _save(form)):
@@ -54,7 +53,7 @@ def create():
 
 
 @bp.route("/<int:donation_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires("donations.write")
 def edit(donation_id: int):
     donation = services.get_donation(donation_id)
     form = DonationForm(obj=donation)

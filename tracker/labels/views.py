@@ -2,6 +2,7 @@
 
 from flask import Blueprint, make_response, render_template, request
 
+from tracker.auth.permissions import requires
 from tracker.devices.queries import DeviceFilters, count_devices
 from tracker.devices.views import device_filters_from_request
 from tracker.errors import ValidationFailed
@@ -9,10 +10,8 @@ from tracker.i18n import gettext as _
 from tracker.labels import services
 from tracker.labels.forms import LabelOptionsForm
 from tracker.labels.sheets import LAYOUTS, render_labels, render_test_page
-from tracker.web import roles_required
 
 bp = Blueprint("labels", __name__, url_prefix="/labels")
-PRINTERS = ("admin", "coordinator")
 
 
 def _selection() -> tuple[list[int], DeviceFilters]:
@@ -42,7 +41,7 @@ def _pdf(content: bytes, filename: str):
 
 
 @bp.route("/")
-@roles_required(*PRINTERS)
+@requires("labels.print")
 def index():
     ids, filters = _selection()
     form = LabelOptionsForm(formdata=request.args if "layout" in request.args else None)
@@ -53,7 +52,7 @@ def index():
 
 
 @bp.route("/sheet.pdf")
-@roles_required(*PRINTERS)
+@requires("labels.print")
 def sheet():
     ids, filters = _selection()
     form = _options()
@@ -72,7 +71,7 @@ def sheet():
 
 
 @bp.route("/test-page.pdf")
-@roles_required(*PRINTERS)
+@requires("labels.print")
 def test_page():
     form = _options()
     layout = services.choose_layout(form.layout.data)

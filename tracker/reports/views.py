@@ -6,17 +6,16 @@ from pathlib import Path
 
 from flask import Blueprint, send_file
 
+from tracker.auth.permissions import requires
 from tracker.donations import services
 from tracker.reports.donor import donor_pdf, donor_workbook
-from tracker.web import roles_required
 
 bp = Blueprint("reports", __name__)
-READERS = ("admin", "coordinator", "manager")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.route("/donations/<int:donation_id>/report.<any(xlsx, pdf):kind>")
-@roles_required(*READERS)
+@requires("reports.read")
 def donor_report(donation_id: int, kind: str):
     """The donor report: where every tablet of the donation went, and the proofs."""
     donation = services.get_donation(donation_id)

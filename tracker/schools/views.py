@@ -2,20 +2,19 @@
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
+from tracker.auth.permissions import requires
 from tracker.extensions import db
 from tracker.figures import figure
 from tracker.i18n import gettext as _
 from tracker.schools import services
 from tracker.schools.forms import SchoolForm
-from tracker.web import roles_required, run_service
+from tracker.web import run_service
 
 bp = Blueprint("schools", __name__, url_prefix="/schools")
-READERS = ("admin", "coordinator", "manager", "field")
-WRITERS = ("admin", "coordinator")
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@requires("schools.read")
 def index():
     q = request.args.get("q", "")[:200]
     region = request.args.get("region", "")[:100]
@@ -37,7 +36,7 @@ def index():
 
 
 @bp.route("/<int:school_id>")
-@roles_required(*READERS)
+@requires("schools.read")
 def detail(school_id: int):
     school = services.get_school(school_id)
     counts = figure("tablets_by_state", school_id=school.id)
@@ -49,7 +48,7 @@ def _values(form: SchoolForm) -> dict:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires("schools.write")
 def create():
     form = SchoolForm()
     if form.validate_on_submit() and (
@@ -61,7 +60,7 @@ def create():
 
 
 @bp.route("/<int:school_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires("schools.write")
 def edit(school_id: int):
     school = services.get_school(school_id)
     form = SchoolForm(obj=school)

@@ -21,6 +21,7 @@ from flask import (
 from flask_login import current_user
 
 from tracker.allocations.services import get_plan
+from tracker.auth.permissions import requires
 from tracker.dashboard.history import HistoryFilter
 from tracker.deliveries.services import delivery_for
 from tracker.devices.views import device_filters_from_request
@@ -38,15 +39,12 @@ from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import UnusableFile, sniff
 from tracker.spreadsheets.workbooks import problems_workbook, template_workbook
 from tracker.transaction import transaction
-from tracker.web import roles_required, whole_number
+from tracker.web import whole_number
 
 imports_bp = Blueprint("imports", __name__, url_prefix="/imports")
 exports_bp = Blueprint("exports", __name__, url_prefix="/exports")
 # Workbooks downloaded from another feature's page, at that page's address.
 workbooks_bp = Blueprint("workbooks", __name__)
-IMPORTERS = ("admin", "coordinator")
-READERS = ("admin", "coordinator", "manager")
-EVERYONE = ("admin", "coordinator", "manager", "field")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KEEP_UPLOADS = 2 * 24 * 3600  # seconds an uploaded file waits for its commit
 
@@ -69,7 +67,7 @@ def _forget_old_uploads() -> None:
 
 
 @imports_bp.route("/", methods=["GET", "POST"])
-@roles_required(*IMPORTERS)
+@requires("imports.run")
 def index():
     form = ImportForm()
     form.donation_id.choices = donation_choices(_("Choose…"))
@@ -131,7 +129,7 @@ def _batch(batch_id: int) -> ImportBatch:
 
 
 @imports_bp.route("/<int:batch_id>")
-@roles_required(*IMPORTERS)
+@requires("imports.run")
 def detail(batch_id: int):
     batch = _batch(batch_id)
     stored = upload_path(batch.id)
@@ -144,7 +142,7 @@ def detail(batch_id: int):
 
 
 @imports_bp.route("/<int:batch_id>/commit", methods=["POST"])
-@roles_required(*IMPORTERS)
+@requires("imports.run")
 def commit(batch_id: int):
     batch = _batch(batch_id)
     stored = upload_path(batch.id)
@@ -164,7 +162,7 @@ def commit(batch_id: int):
 
 
 @imports_bp.route("/<int:batch_id>/problems.xlsx")
-@roles_required(*IMPORTERS)
+@requires("imports.run")
 def problems(batch_id: int):
     batch = _batch(batch_id)
     stored = upload_path(batch.id)
@@ -181,7 +179,7 @@ def problems(batch_id: int):
 
 
 @imports_bp.route("/templates/<any(devices, schools):kind>.xlsx")
-@roles_required(*IMPORTERS)
+@requires("imports.run")
 def template(kind: str):
     buffer = io.BytesIO()
     template_workbook(kind, buffer)
@@ -201,7 +199,7 @@ def _download(write, name: str):
 
 
 @exports_bp.route("/devices.xlsx")
-@roles_required(*READERS)
+@requires("exports.read")
 @needs_transaction
 def devices():
     filters, _code, _unknown = device_filters_from_request()
@@ -209,7 +207,7 @@ def devices():
 
 
 @exports_bp.route("/schools.xlsx")
-@roles_required(*READERS)
+@requires("exports.read")
 @needs_transaction
 def schools():
     args = request.args
@@ -225,7 +223,7 @@ def schools():
 
 
 @exports_bp.route("/history.xlsx")
-@roles_required(*READERS)
+@requires("exports.read")
 @needs_transaction
 def history():
     device_id = request.args.get("device", type=whole_number)
@@ -237,7 +235,7 @@ def history():
 
 
 @workbooks_bp.route("/plans/<int:plan_id>/allocations.xlsx")
-@roles_required(*READERS)
+@requires("exports.read")
 @needs_transaction
 def plan_allocations(plan_id: int):
     """A plan's allocation workbook: by school, by region, and its devices."""
@@ -251,7 +249,7 @@ def plan_allocations(plan_id: int):
 
 
 @workbooks_bp.route("/deliveries/<int:delivery_id>/manifest.xlsx")
-@roles_required(*EVERYONE)
+@requires("exports.own")
 def delivery_manifest(delivery_id: int):
     """One delivery's manifest for a team on paper (received yes/no, reasons, hand-over)."""
     try:
@@ -262,7 +260,7 @@ def delivery_manifest(delivery_id: int):
 
 
 @workbooks_bp.route("/deliveries/mine/manifest.xlsx")
-@roles_required(*EVERYONE)
+@requires("exports.own")
 def my_manifest():
     """All of the signed-in agent's deliveries still under way, for a day on paper."""
     deliveries = manifest_deliveries(agent=current_user)

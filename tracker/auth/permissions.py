@@ -1,0 +1,140 @@
+"""Who may do what: one question, `can(user, action, thing)`, that pages, templates, the
+JSON API, the services and the CLI all ask.
+
+An action is named `feature.verb` ("devices.edit", "plans.approve"). `GRANTS` says which
+roles may do each one; it is the only place in the code that lists roles for an action.
+Where the answer also depends on the thing (a plan must be submitted to be approved, a
+field agent acts only on their own delivery), the feature that owns the thing registers
+its rule with `rule_for(kind, allowed_actions)`; `can` then asks that rule, which itself
+reads its roles from `GRANTS` through `roles_for`.
+
+The CLI runs as the operator of the server (no user): its commands pass `actor=None`, and
+the services skip the role check for it, never the state check.
+"""
+
+from collections.abc import Callable
+
+from flask_login import current_user
+
+from tracker.auth.models import ROLES
+from tracker.errors import DomainError
+from tracker.i18n import gettext as _
+from tracker.web import roles_required
+
+EVERYONE = ROLES
+OFFICE = ("admin", "coordinator")  # registers, plans, packs, dispatches, imports
+READERS = ("admin", "coordinator", "manager")  # reads the whole programme
+APPROVERS = ("admin", "manager")
+ACTING = ("admin", "coordinator", "field")  # scans and hands over at schools
+
+GRANTS: dict[str, tuple[str, ...]] = {
+    "users.manage": ("admin",),
+    "dashboard.read": EVERYONE,
+    "dashboard.office": READERS,
+    "donations.read": READERS,
+    "donations.write": OFFICE,
+    "schools.read": EVERYONE,
+    "schools.write": OFFICE,
+    "devices.read": EVERYONE,
+    "devices.write": OFFICE,
+    "labels.print": OFFICE,
+    "imports.run": OFFICE,
+    "exports.read": READERS,
+    "exports.own": EVERYONE,  # what concerns the reader (an agent's own manifests)
+    "reports.read": READERS,
+    "api.use": EVERYONE,
+    # Plans: the planning office proposes, edits, changes, closes and cancels (cancelling
+    # gives reserved tablets back to stock); managers approve or send back, and read.
+    "plans.read": READERS,
+    "plans.create": OFFICE,
+    "plans.edit": OFFICE,
+    "plans.submit": OFFICE,
+    "plans.approve": APPROVERS,
+    "plans.send_back": APPROVERS,
+    "plans.await_other_approver": APPROVERS,  # shown instead of approve to its submitter
+    "plans.change": OFFICE,
+    "plans.plan_deliveries": OFFICE,
+    "plans.see_deliveries": READERS,
+    "plans.close": OFFICE,
+    "plans.cancel": OFFICE,
+    # Deliveries: everyone reads the ones they may see (a field agent: their own); the
+    # office plans, packs and dispatches; whoever acts on one (the office, or its own
+    # agent) scans and hands over at the school.
+    "deliveries.read": EVERYONE,
+    "deliveries.read_all": READERS,
+    "deliveries.create": OFFICE,
+    "deliveries.pack": OFFICE,
+    "deliveries.finish_packing": OFFICE,
+    "deliveries.dispatch": OFFICE,
+    "deliveries.cancel": OFFICE,
+    "deliveries.edit": OFFICE,
+    "deliveries.print_labels": OFFICE,
+    "deliveries.act": ACTING,
+    "deliveries.scan_at_school": ACTING,
+    "deliveries.hand_over": ACTING,
+    "deliveries.report": ACTING,
+    "deliveries.fail": ACTING,
+    "deliveries.take_offline": ACTING,
+    "deliveries.await_packing": EVERYONE,  # told the office has yet to pack and send it
+    "deliveries.assigned": ("field",),  # who can be given a delivery to take
+}
+
+_RULES: dict[type, Callable] = {}
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+def roles_for(action: str) -> tuple[str, ...]:
+    """The roles that may do `action` (a KeyError names an action nobody declared)."""
+    return GRANTS[action]
+
+
+def role_can(role: str, action: str) -> bool:
+    return role in GRANTS[action]
+
+
+def rule_for(kind: type, allowed_actions: Callable) -> None:
+    """Register the rule for things of `kind`: `allowed_actions(user, thing)` gives the
+    verbs `user` may do to `thing` now (the feature's transition table)."""
+    _RULES[kind] = allowed_actions
+
+
+def can(user, action: str, thing=None) -> bool:
+    """Whether `user` may do `action` (to `thing`, when the answer depends on it)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if not role_can(user.role, action):
+        return False
+    if thing is None:
+        return True
+    rule = _RULES.get(type(thing))
+    if rule is None:
+        raise LookupError(f"no rule registered for {type(thing).__name__}")
+    return action.split(".", 1)[1] in rule(user, thing)
+
+
+def check(actor, action: str, thing=None) -> None:
+    """Refuse with a readable message unless `actor` may do `action`. `actor=None` is the
+    server's operator (the CLI): the role check is theirs to skip."""
+    if actor is not None and not can(actor, action, thing):
+        raise Forbidden(_("Your role does not allow this."))
+
+
+def requires(action: str):
+    """A view decorator: signed-in users whose role may do `action` get in, others 403.
+    Navigation and `may_open` read the same roles to show or hide the link."""
+    roles = roles_for(action)
+
+    def decorator(view):
+        guarded = roles_required(*roles)(view)
+        guarded.permission = action
+        return guarded
+
+    return decorator
+
+
+def can_here(action: str, thing=None) -> bool:
+    """`can` for the signed-in user: the templates' `can(...)`."""
+    return can(current_user, action, thing)
