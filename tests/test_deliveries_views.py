@@ -277,6 +277,50 @@ def test_manifest_import_reports_a_device_not_in_the_delivery(client, delivery_s
     assert db.session.get(Delivery, a).status == "dispatched"  # nothing written
 
 
+def test_the_manifest_preview_and_the_screen_refuse_a_hand_over_in_the_same_words(
+    client, delivery_setting, tmp_path
+):
+    """One hand-over check (handover.handover_problems): the preview of a filled manifest
+    lists every problem the screen would refuse, each on its own row, in the same words."""
+    s = delivery_setting
+    a = dispatched(s)
+    reference = db.session.get(Delivery, a).reference
+    first, second, third = s["a_devices"]
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Delivery", "Asset tag", "Received (yes/no)", "Received by (name)", "Role"])
+    sheet.append([reference, first.asset_tag, "yes", "M. Ali", ""])
+    sheet.append([reference, second.asset_tag, "yes", "", ""])
+    sheet.append([reference, third.asset_tag, "", "", ""])
+    path = tmp_path / "manifest.xlsx"
+    workbook.save(path)
+    report = import_file("manifest", path, "manifest.xlsx", commit=False, actor=None)
+    problems = [str(p) for p in report.problems]
+    role = "Write the role of the person (head teacher, …)."
+    why = f"Say why {third.asset_tag} was not handed over"
+    assert any("row 2" in p and f"{reference}: {role}" in p for p in problems), problems
+    assert any("row 4" in p and f"{reference}: {why}" in p for p in problems), problems
+    # The screen refuses the same hand-over with the same sentence.
+    from tracker.deliveries import handover
+    from tracker.errors import ValidationFailed
+
+    for device in (first, second):
+        handover.field_scan(a, device.asset_tag, s["agent"])
+    try:
+        handover.confirm_handover(
+            a,
+            actor=s["agent"],
+            recipient_name="M. Ali",
+            recipient_role="Directeur",
+            signature=signature_data_url(),
+        )
+    except ValidationFailed as refusal:
+        assert why in str(refusal)
+    else:
+        raise AssertionError("the screen accepted a tablet with no answer")
+    db.session.rollback()
+
+
 def test_a_filled_manifest_uploaded_on_the_import_page(client, delivery_setting, tmp_path):
     s = delivery_setting
     a = dispatched(s)

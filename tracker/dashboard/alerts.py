@@ -11,12 +11,11 @@ from flask import current_app, url_for
 
 from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.database import utcnow
-from tracker.deliveries.models import Delivery
+from tracker.deliveries.models import UNDER_WAY, Delivery
 from tracker.devices.models import Device, DeviceEvent
 from tracker.extensions import db
 from tracker.i18n import lazy_gettext as _l
 
-UNDER_WAY = ("planned", "packed", "dispatched")
 RECENT_REPORTS = timedelta(days=30)
 KINDS = {
     "overdue": _l("Deliveries past their planned day"),

@@ -5,6 +5,8 @@ are delivered; the others are missing (lost), damaged (faulty) or refused (back 
 reserved, for the office to deal with). The paper manifest import calls the same service.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -106,6 +108,66 @@ def _place(latitude, longitude, accuracy):
     return lat, lon, metres
 
 
+@dataclass(frozen=True)
+class HandoverProblem:
+    """One thing that stops a hand-over: the field it concerns, and the tablet if any."""
+
+    field: str  # recipient_name | recipient_role | signature | reasons | code
+    message: str
+    device_id: int | None = None
+
+
+def handover_problems(
+    on_board: list[int],
+    *,
+    tag_of: Callable[[int], str],
+    received: set[int],
+    reasons: dict[int, str],
+    name: str,
+    role: str,
+    signed: bool,
+) -> list[HandoverProblem]:
+    """What stops this hand-over, all of it, before anything is written: the one check of
+    the screen, the phone and the paper manifest. `on_board` are the ids of the tablets
+    still on the delivery; every one is received or has a reason, and at least one is
+    received. Pure: it writes nothing and reads only the tags it names (`tag_of`)."""
+    problems = []
+    if not name:
+        problems.append(
+            HandoverProblem(
+                "recipient_name", _("Write the name of the person who received the tablets.")
+            )
+        )
+    if not role:
+        problems.append(
+            HandoverProblem("recipient_role", _("Write the role of the person (head teacher, …)."))
+        )
+    if not signed:
+        problems.append(HandoverProblem("signature", _("Ask the recipient to sign on the screen.")))
+    choices = ", ".join(str(label) for label in MISSING_REASON_LABELS.values())
+    for device_id in on_board:
+        if device_id not in received and reasons.get(device_id) not in MISSING_REASONS:
+            problems.append(
+                HandoverProblem(
+                    "reasons",
+                    _(
+                        "Say why %(tag)s was not handed over (%(choices)s).",
+                        tag=tag_of(device_id),
+                        choices=choices,
+                    ),
+                    device_id,
+                )
+            )
+    if not any(device_id in received for device_id in on_board):
+        problems.append(
+            HandoverProblem(
+                "code",
+                _("No tablet was handed over: scan them, or record the delivery as failed."),
+            )
+        )
+    return problems
+
+
 def confirm_handover(
     delivery_id: int,
     *,
@@ -136,43 +198,30 @@ def confirm_handover(
     delivery = get_delivery(delivery_id, lock=True)
     require_action(delivery, "hand_over", _("handed over"))
     name, role = (recipient_name or "").strip(), (recipient_role or "").strip()
-    if not name:
-        raise ValidationFailed(
-            _("Write the name of the person who received the tablets."), "recipient_name"
-        )
-    if not role:
-        raise ValidationFailed(
-            _("Write the role of the person (head teacher, …)."), "recipient_role"
-        )
-    if via == "screen" and not signature:
-        raise ValidationFailed(_("Ask the recipient to sign on the screen."), "signature")
-    signature_png = clean_signature(signature) if signature else None
-    photo_jpeg = clean_photo(photo) if photo else None
-    lat, lon, accuracy = _place(latitude, longitude, accuracy)
     on_board = [item for item in delivery.items if item.status in ON_BOARD]
     if received is None:
         received = {item.device_id for item in on_board if item.status == "scanned"}
     reasons = reasons or {}
-    outcome = {}
-    for item in on_board:
-        if item.device_id in received:
-            outcome[item.device_id] = "delivered"
-        elif reasons.get(item.device_id) in MISSING_REASONS:
-            outcome[item.device_id] = reasons[item.device_id]
-        else:
-            raise ValidationFailed(
-                _(
-                    "Say why %(tag)s was not handed over (%(choices)s).",
-                    tag=item.device.asset_tag,
-                    choices=", ".join(str(label) for label in MISSING_REASON_LABELS.values()),
-                ),
-                field="reasons",
-            )
-    if "delivered" not in outcome.values():
-        raise ValidationFailed(
-            _("No tablet was handed over: scan them, or record the delivery as failed."),
-            field="code",
-        )
+    # A blank or unreadable drawing is refused here, as no signature at all is below.
+    signature_png = clean_signature(signature) if signature else None
+    photo_jpeg = clean_photo(photo) if photo else None
+    lat, lon, accuracy = _place(latitude, longitude, accuracy)
+    items = {item.device_id: item for item in on_board}
+    problems = handover_problems(
+        list(items),
+        tag_of=lambda device_id: items[device_id].device.asset_tag,
+        received=received,
+        reasons=reasons,
+        name=name,
+        role=role,
+        signed=bool(signature) or via != "screen",
+    )
+    if problems:
+        raise ValidationFailed(problems[0].message, field=problems[0].field)
+    outcome = {
+        item.device_id: "delivered" if item.device_id in received else reasons[item.device_id]
+        for item in on_board
+    }
     recorded_at = recorded_at or utcnow()
     when = handed_over_at or recorded_at
     for item in on_board:

@@ -32,6 +32,8 @@ ITEM_STATUSES = (
 # A device is on at most one delivery in these states (a partial unique index).
 ACTIVE_ITEM_STATUSES = ("expected", "packed", "scanned")
 MISSING_REASONS = ("missing", "damaged", "refused")
+UNDER_WAY = ("planned", "packed", "dispatched")  # not yet handed over, failed or cancelled
+HANDED_OVER = ("delivered", "partially_delivered")
 HANDOVER_SOURCES = ("", "screen", "manifest")
 
 

@@ -4,12 +4,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from tracker.deliveries.models import Delivery, DeliveryItem
+from tracker.deliveries.models import UNDER_WAY, Delivery, DeliveryItem
 from tracker.devices.models import Device
 from tracker.extensions import db
 from tracker.schools.models import School
-
-UNDER_WAY = ("planned", "packed", "dispatched")
 
 
 def delivery_lines(delivery_id: int) -> list[sa.Row]:

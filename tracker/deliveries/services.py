@@ -18,8 +18,7 @@ from tracker.allocations.services import PROGRESSING
 from tracker.auth.models import User
 from tracker.auth.permissions import role_can, rule_for
 from tracker.database import utcnow
-from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, Delivery, DeliveryItem
-from tracker.deliveries.queries import UNDER_WAY
+from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, UNDER_WAY, Delivery, DeliveryItem
 from tracker.deliveries.words import status_text
 from tracker.devices.bulk import move_devices
 from tracker.devices.codes import code_refusal, find_device_by_code

@@ -29,7 +29,7 @@ from tracker.deliveries.forms import (
     PlanDeliveriesForm,
     ScanForm,
 )
-from tracker.deliveries.models import Delivery
+from tracker.deliveries.models import UNDER_WAY, Delivery
 from tracker.deliveries.words import (
     DELIVERY_STATUS_LABELS,
     ITEM_STATUS_LABELS,
@@ -144,7 +144,7 @@ def detail(delivery_id):
     lines = queries.delivery_lines(delivery.id)
     may_act = services.may_act(current_user, delivery)
     # Forms only for who can still act on it: a manager, or a finished delivery, has none.
-    acting = may_act and delivery.status in queries.UNDER_WAY
+    acting = may_act and delivery.status in UNDER_WAY
     edit = None
     if can(current_user, "deliveries.edit", delivery):
         edit = EditDeliveryForm(obj=delivery)

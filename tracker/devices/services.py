@@ -11,9 +11,11 @@ from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.auth.models import User
+from tracker.database import utcnow
 from tracker.devices import bulk, identity
 from tracker.devices.models import CONDITIONS, Device, DeviceEvent, RetiredQrToken
 from tracker.devices.states import MOVES, STATUS_LABELS, clears_placement
+from tracker.dialects import any_of, copy_rows
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
@@ -102,30 +104,66 @@ def register_device(
     notes: str = "",
     actor: User | None,
 ) -> Device:
-    """Register one tablet: clean and check its identifiers, give it an asset tag and a QR token."""
+    """Register one tablet from the form: clean and check it, then `register_devices`."""
     if db.session.get(Donation, donation_id) is None:
         raise ValidationFailed(_("Choose the donation this tablet came with."), field="donation_id")
     serial = identity.clean_serial(serial)
     imei = identity.clean_imei(imei)
     _check_unique(Device.serial, serial, None, "serial", _("Serial number"))
     _check_unique(Device.imei, imei, None, "imei", "IMEI")
+    values = {
+        "serial": serial,
+        "imei": imei,
+        "model": refuse_control_characters(model.strip(), "model", _("Model")),
+        "condition": _check_condition(condition),
+        "notes": refuse_control_characters(notes.strip(), "notes", _("Notes")),
+        "donation_id": donation_id,
+    }
+    (tag,) = register_devices([values], actor=actor, details={"source": "form"})
+    return db.session.scalars(sa.select(Device).where(Device.asset_tag == tag)).one()
+
+
+def register_devices(rows: list[dict], *, actor: User | None, details: dict) -> list[str]:
+    """Register tablets whose values are already clean and checked (the form's one, or an
+    import's thousands): each gets the next asset tag, a QR token, the state in stock and
+    its "registered" event. A few statements whatever the number; gives the asset tags."""
+    if not rows:
+        return []
     prefix = current_app.config["ASSET_TAG_PREFIX"]
-    (number,) = identity.allocate_numbers("asset_tag", 1)
-    device = Device(
-        asset_tag=identity.format_asset_tag(prefix, number),
-        qr_token=identity.new_qr_token(),
-        serial=serial,
-        imei=imei,
-        model=refuse_control_characters(model.strip(), "model", _("Model")),
-        condition=_check_condition(condition),
-        notes=refuse_control_characters(notes.strip(), "notes", _("Notes")),
-        donation_id=donation_id,
-        status="in_stock",
+    numbers = identity.allocate_numbers("asset_tag", len(rows))
+    now = utcnow()
+    devices = [
+        {
+            "asset_tag": identity.format_asset_tag(prefix, number),
+            "qr_token": identity.new_qr_token(),
+            "serial": values["serial"],
+            "imei": values.get("imei"),
+            "model": values.get("model", ""),
+            "condition": values.get("condition", "new"),
+            "notes": values.get("notes", ""),
+            "donation_id": values["donation_id"],
+            "status": "in_stock",
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for values, number in zip(rows, numbers, strict=True)
+    ]
+    if not copy_rows(Device.__table__, devices):  # PostgreSQL: COPY
+        db.session.execute(sa.insert(Device), devices)
+    tags = [device["asset_tag"] for device in devices]
+    # One INSERT ... SELECT writes every new device's "registered" event: no ids need to
+    # come back to Python (SQLite would send a RETURNING insert one row at a time).
+    bulk.insert_events(
+        Device.id,
+        event_type="registered",
+        occurred_at=now,
+        actor=actor,
+        to_status="in_stock",
+        details=details,
+        where=any_of(Device.asset_tag, tags),
     )
-    db.session.add(device)
-    record_event(device, "registered", actor, to_status="in_stock", serial=serial, imei=imei)
-    db.session.flush()
-    return device
+    return tags
 
 
 def update_device(device_id: int, *, expected_version: int, actor: User | None, **changes):

@@ -1,15 +1,12 @@
 """Device rows: a donor's packing list becomes device records in a donation."""
 
 import sqlalchemy as sa
-from flask import current_app
 
 from tracker.auth.models import User
-from tracker.database import utcnow
 from tracker.devices import identity
-from tracker.devices.bulk import insert_events
 from tracker.devices.models import Device
-from tracker.devices.services import update_device
-from tracker.dialects import any_of, copy_rows
+from tracker.devices.services import register_devices, update_device
+from tracker.dialects import any_of
 from tracker.donations.models import Donation
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -288,45 +285,8 @@ class DeviceImporter(RowImporter):
         report.new += len(to_insert)
         report.updated += len(to_update)
         if write and report.ok:
-            self._insert(to_insert)
+            register_devices(to_insert, actor=self.actor, details={"import": self.filename})
             for device, changes in to_update:
                 update_device(
                     device.id, expected_version=device.version, actor=self.actor, **changes
                 )
-
-    def _insert(self, rows: list[dict]) -> None:
-        if not rows:
-            return
-        prefix = current_app.config["ASSET_TAG_PREFIX"]
-        numbers = identity.allocate_numbers("asset_tag", len(rows))
-        now = utcnow()
-        devices = [
-            {
-                "asset_tag": identity.format_asset_tag(prefix, number),
-                "qr_token": identity.new_qr_token(),
-                "serial": values["serial"],
-                "imei": values.get("imei"),
-                "model": values.get("model", ""),
-                "condition": values.get("condition", "new"),
-                "notes": values.get("notes", ""),
-                "donation_id": values["donation_id"],
-                "status": "in_stock",
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for values, number in zip(rows, numbers, strict=True)
-        ]
-        if not copy_rows(Device.__table__, devices):  # PostgreSQL: COPY
-            db.session.execute(sa.insert(Device), devices)
-        # One INSERT ... SELECT writes every new device's "registered" event: no ids need to
-        # come back to Python (SQLite would send a RETURNING insert one row at a time).
-        insert_events(
-            Device.id,
-            event_type="registered",
-            occurred_at=now,
-            actor=self.actor,
-            to_status="in_stock",
-            details={"import": self.filename},
-            where=any_of(Device.asset_tag, [device["asset_tag"] for device in devices]),
-        )

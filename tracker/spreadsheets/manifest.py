@@ -17,9 +17,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from tracker.auth.models import User
-from tracker.deliveries.handover import ON_BOARD, confirm_handover
-from tracker.deliveries.models import Delivery
-from tracker.deliveries.services import why_not_here
+from tracker.deliveries.handover import ON_BOARD, confirm_handover, handover_problems
+from tracker.deliveries.models import HANDED_OVER, UNDER_WAY, Delivery
+from tracker.deliveries.services import DELIVERY_STATES, why_not_here
 from tracker.devices.models import Device
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -122,7 +122,7 @@ def manifest_deliveries(*, delivery_id: int | None = None, agent: User | None = 
     if agent is not None:
         query = query.where(
             Delivery.assigned_to_id == agent.id,
-            Delivery.status.in_(("planned", "packed", "dispatched")),
+            Delivery.status.in_(UNDER_WAY),
         )
     return list(db.session.scalars(query))
 
@@ -289,7 +289,7 @@ class ManifestImporter(RowImporter):
                 self._problem(report, row, "asset_tag", tag, _("no tablet has this asset tag"))
             else:
                 item = next((i for i in delivery.items if i.device_id == device.id), None)
-                if answer and delivery.status in ("delivered", "partially_delivered"):
+                if answer and delivery.status in HANDED_OVER:
                     self._problem(
                         report,
                         row,
@@ -303,7 +303,7 @@ class ManifestImporter(RowImporter):
                             else _("imported"),
                         ),
                     )
-                elif answer and delivery.status != "dispatched":
+                elif answer and delivery.status not in DELIVERY_STATES["hand_over"]:
                     self._problem(
                         report,
                         row,
@@ -341,56 +341,31 @@ class ManifestImporter(RowImporter):
                 report.unchanged += len(group["rows"])
                 continue
             delivery = db.session.get(Delivery, delivery_id)
-            if delivery.status != "dispatched":
+            if delivery.status not in DELIVERY_STATES["hand_over"]:
                 continue  # already reported row by row
             first = group["first_row"]
-            for key, slot in (("recipient_name", "name"), ("recipient_role", "role")):
-                if not group[slot]:
-                    report.add_problem(
-                        Problem(
-                            first,
-                            self.header.headers.get(key, MANIFEST_COLUMNS[0].label),
-                            "",
-                            _(
-                                "%(ref)s: write who received the tablets and their role",
-                                ref=delivery.reference,
-                            ),
-                            self.header.positions.get(key),
-                        )
-                    )
-                    report.rejected_rows += 1
-                    break
-            if not group["received"]:
+            on_board = {i.device_id: i for i in delivery.items if i.status in ON_BOARD}
+            problems = handover_problems(
+                list(on_board),
+                tag_of=lambda device_id, on_board=on_board: on_board[device_id].device.asset_tag,
+                received=group["received"],
+                reasons=group["reasons"],
+                name=group["name"],
+                role=group["role"],
+                signed=True,  # on paper
+            )
+            for problem in problems:
+                key = problem.field if problem.field.startswith("recipient") else "received"
                 report.add_problem(
                     Problem(
-                        first,
-                        self.header.headers.get("received", ""),
+                        group["rows"].get(problem.device_id, first),
+                        self.header.headers.get(key, ""),
                         "",
-                        _(
-                            "%(ref)s: no tablet was received; record it as failed on its page",
-                            ref=delivery.reference,
-                        ),
-                        self.header.positions.get("received"),
+                        f"{delivery.reference}: {problem.message}",
+                        self.header.positions.get(key),
                     )
                 )
                 report.rejected_rows += 1
-            answered = group["received"] | set(group["reasons"])
-            for item in delivery.items:
-                if item.status in ON_BOARD and item.device_id not in answered:
-                    report.add_problem(
-                        Problem(
-                            group["rows"].get(item.device_id, first),
-                            self.header.headers.get("received", ""),
-                            "",
-                            _(
-                                "%(ref)s: say whether %(tag)s was received",
-                                ref=delivery.reference,
-                                tag=item.device.asset_tag,
-                            ),
-                            self.header.positions.get("received"),
-                        )
-                    )
-                    report.rejected_rows += 1
             report.updated += len(group["received"]) + len(group["reasons"])
         if not (write and report.ok):
             return
