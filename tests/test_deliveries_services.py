@@ -9,7 +9,7 @@ from PIL import Image
 
 from conftest import signature_data_url
 from tracker.allocations.models import AllocationPlan
-from tracker.deliveries import handover, services
+from tracker.deliveries import handover, scans, services, states
 from tracker.deliveries.media import clean_photo
 from tracker.deliveries.models import Delivery, DeliveryItem
 from tracker.devices.models import Device, DeviceEvent
@@ -147,7 +147,7 @@ def test_scans_at_the_school_say_why_a_tablet_is_refused(app, delivery_setting):
     assert not unknown.ok and unknown.counts["unexpected"] == 2
     handover.field_scan(a.id, "nonsense", s["agent"])  # counted once
     db.session.commit()
-    assert services.counts(db.session.get(Delivery, a.id))["unexpected"] == 2
+    assert scans.counts(db.session.get(Delivery, a.id))["unexpected"] == 2
 
 
 def test_handover_delivers_the_scanned_and_needs_a_reason_for_the_rest(app, delivery_setting):
@@ -253,8 +253,8 @@ def test_an_agent_sees_only_their_deliveries(app, delivery_setting):
     assert services.delivery_for(s["manager"], a.id).id == a.id
     with pytest.raises(NotFound):
         services.delivery_for(s["other_agent"], a.id)
-    assert not services.may_act(s["manager"], a)
-    assert services.may_act(s["agent"], a) and not services.may_act(s["other_agent"], a)
+    assert not states.may_act(s["manager"], a)
+    assert states.may_act(s["agent"], a) and not states.may_act(s["other_agent"], a)
 
 
 def test_photos_are_re_encoded_without_metadata_and_size_capped(app):

@@ -254,9 +254,9 @@ def test_roles_are_named_only_by_the_permissions():
 def test_can_answers_for_the_role_and_for_the_thing(delivery_setting):
     """`can(user, action, thing)`: the role from GRANTS, the state from the feature's table,
     and the thing's own rule (a field agent acts on their own delivery only)."""
-    from tracker.allocations.services import PLAN_STATES
+    from tracker.allocations.states import PLAN_STATES
     from tracker.auth.permissions import GRANTS, can
-    from tracker.deliveries.services import DELIVERY_STATES
+    from tracker.deliveries.states import DELIVERY_STATES
 
     s = delivery_setting
     assert {f"plans.{a}" for a in PLAN_STATES} <= set(GRANTS)

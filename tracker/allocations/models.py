@@ -3,7 +3,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from tracker.database import UTCDateTime, one_of, utcnow
 from tracker.extensions import db
@@ -41,8 +41,10 @@ class AllocationPlan(db.Model):
     created_by = relationship("User", foreign_keys=[created_by_id])
     submitted_by = relationship("User", foreign_keys=[submitted_by_id])
     approved_by = relationship("User", foreign_keys=[approved_by_id])
-    allocations: Mapped[list["Allocation"]] = relationship(
-        back_populates="plan", cascade="all, delete-orphan"
+    # Write-only: a national plan has 20,000 lines, never loaded whole by accident; ask
+    # `plan.allocations.select()` for the ones needed.
+    allocations: WriteOnlyMapped["Allocation"] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", passive_deletes=True
     )
 
 

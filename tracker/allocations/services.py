@@ -1,61 +1,37 @@
-"""Allocation plan rules: propose, edit, submit, approve (reserving tablets), change, cancel.
+"""Allocation plan rules: propose, edit, submit, approve (reserving tablets), change, close,
+cancel. Every change of state or quantity is recorded as a PlanEvent.
 
-States: draft -> submitted -> approved -> (partially) fulfilled -> closed; cancelled from any
-state before fulfilled. Every change of state or quantity is recorded as a PlanEvent.
-Approval reserves specific in-stock tablets, first registered first out, all or none.
+The states and what each allows are in `states.py`; reserving and releasing tablets in
+`reservations.py` (approval reserves specific in-stock tablets, first registered first
+out, all or none).
 """
 
-from itertools import islice
-
 import sqlalchemy as sa
-import sqlalchemy.dialects.postgresql
-import sqlalchemy.dialects.sqlite
+from sqlalchemy.orm import joinedload
 
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.allocations.proposals import propose
+from tracker.allocations.reservations import (
+    lock_pool,
+    pool_size,
+    release,
+    release_plan,
+    reserve,
+    reserve_all,
+    reserved_count,
+)
+from tracker.allocations.states import PROGRESSING, require_action
 from tracker.auth.models import User
-from tracker.auth.permissions import Forbidden, role_can, rule_for
+from tracker.auth.permissions import Forbidden, role_can
 from tracker.database import utcnow
-from tracker.devices.bulk import move_devices, move_matching, reserve_mapping
-from tracker.devices.models import Counter, Device
+from tracker.devices.bulk import move_devices
+from tracker.devices.models import Device
 from tracker.dialects import refresh_statistics
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
-
-CANCELLABLE = ("draft", "submitted", "approved", "partially_fulfilled")
-CHANGEABLE = ("approved", "partially_fulfilled")
-CLOSABLE = ("fulfilled", "partially_fulfilled")
-PROGRESSING = ("approved", "partially_fulfilled")
-# What can be done to a plan: the states it must be in. Who may do it is the
-# permissions' `plans.<action>`; `can(user, "plans.approve", plan)` asks both.
-PLAN_STATES = {
-    "edit": ("draft",),
-    "submit": ("draft",),
-    "approve": ("submitted",),
-    "send_back": ("submitted",),
-    "change": CHANGEABLE,
-    "plan_deliveries": PROGRESSING,
-    "see_deliveries": ("approved", "partially_fulfilled", "fulfilled", "closed"),
-    "close": CLOSABLE,
-    "cancel": CANCELLABLE,
-}
-
-
-def allowed_actions(user: User, plan: AllocationPlan) -> set[str]:
-    """What `user` may do to `plan` now. Whoever submitted a plan may not approve it:
-    `await_other_approver` says so instead."""
-    allowed = {
-        action
-        for action, states in PLAN_STATES.items()
-        if plan.status in states and role_can(user.role, f"plans.{action}")
-    }
-    if "approve" in allowed and plan.submitted_by_id == user.id:
-        allowed.discard("approve")
-        allowed.add("await_other_approver")
-    return allowed
 
 
 def record(plan: AllocationPlan, action: str, actor: User | None, **details) -> None:
@@ -74,53 +50,6 @@ def get_plan(plan_id: int, *, lock: bool = False) -> AllocationPlan:
     if plan is None:
         raise NotFound(_("No allocation plan with id %(id)s.", id=plan_id))
     return plan
-
-
-def _require_action(plan: AllocationPlan, action: str, doing: str) -> None:
-    """Refuse `action` unless the plan is in a state the table allows it from."""
-    _require(plan, PLAN_STATES[action], doing)
-
-
-def _require(plan: AllocationPlan, states: tuple[str, ...], doing: str) -> None:
-    if plan.status not in states:
-        raise IllegalTransition(
-            _(
-                "The plan “%(name)s” is %(state)s: it cannot be %(doing)s.",
-                name=plan.name,
-                state=plan.status.replace("_", " "),
-                doing=doing,
-            )
-        )
-
-
-def pool_filter(plan: AllocationPlan):
-    """The devices a plan may draw on: in stock, from its donation when it names one."""
-    conditions = [Device.status == "in_stock"]
-    if plan.donation_id is not None:
-        conditions.append(Device.donation_id == plan.donation_id)
-    return conditions
-
-
-def _lock_pool(plan: AllocationPlan) -> None:
-    """Make approvals and changes over one pool take turns (a row lock until commit).
-
-    Without it, concurrent approvals each hold some rows for a moment and can starve one
-    another of stock that would have fitted.
-    """
-    name = f"pool:{plan.donation_id or 'all'}"
-    dialect = db.session.get_bind().dialect.name
-    insert = sa.dialects.postgresql.insert if dialect == "postgresql" else sa.dialects.sqlite.insert
-    db.session.execute(insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
-    db.session.execute(
-        sa.update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
-    )
-
-
-def pool_size(plan: AllocationPlan) -> int:
-    return (
-        db.session.scalar(sa.select(sa.func.count()).select_from(Device).where(*pool_filter(plan)))
-        or 0
-    )
 
 
 def create_plan(
@@ -187,7 +116,7 @@ def propose_plan(
 ):
     """Replace a draft's lines by a proposal over `school_ids`, capped by the pool."""
     plan = get_plan(plan_id)
-    _require_action(plan, "edit", _("re-proposed"))
+    require_action(plan, "edit", _("re-proposed"))
     if not school_ids:
         raise ValidationFailed(_("Choose at least one school."), field="schools")
     rows = db.session.execute(
@@ -231,11 +160,26 @@ def propose_plan(
     return plan
 
 
+def planned_total(plan: AllocationPlan) -> int:
+    """The tablets the plan gives, all schools together."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.sum(Allocation.quantity)).where(Allocation.plan_id == plan.id)
+        )
+        or 0
+    )
+
+
 def set_quantities(plan_id: int, quantities: dict[int, int], actor: User | None):
     """Edit a draft's quantities by hand (school id -> quantity)."""
     plan = get_plan(plan_id)
-    _require_action(plan, "edit", _("edited"))
-    lines = {line.school_id: line for line in plan.allocations}
+    require_action(plan, "edit", _("edited"))
+    lines = {
+        line.school_id: line
+        for line in db.session.scalars(
+            plan.allocations.select().options(joinedload(Allocation.school))
+        )
+    }
     changes = {}
     for school_id, quantity in quantities.items():
         line = lines.get(school_id)
@@ -255,12 +199,13 @@ def set_quantities(plan_id: int, quantities: dict[int, int], actor: User | None)
 
 def submit_plan(plan_id: int, actor: User | None):
     plan = get_plan(plan_id)
-    _require_action(plan, "submit", _("submitted"))
-    if sum(line.quantity for line in plan.allocations) == 0:
+    require_action(plan, "submit", _("submitted"))
+    total = planned_total(plan)
+    if total == 0:
         raise ValidationFailed(_("The plan gives no tablet to any school yet."))
     plan.status, plan.submitted_at = "submitted", utcnow()
     plan.submitted_by_id = actor.id if actor else None
-    record(plan, "submitted", actor, total=sum(line.quantity for line in plan.allocations))
+    record(plan, "submitted", actor, total=total)
     db.session.flush()
     return plan
 
@@ -269,7 +214,7 @@ def send_back(plan_id: int, actor: User, note: str = ""):
     """A manager returns a submitted plan to its author for changes."""
     _check_approver(actor)
     plan = get_plan(plan_id)
-    _require_action(plan, "send_back", _("sent back"))
+    require_action(plan, "send_back", _("sent back"))
     plan.status = "draft"
     record(plan, "sent_back", actor, note=note.strip())
     db.session.flush()
@@ -310,7 +255,7 @@ def close_plan(plan_id: int, actor: User | None, reason: str = "") -> Allocation
     if actor is not None and not role_can(actor.role, "plans.close"):
         raise Forbidden(_("Only a coordinator or an admin closes allocation plans."))
     plan = get_plan(plan_id, lock=True)
-    _require_action(plan, "close", _("closed"))
+    require_action(plan, "close", _("closed"))
     if not (reason or "").strip():
         raise ValidationFailed(_("Say why the plan is closed."), field="note")
     on_road = db.session.scalar(
@@ -327,7 +272,7 @@ def close_plan(plan_id: int, actor: User | None, reason: str = "") -> Allocation
                 n=on_road,
             )
         )
-    released = _release_plan(plan, actor, _("plan closed"))
+    released = release_plan(plan, actor, _("plan closed"))
     plan.status, plan.closed_at = "closed", utcnow()
     record(plan, "closed", actor, reason=reason.strip()[:500], released=released)
     db.session.flush()
@@ -343,11 +288,11 @@ def approve_plan(plan_id: int, actor: User):
     """Approve a submitted plan and reserve its tablets; all of them, or none."""
     _check_approver(actor)
     plan = get_plan(plan_id, lock=True)
-    _require_action(plan, "approve", _("approved"))
+    require_action(plan, "approve", _("approved"))
     if plan.submitted_by_id is not None and plan.submitted_by_id == actor.id:
         raise IllegalTransition(_("You submitted this plan: another manager must approve it."))
-    _lock_pool(plan)
-    needed = sum(line.quantity for line in plan.allocations)
+    lock_pool(plan)
+    needed = planned_total(plan)
     available = pool_size(plan)
     if available < needed:
         raise Conflict(
@@ -358,7 +303,7 @@ def approve_plan(plan_id: int, actor: User):
                 available=available,
             )
         )
-    _reserve_all(plan, needed, actor)
+    reserve_all(plan, needed, actor)
     refresh_statistics(Device.__table__, Allocation.__table__)
     plan.status, plan.approved_at, plan.approved_by_id = "approved", utcnow(), actor.id
     record(plan, "approved", actor, reserved=needed)
@@ -366,99 +311,12 @@ def approve_plan(plan_id: int, actor: User):
     return plan
 
 
-def _reserve_all(plan: AllocationPlan, needed: int, actor: User | None) -> None:
-    """Reserve every line's tablets in a few statements, whatever the plan's size.
-
-    The pool's tablets, first registered first, are dealt to the lines in order (a single
-    pass over both lists); the device update then re-checks each tablet is still in stock.
-    """
-    if needed == 0:
-        return
-    device_ids = iter(
-        db.session.scalars(
-            sa.select(Device.id).where(*pool_filter(plan)).order_by(Device.id).limit(needed)
-        )
-    )
-    lines = db.session.execute(
-        sa.select(Allocation.id, Allocation.school_id, Allocation.quantity)
-        .where(Allocation.plan_id == plan.id, Allocation.quantity > 0)
-        .order_by(Allocation.id)
-    )
-    mapping = [
-        (device_id, allocation_id, school_id)
-        for allocation_id, school_id, quantity in lines
-        for device_id in islice(device_ids, quantity)
-    ]
-    reserve_mapping(mapping, needed, actor, plan_id=plan.id)
-
-
-def _reserve(plan: AllocationPlan, line: Allocation, count: int, actor: User | None) -> None:
-    if count <= 0:
-        return
-    query = sa.select(Device.id).where(*pool_filter(plan)).order_by(Device.id).limit(count)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Concurrent approvals over one pool take different rows instead of waiting.
-        query = query.with_for_update(skip_locked=True)
-    ids = list(db.session.scalars(query))
-    if len(ids) < count:
-        raise Conflict(
-            _(
-                "Only %(n)s tablets are left in stock in the pool for %(school)s; it "
-                "needs %(count)s. Nothing was reserved.",
-                n=len(ids),
-                school=line.school.code,
-                count=count,
-            )
-        )
-    move_devices(
-        ids, "reserved", actor, school_id=line.school_id, allocation_id=line.id, plan=plan.id
-    )
-
-
-def _release(line: Allocation, count: int, actor: User | None, why: str) -> None:
-    if count <= 0:
-        return
-    ids = list(
-        db.session.scalars(
-            sa.select(Device.id)
-            .where(Device.allocation_id == line.id, Device.status == "reserved")
-            .order_by(Device.id.desc())
-            .limit(count)
-        )
-    )
-    move_devices(ids, "released", actor, plan=line.plan_id, note=why)
-
-
-def _release_plan(plan: AllocationPlan, actor: User | None, why: str) -> int:
-    """Every tablet still reserved under `plan` back to stock, with one event each: a few
-    statements whatever the number of lines (a national plan has 20,000)."""
-    lines = sa.select(Allocation.id).where(Allocation.plan_id == plan.id)
-    return move_matching(
-        Device.allocation_id.in_(lines.scalar_subquery()),
-        "released",
-        actor,
-        plan=plan.id,
-        note=str(why),
-    )
-
-
-def reserved_count(line: Allocation) -> int:
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Device)
-            .where(Device.allocation_id == line.id, Device.status == "reserved")
-        )
-        or 0
-    )
-
-
 def change_quantity(plan_id: int, school_id: int, quantity: int, actor: User | None):
     """After approval: reserve more tablets for a school, or release some back to stock."""
     plan = get_plan(plan_id, lock=True)
-    _require_action(plan, "change", _("changed"))
-    _lock_pool(plan)
-    line = next((item for item in plan.allocations if item.school_id == school_id), None)
+    require_action(plan, "change", _("changed"))
+    lock_pool(plan)
+    line = db.session.scalar(plan.allocations.select().where(Allocation.school_id == school_id))
     if line is None:
         raise ValidationFailed(_("This school is not in the plan."), field="school_id")
     if quantity < 0:
@@ -483,9 +341,9 @@ def change_quantity(plan_id: int, school_id: int, quantity: int, actor: User | N
     before, reserved = line.quantity, reserved_count(line)
     held = reserved + committed
     if quantity > held:
-        _reserve(plan, line, quantity - held, actor)
+        reserve(plan, line, quantity - held, actor)
     elif quantity < held:
-        _release(line, held - quantity, actor, _("plan quantity lowered"))
+        release(line, held - quantity, actor, _("plan quantity lowered"))
     line.quantity = quantity
     record(plan, "quantity_changed", actor, school=line.school.code, before=before, after=quantity)
     db.session.flush()
@@ -498,8 +356,8 @@ def cancel_plan(plan_id: int, actor: User | None, reason: str = ""):
     if actor is not None and not role_can(actor.role, "plans.cancel"):
         raise Forbidden(_("Only a coordinator or an admin cancels allocation plans."))
     plan = get_plan(plan_id, lock=True)
-    _require_action(plan, "cancel", _("cancelled"))
-    released = _release_plan(plan, actor, _("plan cancelled"))
+    require_action(plan, "cancel", _("cancelled"))
+    released = release_plan(plan, actor, _("plan cancelled"))
     plan.status, plan.closed_at = "cancelled", utcnow()
     record(plan, "cancelled", actor, reason=reason.strip(), released=released)
     db.session.flush()
@@ -518,11 +376,11 @@ def swap_device(device_id: int, actor: User | None, note: str = "") -> Device:
         )
     line = db.session.get(Allocation, device.allocation_id)
     plan = get_plan(line.plan_id, lock=True)
-    _lock_pool(plan)
+    lock_pool(plan)
     move_devices(
         [device.id], "reported_faulty", actor, note=note.strip() or _("swapped out"), plan=plan.id
     )
-    _reserve(plan, line, 1, actor)
+    reserve(plan, line, 1, actor)
     record(
         plan,
         "quantity_changed",
@@ -538,6 +396,3 @@ def swap_device(device_id: int, actor: User | None, note: str = "") -> Device:
         .where(Device.allocation_id == line.id, Device.status == "reserved")
         .order_by(Device.id.desc())
     )
-
-
-rule_for(AllocationPlan, allowed_actions)

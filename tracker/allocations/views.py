@@ -9,6 +9,7 @@ from tracker.allocations import queries, services
 from tracker.allocations.forms import ActionForm, LineForm, PlanForm
 from tracker.allocations.models import Allocation
 from tracker.allocations.proposals import reason_text
+from tracker.allocations.reservations import pool_size
 from tracker.allocations.words import PLAN_ACTION_LABELS, PLAN_STATUS_LABELS
 from tracker.auth.permissions import can, requires
 from tracker.devices.forms import ReplaceLabelForm
@@ -94,7 +95,7 @@ def detail(plan_id: int):
         counts=queries.line_counts([plan.id]),
         history=queries.history(plan.id),
         action=ActionForm(formdata=None),
-        pool=services.pool_size(plan),
+        pool=pool_size(plan),
     )
 
 

@@ -20,7 +20,8 @@ from tracker.database import LARGEST_ID, utcnow
 from tracker.deliveries import handover
 from tracker.deliveries.media import MAX_PHOTO_BYTES, MAX_SIGNATURE_BYTES
 from tracker.deliveries.models import MISSING_REASONS, Delivery
-from tracker.deliveries.services import delivery_for, may_act
+from tracker.deliveries.services import delivery_for
+from tracker.deliveries.states import may_act
 from tracker.devices.codes import find_device_by_code
 from tracker.devices.models import Device
 from tracker.errors import DomainError, ValidationFailed

@@ -14,9 +14,11 @@ from tracker.api import sync
 from tracker.api.openapi import openapi_document
 from tracker.auth import tokens
 from tracker.auth.permissions import requires
+from tracker.deliveries import scans
 from tracker.deliveries import services as deliveries
 from tracker.deliveries.media import PixelBudgetSpent
 from tracker.deliveries.models import Delivery
+from tracker.deliveries.states import may_act
 from tracker.devices.codes import code_refusal, resolve_code
 from tracker.devices.identity import device_url
 from tracker.devices.models import Device
@@ -80,7 +82,7 @@ def delivery_json(delivery: Delivery) -> dict:
         "planned_on": delivery.planned_on.isoformat() if delivery.planned_on else None,
         "assigned_to": delivery.assigned_to.email if delivery.assigned_to else None,
         "school": school_json(delivery.school),
-        "counts": deliveries.counts(delivery),
+        "counts": scans.counts(delivery),
     }
 
 
@@ -139,7 +141,7 @@ def manifest(delivery_id: int):
     ]
     return jsonify(
         delivery=delivery_json(delivery),
-        may_act=deliveries.may_act(current_user, delivery),
+        may_act=may_act(current_user, delivery),
         items=items,
     )
 

@@ -16,15 +16,15 @@ from tracker.auth.models import User
 from tracker.database import utcnow
 from tracker.deliveries.media import clean_photo, clean_signature
 from tracker.deliveries.models import MISSING_REASONS, Delivery
-from tracker.deliveries.services import (
+from tracker.deliveries.scans import (
     ScanResult,
     counts,
     delivery_item,
-    get_delivery,
-    require_action,
     unknown_code,
     why_not_here,
 )
+from tracker.deliveries.services import get_delivery
+from tracker.deliveries.states import require_action
 from tracker.deliveries.words import MISSING_REASON_LABELS
 from tracker.devices.bulk import move_devices
 from tracker.devices.codes import find_device_by_code

@@ -1,57 +1,31 @@
 """Delivery rules before the road: plan deliveries from a plan, pack them by scan, dispatch.
 
-States: planned -> packed -> dispatched -> delivered | partially_delivered | failed, and
-cancelled before dispatch. The hand-over at the school is in `handover.py`. Services flush;
-the caller commits.
+The states and what each allows are in `states.py`, a scan's answer in `scans.py`, the
+hand-over at the school in `handover.py`. Services flush; the caller commits.
 """
 
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.allocations.models import Allocation, AllocationPlan
-from tracker.allocations.services import PROGRESSING
+from tracker.allocations.states import PROGRESSING
 from tracker.auth.models import User
-from tracker.auth.permissions import role_can, rule_for
+from tracker.auth.permissions import role_can
 from tracker.database import utcnow
-from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, UNDER_WAY, Delivery, DeliveryItem
-from tracker.deliveries.words import status_text
+from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, Delivery, DeliveryItem
+from tracker.deliveries.scans import ScanResult, counts, delivery_item, unknown_code, why_not_here
+from tracker.deliveries.states import require_action
 from tracker.devices.bulk import move_devices
-from tracker.devices.codes import code_refusal, find_device_by_code
+from tracker.devices.codes import find_device_by_code
 from tracker.devices.models import Device
 from tracker.devices.services import record_event
-from tracker.devices.states import STATUS_LABELS
 from tracker.errors import IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 
 PLANNABLE_PLANS = PROGRESSING  # the plans' own list: approved, partly delivered
-
-
-@dataclass
-class ScanResult:
-    """The answer to one scan: shown at once on the phone or the packing screen."""
-
-    ok: bool
-    message: str
-    kind: str  # packed | scanned | again | refused
-    asset_tag: str = ""
-    device_id: int | None = None
-    counts: dict = field(default_factory=dict)
-
-    def as_json(self) -> dict:
-        return {
-            "ok": self.ok,
-            "kind": self.kind,
-            "message": self.message,
-            "asset_tag": self.asset_tag,
-            "device_id": self.device_id,
-            "counts": self.counts,
-        }
 
 
 def get_delivery(
@@ -87,64 +61,6 @@ def delivery_for(
     if role_can(user.role, "deliveries.read_all") or delivery.assigned_to_id == user.id:
         return delivery
     raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
-
-
-def may_act(user: User, delivery: Delivery) -> bool:
-    """Whether `user` may scan and hand over this delivery (managers only read)."""
-    return role_can(user.role, "deliveries.create") or (
-        role_can(user.role, "deliveries.assigned") and delivery.assigned_to_id == user.id
-    )
-
-
-# What can be done to a delivery: the states it must be in. Who may do it is the
-# permissions' `deliveries.<action>`, and only whoever `may_act` on it (the office, or its
-# own agent). The services check the states here; `can(user, "deliveries.pack", delivery)`
-# asks both.
-DELIVERY_STATES = {
-    "pack": ("planned",),
-    "finish_packing": ("planned",),
-    "dispatch": ("packed",),
-    "cancel": ("planned", "packed"),
-    "edit": UNDER_WAY,
-    "print_labels": ("planned", "packed"),
-    "scan_at_school": ("dispatched",),
-    "hand_over": ("dispatched",),
-    "report": ("dispatched",),
-    "fail": ("dispatched",),
-    "take_offline": UNDER_WAY,
-}
-WAITING_FOR_OFFICE = ("planned", "packed")
-
-
-def allowed_actions(user: User, delivery: Delivery) -> set[str]:
-    """What `user` may do to `delivery` now; `await_packing` when the office has yet to pack
-    and dispatch it (and the user is not the office)."""
-    acting = may_act(user, delivery)
-    allowed = {
-        action
-        for action, states in DELIVERY_STATES.items()
-        if acting and delivery.status in states and role_can(user.role, f"deliveries.{action}")
-    }
-    if delivery.status in WAITING_FOR_OFFICE and not role_can(user.role, "deliveries.pack"):
-        allowed.add("await_packing")
-    return allowed
-
-
-def require_action(delivery: Delivery, action: str, doing: str) -> None:
-    """Refuse `action` unless the delivery is in a state the table allows it from."""
-    require(delivery, DELIVERY_STATES[action], doing)
-
-
-def require(delivery: Delivery, states: tuple[str, ...], doing: str) -> None:
-    if delivery.status not in states:
-        raise IllegalTransition(
-            _(
-                "%(ref)s cannot be %(doing)s: it is %(state)s.",
-                ref=delivery.reference,
-                doing=doing,
-                state=status_text(delivery.status),
-            )
-        )
 
 
 def _agent(user_id: int | None) -> User | None:
@@ -243,77 +159,6 @@ def update_delivery(
     delivery.planned_on = planned_on
     db.session.flush()
     return delivery
-
-
-def counts(delivery: Delivery, statuses: Iterable[str] | None = None) -> dict:
-    """Expected, packed, scanned, missing and unexpected, as the scan screens show them.
-
-    `statuses`: those of the delivery's lines, when the caller has them already (its page),
-    instead of asking the database."""
-    if statuses is not None:
-        by_status = Counter(statuses)
-    else:
-        by_status = dict(
-            db.session.execute(
-                sa.select(DeliveryItem.status, sa.func.count())
-                .where(DeliveryItem.delivery_id == delivery.id)
-                .group_by(DeliveryItem.status)
-            ).all()
-        )
-    expected = sum(n for status, n in by_status.items() if status != "removed")
-    scanned = by_status.get("scanned", 0) + by_status.get("delivered", 0)
-    packed = expected if delivery.status not in ("planned",) else by_status.get("packed", 0)
-    return {
-        "expected": expected,
-        "packed": packed,
-        "scanned": scanned,
-        "missing": expected - scanned,
-        "unexpected": len(delivery.unexpected or []),
-    }
-
-
-def delivery_item(delivery: Delivery, device: Device) -> DeliveryItem | None:
-    """The device's line on the delivery, unless it was taken off."""
-    return db.session.scalar(
-        sa.select(DeliveryItem).where(
-            DeliveryItem.delivery_id == delivery.id,
-            DeliveryItem.device_id == device.id,
-            DeliveryItem.status != "removed",
-        )
-    )
-
-
-def why_not_here(delivery: Delivery, device: Device) -> str:
-    """Why a device that is not on this delivery cannot be taken for it, in words."""
-    tag = device.asset_tag
-    if device.status == "delivered":
-        school = device.school.name_fr if device.school else "?"
-        return _("%(tag)s was already delivered, to %(school)s.", tag=tag, school=school)
-    if device.school_id and device.school_id != delivery.school_id:
-        return _(
-            "%(tag)s is reserved for another school: %(school)s.",
-            tag=tag,
-            school=device.school.name_fr,
-        )
-    other = db.session.scalar(
-        sa.select(DeliveryItem.delivery_id).where(
-            DeliveryItem.device_id == device.id,
-            DeliveryItem.status.in_(ACTIVE_ITEM_STATUSES),
-            DeliveryItem.delivery_id != delivery.id,
-        )
-    )
-    if other is not None:
-        return _("%(tag)s is on another delivery, DEL-%(n)05d.", tag=tag, n=other)
-    return _(
-        "%(tag)s is not in this delivery (it is %(state)s).",
-        tag=tag,
-        state=str(STATUS_LABELS[device.status]).lower(),
-    )
-
-
-def unknown_code(code: str) -> str:
-    """Why a code names no tablet: asked of the devices' one home for codes."""
-    return code_refusal(code)
 
 
 def pack_scan(delivery_id: int, code: str, actor: User) -> ScanResult:
@@ -440,6 +285,3 @@ def deliveries_query(user: User, *, status: str = "", plan_id: int | None = None
     if plan_id:
         query = query.where(Delivery.plan_id == plan_id)
     return query
-
-
-rule_for(Delivery, allowed_actions)

@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from tracker.allocations.models import AllocationPlan
 from tracker.auth.models import User
 from tracker.auth.permissions import can, requires, roles_for
-from tracker.deliveries import documents, handover, queries, services
+from tracker.deliveries import documents, handover, queries, scans, services, states
 from tracker.deliveries.forms import (
     ActionForm,
     EditDeliveryForm,
@@ -132,7 +132,7 @@ def _page(delivery_id: int, *, whole: bool = False, lines: bool = True) -> Deliv
 
 def _acting(delivery_id: int) -> Delivery:
     delivery = _page(delivery_id)
-    if not services.may_act(current_user, delivery):
+    if not states.may_act(current_user, delivery):
         abort(403)
     return delivery
 
@@ -142,7 +142,7 @@ def _acting(delivery_id: int) -> Delivery:
 def detail(delivery_id):
     delivery = _page(delivery_id, whole=True, lines=False)
     lines = queries.delivery_lines(delivery.id)
-    may_act = services.may_act(current_user, delivery)
+    may_act = states.may_act(current_user, delivery)
     # Forms only for who can still act on it: a manager, or a finished delivery, has none.
     acting = may_act and delivery.status in UNDER_WAY
     edit = None
@@ -154,7 +154,7 @@ def detail(delivery_id):
         "deliveries/detail.html",
         delivery=delivery,
         lines=lines,
-        counts=services.counts(delivery, (line.status for line in lines)),
+        counts=scans.counts(delivery, (line.status for line in lines)),
         may_act=may_act,
         # Before it leaves, a box counts what is packed; after, what the school received.
         counting="packed" if delivery.status == "planned" else "scanned",
@@ -278,7 +278,7 @@ def confirm(delivery_id):
             "deliveries/detail.html",
             delivery=delivery,
             lines=lines,
-            counts=services.counts(delivery),
+            counts=scans.counts(delivery),
             scanned_ids={line.device_id for line in lines if line.status == "scanned"},
             may_act=True,
             counting="scanned",

@@ -6,9 +6,9 @@ from pathlib import Path
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.spreadsheets.import_devices import DeviceImporter
+from tracker.spreadsheets.import_manifest import ManifestImporter
 from tracker.spreadsheets.import_schools import SchoolImporter
 from tracker.spreadsheets.importers import ImportReport, RowImporter, record_batch, run_import
-from tracker.spreadsheets.manifest import ManifestImporter
 from tracker.spreadsheets.models import ImportBatch
 from tracker.transaction import transaction
 

@@ -1,0 +1,160 @@
+"""The shapes the API's answers and requests take (OpenAPI 3.1 components), with the
+models' own lists of states and reasons, never copies."""
+
+from tracker.api.models import ACTION_OUTCOMES, ACTION_TYPES
+from tracker.database import LARGEST_ID
+from tracker.deliveries.handover import REPORT_MOVES
+from tracker.deliveries.models import DELIVERY_STATUSES, ITEM_STATUSES, MISSING_REASONS
+from tracker.devices.models import STATUSES
+
+REPORT_REASONS = tuple(REPORT_MOVES)
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_body(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    # Any address or query string with a NUL in it (no text holds one).
+    "400": {"$ref": "#/components/responses/BadRequest"},
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "403": {"$ref": "#/components/responses/Forbidden"},
+    "503": {"$ref": "#/components/responses/Busy"},
+}
+NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
+ID = {"type": "integer", "minimum": 1, "maximum": LARGEST_ID}
+QUERY_TEXT = {"type": "string", "pattern": "^[^\\x00]*$"}
+NULLABLE_TEXT = {"type": ["string", "null"]}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "string"}},
+    },
+    "School": {
+        "type": "object",
+        "required": ["id", "code", "name_fr", "name_ar", "region"],
+        "properties": {
+            "id": {"type": "integer"},
+            "code": {"type": "string"},
+            "name_fr": {"type": "string"},
+            "name_ar": {"type": "string"},
+            "region": {"type": "string"},
+            "province": {"type": "string"},
+            "commune": {"type": "string"},
+            "latitude": {"type": ["number", "null"]},
+            "longitude": {"type": ["number", "null"]},
+            "contact_name": {"type": "string"},
+            "contact_phone": {"type": "string"},
+        },
+    },
+    "Counts": {
+        "type": "object",
+        "required": ["expected", "scanned", "missing", "unexpected"],
+        "properties": {
+            name: {"type": "integer", "minimum": 0}
+            for name in ("expected", "packed", "scanned", "missing", "unexpected")
+        },
+    },
+    "Delivery": {
+        "type": "object",
+        "required": ["id", "reference", "status", "school", "counts"],
+        "properties": {
+            "id": {"type": "integer"},
+            "reference": {"type": "string", "examples": ["DEL-00012"]},
+            "status": {"type": "string", "enum": list(DELIVERY_STATUSES)},
+            "planned_on": {"type": ["string", "null"], "format": "date"},
+            "assigned_to": NULLABLE_TEXT,
+            "school": ref("School"),
+            "counts": ref("Counts"),
+        },
+    },
+    "Device": {
+        "type": "object",
+        "required": ["id", "asset_tag", "serial", "status", "qr_token", "qr_url"],
+        "properties": {
+            "id": {"type": "integer"},
+            "asset_tag": {"type": "string"},
+            "serial": {"type": "string"},
+            "imei": NULLABLE_TEXT,
+            "model": {"type": "string"},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "qr_token": {"type": "string"},
+            "qr_url": {"type": "string"},
+            "school_code": NULLABLE_TEXT,
+        },
+    },
+    "ManifestItem": {
+        "allOf": [
+            ref("Device"),
+            {
+                "type": "object",
+                "required": ["item_status"],
+                "properties": {"item_status": {"type": "string", "enum": list(ITEM_STATUSES)}},
+            },
+        ]
+    },
+    "Action": {
+        "type": "object",
+        "required": ["id", "type", "delivery_id"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+            "type": {"type": "string", "enum": list(ACTION_TYPES)},
+            "delivery_id": ID,
+            "user_id": {
+                **ID,
+                "description": "Who queued it on the phone; refused when sent by someone else",
+            },
+            "at": {"type": "string", "format": "date-time", "description": "The phone's time"},
+            "code": {
+                "type": "string",
+                "maxLength": 300,
+                "description": "scan, report: any code the box takes",
+            },
+            "reason": {"type": "string", "enum": list(REPORT_REASONS), "description": "report"},
+            "note": {"type": "string", "maxLength": 300},
+            "recipient_name": {"type": "string", "maxLength": 120},
+            "recipient_role": {"type": "string", "maxLength": 120},
+            "signature": {"type": "string", "description": "PNG, base64 or a data URL"},
+            "photo": {"type": ["string", "null"], "description": "JPEG or PNG, base64 or data URL"},
+            "latitude": {"type": ["number", "null"], "minimum": -90, "maximum": 90},
+            "longitude": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
+            "accuracy": {"type": ["number", "null"], "minimum": 0, "description": "metres"},
+            "notes": {"type": "string", "maxLength": 2000},
+            "missing": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["reason"],
+                    "properties": {
+                        "code": {"type": "string", "maxLength": 300},
+                        "device_id": ID,
+                        "reason": {"type": "string", "enum": list(MISSING_REASONS)},
+                    },
+                },
+            },
+        },
+        "description": "One action queued on the phone. `id` is made by the phone (a UUID) "
+        "and makes the action count once for its user, however often it is sent. Types are "
+        "checked, not coerced; text holds no control character but tab and newline.",
+    },
+    "ActionResult": {
+        "type": "object",
+        "required": ["id", "status", "message"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"type": "string", "enum": [*ACTION_OUTCOMES, "duplicate"]},
+            "message": {"type": "string"},
+            "original": {
+                "type": "string",
+                "enum": list(ACTION_OUTCOMES),
+                "description": "For a duplicate: what the first copy got",
+            },
+        },
+    },
+}
