@@ -57,6 +57,19 @@ def test_every_message_is_translated_with_its_placeholders(messages_in_code, lan
             assert set(PLACEHOLDER.findall(text)) == wanted, f"{language}: {key!r} → {text!r}"
 
 
+def test_no_message_hides_inside_an_f_string():
+    """Babel's extractor does not look inside f-strings (on Python 3.11): a `_()` there is
+    never offered to translators and stays English on every page and paper."""
+    hidden = re.compile(r"""\bf(["'])[^"'\n]*\{_l?\(""")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in (ROOT / "tracker").rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if hidden.search(line)
+    ]
+    assert not found, found
+
+
 @pytest.mark.parametrize(
     ("language", "direction", "word"),
     [("fr", "ltr", "Se connecter"), ("ar", "rtl", "تسجيل الدخول"), ("en", "ltr", "Sign in")],

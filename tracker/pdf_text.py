@@ -15,6 +15,9 @@ from bidi.algorithm import get_display
 
 ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
 ARABIC_FONT = "NotoArabic"
+# Marks that steer the direction on a screen (Babel puts them in Arabic dates: "2026/‏12/‏01")
+# but that a PDF's text has no use for: the line is already in display order.
+DIRECTION_MARKS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def has_arabic(text: str) -> bool:
@@ -23,6 +26,7 @@ def has_arabic(text: str) -> bool:
 
 def for_page(text: str) -> str:
     """The text as a PDF must draw it: Arabic joined and in display order; else unchanged."""
+    text = DIRECTION_MARKS.sub("", text)
     if not has_arabic(text):
         return text
     return get_display(arabic_reshaper.reshape(text))

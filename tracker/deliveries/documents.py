@@ -10,18 +10,14 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import force_locale
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 
 from tracker.deliveries.models import Delivery
 from tracker.deliveries.words import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
 from tracker.i18n import lazy_gettext as _l
-from tracker.paths import resource_dir
-from tracker.pdf_text import ARABIC_FONT, for_page, has_arabic
+from tracker.pdf import NEXT_LINE, TrackerPdf
 from tracker.qr import draw_qr
 from tracker.timezone import format_moment
 
-NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 SCHOOL_LANGUAGES = ("fr", "ar")
 
 
@@ -42,27 +38,6 @@ def in_language(message, language: str) -> str:
 def both(message) -> str:
     """A lazy message in French, then in Arabic: "Bon de livraison · وصل التسليم"."""
     return " · ".join(in_language(message, language) for language in SCHOOL_LANGUAGES)
-
-
-class TrackerPdf(FPDF):
-    """An A4 page with our fonts; `write_cell` picks Noto Sans Arabic for Arabic text."""
-
-    def __init__(self):
-        super().__init__(unit="mm", format="A4")
-        self.set_creator("tracker")
-        fonts = resource_dir("static") / "vendor" / "fonts"
-        self.add_font("Noto", "", fonts / "NotoSans_400Regular.ttf")
-        self.add_font("Noto", "B", fonts / "NotoSans_700Bold.ttf")
-        self.add_font(ARABIC_FONT, "", fonts / "NotoSansArabic_400Regular.ttf")
-        self.add_font(ARABIC_FONT, "B", fonts / "NotoSansArabic_700Bold.ttf")
-        self.set_margins(15, 15, 15)
-        self.set_auto_page_break(True, 18)
-
-    def write_cell(self, width, height, text, style="", size=10, **options):
-        """A cell in Noto, or in Noto Sans Arabic (with its Latin) when Arabic is in it."""
-        text = str(text)
-        self.set_font(ARABIC_FONT if has_arabic(text) else "Noto", style, size)
-        self.cell(width, height, for_page(text), **options)
 
 
 class DeliveryPdf(TrackerPdf):
@@ -90,26 +65,22 @@ class DeliveryPdf(TrackerPdf):
 
 def _school_block(pdf: DeliveryPdf, delivery: Delivery) -> None:
     school = delivery.school
-    pdf.write_cell(125, 7, f"{school.code} · {school.name_fr}", "B", 13, **NEXT_LINE)
+    pdf.write_lines(TEXT_WIDTH, f"{school.code} · {school.name_fr}", "B", 13)
     if school.name_ar:
-        pdf.write_cell(125, 8, school.name_ar, "B", 13, align="R", **NEXT_LINE)
+        pdf.write_lines(TEXT_WIDTH, school.name_ar, "B", 13, align="R")
     place = " · ".join(p for p in (school.commune, school.province, school.region) if p)
     if place:
-        pdf.write_cell(125, 5, place, **NEXT_LINE)
+        pdf.write_lines(TEXT_WIDTH, place, size=10)
     if school.address:
-        pdf.write_cell(125, 5, school.address, **NEXT_LINE)
+        pdf.write_lines(TEXT_WIDTH, school.address, size=10)
     contact = " · ".join(p for p in (school.contact_name, school.contact_phone) if p)
     if contact:
-        pdf.write_cell(125, 5, f"{both(_l('Contact'))} : {contact}", **NEXT_LINE)
+        pdf.write_lines(TEXT_WIDTH, f"{both(_l('Contact'))} : {contact}", size=10)
     pdf.ln(2)
 
 
 def _facts(pdf: DeliveryPdf, facts: list[tuple]) -> None:
-    for label, value in facts:
-        if not value:
-            continue
-        pdf.write_cell(70, 6, both(label), "B", 9)
-        pdf.write_cell(0, 6, value, "", 10, **NEXT_LINE)
+    pdf.facts([(both(label), value) for label, value in facts])
     pdf.ln(2)
 
 
@@ -117,21 +88,18 @@ def _when(value: datetime | None) -> str:
     return format_moment(value)
 
 
-WIDTHS = (8, 26, 38, 36, 26, 46)
+WIDTHS = (8, 26, 34, 32, 38, 42)
+TEXT_WIDTH = 140  # beside the QR code at the top right
 
 
 def _device_table(pdf: DeliveryPdf, rows: list[tuple[str, ...]], last) -> None:
     heads = ("#", _l("Asset tag"), _l("Serial number"), _l("IMEI"), _l("Model"), last)
     pdf.set_fill_color(235)
     for language in SCHOOL_LANGUAGES:  # a header row per language
-        for width, head in zip(WIDTHS, heads, strict=True):
-            text = head if isinstance(head, str) else in_language(head, language)
-            pdf.write_cell(width, 6, text, "B", 8, border="LR", fill=True)
-        pdf.ln()
+        texts = [head if isinstance(head, str) else in_language(head, language) for head in heads]
+        pdf.table_row(WIDTHS, texts, style="B", size=8, fill=True)
     for number, row in enumerate(rows, start=1):
-        for width, value in zip(WIDTHS, (str(number), *row), strict=True):
-            pdf.write_cell(width, 6.5, value, "", 8.5, border=1)
-        pdf.ln()
+        pdf.table_row(WIDTHS, (str(number), *row))
     pdf.ln(3)
 
 
@@ -158,7 +126,7 @@ def delivery_note(delivery: Delivery) -> bytes:
         for i in items
     ]
     _device_table(pdf, rows, _l("Received"))
-    pdf.write_cell(0, 6, both(_l("%(n)s tablets", n=len(rows))), "B", 10, **NEXT_LINE)
+    pdf.write_lines(0, both(_l("%(n)s tablets", n=len(rows))), "B", 10)
     pdf.ln(4)
     if pdf.get_y() > pdf.h - 70:
         pdf.add_page()
@@ -218,12 +186,12 @@ def receipt(delivery: Delivery) -> bytes:
     delivered = sum(1 for item in items if item.status == "delivered")
     summary = _l("%(n)s of %(total)s tablets delivered", n=delivered, total=len(items))
     for language in SCHOOL_LANGUAGES:
-        pdf.write_cell(0, 6, in_language(summary, language), "B", 10, **NEXT_LINE)
+        pdf.write_lines(0, in_language(summary, language), "B", 10)
     pdf.ln(2)
     if delivery.unexpected:
         codes = ", ".join(entry.get("code", "") for entry in delivery.unexpected)
         message = _l("Also scanned, not on this delivery: %(codes)s", codes=codes)
-        pdf.write_cell(0, 5, in_language(message, "fr"), "", 8.5, **NEXT_LINE)
+        pdf.write_lines(0, in_language(message, "fr"), "", 8.5)
         pdf.ln(2)
     if pdf.get_y() > pdf.h - 75:
         pdf.add_page()

@@ -70,6 +70,13 @@ REGIONS = [
 
 # (French name, Arabic name, kind) — kind sets typical enrolment.
 SCHOOL_NAMES = [
+    # The longest name a school list holds, so every page and paper shows it can wrap.
+    (
+        "Groupe scolaire communautaire Sidi Mohammed Ben Abdellah Al Khattabi "
+        "(annexe Ait Ouarzazate)",
+        "المجموعة المدرسية الجماعاتية سيدي محمد بن عبد الله الخطابي (فرعية آيت ورزازات)",
+        "primary",
+    ),
     ("École primaire Ibn Khaldoun", "مدرسة ابن خلدون الابتدائية", "primary"),
     ("Collège Al Farabi", "إعدادية الفارابي", "middle"),
     ("Lycée Ibn Rochd", "ثانوية ابن رشد", "high"),

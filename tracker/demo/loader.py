@@ -32,6 +32,7 @@ from tracker.schools.models import School
 from tracker.spreadsheets.import_devices import DeviceImporter
 from tracker.spreadsheets.import_schools import SchoolImporter
 from tracker.spreadsheets.importers import record_batch, run_import
+from tracker.timezone import local_today
 
 REFERENCE = "ICESCO-HW-2020"
 DONOR = "Huawei Technologies Morocco"
@@ -46,6 +47,8 @@ DEMO_USERS = [
 ]
 STREETS = ["Al Amal", "Hassan II", "Mohammed V", "Al Massira", "Ibn Sina"]
 MODEL = "Huawei MatePad T10 (AGR-L09)"
+# Every third tablet of the list: the longest model name a donor's list holds.
+LONG_MODEL = "Samsung Galaxy Tab A7 Lite LTE 32 Go (SM-T225NZAAMWD) — édition Éducation"
 HUAWEI_TAC = "86781504"  # type allocation code: the first 8 digits of the IMEI
 
 
@@ -164,9 +167,14 @@ def _deliveries(summary: DemoSummary, accounts: dict[str, User]) -> None:
     if plan is None or plan.status not in ("approved", "partially_fulfilled"):
         return
     coordinator, agent = accounts["coordinator"], accounts["field"]
-    today = date.today()
-    waiting = deliveries.waiting_devices(plan.id)
-    for (state, days), school_id in zip(DEMO_DELIVERIES, list(waiting), strict=False):
+    today = local_today()
+    waiting = list(deliveries.waiting_devices(plan.id))
+    # The school with the longest name is handed over, so its name is on every paper.
+    names = dict(db.session.execute(sa.select(School.id, School.name_fr)).all())
+    longest = max(waiting, key=lambda school_id: len(names[school_id]))
+    waiting.remove(longest)
+    waiting.insert([state for state, _days in DEMO_DELIVERIES].index("delivered"), longest)
+    for (state, days), school_id in zip(DEMO_DELIVERIES, waiting, strict=False):
         (delivery,) = deliveries.create_deliveries(
             plan.id,
             actor=coordinator,
@@ -341,7 +349,10 @@ def _devices(summary: DemoSummary, donation: Donation, actor: User) -> None:
         [],
         ["N° de série", "IMEI", "Modèle", "Carton"],
     ]
-    table += [[demo_serial(n), demo_imei(n), MODEL, (n - 1) // 20 + 1] for n in missing]
+    table += [
+        [demo_serial(n), demo_imei(n), LONG_MODEL if n % 3 == 0 else MODEL, (n - 1) // 20 + 1]
+        for n in missing
+    ]
     report = _import_workbook(
         DeviceImporter(donation_id=donation.id, actor=actor, filename="packing-list.xlsx"),
         "packing-list.xlsx",

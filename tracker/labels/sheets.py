@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from fpdf import FPDF
 
-from tracker.paths import resource_dir
-from tracker.pdf_text import ARABIC_FONT, for_page, has_arabic
+from tracker.pdf import add_fonts, fit_lines, font_for
+from tracker.pdf_text import for_page, has_arabic
 from tracker.qr import draw_qr
 
 
@@ -44,6 +44,8 @@ class Layout:
             self.pitch_y or self.label_height
         )
 
+
+LABEL_LINE = 2.8  # mm per line of the text under the asset tag
 
 LAYOUTS = {
     layout.name: layout
@@ -107,10 +109,7 @@ class LabelPdf(FPDF):
         self.set_auto_page_break(False)
         self.set_margin(0)
         self.set_creator("tracker")
-        fonts = resource_dir("static") / "vendor" / "fonts"
-        self.add_font("Noto", "", fonts / "NotoSans_400Regular.ttf")
-        self.add_font("Noto", "B", fonts / "NotoSans_700Bold.ttf")
-        self.add_font(ARABIC_FONT, "", fonts / "NotoSansArabic_400Regular.ttf")
+        add_fonts(self)
 
 
 def _slots(layout: Layout, count: int, start: int):
@@ -178,13 +177,21 @@ def _draw_label(pdf: FPDF, layout: Layout, label: Label, x: float, y: float) -> 
     pdf.set_text_color(0)
     size = 16.0
     pdf.set_font("Noto", "B", size)
-    while size > 7 and pdf.get_string_width(label.asset_tag) > text_width:
+    while size > 7 and pdf.get_string_width(label.asset_tag) > text_width - 2 * pdf.c_margin:
         size -= 0.5
         pdf.set_font_size(size)
     pdf.set_xy(text_x, y + pad + 1)
     pdf.cell(text_width, size * 0.45, label.asset_tag)
     arabic = has_arabic(label.line)
-    pdf.set_font(ARABIC_FONT if arabic else "Noto", "", 6.5)
-    pdf.set_xy(text_x, y + pad + 2 + size * 0.45)
-    text = "\n".join(for_page(part) for part in label.line.split("\n"))
-    pdf.multi_cell(text_width, 2.8, text, align="R" if arabic else "L", new_x="LEFT")
+    pdf.set_font(font_for(label.line), "", 6.5)
+    top = y + pad + 2 + size * 0.45
+    # Lines cut in reading order, then shaped; as many as the label has room for.
+    room = int((y + layout.label_height - pad - top) // LABEL_LINE)
+    lines = fit_lines(pdf, label.line, text_width - 2 * pdf.c_margin)
+    if len(lines) > room:
+        lines = lines[: max(room, 0)]
+        if lines:
+            lines[-1] = lines[-1].rstrip()[:-1] + "…"
+    for number, line in enumerate(lines):
+        pdf.set_xy(text_x, top + number * LABEL_LINE)
+        pdf.cell(text_width, LABEL_LINE, for_page(line), align="R" if arabic else "L")

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask_babel import format_date
-from fpdf.enums import XPos, YPos
 
-from tracker.deliveries.documents import TrackerPdf
 from tracker.deliveries.models import Delivery, DeliveryItem
 from tracker.devices.models import STATUSES, Device
 from tracker.devices.states import STATUS_LABELS
@@ -19,11 +17,10 @@ from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
+from tracker.pdf import TrackerPdf
 from tracker.schools.models import School
 from tracker.spreadsheets.writer import ExportColumn, columns, new_workbook, save, write_sheet
 from tracker.timezone import format_moment
-
-NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 
 DEVICE_COLUMNS = columns(
     "asset_tag",
@@ -197,28 +194,16 @@ def donor_pdf(donation_id: int) -> bytes:
     data = report_data(donation_id)
     pdf = ReportPdf(data.donation)
     pdf.add_page()
-    for label, value in summary_rows(data):
-        pdf.write_cell(80, 6.5, label, "B", 10)
-        pdf.write_cell(0, 6.5, str(value), "", 10, **NEXT_LINE)
+    pdf.facts([(label, str(value)) for label, value in summary_rows(data)], label_width=80)
     pdf.ln(4)
-    pdf.write_cell(0, 8, _("Hand-overs"), "B", 12, **NEXT_LINE)
-    widths = (28, 58, 30, 46, 18)
+    pdf.write_lines(0, _("Hand-overs"), "B", 12, gap=1)
+    widths = (26, 64, 32, 42, 16)
     heads = (_("Proof of delivery"), _("School"), _("Handed over on"), _("Received by"), "#")
     pdf.set_fill_color(235)
-    for width, head in zip(widths, heads, strict=True):
-        pdf.write_cell(width, 6, head, "B", 8, border=1, fill=True)
-    pdf.ln()
+    pdf.table_row(widths, heads, style="B", size=8, fill=True)
     for reference, code, name, _state, when, recipient, _role, tablets, *_rest in data.deliveries:
-        values = (
-            reference,
-            f"{code} {name}"[:42],
-            format_moment(when, "short"),
-            recipient[:30],
-            str(tablets),
-        )
-        for width, value in zip(widths, values, strict=True):
-            pdf.write_cell(width, 6, value, "", 8, border=1)
-        pdf.ln()
+        values = (reference, f"{code} {name}", format_moment(when, "short"), recipient, tablets)
+        pdf.table_row(widths, values, size=8)
     return bytes(pdf.output())
 
 
@@ -228,12 +213,12 @@ class ReportPdf(TrackerPdf):
     def __init__(self, donation: Donation):
         super().__init__()
         self.donation = donation
-        self.set_title(f"{_('Donor report')} {donation.reference}")
+        self.heading = _("Donor report — %(ref)s", ref=donation.reference)
+        self.set_title(self.heading)
 
     def header(self):
-        self.write_cell(0, 8, f"{_('Donor report')} — {self.donation.reference}", "B", 15)
-        self.ln(9)
-        self.write_cell(0, 6, self.donation.donor.name, "", 11, **NEXT_LINE)
+        self.write_lines(0, self.heading, "B", 15, gap=1)
+        self.write_lines(0, self.donation.donor.name, "", 11)
         self.ln(3)
 
     def footer(self):
