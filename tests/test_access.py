@@ -243,7 +243,9 @@ def test_each_role_sees_its_own_navigation_in_its_own_language(app, create_user)
         client = app.test_client()
         login(client, user)
         html = client.get("/").get_data(as_text=True)
-        nav = html[html.index('<ul class="app-nav">') : html.index('<details class="dropdown">')]
+        nav = html[
+            html.index('<ul class="app-nav">') : html.index('<details class="dropdown user-menu">')
+        ]
         seen[role, locale] = nav
         assert user.display_name in html
     assert "My deliveries" in seen["field", "en"] and "Donations" not in seen["field", "en"]

@@ -53,7 +53,8 @@ def sign_in(page, live_url, user):
     page.fill("input[name=email]", user.email)
     page.fill("input[name=password]", PASSWORD)
     page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_url}/")
+    # Each lands on their home: the dashboard, or a field agent's own deliveries.
+    page.wait_for_url(lambda url: url in (f"{live_url}/", f"{live_url}/deliveries/"))
 
 
 def y4m_with_qr(path, payload: str, width=640, height=480, frames=10) -> None:
@@ -267,7 +268,9 @@ def test_arabic_screens_read_right_to_left_and_are_photographed(app, delivery_se
         sign_in(page, live_url, s["agent"])
         expect = playwright_api.expect
         expect(page.locator("html")).to_have_attribute("dir", "rtl")
-        expect(page.locator("h1").first).to_contain_text("لوحة القيادة")
+        expect(page.locator("h1").first).to_contain_text(
+            "تسليماتي"
+        )  # a field agent lands on their deliveries
         # The page's first column sits on the right in Arabic.
         heading = page.locator("h1").first.bounding_box()
         assert heading["x"] + heading["width"] > 390 - 40
@@ -312,8 +315,8 @@ def test_two_agents_share_one_phone_and_neither_leaks_nor_loses(app, delivery_se
         expect(page.locator("#queue-count")).to_have_text("1")
 
         # Signing out asks first; A keeps the scan on this phone.
-        page.click("header details.dropdown summary")
-        page.click("form[data-sign-out] button")
+        page.click("header .app-menu summary")
+        page.click(".app-menu form[data-sign-out] button")
         dialog = page.locator("#signout-dialog")
         expect(dialog).to_be_visible()
         expect(dialog.locator("[data-waiting]")).to_have_text("1")
@@ -332,8 +335,8 @@ def test_two_agents_share_one_phone_and_neither_leaks_nor_loses(app, delivery_se
         db.session.expire_all()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncAction)) == 0
         # B has nothing waiting: signing out does not ask.
-        page.click("header details.dropdown summary")
-        page.click("form[data-sign-out] button")
+        page.click("header .app-menu summary")
+        page.click(".app-menu form[data-sign-out] button")
         page.wait_for_url(f"{live_url}/login")
 
         # A again: the kept scan goes, under A.

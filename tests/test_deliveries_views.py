@@ -99,6 +99,26 @@ def test_scan_answers_at_once_with_the_counts_and_the_reason(client, delivery_se
     assert "No tablet has the code TAB-77777." in text_of(client.get(fallback.headers["Location"]))
 
 
+def test_a_refused_hand_over_keeps_every_value_it_was_sent(client, delivery_setting):
+    """Sent back for one missing field, the form still holds the name, the signature and
+    every "why not handed over" already chosen: nothing is to be done twice."""
+    s = delivery_setting
+    a = dispatched(s)
+    login(client, s["agent"])
+    scan(client, a, s["a_devices"][0].serial)
+    second, third = s["a_devices"][1], s["a_devices"][2]
+    form = {**handover_form(), "recipient_role": "", f"reason-{second.id}": "damaged"}
+    refused = client.post(f"/deliveries/{a}/handover", data=form)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert 'value="Mme Naima Alaoui"' in html
+    assert form["signature"][:60] in html  # the drawing is sent back, to be drawn again
+    chosen = re.search(rf'<select name="reason-{second.id}".*?</select>', html, re.S).group(0)
+    assert '<option value="damaged" selected>' in chosen
+    untouched = re.search(rf'<select name="reason-{third.id}".*?</select>', html, re.S).group(0)
+    assert "selected" not in untouched
+
+
 def test_handover_form_records_signature_photo_and_place(client, delivery_setting):
     s = delivery_setting
     a = dispatched(s)

@@ -14,9 +14,24 @@
     if (cell && value !== undefined) cell.textContent = value;
   }
 
+  var log = document.getElementById("scan-log");
+
+  /* Every answer of this page's scans, newest first: not only the last one. */
+  function remember(answer) {
+    if (!log) return;
+    var entry = document.createElement("li");
+    entry.className = answer.ok ? "scan-ok" : "scan-refused";
+    entry.textContent = (answer.ok ? "✓ " : "✗ ") + answer.message;
+    log.insertBefore(entry, log.firstChild);
+    var box = document.getElementById("scan-log-box");
+    box.hidden = false;
+    document.getElementById("scan-log-count").textContent = log.children.length;
+  }
+
   function show(answer) {
     resultBox.textContent = (answer.ok ? "✓ " : "✗ ") + answer.message;
     resultBox.className = "scan-result " + (answer.ok ? "scan-ok" : "scan-refused");
+    remember(answer);
     var counts = answer.counts || {};
     ["expected", "packed", "scanned", "missing", "unexpected"].forEach(function (name) {
       setCount(name, counts[name]);
@@ -86,8 +101,15 @@
   var handover = document.getElementById("handover-form");
   if (handover) {
     var pad = scan.signaturePad(document.getElementById("signature-pad"));
+    // A form sent back (a field missing) keeps its signature: drawn again from what was sent.
+    var signed = handover.elements.signature.value;
+    if (pad && signed.indexOf("data:image/png;base64,") === 0) {
+      var canvas = document.getElementById("signature-pad");
+      pad.fromDataURL(signed, { width: canvas.offsetWidth, height: canvas.offsetHeight });
+    }
     document.getElementById("signature-clear").addEventListener("click", function () {
       if (pad) pad.clear();
+      handover.elements.signature.value = "";
     });
     handover.addEventListener("submit", function () {
       if (pad && !pad.isEmpty()) handover.elements.signature.value = pad.toDataURL("image/png");
@@ -103,6 +125,15 @@
       position.textContent = position.dataset.none;
     });
   }
+
+  // A file field shows the chosen file's name in the page's language (the browser's own
+  // button speaks the browser's).
+  document.querySelectorAll("input.file-input").forEach(function (input) {
+    var name = document.querySelector('label[for="' + input.id + '"] .file-name');
+    input.addEventListener("change", function () {
+      if (name) name.textContent = input.files.length ? input.files[0].name : name.dataset.none;
+    });
+  });
 
   // "Take offline": keep this delivery on the phone, then open it in the field app.
   var offline = document.getElementById("take-offline");

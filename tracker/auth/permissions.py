@@ -135,6 +135,12 @@ def requires(action: str):
     return decorator
 
 
+def home_endpoint(user) -> str:
+    """Where a user lands after signing in: the programme's dashboard for who reads the
+    whole programme, their own deliveries for a field agent."""
+    return "dashboard.index" if can(user, "dashboard.office") else "deliveries.index"
+
+
 def can_here(action: str, thing=None) -> bool:
     """`can` for the signed-in user: the templates' `can(...)`."""
     return can(current_user, action, thing)

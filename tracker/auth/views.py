@@ -27,7 +27,7 @@ from tracker.auth.forms import (
     UserEditForm,
 )
 from tracker.auth.models import User
-from tracker.auth.permissions import requires
+from tracker.auth.permissions import home_endpoint, requires
 from tracker.auth.tokens import revoke_token as revoke
 from tracker.auth.tokens import tokens_of
 from tracker.extensions import db
@@ -79,7 +79,7 @@ def _remember_browser(response, account: str, known: dict[str, str]) -> None:
 @auth_bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
+        return redirect(safe_next(request.args.get("next")) or url_for(home_endpoint(current_user)))
     form = LoginForm()
     if form.validate_on_submit():
         account = throttle.account_of(form.email.data)
@@ -105,7 +105,8 @@ def login():
             if language:
                 session["locale"] = language
             login_user(services.start_session(user), remember=form.remember.data)
-            response = redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
+            home = url_for(home_endpoint(user))
+            response = redirect(safe_next(request.args.get("next")) or home)
             _remember_browser(response, account, known)
             return response
     return render_template("auth/login.html", form=form), 200 if not form.errors else 400

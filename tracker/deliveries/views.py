@@ -245,14 +245,14 @@ def edit(delivery_id):
 def confirm(delivery_id):
     delivery = _acting(delivery_id)
     form = HandoverForm()
+    reasons = {
+        int(key.removeprefix("reason-")): value
+        for key, value in request.form.items()
+        if key.startswith("reason-") and key.removeprefix("reason-").isdigit() and value
+    }
     if form.validate_on_submit():
         upload = form.photo.data
         photo = upload.read() if upload and upload.filename else None
-        reasons = {
-            int(key.removeprefix("reason-")): value
-            for key, value in request.form.items()
-            if key.startswith("reason-") and key.removeprefix("reason-").isdigit() and value
-        }
         done = run_service(
             form,
             lambda: handover.confirm_handover(
@@ -287,6 +287,7 @@ def confirm(delivery_id):
             edit=None,
             handover=form,
             reasons=MISSING_REASON_LABELS,
+            chosen={key: value for key, value in reasons.items() if value in MISSING_REASON_LABELS},
         ),
         422,
     )
