@@ -381,3 +381,27 @@ def test_the_delivery_page_does_not_query_per_tablet(client, delivery_setting):
     three = count_queries(client, f"/deliveries/{ids[s['school_a'].id]}")
     two = count_queries(client, f"/deliveries/{ids[s['school_b'].id]}")
     assert three == two <= 8
+
+
+def test_the_history_speaks_the_readers_language_not_the_agents(client, delivery_setting):
+    """An agent reading Arabic records a tablet as damaged; a manager reading English sees
+    "damaged at the hand-over" in the history and the alerts, never "تالفة"."""
+    s = delivery_setting
+    a = dispatched(s)
+    s["agent"].locale = "ar"
+    db.session.commit()
+    login(client, s["agent"])
+    for device in s["a_devices"][:2]:
+        scan(client, a, device.serial)
+    damaged = s["a_devices"][2]
+    client.post(
+        f"/deliveries/{a}/handover", data={**handover_form(), f"reason-{damaged.id}": "damaged"}
+    )
+    assert db.session.get(Device, damaged.id).status == "faulty"
+    client.post("/logout")
+    login(client, s["manager"])
+    for page in ("/history", "/alerts", f"/devices/{damaged.id}"):
+        text = text_of(client.get(page))
+        assert "تالفة" not in text and "Endommagée" not in text, page
+    assert "damaged at the hand-over" in text_of(client.get(f"/devices/{damaged.id}"))
+    assert "damaged at the hand-over" in text_of(client.get("/history"))

@@ -190,3 +190,41 @@ def test_the_sign_in_wall_speaks_the_readers_language(client, language, words):
     text = text_of(page)
     assert words in text
     assert "Please log in" not in text
+
+
+def test_file_kinds_and_names_keep_their_direction_in_arabic(client, delivery_setting):
+    """ "(.xlsx)" stays "(.xlsx)" in an Arabic sentence, and a Latin name beside an Arabic
+    word does not swap places with it: each is isolated (`<bdi>`)."""
+    from conftest import dispatched_delivery
+
+    s = delivery_setting
+    delivery_id = dispatched_delivery(s)
+    s["agent"].locale = "ar"
+    db.session.commit()
+    login(client, s["agent"])
+    html = client.get(f"/deliveries/{delivery_id}").get_data(as_text=True)
+    assert '<bdi dir="ltr">(.xlsx)</bdi>' in html and '<bdi dir="ltr">(PDF)</bdi>' in html
+    assert f"<bdi>{s['agent'].display_name}</bdi>" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "words"),
+    [
+        ("fr", 1, "1 tablette en attente"),
+        ("fr", 3, "3 tablettes en attente"),
+        ("ar", 2, "2 لوحتان في الانتظار"),
+        ("ar", 6, "6 لوحات في الانتظار"),
+        ("ar", 11, "11 لوحة في الانتظار"),
+    ],
+)
+def test_counts_take_the_plural_form_of_the_readers_language(app, language, count, words):
+    """Arabic has six plural forms and French counts 0 and 1 as one: "6 لوحة" and
+    "1 tablettes" were what a single form gave."""
+    from flask import render_template_string
+
+    from tracker.i18n import ngettext
+
+    page = "{{ ngettext('%(num)s tablet waiting', '%(num)s tablets waiting', n) }}"
+    with app.test_request_context(), force_locale(language):
+        assert render_template_string(page, n=count) == words
+        assert ngettext("%(num)s tablet waiting", "%(num)s tablets waiting", count) == words

@@ -46,3 +46,42 @@ def test_upgrade_matches_the_models_and_downgrade_empties(empty_database_url):
         with db.engine.connect() as connection:
             assert _tables(connection) == set()
         db.engine.dispose()
+
+
+def test_reasons_stored_as_words_become_codes_read_in_every_language(empty_database_url):
+    """Before 0011 the tracker wrote a reason in the actor's language ("Endommagée", "تالفة");
+    after it, the history holds the code and each reader sees their own words. A person's
+    own note stays as it was."""
+    from datetime import date
+
+    from flask_babel import force_locale
+
+    from tracker.devices.models import DeviceEvent
+    from tracker.devices.services import move_device, register_device
+    from tracker.devices.states import event_note
+    from tracker.donations.services import create_donation
+
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade(revision="0010")
+        donation = create_donation(
+            reference="DON-1", donor_name="Donor", received_on=date(2020, 1, 1), quantity=3
+        )
+        words = {"SN1": "Endommagée", "SN2": "تالفة", "SN3": "Screen cracked"}
+        for serial, note in words.items():
+            device = register_device(donation_id=donation.id, serial=serial, actor=None)
+            move_device(device, "reported_faulty", None, note=note)
+        db.session.commit()
+        upgrade()
+        rows = db.session.scalars(
+            sa.select(DeviceEvent).where(DeviceEvent.type == "reported_faulty")
+        ).all()
+        assert [row.details.get("reason") for row in rows] == ["damaged", "damaged", None]
+        assert [row.details.get("note") for row in rows] == [None, None, "Screen cracked"]
+        with app.test_request_context(), force_locale("en"):
+            assert event_note(rows[1].details) == "damaged at the hand-over"
+        with app.test_request_context(), force_locale("ar"):
+            assert event_note(rows[2].details) == "Screen cracked"
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()

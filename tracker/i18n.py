@@ -77,6 +77,12 @@ def gettext(string: str, **variables) -> str:
     return translated % variables if variables else translated
 
 
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """The form of a message for `num` (Arabic has six, French two); `%(num)s` is the count."""
+    translated = request_translations().ungettext(singular, plural, num)
+    return translated % {"num": num, **variables}
+
+
 def N_(string: str) -> str:  # noqa: N802  (the name Babel's extractor knows)
     """Marks a message kept as written and translated where it is shown."""
     return string

@@ -1,5 +1,6 @@
 """What every page shares: sign-in wall, role checks, form errors from services, error pages."""
 
+import re
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -7,6 +8,7 @@ from flask import abort, flash, g, jsonify, render_template, request
 from flask_babel import format_date, format_decimal, get_locale
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup, escape
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -181,7 +183,26 @@ def _refuse_nul():
         abort(400)
 
 
+FILE_KIND = re.compile(r"\((\.?[A-Za-z0-9]{2,5})\)")
+
+
+def bdi(value) -> Markup:
+    """A name or a code inside a sentence of the other direction, isolated so neither
+    reorders the other ("العون الميداني: Said Terrain · ICESCO 2020")."""
+    return Markup("<bdi>{}</bdi>").format(value)
+
+
+def isolated(text) -> Markup:
+    """A label ending in a file kind, "(.xlsx)" or "(PDF)", with the kind kept left to right:
+    in an Arabic sentence it would print "(xlsx.)"."""
+    escaped = str(escape(text))  # escaped first: only our own tags are added
+    return Markup(FILE_KIND.sub(lambda m: f'<bdi dir="ltr">({m.group(1)})</bdi>', escaped))  # noqa: S704
+
+
 def init_app(app) -> None:
+    app.jinja_env.filters["bdi"] = bdi
+    app.jinja_env.filters["isolated"] = isolated
+    app.jinja_env.globals["bdi"] = bdi
     app.before_request(_refuse_nul)
     app.after_request(end_of_request)
     app.before_request(_reads_without_transaction)

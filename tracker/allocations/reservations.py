@@ -96,6 +96,7 @@ def reserve(plan: AllocationPlan, line: Allocation, count: int, actor: User | No
 
 
 def release(line: Allocation, count: int, actor: User | None, why: str) -> None:
+    """`why` is a code of `devices.states.EVENT_REASONS`, put in words when read."""
     if count <= 0:
         return
     ids = list(
@@ -106,7 +107,7 @@ def release(line: Allocation, count: int, actor: User | None, why: str) -> None:
             .limit(count)
         )
     )
-    move_devices(ids, "released", actor, plan=line.plan_id, note=why)
+    move_devices(ids, "released", actor, plan=line.plan_id, reason=why)
 
 
 def release_plan(plan: AllocationPlan, actor: User | None, why: str) -> int:
@@ -118,7 +119,7 @@ def release_plan(plan: AllocationPlan, actor: User | None, why: str) -> int:
         "released",
         actor,
         plan=plan.id,
-        note=str(why),
+        reason=why,
     )
 
 

@@ -272,7 +272,7 @@ def close_plan(plan_id: int, actor: User | None, reason: str = "") -> Allocation
                 n=on_road,
             )
         )
-    released = release_plan(plan, actor, _("plan closed"))
+    released = release_plan(plan, actor, "plan_closed")
     plan.status, plan.closed_at = "closed", utcnow()
     record(plan, "closed", actor, reason=reason.strip()[:500], released=released)
     db.session.flush()
@@ -343,7 +343,7 @@ def change_quantity(plan_id: int, school_id: int, quantity: int, actor: User | N
     if quantity > held:
         reserve(plan, line, quantity - held, actor)
     elif quantity < held:
-        release(line, held - quantity, actor, _("plan quantity lowered"))
+        release(line, held - quantity, actor, "quantity_lowered")
     line.quantity = quantity
     record(plan, "quantity_changed", actor, school=line.school.code, before=before, after=quantity)
     db.session.flush()
@@ -357,7 +357,7 @@ def cancel_plan(plan_id: int, actor: User | None, reason: str = ""):
         raise Forbidden(_("Only a coordinator or an admin cancels allocation plans."))
     plan = get_plan(plan_id, lock=True)
     require_action(plan, "cancel", _("cancelled"))
-    released = release_plan(plan, actor, _("plan cancelled"))
+    released = release_plan(plan, actor, "plan_cancelled")
     plan.status, plan.closed_at = "cancelled", utcnow()
     record(plan, "cancelled", actor, reason=reason.strip(), released=released)
     db.session.flush()
@@ -378,7 +378,12 @@ def swap_device(device_id: int, actor: User | None, note: str = "") -> Device:
     plan = get_plan(line.plan_id, lock=True)
     lock_pool(plan)
     move_devices(
-        [device.id], "reported_faulty", actor, note=note.strip() or _("swapped out"), plan=plan.id
+        [device.id],
+        "reported_faulty",
+        actor,
+        reason="swapped_out",
+        note=note.strip(),
+        plan=plan.id,
     )
     reserve(plan, line, 1, actor)
     record(

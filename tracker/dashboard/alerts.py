@@ -13,6 +13,7 @@ from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.database import utcnow
 from tracker.deliveries.models import UNDER_WAY, Delivery
 from tracker.devices.models import Device, DeviceEvent
+from tracker.devices.states import event_note
 from tracker.extensions import db
 from tracker.i18n import lazy_gettext as _l
 
@@ -162,7 +163,7 @@ def alerts(kind: str, today: date, limit: int = 200) -> list[Alert]:
                 kind,
                 event.occurred_at,
                 tag,
-                (event.details or {}).get("note") or event.type,
+                event_note(event.details) or event.type,
                 url_for("devices.detail", device_id=event.device_id),
             )
             for event, tag in rows

@@ -14,6 +14,7 @@ from flask_babel import force_locale
 from tracker.deliveries.models import Delivery
 from tracker.deliveries.words import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
 from tracker.i18n import lazy_gettext as _l
+from tracker.i18n import ngettext
 from tracker.pdf import NEXT_LINE, TrackerPdf
 from tracker.qr import draw_qr
 from tracker.timezone import format_moment
@@ -33,6 +34,15 @@ def delivery_url(delivery: Delivery) -> str:
 def in_language(message, language: str) -> str:
     with force_locale(language):
         return str(message)
+
+
+def both_counted(singular: str, plural: str, num: int, **variables) -> str:
+    """A counted message in French, then in Arabic, each in its own plural form."""
+    forms = []
+    for language in SCHOOL_LANGUAGES:
+        with force_locale(language):
+            forms.append(ngettext(singular, plural, num, **variables))
+    return " · ".join(forms)
 
 
 def both(message) -> str:
@@ -126,7 +136,7 @@ def delivery_note(delivery: Delivery) -> bytes:
         for i in items
     ]
     _device_table(pdf, rows, _l("Received"))
-    pdf.write_lines(0, both(_l("%(n)s tablets", n=len(rows))), "B", 10)
+    pdf.write_lines(0, both_counted("%(num)s tablet", "%(num)s tablets", len(rows)), "B", 10)
     pdf.ln(4)
     if pdf.get_y() > pdf.h - 70:
         pdf.add_page()
@@ -184,9 +194,15 @@ def receipt(delivery: Delivery) -> bytes:
     ]
     _device_table(pdf, rows, _l("Outcome"))
     delivered = sum(1 for item in items if item.status == "delivered")
-    summary = _l("%(n)s of %(total)s tablets delivered", n=delivered, total=len(items))
     for language in SCHOOL_LANGUAGES:
-        pdf.write_lines(0, in_language(summary, language), "B", 10)
+        with force_locale(language):
+            summary = ngettext(
+                "%(n)s of %(num)s tablet delivered",
+                "%(n)s of %(num)s tablets delivered",
+                len(items),
+                n=delivered,
+            )
+        pdf.write_lines(0, summary, "B", 10)
     pdf.ln(2)
     if delivery.unexpected:
         codes = ", ".join(entry.get("code", "") for entry in delivery.unexpected)

@@ -241,7 +241,7 @@ def confirm_handover(
     for reason, move in OUTCOME_MOVES.items():
         ids = [d for d, result in outcome.items() if result == reason]
         if ids:
-            move_devices(ids, move, actor, note=str(MISSING_REASON_LABELS[reason]), **common)
+            move_devices(ids, move, actor, reason=reason, **common)
     delivery = get_delivery(delivery_id)
     delivery.status = "delivered" if len(delivered) == len(on_board) else "partially_delivered"
     delivery.delivered_at, delivery.handover_recorded_at = when, recorded_at

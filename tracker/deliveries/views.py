@@ -34,10 +34,12 @@ from tracker.deliveries.words import (
     DELIVERY_STATUS_LABELS,
     ITEM_STATUS_LABELS,
     MISSING_REASON_LABELS,
+    discrepancy_text,
 )
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.i18n import ngettext
 from tracker.timezone import local_today
 from tracker.transaction import transaction
 from tracker.web import labeller, run_service, template_helpers, whole_number
@@ -47,6 +49,7 @@ bp = Blueprint("deliveries", __name__, url_prefix="/deliveries")
 template_helpers(
     delivery_status_label=labeller(DELIVERY_STATUS_LABELS),
     item_status_label=labeller(ITEM_STATUS_LABELS),
+    discrepancy_text=discrepancy_text,
 )
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -115,7 +118,10 @@ def create():
             ),
         )
         if made is not None:
-            flash(_("%(n)s deliveries planned.", n=len(made)), "success")
+            flash(
+                ngettext("%(num)s delivery planned.", "%(num)s deliveries planned.", len(made)),
+                "success",
+            )
             return redirect(url_for("deliveries.index", plan=plan.id))
     return render_template(
         "deliveries/new.html", form=form, plan=plan, waiting=waiting, schools=schools

@@ -29,5 +29,17 @@ MISSING_REASON_LABELS = {
 }
 
 
+# Why a line left its delivery, when its state does not say it already.
+DISCREPANCY_LABELS = {"failed": _l("the delivery failed"), **MISSING_REASON_LABELS}
+
+
+def discrepancy_text(status: str, discrepancy: str | None) -> str:
+    """The words for a line's discrepancy (a code), or "" when its state says it all; text
+    typed by a person (older rows) is shown as it is."""
+    if not discrepancy or discrepancy == status or status == "delivered":
+        return ""
+    return str(DISCREPANCY_LABELS.get(discrepancy, discrepancy))
+
+
 def status_text(status: str) -> str:
     return str(DELIVERY_STATUS_LABELS.get(status, status)).lower()

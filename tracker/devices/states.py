@@ -41,6 +41,26 @@ EVENT_LABELS = {
     "edited": _l("Edited"),
 }
 
+# Why the tracker itself moved a tablet: stored as these codes in the event's details
+# ("reason"), and put in words when read, in the reader's language (never the actor's).
+EVENT_REASONS = {
+    "missing": _l("missing at the hand-over"),
+    "damaged": _l("damaged at the hand-over"),
+    "refused": _l("refused by the school"),
+    "plan_cancelled": _l("plan cancelled"),
+    "plan_closed": _l("plan closed"),
+    "quantity_lowered": _l("plan quantity lowered"),
+    "swapped_out": _l("swapped out"),
+}
+
+
+def event_note(details: dict | None) -> str:
+    """What an event's line says beside its type: the reason in words, then the person's note."""
+    details = details or {}
+    reason = EVENT_REASONS.get(details.get("reason") or "")
+    return " — ".join(str(part) for part in (reason, details.get("note")) if part)
+
+
 _EVERY = frozenset(STATUSES)
 
 # event type -> (states it may start from, state it leads to)

@@ -21,7 +21,13 @@ from tracker.devices.forms import DeviceForm, MoveForm, ReplaceLabelForm
 from tracker.devices.identity import device_url
 from tracker.devices.models import STATUSES, Device, DeviceEvent
 from tracker.devices.queries import DeviceFilters, list_devices
-from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS, moves_from
+from tracker.devices.states import (
+    CONDITION_LABELS,
+    EVENT_LABELS,
+    STATUS_LABELS,
+    event_note,
+    moves_from,
+)
 from tracker.donations.forms import donation_choices
 from tracker.donations.models import Donation
 from tracker.extensions import db
@@ -49,6 +55,7 @@ template_helpers(
     status_label=labeller(STATUS_LABELS),
     event_label=labeller(EVENT_LABELS),
     condition_label=labeller(CONDITION_LABELS),
+    event_note=event_note,
 )
 
 

@@ -9,7 +9,7 @@ from tracker.auth.models import User
 from tracker.devices.identity import device_url
 from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.queries import DeviceFilters
-from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS
+from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS, event_note
 from tracker.donations.models import Donation, Donor
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -207,7 +207,7 @@ def export_history(path: Path, device_id: int | None = None, history_filter=None
             return "; ".join(
                 f"{key}: {before} → {after}" for key, (before, after) in details["changes"].items()
             )
-        return details.get("note") or ""
+        return event_note(details)
 
     rows = (
         (
