@@ -228,3 +228,36 @@ def test_counts_take_the_plural_form_of_the_readers_language(app, language, coun
     with app.test_request_context(), force_locale(language):
         assert render_template_string(page, n=count) == words
         assert ngettext("%(num)s tablet waiting", "%(num)s tablets waiting", count) == words
+
+
+def test_no_template_text_outside_the_translation_functions():
+    """Words a reader sees in a template (text, placeholder, title, aria-label, alt) go
+    through `_()`: a bare English word stays English on a French or Arabic page."""
+    jinja = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+    blocks = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
+    tags = re.compile(r"<[^>]*>", re.S)
+    words = re.compile(r"[A-Za-zÀ-ÿ\u0600-\u06ff]{2,}")
+    attributes = re.compile(r'(?:placeholder|title|aria-label|alt)="([^"{]*)"')
+    found = {}
+    for path in (ROOT / "templates").rglob("*.html"):
+        text = jinja.sub(" ", blocks.sub(" ", path.read_text()))
+        seen = words.findall(tags.sub(" ", text))
+        seen += [value for value in attributes.findall(text) if words.search(value)]
+        seen = [word for word in seen if word != "tracker"]  # the product's name
+        if seen:
+            found[str(path.relative_to(ROOT))] = seen[:5]
+    assert not found, found
+
+
+def test_label_stocks_import_kinds_file_buttons_and_zoom_speak_french(client, create_user):
+    """What was left in English on French pages: the label stocks, the kind of an import,
+    the file picker's button (the browser's own) and the map's zoom buttons."""
+    user = create_user("coordinator")
+    user.locale = "fr"
+    db.session.commit()
+    login(client, user)
+    assert "3 × 7 étiquettes de 63,5 × 38,1 mm" in text_of(client.get("/labels/"))
+    imports = client.get("/imports/").get_data(as_text=True)
+    assert "Choisir un fichier" in imports and 'class="file-input"' in imports
+    page = client.get("/map").get_data(as_text=True)
+    assert 'data-zoom-in="Zoomer"' in page and 'data-zoom-out="Dézoomer"' in page

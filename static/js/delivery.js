@@ -126,15 +126,6 @@
     });
   }
 
-  // A file field shows the chosen file's name in the page's language (the browser's own
-  // button speaks the browser's).
-  document.querySelectorAll("input.file-input").forEach(function (input) {
-    var name = document.querySelector('label[for="' + input.id + '"] .file-name');
-    input.addEventListener("change", function () {
-      if (name) name.textContent = input.files.length ? input.files[0].name : name.dataset.none;
-    });
-  });
-
   // "Take offline": keep this delivery on the phone, then open it in the field app.
   var offline = document.getElementById("take-offline");
   if (offline && window.TrackerStore) {

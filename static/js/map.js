@@ -4,7 +4,9 @@
   "use strict";
   var box = document.getElementById("school-map");
   if (!box || !window.L) return;
-  var map = window.L.map(box, { preferCanvas: true, zoomSnap: 0.5 });
+  var map = window.L.map(box, { preferCanvas: true, zoomSnap: 0.5, zoomControl: false });
+  // The zoom buttons' titles in the page's language (Leaflet's own are English).
+  window.L.control.zoom({ zoomInTitle: box.dataset.zoomIn, zoomOutTitle: box.dataset.zoomOut }).addTo(map);
   var tiles = box.dataset.tiles;
   if (tiles) {
     window.L.tileLayer(tiles, { maxZoom: 18, attribution: "© OpenStreetMap" }).addTo(map);

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from fpdf import FPDF
 
+from tracker.i18n import lazy_gettext as _l
 from tracker.pdf import add_fonts, fit_lines, font_for
 from tracker.pdf_text import for_page, has_arabic
 from tracker.qr import draw_qr
@@ -52,7 +53,7 @@ LAYOUTS = {
     for layout in (
         Layout(
             "a4-3x7",
-            "A4, 3 × 7 labels of 63.5 × 38.1 mm (like Avery L7160)",
+            _l("A4, 3 × 7 labels of 63.5 × 38.1 mm (like Avery L7160)"),
             210,
             297,
             63.5,
@@ -66,7 +67,7 @@ LAYOUTS = {
         ),
         Layout(
             "a4-2x7",
-            "A4, 2 × 7 labels of 99.1 × 38.1 mm (like Avery L7163)",
+            _l("A4, 2 × 7 labels of 99.1 × 38.1 mm (like Avery L7163)"),
             210,
             297,
             99.1,
@@ -80,7 +81,7 @@ LAYOUTS = {
         ),
         Layout(
             "thermal-50x25",
-            "One 50 × 25 mm label per page (thermal label printers)",
+            _l("One 50 × 25 mm label per page (thermal label printers)"),
             50,
             25,
             50,

@@ -8,6 +8,12 @@ from wtforms.validators import Optional
 from tracker.forms import Form
 from tracker.i18n import lazy_gettext as _l
 
+# What an import read, as its list of imports names it.
+KIND_LABELS = {
+    "devices": _l("Devices"),
+    "schools": _l("Schools"),
+    "manifest": _l("Filled manifests"),
+}
 KIND_CHOICES = [
     SelectChoice("devices", _l("Devices (a donor's packing list)")),
     SelectChoice("schools", _l("Schools (the ministry's list)")),

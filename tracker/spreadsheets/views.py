@@ -33,13 +33,16 @@ from tracker.read_only import needs_transaction
 from tracker.spreadsheets import background
 from tracker.spreadsheets.allocations import export_allocations
 from tracker.spreadsheets.exports import export_devices, export_history, export_schools
-from tracker.spreadsheets.forms import ImportForm
+from tracker.spreadsheets.forms import KIND_LABELS, ImportForm
 from tracker.spreadsheets.manifest import export_manifest, manifest_deliveries
 from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import UnusableFile, sniff
 from tracker.spreadsheets.workbooks import problems_workbook, template_workbook
 from tracker.transaction import transaction
-from tracker.web import whole_number
+from tracker.web import labeller, template_helpers, whole_number
+
+# The words templates show for this feature's codes.
+template_helpers(import_kind_label=labeller(KIND_LABELS))
 
 imports_bp = Blueprint("imports", __name__, url_prefix="/imports")
 exports_bp = Blueprint("exports", __name__, url_prefix="/exports")
