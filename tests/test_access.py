@@ -22,6 +22,7 @@ PUBLIC = "public"
 MATRIX = {
     "auth.login": ("GET", "/login", PUBLIC),
     "healthz": ("GET", "/healthz", PUBLIC),
+    "favicon": ("GET", "/favicon.ico", PUBLIC),
     "auth.set_language": ("POST", "/language", PUBLIC),
     "static": ("GET", "/static/css/app.css", PUBLIC),
     "auth.logout": ("POST", "/logout", ALL),

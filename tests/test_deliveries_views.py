@@ -224,8 +224,14 @@ def test_packing_and_dispatch_through_the_pages(client, delivery_setting):
     login(client, s["coordinator"])
     packed = scan(client, a, s["a_devices"][0].asset_tag).get_json()
     assert packed["kind"] == "packed" and packed["counts"]["packed"] == 1
-    client.post(f"/deliveries/{a}/finish-packing")
-    client.post(f"/deliveries/{a}/dispatch")
+    packing = client.post(f"/deliveries/{a}/finish-packing")
+    reference = db.session.get(Delivery, a).reference
+    # Each action says what it did, not "done".
+    said = text_of(client.get(packing.headers["Location"]))
+    assert f"{reference} is packed: 1 tablet in the box." in said
+    dispatching = client.post(f"/deliveries/{a}/dispatch")
+    said = text_of(client.get(dispatching.headers["Location"]))
+    assert f"{reference} is on the road" in said and "0 still to scan" not in said
     delivery = db.session.get(Delivery, a)
     assert delivery.status == "dispatched"
     assert [i.status for i in delivery.items] == ["packed", "removed", "removed"]

@@ -30,6 +30,7 @@ PUBLIC_ENDPOINTS = {
     "api.openapi",
     "offline.service_worker",
     "healthz",
+    "favicon",
     "offline.web_manifest",
 }
 
@@ -207,6 +208,11 @@ def init_app(app) -> None:
     app.after_request(end_of_request)
     app.before_request(_reads_without_transaction)
     app.before_request(_require_sign_in)
+
+    @app.route("/favicon.ico")
+    def favicon():
+        """What a browser asks of every site before any page says where its icon is."""
+        return app.send_static_file("icons/icon-192.png"), 200, {"Cache-Control": "max-age=86400"}
 
     @app.route("/healthz")
     def healthz():

@@ -220,9 +220,30 @@ def act(delivery_id, action):
             "cancel": lambda: services.cancel_delivery(delivery.id, current_user, reason),
             "fail": lambda: handover.fail_delivery(delivery.id, current_user, reason),
         }
-        if run_service(None, calls[action]) is not None:
-            flash(_("%(ref)s: done.", ref=delivery.reference), "success")
+        done = run_service(None, calls[action])
+        if done is not None:
+            flash(_done(action, done), "success")
     return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
+
+
+def _done(action: str, delivery: Delivery) -> str:
+    """What a user reads after an action on a delivery: what it did, not "done"."""
+    ref = delivery.reference
+    if action == "finish-packing":
+        n = scans.counts(delivery)["packed"]
+        return ngettext(
+            "%(ref)s is packed: %(num)s tablet in the box. Dispatch it when it leaves.",
+            "%(ref)s is packed: %(num)s tablets in the box. Dispatch it when it leaves.",
+            n,
+            ref=ref,
+        )
+    if action == "dispatch":
+        return _("%(ref)s is on the road: the field agent can scan it at the school.", ref=ref)
+    if action == "cancel":
+        return _("%(ref)s is cancelled; its tablets stay reserved for the school.", ref=ref)
+    return _(
+        "%(ref)s is recorded as failed; its tablets are back, reserved for the school.", ref=ref
+    )
 
 
 @bp.route("/<int:delivery_id>/edit", methods=["POST"])
