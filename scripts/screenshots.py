@@ -68,7 +68,7 @@ def main() -> int:
         finally:
             stop()
         if not args.no_pdfs:
-            count += render_pdfs(app, out, languages[:2] if args.small else languages)
+            count += render_pdfs(app, out, languages, args.small)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print(f"{count} images in {out}/")
@@ -143,7 +143,9 @@ def shoot(url, pages, roles, languages, sizes, out: Path, full_page: bool) -> in
     return count
 
 
-def render_pdfs(app, out: Path, languages) -> int:
+def render_pdfs(app, out: Path, languages, small: bool = False) -> int:
+    """The PDFs' first pages; papers printed in both French and Arabic (the delivery note,
+    the labels) once only in the small set."""
     import pypdfium2 as pdfium
     import sqlalchemy as sa
     from flask_babel import force_locale
@@ -170,6 +172,10 @@ def render_pdfs(app, out: Path, languages) -> int:
                 made["delivery-note"] = documents.delivery_note(delivery)
                 made["donor-report"] = donor_pdf(db.session.scalar(sa.select(Donation.id)))
                 made["labels"] = render_labels(labels_for(), choose_layout(None))
+                if small and language != languages[0]:
+                    made = {
+                        k: v for k, v in made.items() if k in ("proof-of-delivery", "donor-report")
+                    }
                 for name, data in made.items():
                     page = pdfium.PdfDocument(data)[0]
                     page.render(scale=100 / 72).to_pil().save(out / f"pdf-{name}-{language}.png")

@@ -261,3 +261,12 @@ def test_label_stocks_import_kinds_file_buttons_and_zoom_speak_french(client, cr
     assert "Choisir un fichier" in imports and 'class="file-input"' in imports
     page = client.get("/map").get_data(as_text=True)
     assert 'data-zoom-in="Zoomer"' in page and 'data-zoom-out="Dézoomer"' in page
+
+
+def test_a_proposals_shares_are_written_as_the_reader_writes_decimals(app):
+    from tracker.allocations.proposals import reason_text
+
+    with app.test_request_context(), force_locale("fr"):
+        assert reason_text("share:need:8:1.64") == "part du besoin 8 : 1,64, arrondie"
+    with app.test_request_context(), force_locale("en"):
+        assert reason_text("share:need:8:1.64") == "share of need 8: 1.64, rounded"

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, overload
 
+from flask_babel import format_decimal
+
 from tracker.errors import ValidationFailed
 from tracker.i18n import gettext as _
 
@@ -205,6 +207,14 @@ def _fill(open_, remaining, shared, caps, floors, quantities):
     return open_, remaining, weight_sum
 
 
+def _decimal(text: str) -> str:
+    """A stored decimal ("4.30") in the reader's locale."""
+    try:
+        return format_decimal(float(text), format="#,##0.00")
+    except ValueError:
+        return text
+
+
 def reason_text(code: str) -> str:
     """The words for a reason code, in the reader's language."""
     kind, _sep, rest = (code or "").partition(":")
@@ -221,6 +231,7 @@ def reason_text(code: str) -> str:
         return _("set by hand")
     if kind == "share" and len(parts) == 3:
         basis, weight, share = parts
+        share = _decimal(share)  # "4,30" for a French reader
         if basis == "need":
             return _("share of need %(need)s: %(share)s, rounded", need=weight, share=share)
         if basis == "enrolment":
