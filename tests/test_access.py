@@ -74,6 +74,7 @@ MATRIX = {
     "deliveries.detail": ("GET", "/deliveries/{delivery}", OFFICE),
     "deliveries.scan": ("POST", "/deliveries/{delivery}/scan", WRITERS),
     "deliveries.edit": ("POST", "/deliveries/{delivery}/edit", WRITERS),
+    "deliveries.unpack": ("POST", "/deliveries/{delivery}/items/{device}/unpack", WRITERS),
     "deliveries.confirm": ("POST", "/deliveries/{delivery}/handover", WRITERS),
     "deliveries.image": ("GET", "/deliveries/{delivery}/signature", OFFICE),
     "deliveries.pdf": ("GET", "/deliveries/{delivery}/note.pdf", OFFICE),

@@ -411,3 +411,37 @@ def test_the_history_speaks_the_readers_language_not_the_agents(client, delivery
         assert "تالفة" not in text and "Endommagée" not in text, page
     assert "damaged at the hand-over" in text_of(client.get(f"/devices/{damaged.id}"))
     assert "damaged at the hand-over" in text_of(client.get("/history"))
+
+
+def test_a_tablet_scanned_into_the_box_by_mistake_comes_out_before_dispatch(
+    client, delivery_setting
+):
+    s = delivery_setting
+    a = planned(s)[s["school_a"].id]
+    login(client, s["coordinator"])
+    first, second, _third = s["a_devices"]
+    for device in (first, second):
+        scan(client, a, device.asset_tag)
+    page = client.get(f"/deliveries/{a}").get_data(as_text=True)
+    assert f"/deliveries/{a}/items/{second.id}/unpack" in page
+    out = client.post(f"/deliveries/{a}/items/{second.id}/unpack")
+    assert f"{second.asset_tag} is out of the box" in text_of(client.get(out.headers["Location"]))
+    delivery = db.session.get(Delivery, a)
+    assert {i.device_id: i.status for i in delivery.items}[second.id] == "expected"
+    assert db.session.get(Device, second.id).status == "reserved"  # still the school's
+    from tracker.devices.models import DeviceEvent
+
+    events = db.session.scalars(
+        sa.select(DeviceEvent.type)
+        .where(DeviceEvent.device_id == second.id)
+        .order_by(DeviceEvent.id)
+    ).all()
+    assert events[-2:] == ["packed", "unpacked"]
+    # Not in the box any more: taking it out again says so; once on the road, nothing moves.
+    again = client.post(f"/deliveries/{a}/items/{second.id}/unpack")
+    assert "is not in the box" in text_of(client.get(again.headers["Location"]))
+    client.post(f"/deliveries/{a}/finish-packing")
+    client.post(f"/deliveries/{a}/dispatch")
+    late = client.post(f"/deliveries/{a}/items/{first.id}/unpack")
+    assert late.status_code in (302, 403)
+    assert db.session.get(Device, first.id).status == "in_transit"

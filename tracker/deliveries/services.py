@@ -201,6 +201,29 @@ def pack_scan(delivery_id: int, code: str, actor: User) -> ScanResult:
     )
 
 
+def unpack(delivery_id: int, device_id: int, actor: User | None) -> Device:
+    """Before the box leaves: take out a tablet scanned in by mistake. It stays reserved
+    for the school and on the list, to pack again or to leave behind at `finish_packing`."""
+    delivery = get_delivery(delivery_id, lock=True)
+    require_action(delivery, "pack", _("changed"))
+    item = db.session.scalar(
+        sa.select(DeliveryItem).where(
+            DeliveryItem.delivery_id == delivery.id,
+            DeliveryItem.device_id == device_id,
+            DeliveryItem.status == "packed",
+        )
+    )
+    if item is None:
+        raise ValidationFailed(
+            _("This tablet is not in the box of %(ref)s.", ref=delivery.reference)
+        )
+    item.status, item.packed_at = "expected", None
+    device = db.session.get(Device, device_id)
+    record_event(device, "unpacked", actor, delivery_id=delivery.id, delivery=delivery.reference)
+    db.session.flush()
+    return device
+
+
 def _on_another(delivery: Delivery, device: Device) -> bool:
     return (
         db.session.scalar(

@@ -165,6 +165,7 @@ def detail(delivery_id):
         # Before it leaves, a box counts what is packed; after, what the school received.
         counting="packed" if delivery.status == "planned" else "scanned",
         scanned_ids={line.device_id for line in lines if line.status == "scanned"},
+        packed_ids={line.device_id for line in lines if line.status == "packed"},
         scan=ScanForm() if acting else None,
         action=ActionForm() if acting else None,
         edit=edit,
@@ -244,6 +245,24 @@ def _done(action: str, delivery: Delivery) -> str:
     return _(
         "%(ref)s is recorded as failed; its tablets are back, reserved for the school.", ref=ref
     )
+
+
+@bp.route("/<int:delivery_id>/items/<int:device_id>/unpack", methods=["POST"])
+@requires("deliveries.pack")
+def unpack(delivery_id, device_id):
+    """A tablet scanned into the box by mistake comes out again, before dispatch."""
+    delivery = _acting(delivery_id)
+    if ActionForm().validate_on_submit():
+        device = run_service(None, lambda: services.unpack(delivery.id, device_id, current_user))
+        if device is not None:
+            flash(
+                _(
+                    "%(tag)s is out of the box; it stays reserved for the school.",
+                    tag=device.asset_tag,
+                ),
+                "success",
+            )
+    return redirect(url_for("deliveries.detail", delivery_id=delivery.id) + "#items")
 
 
 @bp.route("/<int:delivery_id>/edit", methods=["POST"])
