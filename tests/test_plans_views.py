@@ -144,3 +144,33 @@ def test_plan_and_device_pages_do_not_query_per_row(
         move_device(create_device(), "reserved", None, school=create_school())
     db.session.commit()
     assert count_queries(client, "/devices/") == before
+
+
+def test_a_province_typed_in_lower_case_is_the_province_and_the_form_offers_them(
+    client, create_user, create_donation, create_device, create_school
+):
+    donation = create_donation(quantity=4)
+    for _ in range(4):
+        create_device(donation=donation)
+    create_school(code="T1", need=4, region="Souss-Massa", province="Taroudant")
+    create_school(code="T2", need=4, region="Souss-Massa", province="Tiznit")
+    login(client, create_user("coordinator"))
+    form = client.get("/plans/new").get_data(as_text=True)
+    assert '<option value="Taroudant">' in form and 'list="province-list"' in form
+    response = client.post(
+        "/plans/new",
+        data={
+            "name": "Taroudant",
+            "donation_id": donation.id,
+            "total": "4",
+            "basis": "need",
+            "minimum": "0",
+            "province": "taroudant",
+        },
+    )
+    assert response.status_code == 302
+    plan = db.session.scalar(sa.select(AllocationPlan))
+    schools = {line.school.code for line in db.session.scalars(plan.allocations.select())}
+    assert schools == {"T1"}
+    found = text_of(client.get("/schools/", query_string={"province": "TAROUDANT"}))
+    assert "T1" in found and "T2" not in found

@@ -32,6 +32,7 @@ from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFail
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
+from tracker.schools.services import spelled_as_stored
 
 
 def record(plan: AllocationPlan, action: str, actor: User | None, **details) -> None:
@@ -94,13 +95,13 @@ def choose_schools(
             )
         return list(found.values())
     query = sa.select(School.id)
-    for column, value in (
-        (School.region, region),
-        (School.province, province),
-        (School.commune, commune),
-    ):
-        if value.strip():
-            query = query.where(column == value.strip())
+    # As people type them: "taroudant" is Taroudant.
+    if region.strip():
+        query = query.where(School.region == spelled_as_stored(School.region, region))
+    if province.strip():
+        query = query.where(School.province == spelled_as_stored(School.province, province))
+    if commune.strip():
+        query = query.where(sa.func.lower(School.commune) == commune.strip().lower())
     return list(db.session.scalars(query))
 
 

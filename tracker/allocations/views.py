@@ -45,6 +45,7 @@ def create():
     form.region.choices = [SelectChoice("", _("All regions"))] + [
         SelectChoice(name) for name in regions
     ]
+    form.province.render_kw = {"list": "province-list", "autocomplete": "off"}
     if form.validate_on_submit():
 
         def make():
@@ -73,7 +74,12 @@ def create():
         if plan:
             flash(_("Proposal ready: check the numbers, adjust, then submit it."), "success")
             return redirect(url_for("plans.detail", plan_id=plan.id))
-    return render_template("plans/new.html", form=form), 400 if form.errors else 200
+    places = {
+        "provinces": db.session.scalars(
+            sa.select(School.province).distinct().order_by(School.province)
+        ),
+    }
+    return render_template("plans/new.html", form=form, places=places), 400 if form.errors else 200
 
 
 @bp.route("/<int:plan_id>")

@@ -151,13 +151,24 @@ def get_school(school_id: int) -> School:
     return school
 
 
+def spelled_as_stored(column, value: str) -> str:
+    """The region or province as the school list spells it, for a value typed in any case
+    ("taroudant" is "Taroudant"): read from the (region, province) index, so the list's
+    own filter can then use it."""
+    value = " ".join((value or "").split())
+    if not value:
+        return ""
+    names = db.session.scalars(sa.select(column).distinct().where(column.is_not(None)))
+    return next((name for name in names if name.casefold() == value.casefold()), value)
+
+
 def search_schools(q: str = "", region: str = "", province: str = ""):
     """A select of schools matching a code/name search and region/province filters."""
     query = sa.select(School)
     if region:
-        query = query.where(School.region == region)
+        query = query.where(School.region == spelled_as_stored(School.region, region))
     if province:
-        query = query.where(School.province == province)
+        query = query.where(School.province == spelled_as_stored(School.province, province))
     text = " ".join(q.split())
     if text:
         lower = text.lower()
