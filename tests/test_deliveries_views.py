@@ -445,3 +445,32 @@ def test_a_tablet_scanned_into_the_box_by_mistake_comes_out_before_dispatch(
     late = client.post(f"/deliveries/{a}/items/{first.id}/unpack")
     assert late.status_code in (302, 403)
     assert db.session.get(Device, first.id).status == "in_transit"
+
+
+def test_one_search_box_finds_a_tablet_a_school_a_delivery_or_a_plan(client, delivery_setting):
+    """Straight to the one thing found; each finds only what they may see."""
+    s = delivery_setting
+    a = dispatched(s)
+    reference = db.session.get(Delivery, a).reference
+    device = s["a_devices"][0]
+    login(client, s["agent"])
+    for query, where in (
+        (device.asset_tag.lower(), f"/devices/{device.id}"),
+        (device.imei, f"/devices/{device.id}"),
+        (reference, f"/deliveries/{a}"),
+        (s["school_a"].code, f"/schools/{s['school_a'].id}"),
+        ("مدرسة الأمل", f"/schools/{s['school_a'].id}"),
+    ):
+        answer = client.get("/search", query_string={"q": query})
+        assert answer.status_code == 302 and answer.headers["Location"] == where, query
+    # A plan is the office's: the agent finds none; nor another agent's delivery.
+    assert "Nothing matches" in text_of(client.get("/search", query_string={"q": s["plan"].name}))
+    client.post("/logout")
+    login(client, s["other_agent"])
+    assert "Nothing matches" in text_of(client.get("/search", query_string={"q": reference}))
+    client.post("/logout")
+    login(client, s["coordinator"])
+    answer = client.get("/search", query_string={"q": s["plan"].name[:6]})
+    assert answer.headers["Location"] == f"/plans/{s['plan'].id}"
+    page = client.get("/").get_data(as_text=True)
+    assert 'role="search"' in page and 'name="q"' in page  # in every page's header

@@ -43,6 +43,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "exports.own": EVERYONE,  # what concerns the reader (an agent's own manifests)
     "reports.read": READERS,
     "api.use": EVERYONE,
+    "search.use": EVERYONE,  # each finds only what they may see
     # Plans: the planning office proposes, edits, changes, closes and cancels (cancelling
     # gives reserved tablets back to stock); managers approve or send back, and read.
     "plans.read": READERS,

@@ -2,13 +2,15 @@
 over time, alerts, and the map."""
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_date
+from flask_login import current_user
 
 from tracker.auth.models import User
 from tracker.auth.permissions import requires
 from tracker.dashboard import alerts as alert_rules
 from tracker.dashboard import charts, queries
+from tracker.dashboard import search as search_service
 from tracker.dashboard.history import HistoryFilter, history_page
 from tracker.devices.models import STATUSES
 from tracker.devices.states import EVENT_LABELS
@@ -18,6 +20,24 @@ from tracker.timezone import local_today
 from tracker.web import whole_number
 
 bp = Blueprint("dashboard", __name__)
+
+
+@bp.route("/search")
+@requires("search.use")
+def search():
+    """The header's search box: straight to the one thing found, else what was found."""
+    q = request.args.get("q", "")[:200]
+    found = search_service.search(current_user, q)
+    if found.count == 1 and not found.replaced:
+        for kind, endpoint, key in (
+            ("devices", "devices.detail", "device_id"),
+            ("schools", "schools.detail", "school_id"),
+            ("deliveries", "deliveries.detail", "delivery_id"),
+            ("plans", "plans.detail", "plan_id"),
+        ):
+            if getattr(found, kind):
+                return redirect(url_for(endpoint, **{key: getattr(found, kind)[0].id}))
+    return render_template("dashboard/search.html", q=q, found=found)
 
 
 @bp.route("/")
