@@ -474,3 +474,32 @@ def test_one_search_box_finds_a_tablet_a_school_a_delivery_or_a_plan(client, del
     assert answer.headers["Location"] == f"/plans/{s['plan'].id}"
     page = client.get("/").get_data(as_text=True)
     assert 'role="search"' in page and 'name="q"' in page  # in every page's header
+
+
+def test_the_office_finds_deliveries_by_agent_school_region_day_and_reference(
+    client, delivery_setting
+):
+    s = delivery_setting
+    ids = planned(s, planned_on=date(2026, 12, 3))
+    a, b = ids[s["school_a"].id], ids[s["school_b"].id]
+    db.session.get(Delivery, b).assigned_to_id = s["other_agent"].id
+    db.session.get(Delivery, b).planned_on = date(2026, 12, 9)
+    db.session.commit()
+    ref_a = db.session.get(Delivery, a).reference
+    ref_b = db.session.get(Delivery, b).reference
+    login(client, s["coordinator"])
+
+    def listed(**args):
+        page = text_of(client.get("/deliveries/", query_string=args))
+        return {ref for ref in (ref_a, ref_b) if ref in page}
+
+    assert listed() == {ref_a, ref_b}
+    assert listed(agent=s["other_agent"].id) == {ref_b}
+    assert listed(school=s["school_a"].code) == {ref_a}
+    assert listed(school="مدرسة الأمل") == {ref_a}
+    assert listed(region=s["school_a"].region) >= {ref_a}
+    assert listed(**{"from": "2026-12-05"}) == {ref_b}
+    assert listed(to="2026-12-05") == {ref_a}
+    assert listed(ref=ref_b.lower()) == {ref_b}
+    assert listed(ref=str(a)) == {ref_a}
+    assert client.get("/deliveries/", query_string={"from": "not-a-day"}).status_code == 200

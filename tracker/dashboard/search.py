@@ -2,7 +2,6 @@
 school (code, or name in either script), a delivery (DEL-00004) or a plan, among what the
 user may see. Each part reads an index or a small table; at most a few rows of each."""
 
-import re
 from contextlib import suppress
 from dataclasses import dataclass, field
 
@@ -10,14 +9,13 @@ import sqlalchemy as sa
 
 from tracker.allocations.models import AllocationPlan
 from tracker.auth.permissions import can
-from tracker.deliveries.services import delivery_for
+from tracker.deliveries.services import DELIVERY_REFERENCE, delivery_for
 from tracker.devices.codes import resolve_code
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.schools.services import search_schools
 
 SHOWN = 10
-DELIVERY_REFERENCE = re.compile(r"^\s*(?:DEL)?[-\s#]*0*(\d{1,9})\s*$", re.I)
 
 
 @dataclass

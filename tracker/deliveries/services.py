@@ -4,6 +4,8 @@ The states and what each allows are in `states.py`, a scan's answer in `scans.py
 hand-over at the school in `handover.py`. Services flush; the caller commits.
 """
 
+import re
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -24,6 +26,8 @@ from tracker.devices.services import record_event
 from tracker.errors import IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.schools.models import School
+from tracker.schools.services import search_schools
 
 PLANNABLE_PLANS = PROGRESSING  # the plans' own list: approved, partly delivered
 
@@ -294,7 +298,49 @@ def cancel_delivery(delivery_id: int, actor: User | None, reason: str = "") -> D
     return delivery
 
 
-def deliveries_query(user: User, *, status: str = "", plan_id: int | None = None):
+DELIVERY_REFERENCE = re.compile(r"^\s*(?:DEL)?[-\s#]*0*(\d{1,9})\s*$", re.I)
+
+
+@dataclass
+class DeliveryFilters:
+    """What the office narrows the list of deliveries to (every part optional)."""
+
+    status: str = ""
+    plan_id: int | None = None
+    agent_id: int | None = None
+    school: str = ""  # a school's code, or part of its name in either script
+    region: str = ""
+    planned_from: date | None = None
+    planned_to: date | None = None
+    reference: int | None = None  # DEL-00004 is 4
+
+    def conditions(self) -> list:
+        found = []
+        if self.status:
+            found.append(Delivery.status == self.status)
+        if self.plan_id:
+            found.append(Delivery.plan_id == self.plan_id)
+        if self.agent_id:
+            found.append(Delivery.assigned_to_id == self.agent_id)
+        if self.reference:
+            found.append(Delivery.id == self.reference)
+        if self.planned_from:
+            found.append(Delivery.planned_on >= self.planned_from)
+        if self.planned_to:
+            found.append(Delivery.planned_on <= self.planned_to)
+        if self.school or self.region:
+            schools = search_schools(self.school, self.region).with_only_columns(School.id)
+            found.append(Delivery.school_id.in_(schools.order_by(None).scalar_subquery()))
+        return found
+
+
+def deliveries_query(
+    user: User,
+    *,
+    status: str = "",
+    plan_id: int | None = None,
+    filters: DeliveryFilters | None = None,
+):
     """Deliveries `user` may see, newest planned first, with what each row shows."""
     query = (
         sa.select(Delivery)
@@ -303,8 +349,5 @@ def deliveries_query(user: User, *, status: str = "", plan_id: int | None = None
     )
     if not role_can(user.role, "deliveries.read_all"):
         query = query.where(Delivery.assigned_to_id == user.id)
-    if status:
-        query = query.where(Delivery.status == status)
-    if plan_id:
-        query = query.where(Delivery.plan_id == plan_id)
-    return query
+    filters = filters or DeliveryFilters(status=status, plan_id=plan_id)
+    return query.where(*filters.conditions())

@@ -1,7 +1,7 @@
 """Delivery pages: the list (an agent's own, grouped by day), planning from a plan, the
 delivery page with its scan loop and hand-over, and the documents (note, receipt, images)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import (
@@ -40,6 +40,7 @@ from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import ngettext
+from tracker.schools.models import School
 from tracker.timezone import local_today
 from tracker.transaction import transaction
 from tracker.web import labeller, run_service, template_helpers, whole_number
@@ -70,8 +71,18 @@ def index():
     if status not in DELIVERY_STATUS_LABELS:
         status = ""
     plan_id = request.args.get("plan", type=whole_number)
+    filters = services.DeliveryFilters(
+        status=status,
+        plan_id=plan_id,
+        agent_id=request.args.get("agent", type=whole_number),
+        school=request.args.get("school", "")[:200],
+        region=request.args.get("region", "")[:100],
+        planned_from=_day(request.args.get("from")),
+        planned_to=_day(request.args.get("to")),
+        reference=parse_reference(request.args.get("ref", "")),
+    )
     rows = db.session.scalars(
-        services.deliveries_query(current_user, status=status, plan_id=plan_id).limit(500)
+        services.deliveries_query(current_user, filters=filters).limit(500)
     ).all()
     counts = queries.item_counts([d.id for d in rows])
     today = local_today()
@@ -85,9 +96,26 @@ def index():
         counts=counts,
         status=status,
         plan_id=plan_id,
+        filters=filters,
+        agents=_agent_choices(_("Every agent")) if can(current_user, "deliveries.read_all") else [],
+        regions=db.session.scalars(sa.select(School.region).distinct().order_by(School.region)),
         today=today,
         statuses=DELIVERY_STATUS_LABELS,
     )
+
+
+def _day(text: str | None):
+    """A yyyy-mm-dd from a date field, or nothing (a bad one is ignored, not a 500)."""
+    try:
+        return date.fromisoformat((text or "")[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def parse_reference(text: str) -> int | None:
+    """DEL-00004, del 4 or 4: the delivery's number."""
+    match = services.DELIVERY_REFERENCE.match(text or "")
+    return int(match.group(1)) if match else None
 
 
 @bp.route("/new", methods=["GET", "POST"])
