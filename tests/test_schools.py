@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import text_of
+from conftest import login, text_of
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.schools.models import School
@@ -90,3 +90,18 @@ def test_form_shows_range_errors_next_to_the_field(signed_in, client):
     )
     assert 'id="latitude-error"' in response.get_data(as_text=True)
     assert db.session.query(School).count() == 0
+
+
+def test_places_read_and_are_found_in_arabic(client, create_user, create_school):
+    """Morocco's regions and provinces ship in Arabic: an Arabic reader sees them so, and
+    تارودانت finds the schools of Taroudant."""
+    create_school(code="TA1", region="Souss-Massa", province="Taroudant")
+    create_school(code="TI1", region="Souss-Massa", province="Tiznit")
+    user = create_user("coordinator")
+    user.locale = "ar"
+    db.session.commit()
+    login(client, user)
+    page = text_of(client.get("/schools/", query_string={"q": "تارودانت"}))
+    assert "TA1" in page and "TI1" not in page
+    assert "تارودانت" in page and "سوس ماسة" in page
+    assert "سوس ماسة" in text_of(client.get("/progress"))

@@ -15,6 +15,7 @@ from tracker.devices.models import Device, DeviceEvent
 from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.schools.models import School
+from tracker.schools.places import place_name
 from tracker.timezone import at_local, local_today
 
 ACTIVE_PLANS = ("approved", "partially_fulfilled", "fulfilled", "closed")
@@ -78,7 +79,7 @@ def progress(region: str = "", province: str = "") -> list[Progress]:
             )
     else:
         for value, schools, need in db.session.execute(school_query.where(*where)):
-            rows[value] = Progress(value or "", value or "—", schools, need)
+            rows[value] = Progress(value or "", place_name(value) or "—", schools, need)
     allocated = (
         sa.select(key, sa.func.coalesce(sa.func.sum(Allocation.quantity), 0))
         .join(School, School.id == Allocation.school_id)

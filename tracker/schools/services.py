@@ -6,6 +6,7 @@ from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
+from tracker.schools.places import places_named
 from tracker.text import refuse_control_characters
 
 TEXT_FIELDS = (
@@ -172,14 +173,16 @@ def search_schools(q: str = "", region: str = "", province: str = ""):
     text = " ".join(q.split())
     if text:
         lower = text.lower()
-        query = query.where(
-            sa.or_(
-                School.code == text.upper(),
-                sa.func.lower(School.name_fr).contains(lower, autoescape=True),
-                School.name_ar.contains(text, autoescape=True),
-                sa.func.lower(School.commune).contains(lower, autoescape=True),
-            )
-        )
+        matches = [
+            School.code == text.upper(),
+            sa.func.lower(School.name_fr).contains(lower, autoescape=True),
+            School.name_ar.contains(text, autoescape=True),
+            sa.func.lower(School.commune).contains(lower, autoescape=True),
+        ]
+        places = places_named(text)  # an Arabic place name: its schools
+        if places:
+            matches += [School.region.in_(places), School.province.in_(places)]
+        query = query.where(sa.or_(*matches))
     return query.order_by(School.region, School.province, School.code)
 
 

@@ -8,9 +8,12 @@ from tracker.figures import figure
 from tracker.i18n import gettext as _
 from tracker.schools import services
 from tracker.schools.forms import SchoolForm
-from tracker.web import run_service
+from tracker.schools.places import place_name
+from tracker.web import run_service, template_helpers
 
 bp = Blueprint("schools", __name__, url_prefix="/schools")
+# A region or province in the reader's language.
+template_helpers(place_name=place_name)
 
 
 @bp.route("/")
