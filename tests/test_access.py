@@ -32,6 +32,7 @@ MATRIX = {
     "dashboard.alerts": ("GET", "/alerts", OFFICE),
     "dashboard.history": ("GET", "/history?type=registered", OFFICE),
     "dashboard.search": ("GET", "/search?q=nothing-matches", ALL),
+    "dashboard.note_alert": ("POST", "/alerts/overdue/1", OFFICE),
     "dashboard.school_map": ("GET", "/map", OFFICE),
     "dashboard.map_points": ("GET", "/map/schools.json", OFFICE),
     "donations.index": ("GET", "/donations/", OFFICE),

@@ -109,7 +109,21 @@ def test_alerts_name_what_went_wrong(client, delivery_setting, app):
     assert figure(html, "alert-plans_waiting") == "1"
     page = text_of(client.get("/alerts?kind=wrong_school"))
     assert "is reserved for another school: École Ibn Sina" in page
+    assert s["school_a"].code in page  # which school it was scanned at
     assert "stolen from the van" in text_of(client.get("/alerts?kind=faulty_lost"))
+
+    # The manager says they saw the late delivery, then resolves the one on the road.
+    late = db.session.scalar(sa.select(Delivery.id).where(Delivery.school_id == s["school_b"].id))
+    client.post(f"/alerts/overdue/{late}", data={"acknowledge": "1", "note": "school closed"})
+    page = text_of(client.get("/alerts?kind=overdue"))
+    assert "Acknowledged by" in page and "school closed" in page
+    refused = client.post(f"/alerts/unconfirmed/{a.id}", data={"resolve": "1", "note": ""})
+    assert "Say how the alert was resolved" in text_of(client.get(refused.headers["Location"]))
+    client.post(f"/alerts/unconfirmed/{a.id}", data={"resolve": "1", "note": "agent called"})
+    html = client.get("/").text
+    assert figure(html, "alert-overdue") == "1"  # acknowledged, still there
+    assert 'data-testid="alert-unconfirmed"' not in html  # resolved: gone
+    assert a.reference not in text_of(client.get("/alerts?kind=unconfirmed"))
 
 
 def test_a_tablet_delivered_then_scanned_elsewhere_is_seen_at_two_schools(client, delivery_setting):

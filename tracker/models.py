@@ -3,6 +3,7 @@
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.api.models import SyncAction
 from tracker.auth.models import ApiToken, EndedSession, LoginFailure, User
+from tracker.dashboard.models import AlertNote
 from tracker.database import Base
 from tracker.deliveries.models import Delivery, DeliveryItem
 from tracker.devices.models import Counter, Device, DeviceEvent, RetiredQrToken
@@ -11,6 +12,7 @@ from tracker.schools.models import School
 from tracker.spreadsheets.models import ImportBatch
 
 __all__ = [
+    "AlertNote",
     "Allocation",
     "ApiToken",
     "AllocationPlan",

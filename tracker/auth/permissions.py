@@ -31,6 +31,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "users.manage": ("admin",),
     "dashboard.read": EVERYONE,
     "dashboard.office": READERS,
+    "alerts.manage": READERS,  # whoever is warned says they saw it, or how it was resolved
     "donations.read": READERS,
     "donations.write": OFFICE,
     "schools.read": EVERYONE,

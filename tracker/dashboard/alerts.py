@@ -10,12 +10,16 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 
 from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.dashboard.models import ALERT_STATES, AlertNote
 from tracker.database import utcnow
 from tracker.deliveries.models import UNDER_WAY, Delivery
 from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.states import event_note
+from tracker.errors import ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
+from tracker.schools.models import School
 
 RECENT_REPORTS = timedelta(days=30)
 KINDS = {
@@ -35,6 +39,32 @@ class Alert:
     title: str
     detail: str
     url: str
+    subject: int = 0  # what it is about: the delivery, the event or the plan
+    note: AlertNote | None = None  # acknowledged, with who and what they said
+
+
+def _resolved(kind: str):
+    """The subjects of `kind` someone resolved: they leave the list and the count."""
+    return sa.select(AlertNote.subject).where(AlertNote.kind == kind, AlertNote.state == "resolved")
+
+
+def note_alert(kind: str, subject: int, state: str, note: str, actor) -> AlertNote:
+    """Acknowledge an alert (seen, being dealt with) or resolve it; resolving says how."""
+    if kind not in KINDS or state not in ALERT_STATES:
+        raise ValidationFailed(_("No such alert."))
+    note = " ".join((note or "").split())[:500]
+    if state == "resolved" and not note:
+        raise ValidationFailed(_("Say how the alert was resolved."), field="note")
+    kept = db.session.scalar(
+        sa.select(AlertNote).where(AlertNote.kind == kind, AlertNote.subject == subject)
+    )
+    if kept is None:
+        kept = AlertNote(kind=kind, subject=subject)
+        db.session.add(kept)
+    kept.state, kept.note, kept.at = state, note, utcnow()
+    kept.actor_id = actor.id if actor else None
+    db.session.flush()
+    return kept
 
 
 def _unconfirmed_before() -> datetime:
@@ -89,33 +119,63 @@ def _stray_scans() -> dict[str, list]:
 def alert_counts(today: date) -> dict[str, int]:
     """How many of each kind (2 queries)."""
     overdue = sa.select(Delivery.id).where(
-        Delivery.status.in_(UNDER_WAY), Delivery.planned_on < today
+        Delivery.status.in_(UNDER_WAY),
+        Delivery.planned_on < today,
+        Delivery.id.not_in(_resolved("overdue")),
     )
     unconfirmed = sa.select(Delivery.id).where(
-        Delivery.status == "dispatched", Delivery.dispatched_at < _unconfirmed_before()
+        Delivery.status == "dispatched",
+        Delivery.dispatched_at < _unconfirmed_before(),
+        Delivery.id.not_in(_resolved("unconfirmed")),
     )
     reports = sa.select(DeviceEvent.id).where(
         DeviceEvent.type.in_(("reported_faulty", "reported_lost")),
         DeviceEvent.occurred_at >= utcnow() - RECENT_REPORTS,
+        DeviceEvent.id.not_in(_resolved("faulty_lost")),
     )
     plans = _waiting_plans().subquery()
-    waiting = sa.select(plans.c.id).where(plans.c.allocated > plans.c.delivered)
+    waiting = sa.select(plans.c.id).where(
+        plans.c.allocated > plans.c.delivered, plans.c.id.not_in(_resolved("plans_waiting"))
+    )
     counts = db.session.execute(
         sa.select(_count(overdue), _count(unconfirmed), _count(reports), _count(waiting))
     ).one()
     stray = _stray_scans()
+    left = {}
+    for kind, entries in stray.items():
+        resolved = set(db.session.scalars(_resolved(kind))) if entries else set()
+        left[kind] = sum(1 for delivery_id, _entry, _at in entries if delivery_id not in resolved)
     return {
         "overdue": counts[0],
         "unconfirmed": counts[1],
-        "wrong_school": len(stray["wrong_school"]),
-        "two_schools": len(stray["two_schools"]),
+        "wrong_school": left["wrong_school"],
+        "two_schools": left["two_schools"],
         "faulty_lost": counts[2],
         "plans_waiting": counts[3],
     }
 
 
 def alerts(kind: str, today: date, limit: int = 200) -> list[Alert]:
-    """The alerts of one kind, the most urgent first."""
+    """The alerts of one kind, the most urgent first, each with what was said of it;
+    resolved ones left out."""
+    found = _alerts(kind, today, limit)
+    notes = {
+        note.subject: note
+        for note in db.session.scalars(
+            sa.select(AlertNote)
+            .options(sa.orm.joinedload(AlertNote.actor))
+            .where(AlertNote.kind == kind, AlertNote.subject.in_([a.subject for a in found]))
+        )
+    }
+    kept = []
+    for alert in found:
+        alert.note = notes.get(alert.subject)
+        if alert.note is None or alert.note.state != "resolved":
+            kept.append(alert)
+    return kept
+
+
+def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
     if kind in ("overdue", "unconfirmed"):
         query = sa.select(Delivery).options(sa.orm.joinedload(Delivery.school))
         if kind == "overdue":
@@ -133,24 +193,35 @@ def alerts(kind: str, today: date, limit: int = 200) -> list[Alert]:
                 f"{d.reference} · {d.school.code} {d.school.name_fr}",
                 d.status,
                 url_for("deliveries.detail", delivery_id=d.id),
+                d.id,
             )
             for d in db.session.scalars(query.limit(limit))
         ]
     if kind in ("wrong_school", "two_schools"):
+        stray = _stray_scans()[kind][:limit]
+        schools = dict(
+            db.session.execute(
+                sa.select(Delivery.id, School.code + " " + School.name_fr)
+                .join(School, School.id == Delivery.school_id)
+                .where(Delivery.id.in_({delivery_id for delivery_id, _e, _d in stray}))
+            ).all()
+        )
         return [
             Alert(
                 kind,
                 dispatched_at,
-                f"DEL-{delivery_id:05d} · {entry.get('code', '')}",
+                f"DEL-{delivery_id:05d} · {schools.get(delivery_id, '')} · {entry.get('code', '')}",
                 entry.get("reason", ""),
                 url_for("deliveries.detail", delivery_id=delivery_id),
+                delivery_id,
             )
-            for delivery_id, entry, dispatched_at in _stray_scans()[kind][:limit]
+            for delivery_id, entry, dispatched_at in stray
         ]
     if kind == "faulty_lost":
         rows = db.session.execute(
-            sa.select(DeviceEvent, Device.asset_tag)
+            sa.select(DeviceEvent, Device.asset_tag, School.code, School.name_fr)
             .join(Device, Device.id == DeviceEvent.device_id)
+            .outerjoin(School, School.id == DeviceEvent.school_id)
             .where(
                 DeviceEvent.type.in_(("reported_faulty", "reported_lost")),
                 DeviceEvent.occurred_at >= utcnow() - RECENT_REPORTS,
@@ -162,11 +233,12 @@ def alerts(kind: str, today: date, limit: int = 200) -> list[Alert]:
             Alert(
                 kind,
                 event.occurred_at,
-                tag,
+                " · ".join(part for part in (tag, code and f"{code} {school}") if part),
                 event_note(event.details) or event.type,
                 url_for("devices.detail", device_id=event.device_id),
+                event.id,
             )
-            for event, tag in rows
+            for event, tag, code, school in rows
         ]
     if kind == "plans_waiting":
         return [
@@ -176,6 +248,7 @@ def alerts(kind: str, today: date, limit: int = 200) -> list[Alert]:
                 plan.name,
                 f"{delivered} / {allocated}",
                 url_for("plans.detail", plan_id=plan.id),
+                plan.id,
             )
             for plan, allocated, delivered in db.session.execute(_waiting_plans().limit(limit))
             if delivered < allocated

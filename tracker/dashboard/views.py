@@ -2,7 +2,16 @@
 over time, alerts, and the map."""
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_date
 from flask_login import current_user
 
@@ -11,13 +20,14 @@ from tracker.auth.permissions import requires
 from tracker.dashboard import alerts as alert_rules
 from tracker.dashboard import charts, queries
 from tracker.dashboard import search as search_service
+from tracker.dashboard.forms import AlertForm
 from tracker.dashboard.history import HistoryFilter, history_page
 from tracker.devices.models import STATUSES
 from tracker.devices.states import EVENT_LABELS
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.timezone import local_today
-from tracker.web import whole_number
+from tracker.web import run_service, whole_number
 
 bp = Blueprint("dashboard", __name__)
 
@@ -96,7 +106,31 @@ def alerts():
         kinds=alert_rules.KINDS,
         groups=[(k, alert_rules.alerts(k, today)) for k in shown],
         unconfirmed_days=current_app.config.get("ALERT_UNCONFIRMED_DAYS", 3),
+        action=AlertForm(formdata=None),
     )
+
+
+ALERT_KIND = "any(overdue, unconfirmed, wrong_school, two_schools, faulty_lost, plans_waiting)"
+
+
+@bp.route(f"/alerts/<{ALERT_KIND}:kind>/<int:subject>", methods=["POST"])
+@requires("alerts.manage")
+def note_alert(kind: str, subject: int):
+    """Acknowledge an alert, or resolve it with a note saying how."""
+    form = AlertForm()
+    if form.validate_on_submit():
+        state = "resolved" if form.resolve.data else "acknowledged"
+        done = run_service(
+            None,
+            lambda: alert_rules.note_alert(
+                kind, subject, state, form.note.data or "", current_user
+            ),
+        )
+        if done is not None:
+            flash(
+                _("Alert resolved.") if state == "resolved" else _("Alert acknowledged."), "success"
+            )
+    return redirect(url_for("dashboard.alerts", kind=kind))
 
 
 @bp.route("/map")
