@@ -163,3 +163,26 @@ def test_large_files_are_read_and_imported_in_the_background(
     done = wait_until_done(client, location)
     assert "Imported. Every row above is in the tracker." in text_of(done)
     assert db.session.query(Device).count() == 3000
+
+
+def test_the_problems_workbook_speaks_the_readers_language_in_its_own_column(
+    signed_in, client, tmp_path, create_donation
+):
+    """A French reader gets "Lignes à corriger", "Problèmes" and "ligne 4 :"; a row with
+    no trailing cells still has its problems in the Problems column, not in a data one."""
+    donation = create_donation()
+    user = signed_in("coordinator")
+    user.locale = "fr"
+    db.session.commit()
+    path = xlsx(
+        tmp_path / "short.xlsx",
+        [["Serial", "IMEI", "Model", "Notes"], ["OK0001", None, "T10", "x"], ["OK0001"]],
+    )
+    page = client.get(upload(client, path, donation=donation).headers["Location"])
+    link = re.search(r'href="(/imports/\d+/problems\.xlsx)"', page.get_data(as_text=True))
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(link.group(1)).data))
+    sheet = workbook.active
+    assert sheet.title == "Lignes à corriger"
+    assert [c.value for c in sheet[1]] == ["Serial", "IMEI", "Model", "Notes", "Problèmes"]
+    assert sheet["E3"].value.startswith("ligne 3 :")
+    assert sheet["B3"].value is None and sheet["D3"].value is None

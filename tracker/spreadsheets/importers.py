@@ -46,8 +46,14 @@ class Problem:
 
     def __str__(self) -> str:
         if self.column:
-            return f"row {self.row}, {self.column} '{self.value}': {self.reason}"
-        return f"row {self.row}: {self.reason}"
+            return _(
+                "row %(row)s, %(column)s '%(value)s': %(reason)s",
+                row=self.row,
+                column=self.column,
+                value=self.value,
+                reason=self.reason,
+            )
+        return _("row %(row)s: %(problems)s", row=self.row, problems=self.reason)
 
     def as_dict(self) -> dict:
         return {

@@ -155,9 +155,9 @@ def problems_workbook(upload: Path, header_row: int, problems: list[dict], out: 
     for problem in problems:
         by_row[problem["row"]].append(problem)
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Rows to fix")
+    sheet = workbook.create_sheet(_("Rows to fix")[:31])  # Excel's limit for a sheet's name
     sheet.freeze_panes = "A2"
-    width = 0
+    width = columns = 0
     for row in iter_rows(upload, sniff(upload), max_rows=10_000_000):
         if row.number < header_row:
             continue
@@ -167,7 +167,8 @@ def problems_workbook(upload: Path, header_row: int, problems: list[dict], out: 
             header = [WriteOnlyCell(sheet, value=value) for value in values]
             for cell in header:
                 cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-            sheet.append([*header, WriteOnlyCell(sheet, value="Problems")])
+            sheet.append([*header, WriteOnlyCell(sheet, value=_("Problems"))])
+            columns = len(values)
             continue
         found = by_row.get(row.number, [])
         bad = {p["column_index"] for p in found if p.get("column_index") is not None}
@@ -180,7 +181,11 @@ def problems_workbook(upload: Path, header_row: int, problems: list[dict], out: 
         text = "; ".join(
             f"{p['column']}: {p['reason']}" if p["column"] else p["reason"] for p in found
         )
-        sheet.append([*cells, xml_safe(f"row {row.number}: {text}") if text else None])
+        # A row that stops short of the header's last column still gets its problems in
+        # the Problems column, never in a data column.
+        cells += [None] * (columns - len(cells))
+        said = _("row %(row)s: %(problems)s", row=row.number, problems=text) if text else None
+        sheet.append([*cells, xml_safe(said)])
     workbook.save(out)
 
 
