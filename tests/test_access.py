@@ -45,6 +45,7 @@ MATRIX = {
     "devices.create": ("GET", "/devices/new", WRITERS),
     "devices.edit": ("GET", "/devices/{device}/edit", WRITERS),
     "devices.move": ("POST", "/devices/{device}/move", WRITERS),
+    "devices.picked": ("POST", "/devices/picked", WRITERS),
     "scan.landing": ("GET", "/d/{token}", ALL),
     "schools.index": ("GET", "/schools/", ALL),
     "schools.detail": ("GET", "/schools/{school}", ALL),

@@ -199,3 +199,41 @@ def test_state_form_makes_the_user_choose(signed_in, client, create_device):
     response = client.post(f"/devices/{device.id}/move", data={"event": "", "version": 1})
     assert response.status_code == 400
     assert db.session.get(Device, device.id).status == "in_stock"
+
+
+def test_ticked_tablets_move_together_by_the_rules_of_one_or_not_at_all(
+    signed_in, client, create_device
+):
+    """A coordinator ticks tablets on the list: one move for all (every one must be allowed
+    it, or none moves), their labels, their workbook."""
+    import io
+
+    import openpyxl
+
+    from tracker.devices.models import Device
+
+    first, second, third = create_device(), create_device(), create_device()
+    signed_in("coordinator")
+    page = client.get("/devices/").get_data(as_text=True)
+    assert 'action="/devices/picked"' in page and 'name="device"' in page
+    ticked = {"device": [str(first.id), str(second.id)], "back": "/devices/"}
+    done = client.post("/devices/picked", data={**ticked, "event": "reported_faulty", "move": "1"})
+    assert "2 tablets: Reported faulty." in text_of(client.get(done.headers["Location"]))
+    assert [db.session.get(Device, d.id).status for d in (first, second, third)] == [
+        "faulty",
+        "faulty",
+        "in_stock",
+    ]
+    # Repaired is for faulty tablets only: with an in-stock one ticked, nothing moves.
+    mixed = {"device": [str(first.id), str(third.id)], "back": "/devices/"}
+    refused = client.post("/devices/picked", data={**mixed, "event": "repaired", "move": "1"})
+    assert f"{third.asset_tag} cannot be marked repaired" in text_of(
+        client.get(refused.headers["Location"])
+    )
+    assert db.session.get(Device, first.id).status == "faulty"
+    labels = client.post("/devices/picked", data={**ticked, "labels": "1"})
+    assert labels.headers["Location"].startswith("/labels/?device=")
+    workbook = client.post("/devices/picked", data={**ticked, "workbook": "1"})
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(workbook.headers["Location"]).data)).active
+    tags = {row[0].value for row in sheet.iter_rows(min_row=2)}
+    assert tags == {first.asset_tag, second.asset_tag}

@@ -1,6 +1,6 @@
 """Device forms."""
 
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -25,6 +25,26 @@ class MoveForm(Form):
     event = SelectField(_l("Action"), choices=[], validators=[DataRequired()])
     note = StringField(_l("Note (why)"), validators=[Length(max=500)])
     version = IntegerField(validators=[Optional()])
+
+
+class PickedForm(Form):
+    """The list's ticked tablets: a move for all of them, or their labels or workbook."""
+
+    event = SelectField(_l("Action"), choices=[], validate_choice=False)
+    note = StringField(_l("Note (why)"), validators=[Length(max=500)])
+    move = SubmitField(_l("Apply to the ticked tablets"))
+    labels = SubmitField(_l("Labels for the ticked tablets"))
+    workbook = SubmitField(_l("Workbook of the ticked tablets"))
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if self.move.data and self.event.data not in {
+            value for value, *_rest in self.event.choices
+        }:
+            self.event.errors = [_l("Choose an action.")]
+            return False
+        return bool(self.move.data or self.labels.data or self.workbook.data)
 
 
 class ReplaceLabelForm(Form):

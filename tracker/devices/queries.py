@@ -34,9 +34,12 @@ class DeviceFilters:
     status: str = ""
     donation_id: int | None = None
     school_id: int | None = None
+    ids: tuple[int, ...] = ()  # tablets ticked on the list
 
     def conditions(self) -> list:
         conditions = []
+        if self.ids:
+            conditions.append(Device.id.in_(self.ids))
         if self.status:
             conditions.append(Device.status == self.status)
         if self.donation_id:

@@ -166,6 +166,25 @@ def register_devices(rows: list[dict], *, actor: User | None, details: dict) -> 
     return tags
 
 
+MAX_SELECTION = 200  # tablets moved by one tick-and-apply (a page shows 50)
+
+
+def move_selection(device_ids: list[int], event_type: str, actor: User | None, note: str = ""):
+    """The same move for every ticked tablet, by the rules of one (`move_device`): all of
+    them, or none when one may not make it (the refusal names that tablet)."""
+    ids = list(dict.fromkeys(device_ids))
+    if not ids:
+        raise ValidationFailed(_("Tick the tablets first."))
+    if len(ids) > MAX_SELECTION:
+        raise ValidationFailed(_("At most %(n)s tablets at once.", n=MAX_SELECTION))
+    devices = db.session.scalars(
+        sa.select(Device).where(Device.id.in_(ids)).order_by(Device.asset_tag)
+    ).all()
+    for device in devices:
+        move_device(device, event_type, actor, note=note)
+    return devices
+
+
 def update_device(device_id: int, *, expected_version: int, actor: User | None, **changes):
     """Edit a device's descriptive fields; the state only changes through the moves below.
 

@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from tracker.auth.permissions import can, requires
 from tracker.devices import services
 from tracker.devices.codes import resolve_code
-from tracker.devices.forms import DeviceForm, MoveForm, ReplaceLabelForm
+from tracker.devices.forms import DeviceForm, MoveForm, PickedForm, ReplaceLabelForm
 from tracker.devices.identity import device_url
 from tracker.devices.models import STATUSES, Device, DeviceEvent
 from tracker.devices.queries import DeviceFilters, list_devices
@@ -32,6 +32,7 @@ from tracker.donations.forms import donation_choices
 from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.i18n import ngettext
 from tracker.qr import qr_png, qr_svg
 from tracker.schools.models import School
 from tracker.web import labeller, run_service, template_helpers, whole_number
@@ -90,8 +91,14 @@ def device_filters_from_request() -> tuple[DeviceFilters, str, bool]:
         donation_id=_int_arg("donation"),
         # An unknown code must match nothing, not everything.
         school_id=school_id or (-1 if unknown_school else None),
+        ids=tuple(picked_ids(request.args)[: services.MAX_SELECTION]),
     )
     return filters, school_code, unknown_school
+
+
+def picked_ids(values) -> list[int]:
+    """The tablets ticked on the list (`device=` in a form or an address)."""
+    return [int(value) for value in values.getlist("device") if value.isdigit()][:5000]
 
 
 @bp.route("/")
@@ -124,7 +131,14 @@ def index():
         school_code=school_code,
         unknown_school=unknown_school,
         list_args=_list_args(filters, page.sort),
+        picked=_picked_form() if can(current_user, "devices.write") else None,
     )
+
+
+def _picked_form() -> PickedForm:
+    form = PickedForm(formdata=None)
+    form.event.choices = [SelectChoice(event, EVENT_LABELS[event]) for event in DESK_MOVES]
+    return form
 
 
 def _list_args(filters: DeviceFilters, sort: str) -> dict:
@@ -173,6 +187,40 @@ def _device_page(device: Device, move_form: MoveForm | None = None, status: int 
 @requires("devices.read")
 def detail(device_id: int):
     return _device_page(services.get_device(device_id, *page_loads()))
+
+
+@bp.route("/picked", methods=["POST"])
+@requires("devices.write")
+def picked():
+    """What the list's ticked tablets get: one move for all of them, their labels, or
+    their workbook."""
+    form = PickedForm()
+    form.event.choices = [SelectChoice(event, EVENT_LABELS[event]) for event in DESK_MOVES]
+    ids = picked_ids(request.form)
+    back = request.form.get("back", "")
+    back = back if back.startswith("/devices/") else url_for("devices.index")
+    if not form.validate_on_submit():
+        flash(_("Choose what to do with the ticked tablets."), "error")
+        return redirect(back)
+    if form.labels.data:
+        return redirect(url_for("labels.index", device=ids))
+    if form.workbook.data:
+        return redirect(url_for("exports.devices", device=ids))
+    note = (form.note.data or "").strip()
+    moved = run_service(
+        None, lambda: services.move_selection(ids, form.event.data, current_user, note)
+    )
+    if moved is not None:
+        flash(
+            ngettext(
+                "%(num)s tablet: %(action)s.",
+                "%(num)s tablets: %(action)s.",
+                len(moved),
+                action=EVENT_LABELS[form.event.data],
+            ),
+            "success",
+        )
+    return redirect(back)
 
 
 @bp.route("/<int:device_id>/move", methods=["POST"])
