@@ -78,6 +78,7 @@ MATRIX = {
     "deliveries.scan": ("POST", "/deliveries/{delivery}/scan", WRITERS),
     "deliveries.edit": ("POST", "/deliveries/{delivery}/edit", WRITERS),
     "deliveries.unpack": ("POST", "/deliveries/{delivery}/items/{device}/unpack", WRITERS),
+    "deliveries.correct": ("POST", "/deliveries/{delivery}/items/{device}/correct", WRITERS),
     "deliveries.confirm": ("POST", "/deliveries/{delivery}/handover", WRITERS),
     "deliveries.image": ("GET", "/deliveries/{delivery}/signature", OFFICE),
     "deliveries.pdf": ("GET", "/deliveries/{delivery}/note.pdf", OFFICE),

@@ -503,3 +503,59 @@ def test_the_office_finds_deliveries_by_agent_school_region_day_and_reference(
     assert listed(ref=ref_b.lower()) == {ref_b}
     assert listed(ref=str(a)) == {ref_a}
     assert client.get("/deliveries/", query_string={"from": "not-a-day"}).status_code == 200
+
+
+def test_a_coordinator_corrects_a_confirmed_hand_over_with_new_events(client, delivery_setting):
+    """A tablet ticked delivered was not in the box; one said missing turned up: the office
+    corrects each with a reason, the history keeps both records, the delivery follows."""
+    from tracker.devices.models import DeviceEvent
+
+    s = delivery_setting
+    a = dispatched(s)
+    login(client, s["agent"])
+    first, second, third = s["a_devices"]
+    for device in (first, second):
+        scan(client, a, device.serial)
+    client.post(
+        f"/deliveries/{a}/handover", data={**handover_form(), f"reason-{third.id}": "missing"}
+    )
+    assert db.session.get(Delivery, a).status == "partially_delivered"
+    client.post("/logout")
+    login(client, s["coordinator"])
+    page = client.get(f"/deliveries/{a}").get_data(as_text=True)
+    assert f"/deliveries/{a}/items/{third.id}/correct" in page
+    unexplained = client.post(
+        f"/deliveries/{a}/items/{third.id}/correct", data={"outcome": "delivered"}
+    )
+    assert "Say why" in text_of(client.get(unexplained.headers["Location"]))
+    client.post(
+        f"/deliveries/{a}/items/{third.id}/correct",
+        data={"outcome": "delivered", "reason": "found under the head teacher's desk"},
+    )
+    client.post(
+        f"/deliveries/{a}/items/{second.id}/correct",
+        data={"outcome": "refused", "reason": "school sent it back the same day"},
+    )
+    delivery = db.session.get(Delivery, a)
+    assert {i.device_id: i.status for i in delivery.items} == {
+        first.id: "delivered",
+        second.id: "refused",
+        third.id: "delivered",
+    }
+    assert delivery.status == "partially_delivered"
+    assert db.session.get(Device, third.id).status == "delivered"
+    assert db.session.get(Device, second.id).status == "reserved"  # its school's again
+    history = db.session.scalars(
+        sa.select(DeviceEvent.type)
+        .where(DeviceEvent.device_id == third.id)
+        .order_by(DeviceEvent.id)
+    ).all()
+    assert history[-2:] == ["reported_lost", "corrected_delivered"]  # both kept
+    assert "found under the head teacher" in text_of(client.get(f"/devices/{third.id}"))
+    # The agent cannot correct.
+    client.post("/logout")
+    login(client, s["agent"])
+    refused = client.post(
+        f"/deliveries/{a}/items/{first.id}/correct", data={"outcome": "missing", "reason": "x"}
+    )
+    assert refused.status_code == 403

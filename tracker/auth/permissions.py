@@ -77,6 +77,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "deliveries.report": ACTING,
     "deliveries.fail": ACTING,
     "deliveries.take_offline": ACTING,
+    "deliveries.correct": OFFICE,  # a confirmed hand-over, with a reason, as new events
     "deliveries.await_packing": EVERYONE,  # told the office has yet to pack and send it
     "deliveries.assigned": ("field",),  # who can be given a delivery to take
 }

@@ -15,7 +15,7 @@ from tracker.allocations.services import note_delivery_progress
 from tracker.auth.models import User
 from tracker.database import utcnow
 from tracker.deliveries.media import clean_photo, clean_signature
-from tracker.deliveries.models import MISSING_REASONS, Delivery
+from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, MISSING_REASONS, Delivery, DeliveryItem
 from tracker.deliveries.scans import (
     ScanResult,
     counts,
@@ -251,6 +251,72 @@ def confirm_handover(
     delivery.latitude, delivery.longitude, delivery.location_accuracy = lat, lon, accuracy
     delivery.notes = (notes or "").strip()
     delivery.handover_via = via
+    note_delivery_progress(delivery.plan_id, actor, delivery=delivery.reference)
+    db.session.flush()
+    return delivery
+
+
+# A line of a confirmed hand-over corrected by the office: the move that takes the tablet
+# to what really happened, from what was recorded.
+CORRECTIONS = {
+    "delivered": "corrected_delivered",
+    "missing": "reported_lost",
+    "damaged": "reported_faulty",
+    "refused": "corrected_refused",
+}
+
+
+def correct_handover(
+    delivery_id: int, device_id: int, outcome: str, actor: User | None, reason: str
+) -> Delivery:
+    """The office corrects one tablet of a confirmed hand-over (a tablet ticked delivered
+    was not in the box, one said missing was there after all), with the reason. New events
+    are written; the history keeps what was recorded first."""
+    delivery = get_delivery(delivery_id, lock=True)
+    require_action(delivery, "correct", _("corrected"))
+    reason = " ".join((reason or "").split())[:300]
+    if not reason:
+        raise ValidationFailed(_("Say why the hand-over is corrected."), field="reason")
+    if outcome not in CORRECTIONS:
+        raise ValidationFailed(_("Choose what really happened to the tablet."), field="outcome")
+    item = next(
+        (i for i in delivery.items if i.device_id == device_id and i.status in CORRECTIONS), None
+    )
+    if item is None:
+        raise ValidationFailed(
+            _("This tablet was not handed over with %(ref)s.", ref=delivery.reference)
+        )
+    if item.status == outcome:
+        raise ValidationFailed(_("%(tag)s is already recorded so.", tag=item.device.asset_tag))
+    elsewhere = db.session.scalar(
+        sa.select(DeliveryItem.delivery_id).where(
+            DeliveryItem.device_id == device_id,
+            DeliveryItem.delivery_id != delivery.id,
+            DeliveryItem.status.in_(ACTIVE_ITEM_STATUSES),
+        )
+    )
+    if elsewhere is not None:
+        raise ValidationFailed(
+            _(
+                "%(tag)s is on another delivery now, DEL-%(n)05d: correct it there.",
+                tag=item.device.asset_tag,
+                n=elsewhere,
+            )
+        )
+    move_device(
+        item.device,
+        CORRECTIONS[outcome],
+        actor,
+        delivery_id=delivery.id,
+        delivery=delivery.reference,
+        reason="handover_corrected",
+        note=reason,
+        was=item.status,
+    )
+    item.status = outcome
+    item.discrepancy = "" if outcome == "delivered" else outcome
+    lines = [i.status for i in delivery.items if i.status in CORRECTIONS]
+    delivery.status = "delivered" if all(s == "delivered" for s in lines) else "partially_delivered"
     note_delivery_progress(delivery.plan_id, actor, delivery=delivery.reference)
     db.session.flush()
     return delivery

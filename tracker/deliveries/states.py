@@ -6,7 +6,7 @@ before dispatch.
 
 from tracker.auth.models import User
 from tracker.auth.permissions import role_can, rule_for
-from tracker.deliveries.models import UNDER_WAY, Delivery
+from tracker.deliveries.models import HANDED_OVER, UNDER_WAY, Delivery
 from tracker.deliveries.words import status_text
 from tracker.errors import IllegalTransition
 from tracker.i18n import gettext as _
@@ -35,6 +35,7 @@ DELIVERY_STATES = {
     "report": ("dispatched",),
     "fail": ("dispatched",),
     "take_offline": UNDER_WAY,
+    "correct": HANDED_OVER,
 }
 WAITING_FOR_OFFICE = ("planned", "packed")
 

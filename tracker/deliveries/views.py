@@ -179,6 +179,7 @@ def detail(delivery_id):
     may_act = states.may_act(current_user, delivery)
     # Forms only for who can still act on it: a manager, or a finished delivery, has none.
     acting = may_act and delivery.status in UNDER_WAY
+    correcting = can(current_user, "deliveries.correct", delivery)
     edit = None
     if can(current_user, "deliveries.edit", delivery):
         edit = EditDeliveryForm(obj=delivery)
@@ -195,7 +196,10 @@ def detail(delivery_id):
         scanned_ids={line.device_id for line in lines if line.status == "scanned"},
         packed_ids={line.device_id for line in lines if line.status == "packed"},
         scan=ScanForm() if acting else None,
-        action=ActionForm() if acting else None,
+        action=ActionForm() if acting or correcting else None,
+        correcting=correcting,
+        outcomes={code: ITEM_STATUS_LABELS[code] for code in handover.CORRECTIONS},
+        correctable_ids={line.device_id for line in lines if line.status in handover.CORRECTIONS},
         edit=edit,
         handover=HandoverForm() if acting and delivery.status == "dispatched" else None,
         reasons=MISSING_REASON_LABELS,
@@ -290,6 +294,26 @@ def unpack(delivery_id, device_id):
                 ),
                 "success",
             )
+    return redirect(url_for("deliveries.detail", delivery_id=delivery.id) + "#items")
+
+
+@bp.route("/<int:delivery_id>/items/<int:device_id>/correct", methods=["POST"])
+@requires("deliveries.correct")
+def correct(delivery_id, device_id):
+    """The office corrects one tablet of a confirmed hand-over, with the reason."""
+    delivery = _acting(delivery_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        outcome = request.form.get("outcome", "")
+        reason = form.reason.data or ""
+        done = run_service(
+            None,
+            lambda: handover.correct_handover(
+                delivery.id, device_id, outcome, current_user, reason
+            ),
+        )
+        if done is not None:
+            flash(_("%(ref)s: the hand-over is corrected.", ref=delivery.reference), "success")
     return redirect(url_for("deliveries.detail", delivery_id=delivery.id) + "#items")
 
 

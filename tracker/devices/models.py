@@ -29,6 +29,8 @@ EVENT_TYPES = (
     "reported_lost",
     "found",
     "edited",
+    "corrected_delivered",
+    "corrected_refused",
 )
 
 

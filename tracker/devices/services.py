@@ -320,6 +320,8 @@ def _move_verb(event_type: str) -> str:
         "repaired": _("marked repaired"),
         "reported_lost": _("reported lost"),
         "found": _("marked found"),
+        "corrected_delivered": _("corrected to delivered"),
+        "corrected_refused": _("corrected to not received"),
     }
     return verbs[event_type]
 

@@ -39,6 +39,8 @@ EVENT_LABELS = {
     "reported_lost": _l("Reported lost"),
     "found": _l("Found"),
     "edited": _l("Edited"),
+    "corrected_delivered": _l("Hand-over corrected: delivered"),
+    "corrected_refused": _l("Hand-over corrected: not received, back to its school's reservation"),
 }
 
 # Why the tracker itself moved a tablet: stored as these codes in the event's details
@@ -51,6 +53,7 @@ EVENT_REASONS = {
     "plan_closed": _l("plan closed"),
     "quantity_lowered": _l("plan quantity lowered"),
     "swapped_out": _l("swapped out"),
+    "handover_corrected": _l("hand-over corrected"),
 }
 
 
@@ -76,6 +79,10 @@ MOVES: dict[str, tuple[frozenset[str], str]] = {
     "repaired": (frozenset({"faulty"}), "in_stock"),
     "reported_lost": (_EVERY - {"lost"}, "lost"),
     "found": (frozenset({"lost"}), "in_stock"),
+    # A confirmed hand-over corrected by the office (deliveries.handover.correct_handover):
+    # new events, the earlier ones stay.
+    "corrected_delivered": (frozenset({"lost", "faulty", "reserved"}), "delivered"),
+    "corrected_refused": (frozenset({"delivered", "lost", "faulty"}), "reserved"),
 }
 
 
