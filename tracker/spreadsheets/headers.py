@@ -1,9 +1,13 @@
 """Finding the header row and matching its headers to fields, in French, English and Arabic.
 
 Headers match whatever their case, accents, punctuation, spacing or order: "N° de série",
-"Numéro de série", "Serial number", "S/N" and "الرقم التسلسلي" all mean the serial.
+"N°Série", "No Série", "Serial N°", "Serial Number (S/N)", "S/N" and "الرقم التسلسلي" all mean
+the serial. A header first matches a known name exactly once folded; failing that, it is
+scored against each known name as a set of words (number markers — N°, No, Num, Numéro,
+Number, رقم — and small words left out), and the best name above `GOOD_MATCH` wins.
 """
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -27,6 +31,82 @@ def normalise(text) -> str:
     text = _ARABIC_MARKS.sub("", text)
     text = text.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا").replace("ة", "ه")
     return re.sub(r"[\W_]+", "", text.casefold())
+
+
+# Words that say "number of" and small words: they tell nothing about which column it is.
+NUMBER_MARKERS = {"n", "no", "nr", "nº", "num", "numero", "number", "nbr", "nb", "رقم"}
+SMALL_WORDS = {
+    "de",
+    "du",
+    "des",
+    "d",
+    "la",
+    "le",
+    "les",
+    "l",
+    "en",
+    "the",
+    "of",
+    "a",
+    "in",
+    "et",
+    "and",
+    "par",
+    "per",
+    "pour",
+    "for",
+    "au",
+    "aux",
+    "في",
+    "من",
+}
+# Words that say what the whole list is about, not this column ("Modèle de l'appareil",
+# "Effectif des élèves"): left out of the score when other words remain.
+GENERIC_WORDS = {
+    "appareil",
+    "device",
+    "tablette",
+    "tablet",
+    "eleves",
+    "eleve",
+    "students",
+    "pupils",
+    "ecole",
+    "school",
+    "جهاز",
+    "لوحه",
+    "تلاميذ",
+}
+GOOD_MATCH = 0.66
+_SERIAL_SHORT = re.compile(r"\bs\s*/\s*n\b", re.I)
+
+
+def words(text) -> frozenset[str]:
+    """The words of a header that say what it holds, folded, in any order."""
+    if text is None:
+        return frozenset()
+    text = _SERIAL_SHORT.sub(" serial ", str(text))
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _ARABIC_MARKS.sub("", text)
+    text = text.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا").replace("ة", "ه")
+    found = set()
+    for word in re.split(r"[\W_]+", text.casefold()):
+        if word.startswith("ال") and len(word) > 3:
+            word = word[2:]  # the Arabic article
+        if word and word not in SMALL_WORDS and word not in NUMBER_MARKERS:
+            found.add(word)
+    return frozenset(found)
+
+
+def closeness(header_words: frozenset[str], name_words: frozenset[str]) -> float:
+    """How much a header's words say a known name: shared words over all words (0 to 1)."""
+    shared = header_words & name_words
+    if not shared:
+        return 0.0
+    # Beside a word that matches, the list's generic words ("appareil") say nothing.
+    extra = (header_words - name_words) - GENERIC_WORDS
+    return len(shared) / (len(shared) + len(extra) + len(name_words - header_words))
 
 
 @dataclass(frozen=True)
@@ -60,24 +140,77 @@ def labels_in_every_language(label) -> list[str]:
     return names
 
 
+class Matcher:
+    """Which field a header holds: an exact known name, else the closest by its words."""
+
+    def __init__(self, columns: tuple[Column, ...]):
+        self.exact: dict[str, str] = {}
+        self.named: list[tuple[frozenset[str], str]] = []
+        for column in columns:
+            # The label is what our exports and templates write, in the reader's language:
+            # each language's label is known, so any of them imports back as it is.
+            for name in (*column.names, *labels_in_every_language(column.label)):
+                self.exact.setdefault(normalise(name), column.key)
+                if words(name):
+                    self.named.append((words(name), column.key))
+        self.cache: dict[str, str | None] = {}
+
+    def key_of(self, header) -> str | None:
+        if header is None or not str(header).strip():
+            return None
+        text = str(header)
+        if text not in self.cache:
+            key = self.exact.get(normalise(text))
+            if key is None:
+                scored = self.scores(words(text))
+                if scored and scored[0][0] >= GOOD_MATCH:
+                    key = scored[0][1]
+            self.cache[text] = key
+        return self.cache[text]
+
+    def scores(self, header_words: frozenset[str]) -> list[tuple[float, str]]:
+        best: dict[str, float] = {}
+        for name_words, key in self.named:
+            score = closeness(header_words, name_words)
+            if score > best.get(key, 0.0):
+                best[key] = score
+        return sorted(((score, key) for key, score in best.items()), reverse=True)
+
+    def closest(self, column: Column, headers: list[str]) -> str | None:
+        """Of headers nothing matched, the one likeliest to be `column` (for the message)."""
+        ranked = []
+        for header in headers:
+            for score, key in self.scores(words(header)):
+                if key == column.key and score > 0:
+                    ranked.append((score, header))
+        if ranked:
+            return max(ranked)[1]
+        names = [normalise(name) for name in (*column.names, str(column.label))]
+        best = max(
+            (
+                (difflib.SequenceMatcher(None, normalise(header), name).ratio(), header)
+                for header in headers
+                for name in names
+                if name
+            ),
+            default=(0.0, None),
+        )
+        return best[1] if best[0] >= 0.6 else None
+
+
 def find_header(rows, columns: tuple[Column, ...]) -> tuple[HeaderMap, list]:
     """Look through the first rows for the header; return it and the rows read past it.
 
     The header is the row matching the most known headers among the first 20 rows; any
     required column it lacks is named.
     """
-    lookup = {}
-    for column in columns:
-        # The label is what our exports and templates write, in the reader's language: each
-        # language's label is known, so any of them imports back as it is.
-        for name in (*column.names, *labels_in_every_language(column.label)):
-            lookup[normalise(name)] = column.key
+    matcher = Matcher(columns)
     best, best_row, seen = None, None, []
     for row in rows:
         seen.append(row)
         found = {}
         for index, value in enumerate(row.values):
-            key = lookup.get(normalise(value))
+            key = matcher.key_of(value)
             if key and key not in found:
                 found[key] = index
         if found and (best is None or len(found) > len(best)):
@@ -96,14 +229,28 @@ def find_header(rows, columns: tuple[Column, ...]) -> tuple[HeaderMap, list]:
         )
     missing = [c for c in columns if c.required and c.key not in best]
     if missing:
-        raise ValidationFailed(
-            _(
-                "Row %(row)s looks like the header, but the required column %(columns)s is "
-                "missing.",
-                row=best_row.number,
-                columns=", ".join(f'"{c.label}"' for c in missing),
-            )
+        written = [
+            str(value).strip()
+            for index, value in enumerate(best_row.values)
+            if value not in (None, "") and index not in best.values()
+        ]
+        message = _(
+            "Row %(row)s looks like the header, but the required column %(columns)s is missing.",
+            row=best_row.number,
+            columns=", ".join(f'"{c.label}"' for c in missing),
         )
+        if written:
+            message += " " + _(
+                "Found: %(headers)s.", headers=", ".join(f"“{h}”" for h in written[:12])
+            )
+            guess = matcher.closest(missing[0], written)
+            if guess:
+                message += " " + _(
+                    "Is “%(header)s” the %(label)s? Name it as in the template (Import page).",
+                    header=guess,
+                    label=str(missing[0].label).lower(),
+                )
+        raise ValidationFailed(message)
     headers = {key: str(best_row.values[index]).strip() for key, index in best.items()}
     unknown = [
         str(value).strip()

@@ -62,7 +62,12 @@ SCHOOL_COLUMNS = (
         ),
         label=_l("Name (Arabic)"),
     ),
-    Column("region", ("region", "région", "الجهة"), required=True, label=_l("Region")),
+    Column(
+        "region",
+        ("region", "région", "code région", "code de la région", "الجهة"),
+        required=True,
+        label=_l("Region"),
+    ),
     Column(
         "province",
         ("province", "préfecture", "province/préfecture", "الإقليم", "العمالة", "الإقليم/العمالة"),
