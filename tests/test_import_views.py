@@ -186,3 +186,32 @@ def test_the_problems_workbook_speaks_the_readers_language_in_its_own_column(
     assert [c.value for c in sheet[1]] == ["Serial", "IMEI", "Model", "Notes", "Problèmes"]
     assert sheet["E3"].value.startswith("ligne 3 :")
     assert sheet["B3"].value is None and sheet["D3"].value is None
+
+
+def test_totals_lines_are_skipped_with_a_note_not_refused(
+    signed_in, client, tmp_path, create_donation
+):
+    """A donor's list ends with "TOTAL" (or "المجموع", or a row of sums): skipped and said,
+    while the rows above import; all or nothing no longer refuses the whole file for it."""
+    donation = create_donation()
+    signed_in("coordinator")
+    path = xlsx(
+        tmp_path / "with-totals.xlsx",
+        [
+            ["N° Série", "Modèle", "Carton"],
+            ["TOT001", "T10", 1],
+            ["TOT002", "T10", 1],
+            ["Sous-total", None, 2],
+            ["TOT003", "T10", 2],
+            [None, None, 3],
+            ["TOTAL", "", 3],
+            ["المجموع", None, None],
+        ],
+    )
+    page = client.get(upload(client, path, donation=donation).headers["Location"])
+    html = page.get_data(as_text=True)
+    assert 'data-testid="new">3<' in html and 'data-testid="rejected">0<' in html
+    assert "Rows 4, 6, 7, 8 look like totals lines" in text_of(page)
+    commit_url = re.search(r'action="(/imports/\d+/commit)"', html).group(1)
+    client.post(commit_url)
+    assert sorted(d.serial for d in db.session.query(Device)) == ["TOT001", "TOT002", "TOT003"]

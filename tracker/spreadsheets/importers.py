@@ -6,6 +6,7 @@ are written. The caller owns the transaction: it commits only when the report ha
 rejected row, so an import is all or nothing, and a preview writes nothing at all.
 """
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -78,6 +79,7 @@ class ImportReport:
     problem_count: int = 0
     problems: list[Problem] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
+    skipped_rows: list[int] = field(default_factory=list)  # totals lines, not data
     header_row: int = 0
     batch_id: int | None = None
 
@@ -149,6 +151,35 @@ def _blank(row: SheetRow) -> bool:
     )
 
 
+TOTAL_WORDS = re.compile(
+    r"^\s*(sous[-\s]?)?(total|totaux|grand\s+total|sum|subtotal)\b|^\s*(ال)?(مجموع|إجمالي|اجمالي)",
+    re.I,
+)
+
+
+def is_totals(row: SheetRow, header: HeaderMap, columns: tuple[Column, ...]) -> bool:
+    """A totals line under (or inside) the table: "TOTAL", "Total général", "المجموع" in one
+    of its cells with nothing in the required columns but that word, or only numbers while
+    every required column is empty."""
+    required = [
+        header.positions[c.key] for c in columns if c.required and c.key in header.positions
+    ]
+    filled = [(index, value) for index, value in enumerate(row.values) if not _empty(value)]
+    if not filled:
+        return False
+    worded = [i for i, value in filled if isinstance(value, str) and TOTAL_WORDS.search(value)]
+    if worded:
+        return all(i in worded or i not in required for i, _value in filled)
+    numbers_only = all(
+        isinstance(value, int | float) and not isinstance(value, bool) for _i, value in filled
+    )
+    return numbers_only and all(i not in required for i, _value in filled)
+
+
+def _empty(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _chunks(rows: Iterable[SheetRow], size: int):
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
@@ -175,7 +206,17 @@ def run_import(
         header, buffered = find_header(rows, importer.columns)
         report.header_row = header.row_number
         report.unknown_columns = header.unknown
-        data = (row for row in chain(buffered, rows) if not _blank(row))
+
+        def data_rows():
+            for row in chain(buffered, rows):
+                if _blank(row):
+                    continue
+                if is_totals(row, header, importer.columns):
+                    report.skipped_rows.append(row.number)
+                    continue
+                yield row
+
+        data = data_rows()
         for chunk in _chunks(data, CHUNK):
             report.rows_read += len(chunk)
             importer.process(chunk, header, report, write=commit and report.ok)
@@ -215,6 +256,7 @@ def record_batch(
     batch.header_row = report.header_row
     batch.problem_count = report.problem_count
     batch.unknown_columns = report.unknown_columns
+    batch.skipped_rows = report.skipped_rows[:MAX_KEPT_PROBLEMS]
     batch.rows_rejected = report.rejected_rows
     batch.committed = report.committed
     batch.errors = [problem.as_dict() for problem in report.problems[:MAX_KEPT_PROBLEMS]]

@@ -40,6 +40,8 @@ class ImportBatch(db.Model):
     header_row: Mapped[int] = mapped_column(default=0, server_default="0")
     problem_count: Mapped[int] = mapped_column(default=0, server_default="0")
     unknown_columns: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+    # Totals lines under the table, skipped (not data): shown in the preview.
+    skipped_rows: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
 
     user = relationship("User")
     donation = relationship("Donation")
