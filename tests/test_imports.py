@@ -114,6 +114,21 @@ def test_semicolon_csv_with_bom_and_windows_1252(app, tmp_path, create_donation)
     assert devices()["CSV003"].model == "Tablette élève"
 
 
+def test_every_encoding_a_windows_office_writes(app, tmp_path, create_donation):
+    """Arabic Excel saves CSV in Windows-1256, "Unicode text" is UTF-16: both read right,
+    where cp1256 came back as "ãÏÑÓÉ ÇáÃãá" with no error."""
+    donation = create_donation()
+    lines = "N° de série;Modèle;ملاحظات\nENC001;T10;مدرسة الأمل\n"
+    arabic = tmp_path / "excel-ar.csv"
+    arabic.write_bytes(lines.replace("N° de série", "الرقم التسلسلي").encode("cp1256"))
+    assert run("devices", arabic, donation).new == 1
+    assert devices()["ENC001"].notes == "مدرسة الأمل"
+    unicode_text = tmp_path / "unicode.txt.csv"
+    unicode_text.write_bytes(lines.replace("ENC001", "ENC002").encode("utf-16"))
+    assert run("devices", unicode_text, donation).new == 1
+    assert devices()["ENC002"].notes == "مدرسة الأمل"
+
+
 def test_a_sheet_whose_stored_dimensions_lie_is_read_whole(app, tmp_path, create_donation):
     donation = create_donation()
     rows = [["Serial number", "Model"]] + [[f"DIM{n:03d}", "T10"] for n in range(30)]

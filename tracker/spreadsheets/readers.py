@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import charset_normalizer
 import openpyxl
 
 from tracker.i18n import gettext as _
@@ -65,6 +66,8 @@ def sniff(path: Path, filename: str = "") -> str:
         )
     if head.startswith(b"PK"):
         return _check_zip(path)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "csv"  # "Unicode text" from Excel: UTF-16, its NUL bytes are text
     if b"\x00" in head:
         raise UnusableFile(
             _(
@@ -209,15 +212,31 @@ def _workbook_rows(handle) -> Iterator[SheetRow]:
         workbook.close()
 
 
+# What Windows offices save a "CSV" in, besides UTF-8: Arabic Excel writes Windows-1256,
+# French Excel Windows-1252; "Unicode text" is UTF-16.
+WINDOWS_ENCODINGS = ["cp1256", "cp1252"]
+
+
+def csv_encoding(sample: bytes) -> str:
+    """The encoding of a text file from its first bytes: a byte-order mark, else UTF-8 when
+    it decodes, else the likelier of the Windows code pages (charset-normalizer's guess)."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    guess = charset_normalizer.from_bytes(sample, cp_isolation=WINDOWS_ENCODINGS).best()
+    return guess.encoding if guess is not None else "cp1252"
+
+
 def _csv_rows(path: Path) -> Iterator[SheetRow]:
     with open(path, "rb") as handle:
         sample = handle.read(64 * 1024)
-    encoding = "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8-sig")().decode(sample, final=False)
-    except UnicodeDecodeError:
-        # French Excel saves "CSV" in Windows-1252 unless told otherwise.
-        encoding = "cp1252"
+    encoding = csv_encoding(sample)
     text = sample.decode(encoding, errors="replace")
     first_lines = "\n".join(text.splitlines()[:20])
     delimiter = ";" if first_lines.count(";") > first_lines.count(",") else ","
