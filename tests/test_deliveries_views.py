@@ -559,3 +559,38 @@ def test_a_coordinator_corrects_a_confirmed_hand_over_with_new_events(client, de
         f"/deliveries/{a}/items/{first.id}/correct", data={"outcome": "missing", "reason": "x"}
     )
     assert refused.status_code == 403
+
+
+def test_every_row_of_the_allocation_workbook_adds_up(client, delivery_setting):
+    """A school whose third tablet arrived damaged: allocated 3 = 2 handed over + 1 faulty,
+    with 1 still to hand over, where the row said 3 = 0 + 0 + 2."""
+    s = delivery_setting
+    a = dispatched(s)
+    login(client, s["agent"])
+    first, second, third = s["a_devices"]
+    for device in (first, second):
+        scan(client, a, device.serial)
+    client.post(
+        f"/deliveries/{a}/handover", data={**handover_form(), f"reason-{third.id}": "damaged"}
+    )
+    client.post("/logout")
+    login(client, s["coordinator"])
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/plans/{s['plan'].id}/allocations.xlsx").data)
+    )
+    sheet = workbook["By school"]
+    header = [c.value for c in sheet[1]]
+    row = next(
+        dict(zip(header, (c.value for c in r), strict=False))
+        for r in sheet.iter_rows(min_row=2)
+        if r[3].value == s["school_a"].code
+    )
+    parts = (
+        "Tablets reserved",
+        "Tablets on the road",
+        "Tablets handed over",
+        "Tablets faulty",
+        "Tablets lost",
+    )
+    assert row["Allocated"] == sum(row[name] for name in parts) == 3
+    assert (row["Tablets handed over"], row["Tablets faulty"], row["Outstanding"]) == (2, 1, 1)

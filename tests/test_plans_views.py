@@ -58,7 +58,7 @@ def test_propose_edit_submit_approve_then_download(
     )
     school_rows = [[c.value for c in row] for row in by_school.iter_rows(min_row=2)]
     region_rows = [[c.value for c in row] for row in by_region.iter_rows(min_row=2)]
-    assert [(r[3], r[7], r[8], r[11]) for r in school_rows] == [("B2", 2, 2, 2), ("A1", 7, 7, 7)]
+    assert [(r[3], r[7], r[8], r[13]) for r in school_rows] == [("B2", 2, 2, 2), ("A1", 7, 7, 7)]
     assert region_rows[-1][:2] == ["Total", None]
     total = region_rows[-1]
     assert total[4] == sum(r[7] for r in school_rows) == 9  # allocated adds up

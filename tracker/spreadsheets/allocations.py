@@ -21,14 +21,28 @@ from tracker.schools.models import School
 from tracker.spreadsheets.writer import ExportColumn, columns, new_workbook, save, write_sheet
 
 ACTIVE = ("approved", "partially_fulfilled", "fulfilled", "closed")
-FIGURES = ("need", "allocated", "reserved", "dispatched", "delivered", "outstanding")
+# Every row adds up: allocated = reserved + on the road + handed over + faulty + lost + not
+# yet reserved; outstanding is what is still to hand over.
+FIGURES = (
+    "need",
+    "allocated",
+    "reserved",
+    "dispatched",
+    "delivered",
+    "faulty",
+    "lost",
+    "outstanding",
+)
 
+# Counts of tablets, each header in the plural ("Livrées" beside "Réservées", not "Livrée").
 FIGURE_COLUMNS = [
     ExportColumn(_l("Need"), 8, "number"),
     ExportColumn(_l("Allocated"), 10, "number"),
-    ExportColumn(_l("Reserved"), 10, "number"),
-    ExportColumn(_l("Dispatched"), 10, "number"),
-    ExportColumn(_l("Delivered"), 10, "number"),
+    ExportColumn(_l("Tablets reserved"), 10, "number"),
+    ExportColumn(_l("Tablets on the road"), 10, "number"),
+    ExportColumn(_l("Tablets handed over"), 10, "number"),
+    ExportColumn(_l("Tablets faulty"), 10, "number"),
+    ExportColumn(_l("Tablets lost"), 10, "number"),
     ExportColumn(_l("Outstanding"), 11, "number"),
     ExportColumn(_l("% delivered"), 11, "number"),
 ]
@@ -113,6 +127,8 @@ def export_allocations(out: Path, plan_id: int | None = None) -> dict[str, int]:
             "reserved": got.get("reserved", 0),
             "dispatched": got.get("in_transit", 0),
             "delivered": got.get("delivered", 0),
+            "faulty": got.get("faulty", 0),
+            "lost": got.get("lost", 0),
         }
         figures["outstanding"] = figures["allocated"] - figures["delivered"]
         school_rows.append(
@@ -145,7 +161,7 @@ def export_allocations(out: Path, plan_id: int | None = None) -> dict[str, int]:
     total = {key: sum(s[key] for s in regions.values()) for key in ("schools", *FIGURES)}
     region_rows.append(
         (
-            "Total",
+            _("Total"),
             "",
             total["schools"],
             *(total[key] for key in FIGURES),
@@ -183,8 +199,8 @@ def export_allocations(out: Path, plan_id: int | None = None) -> dict[str, int]:
     )
     devices = ((*row[:7], states[row[7]], *row[8:]) for row in db.session.execute(device_query))
     workbook = new_workbook()
-    write_sheet(workbook, _("By school"), SCHOOL_COLUMNS, school_rows, percent_columns=(12,))
-    write_sheet(workbook, _("By region"), REGION_COLUMNS, region_rows, percent_columns=(9,))
+    write_sheet(workbook, _("By school"), SCHOOL_COLUMNS, school_rows, percent_columns=(14,))
+    write_sheet(workbook, _("By region"), REGION_COLUMNS, region_rows, percent_columns=(11,))
     write_sheet(workbook, _("Devices"), DEVICE_COLUMNS, devices)
     save(workbook, out)
     return total
