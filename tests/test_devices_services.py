@@ -185,6 +185,9 @@ LEGAL = {
     ("lost", "found"),
     *((state, "reported_faulty") for state in STATUSES if state != "faulty"),
     *((state, "reported_lost") for state in STATUSES if state != "lost"),
+    # A confirmed hand-over corrected by the office.
+    *((state, "corrected_delivered") for state in ("lost", "faulty", "reserved")),
+    *((state, "corrected_refused") for state in ("delivered", "lost", "faulty")),
 }
 EXPECTED_TARGET = {
     "reserved": "reserved",
@@ -198,6 +201,8 @@ EXPECTED_TARGET = {
     "repaired": "in_stock",
     "reported_lost": "lost",
     "found": "in_stock",
+    "corrected_delivered": "delivered",
+    "corrected_refused": "reserved",
 }
 
 
