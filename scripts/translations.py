@@ -26,7 +26,8 @@ def pybabel(*arguments: str) -> None:
 
 def extract() -> None:
     pybabel(
-        *("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location"),
+        *("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext"),
+        *("-k", "plural_forms:1,2", "--no-location"),
         *("--omit-header", "--sort-output", "-o", str(TEMPLATE), "."),
     )
 

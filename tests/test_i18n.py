@@ -30,6 +30,7 @@ def messages_in_code(tmp_path_factory) -> set:
     template = tmp_path_factory.mktemp("i18n") / "messages.pot"
     CommandLineInterface().run(
         ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l"]
+        + ["-k", "plural_forms:1,2"]
         + ["--no-location", "-o", str(template), str(ROOT)]
     )
     with template.open("rb") as handle:
@@ -270,3 +271,17 @@ def test_a_proposals_shares_are_written_as_the_reader_writes_decimals(app):
         assert reason_text("share:need:8:1.64") == "part du besoin 8 : 1,64, arrondie"
     with app.test_request_context(), force_locale("en"):
         assert reason_text("share:need:8:1.64") == "share of need 8: 1.64, rounded"
+
+
+def test_the_phone_counts_in_every_plural_form_of_the_readers_language(app):
+    """The offline app says "2 إجراءان" or "6 actions envoyées" itself: the server gives it
+    each CLDR form, and the phone picks one with Intl.PluralRules."""
+    from tracker.i18n import plural_forms
+
+    with app.test_request_context(), force_locale("ar"):
+        forms = plural_forms("%(n)s action sent.", "%(n)s actions sent.")
+    assert set(forms) == {"zero", "one", "two", "few", "many", "other"}
+    assert forms["two"] == "أُرسل إجراءان (%(n)s)." and forms["few"] == "أُرسلت %(n)s إجراءات."
+    with app.test_request_context(), force_locale("fr"):
+        forms = plural_forms("%(n)s action sent.", "%(n)s actions sent.")
+    assert forms["one"] == "%(n)s action envoyée." and forms["other"] == "%(n)s actions envoyées."

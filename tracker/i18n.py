@@ -83,6 +83,22 @@ def ngettext(singular: str, plural: str, num: int, **variables) -> str:
     return translated % {"num": num, **variables}
 
 
+def plural_forms(singular: str, plural: str) -> dict[str, str]:
+    """Every plural form of a message in the reader's language, by CLDR category ("one",
+    "two", "few", "many", "other"…), for a script that counts on the phone: it picks one
+    with `Intl.PluralRules`, which names the same categories. `%(n)s` is left in."""
+    locale = get_locale()
+    rule = locale.plural_form if locale is not None else None
+    if rule is None:
+        return {"one": singular, "other": plural}
+    forms = {}
+    for number in (0, 1, 2, 3, 11, 100, 101, 1000000):
+        category = rule(number)
+        if category not in forms:
+            forms[category] = request_translations().ungettext(singular, plural, number)
+    return forms
+
+
 def N_(string: str) -> str:  # noqa: N802  (the name Babel's extractor knows)
     """Marks a message kept as written and translated where it is shown."""
     return string
@@ -104,3 +120,4 @@ def install_template_gettext(app) -> None:
         ),
         newstyle=True,
     )
+    app.jinja_env.globals["plural_forms"] = plural_forms

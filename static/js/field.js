@@ -17,6 +17,14 @@
     return template.replace(/%\((\w+)\)s/g, function (_, key) { return values[key]; });
   }
 
+  /* A count in the reader's plural form (Arabic has six): `forms` holds each CLDR category's
+   * words, made on the server; Intl.PluralRules says which one `n` takes. */
+  var plurals = new Intl.PluralRules(document.documentElement.lang || "fr");
+  function counted(forms, n) {
+    var words = forms[plurals.select(n)] || forms.other || forms.one;
+    return fmt(words, { n: n.toLocaleString(document.documentElement.lang || "fr") });
+  }
+
   function text(tag, value, className) {
     var node = document.createElement(tag);
     node.textContent = value;
@@ -59,7 +67,7 @@
   function sync() {
     $("sync-state").textContent = t.sending;
     return S.sync().then(function (summary) {
-      $("sync-state").textContent = summary.sent ? fmt(t.sent, { n: summary.sent }) : "";
+      $("sync-state").textContent = summary.sent ? counted(t.sent, summary.sent) : "";
       return show();
     }, function (error) {
       $("sync-state").textContent = failureText(error);
@@ -275,7 +283,7 @@
   $("take-all").addEventListener("click", function () {
     $("sync-state").textContent = t.sending;
     S.takeAllOffline().then(function (n) {
-      $("sync-state").textContent = fmt(t.taken, { n: n });
+      $("sync-state").textContent = counted(t.taken, n);
       return show();
     }, function () { $("sync-state").textContent = t.not_sent; });
   });
