@@ -105,6 +105,10 @@ def test_agent_scans_is_refused_a_wrong_tablet_signs_and_delivers(app, delivery_
             "is reserved for another school: École Ibn Sina"
         )
         playwright_api.expect(page.locator("#count-unexpected")).to_have_text("1")
+        # Every scan stays in the page's log, newest first, not only the last answer.
+        log = page.locator("[data-scan-log-list] li")
+        playwright_api.expect(log).to_have_count(2)
+        playwright_api.expect(log.first).to_contain_text("is reserved for another school")
 
         for device in s["a_devices"][1:]:
             page.fill("#scan-code", device.serial)
@@ -215,6 +219,9 @@ def test_a_whole_delivery_offline_then_synced_once(app, delivery_setting, live_u
         expect(result).to_contain_text("No tablet on this delivery has the code TAB-99999")
         expect(page.locator("#dv-scanned")).to_have_text("2")
         expect(page.locator("#queue-count")).to_have_text("3")
+        # Offline too, the scans stay listed with their answers, newest first.
+        expect(page.locator("[data-scan-log-list] li")).to_have_count(3)
+        expect(page.locator("[data-scan-log-list] li").first).to_contain_text("TAB-99999")
 
         page.select_option(f"select[name=reason-{third.id}]", "missing")
         page.fill("#dv-name", "M. Rachid")

@@ -31,7 +31,7 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     assert (
-        "Demo data added: 7 deliveries, 200 devices, 1 donations, 2 plans, 40 schools, 4 users."
+        "Demo data added: 7 deliveries, 200 devices, 1 donation, 2 plans, 40 schools, 4 users."
         in (first.output)
     )
     assert "coordinator@demo.test" in first.output and "password: demo" in first.output

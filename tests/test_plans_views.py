@@ -157,6 +157,7 @@ def test_a_province_typed_in_lower_case_is_the_province_and_the_form_offers_them
     login(client, create_user("coordinator"))
     form = client.get("/plans/new").get_data(as_text=True)
     assert '<option value="Taroudant">' in form and 'list="province-list"' in form
+    assert 'list="commune-list"' in form
     response = client.post(
         "/plans/new",
         data={

@@ -14,24 +14,10 @@
     if (cell && value !== undefined) cell.textContent = value;
   }
 
-  var log = document.getElementById("scan-log");
-
-  /* Every answer of this page's scans, newest first: not only the last one. */
-  function remember(answer) {
-    if (!log) return;
-    var entry = document.createElement("li");
-    entry.className = answer.ok ? "scan-ok" : "scan-refused";
-    entry.textContent = (answer.ok ? "✓ " : "✗ ") + answer.message;
-    log.insertBefore(entry, log.firstChild);
-    var box = document.getElementById("scan-log-box");
-    box.hidden = false;
-    document.getElementById("scan-log-count").textContent = log.children.length;
-  }
-
   function show(answer) {
     resultBox.textContent = (answer.ok ? "✓ " : "✗ ") + answer.message;
     resultBox.className = "scan-result " + (answer.ok ? "scan-ok" : "scan-refused");
-    remember(answer);
+    scan.remember(answer.ok, answer.message);
     var counts = answer.counts || {};
     ["expected", "packed", "scanned", "missing", "unexpected"].forEach(function (name) {
       setCount(name, counts[name]);

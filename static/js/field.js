@@ -122,6 +122,7 @@
     var box = $("scan-result");
     box.textContent = (ok ? "✓ " : "✗ ") + message;
     box.className = "scan-result " + (ok ? "scan-ok" : "scan-refused");
+    scan.remember(ok, message);
     scan.tone(ok);
   }
 

@@ -107,5 +107,20 @@
     }, onNone, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
   }
 
-  window.TrackerScan = { tone: tone, Camera: Camera, signaturePad: signaturePad, locate: locate };
+  /* The page's scan log (templates/deliveries/_scan_box.html): each answer, newest first. */
+  function remember(ok, message) {
+    var box = document.querySelector("[data-scan-log]");
+    if (!box) return;
+    var list = box.querySelector("[data-scan-log-list]");
+    var entry = document.createElement("li");
+    entry.className = ok ? "scan-ok" : "scan-refused";
+    entry.textContent = (ok ? "✓ " : "✗ ") + message;
+    list.insertBefore(entry, list.firstChild);
+    box.hidden = false;
+    box.querySelector("[data-scan-log-count]").textContent = list.children.length;
+  }
+
+  window.TrackerScan = {
+    tone: tone, Camera: Camera, signaturePad: signaturePad, locate: locate, remember: remember
+  };
 })();

@@ -46,6 +46,7 @@ def create():
         SelectChoice(name) for name in regions
     ]
     form.province.render_kw = {"list": "province-list", "autocomplete": "off"}
+    form.commune.render_kw = {"list": "commune-list", "autocomplete": "off"}
     if form.validate_on_submit():
 
         def make():
@@ -77,6 +78,9 @@ def create():
     places = {
         "provinces": db.session.scalars(
             sa.select(School.province).distinct().order_by(School.province)
+        ),
+        "communes": db.session.scalars(
+            sa.select(School.commune).distinct().order_by(School.commune)
         ),
     }
     return render_template("plans/new.html", form=form, places=places), 400 if form.errors else 200

@@ -7,6 +7,24 @@ from flask_migrate import upgrade
 from tracker.cli_support import command_transaction
 from tracker.demo.loader import DEMO_USERS, PASSWORD, load_demo
 from tracker.i18n import gettext as _
+from tracker.i18n import ngettext
+
+
+def counted(what: str, n: int) -> str:
+    """What the demo added, in the operator's language and its plural forms."""
+    if what == "deliveries":
+        return ngettext("%(num)s delivery", "%(num)s deliveries", n)
+    if what == "devices":
+        return ngettext("%(num)s device", "%(num)s devices", n)
+    if what == "donations":
+        return ngettext("%(num)s donation", "%(num)s donations", n)
+    if what == "plans":
+        return ngettext("%(num)s plan", "%(num)s plans", n)
+    if what == "schools":
+        return ngettext("%(num)s school", "%(num)s schools", n)
+    if what == "users":
+        return ngettext("%(num)s user", "%(num)s users", n)
+    return f"{n} {what}"
 
 
 @click.command("demo")
@@ -17,7 +35,7 @@ def demo_command():
     with command_transaction():
         summary = load_demo()
     if summary.created:
-        added = ", ".join(f"{n} {what}" for what, n in sorted(summary.created.items()))
+        added = ", ".join(counted(what, n) for what, n in sorted(summary.created.items()))
         click.echo(_("Demo data added: %(added)s.", added=added))
     else:
         click.echo(_("Demo data already present; nothing added."))

@@ -17,6 +17,7 @@ class School(db.Model):
         sa.CheckConstraint("enrolment >= 0", name="enrolment"),
         sa.CheckConstraint("need >= 0", name="need"),
         sa.Index(None, "region", "province"),
+        sa.Index(None, "commune"),  # the communes a plan's form offers, read from the index
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
