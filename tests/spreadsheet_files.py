@@ -56,11 +56,102 @@ def with_member(path: Path, name: str, content: bytes = b"x") -> Path:
     return path
 
 
-def ods(path: Path) -> Path:
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        archive.writestr("content.xml", "<office:document-content/>")
+ODS_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+
+
+def ods(
+    path: Path, rows: list[list] | None = None, *, encrypted=False, mimetype="spreadsheet"
+) -> Path:
+    """An OpenDocument spreadsheet as LibreOffice writes it: text and float cells, and the
+    trailing empty rows and columns it repeats up to the sheet's last row (1,048,576)."""
+    from xml.sax.saxutils import escape
+
+    def cell(value) -> str:
+        if value is None:
+            return "<table:table-cell/>"
+        if isinstance(value, int | float):
+            return (
+                f'<table:table-cell office:value-type="float" office:value="{value}">'
+                f"<text:p>{value}</text:p></table:table-cell>"
+            )
+        return (
+            f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}'
+            "</text:p></table:table-cell>"
+        )
+
+    body = "".join(
+        "<table:table-row>"
+        + "".join(cell(v) for v in row)
+        + '<table:table-cell table:number-columns-repeated="1000"/></table:table-row>'
+        for row in rows or []
+    )
+    body += (
+        f'<table:table-row table:number-rows-repeated="{1_048_576 - len(rows or [])}">'
+        '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>'
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODS_NAMESPACES} '
+        'office:version="1.2"><office:body><office:spreadsheet><table:table table:name="S">'
+        f"{body}</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+        'opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml">'
+        + ("<manifest:encryption-data/>" if encrypted else "")
+        + "</manifest:file-entry></manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "mimetype",
+            f"application/vnd.oasis.opendocument.{mimetype}",
+            compress_type=zipfile.ZIP_STORED,
+        )
+        archive.writestr("content.xml", content)
+        archive.writestr("META-INF/manifest.xml", manifest)
     return path
+
+
+def xls(path: Path, rows: list[list]) -> Path:
+    """An Excel 97-2003 workbook (BIFF8), written by xlwt."""
+    import xlwt
+
+    workbook = xlwt.Workbook(encoding="utf-8")
+    sheet = workbook.add_sheet("Sheet1")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                sheet.write(r, c, value)
+    workbook.save(str(path))
+    return path
+
+
+def far_cell(path: Path, kind: str) -> Path:
+    """A tiny workbook with one more cell in the format's last row and column: calamine
+    would hold the whole rectangle (1 GB for .xls, 100 GB for .xlsx)."""
+    rows = [["Serial"], ["FAR001"]]
+    if kind == "xls":
+        import xlwt
+
+        workbook = xlwt.Workbook()
+        sheet = workbook.add_sheet("Sheet1")
+        sheet.write(0, 0, "Serial")
+        sheet.write(1, 0, "FAR001")
+        sheet.write(65535, 255, "x")
+        workbook.save(str(path))
+        return path
+
+    def far(text: str) -> str:
+        end = text.index("</sheetData>")
+        far_row = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+        return text[:end] + far_row + text[end:]
+
+    return rewrite_member(xlsx(path, rows), "xl/worksheets/sheet1.xml", far)
 
 
 def ole(path: Path, encrypted: bool) -> Path:

@@ -116,6 +116,38 @@ def test_register_form_creates_a_tagged_device(signed_in, client, create_donatio
     )
 
 
+def test_the_donors_extra_fields_are_entered_shown_and_found(
+    signed_in, client, create_device, create_donation
+):
+    """A second IMEI, brand, the donor's inventory number and the two dates: typed in the
+    form, shown on the tablet's page, and the second IMEI finds the tablet in the code box;
+    a second IMEI that is another tablet's first is refused beside its field."""
+    other = create_device(imei="490154203237518")
+    signed_in("coordinator")
+    form = {
+        "donation_id": other.donation_id,
+        "serial": "TWO-SIM-1",
+        "imei2": "490154203237518",
+        "brand": "Lenovo",
+        "donor_ref": "ICE-77",
+        "donor_delivered_on": "2020-12-28",
+        "warranty_until": "2027-12-31",
+        "condition": "new",
+    }
+    refused = client.post("/devices/new", data=form).get_data(as_text=True)
+    assert 'id="imei2-error"' in refused
+    assert f"is already registered on {other.asset_tag}" in refused
+    form["imei2"] = "35-209900-176148-1"
+    response = client.post("/devices/new", data=form)
+    device = db.session.query(Device).filter_by(serial="TWO-SIM-1").one()
+    assert (device.imei2, device.brand, device.donor_ref) == ("352099001761481", "Lenovo", "ICE-77")
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    for shown in ("352099001761481", "Lenovo", "ICE-77", "Dec 31, 2027", "Warranty until"):
+        assert shown in html
+    found = client.get("/devices/?q=352099001761481")
+    assert found.headers["Location"].endswith(f"/devices/{device.id}")
+
+
 def test_second_editor_is_told_to_reload(signed_in, client, create_device):
     device = create_device()
     signed_in("coordinator")

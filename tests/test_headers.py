@@ -48,6 +48,30 @@ DEVICES = [
     ("Référence du don", "donation"),
     ("Donation reference", "donation"),
     ("Convention", "donation"),
+    ("IMEI 2", "imei2"),
+    ("IMEI2", "imei2"),
+    ("Second IMEI", "imei2"),
+    ("IMEI (SIM 2)", "imei2"),
+    ("Deuxième IMEI", "imei2"),
+    ("Marque", "brand"),
+    ("Brand", "brand"),
+    ("Manufacturer", "brand"),
+    ("العلامة التجارية", "brand"),
+    ("N° d'inventaire", "donor_ref"),
+    ("Numéro d'inventaire", "donor_ref"),
+    ("Inventory No.", "donor_ref"),
+    ("Asset number", "donor_ref"),
+    ("Réf. donateur", "donor_ref"),
+    ("رقم الجرد", "donor_ref"),
+    ("Date de livraison", "donor_delivered_on"),
+    ("Delivery date", "donor_delivered_on"),
+    ("Livré le", "donor_delivered_on"),
+    ("تاريخ التسليم", "donor_delivered_on"),
+    ("Fin de garantie", "warranty_until"),
+    ("Date de fin de garantie", "warranty_until"),
+    ("Warranty end date", "warranty_until"),
+    ("Warranty expiry", "warranty_until"),
+    ("نهاية الضمان", "warranty_until"),
 ]
 SCHOOLS = [
     ("Code établissement", "code"),
@@ -103,7 +127,7 @@ def test_a_ministrys_header_finds_its_field(app, header, key):
 
 
 @pytest.mark.parametrize(
-    "header", ["Carton", "Box", "Date de livraison", "Prix unitaire", "Fournisseur", "Total"]
+    "header", ["Carton", "Box", "Date d'achat", "Prix unitaire", "Fournisseur", "Total", "Garantie"]
 )
 def test_a_header_of_something_else_finds_nothing(app, header):
     with app.test_request_context():

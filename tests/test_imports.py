@@ -7,10 +7,12 @@ import pytest
 import sqlalchemy as sa
 from spreadsheet_files import (
     billion_laughs,
+    far_cell,
     lying_dimensions,
     ods,
     ole,
     with_member,
+    xls,
     xlsx,
     zip_bomb,
 )
@@ -87,6 +89,81 @@ def test_title_rows_merged_cells_french_headers_floats_and_blank_rows(
     events = db.session.scalars(sa.select(DeviceEvent)).all()
     assert len(events) == 3 and {e.type for e in events} == {"registered"}
     assert events[0].details["import"] == "colisage.xlsx"
+
+
+@pytest.mark.parametrize("kind", ["xls", "ods"])
+def test_excel_97_and_opendocument_workbooks_are_read_like_xlsx(
+    app, tmp_path, create_donation, kind
+):
+    """An .xls from an old Excel and an .ods from LibreOffice were refused ("save it as
+    .xlsx"); they are read now, IMEIs exact, Arabic intact, rows numbered as the program
+    shows them (the table starts on row 3 under a title and a blank line)."""
+    donation = create_donation()
+    rows = [
+        ["Liste de colisage"],
+        [],
+        ["N° Série", "IMEI", "ملاحظات"],
+        ["OLD001", int(IMEI_A), "مدرسة الأمل"],
+        ["OLD002", "not an imei", None],
+    ]
+    path = (xls if kind == "xls" else ods)(tmp_path / f"liste.{kind}", rows)
+    report = run("devices", path, donation, commit=False)
+    assert report.header_row == 3
+    assert [(p.row, p.column) for p in report.problems] == [(5, "IMEI")]
+    rows[4][1] = IMEI_B
+    path = (xls if kind == "xls" else ods)(tmp_path / f"liste2.{kind}", rows)
+    report = run("devices", path, donation)
+    assert (report.new, report.rejected_rows) == (2, 0)
+    assert devices()["OLD001"].imei == IMEI_A
+    assert devices()["OLD001"].notes == "مدرسة الأمل"
+
+
+def test_a_donors_extra_columns_are_kept_not_dropped(app, tmp_path, create_donation):
+    """A second IMEI, the brand, the donor's inventory number, the delivery date and the
+    end of the warranty were dropped as unknown columns; they are kept now, dates as dates
+    whether typed as text or stored as dates, and checked like the rest."""
+    from datetime import date, datetime
+
+    donation = create_donation()
+    imei_d, imei_e = imei_for(104), imei_for(105)
+    header = ["N° Série", "IMEI 1", "IMEI 2", "Marque", "N° d'inventaire", "Livré le"]
+    header.append("Fin de garantie")
+    rows = [
+        header,
+        ["XTR001", IMEI_A, IMEI_B, "Huawei", "ICE-2020-001", datetime(2020, 12, 28), "31/12/2027"],
+        ["XTR002", IMEI_C, None, "Huawei", "ICE-2020-002", "28/12/2020", date(2027, 12, 31)],
+    ]
+    bad = [
+        *rows,
+        ["XTR003", imei_d, IMEI_B, "Lenovo", "ICE-2020-003", "demain", None],
+        ["XTR004", imei_e, imei_e, "Lenovo", "", None, None],
+    ]
+    report = run("devices", xlsx(tmp_path / "bad.xlsx", bad), donation)
+    assert [str(p) for p in report.problems] == [
+        "row 4, IMEI 2 '" + IMEI_B + "': same IMEI as row 2",
+        "row 4, Livré le 'demain': not a date: write it as 31/12/2027 or 2027-12-31",
+        "row 5, IMEI 2 '" + imei_e + "': the same as the first IMEI",
+    ]
+    assert devices() == {}
+    report = run("devices", xlsx(tmp_path / "good.xlsx", rows), donation)
+    assert (report.new, report.unknown_columns) == (2, [])
+    first, second = devices()["XTR001"], devices()["XTR002"]
+    assert (first.imei, first.imei2, first.brand, first.donor_ref) == (
+        IMEI_A,
+        IMEI_B,
+        "Huawei",
+        "ICE-2020-001",
+    )
+    assert (first.donor_delivered_on, first.warranty_until) == (
+        date(2020, 12, 28),
+        date(2027, 12, 31),
+    )
+    assert (second.imei2, second.donor_delivered_on) == (None, date(2020, 12, 28))
+    again = [header, ["XTR009", imei_d, IMEI_B, "", "", None, None]]
+    report = run("devices", xlsx(tmp_path / "again.xlsx", again), donation)
+    assert [str(p) for p in report.problems] == [
+        f"row 2, IMEI 2 '{IMEI_B}': already registered on {first.asset_tag} (serial XTR001)"
+    ]
 
 
 def test_arabic_headers(app, tmp_path, create_donation):
@@ -234,9 +311,15 @@ def test_donation_column_and_missing_donation(app, tmp_path, create_donation):
     [
         (lambda p: written(p, b""), "The file is empty."),
         (lambda p: written(p, b"%PDF-1.7\n..."), "This is a PDF document"),
-        (lambda p: ole(p, encrypted=False), "old Excel 97-2003 file (.xls)"),
+        (lambda p: ole(p, encrypted=False), "The workbook could not be read"),
         (lambda p: ole(p, encrypted=True), "protected by a password"),
-        (ods, "OpenDocument spreadsheet (.ods)"),
+        (lambda p: ods(p, [["Serial"], ["A1"]], encrypted=True), "protected by a password"),
+        (
+            lambda p: ods(p, [["Serial"], ["A1"]], mimetype="text"),
+            "This OpenDocument file is not a spreadsheet",
+        ),
+        (lambda p: far_cell(p, "xlsx"), "needs far more memory or time"),
+        (lambda p: far_cell(p, "xls"), "needs far more memory or time"),
         (zip_bomb, "zip bomb"),
         (
             lambda p: written(p, xlsx(p, [["Serial"], ["A1"]]).read_bytes()[:900]),

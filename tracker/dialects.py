@@ -1,5 +1,5 @@
 """Helpers for what SQLite and PostgreSQL do differently: array parameters, prefix search
-on an index, COPY, the planner's statistics. They run on the app's session."""
+on an index, bulk inserts (COPY), the planner's statistics. They run on the app's session."""
 
 import sqlalchemy as sa
 
@@ -35,20 +35,42 @@ def starts_with(column, prefix: str):
     return column.startswith(prefix, autoescape=True)
 
 
-def copy_rows(table: sa.Table, rows: list[dict]) -> bool:
-    """Write `rows` into `table` with PostgreSQL's COPY, inside the session's transaction;
-    False (nothing written) on other databases, where the caller inserts them itself.
-    Every row names the same columns, defaults included: COPY fills in nothing."""
-    if db.engine.dialect.name != "postgresql" or not rows:
-        return False
+def insert_rows(table: sa.Table, rows: list[dict]) -> None:
+    """Write `rows` into `table` inside the session's transaction, the fastest way each
+    database has: PostgreSQL's COPY; elsewhere one prepared INSERT run by the driver's
+    executemany, each column's type conversion looked up once (the ORM's bulk insert spent
+    as long again preparing 100,000 rows as SQLite spent writing them).
+
+    Every row names the same columns, defaults included: neither way fills any in.
+    """
+    if not rows:
+        return
     db.session.flush()  # what the session holds goes first, as before any statement
     columns = list(rows[0])
-    cursor = db.session.connection().connection.dbapi_connection.cursor()
     names = ", ".join(table.c[name].name for name in columns)
-    with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as stream:  # noqa: S608
-        for row in rows:
-            stream.write_row([row[name] for name in columns])
-    return True
+    connection = db.session.connection()
+    if db.engine.dialect.name == "postgresql":
+        cursor = connection.connection.dbapi_connection.cursor()
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as stream:  # noqa: S608
+            for row in rows:
+                stream.write_row([row[name] for name in columns])
+        return
+    dialect = db.engine.dialect
+    if dialect.paramstyle != "qmark":  # not the SQLite driver: let SQLAlchemy bind them
+        connection.execute(table.insert(), rows)
+        return
+    convert = [
+        (name, table.c[name].type._cached_bind_processor(dialect))  # noqa: SLF001
+        for name in columns
+    ]
+    marks = ", ".join("?" * len(columns))
+    connection.exec_driver_sql(
+        f"INSERT INTO {table.name} ({names}) VALUES ({marks})",  # noqa: S608
+        [
+            tuple(row[name] if process is None else process(row[name]) for name, process in convert)
+            for row in rows
+        ],
+    )
 
 
 def refresh_statistics(*tables: sa.Table) -> None:

@@ -29,6 +29,7 @@ NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
 ID = {"type": "integer", "minimum": 1, "maximum": LARGEST_ID}
 QUERY_TEXT = {"type": "string", "pattern": "^[^\\x00]*$"}
 NULLABLE_TEXT = {"type": ["string", "null"]}
+NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
 
 SCHEMAS = {
     "Error": {
@@ -87,6 +88,11 @@ SCHEMAS = {
             "qr_token": {"type": "string"},
             "qr_url": {"type": "string"},
             "school_code": NULLABLE_TEXT,
+            "imei2": NULLABLE_TEXT,
+            "brand": {"type": "string"},
+            "donor_ref": {"type": "string"},
+            "donor_delivered_on": NULLABLE_DATE,
+            "warranty_until": NULLABLE_DATE,
         },
     },
     "ManifestItem": {

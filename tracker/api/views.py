@@ -97,7 +97,16 @@ def device_json(device: Device) -> dict:
         "qr_token": device.qr_token,
         "qr_url": device_url(device.qr_token),
         "school_code": device.school.code if device.school else None,
+        "imei2": device.imei2,
+        "brand": device.brand,
+        "donor_ref": device.donor_ref,
+        "donor_delivered_on": _day(device.donor_delivered_on),
+        "warranty_until": _day(device.warranty_until),
     }
+
+
+def _day(value) -> str | None:
+    return value.isoformat() if value else None
 
 
 @bp.route("/openapi.json")

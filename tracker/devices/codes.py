@@ -29,7 +29,7 @@ def _token_of(text: str) -> str:
 
 
 def find_device_by_code(code: str) -> Device | None:
-    """The tablet a current code names (QR URL, token, asset tag, serial or IMEI), or None."""
+    """The tablet a current code names (QR URL, token, asset tag, serial or an IMEI), or None."""
     text = (code or "").strip()[:300]
     if not text:
         return None
@@ -41,6 +41,7 @@ def find_device_by_code(code: str) -> Device | None:
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) == 15 and len(digits) >= len(compact) - 4:
         lookups.append(Device.imei == digits)
+        lookups.append(Device.imei2 == digits)
     # Each lookup is a unique-index probe; ask them in turn so the first match wins.
     for condition in lookups:
         device = db.session.scalar(sa.select(Device).where(condition))

@@ -1,6 +1,14 @@
 """Device forms."""
 
-from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -18,7 +26,23 @@ class DeviceForm(Form):
     model = StringField(_l("Model"), validators=[Length(max=120)])
     condition = SelectField(_l("Condition"), choices=CONDITION_CHOICES)
     notes = TextAreaField(_l("Notes"))
+    # What the donor's packing list says beside the serial (see Device).
+    imei2 = StringField(_l("Second IMEI (optional)"), validators=[Optional(), Length(max=40)])
+    brand = StringField(_l("Brand"), validators=[Length(max=60)])
+    donor_ref = StringField(_l("Donor's inventory number"), validators=[Length(max=64)])
+    donor_delivered_on = DateField(_l("Delivered by the donor on"), validators=[Optional()])
+    warranty_until = DateField(_l("Warranty until"), validators=[Optional()])
     version = HiddenField()
+
+    def donor_fields(self) -> dict:
+        """The packing list's fields as the devices service takes them."""
+        return {
+            "imei2": self.imei2.data,
+            "brand": self.brand.data or "",
+            "donor_ref": self.donor_ref.data or "",
+            "donor_delivered_on": self.donor_delivered_on.data,
+            "warranty_until": self.warranty_until.data,
+        }
 
 
 class MoveForm(Form):

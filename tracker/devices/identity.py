@@ -38,19 +38,17 @@ def clean_serial(value: str) -> str:
     return serial
 
 
+_DOUBLED = str.maketrans("0123456789", "0246813579")  # each digit's doubled digit sum
+
+
 def luhn_ok(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        number = int(char)
-        if position % 2 == 1:
-            number *= 2
-            if number > 9:
-                number -= 9
-        total += number
-    return total % 10 == 0
+    """The Luhn check: every second digit from the right doubled (its digits summed)."""
+    kept = digits[-1::-2]
+    doubled = digits[-2::-2].translate(_DOUBLED)
+    return (sum(map(int, kept)) + sum(map(int, doubled))) % 10 == 0
 
 
-def clean_imei(value) -> str | None:
+def clean_imei(value, field: str = "imei") -> str | None:
     """Return a 15-digit, Luhn-checked IMEI, or None when empty.
 
     Accepts spaces, dashes and numbers (a spreadsheet may give 8.6e14 as a float).
@@ -68,7 +66,7 @@ def clean_imei(value) -> str | None:
                 "IMEI '%(value)s' was stored as a rounded number: its last digits are lost.",
                 value=value,
             ),
-            field="imei",
+            field=field,
             reason=_(
                 "stored as a rounded number (%(value)s): its last digits are lost; "
                 "format the column as text and type the IMEIs again",
@@ -78,13 +76,13 @@ def clean_imei(value) -> str | None:
     if not text.isdigit() or len(text) != 15:
         raise ValidationFailed(
             _("IMEI '%(value)s' must have exactly 15 digits.", value=value),
-            field="imei",
+            field=field,
             reason=_("an IMEI has exactly 15 digits"),
         )
     if not luhn_ok(text):
         raise ValidationFailed(
             _("IMEI '%(value)s' fails its check digit: a digit is mistyped.", value=value),
-            field="imei",
+            field=field,
             reason=_("fails the IMEI check digit: a digit is mistyped"),
         )
     return text

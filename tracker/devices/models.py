@@ -1,6 +1,6 @@
 """Devices (one physical tablet each), their append-only event history, and counters."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -52,6 +52,7 @@ class Device(db.Model):
         sa.Index(
             "ix_devices_imei_prefix", "imei", postgresql_ops={"imei": "varchar_pattern_ops"}
         ).ddl_if(dialect="postgresql"),
+        sa.Index("ix_devices_imei2", "imei2", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +69,14 @@ class Device(db.Model):
     # One column, so a device can never sit in two allocations at once.
     allocation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("allocations.id"), index=True)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    # What a donor's packing list says beside the serial, kept as the donor wrote it: a
+    # second SIM's IMEI, the brand, the donor's own inventory number, the day the donor
+    # delivered the tablet and the end of its warranty.
+    imei2: Mapped[str | None] = mapped_column(sa.String(15))
+    brand: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
+    donor_ref: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
+    donor_delivered_on: Mapped[date | None] = mapped_column(sa.Date)
+    warranty_until: Mapped[date | None] = mapped_column(sa.Date)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

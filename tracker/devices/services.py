@@ -4,7 +4,7 @@ Each function changes the device and writes its DeviceEvent in the caller's tran
 none commits. A refused move raises a DomainError whose text is shown to the user.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -15,7 +15,7 @@ from tracker.database import utcnow
 from tracker.devices import bulk, identity
 from tracker.devices.models import CONDITIONS, Device, DeviceEvent, RetiredQrToken
 from tracker.devices.states import MOVES, STATUS_LABELS, clears_placement
-from tracker.dialects import any_of, copy_rows
+from tracker.dialects import any_of, insert_rows
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
@@ -23,7 +23,21 @@ from tracker.i18n import gettext as _
 from tracker.schools.models import School
 from tracker.text import refuse_control_characters
 
-EDITABLE_FIELDS = ("serial", "imei", "model", "condition", "notes", "donation_id")
+EDITABLE_FIELDS = (
+    "serial",
+    "imei",
+    "imei2",
+    "model",
+    "brand",
+    "donor_ref",
+    "donor_delivered_on",
+    "warranty_until",
+    "condition",
+    "notes",
+    "donation_id",
+)
+# What a packing list may add beside the serial; kept as given (see Device).
+DONOR_FIELDS = ("imei2", "brand", "donor_ref", "donor_delivered_on", "warranty_until")
 
 
 def record_event(
@@ -75,10 +89,14 @@ def _check_condition(condition: str) -> str:
     return condition
 
 
-def _check_unique(column, value, device_id: int | None, field: str, label: str) -> None:
+def _check_unique(
+    column, value, device_id: int | None, field: str, label: str, *, matching: bool = False
+) -> None:
+    """No other device holds `value` in `column` (with `matching`, `column` is the whole
+    condition)."""
     if value is None:
         return
-    query = sa.select(Device.asset_tag).where(column == value)
+    query = sa.select(Device.asset_tag).where(column if matching else column == value)
     if device_id is not None:
         query = query.where(Device.id != device_id)
     holder = db.session.scalar(query)
@@ -94,6 +112,46 @@ def _check_unique(column, value, device_id: int | None, field: str, label: str) 
         )
 
 
+def _clean_donor_fields(given: dict) -> dict:
+    """The packing list's extra fields of a form or an API call, cleaned; unknown keys
+    refused."""
+    unknown = set(given) - set(DONOR_FIELDS)
+    if unknown:
+        raise ValidationFailed(_("These fields cannot be edited: %(f)s.", f=", ".join(unknown)))
+    clean = {}
+    if "imei2" in given:
+        clean["imei2"] = identity.clean_imei(given["imei2"], field="imei2")
+    for key, label, limit in (
+        ("brand", _("Brand"), 60),
+        ("donor_ref", _("Donor's inventory number"), 64),
+    ):
+        if key in given:
+            text = " ".join(str(given[key] or "").split())
+            if len(text) > limit:
+                raise ValidationFailed(
+                    _("%(label)s: at most %(n)s characters.", label=label, n=limit), field=key
+                )
+            clean[key] = refuse_control_characters(text, key, label)
+    for key in ("donor_delivered_on", "warranty_until"):
+        if key in given:
+            clean[key] = given[key] or None
+    return clean
+
+
+def _check_imeis(imei, imei2, device_id: int | None) -> None:
+    """An IMEI names one tablet: neither may be another tablet's first or second IMEI, and
+    a tablet's two differ."""
+    if imei is not None and imei == imei2:
+        raise ValidationFailed(
+            _("The second IMEI '%(value)s' is the same as the first.", value=imei2),
+            field="imei2",
+        )
+    for field, value, label in (("imei", imei, "IMEI"), ("imei2", imei2, _("Second IMEI"))):
+        if value is not None:
+            either = sa.or_(Device.imei == value, Device.imei2 == value)
+            _check_unique(either, value, device_id, field, label, matching=True)
+
+
 def register_device(
     *,
     donation_id: int,
@@ -103,14 +161,17 @@ def register_device(
     condition: str = "new",
     notes: str = "",
     actor: User | None,
+    **donor,
 ) -> Device:
-    """Register one tablet from the form: clean and check it, then `register_devices`."""
+    """Register one tablet from the form: clean and check it, then `register_devices`.
+    `donor` holds what the packing list adds (DONOR_FIELDS)."""
     if db.session.get(Donation, donation_id) is None:
         raise ValidationFailed(_("Choose the donation this tablet came with."), field="donation_id")
     serial = identity.clean_serial(serial)
     imei = identity.clean_imei(imei)
+    extra = _clean_donor_fields(donor)
     _check_unique(Device.serial, serial, None, "serial", _("Serial number"))
-    _check_unique(Device.imei, imei, None, "imei", "IMEI")
+    _check_imeis(imei, extra.get("imei2"), None)
     values = {
         "serial": serial,
         "imei": imei,
@@ -118,6 +179,7 @@ def register_device(
         "condition": _check_condition(condition),
         "notes": refuse_control_characters(notes.strip(), "notes", _("Notes")),
         "donation_id": donation_id,
+        **extra,
     }
     (tag,) = register_devices([values], actor=actor, details={"source": "form"})
     return db.session.scalars(sa.select(Device).where(Device.asset_tag == tag)).one()
@@ -141,6 +203,11 @@ def register_devices(rows: list[dict], *, actor: User | None, details: dict) -> 
             "model": values.get("model", ""),
             "condition": values.get("condition", "new"),
             "notes": values.get("notes", ""),
+            "imei2": values.get("imei2"),
+            "brand": values.get("brand", ""),
+            "donor_ref": values.get("donor_ref", ""),
+            "donor_delivered_on": values.get("donor_delivered_on"),
+            "warranty_until": values.get("warranty_until"),
             "donation_id": values["donation_id"],
             "status": "in_stock",
             "version": 1,
@@ -149,8 +216,7 @@ def register_devices(rows: list[dict], *, actor: User | None, details: dict) -> 
         }
         for values, number in zip(rows, numbers, strict=True)
     ]
-    if not copy_rows(Device.__table__, devices):  # PostgreSQL: COPY
-        db.session.execute(sa.insert(Device), devices)
+    insert_rows(Device.__table__, devices)
     tags = [device["asset_tag"] for device in devices]
     # One INSERT ... SELECT writes every new device's "registered" event: no ids need to
     # come back to Python (SQLite would send a RETURNING insert one row at a time).
@@ -202,7 +268,13 @@ def update_device(device_id: int, *, expected_version: int, actor: User | None, 
         _check_unique(Device.serial, changes["serial"], device.id, "serial", _("Serial number"))
     if "imei" in changes:
         changes["imei"] = identity.clean_imei(changes["imei"])
-        _check_unique(Device.imei, changes["imei"], device.id, "imei", "IMEI")
+    changes.update(_clean_donor_fields({k: v for k, v in changes.items() if k in DONOR_FIELDS}))
+    if "imei" in changes or "imei2" in changes:
+        _check_imeis(
+            changes.get("imei", device.imei),
+            changes.get("imei2", device.imei2),
+            device.id,
+        )
     if "condition" in changes:
         _check_condition(changes["condition"])
     if "donation_id" in changes and db.session.get(Donation, changes["donation_id"]) is None:
@@ -210,21 +282,23 @@ def update_device(device_id: int, *, expected_version: int, actor: User | None, 
     for key in ("model", "notes"):
         if key in changes:
             changes[key] = refuse_control_characters((changes[key] or "").strip(), key)
-    diff = {
-        key: [getattr(device, key), value]
-        for key, value in changes.items()
-        if getattr(device, key) != value
-    }
-    if not diff:
+    changed = {key: value for key, value in changes.items() if getattr(device, key) != value}
+    if not changed:
         return device
-    for key, (_before, after) in diff.items():
-        setattr(device, key, after)
+    diff = {key: [_plain(getattr(device, key)), _plain(value)] for key, value in changed.items()}
+    for key, value in changed.items():
+        setattr(device, key, value)
     record_event(device, "edited", actor, changes=diff)
     try:
         db.session.flush()
     except StaleDataError as error:
         raise Conflict(_stale_message(device)) from error
     return device
+
+
+def _plain(value):
+    """A value as the history's JSON keeps it (a date as 2027-06-30)."""
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _stale_message(device: Device) -> str:

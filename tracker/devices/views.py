@@ -272,6 +272,7 @@ def create():
                 condition=form.condition.data,
                 notes=form.notes.data or "",
                 actor=current_user,
+                **form.donor_fields(),
             ),
         )
         if device:
@@ -288,6 +289,7 @@ def edit(device_id: int):
     _donation_choices(form)
     if not form.is_submitted():
         form.imei.data = device.imei or ""
+        form.imei2.data = device.imei2 or ""
         form.version.data = device.version
     if form.validate_on_submit():
         version = int(form.version.data) if (form.version.data or "").isdigit() else -1
@@ -303,6 +305,7 @@ def edit(device_id: int):
                 model=form.model.data,
                 condition=form.condition.data,
                 notes=form.notes.data,
+                **form.donor_fields(),
             ),
         )
         if saved:

@@ -21,7 +21,8 @@ PROGRESS_FROM = 5000  # rows; smaller files finish before a bar would help
 
 
 @click.group(
-    "import", help="Import devices, schools or filled delivery manifests from .xlsx or .csv."
+    "import",
+    help="Import devices, schools or filled delivery manifests from .xlsx, .ods, .xls or .csv.",
 )
 def import_cli():
     pass

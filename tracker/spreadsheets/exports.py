@@ -36,6 +36,11 @@ DEVICE_COLUMNS = [
     *columns("school_code", "school"),
     ExportColumn(_l("Registered on"), 18, "datetime"),
     ExportColumn(_l("QR link"), 48),
+    ExportColumn(_l("Second IMEI"), 18),
+    ExportColumn(_l("Brand"), 14),
+    ExportColumn(_l("Donor's inventory number"), 20),
+    ExportColumn(_l("Delivered by the donor on"), 14, "date"),
+    ExportColumn(_l("Warranty until"), 14, "date"),
 ]
 
 
@@ -55,6 +60,11 @@ def export_devices(path: Path, filters: DeviceFilters | None = None) -> int:
             School.name_fr,
             Device.created_at,
             Device.qr_token,
+            Device.imei2,
+            Device.brand,
+            Device.donor_ref,
+            Device.donor_delivered_on,
+            Device.warranty_until,
         )
         .join(Donation, Device.donation_id == Donation.id)
         .join(Donor, Donation.donor_id == Donor.id)
@@ -79,6 +89,7 @@ def export_devices(path: Path, filters: DeviceFilters | None = None) -> int:
             school,
             created,
             device_url(token),
+            *donor,
         )
         for (
             tag,
@@ -93,6 +104,7 @@ def export_devices(path: Path, filters: DeviceFilters | None = None) -> int:
             school,
             created,
             token,
+            *donor,
         ) in db.session.execute(query)
     )
     return _one_sheet(path, _("Devices"), DEVICE_COLUMNS, rows)

@@ -26,4 +26,4 @@ class ImportForm(Form):
     donation_id = SelectField(
         _l("Donation the devices belong to"), coerce=int, validators=[Optional()]
     )
-    file = FileField(_l("Spreadsheet (.xlsx or .csv)"), validators=[FileRequired()])
+    file = FileField(_l("Spreadsheet (.xlsx, .ods, .xls or .csv)"), validators=[FileRequired()])

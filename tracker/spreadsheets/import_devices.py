@@ -13,7 +13,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.spreadsheets.headers import Column
-from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
+from tracker.spreadsheets.importers import Problem, RowImporter, as_date, as_text, cell, cells
 from tracker.text import has_control_characters
 
 DEVICE_COLUMNS = (
@@ -67,6 +67,73 @@ DEVICE_COLUMNS = (
         label=_l("Notes"),
     ),
     Column(
+        "imei2",
+        (
+            "imei 2",
+            "imei2",
+            "second imei",
+            "imei sim 2",
+            "deuxième imei",
+            "imei secondaire",
+            "رقم imei 2",
+            "imei الثاني",
+        ),
+        label=_l("Second IMEI"),
+    ),
+    Column(
+        "brand",
+        ("brand", "make", "manufacturer", "marque", "fabricant", "العلامة التجارية", "الماركة"),
+        label=_l("Brand"),
+    ),
+    Column(
+        "donor_ref",
+        (
+            "inventory number",
+            "asset number",
+            "donor reference",
+            "donor ref",
+            "donor asset tag",
+            "numéro d'inventaire",
+            "n° inventaire",
+            "inventaire",
+            "référence donateur",
+            "réf donateur",
+            "رقم الجرد",
+            "مرجع المانح",
+        ),
+        label=_l("Donor's inventory number"),
+    ),
+    Column(
+        "donor_delivered_on",
+        (
+            "delivery date",
+            "delivered on",
+            "date delivered",
+            "date de livraison",
+            "livré le",
+            "date livraison",
+            "تاريخ التسليم",
+            "تاريخ الاستلام",
+        ),
+        label=_l("Delivered by the donor on"),
+    ),
+    Column(
+        "warranty_until",
+        (
+            "warranty end",
+            "warranty until",
+            "warranty expiry",
+            "end of warranty",
+            "warranty end date",
+            "fin de garantie",
+            "date de fin de garantie",
+            "garantie jusqu'au",
+            "نهاية الضمان",
+            "تاريخ انتهاء الضمان",
+        ),
+        label=_l("Warranty until"),
+    ),
+    Column(
         "donation",
         (
             "donation",
@@ -92,8 +159,22 @@ _CONDITIONS = {
     for key, words in CONDITION_WORDS.items()
     for identity_word in words
 }
-COMPARED = ("imei", "model", "condition", "notes")
+COMPARED = (
+    "imei",
+    "imei2",
+    "model",
+    "condition",
+    "notes",
+    "brand",
+    "donor_ref",
+    "donor_delivered_on",
+    "warranty_until",
+)
 REASON_SAME_SERIAL = _l("same serial as row %(row)s")
+
+
+CLEANED_FIRST = ("serial", "imei", "model", "notes")
+DONOR_COLUMNS = ("imei2", "brand", "donor_ref", "donor_delivered_on", "warranty_until")
 
 
 class DeviceImporter(RowImporter):
@@ -139,23 +220,24 @@ class DeviceImporter(RowImporter):
                 )
             )
 
-        raw_serial = cell(row, header, "serial")
+        raw_serial, raw_imei, model, notes = cells(row, header, CLEANED_FIRST)
         try:
             values["serial"] = identity.clean_serial(as_text(raw_serial))
         except ValidationFailed as error:
             problem("serial", raw_serial, error.reason)
         # An empty cell means "not given": it never erases what the tracker already knows.
-        raw = cell(row, header, "imei")
         try:
-            if (imei := identity.clean_imei(raw)) is not None:
+            if (imei := identity.clean_imei(raw_imei)) is not None:
                 values["imei"] = imei
         except ValidationFailed as error:
-            problem("imei", raw, error.reason)
-        for key, limit in (("model", 120), ("notes", 1000)):
-            if text := as_text(cell(row, header, key)):
+            problem("imei", raw_imei, error.reason)
+        for key, raw, limit in (("model", model, 120), ("notes", notes, 1000)):
+            if text := as_text(raw):
                 if has_control_characters(text):
                     problem(key, text, _("contains a control character"))
                 values[key] = text[:limit]
+        if any(key in header.positions for key in DONOR_COLUMNS):
+            self._clean_donor_columns(row, header, values, problem)
         raw = as_text(cell(row, header, "condition"))
         if raw:
             if raw.casefold() in _CONDITIONS:
@@ -185,11 +267,37 @@ class DeviceImporter(RowImporter):
         values["donation_id"] = donation_id
         return values, problems
 
+    @staticmethod
+    def _clean_donor_columns(row, header, values: dict, problem) -> None:
+        """What a packing list adds beside the serial: a second IMEI, brand, the donor's
+        inventory number, delivery and warranty dates."""
+        raw_imei2, brand, donor_ref, delivered, warranty = cells(row, header, DONOR_COLUMNS)
+        try:
+            if (imei2 := identity.clean_imei(raw_imei2, field="imei2")) is not None:
+                if imei2 == values.get("imei"):
+                    problem("imei2", raw_imei2, _("the same as the first IMEI"))
+                values["imei2"] = imei2
+        except ValidationFailed as error:
+            problem("imei2", raw_imei2, error.reason)
+        for key, raw, limit in (("brand", brand, 60), ("donor_ref", donor_ref, 64)):
+            if text := as_text(raw):
+                if has_control_characters(text):
+                    problem(key, text, _("contains a control character"))
+                values[key] = text[:limit]
+        for key, raw in (("donor_delivered_on", delivered), ("warranty_until", warranty)):
+            try:
+                if (day := as_date(raw)) is not None:
+                    values[key] = day
+            except ValueError as error:
+                problem(key, raw, str(error))
+
     def process(self, rows, header, report, write):
         cleaned = [(row, *self._clean(row, header)) for row in rows]
         # Duplicates inside the file, against the first row that had the value.
         serials = self.repeats("serial", [(row.number, v.get("serial")) for row, v, _p in cleaned])
+        # One IMEI names one tablet, whichever of its two columns it is in.
         imeis = self.repeats("imei", [(row.number, v.get("imei")) for row, v, _p in cleaned])
+        imeis2 = self.repeats("imei", [(row.number, v.get("imei2")) for row, v, _p in cleaned])
         parsed = []
         for row, values, problems in cleaned:
             if row.number in serials:
@@ -201,12 +309,16 @@ class DeviceImporter(RowImporter):
                         str(REASON_SAME_SERIAL % {"row": serials[row.number]}),
                     )
                 )
-            if row.number in imeis:
-                problems.append(
-                    self._problem(
-                        row, header, "imei", _("same IMEI as row %(row)s", row=imeis[row.number])
+            for key, repeated in (("imei", imeis), ("imei2", imeis2)):
+                if row.number in repeated:
+                    problems.append(
+                        self._problem(
+                            row,
+                            header,
+                            key,
+                            _("same IMEI as row %(row)s", row=repeated[row.number]),
+                        )
                     )
-                )
             if problems:
                 report.rejected_rows += 1
                 for problem in problems:
@@ -224,21 +336,32 @@ class DeviceImporter(RowImporter):
             if serials
             else {}
         )
-        imeis = [values["imei"] for _row, values in parsed if values.get("imei")]
-        imei_holders = (
-            dict(
-                db.session.execute(
-                    sa.select(Device.imei, Device).where(any_of(Device.imei, imeis))
-                ).all()
-            )
-            if imeis
-            else {}
-        )
+        imeis = [
+            imei
+            for _row, values in parsed
+            for imei in (values.get("imei"), values.get("imei2"))
+            if imei
+        ]
+        imei_holders = {}
+        if imeis:
+            for device in db.session.scalars(
+                sa.select(Device).where(
+                    sa.or_(any_of(Device.imei, imeis), any_of(Device.imei2, imeis))
+                )
+            ):
+                imei_holders[device.imei] = device
+                if device.imei2:
+                    imei_holders[device.imei2] = device
         donation_refs = dict(db.session.execute(sa.select(Donation.id, Donation.reference)).all())
         to_insert, to_update = [], []
         for row, values in parsed:
             device = existing.get(values["serial"])
-            holder = imei_holders.get(values.get("imei"))
+            holder, imei_key = None, "imei"
+            for key in ("imei", "imei2"):
+                found = imei_holders.get(values.get(key))
+                if found is not None and found.serial != values["serial"]:
+                    holder, imei_key = found, key
+                    break
             reason = None
             if device is not None and device.donation_id != values["donation_id"]:
                 reason = (
@@ -249,9 +372,9 @@ class DeviceImporter(RowImporter):
                         ref=donation_refs.get(device.donation_id, "?"),
                     ),
                 )
-            elif holder is not None and holder.serial != values["serial"]:
+            elif holder is not None:
                 reason = (
-                    "imei",
+                    imei_key,
                     _(
                         "already registered on %(tag)s (serial %(serial)s)",
                         tag=holder.asset_tag,
