@@ -29,12 +29,12 @@ tracemalloc does not look.
 
 import argparse
 import os
-import resource
 import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -261,6 +261,11 @@ def bare_export(app, out: Path) -> float:
                 School.name_fr,
                 Device.created_at,
                 Device.qr_token,
+                Device.imei2,
+                Device.brand,
+                Device.donor_ref,
+                Device.donor_delivered_on,
+                Device.warranty_until,
             )
             .join(Donation, Device.donation_id == Donation.id)
             .join(Donor, Donation.donor_id == Donor.id)
@@ -297,6 +302,35 @@ def peak_memory(path: Path, what: str) -> int:
     return int(done.stdout.split()[-1])
 
 
+def status_bytes(pid: int | str, field: str) -> int:
+    """A memory figure of a process from /proc (VmHWM: its peak resident memory, kept per
+    address space, so a freshly started program counts from zero — unlike getrusage's
+    maxrss, which Linux carries over from the parent across exec)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for text in status:
+                if text.startswith(field + ":"):
+                    return int(text.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def children_peak(stop: threading.Event, found: list[int]) -> None:
+    """Watch this process's children (the reader process) and keep the highest peak seen."""
+    me = str(os.getpid())
+    while not stop.wait(0.02):
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        parent = stat.read().rsplit(")", 1)[1].split()[1]
+                except (FileNotFoundError, ProcessLookupError, IndexError):
+                    continue
+                if parent == me:
+                    found.append(status_bytes(entry, "VmHWM"))
+
+
 def probe(what: str, path: Path) -> int:
     """Run in the probe process: the peak resident bytes the `what` of `path` needed."""
     if what == "reader":
@@ -306,16 +340,18 @@ def probe(what: str, path: Path) -> int:
             python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows()
         ):
             pass
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return status_bytes("self", "VmHWM")
     folder = Path(tempfile.mkdtemp(prefix="tracker-bench-probe-"))
     os.environ["TRACKER_INSTANCE_PATH"] = str(folder)
     app = new_app(folder, "probe.sqlite")
-    with open("/proc/self/statm") as statm:
-        before = int(statm.read().split()[1]) * resource.getpagesize()
+    before = status_bytes("self", "VmRSS")
+    stop, found = threading.Event(), [0]
+    watcher = threading.Thread(target=children_peak, args=(stop, found), daemon=True)
+    watcher.start()
     tracker_import(app, path, commit=False)
-    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
-    reader = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    return max(grown, 0) + reader
+    stop.set()
+    watcher.join()
+    return max(status_bytes("self", "VmHWM") - before, 0) + max(found)
 
 
 def alternate(rounds: int, *sides):

@@ -215,3 +215,70 @@ def test_totals_lines_are_skipped_with_a_note_not_refused(
     commit_url = re.search(r'action="(/imports/\d+/commit)"', html).group(1)
     client.post(commit_url)
     assert sorted(d.serial for d in db.session.query(Device)) == ["TOT001", "TOT002", "TOT003"]
+
+
+def test_a_school_list_without_needs_says_so_and_can_set_them_from_pupils(
+    signed_in, client, create_school, create_donation, create_device, tmp_path
+):
+    """A ministry list with enrolment and no need column imported every school with need 0
+    and said nothing; a 300-tablet plan by need then gave "0 tablets to 0 schools". The
+    preview warns, the commit may set each need from the pupils (one tablet for every N,
+    rounded up), a plan by pupils shares by enrolment, and a plan that gives nothing says
+    why."""
+    from tracker.schools.models import School
+
+    create_school(code="KEEP1", name_fr="Gardée", need=7, enrolment=50)
+    signed_in("coordinator")
+    path = xlsx(
+        tmp_path / "ministere.xlsx",
+        [
+            ["Code établissement", "Nom de l'établissement", "Région", "Nombre d'élèves"],
+            ["MIN001", "École Atlas", "Souss-Massa", 95],
+            ["MIN002", "École Rif", "Souss-Massa", 20],
+            ["KEEP1", "Gardée", "Souss-Massa", 60],
+        ],
+    )
+    page = client.get(upload(client, path, kind="schools").headers["Location"])
+    html = page.get_data(as_text=True)
+    assert "The list has no need column" in text_of(page)
+    assert 'name="needs" value="enrolment"' in html and 'name="pupils_per_tablet"' in html
+    commit_url = re.search(r'action="(/imports/\d+/commit)"', html).group(1)
+    refused = client.post(commit_url, data={"needs": "enrolment", "pupils_per_tablet": "0"})
+    assert "from 1 to 1,000" in text_of(client.get(refused.headers["Location"]))
+    assert db.session.query(School).count() == 1
+    client.post(commit_url, data={"needs": "enrolment", "pupils_per_tablet": "10"})
+    needs = {s.code: s.need for s in db.session.query(School)}
+    assert needs == {"MIN001": 10, "MIN002": 2, "KEEP1": 6}
+
+    # A plan by need over schools whose need is 0 says why it gives nothing.
+    donation = create_donation(quantity=5)
+    for _ in range(5):
+        create_device(donation=donation)
+    for school in db.session.query(School):
+        school.need = 0
+    db.session.commit()
+    plan = {"name": "Round", "donation_id": donation.id, "total": "300", "minimum": "0"}
+    plan["codes"] = "MIN001\nMIN002"
+    by_need = client.post("/plans/new", data={**plan, "basis": "need"}, follow_redirects=True)
+    assert "None of the chosen schools has a need recorded" in text_of(by_need)
+    by_pupils = client.post(
+        "/plans/new", data={**plan, "basis": "enrolment"}, follow_redirects=True
+    )
+    assert "Proposal ready" in text_of(by_pupils)
+    assert "share of 95 pupils" in text_of(by_pupils)
+
+
+def test_text_that_lost_its_letters_when_saved_is_warned_about(
+    signed_in, client, create_donation, tmp_path
+):
+    """An Arabic name saved in a Windows-1252 CSV comes back as "???? ?????": the preview
+    names the column and the rows, and says how to save the file instead."""
+    signed_in("coordinator")
+    path = tmp_path / "ecoles.csv"
+    path.write_bytes(
+        "Code;Nom;Région;Nom en arabe;Besoin\nLOST1;École Atlas;Souss;???? ?????;4\n"
+        "LOST2;École Rif;Souss;????;2\nLOST3;École Sud;Souss;;1\n".encode("cp1252")
+    )
+    page = text_of(client.get(upload(client, path, kind="schools").headers["Location"]))
+    assert "The text in column “Nom en arabe” was lost when this file was saved" in page
+    assert "(rows 2, 3)" in page and "CSV UTF-8" in page

@@ -149,3 +149,15 @@ def test_sheet_writer_makes_every_trigger_inert(app, tmp_path):
         )
         assert sheet.cell(row=row, column=2).data_type == "n"
     assert sheet["A10"].quotePrefix is False
+
+
+def test_cli_school_list_without_needs_warns_or_sets_them_from_pupils(runner, tmp_path):
+    from tracker.schools.models import School
+
+    rows = [["Code", "Nom", "Région", "Effectif"], ["CLI01", "Atlas", "Souss", 41]]
+    path = xlsx(tmp_path / "ministere.xlsx", rows)
+    result = runner.invoke(args=["import", "schools", str(path), "--dry-run"])
+    assert result.exit_code == 0 and "Warning: The list has no need column" in result.output
+    result = runner.invoke(args=["import", "schools", str(path), "--need-from-enrolment", "20"])
+    assert result.exit_code == 0 and "Warning" not in result.output
+    assert db.session.query(School).one().need == 3

@@ -119,6 +119,10 @@ def propose(
     columns = list(zip(*rows, strict=True)) if rows else [(), (), ()]
     school_ids, needs = list(columns[0]), list(columns[1])
     enrolments = list(columns[2]) if len(columns) > 2 else [0] * count
+    if basis == "enrolment":
+        # A ministry list may give pupils and no need (0): shared by pupils, such a school
+        # is then capped by its pupils (a tablet each at most) rather than given nothing.
+        needs = [n if n > 0 else e for n, e in zip(needs, enrolments, strict=True)]
     caps = needs if maximum is None else [n if n < maximum else maximum for n in needs]
     floors = [c if c < minimum else minimum for c in caps] if minimum else [0] * count
     total = min(total, sum(caps))
@@ -175,6 +179,21 @@ def propose(
         remaining=remaining,
         weight_sum=weight_sum or 1,
     )
+
+
+def nothing_shared_because(proposal: "Proposal", *, asked: int, available: int) -> str | None:
+    """Why a proposal gives no tablet at all, as a code (NOTHING_SHARED), or None."""
+    if proposal.total > 0:
+        return None
+    if not proposal.school_ids:
+        return "no_school"
+    if asked == 0:
+        return "nothing_asked"
+    if available == 0:
+        return "no_stock"
+    if proposal.basis == "enrolment":
+        return "no_need_or_pupils"
+    return "no_need"
 
 
 def _fill(open_, remaining, shared, caps, floors, quantities):

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
-from tracker.allocations.proposals import propose
+from tracker.allocations.proposals import nothing_shared_because, propose
 from tracker.allocations.reservations import (
     lock_pool,
     pool_size,
@@ -21,6 +21,7 @@ from tracker.allocations.reservations import (
     reserved_count,
 )
 from tracker.allocations.states import PROGRESSING, require_action
+from tracker.allocations.words import NOTHING_SHARED
 from tracker.auth.models import User
 from tracker.auth.permissions import Forbidden, role_can
 from tracker.database import utcnow
@@ -156,9 +157,22 @@ def propose_plan(
         maximum=maximum,
         schools=len(rows),
         shared=proposal.total,
+        nothing_because=nothing_shared_because(proposal, asked=total, available=available),
     )
     db.session.flush()
     return plan
+
+
+def nothing_proposed(plan: AllocationPlan) -> str | None:
+    """Why the plan's last proposal gave no tablet (words for the page), or None."""
+    last = db.session.scalar(
+        sa.select(PlanEvent)
+        .where(PlanEvent.plan_id == plan.id, PlanEvent.action == "proposed")
+        .order_by(PlanEvent.id.desc())
+        .limit(1)
+    )
+    code = (last.details or {}).get("nothing_because") if last else None
+    return str(NOTHING_SHARED[code]) if code in NOTHING_SHARED else None
 
 
 def planned_total(plan: AllocationPlan) -> int:

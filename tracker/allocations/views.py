@@ -73,7 +73,10 @@ def create():
 
         plan = run_service(form, make)
         if plan:
-            flash(_("Proposal ready: check the numbers, adjust, then submit it."), "success")
+            if why := services.nothing_proposed(plan):
+                flash(_("The proposal gives no tablet. %(why)s", why=why), "error")
+            else:
+                flash(_("Proposal ready: check the numbers, adjust, then submit it."), "success")
             return redirect(url_for("plans.detail", plan_id=plan.id))
     places = {
         "provinces": db.session.scalars(

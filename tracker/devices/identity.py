@@ -55,6 +55,24 @@ def clean_imei(value, field: str = "imei") -> str | None:
     """
     if value is None or value == "":
         return None
+    if type(value) is str and len(value) == 15 and value.isdigit() and value.isascii():
+        text = value  # already 15 plain digits, as most lists give them
+    else:
+        text = _imei_text(value, field)
+        if text is None:
+            return None
+    if not luhn_ok(text):
+        raise ValidationFailed(
+            _("IMEI '%(value)s' fails its check digit: a digit is mistyped.", value=value),
+            field=field,
+            reason=_("fails the IMEI check digit: a digit is mistyped"),
+        )
+    return text
+
+
+def _imei_text(value, field: str) -> str | None:
+    """An IMEI's 15 digits from what a person or a spreadsheet wrote (spaces, dashes, a
+    number), or ValidationFailed saying what is wrong with it."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = re.sub(r"[\s.-]", "", str(value)) if not isinstance(value, int) else str(value)
@@ -78,12 +96,6 @@ def clean_imei(value, field: str = "imei") -> str | None:
             _("IMEI '%(value)s' must have exactly 15 digits.", value=value),
             field=field,
             reason=_("an IMEI has exactly 15 digits"),
-        )
-    if not luhn_ok(text):
-        raise ValidationFailed(
-            _("IMEI '%(value)s' fails its check digit: a digit is mistyped.", value=value),
-            field=field,
-            reason=_("fails the IMEI check digit: a digit is mistyped"),
         )
     return text
 

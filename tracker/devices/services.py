@@ -203,11 +203,6 @@ def register_devices(rows: list[dict], *, actor: User | None, details: dict) -> 
             "model": values.get("model", ""),
             "condition": values.get("condition", "new"),
             "notes": values.get("notes", ""),
-            "imei2": values.get("imei2"),
-            "brand": values.get("brand", ""),
-            "donor_ref": values.get("donor_ref", ""),
-            "donor_delivered_on": values.get("donor_delivered_on"),
-            "warranty_until": values.get("warranty_until"),
             "donation_id": values["donation_id"],
             "status": "in_stock",
             "version": 1,
@@ -216,6 +211,13 @@ def register_devices(rows: list[dict], *, actor: User | None, details: dict) -> 
         }
         for values, number in zip(rows, numbers, strict=True)
     ]
+    # The packing list's extra fields, when it had any (else the columns' defaults stand):
+    # every row names the same columns.
+    if any(key in values for values in rows for key in DONOR_FIELDS):
+        blank = {"imei2": None, "brand": "", "donor_ref": ""}
+        for device, values in zip(devices, rows, strict=True):
+            for key in DONOR_FIELDS:
+                device[key] = values.get(key, blank.get(key))
     insert_rows(Device.__table__, devices)
     tags = [device["asset_tag"] for device in devices]
     # One INSERT ... SELECT writes every new device's "registered" event: no ids need to

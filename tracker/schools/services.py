@@ -55,6 +55,14 @@ def _number(value, field: str, label: str, kind, low, high):
     return number
 
 
+def need_from_enrolment(enrolment: int, pupils_per_tablet: int) -> int:
+    """A school's need when the ministry gives only its pupils: one tablet for every
+    `pupils_per_tablet` pupils, rounded up (a school of 5 pupils needs one)."""
+    if pupils_per_tablet < 1:
+        raise ValidationFailed(_("Give at least one pupil per tablet."), field="pupils_per_tablet")
+    return -(-enrolment // pupils_per_tablet)
+
+
 def normalise_school_fields(values: dict) -> dict:
     """Check and tidy school fields without looking at the database.
 

@@ -57,6 +57,7 @@ def run_batch(app: Flask, batch_id: int, upload: Path, *, commit: bool) -> None:
                 donation_id=batch.donation_id,
                 batch=batch,
                 progress=progress,
+                options=batch.options,
             )
             if report.committed:
                 upload.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.spreadsheets.exports import export_devices, export_history, export_schools
+from tracker.spreadsheets.importers import warning_text
 from tracker.spreadsheets.readers import UnusableFile, estimate_rows, sniff
 from tracker.spreadsheets.services import import_file
 
@@ -28,7 +29,9 @@ def import_cli():
     pass
 
 
-def _run(kind: str, path: Path, dry_run: bool, donation_id: int | None) -> None:
+def _run(
+    kind: str, path: Path, dry_run: bool, donation_id: int | None, options: dict | None = None
+) -> None:
     try:
         estimate = estimate_rows(path, sniff(path, path.name)) or 0
     except UnusableFile as error:
@@ -47,16 +50,26 @@ def _run(kind: str, path: Path, dry_run: bool, donation_id: int | None) -> None:
                     actor=None,
                     donation_id=donation_id,
                     progress=bar.update,
+                    options=options,
                 )
         else:
             report = import_file(
-                kind, path, path.name, commit=not dry_run, actor=None, donation_id=donation_id
+                kind,
+                path,
+                path.name,
+                commit=not dry_run,
+                actor=None,
+                donation_id=donation_id,
+                options=options,
             )
     except (UnusableFile, ValidationFailed) as error:
         click.echo(_("Error: %(file)s: %(error)s", file=path.name, error=error), err=True)
         sys.exit(2)
     if report.unknown_columns:
         click.echo(_("Ignored columns: %(names)s", names=", ".join(report.unknown_columns)))
+    for warning in report.warnings:
+        if not (options and warning.get("code") == "no_need"):
+            click.echo(_("Warning: %(text)s", text=warning_text(warning)), err=True)
     if not report.ok:
         for problem in report.problems:
             click.echo(str(problem), err=True)
@@ -123,10 +136,18 @@ def import_manifest(file, dry_run):
 @import_cli.command("schools")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.option(
+    "--need-from-enrolment",
+    "pupils_per_tablet",
+    type=click.IntRange(1, 1000),
+    help="A list without a need column: set each school's need to one tablet for every N "
+    "pupils (rounded up).",
+)
 @with_appcontext
-def import_schools(file, dry_run):
+def import_schools(file, dry_run, pupils_per_tablet):
     """Add the schools listed in FILE; rows whose code exists update that school."""
-    _run("schools", file, dry_run, None)
+    options = {"pupils_per_tablet": pupils_per_tablet} if pupils_per_tablet else None
+    _run("schools", file, dry_run, None, options)
 
 
 @click.group("export", help="Write spreadsheets (.xlsx) for managers, donors and ministries.")

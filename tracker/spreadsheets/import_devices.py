@@ -173,7 +173,7 @@ COMPARED = (
 REASON_SAME_SERIAL = _l("same serial as row %(row)s")
 
 
-CLEANED_FIRST = ("serial", "imei", "model", "notes")
+CLEANED = ("serial", "imei", "model", "notes", "condition", "donation")
 DONOR_COLUMNS = ("imei2", "brand", "donor_ref", "donor_delivered_on", "warranty_until")
 
 
@@ -187,6 +187,7 @@ class DeviceImporter(RowImporter):
         self.filename = filename
         super().__init__()
         self.donations: dict[str, int | None] = {}
+        self.donor_columns: bool | None = None  # does the file have any (known at its header)
 
     def _donation_id(self, reference: str) -> int | None:
         key = reference.casefold()
@@ -207,7 +208,7 @@ class DeviceImporter(RowImporter):
         )
 
     def _clean(self, row, header) -> tuple[dict, list[Problem]]:
-        values, problems = {}, []
+        problems = []
 
         def problem(key, raw, reason):
             problems.append(
@@ -220,28 +221,32 @@ class DeviceImporter(RowImporter):
                 )
             )
 
-        raw_serial, raw_imei, model, notes = cells(row, header, CLEANED_FIRST)
+        raw_serial, raw_imei, model, notes, condition, reference = cells(row, header, CLEANED)
+        values = {}
         try:
             values["serial"] = identity.clean_serial(as_text(raw_serial))
         except ValidationFailed as error:
             problem("serial", raw_serial, error.reason)
         # An empty cell means "not given": it never erases what the tracker already knows.
-        try:
-            if (imei := identity.clean_imei(raw_imei)) is not None:
-                values["imei"] = imei
-        except ValidationFailed as error:
-            problem("imei", raw_imei, error.reason)
-        for key, raw, limit in (("model", model, 120), ("notes", notes, 1000)):
-            if text := as_text(raw):
-                if has_control_characters(text):
-                    problem(key, text, _("contains a control character"))
-                values[key] = text[:limit]
-        if any(key in header.positions for key in DONOR_COLUMNS):
+        if raw_imei is not None:
+            try:
+                if (imei := identity.clean_imei(raw_imei)) is not None:
+                    values["imei"] = imei
+            except ValidationFailed as error:
+                problem("imei", raw_imei, error.reason)
+        if model is not None and (text := as_text(model)):
+            if has_control_characters(text):
+                problem("model", text, _("contains a control character"))
+            values["model"] = text[:120]
+        if notes is not None and (text := as_text(notes)):
+            if has_control_characters(text):
+                problem("notes", text, _("contains a control character"))
+            values["notes"] = text[:1000]
+        if self.donor_columns:
             self._clean_donor_columns(row, header, values, problem)
-        raw = as_text(cell(row, header, "condition"))
-        if raw:
-            if raw.casefold() in _CONDITIONS:
-                values["condition"] = _CONDITIONS[raw.casefold()]
+        if condition is not None and (raw := as_text(condition)):
+            if (known := _CONDITIONS.get(raw.casefold())) is not None:
+                values["condition"] = known
             else:
                 problem(
                     "condition",
@@ -251,7 +256,7 @@ class DeviceImporter(RowImporter):
                         "damaged (or neuf, bon, moyen, endommagé)"
                     ),
                 )
-        reference = as_text(cell(row, header, "donation"))
+        reference = as_text(reference) if reference is not None else ""
         donation_id = self._donation_id(reference) if reference else self.default_donation_id
         if reference and donation_id is None:
             problem("donation", reference, _("no donation has this reference"))
@@ -292,6 +297,8 @@ class DeviceImporter(RowImporter):
                 problem(key, raw, str(error))
 
     def process(self, rows, header, report, write):
+        if self.donor_columns is None:
+            self.donor_columns = any(key in header.positions for key in DONOR_COLUMNS)
         cleaned = [(row, *self._clean(row, header)) for row in rows]
         # Duplicates inside the file, against the first row that had the value.
         serials = self.repeats("serial", [(row.number, v.get("serial")) for row, v, _p in cleaned])

@@ -8,7 +8,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
-from tracker.schools.services import FIELDS, normalise_school_fields
+from tracker.schools.services import FIELDS, need_from_enrolment, normalise_school_fields
 from tracker.spreadsheets.headers import Column
 from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
 
@@ -134,12 +134,27 @@ class SchoolImporter(RowImporter):
     kind = "schools"
     columns = SCHOOL_COLUMNS
 
+    def __init__(self, *, pupils_per_tablet: int | None = None):
+        super().__init__()
+        # A list without a need column: set each need from the pupils, when asked to.
+        self.pupils_per_tablet = pupils_per_tablet
+
+    def header_warnings(self, header):
+        if "need" in header.positions:
+            return []
+        return [{"code": "no_need", "enrolment": "enrolment" in header.positions}]
+
     def process(self, rows, header, report, write):
         checked = []
+        from_pupils = self.pupils_per_tablet and "need" not in header.positions
         for row in rows:
             raw = {key: cell(row, header, key) for key in FIELDS}
             try:
                 values = normalise_school_fields(raw)
+                if from_pupils and values.get("enrolment") is not None:
+                    values["need"] = raw["need"] = need_from_enrolment(
+                        values["enrolment"], self.pupils_per_tablet
+                    )
             except ValidationFailed as error:
                 key = error.field or ""
                 report.rejected_rows += 1

@@ -80,6 +80,8 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
     skipped_rows: list[int] = field(default_factory=list)  # totals lines, not data
+    # Said in the preview without refusing a row: {"code": ..., "column": ..., "rows": ...}
+    warnings: list[dict] = field(default_factory=list)
     header_row: int = 0
     batch_id: int | None = None
 
@@ -125,6 +127,10 @@ class RowImporter:
     def finish(self, report: ImportReport, write: bool) -> None:
         """After the last chunk: checks that need every row (a delivery's rows together)."""
 
+    def header_warnings(self, header: HeaderMap) -> list[dict]:
+        """What the header alone says is worth a warning (a school list without needs)."""
+        return []
+
     def close(self) -> None:
         self.seen.clear()
 
@@ -160,18 +166,26 @@ def required_positions(header: HeaderMap, columns: tuple[Column, ...]) -> list[i
     return [header.positions[c.key] for c in columns if c.required and c.key in header.positions]
 
 
+def holds_data(values: tuple, required: list[int]) -> bool:
+    """The common case, said at once: a required cell holds something other than a totals
+    word, so the row is neither blank nor a totals line."""
+    width = len(values)
+    for index in required:
+        if index < width:
+            value = values[index]
+            if value is not None and not (
+                isinstance(value, str) and (not value.strip() or TOTAL_WORDS.search(value))
+            ):
+                return True
+    return False
+
+
 def is_totals(row: SheetRow, required: list[int]) -> bool:
     """A totals line under (or inside) the table: "TOTAL", "Total général", "المجموع" in one
     of its cells with nothing in the required columns (at `required`) but that word, or only
     numbers while every required column is empty."""
-    values = row.values
-    for index in required:  # the common case, said at once: a required cell holds data
-        if (
-            index < len(values)
-            and not _empty(value := values[index])
-            and not (isinstance(value, str) and TOTAL_WORDS.search(value))
-        ):
-            return False
+    if holds_data(row.values, required):
+        return False
     filled = [(index, value) for index, value in enumerate(row.values) if not _empty(value)]
     if not filled:
         return False
@@ -182,6 +196,69 @@ def is_totals(row: SheetRow, required: list[int]) -> bool:
         isinstance(value, int | float) and not isinstance(value, bool) for _i, value in filled
     )
     return numbers_only and all(i not in required for i, _value in filled)
+
+
+def lost_text(value) -> bool:
+    """Text whose letters became question marks when the file was saved in an encoding
+    without them ("???? ?????" for "مدرسة الأمل" in a Windows-1252 CSV)."""
+    marks = value.count("?")
+    return marks >= 2 and marks * 2 >= len(value) - value.count(" ")
+
+
+class LostText:
+    """Which columns hold text that lost its letters, and on which rows first.
+
+    Saving in the wrong encoding loses every such letter of the file, so the first rows
+    tell: only the first SAMPLE rows are looked at (a 100,000-row import would otherwise
+    spend a quarter of a second on it)."""
+
+    SAMPLE = 2000
+
+    def __init__(self):
+        self.rows: dict[int, list[int]] = {}
+        self.looked = 0
+
+    def look(self, row: SheetRow) -> None:
+        if self.looked >= self.SAMPLE:
+            return
+        self.looked += 1
+        for index, value in enumerate(row.values):
+            if type(value) is str and "??" in value and lost_text(value):
+                found = self.rows.setdefault(index, [])
+                if len(found) < 5:
+                    found.append(row.number)
+
+    def warnings(self, header: HeaderMap) -> list[dict]:
+        names = {position: header.headers[key] for key, position in header.positions.items()}
+        return [
+            {"code": "lost_text", "column": names.get(index, ""), "rows": rows}
+            for index, rows in sorted(self.rows.items())
+        ]
+
+
+def warning_text(warning: dict) -> str:
+    """A preview's warning in the reader's words (the page and the command line)."""
+    code = warning.get("code")
+    if code == "lost_text":
+        return _(
+            "The text in column “%(column)s” was lost when this file was saved: it reads "
+            "“???” (rows %(rows)s). Save the file as “CSV UTF-8” or as .xlsx and send it "
+            "again.",
+            column=warning.get("column") or "?",
+            rows=", ".join(str(row) for row in warning.get("rows", [])),
+        )
+    if code == "no_need" and warning.get("enrolment"):
+        return _(
+            "The list has no need column: new schools get a need of 0 and a plan by need "
+            "gives them nothing. Keep the needs the tracker has, or set each school's need "
+            "from its pupils below."
+        )
+    if code == "no_need":
+        return _(
+            "The list has no need column: new schools get a need of 0 and a plan by need "
+            "gives them nothing. Add a need column, or share the plan by pupils."
+        )
+    return str(code)
 
 
 def _empty(value) -> bool:
@@ -215,9 +292,15 @@ def run_import(
         report.header_row = header.row_number
         report.unknown_columns = header.unknown
         required = required_positions(header, importer.columns)
+        report.warnings = importer.header_warnings(header)
+        lost = LostText()
 
         def data_rows():
             for row in chain(buffered, rows):
+                lost.look(row)
+                if holds_data(row.values, required):
+                    yield row
+                    continue
                 if _blank(row):
                     continue
                 if is_totals(row, required):
@@ -232,6 +315,7 @@ def run_import(
             if progress:
                 progress(len(chunk))
         importer.finish(report, write=commit and report.ok)
+        report.warnings += lost.warnings(header)
     finally:
         importer.close()
     if report.rows_read == 0:
@@ -266,6 +350,7 @@ def record_batch(
     batch.problem_count = report.problem_count
     batch.unknown_columns = report.unknown_columns
     batch.skipped_rows = report.skipped_rows[:MAX_KEPT_PROBLEMS]
+    batch.warnings = report.warnings
     batch.rows_rejected = report.rejected_rows
     batch.committed = report.committed
     batch.errors = [problem.as_dict() for problem in report.problems[:MAX_KEPT_PROBLEMS]]

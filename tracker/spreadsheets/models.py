@@ -42,6 +42,10 @@ class ImportBatch(db.Model):
     unknown_columns: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
     # Totals lines under the table, skipped (not data): shown in the preview.
     skipped_rows: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+    # What the preview warns of without refusing a row ({"code": "lost_text", "column": ...},
+    # {"code": "no_need", ...}), and what the coordinator chose at the commit.
+    warnings: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+    options: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
 
     user = relationship("User")
     donation = relationship("Donation")

@@ -26,7 +26,7 @@ from tracker.dashboard.history import HistoryFilter
 from tracker.deliveries.services import delivery_for
 from tracker.devices.views import device_filters_from_request
 from tracker.donations.forms import donation_choices
-from tracker.errors import DomainError
+from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.read_only import needs_transaction
@@ -34,15 +34,17 @@ from tracker.spreadsheets import background
 from tracker.spreadsheets.allocations import export_allocations
 from tracker.spreadsheets.exports import export_devices, export_history, export_schools
 from tracker.spreadsheets.forms import KIND_LABELS, ImportForm
+from tracker.spreadsheets.importers import warning_text
 from tracker.spreadsheets.manifest import export_manifest, manifest_deliveries
 from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import UnusableFile, sniff
+from tracker.spreadsheets.services import import_options, offers_needs_from_pupils
 from tracker.spreadsheets.workbooks import problems_workbook, template_workbook
 from tracker.transaction import transaction
 from tracker.web import labeller, template_helpers, whole_number
 
 # The words templates show for this feature's codes.
-template_helpers(import_kind_label=labeller(KIND_LABELS))
+template_helpers(import_kind_label=labeller(KIND_LABELS), import_warning=warning_text)
 
 imports_bp = Blueprint("imports", __name__, url_prefix="/imports")
 exports_bp = Blueprint("exports", __name__, url_prefix="/exports")
@@ -141,6 +143,7 @@ def detail(batch_id: int):
         batch=batch,
         file_kept=stored.exists(),
         rows_done=background.rows_done(stored),
+        needs_choice=offers_needs_from_pupils(batch),
     )
 
 
@@ -158,8 +161,18 @@ def commit(batch_id: int):
     elif not stored.exists():
         flash(_("The uploaded file is no longer kept; upload it again."), "error")
     else:
+        try:
+            options = import_options(
+                batch,
+                needs=request.form.get("needs", "keep"),
+                pupils_per_tablet=request.form.get("pupils_per_tablet", type=whole_number),
+            )
+        except ValidationFailed as error:
+            flash(str(error), "error")
+            return redirect(url_for("imports.detail", batch_id=batch_id))
         with transaction():
             batch.state = "running"
+            batch.options = options
         background.start(batch, stored, commit=True)
     return redirect(url_for("imports.detail", batch_id=batch_id))
 
