@@ -282,3 +282,20 @@ def test_any_code_finds_the_device(app, create_device):
         assert find_device_by_code(code) == device, code
     assert find_device_by_code("nothing-like-it") is None
     assert find_device_by_code("") is None
+
+
+def test_the_imei_check_digit_in_every_script():
+    """The Luhn check sums bytes for speed; it must still refuse every single mistyped
+    digit and read Arabic-Indic digits by their value."""
+    from tracker.demo.loader import luhn_digit
+    from tracker.devices.identity import luhn_ok
+
+    arabic = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    for n in range(300):
+        good = f"35{n * 7919:012d}"
+        good += luhn_digit(good)
+        assert luhn_ok(good) and luhn_ok(good.translate(arabic))
+        for position in range(15):
+            digit = (int(good[position]) + 1 + n % 9) % 10
+            mistyped = good[:position] + str(digit) + good[position + 1 :]
+            assert not luhn_ok(mistyped), mistyped

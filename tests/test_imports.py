@@ -435,3 +435,46 @@ def test_duplicate_school_codes_in_one_file(app, tmp_path):
     assert [str(p) for p in run("schools", path).problems] == [
         "row 3, School code 'a1': same school code as row 2"
     ]
+
+
+def test_the_quick_path_cleans_every_row_it_takes_as_the_full_one(app):
+    """The import cleans a common row without a call per cell (`_quick`); on any row it
+    takes, it must give exactly what the full cleaning gives, with no problem."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tracker.spreadsheets.headers import HeaderMap
+    from tracker.spreadsheets.import_devices import DeviceImporter
+    from tracker.spreadsheets.readers import SheetRow
+
+    header = HeaderMap(
+        row_number=1,
+        positions={"serial": 0, "imei": 1, "model": 2, "notes": 3, "condition": 4},
+        headers={"serial": "Serial", "imei": "IMEI", "model": "Model", "notes": "Notes"},
+    )
+    importer = DeviceImporter(donation_id=7, actor=None, filename="f.xlsx")
+    importer.quick_positions = (0, 1, 2, 3, 4)
+    text = st.text(st.sampled_from("aZ09 -./_\t\n\x85\xa0\x1fé?é"), max_size=12)
+    junk = st.one_of(st.none(), text, st.integers(-5, 10**16), st.floats(allow_nan=False))
+    serials = st.one_of(st.from_regex(r"[A-Z0-9][A-Z0-9./_-]{2,8}", fullmatch=True), junk)
+    imeis = st.one_of(
+        st.sampled_from([IMEI_A, int(IMEI_A), float(IMEI_B), IMEI_A[:-1] + "0"]), junk
+    )
+    words = st.one_of(st.from_regex(r"[a-zé]{1,5}( [A-Z0-9]{1,4})?", fullmatch=True), junk)
+    conditions = st.one_of(st.sampled_from(["new", "Neuf", " bon", "GOOD", "abîmé", "x"]), junk)
+
+    taken = []
+
+    @settings(max_examples=600, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.tuples(serials, imeis, words, words, conditions))
+    def check(values):
+        row = SheetRow(2, values)
+        quick = importer._quick(row)
+        if quick is not None:
+            taken.append(values)
+            full, problems = importer._clean(row, header)
+            assert (quick, problems) == (full, [])
+
+    with app.test_request_context():
+        check()
+    assert len(taken) > 20  # the quick path was exercised, not only refused

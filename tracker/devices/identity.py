@@ -13,7 +13,7 @@ from tracker.i18n import gettext as _
 
 QR_TOKEN_BYTES = 16  # 128 random bits, URL-safe base64: 22 characters
 _SPACES = re.compile(r"\s+")
-_SERIAL_OK = re.compile(r"^[A-Z0-9][A-Z0-9./_-]{2,63}$")
+SERIAL_OK = re.compile(r"[A-Z0-9][A-Z0-9./_-]{2,63}\Z")  # once spaces are gone, upper case
 
 
 def clean_serial(value: str) -> str:
@@ -25,7 +25,7 @@ def clean_serial(value: str) -> str:
             field="serial",
             reason=_("the serial number is missing"),
         )
-    if not _SERIAL_OK.match(serial):
+    if not SERIAL_OK.match(serial):
         raise ValidationFailed(
             _(
                 "Serial number '%(value)s' is not valid: use 3 to 64 letters, digits, "
@@ -43,9 +43,12 @@ _DOUBLED = str.maketrans("0123456789", "0246813579")  # each digit's doubled dig
 
 def luhn_ok(digits: str) -> bool:
     """The Luhn check: every second digit from the right doubled (its digits summed)."""
+    if not digits.isascii():  # other scripts' digits (Arabic-Indic) count by their value
+        digits = "".join(str(int(char)) for char in digits)
     kept = digits[-1::-2]
     doubled = digits[-2::-2].translate(_DOUBLED)
-    return (sum(map(int, kept)) + sum(map(int, doubled))) % 10 == 0
+    # Each digit's byte is 48 plus its value: the bytes are summed in C.
+    return (sum(kept.encode()) + sum(doubled.encode()) - 48 * len(digits)) % 10 == 0
 
 
 def clean_imei(value, field: str = "imei") -> str | None:
