@@ -347,10 +347,20 @@ def _devices(summary: DemoSummary, donation: Donation, actor: User) -> None:
     table = [
         ["Huawei Technologies Morocco — packing list, ICESCO grant (28/12/2020)"],
         [],
-        ["N° de série", "IMEI", "Modèle", "Carton"],
+        ["N° de série", "IMEI", "Marque", "Modèle", "N° d'inventaire", "Livré le"]
+        + ["Fin de garantie", "Carton"],
     ]
     table += [
-        [demo_serial(n), demo_imei(n), LONG_MODEL if n % 3 == 0 else MODEL, (n - 1) // 20 + 1]
+        [
+            demo_serial(n),
+            demo_imei(n),
+            "Huawei",
+            LONG_MODEL if n % 3 == 0 else MODEL,
+            f"HW-ICESCO-{n:04d}",
+            "28/12/2020",
+            date(2022, 12, 31),
+            (n - 1) // 20 + 1,
+        ]
         for n in missing
     ]
     report = _import_workbook(
