@@ -42,8 +42,12 @@ def test_total_exact_bounds_hold_and_more_weight_never_gets_fewer(
 ):
     if maximum is not None and maximum < minimum:
         maximum = minimum
+
+    def need(c):  # shared by pupils, a school without a need (0) is capped by its pupils
+        return c.enrolment if basis == "enrolment" and c.need == 0 else c.need
+
     caps = {
-        c.school_id: min(c.need, maximum) if maximum is not None else c.need for c in candidates
+        c.school_id: min(need(c), maximum) if maximum is not None else need(c) for c in candidates
     }
     floors = {sid: min(minimum, cap) for sid, cap in caps.items()}
     expected_total = min(total, sum(caps.values()))
@@ -57,7 +61,7 @@ def test_total_exact_bounds_hold_and_more_weight_never_gets_fewer(
     }
     assert sum(shares.values()) == expected_total
     for c in candidates:
-        assert floors[c.school_id] <= shares[c.school_id] <= caps[c.school_id] <= c.need
+        assert floors[c.school_id] <= shares[c.school_id] <= caps[c.school_id] <= need(c)
     weight = {"need": lambda c: c.need, "enrolment": lambda c: c.enrolment, "equal": lambda c: 0}[
         basis
     ]
