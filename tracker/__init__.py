@@ -43,7 +43,32 @@ def create_app(config: dict | None = None) -> Flask:
     from tracker import web
 
     web.init_app(app)
+    serve_static(app)
     return app
+
+
+def serve_static(app: Flask) -> None:
+    """Static files by WhiteNoise from their served copy (tracker/static_files.py): hashed
+    names cached a year, gzip or brotli made once; url_for gives the hashed names."""
+    from whitenoise import WhiteNoise
+
+    from tracker.static_files import add_cache_headers, build
+
+    served, manifest = build(Path(app.static_folder), Path(app.config["STATIC_BUILD_DIR"]))
+    app.extensions["static_manifest"] = manifest
+
+    @app.url_defaults
+    def hashed_static_names(endpoint, values):
+        if endpoint == "static" and "filename" in values:
+            values["filename"] = manifest.get(values["filename"], values["filename"])
+
+    app.wsgi_app = WhiteNoise(
+        app.wsgi_app,
+        root=served,
+        prefix="static/",
+        max_age=3600,  # an unhashed name (an old page's link) is asked again within the hour
+        add_headers_function=add_cache_headers,
+    )
 
 
 def _keep_database_private(app: Flask) -> None:
@@ -82,6 +107,26 @@ def register_extensions(app: Flask) -> None:
             attach_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT"])
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
+    from flask_compress import Compress
+
+    # Pages and JSON compressed as the browser asks (brotli, else gzip), at a level quick
+    # enough per request; static files come precompressed from WhiteNoise instead.
+    app.config.setdefault(
+        "COMPRESS_MIMETYPES",
+        [
+            "text/html",
+            "application/json",
+            "text/javascript",
+            "application/manifest+json",
+            "image/svg+xml",
+        ],
+    )
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_BR_LEVEL", 4)
+    app.config.setdefault("COMPRESS_LEVEL", 6)
+    app.config.setdefault("COMPRESS_MIN_SIZE", 500)
+    app.config.setdefault("COMPRESS_STREAMS", False)  # exports stream as they are written
+    Compress(app)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = compile_catalogues(app.instance_path)
     babel.init_app(app, locale_selector=select_locale)
     install_template_gettext(app)

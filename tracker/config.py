@@ -68,4 +68,8 @@ def load_config(instance_path: Path) -> dict:
         # X-Forwarded-For entries give the client address used to slow password guessing.
         "TRUSTED_PROXIES": int(os.environ.get("TRACKER_TRUSTED_PROXIES", "0")),
         "ALERT_UNCONFIRMED_DAYS": int(os.environ.get("TRACKER_ALERT_UNCONFIRMED_DAYS", "3")),
+        # Where the served copy of static/ (hashed names, compressed) is made at start.
+        "STATIC_BUILD_DIR": os.environ.get(
+            "TRACKER_STATIC_BUILD_DIR", str(instance_path / "static-build")
+        ),
     }

@@ -7,11 +7,15 @@ other than tab and newline (an ESC in a school name broke every export once).
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 
+from tracker.csrf import MaskedFormCSRF
 from tracker.i18n import gettext as _
 from tracker.text import CONTROL_CHARACTERS
 
 
 class Form(FlaskForm):
+    class Meta:
+        csrf_class = MaskedFormCSRF  # a fresh mask in every page (tracker/csrf.py)
+
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:

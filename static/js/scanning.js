@@ -1,5 +1,7 @@
 /* What every scan screen shares: the answer felt and heard, and the camera that reads QR
- * codes (the browser's BarcodeDetector where there is one, the vendored jsQR elsewhere). */
+ * codes (the browser's BarcodeDetector where there is one, the vendored jsQR elsewhere,
+ * fetched only when the camera opens without one: 26 KB a phone with BarcodeDetector, or
+ * one that never opens the camera, never downloads). */
 (function () {
   "use strict";
 
@@ -37,6 +39,22 @@
     return !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
   };
 
+  /* The jsQR decoder, loaded once, from the address the page gives (its hashed name). */
+  var decoderLoading = null;
+  function loadDecoder() {
+    if (window.jsQR) return Promise.resolve();
+    var meta = document.querySelector('meta[name="qr-decoder"]');
+    if (!meta) return Promise.resolve();
+    decoderLoading = decoderLoading || new Promise(function (resolve) {
+      var script = document.createElement("script");
+      script.src = meta.content;
+      script.onload = resolve;
+      script.onerror = function () { decoderLoading = null; resolve(); };
+      document.head.appendChild(script);
+    });
+    return decoderLoading;
+  }
+
   Camera.prototype.start = function () {
     var self = this;
     return navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
@@ -48,6 +66,7 @@
           try { self.detector = new window.BarcodeDetector({ formats: ["qr_code"] }); }
           catch (e) { self.detector = null; }
         }
+        if (!self.detector) loadDecoder();
         self.frame();
       });
   };
@@ -74,7 +93,7 @@
       if (this.detector) {
         this.detector.detect(video).then(function (codes) {
           if (codes.length) self.decoded(codes[0].rawValue);
-        }).catch(function () { self.detector = null; });
+        }).catch(function () { self.detector = null; loadDecoder(); });
       } else if (window.jsQR) {
         var width = video.videoWidth, height = video.videoHeight;
         this.canvas = this.canvas || document.createElement("canvas");

@@ -14,22 +14,15 @@ from tracker.auth.permissions import requires
 from tracker.paths import resource_dir
 
 bp = Blueprint("offline", __name__)
-NOT_CACHED = {".md", ".txt"}
+
+
+# Office pages only: not kept on the phone.
+NOT_ON_THE_PHONE = ("vendor/leaflet/", "js/map.js")
 
 
 @cache
-def _static_files() -> tuple[tuple[str, ...], str]:
-    """Every static file the app serves (relative paths) and a hash of their contents."""
-    root = resource_dir("static")
+def _template_digest() -> str:
     digest = hashlib.sha256()
-    files = []
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.suffix in NOT_CACHED or path.name.startswith("LICENSE"):
-            continue
-        relative = path.relative_to(root).as_posix()
-        files.append(relative)
-        digest.update(relative.encode())
-        digest.update(path.read_bytes())
     for template in (
         "deliveries/field_app.html",
         "deliveries/_scan_box.html",
@@ -37,7 +30,22 @@ def _static_files() -> tuple[tuple[str, ...], str]:
         "deliveries/sw.js",
     ):
         digest.update((resource_dir("templates") / template).read_bytes())
-    return tuple(files), digest.hexdigest()[:16]
+    return digest.hexdigest()
+
+
+def _shell_files() -> tuple[list[str], str]:
+    """The static files the phone keeps (their hashed names) and the cache's version: a
+    new content of any of them, or of the app's page, is a new version."""
+    manifest = current_app.extensions["static_manifest"]
+    names = [
+        manifest[name]
+        for name in sorted(manifest)
+        if not name.startswith(NOT_ON_THE_PHONE) and not name.endswith(".webmanifest")
+    ]
+    digest = hashlib.sha256(_template_digest().encode())
+    for name in names:
+        digest.update(name.encode())
+    return names, digest.hexdigest()[:16]
 
 
 @bp.route("/field/")
@@ -48,9 +56,11 @@ def field_app():
 
 @bp.route("/sw.js")
 def service_worker():
-    files, version = _static_files()
+    files, version = _shell_files()
+    # Hashed names: an update's files never mix with the old ones, which go with the old
+    # cache when the new worker takes over.
     shell = [url_for("offline.field_app"), url_for("offline.web_manifest")] + [
-        url_for("static", filename=name) for name in files
+        current_app.static_url_path + "/" + name for name in files
     ]
     body = render_template("deliveries/sw.js", version=version, shell=shell)
     response = make_response(body)
