@@ -25,6 +25,7 @@ FULL = [
     ("dashboard", ["bench_dashboard.py"]),
     ("scale", ["bench_scale.py"]),
     ("load", ["bench_load.py"]),
+    ("network", ["bench_network.py"]),
 ]
 QUICK = [
     ("labels", ["bench_labels.py", "--devices", "30", "--repeat", "1"]),
@@ -37,6 +38,7 @@ QUICK = [
         ["bench_load.py", "--devices", "2000", "--schools", "50", "--seconds", "1"]
         + ["--workers", "2", "--clients", "4"],
     ),
+    ("network", ["bench_network.py", "--profiles", "3g", "--languages", "fr"]),
 ]
 
 
