@@ -360,3 +360,33 @@ def test_two_agents_share_one_phone_and_neither_leaks_nor_loses(app, delivery_se
     db.session.expire_all()
     actions = db.session.scalars(sa.select(SyncAction)).all()
     assert [(a.user_id, a.outcome) for a in actions] == [(s["agent"].id, "applied")]
+
+
+def test_signing_in_again_after_a_scan_is_not_refused_as_busy(app, delivery_setting, live_url):
+    """Found by the network benchmark: a field agent's delivery list left a query unread
+    (the region filter it does not show); its SQLite statement kept a stale read snapshot
+    on a pooled connection, and the next sign-in on it answered "the database is busy"
+    until the garbage collector ran. The list reads every result it asks for now."""
+    import gc
+
+    s = delivery_setting
+    delivery_id = dispatched_delivery(s)
+    gc.disable()  # as between two of the collector's runs, where it happened
+    try:
+        with playwright_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            context = browser.new_context(viewport={"width": 390, "height": 844})
+            page = context.new_page()
+            sign_in(page, live_url, s["agent"])
+            page.goto(f"{live_url}/deliveries/{delivery_id}")
+            page.fill("#scan-code", s["a_devices"][0].asset_tag)
+            page.keyboard.press("Enter")
+            playwright_api.expect(page.locator("#scan-result")).to_contain_text(
+                "is on this delivery"
+            )
+            context.clear_cookies()
+            sign_in(page, live_url, s["agent"])
+            assert page.url.endswith("/deliveries/"), page.inner_text("main")[:200]
+            browser.close()
+    finally:
+        gc.enable()

@@ -79,12 +79,13 @@ def create():
                 flash(_("Proposal ready: check the numbers, adjust, then submit it."), "success")
             return redirect(url_for("plans.detail", plan_id=plan.id))
     places = {
+        # Lists, not lazy results a template might leave half read (deliveries/views.py).
         "provinces": db.session.scalars(
             sa.select(School.province).distinct().order_by(School.province)
-        ),
+        ).all(),
         "communes": db.session.scalars(
             sa.select(School.commune).distinct().order_by(School.commune)
-        ),
+        ).all(),
     }
     return render_template("plans/new.html", form=form, places=places), 400 if form.errors else 200
 

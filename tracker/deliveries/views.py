@@ -98,7 +98,13 @@ def index():
         plan_id=plan_id,
         filters=filters,
         agents=_agent_choices(_("Every agent")) if can(current_user, "deliveries.read_all") else [],
-        regions=db.session.scalars(sa.select(School.region).distinct().order_by(School.region)),
+        # A list, not a lazy result: a template that leaves it unread (a field agent's page
+        # shows no region filter) kept its SQLite statement open, so the connection's stale
+        # read snapshot refused the next write on it ("database is busy") until the
+        # garbage collector freed it.
+        regions=db.session.scalars(
+            sa.select(School.region).distinct().order_by(School.region)
+        ).all(),
         today=today,
         statuses=DELIVERY_STATUS_LABELS,
     )
