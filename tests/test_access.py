@@ -3,6 +3,8 @@
 The matrix must name every route the app has, so a new page cannot skip its role check.
 """
 
+import re
+
 import pytest
 
 from conftest import login
@@ -260,3 +262,36 @@ def test_each_role_sees_its_own_navigation_in_its_own_language(app, create_user)
     assert "My deliveries" not in seen["manager", "en"] and "Offline" not in seen["manager", "en"]
     assert "Users" in seen["admin", "en"] and "Import" in seen["admin", "en"]
     assert "المستخدمون" in seen["admin", "ar"] and "Users" not in seen["admin", "ar"]
+
+
+def test_the_frame_kept_per_role_carries_each_readers_own_name_token_and_page(app, create_user):
+    """The page's frame is rendered once per role and language; what is the reader's own
+    (their name, escaped; their id; this response's CSRF token; the page the language switch
+    comes back to) is filled in each response, never taken from whoever was served first."""
+    first = create_user("coordinator")
+    second = create_user("coordinator")
+    second.name = '<script>alert("x")</script> Amina'
+    db.session.commit()
+    pages = {}
+    for user, path in ((first, "/devices/"), (second, "/schools/?q=Ait")):
+        client = app.test_client()
+        login(client, user)
+        html = client.get(path).get_data(as_text=True)
+        again = client.get(path).get_data(as_text=True)
+        tokens = re.findall(r'name="csrf_token" value="([^"]+)"', html)
+        # One masked token in a response (the sign-out and language forms), a new one in the next.
+        assert len(tokens) >= 3 and len(set(tokens)) == 1, tokens
+        assert tokens[0] not in again
+        assert f'data-user-id="{user.id}"' in html
+        assert "\x1f" not in html
+        pages[user.id] = html
+        # The token is this reader's: the language switch takes it.
+        answer = client.post(
+            "/language", data={"csrf_token": tokens[0], "language": "fr", "next": path}
+        )
+        assert answer.status_code == 302, answer.status_code
+    assert first.display_name in pages[first.id]
+    assert second.display_name not in pages[first.id] and "<script>alert" not in pages[second.id]
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Amina" in pages[second.id]
+    assert 'name="next" value="/devices/"' in pages[first.id]
+    assert 'name="next" value="/schools/?q=Ait"' in pages[second.id]

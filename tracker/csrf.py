@@ -12,6 +12,7 @@ unmasked before Flask-WTF checks it; an unmasked one is still taken.
 import base64
 import secrets
 
+from flask import g, request
 from flask_wtf import CSRFProtect
 from flask_wtf.csrf import _FlaskFormCSRF, generate_csrf
 
@@ -43,8 +44,16 @@ def unmask(value: str | None) -> str | None:
 
 
 def masked_csrf_token() -> str:
-    """What templates write as the token (`{{ csrf_token() }}`): masked for this response."""
-    return mask(generate_csrf())
+    """What templates write as the token (`{{ csrf_token() }}`): masked for this response,
+    once (a page's forms carry the same masked token; the next response gets another)."""
+    token = generate_csrf()
+    # Kept beside the request it was made for: an app context (and its `g`) may outlive a
+    # request, as in a test or a shell.
+    this = request._get_current_object()
+    kept = g.get("_tracker_masked_csrf")
+    if kept is None or kept[0] is not this or kept[1] != token:
+        kept = g._tracker_masked_csrf = (this, token, mask(token))
+    return kept[2]
 
 
 class MaskedCSRFProtect(CSRFProtect):

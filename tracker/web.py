@@ -18,7 +18,7 @@ from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db, login_manager
 from tracker.i18n import LANGUAGE_NAMES, N_, RTL
 from tracker.i18n import gettext as _
-from tracker.navigation import navigation, role_may_open
+from tracker.navigation import frame, navigation, role_may_open
 from tracker.read_only import reads_without_transaction
 from tracker.timezone import format_moment
 from tracker.transaction import committed, end_of_request
@@ -271,6 +271,7 @@ def init_app(app) -> None:
             "format_datetime": format_moment,
             "format_date": lambda value: format_date(value, "medium") if value else "",
             "navigation": navigation,
+            "frame": frame,
             "may_open": may_open,
             "number": lambda value: format_decimal(value) if value is not None else "",
         }

@@ -3,6 +3,7 @@
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -170,6 +171,13 @@ def end_session(user: User) -> None:
     db.session.flush()
 
 
+@cache
+def _session_user() -> sa.Select:
+    """The user and whether this sign-in was ended: built once (every request asks it)."""
+    ended = sa.exists().where(EndedSession.key == sa.bindparam("key"))
+    return sa.select(User, ended).where(User.id == sa.bindparam("user_id"))
+
+
 def load_session_user(session_id: str) -> User | None:
     """The user a session or remember cookie names, if that sign-in is still valid: same
     session version (no password, role or access change since) and not signed out."""
@@ -180,8 +188,7 @@ def load_session_user(session_id: str) -> User | None:
         return None
     if not key or len(key) > 43 or not 0 < user_id <= LARGEST_ID:
         return None
-    ended = sa.exists().where(EndedSession.key == key)
-    row = db.session.execute(sa.select(User, ended).where(User.id == user_id)).first()
+    row = db.session.execute(_session_user(), {"user_id": user_id, "key": key}).first()
     if row is None or row[1]:
         return None
     user = row[0]

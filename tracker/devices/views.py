@@ -1,5 +1,7 @@
 """Device pages: the searchable list, detail with history, create/edit, state moves, /d/<token>."""
 
+from functools import cache
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -153,14 +155,26 @@ def _list_args(filters: DeviceFilters, sort: str) -> dict:
     return {key: value for key, value in args.items() if value}
 
 
-def _device_page(device: Device, move_form: MoveForm | None = None, status: int = 200):
-    events = db.session.scalars(
+# The page's statements, built once per worker (building one costs more than SQLite takes
+# to answer it) and sent with the request's values.
+@cache
+def _by_code() -> sa.Select:
+    return sa.select(Device).where(Device.qr_token == sa.bindparam("code")).options(*page_loads())
+
+
+@cache
+def _history() -> sa.Select:
+    return (
         sa.select(DeviceEvent)
-        .where(DeviceEvent.device_id == device.id)
+        .where(DeviceEvent.device_id == sa.bindparam("device_id"))
         .options(sa.orm.joinedload(DeviceEvent.actor), sa.orm.joinedload(DeviceEvent.school))
         .order_by(DeviceEvent.id.desc())
         .limit(HISTORY_LIMIT)
-    ).all()
+    )
+
+
+def _device_page(device: Device, move_form: MoveForm | None = None, status: int = 200):
+    events = db.session.scalars(_history(), {"device_id": device.id}).all()
     if move_form is None and can(current_user, "devices.write"):
         move_form = MoveForm(formdata=None)
     if move_form is not None:
@@ -345,9 +359,7 @@ def replace_label(device_id: int):
 def landing(token: str):
     """What a tablet's QR code opens: that device's page, after sign-in."""
     token = token[:64]
-    device = db.session.scalar(
-        sa.select(Device).where(Device.qr_token == token).options(*page_loads())
-    )
+    device = db.session.scalar(_by_code(), {"code": token})
     if device is not None:
         return _device_page(device)
     retired = resolve_code(token).replaced
