@@ -151,6 +151,24 @@ def test_handover_form_records_signature_photo_and_place(client, delivery_settin
     assert client.get(f"/deliveries/{a}/signature").mimetype == "image/png"
     statuses = [db.session.get(Device, d.id).status for d in s["a_devices"]]
     assert statuses == ["delivered", "delivered", "lost"]
+    # The page shows both pictures from their own addresses, and never reads them itself:
+    # they are up to megabytes each, and the page is opened far more often than they are.
+    sent = []
+
+    def record(_connection, _cursor, statement, *_args):
+        sent.append(statement)
+
+    db.session.expire_all()
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = client.get(f"/deliveries/{a}").get_data(as_text=True)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert f'src="/deliveries/{a}/signature"' in page and f'src="/deliveries/{a}/photo"' in page
+    read = [statement for statement in sent if "SELECT" in statement.upper()]
+    picture = re.compile(r"deliveries\.(signature_png|photo_jpeg)(?! IS NOT NULL)")
+    assert not [statement for statement in read if picture.search(statement)], read
+    assert len(read) <= 3, read  # the user, the delivery with its school and people, its tablets
 
 
 def _pdf_text_and_codes(data: bytes):

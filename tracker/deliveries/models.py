@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, deferred, mapped_column, relationship
 
 from tracker.database import UTCDateTime, one_of, utcnow
 from tracker.extensions import db
@@ -67,6 +67,10 @@ class Delivery(db.Model):
     recipient_role: Mapped[str] = mapped_column(sa.String(120), default="")
     signature_png: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
     photo_jpeg: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
+    # Whether each picture is there, loaded with the row instead of the picture itself (a
+    # page shows it from its own address).
+    has_signature: Mapped[bool] = column_property(signature_png.columns[0].is_not(None))
+    has_photo: Mapped[bool] = column_property(photo_jpeg.columns[0].is_not(None))
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     location_accuracy: Mapped[float | None]  # metres, as the phone reported it
