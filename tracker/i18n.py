@@ -62,12 +62,19 @@ def request_translations():
     a page says a few dozen words. Kept beside the locale object it belongs to, so a block
     under `force_locale` gets its own language's words.
     """
-    if not g:  # outside the app: the words as written
+    try:
+        context = g._get_current_object()
+    except RuntimeError:  # outside the app: the words as written
         return NullTranslations()
+    kept = context.__dict__.get("_tracker_translations")
+    # Flask-Babel keeps the request's locale (or the one `force_locale` set) there; if a
+    # later version keeps it elsewhere, this only takes the longer way below.
+    babel = context.__dict__.get("_flask_babel")
+    if kept is not None and kept[0] is getattr(babel, "babel_locale", None):
+        return kept[1]
     locale = get_locale()
-    kept = g.get("_tracker_translations")
     if kept is None or kept[0] is not locale:
-        kept = g._tracker_translations = (locale, get_translations())
+        kept = context._tracker_translations = (locale, get_translations())
     return kept[1]
 
 

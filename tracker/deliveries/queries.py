@@ -1,6 +1,7 @@
 """Reading deliveries for pages: counts per delivery, an agent's days, schools by id."""
 
 from datetime import date
+from functools import cache
 
 import sqlalchemy as sa
 
@@ -13,7 +14,13 @@ from tracker.schools.models import School
 def delivery_lines(delivery_id: int) -> list[sa.Row]:
     """A delivery's tablets as its page lists them (removed ones included, the page decides):
     plain rows in one statement, not an object per line and per tablet."""
-    return db.session.execute(
+    return db.session.execute(_lines_statement(), {"delivery_id": delivery_id}).all()
+
+
+@cache
+def _lines_statement() -> sa.Select:
+    """Built once (every delivery page asks it)."""
+    return (
         sa.select(
             DeliveryItem.device_id,
             DeliveryItem.status,
@@ -23,9 +30,9 @@ def delivery_lines(delivery_id: int) -> list[sa.Row]:
             Device.imei,
         )
         .join(Device, Device.id == DeliveryItem.device_id)
-        .where(DeliveryItem.delivery_id == delivery_id)
+        .where(DeliveryItem.delivery_id == sa.bindparam("delivery_id"))
         .order_by(DeliveryItem.id)
-    ).all()
+    )
 
 
 def item_counts(delivery_ids: list[int]) -> dict[int, dict[str, int]]:

@@ -7,6 +7,7 @@ hand-over at the school in `handover.py`. Services flush; the caller commits.
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -32,16 +33,13 @@ from tracker.schools.services import search_schools
 PLANNABLE_PLANS = PROGRESSING  # the plans' own list: approved, partly delivered
 
 
-def get_delivery(
-    delivery_id: int, *, lock: bool = False, whole: bool = False, lines: bool = True
-) -> Delivery:
-    """The delivery; `whole` also loads its school, people and plan and (unless `lines` is
-    false) every item's device in a few statements (for documents and pages), `lock` takes
-    its row lock (for changes)."""
-    query = sa.select(Delivery).where(Delivery.id == delivery_id)
+@cache
+def _delivery_statement(lock: bool, whole: bool, lines: bool) -> sa.Select:
+    """`get_delivery`'s statement, built once per kind (pages ask it on every request)."""
+    query = sa.select(Delivery).where(Delivery.id == sa.bindparam("delivery_id"))
     if lock:
-        query = query.with_for_update()
-    elif whole:
+        return query.with_for_update()
+    if whole:
         query = query.options(
             joinedload(Delivery.school),
             joinedload(Delivery.assigned_to),
@@ -50,7 +48,18 @@ def get_delivery(
         )
         if lines:
             query = query.options(selectinload(Delivery.items).joinedload(DeliveryItem.device))
-    delivery = db.session.scalar(query)
+    return query
+
+
+def get_delivery(
+    delivery_id: int, *, lock: bool = False, whole: bool = False, lines: bool = True
+) -> Delivery:
+    """The delivery; `whole` also loads its school, people and plan and (unless `lines` is
+    false) every item's device in a few statements (for documents and pages), `lock` takes
+    its row lock (for changes)."""
+    delivery = db.session.scalar(
+        _delivery_statement(lock, whole and not lock, lines), {"delivery_id": delivery_id}
+    )
     if delivery is None:
         raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
     return delivery
