@@ -390,3 +390,50 @@ def test_signing_in_again_after_a_scan_is_not_refused_as_busy(app, delivery_sett
             browser.close()
     finally:
         gc.enable()
+
+
+def test_the_field_app_opens_from_the_phone_and_follows_who_is_signed_in(
+    app, delivery_setting, live_url
+):
+    """Warm, the field app's page comes from the phone's copy with no request for it; when
+    someone else signs in on that browser (A never signed out) or the language changes, the
+    copy is renewed before anything of the store is shown."""
+    s = delivery_setting
+    delivery_id = dispatched_delivery(s)
+    first = s["a_devices"][0]
+    expect = playwright_api.expect
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        sign_in(page, live_url, s["agent"])
+        page.goto(f"{live_url}/deliveries/{delivery_id}")
+        page.click("#take-offline")
+        page.wait_for_url(f"{live_url}/field/#{delivery_id}")
+        kept = "navigator.serviceWorker.ready.then(() => caches.match('/field/')).then(r => !!r)"
+        deadline = time.monotonic() + 15
+        while not page.evaluate(kept):
+            assert time.monotonic() < deadline, "the service worker never kept the field app"
+            page.wait_for_timeout(100)
+        pages = []
+        page.on("request", lambda r: r.is_navigation_request() and pages.append(r))
+        answer = page.reload()
+        assert answer is not None and answer.from_service_worker
+        expect(page.locator("#dv-school")).to_have_text("École Al Amal")
+        assert page.locator("body").get_attribute("data-user-id") == str(s["agent"].id)
+
+        # A's session ends without signing out; B signs in on the same browser.
+        context.clear_cookies()
+        sign_in(page, live_url, s["other_agent"])
+        page.goto(f"{live_url}/field/")
+        expect(page.locator("body")).to_have_attribute("data-user-id", str(s["other_agent"].id))
+        expect(page.locator("#delivery-list-items")).to_contain_text("No delivery on this phone")
+        assert first.serial not in page.content()
+
+        # B reads Arabic from now on: the kept page follows.
+        page.click(".language-switch button[value=ar]")
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        expect(page.locator("html")).to_have_attribute("lang", "ar")
+        page.reload()
+        expect(page.locator("html")).to_have_attribute("lang", "ar")
+        browser.close()

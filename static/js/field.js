@@ -317,5 +317,9 @@
     if (!S.retry.at && $("sync-state").textContent === t.sending) $("sync-state").textContent = "";
   });
   network();
-  show().then(function () { if (navigator.onLine) sync(); });
+  // The page may be the phone's copy: nothing of the store is shown before it is known to be
+  // this user's (online), or the last user's own (offline).
+  S.checkPage().then(function (mine) {
+    if (mine) show().then(function () { if (navigator.onLine) sync(); });
+  });
 })();

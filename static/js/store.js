@@ -294,6 +294,52 @@
     return Promise.all([done, pages]).catch(function () { /* signed out all the same */ });
   }
 
+  /* The field app's page comes from the phone's copy (the service worker's). Online, ask who
+   * is signed in: if that is this page's user in this page's language, the page's forms take
+   * the session's fresh CSRF token and the app goes on (true); if it is someone else, another
+   * language or nobody, the copy is renewed from the server and the page loaded again (false),
+   * so one agent never works in another's page. Offline there is no one to ask: the copy is
+   * the last user's own, kept for them. */
+  function checkPage() {
+    if (!navigator.onLine) return Promise.resolve(true);
+    return getJson("/me").then(function (me) {
+      if (me.id === USER && me.locale === document.documentElement.lang) {
+        document.querySelectorAll('input[name="csrf_token"]').forEach(function (input) {
+          if (me.csrf_token) input.value = me.csrf_token;
+        });
+        return true;
+      }
+      return renewPage(me.id === USER, me.id + ":" + me.locale);
+    }, function (error) {
+      // Signed out on the server (401): the server's page says so (it asks to sign in).
+      return error.status === 401 ? renewPage(false, "nobody") : true;
+    });
+  }
+
+  function renewPage(sameUser, wanted) {
+    var path = location.pathname;
+    // Renewed for the same reader a moment ago and still not fitting (a cache that refuses
+    // to be written): no loading again and again; the page goes on only if it is theirs.
+    var last = JSON.parse(sessionStorage.getItem("tracker-renewed") || "{}");
+    if (last.wanted === wanted && Date.now() - last.at < 10000) return Promise.resolve(sameUser);
+    sessionStorage.setItem("tracker-renewed", JSON.stringify({ wanted: wanted, at: Date.now() }));
+    var kept = window.caches ? caches.keys().then(function (keys) {
+      return fetch(path, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+        return Promise.all(keys.filter(function (key) { return key.indexOf("tracker-") === 0; })
+          .map(function (key) {
+            return caches.open(key).then(function (cache) {
+              return response.ok && !response.redirected ? cache.put(path, response.clone())
+                : cache.delete(path);
+            });
+          }));
+      });
+    }) : Promise.resolve();
+    return kept.catch(function () { /* the server's page all the same */ }).then(function () {
+      location.reload();
+      return false;
+    });
+  }
+
   function waiting() {
     return USER ? all("queue").then(function (q) { return q.length; }, function () { return 0; })
       : Promise.resolve(0);
@@ -335,6 +381,7 @@
     user: USER,
     retry: retry,
     forget: forget,
+    checkPage: checkPage,
     waiting: waiting,
     open: open,
     all: all,
@@ -350,7 +397,41 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", guardSignOut);
   else guardSignOut();
 
+  /* The field app's page kept on the phone names its user and its language. Each signed-in
+   * page of someone who may open the field app looks at the kept copy once the service worker
+   * is active, and fetches it again in the background when it names someone else or another
+   * language (a language switched, another agent signed in), so it opens right, even offline. */
+  function keepFieldPage() {
+    if (!USER || !navigator.onLine || !window.caches) return Promise.resolve();
+    var path = "/field/";
+    if (location.pathname !== path && !document.querySelector('a[href="' + path + '"]')) {
+      return Promise.resolve();
+    }
+    var fits = function (html) {
+      return html.indexOf('<html lang="' + document.documentElement.lang + '"') >= 0 &&
+        html.indexOf('data-user-id="' + USER + '"') >= 0;
+    };
+    return navigator.serviceWorker.ready.then(function () {
+      return caches.match(path);
+    }).then(function (kept) {
+      return kept ? kept.text() : "";
+    }).then(function (html) {
+      if (fits(html)) return;
+      return fetch(path, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+        if (!response.ok || response.redirected) return;
+        return caches.keys().then(function (keys) {
+          return Promise.all(keys.filter(function (key) { return key.indexOf("tracker-") === 0; })
+            .map(function (key) {
+              return caches.open(key).then(function (cache) { return cache.put(path, response.clone()); });
+            }));
+        });
+      });
+    }).catch(function () { /* kept as it was */ });
+  }
+
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* no offline */ });
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(keepFieldPage, function () {
+      /* no offline */
+    });
   }
 })();

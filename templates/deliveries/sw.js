@@ -1,7 +1,8 @@
 /* tracker's service worker: keeps the field app's page and every static file on the phone.
  * Version {{ version }}: a new version (any static file or the page changed) replaces the
- * old cache. Pages are fetched from the network first and fall back to the kept copy; static
- * files come from the kept copy. The API is never cached here (the app keeps its data). */
+ * old cache. The field app's page and the static files come from the kept copy; other pages
+ * are fetched from the network and fall back to the field app offline. The API is never
+ * cached here (the app keeps its data). */
 "use strict";
 
 const CACHE = "tracker-{{ version }}";
@@ -30,16 +31,24 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) {
     return;  // writes and the API always go to the network
   }
-  if (request.mode === "navigate") {
+  if (request.mode === "navigate" && url.pathname === FIELD_APP) {
+    // The field app opens from the phone's copy, with no request: once online, the page asks
+    // the API who is signed in and renews the copy when it names someone else, another
+    // language or nobody (store.js, checkPage). Signing out removes it.
     event.respondWith(
-      fetch(request).then((response) => {
-        if (url.pathname === FIELD_APP && response.ok && !response.redirected) {
+      caches.match(FIELD_APP).then((kept) => kept || fetch(request).then((response) => {
+        if (response.ok && !response.redirected) {
           const copy = response.clone();
           caches.open(CACHE).then((cache) => cache.put(FIELD_APP, copy));
         }
         return response;
-      }).catch(() => caches.match(url.pathname === FIELD_APP ? FIELD_APP : request)
-        .then((kept) => kept || caches.match(FIELD_APP)))
+      }))
+    );
+    return;
+  }
+  if (request.mode === "navigate") {
+    event.respondWith(
+      fetch(request).catch(() => caches.match(request).then((kept) => kept || caches.match(FIELD_APP)))
     );
     return;
   }

@@ -46,6 +46,10 @@ def openapi_document() -> dict:
                                     "email": {"type": "string"},
                                     "name": {"type": "string"},
                                     "role": {"type": "string"},
+                                    "locale": {
+                                        "type": "string",
+                                        "description": "The language the user reads: fr, ar or en",
+                                    },
                                     "csrf_token": {
                                         "type": "string",
                                         "description": "Session only: send it as X-CSRFToken",

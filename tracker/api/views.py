@@ -6,6 +6,7 @@ the web app's: a field agent reads and acts on their own deliveries only.
 """
 
 from flask import Blueprint, g, jsonify, request
+from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
@@ -123,6 +124,7 @@ def me():
         "email": current_user.email,
         "name": current_user.display_name,
         "role": current_user.role,
+        "locale": str(get_locale()),
     }
     if bearer_token() is None:
         answer["csrf_token"] = generate_csrf()

@@ -27,6 +27,10 @@ def _template_digest() -> str:
         "deliveries/field_app.html",
         "deliveries/_scan_box.html",
         "base.html",
+        "_frame_head.html",
+        "_frame_top.html",
+        "_frame_bottom.html",
+        "_nav.html",
         "deliveries/sw.js",
     ):
         digest.update((resource_dir("templates") / template).read_bytes())
@@ -59,7 +63,9 @@ def service_worker():
     files, version = _shell_files()
     # Hashed names: an update's files never mix with the old ones, which go with the old
     # cache when the new worker takes over.
-    shell = [url_for("offline.field_app"), url_for("offline.web_manifest")] + [
+    # The field app's page is not among them: it names its user and language, so it is kept
+    # as each signed-in page finds it (store.js, keepFieldPage) and as it is opened.
+    shell = [url_for("offline.web_manifest")] + [
         current_app.static_url_path + "/" + name for name in files
     ]
     body = render_template("deliveries/sw.js", version=version, shell=shell)
