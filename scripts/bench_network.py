@@ -16,6 +16,10 @@ what the sign-in already fetched) and a warm one (each page again):
   field app   opening the offline field app until it can be used
   scan        from a scan typed into the box to its answer on screen (in round trips)
 
+and, with the service worker as on the agent's phone (the rows above block it, see
+`measure`), the field app opened again from the phone's copy: its time and what it asked of
+the network (goal: nothing but the API).
+
 Beside each, from the same run, the physical floor: the bytes the browser received over the
 bandwidth plus the round trips the page cannot avoid (one per page asked, one more for its
 stylesheets and scripts, one more for fonts, which only a stylesheet names). Goals: warm
@@ -224,6 +228,49 @@ def measure(browser, url: str, profile: dict, language: str, delivery: int, tags
     return rows
 
 
+KEPT = "navigator.serviceWorker.ready.then(() => caches.match('/field/')).then(r => !!r)"
+
+
+def field_app_from_the_phone(browser, url: str, profile: dict, language: str) -> tuple:
+    """The field app opened again with its service worker, as on the agent's phone: its page
+    and files come from the phone's copy. Returns the seconds until it can be used and what
+    the page asked of the network meanwhile (the API only, by design)."""
+    context = browser.new_context(
+        locale=language, viewport={"width": 390, "height": 844}, bypass_csp=True
+    )
+    page = context.new_page()
+    emulate(page, profile)
+    page.goto(f"{url}/login")
+    page.fill("input[name=email]", "field@demo.test")
+    page.fill("input[name=password]", "demo")
+    with page.expect_navigation(wait_until="load"):
+        page.click("main button[type=submit]")
+    page.goto(f"{url}/field/", wait_until="networkidle")
+    deadline = time.monotonic() + 30
+    while not page.evaluate(KEPT):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the service worker never kept the field app")
+        page.wait_for_timeout(100)
+    page.goto(f"{url}/field/", wait_until="networkidle")  # now under the worker's control
+    asked: list[str] = []
+
+    def listener(request):
+        # The page's requests the worker answered from the phone are not the network's.
+        response = request.response()
+        if response is None or not response.from_service_worker:
+            asked.append(request.url.removeprefix(url))
+
+    context.on("requestfinished", listener)
+    started = time.perf_counter()
+    page.goto(f"{url}/field/", wait_until="commit")
+    page.wait_for_function(READY_FIELD, polling=20)
+    elapsed = time.perf_counter() - started
+    page.wait_for_load_state("networkidle")
+    context.remove_listener("requestfinished", listener)
+    context.close()
+    return elapsed, asked
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profiles", default="3g,slow")
@@ -269,6 +316,14 @@ def main() -> int:
                                     else ""
                                 )
                             )
+                        seconds, asked = field_app_from_the_phone(browser, url, profile, language)
+                        others = [path for path in asked if not path.startswith("/api/")]
+                        ok = ok and not others
+                        print(
+                            f"  field app warm, from the phone's copy (service worker): "
+                            f"{seconds * 1000:.0f} ms, asked {asked or 'nothing'}  "
+                            f"(goal: nothing but the API) {'FAIL' if others else 'PASS'}"
+                        )
                 browser.close()
         finally:
             stop()
