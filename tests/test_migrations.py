@@ -97,7 +97,9 @@ def test_reasons_stored_as_words_become_codes_read_in_every_language(empty_datab
         db.session.commit()
         upgrade()
         rows = db.session.scalars(
-            sa.select(DeviceEvent).where(DeviceEvent.type == "reported_faulty")
+            sa.select(DeviceEvent)
+            .where(DeviceEvent.type == "reported_faulty")
+            .order_by(DeviceEvent.device_id)
         ).all()
         assert [row.details.get("reason") for row in rows] == ["damaged", "damaged", None]
         assert [row.details.get("note") for row in rows] == [None, None, "Screen cracked"]
