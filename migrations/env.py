@@ -24,7 +24,10 @@ def render_item(type_, obj, autogen_context):
 
 
 def include_object(item, _name, _type, reflected, _compare_to):
-    """An index the models build on one database only is compared on that one only."""
+    """An index the models build on one database only is compared on that one only; the
+    job queue's own tables (huey_*, made by huey itself) are not the app's schema."""
+    if _type == "table" and reflected and _name.startswith("huey_"):
+        return False
     return reflected or built_on(item, target_db.engine.dialect.name)
 
 

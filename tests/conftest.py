@@ -52,8 +52,9 @@ def make_app(database_url: str, **extra):
         "PAGE_SIZE": 50,
         # Still scrypt, with a small work factor: the suite creates hundreds of users.
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
-        # Imports run inside the request in tests; one test runs them in the background.
-        "IMPORTS_IN_BACKGROUND": False,
+        # Jobs (imports, exports) run inside the request in tests; tests/test_jobs.py runs
+        # real workers.
+        "JOBS_MODE": "immediate",
         # The tests read English; tests/test_i18n.py covers French and Arabic.
         "BABEL_DEFAULT_LOCALE": "en",
     }
@@ -244,6 +245,17 @@ def signed_in(client, create_user):
         return user
 
     return sign_in
+
+
+def download(client, url, data=None):
+    """A download as its reader gets it: the button queues a job, the job's page shows the
+    file when ready (at once here: tests run jobs where they start), and the file."""
+    started = client.post(url, data=data or {})
+    assert started.status_code == 302, (url, started.status_code, text_of(started))
+    page = client.get(started.headers["Location"])
+    link = re.search(r'href="([^"]+)" data-testid="download"', page.get_data(as_text=True))
+    assert link, (url, text_of(page))
+    return client.get(unescape(link.group(1)))
 
 
 def text_of(response) -> str:

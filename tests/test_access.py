@@ -4,14 +4,17 @@ The matrix must name every route the app has, so a new page cannot skip its role
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from conftest import login
 from tracker.allocations.models import AllocationPlan
 from tracker.auth.services import update_user
+from tracker.database import utcnow
 from tracker.deliveries.models import Delivery
 from tracker.extensions import db
+from tracker.jobs.models import Job, StoredFile
 from tracker.spreadsheets.models import ImportBatch
 
 ALL = {"admin", "coordinator", "manager", "field"}
@@ -41,7 +44,7 @@ MATRIX = {
     "donations.detail": ("GET", "/donations/{donation}", OFFICE),
     "donations.create": ("GET", "/donations/new", WRITERS),
     "donations.edit": ("GET", "/donations/{donation}/edit", WRITERS),
-    "reports.donor_report": ("GET", "/donations/{donation}/report.pdf", OFFICE),
+    "reports.donor_report": ("POST", "/donations/{donation}/report.pdf", OFFICE),
     "devices.index": ("GET", "/devices/", ALL),
     "devices.detail": ("GET", "/devices/{device}", ALL),
     "devices.create": ("GET", "/devices/new", WRITERS),
@@ -57,23 +60,23 @@ MATRIX = {
     "devices.replace_label": ("POST", "/devices/{device}/replace-label", WRITERS),
     "swaps.swap_device": ("POST", "/devices/{device}/swap", WRITERS),
     "labels.index": ("GET", "/labels/", WRITERS),
-    "labels.sheet": ("GET", "/labels/sheet.pdf?device={device}", WRITERS),
+    "labels.sheet": ("POST", "/labels/sheet.pdf?device={device}", WRITERS),
     "labels.test_page": ("GET", "/labels/test-page.pdf", WRITERS),
     "imports.index": ("GET", "/imports/", WRITERS),
     "imports.detail": ("GET", "/imports/{batch}", WRITERS),
     "imports.commit": ("POST", "/imports/{batch}/commit", WRITERS),
     "imports.problems": ("GET", "/imports/{batch}/problems.xlsx", WRITERS),
     "imports.template": ("GET", "/imports/templates/devices.xlsx", WRITERS),
-    "exports.devices": ("GET", "/exports/devices.xlsx", OFFICE),
-    "exports.schools": ("GET", "/exports/schools.xlsx", OFFICE),
-    "exports.history": ("GET", "/exports/history.xlsx", OFFICE),
+    "exports.devices": ("POST", "/exports/devices.xlsx", OFFICE),
+    "exports.schools": ("POST", "/exports/schools.xlsx", OFFICE),
+    "exports.history": ("POST", "/exports/history.xlsx", OFFICE),
     "plans.index": ("GET", "/plans/", OFFICE),
     "plans.create": ("GET", "/plans/new", WRITERS),
     "plans.detail": ("GET", "/plans/{plan}", OFFICE),
     "plans.quantities": ("POST", "/plans/{plan}/quantities", WRITERS),
     "plans.act": ("POST", "/plans/{plan}/cancel", WRITERS),
     "plans.change_line": ("POST", "/plans/{plan}/lines/{school}", WRITERS),
-    "workbooks.plan_allocations": ("GET", "/plans/{plan}/allocations.xlsx", OFFICE),
+    "workbooks.plan_allocations": ("POST", "/plans/{plan}/allocations.xlsx", OFFICE),
     "deliveries.index": ("GET", "/deliveries/", ALL),
     "deliveries.create": ("GET", "/deliveries/new?plan={plan}", WRITERS),
     "deliveries.detail": ("GET", "/deliveries/{delivery}", OFFICE),
@@ -84,8 +87,8 @@ MATRIX = {
     "deliveries.confirm": ("POST", "/deliveries/{delivery}/handover", WRITERS),
     "deliveries.image": ("GET", "/deliveries/{delivery}/signature", OFFICE),
     "deliveries.pdf": ("GET", "/deliveries/{delivery}/note.pdf", OFFICE),
-    "workbooks.delivery_manifest": ("GET", "/deliveries/{delivery}/manifest.xlsx", OFFICE),
-    "workbooks.my_manifest": ("GET", "/deliveries/mine/manifest.xlsx", ALL),
+    "workbooks.delivery_manifest": ("POST", "/deliveries/{delivery}/manifest.xlsx", OFFICE),
+    "workbooks.my_manifest": ("POST", "/deliveries/mine/manifest.xlsx", ALL),
     "deliveries.act": ("POST", "/deliveries/{delivery}/cancel", WRITERS),
     "admin.revoke_token": ("POST", "/admin/users/{user}/tokens/0/revoke", ADMIN),
     "api.openapi": ("GET", "/api/v1/openapi.json", PUBLIC),
@@ -102,7 +105,14 @@ MATRIX = {
     "admin.user_new": ("GET", "/admin/users/new", ADMIN),
     "admin.user_edit": ("GET", "/admin/users/{user}", ADMIN),
     "admin.user_password": ("POST", "/admin/users/{user}/password", ADMIN),
+    "jobs.downloads": ("GET", "/downloads/", ALL),
+    # Another user's job and file: not found, whoever asks (each follows only their own).
+    "jobs.detail": ("GET", "/jobs/{job}", ALL),
+    "jobs.status": ("GET", "/jobs/{job}.json", ALL),
+    "jobs.download": ("GET", "/downloads/{file}", ALL),
+    "jobs.forget": ("POST", "/downloads/{file}/delete", ALL),
 }
+OWN_ONLY = {"jobs.detail", "jobs.status", "jobs.download", "jobs.forget"}
 
 
 def test_matrix_names_every_route(app):
@@ -121,8 +131,29 @@ def objects(create_device, create_school, create_user):
     # Assigned to nobody: a field agent must not even learn it exists (404).
     delivery = Delivery(school_id=school.id, status="planned", signature_png=b"\x89PNG")
     db.session.add(delivery)
+    owner = create_user("coordinator")
+    stored = StoredFile(
+        name="devices.xlsx",
+        mimetype="application/x",
+        size=0,
+        user_id=owner.id,
+        expires_at=utcnow() + timedelta(days=1),
+    )
+    db.session.add(stored)
+    db.session.flush()
+    job = Job(
+        kind="exports.devices",
+        title="devices.xlsx",
+        params={},
+        user_id=owner.id,
+        state="done",
+        file_id=stored.id,
+    )
+    db.session.add(job)
     db.session.commit()
     return {
+        "job": job.id,
+        "file": stored.id,
         "plan": plan.id,
         "batch": batch.id,
         "device": device.id,
@@ -155,6 +186,8 @@ def test_every_route_answers_each_role_as_designed(client, create_user, objects,
         elif role is None:
             assert response.status_code == 302, where
             assert response.headers["Location"].startswith("/login"), where
+        elif endpoint in OWN_ONLY:
+            assert response.status_code == 404, where
         elif role in allowed:
             assert response.status_code not in (403, 404, 500), where
             assert not response.headers.get("Location", "").startswith("/login"), where

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import zxingcpp
 from PIL import Image
 
-from conftest import BASE_URL, handover_form, login, scan, signature_data_url, text_of
+from conftest import BASE_URL, download, handover_form, login, scan, signature_data_url, text_of
 from tracker.deliveries import services
 from tracker.deliveries.models import Delivery
 from tracker.devices.models import Device
@@ -61,7 +61,7 @@ def test_the_agent_sees_their_day_and_not_another_agents_delivery(
         ("POST", f"/deliveries/{a}/scan"),
         ("POST", f"/deliveries/{a}/handover"),
         ("GET", f"/deliveries/{a}/note.pdf"),
-        ("GET", f"/deliveries/{a}/manifest.xlsx"),
+        ("POST", f"/deliveries/{a}/manifest.xlsx"),
     ):
         assert client.open(path, method=method).status_code == 404, path
 
@@ -265,7 +265,7 @@ def test_manifest_round_trip_records_the_same_events_as_scanning(
     s = delivery_setting
     a = dispatched(s)
     login(client, s["agent"])
-    response = client.get(f"/deliveries/{a}/manifest.xlsx")
+    response = download(client, f"/deliveries/{a}/manifest.xlsx")
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     sheet = workbook["Manifest"]
     header = [c.value for c in sheet[1]]
@@ -379,7 +379,9 @@ def test_a_filled_manifest_uploaded_on_the_import_page(client, delivery_setting,
     labels = re.search(r'href="(/labels/\?[^"]+)"', page).group(1).replace("&amp;", "&")
     assert labels.count("device=") == 2
     assert client.get(labels).status_code == 200
-    workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/deliveries/{a}/manifest.xlsx").data))
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(download(client, f"/deliveries/{a}/manifest.xlsx").data)
+    )
     sheet = workbook["Manifest"]
     for row in sheet.iter_rows(min_row=2, max_row=4):
         row[7].value = "yes"
@@ -598,7 +600,7 @@ def test_every_row_of_the_allocation_workbook_adds_up(client, delivery_setting):
     client.post("/logout")
     login(client, s["coordinator"])
     workbook = openpyxl.load_workbook(
-        io.BytesIO(client.get(f"/plans/{s['plan'].id}/allocations.xlsx").data)
+        io.BytesIO(download(client, f"/plans/{s['plan'].id}/allocations.xlsx").data)
     )
     sheet = workbook["By school"]
     header = [c.value for c in sheet[1]]

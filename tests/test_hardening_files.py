@@ -12,6 +12,7 @@ from spreadsheet_files import shared_strings_xlsx
 
 from conftest import (
     dispatched_delivery,
+    download,
     login,
     signature_data_url,
     text_of,
@@ -97,7 +98,7 @@ def test_every_workbook_exports_values_stored_with_control_characters(
         f"/deliveries/{delivery_id}/manifest.xlsx",
         "/exports/history.xlsx",
     ):
-        response = client.get(url)
+        response = download(client, url)
         assert response.status_code == 200, url
         book = openpyxl.load_workbook(io.BytesIO(response.data))
         cells = [

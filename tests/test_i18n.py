@@ -13,7 +13,7 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 from flask_babel import force_locale
 
-from conftest import login, text_of
+from conftest import download, login, text_of
 from tracker.deliveries import services
 from tracker.extensions import db
 from tracker.spreadsheets.services import import_file
@@ -172,7 +172,7 @@ def test_exports_speak_the_readers_language(client, create_user, create_device):
     user.locale = "fr"
     db.session.commit()
     login(client, user)
-    workbook = openpyxl.load_workbook(io.BytesIO(client.get("/exports/devices.xlsx").data))
+    workbook = openpyxl.load_workbook(io.BytesIO(download(client, "/exports/devices.xlsx").data))
     sheet = workbook.worksheets[0]
     assert sheet.title == "Appareils"
     assert [c.value for c in sheet[1]][:3] == ["N° d'inventaire", "N° de série", "IMEI"]

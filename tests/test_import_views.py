@@ -7,7 +7,7 @@ import time
 import openpyxl
 from spreadsheet_files import xlsx
 
-from conftest import text_of
+from conftest import download, text_of
 from tracker.devices.models import Device
 from tracker.extensions import db
 
@@ -119,8 +119,10 @@ def test_download_respects_the_filters_on_screen(signed_in, client, create_devic
     db.session.commit()
     signed_in("manager")
     html = client.get("/devices/?status=in_stock").get_data(as_text=True)
-    link = re.search(r'href="(/exports/devices\.xlsx[^"]*)"', html).group(1)
-    sheet = openpyxl.load_workbook(io.BytesIO(client.get(link.replace("&amp;", "&")).data)).active
+    link = re.search(r'action="(/exports/devices\.xlsx[^"]*)"', html).group(1)
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(download(client, link.replace("&amp;", "&")).data)
+    ).active
     assert sheet.max_row == 1 + 59  # every matching row, not the 50 on the page
 
 
@@ -142,6 +144,7 @@ def wait_until_done(client, url, seconds=20):
         if 'data-testid="running"' not in page.get_data(as_text=True):
             return page
         assert '<meta http-equiv="refresh" content="2">' in page.get_data(as_text=True)
+        assert "data-job=" in page.get_data(as_text=True)  # and follows its job by itself
         time.sleep(0.1)
     raise AssertionError("the import did not finish")
 
@@ -149,18 +152,24 @@ def wait_until_done(client, url, seconds=20):
 def test_large_files_are_read_and_imported_in_the_background(
     app, signed_in, client, tmp_path, create_donation
 ):
-    app.config["IMPORTS_IN_BACKGROUND"] = True
+    """A worker thread of the web process (the SQLite default) takes the jobs."""
+    from tracker.jobs.queue import stop_embedded
+
+    app.config["JOBS_MODE"] = "embedded"
     donation = create_donation()
     signed_in("coordinator")
     rows = [["Serial number"]] + [[f"BG{n:05d}"] for n in range(3000)]
-    location = upload(client, xlsx(tmp_path / "big.xlsx", rows), donation=donation).headers[
-        "Location"
-    ]
-    page = wait_until_done(client, location)
-    assert 'data-testid="new">3000<' in page.get_data(as_text=True)
-    commit_url = re.search(r'action="(/imports/\d+/commit)"', page.get_data(as_text=True))
-    client.post(commit_url.group(1))
-    done = wait_until_done(client, location)
+    try:
+        location = upload(client, xlsx(tmp_path / "big.xlsx", rows), donation=donation).headers[
+            "Location"
+        ]
+        page = wait_until_done(client, location)
+        assert 'data-testid="new">3000<' in page.get_data(as_text=True)
+        commit_url = re.search(r'action="(/imports/\d+/commit)"', page.get_data(as_text=True))
+        client.post(commit_url.group(1))
+        done = wait_until_done(client, location)
+    finally:
+        stop_embedded(app)
     assert "Imported. Every row above is in the tracker." in text_of(done)
     assert db.session.query(Device).count() == 3000
 

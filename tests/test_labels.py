@@ -9,7 +9,7 @@ import resvg_py
 import zxingcpp
 from PIL import Image
 
-from conftest import BASE_URL, login, text_of
+from conftest import BASE_URL, download, login, text_of
 from tracker.devices.models import DeviceEvent
 from tracker.extensions import db
 from tracker.labels.sheets import LAYOUTS, Label, render_labels, render_test_page
@@ -219,7 +219,9 @@ def test_labels_page_prints_what_the_filter_matches(signed_in, client, create_de
     db.session.commit()
     signed_in("coordinator")
     assert "2 devices match" in text_of(client.get("/labels/?status=in_stock"))
-    response = client.get("/labels/sheet.pdf?status=in_stock&layout=thermal-50x25")
+    response = download(
+        client, "/labels/sheet.pdf", {"status": "in_stock", "layout": "thermal-50x25"}
+    )
     assert response.headers["Content-Type"] == "application/pdf"
     assert "attachment" in response.headers["Content-Disposition"]
     pages = pdf_pages(response.data, dpi=300)
@@ -231,7 +233,7 @@ def test_labels_for_picked_devices(signed_in, client, create_device):
     signed_in("admin")
     picked = f"device={devices[1].id}&device={devices[3].id}"
     assert "2 devices picked by hand." in text_of(client.get(f"/labels/?{picked}"))
-    [page] = pdf_pages(client.get(f"/labels/sheet.pdf?{picked}&layout=a4-2x7").data)
+    [page] = pdf_pages(download(client, f"/labels/sheet.pdf?{picked}&layout=a4-2x7").data)
     assert sorted(decode(page)) == sorted([url_of(devices[1]), url_of(devices[3])])
 
 
@@ -246,13 +248,14 @@ def test_device_list_offers_labels_for_picks_and_for_all_matching(signed_in, cli
 def test_bad_options_and_empty_choice_get_a_clear_answer(signed_in, client, create_device):
     create_device()
     signed_in("coordinator")
-    bad_layout = client.get("/labels/sheet.pdf?layout=a3-giant")
+    bad_layout = client.post("/labels/sheet.pdf", data={"layout": "a3-giant"})
     assert bad_layout.status_code == 400 and "Label stock" in text_of(bad_layout)
-    bad_start = client.get("/labels/sheet.pdf?start=0")
+    bad_start = client.post("/labels/sheet.pdf", data={"start": "0"})
     assert bad_start.status_code == 400 and "Start at label number" in text_of(bad_start)
-    nothing = client.get("/labels/sheet.pdf?status=lost")
-    assert nothing.status_code == 400
+    # Nothing chosen: the job says so on its page, and makes no file.
+    nothing = client.post("/labels/sheet.pdf", data={"status": "lost"}, follow_redirects=True)
     assert "No device is chosen: there is nothing to print." in text_of(nothing)
+    assert 'data-testid="download"' not in nothing.get_data(as_text=True)
 
 
 def test_test_page_download(signed_in, client):

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from conftest import (
     BASE_URL,
     dispatched_delivery,
+    download,
     login,
     scan,
     signature_data_url,
@@ -131,7 +132,7 @@ def test_one_event_shows_the_same_local_time_on_the_page_and_in_the_workbook(
     page = client.get(f"/devices/{device.id}").get_data(as_text=True)
     # Rabat is UTC+1 in December: 19:40 UTC is 20:40 there (pytz said 19:40).
     assert "8:40:00" in page or "20:40:00" in page, "the page shows the programme's time"
-    book = openpyxl.load_workbook(io.BytesIO(client.get("/exports/history.xlsx").data))
+    book = openpyxl.load_workbook(io.BytesIO(download(client, "/exports/history.xlsx").data))
     times = [
         value
         for row in book.worksheets[0].iter_rows(values_only=True)

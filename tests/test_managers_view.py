@@ -10,7 +10,7 @@ import pypdfium2 as pdfium
 import sqlalchemy as sa
 from test_plans_views import count_queries
 
-from conftest import dispatched_delivery, login, signature_data_url, text_of
+from conftest import dispatched_delivery, download, login, signature_data_url, text_of
 from tracker.database import utcnow
 from tracker.deliveries import handover, services
 from tracker.deliveries.models import Delivery
@@ -166,7 +166,7 @@ def test_history_filters_and_pages_by_keyset(client, delivery_setting, create_de
     assert delivered.count("Mme Amal") == 3
     one = text_of(client.get(f"/history?code={s['a_devices'][0].serial}"))
     assert s["a_devices"][0].asset_tag in one and s["a_devices"][1].asset_tag not in one
-    export = client.get(f"/exports/history.xlsx?type=delivered&school={s['school_a'].code}")
+    export = download(client, f"/exports/history.xlsx?type=delivered&school={s['school_a'].code}")
     rows = list(openpyxl.load_workbook(io.BytesIO(export.data)).worksheets[0].iter_rows())
     assert len(rows) == 1 + 3
 
@@ -191,7 +191,7 @@ def test_donor_report_shows_where_each_tablet_went_with_its_proof(client, delive
     delivery = deliver_school_a(s, all_of_them=False)
     login(client, s["manager"])
     donation_id = s["plan"].donation_id
-    response = client.get(f"/donations/{donation_id}/report.xlsx")
+    response = download(client, f"/donations/{donation_id}/report.xlsx")
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     summary = {row[0].value: row[1].value for row in workbook["Summary"].iter_rows(min_row=2)}
     assert summary["Tablets registered"] == 8 and summary["Delivered"] == 2
@@ -202,6 +202,6 @@ def test_donor_report_shows_where_each_tablet_went_with_its_proof(client, delive
     assert all(row[9] == "Mme Amal" for row in delivered)
     deliveries = list(workbook["Deliveries"].iter_rows(min_row=2, values_only=True))
     assert deliveries[0][0] == delivery.reference and deliveries[0][7] == 2
-    pdf = client.get(f"/donations/{donation_id}/report.pdf")
+    pdf = download(client, f"/donations/{donation_id}/report.pdf")
     text = "".join(p.get_textpage().get_text_range() for p in pdfium.PdfDocument(pdf.data))
     assert delivery.reference in text and "Mme Amal" in text

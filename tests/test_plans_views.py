@@ -6,7 +6,7 @@ import re
 import openpyxl
 import sqlalchemy as sa
 
-from conftest import login, text_of
+from conftest import download, login, text_of
 from tracker.allocations.models import AllocationPlan
 from tracker.devices.models import Device
 from tracker.extensions import db
@@ -51,7 +51,7 @@ def test_propose_edit_submit_approve_then_download(
     history = text_of(client.get(f"/plans/{plan.id}"))
     assert "Approved; tablets reserved" in history and "A1: 6 → 7" in history
     workbook = openpyxl.load_workbook(
-        io.BytesIO(client.get(f"/plans/{plan.id}/allocations.xlsx").data)
+        io.BytesIO(download(client, f"/plans/{plan.id}/allocations.xlsx").data)
     )
     by_school, by_region, devices = (
         workbook[name] for name in ("By school", "By region", "Devices")

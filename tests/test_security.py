@@ -28,6 +28,7 @@ from tracker.deliveries.models import Delivery
 from tracker.devices.models import Device, DeviceEvent
 from tracker.errors import Conflict, DomainError, IllegalTransition, ValidationFailed
 from tracker.extensions import db
+from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import UnusableFile, iter_rows, sniff
 
 XSS = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
@@ -248,17 +249,24 @@ def test_readers_answer_any_bytes_with_a_sentence_never_a_crash(tmp_path, data, 
 
 
 def test_a_refused_upload_leaves_no_file_behind(client, create_user, app):
-    from tracker.spreadsheets.views import upload_dir
+    """Nothing kept of it: no stored file, no batch, and no temporary file on the disk."""
+    import tempfile
+    from pathlib import Path
+
+    from tracker.jobs.models import StoredFile
 
     login(client, create_user("coordinator"))
-    before = set(upload_dir().iterdir())
+    folder = Path(tempfile.gettempdir())
+    before = set(folder.glob("tracker-upload-*"))
     response = client.post(
         "/imports/",
         data={"kind": "schools", "file": (io.BytesIO(b"%PDF-1.4 not a sheet"), "x.xlsx")},
         content_type="multipart/form-data",
     )
     assert "PDF document" in text_of(response)
-    assert set(upload_dir().iterdir()) == before
+    assert set(folder.glob("tracker-upload-*")) == before
+    assert db.session.query(StoredFile).count() == 0
+    assert db.session.query(ImportBatch).count() == 0
 
 
 # 6. Concurrency --------------------------------------------------------------------------

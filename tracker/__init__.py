@@ -24,6 +24,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path)))
     if config:
         app.config.update(config)
+    from tracker.jobs.queue import default_mode
+
+    app.config.setdefault("JOBS_MODE", default_mode(app.config["SQLALCHEMY_DATABASE_URI"]))
     proxies = app.config.get("TRUSTED_PROXIES", 0)
     if proxies:
         # Only the addresses our own proxies add are believed: a forged X-Forwarded-For
@@ -152,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.devices.views import bp as devices_bp
     from tracker.devices.views import scan_bp
     from tracker.donations.views import bp as donations_bp
+    from tracker.jobs.views import bp as jobs_bp
     from tracker.labels.views import bp as labels_bp
     from tracker.reports.views import bp as reports_bp
     from tracker.schools.views import bp as schools_bp
@@ -175,6 +179,7 @@ def register_blueprints(app: Flask) -> None:
         deliveries_bp,
         api_bp,
         offline_bp,
+        jobs_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -184,6 +189,7 @@ def register_commands(app: Flask) -> None:
     from tracker.backup import backup_command, restore_command
     from tracker.demo.cli import demo_command
     from tracker.donations.cli import donations_cli
+    from tracker.jobs.cli import worker_command
     from tracker.labels.cli import labels_command
     from tracker.reports import cli as _reports_cli  # noqa: F401  (adds export donor-report)
     from tracker.spreadsheets.cli import export_cli, import_cli
@@ -196,3 +202,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(export_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(worker_command)

@@ -67,6 +67,21 @@ def load_config(instance_path: Path) -> dict:
         # How many reverse proxies (nginx, a load balancer) stand in front of the app; their
         # X-Forwarded-For entries give the client address used to slow password guessing.
         "TRUSTED_PROXIES": int(os.environ.get("TRACKER_TRUSTED_PROXIES", "0")),
+        # Jobs (tracker/jobs/queue.py): embedded (SQLite's default), workers (PostgreSQL's
+        # default: `tracker worker` processes) or immediate (run where started).
+        **(
+            {"JOBS_MODE": os.environ["TRACKER_JOBS_MODE"]}
+            if os.environ.get("TRACKER_JOBS_MODE")
+            else {}
+        ),
+        "JOBS_HEARTBEAT_SECONDS": float(os.environ.get("TRACKER_JOBS_HEARTBEAT_SECONDS", "5")),
+        # A running job silent this long has lost its worker: it is sent again.
+        "JOBS_STALE_SECONDS": float(os.environ.get("TRACKER_JOBS_STALE_SECONDS", "30")),
+        "JOBS_ATTEMPTS": int(os.environ.get("TRACKER_JOBS_ATTEMPTS", "3")),
+        # A queued job no worker took this long is sent again (its first sending was lost).
+        "JOBS_RESEND_SECONDS": float(os.environ.get("TRACKER_JOBS_RESEND_SECONDS", "60")),
+        "JOBS_KEEP_DAYS": float(os.environ.get("TRACKER_JOBS_KEEP_DAYS", "30")),
+        "DOWNLOADS_KEEP_DAYS": int(os.environ.get("TRACKER_DOWNLOADS_KEEP_DAYS", "7")),
         "ALERT_UNCONFIRMED_DAYS": int(os.environ.get("TRACKER_ALERT_UNCONFIRMED_DAYS", "3")),
         # Where the served copy of static/ (hashed names, compressed) is made at start.
         "STATIC_BUILD_DIR": os.environ.get(

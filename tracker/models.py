@@ -8,6 +8,7 @@ from tracker.database import Base
 from tracker.deliveries.models import Delivery, DeliveryItem
 from tracker.devices.models import Counter, Device, DeviceEvent, RetiredQrToken
 from tracker.donations.models import Donation, Donor
+from tracker.jobs.models import FileChunk, Job, StoredFile
 from tracker.schools.models import School
 from tracker.spreadsheets.models import ImportBatch
 
@@ -23,6 +24,9 @@ __all__ = [
     "Device",
     "DeviceEvent",
     "EndedSession",
+    "FileChunk",
+    "Job",
+    "StoredFile",
     "Donation",
     "Donor",
     "ImportBatch",

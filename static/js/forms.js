@@ -15,3 +15,45 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch);
   else watch();
 })();
+
+/* A job's progress (templates/jobs/_progress.html): asked again every 1.5 s; the page
+ * reloads when the job ends, to show its file or its result. */
+(function () {
+  "use strict";
+
+  function follow(box) {
+    var bar = box.querySelector("progress");
+    var text = box.querySelector("[data-job-text]");
+    function ask() {
+      fetch(box.dataset.job, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (status) {
+          if (status && status.state !== box.dataset.jobState && (status.state === "done" || status.state === "failed")) {
+            window.location.reload();
+            return;
+          }
+          if (status) {
+            box.dataset.jobState = status.state;
+            text.textContent = status.text;
+            if (bar && status.total) {
+              bar.max = status.total;
+              bar.value = status.done;
+            }
+          }
+          window.setTimeout(ask, 1500);
+        })
+        .catch(function () { window.setTimeout(ask, 5000); });
+    }
+    window.setTimeout(ask, 1000);
+  }
+
+  function start() {
+    document.querySelectorAll("[data-job]").forEach(function (box) {
+      var state = box.dataset.jobState;
+      if (state === "queued" || state === "running") follow(box);
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -43,6 +43,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "exports.read": READERS,
     "exports.own": EVERYONE,  # what concerns the reader (an agent's own manifests)
     "reports.read": READERS,
+    "jobs.follow": EVERYONE,  # each follows their own jobs and downloads
     "api.use": EVERYONE,
     "search.use": EVERYONE,  # each finds only what they may see
     # Plans: the planning office proposes, edits, changes, closes and cancels (cancelling

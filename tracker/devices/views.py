@@ -219,7 +219,8 @@ def picked():
     if form.labels.data:
         return redirect(url_for("labels.index", device=ids))
     if form.workbook.data:
-        return redirect(url_for("exports.devices", device=ids))
+        # 307: the browser sends this same POST (its CSRF token) on, and the export queues.
+        return redirect(url_for("exports.devices", device=ids), code=307)
     note = (form.note.data or "").strip()
     moved = run_service(
         None, lambda: services.move_selection(ids, form.event.data, current_user, note)

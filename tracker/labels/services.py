@@ -11,8 +11,6 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.labels.sheets import LAYOUTS, Label, Layout
 
-MAX_LABELS = 5000
-
 
 def choose_layout(name: str | None) -> Layout:
     if not name:
@@ -39,21 +37,12 @@ def labels_for(filters: DeviceFilters | None = None, device_ids: list[int] | Non
         .join(Donation, Device.donation_id == Donation.id)
         .join(Donor, Donation.donor_id == Donor.id)
         .order_by(Device.asset_tag)
-        .limit(MAX_LABELS + 1)
     )
     if device_ids:
         query = query.where(Device.id.in_(device_ids))
     elif filters is not None:
         query = query.where(*filters.conditions())
     rows = db.session.execute(query).all()
-    if len(rows) > MAX_LABELS:
-        raise ValidationFailed(
-            _(
-                "More than %(n)s devices are chosen; print at most %(n)s labels at a time "
-                "(choose one donation, state or school).",
-                n=MAX_LABELS,
-            )
-        )
     return [
         Label(
             payload=device_url(token), asset_tag=tag, line="\n".join(filter(None, (model, donor)))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fpdf import FPDF
 
 from tracker.i18n import lazy_gettext as _l
+from tracker.jobs.services import advance
 from tracker.pdf import add_fonts, fit_lines, font_for
 from tracker.pdf_text import for_page, has_arabic
 from tracker.qr import draw_qr
@@ -143,6 +144,7 @@ def render_labels(
         if outlines:
             _outline(pdf, layout, x, y)
         _draw_label(pdf, layout, label, x, y)
+        advance(1)
     if not labels:
         pdf.add_page()
     return bytes(pdf.output())

@@ -1,12 +1,16 @@
 """Label sheets: choose devices and a label stock, download the PDF or a test page."""
 
-from flask import Blueprint, make_response, render_template, request
+import io
+
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from tracker.auth.permissions import requires
 from tracker.devices.queries import DeviceFilters, count_devices
 from tracker.devices.views import device_filters_from_request
 from tracker.errors import ValidationFailed
 from tracker.i18n import gettext as _
+from tracker.jobs.services import Output, Progress, job_kind, start_from_request
 from tracker.labels import services
 from tracker.labels.forms import LabelOptionsForm
 from tracker.labels.sheets import LAYOUTS, render_labels, render_test_page
@@ -21,7 +25,7 @@ def _selection() -> tuple[list[int], DeviceFilters]:
 
 
 def _options() -> LabelOptionsForm:
-    form = LabelOptionsForm(formdata=request.args)
+    form = LabelOptionsForm(formdata=request.values)
     if not form.validate():
         raise ValidationFailed(
             " ".join(
@@ -51,15 +55,24 @@ def index():
     )
 
 
-@bp.route("/sheet.pdf")
+@bp.route("/sheet.pdf", methods=["POST"])
 @requires("labels.print")
 def sheet():
+    """Queue the sheet (a worker draws it, any size); its page follows it."""
+    _options()
+    job = start_from_request("labels.sheet", user=current_user, title="labels.pdf")
+    return redirect(url_for("jobs.detail", job_id=job.id))
+
+
+@job_kind("labels.sheet")
+def sheet_job(params: dict, progress: Progress) -> Output:
     ids, filters = _selection()
     form = _options()
     layout = services.choose_layout(form.layout.data)
     labels = services.labels_for(filters, ids)
     if not labels:
         raise ValidationFailed(_("No device is chosen: there is nothing to print."))
+    progress.expect(len(labels))
     content = render_labels(
         labels,
         layout,
@@ -67,7 +80,7 @@ def sheet():
         offset_x=float(form.offset_x.data or 0),
         offset_y=float(form.offset_y.data or 0),
     )
-    return _pdf(content, f"labels-{layout.name}-{len(labels)}.pdf")
+    return Output(f"labels-{layout.name}-{len(labels)}.pdf", "application/pdf", io.BytesIO(content))
 
 
 @bp.route("/test-page.pdf")

@@ -1,30 +1,43 @@
-"""The donor report's downloads: a workbook and a PDF summary for one donation."""
+"""The donor report's downloads: a workbook and a PDF summary for one donation, made by a
+worker (a national donation's workbook takes minutes) and kept in the reader's downloads."""
 
 import io
 import tempfile
-from pathlib import Path
 
-from flask import Blueprint, send_file
+from flask import Blueprint, redirect, url_for
+from flask_login import current_user
 
 from tracker.auth.permissions import requires
 from tracker.donations import services
+from tracker.jobs.services import Output, Progress, job_kind, start_from_request
 from tracker.reports.donor import donor_pdf, donor_workbook
 
 bp = Blueprint("reports", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@bp.route("/donations/<int:donation_id>/report.<any(xlsx, pdf):kind>")
+@bp.route("/donations/<int:donation_id>/report.<any(xlsx, pdf):kind>", methods=["POST"])
 @requires("reports.read")
 def donor_report(donation_id: int, kind: str):
     """The donor report: where every tablet of the donation went, and the proofs."""
     donation = services.get_donation(donation_id)
-    name = f"donor-report-{donation.reference}.{kind}"
-    if kind == "pdf":
-        data = donor_pdf(donation.id)
-        return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        donor_workbook(path, donation.id)
-        data = path.read_bytes()
-    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
+    job = start_from_request(
+        "reports.donor",
+        user=current_user,
+        title=f"donor-report-{donation.reference}.{kind}",
+        donation_id=donation.id,
+        file_kind=kind,
+    )
+    return redirect(url_for("jobs.detail", job_id=job.id))
+
+
+@job_kind("reports.donor")
+def donor_report_job(params: dict, progress: Progress) -> Output:
+    donation = services.get_donation(params["donation_id"])
+    name = f"donor-report-{donation.reference}.{params['file_kind']}"
+    if params["file_kind"] == "pdf":
+        return Output(name, "application/pdf", io.BytesIO(donor_pdf(donation.id)))
+    # Closed by the job once stored.
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    donor_workbook(out, donation.id)
+    return Output(name, XLSX, out)

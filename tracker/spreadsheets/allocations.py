@@ -17,6 +17,7 @@ from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
+from tracker.jobs.services import expect
 from tracker.schools.models import School
 from tracker.spreadsheets.writer import ExportColumn, columns, new_workbook, save, write_sheet
 
@@ -103,6 +104,8 @@ def export_allocations(out: Path, plan_id: int | None = None) -> dict[str, int]:
         .group_by(Allocation.school_id, Device.status)
     ):
         counts[school_id][status] = count
+    # Rows to write, for a job's progress: a line per school and per tablet.
+    expect(len(allocated) + sum(sum(by_state.values()) for by_state in counts.values()))
     last = dict(
         db.session.execute(
             sa.select(Allocation.school_id, sa.func.max(DeviceEvent.occurred_at))

@@ -46,6 +46,10 @@ class ImportBatch(db.Model):
     # {"code": "no_need", ...}), and what the coordinator chose at the commit.
     warnings: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
     options: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
+    # The uploaded file, kept where every server and worker reads it, until its commit.
+    upload_file_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("stored_files.id", ondelete="SET NULL")
+    )
 
     user = relationship("User")
     donation = relationship("Donation")

@@ -1,16 +1,13 @@
 """Import pages (upload, preview, problems, commit, templates) and spreadsheet downloads."""
 
 import io
-import os
 import tempfile
-import time
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -22,20 +19,17 @@ from flask_login import current_user
 
 from tracker.allocations.services import get_plan
 from tracker.auth.permissions import requires
-from tracker.dashboard.history import HistoryFilter
 from tracker.deliveries.services import delivery_for
-from tracker.devices.views import device_filters_from_request
 from tracker.donations.forms import donation_choices
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
-from tracker.read_only import needs_transaction
-from tracker.spreadsheets import background
-from tracker.spreadsheets.allocations import export_allocations
-from tracker.spreadsheets.exports import export_devices, export_history, export_schools
+from tracker.jobs.files import copy_to, store_file
+from tracker.jobs.services import live_job, start_from_request
 from tracker.spreadsheets.forms import KIND_LABELS, ImportForm
 from tracker.spreadsheets.importers import warning_text
-from tracker.spreadsheets.manifest import export_manifest, manifest_deliveries
+from tracker.spreadsheets.jobs import start_batch
+from tracker.spreadsheets.manifest import manifest_deliveries
 from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import UnusableFile, sniff
 from tracker.spreadsheets.services import import_options, offers_needs_from_pupils
@@ -51,24 +45,7 @@ exports_bp = Blueprint("exports", __name__, url_prefix="/exports")
 # Workbooks downloaded from another feature's page, at that page's address.
 workbooks_bp = Blueprint("workbooks", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-KEEP_UPLOADS = 2 * 24 * 3600  # seconds an uploaded file waits for its commit
-
-
-def upload_dir() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def upload_path(batch_id: int) -> Path:
-    return upload_dir() / f"{batch_id}.upload"
-
-
-def _forget_old_uploads() -> None:
-    cutoff = time.time() - KEEP_UPLOADS
-    for path in upload_dir().glob("*.upload"):
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
+KEEP_UPLOADS = 2  # days an uploaded file waits for its commit
 
 
 @imports_bp.route("/", methods=["GET", "POST"])
@@ -95,34 +72,36 @@ def index():
 
 
 def _preview(form: ImportForm, donation_id: int | None):
-    """Store the upload, refuse an unusable file at once, and start checking it."""
-    _forget_old_uploads()
+    """Keep the upload where every worker reads it, refuse an unusable file at once, and
+    queue its check."""
     upload = form.file.data
-    handle, temporary = tempfile.mkstemp(dir=upload_dir(), suffix=".part")
-    os.close(handle)
-    temporary = Path(temporary)
-    try:
+    with tempfile.NamedTemporaryFile(prefix="tracker-upload-") as temporary:
         upload.save(temporary)
-        sniff(temporary, upload.filename or "")
-    except UnusableFile as error:
-        temporary.unlink(missing_ok=True)
-        form.file.errors = [str(error)]
-        return None
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    batch = ImportBatch(
-        kind=form.kind.data,
-        filename=(upload.filename or "upload")[:255],
-        user_id=current_user.id,
-        donation_id=donation_id,
-        state="running",
-    )
-    with transaction():
-        db.session.add(batch)
-    stored = upload_path(batch.id)
-    temporary.replace(stored)
-    background.start(batch, stored, commit=False)
+        temporary.flush()
+        try:
+            sniff(Path(temporary.name), upload.filename or "")
+        except UnusableFile as error:
+            form.file.errors = [str(error)]
+            return None
+        temporary.seek(0)
+        with transaction():
+            stored = store_file(
+                temporary,
+                name=upload.filename or "upload",
+                mimetype="application/octet-stream",
+                user_id=current_user.id,
+                keep_days=KEEP_UPLOADS,
+            )
+            batch = ImportBatch(
+                kind=form.kind.data,
+                filename=(upload.filename or "upload")[:255],
+                user_id=current_user.id,
+                donation_id=donation_id,
+                state="running",
+                upload_file_id=stored.id,
+            )
+            db.session.add(batch)
+    start_batch(batch, commit=False, user=current_user)
     return batch
 
 
@@ -137,12 +116,12 @@ def _batch(batch_id: int) -> ImportBatch:
 @requires("imports.run")
 def detail(batch_id: int):
     batch = _batch(batch_id)
-    stored = upload_path(batch.id)
+    job = live_job(f"import:{batch.id}")
     return render_template(
         "imports/detail.html",
         batch=batch,
-        file_kept=stored.exists(),
-        rows_done=background.rows_done(stored),
+        file_kept=batch.upload_file_id is not None,
+        job=job,
         needs_choice=offers_needs_from_pupils(batch),
     )
 
@@ -151,14 +130,13 @@ def detail(batch_id: int):
 @requires("imports.run")
 def commit(batch_id: int):
     batch = _batch(batch_id)
-    stored = upload_path(batch.id)
     if batch.state == "running":
         flash(_("This file is still being read; wait for it to finish."), "info")
     elif batch.committed:
         flash(_("This file was already imported."), "info")
     elif batch.rows_rejected or batch.state == "failed":
         flash(_("This file has problems; correct them and upload it again."), "error")
-    elif not stored.exists():
+    elif batch.upload_file_id is None:
         flash(_("The uploaded file is no longer kept; upload it again."), "error")
     else:
         try:
@@ -173,7 +151,7 @@ def commit(batch_id: int):
         with transaction():
             batch.state = "running"
             batch.options = options
-        background.start(batch, stored, commit=True)
+        start_batch(batch, commit=True, user=current_user)
     return redirect(url_for("imports.detail", batch_id=batch_id))
 
 
@@ -181,12 +159,14 @@ def commit(batch_id: int):
 @requires("imports.run")
 def problems(batch_id: int):
     batch = _batch(batch_id)
-    stored = upload_path(batch.id)
-    if not stored.exists():
+    if batch.upload_file_id is None:
         flash(_("The uploaded file is no longer kept; upload it again."), "error")
         return redirect(url_for("imports.detail", batch_id=batch_id))
     buffer = io.BytesIO()
-    problems_workbook(stored, batch.header_row, batch.errors, buffer)
+    with tempfile.TemporaryDirectory(prefix="tracker-problems-") as folder:
+        stored = Path(folder) / f"upload{Path(batch.filename).suffix.lower()[:10]}"
+        copy_to(batch.upload_file_id, stored)
+        problems_workbook(stored, batch.header_row, batch.errors, buffer)
     buffer.seek(0)
     name = Path(batch.filename).stem
     return send_file(
@@ -205,86 +185,67 @@ def template(kind: str):
     )
 
 
-def _download(write, name: str):
-    buffer = io.BytesIO()
-    write(buffer)
-    buffer.seek(0)
-    response = send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def _started(job):
+    """The page that follows a job just started (it shows the file when ready)."""
+    return redirect(url_for("jobs.detail", job_id=job.id))
 
 
-@exports_bp.route("/devices.xlsx")
+@exports_bp.route("/devices.xlsx", methods=["POST"])
 @requires("exports.read")
-@needs_transaction
 def devices():
-    filters, _code, _unknown = device_filters_from_request()
-    return _download(lambda out: export_devices(out, filters), "devices.xlsx")
+    return _started(start_from_request("exports.devices", user=current_user, title="devices.xlsx"))
 
 
-@exports_bp.route("/schools.xlsx")
+@exports_bp.route("/schools.xlsx", methods=["POST"])
 @requires("exports.read")
-@needs_transaction
 def schools():
-    args = request.args
-    return _download(
-        lambda out: export_schools(
-            out,
-            args.get("q", "")[:200],
-            args.get("region", "")[:100],
-            args.get("province", "")[:100],
-        ),
-        "schools.xlsx",
-    )
+    return _started(start_from_request("exports.schools", user=current_user, title="schools.xlsx"))
 
 
-@exports_bp.route("/history.xlsx")
+@exports_bp.route("/history.xlsx", methods=["POST"])
 @requires("exports.read")
-@needs_transaction
 def history():
-    device_id = request.args.get("device", type=whole_number)
-    chosen = HistoryFilter.from_args(request.args)
-    return _download(
-        lambda out: export_history(out, device_id, history_filter=chosen),
-        "history.xlsx",
-    )
+    return _started(start_from_request("exports.history", user=current_user, title="history.xlsx"))
 
 
-@workbooks_bp.route("/plans/<int:plan_id>/allocations.xlsx")
+@workbooks_bp.route("/plans/<int:plan_id>/allocations.xlsx", methods=["POST"])
 @requires("exports.read")
-@needs_transaction
 def plan_allocations(plan_id: int):
     """A plan's allocation workbook: by school, by region, and its devices."""
     plan = get_plan(plan_id)
-    buffer = io.BytesIO()
-    export_allocations(buffer, plan_id=plan.id)
-    buffer.seek(0)
-    return send_file(
-        buffer, mimetype=XLSX, as_attachment=True, download_name=f"allocations-plan-{plan.id}.xlsx"
+    job = start_from_request(
+        "exports.allocations",
+        user=current_user,
+        title=f"allocations-plan-{plan.id}.xlsx",
+        plan_id=plan.id,
     )
+    return _started(job)
 
 
-@workbooks_bp.route("/deliveries/<int:delivery_id>/manifest.xlsx")
+@workbooks_bp.route("/deliveries/<int:delivery_id>/manifest.xlsx", methods=["POST"])
 @requires("exports.own")
 def delivery_manifest(delivery_id: int):
     """One delivery's manifest for a team on paper (received yes/no, reasons, hand-over)."""
     try:
-        delivery = delivery_for(current_user, delivery_id, whole=True)
+        delivery = delivery_for(current_user, delivery_id, lines=False)
     except DomainError:
         abort(404)
-    return _manifest_file([delivery], f"{delivery.reference}-manifest.xlsx")
+    job = start_from_request(
+        "exports.manifest",
+        user=current_user,
+        title=f"{delivery.reference}-manifest.xlsx",
+        delivery_id=delivery.id,
+    )
+    return _started(job)
 
 
-@workbooks_bp.route("/deliveries/mine/manifest.xlsx")
+@workbooks_bp.route("/deliveries/mine/manifest.xlsx", methods=["POST"])
 @requires("exports.own")
 def my_manifest():
     """All of the signed-in agent's deliveries still under way, for a day on paper."""
-    deliveries = manifest_deliveries(agent=current_user)
-    if not deliveries:
+    if not manifest_deliveries(agent=current_user):
         flash(_("You have no delivery under way."), "error")
         return redirect(url_for("deliveries.index"))
-    return _manifest_file(deliveries, "manifest.xlsx")
-
-
-def _manifest_file(deliveries, name: str):
-    return _download(lambda out: export_manifest(out, deliveries), name)
+    return _started(
+        start_from_request("exports.manifest", user=current_user, title="manifest.xlsx")
+    )

@@ -18,9 +18,11 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from tracker.i18n import lazy_gettext as _l
+from tracker.jobs.services import advance
 from tracker.text import xml_safe
 from tracker.timezone import local_naive
 
+PROGRESS_EVERY = 1000  # rows between two words to the job's progress
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
@@ -120,6 +122,9 @@ def write_sheet(
                 values[i] = local_naive(value)
         sheet.append(values)
         count += 1
+        if count % PROGRESS_EVERY == 0:
+            advance(PROGRESS_EVERY)
+    advance(count % PROGRESS_EVERY)
     last = get_column_letter(len(columns))
     sheet.auto_filter.ref = f"A1:{last}{count + 1}"
     return count

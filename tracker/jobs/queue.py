@@ -1,0 +1,153 @@
+"""The queue that hands jobs to workers: huey, on the database the deployment has.
+
+Why huey (3.5): it is the one maintained queue with a storage for each of our databases
+that needs no other server. On SQLite, its SQLite storage keeps the queue in a file of its
+own beside the app's database (`queue.sqlite`), so a job's heartbeat and progress are
+written while an import holds the app database's write lock; the demo's one command starts
+a worker thread inside the web process. On PostgreSQL, its PostgreSQL storage (psycopg 3,
+our driver) keeps the queue in `huey_*` tables of the app's database: workers on several
+machines take jobs with `FOR UPDATE SKIP LOCKED` and wake on `LISTEN/NOTIFY`, with no
+polling. Procrastinate and pgqueuer are PostgreSQL only (the SQLite default would need a
+second runner); RQ and Dramatiq need Redis. huey deletes a task when a worker takes it, so
+what was taken is followed here, in the `jobs` table, with a heartbeat (services.py).
+
+Modes (TRACKER_JOBS_MODE): `embedded`, the SQLite default, a worker thread in each web
+process; `workers`, the PostgreSQL default, separate `tracker worker` processes;
+`immediate`, the job runs in the process that starts it (tests, the command line).
+"""
+
+import logging
+import os
+import socket
+import threading
+from pathlib import Path
+
+from flask import Flask, current_app
+from huey import Huey, crontab
+from huey.consumer import Consumer
+from huey.storage import PostgresStorage, SqliteStorage
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+MODES = ("embedded", "workers", "immediate")
+KEY = "tracker.queue"
+
+
+def default_mode(database_url: str) -> str:
+    return "workers" if make_url(database_url).get_backend_name() == "postgresql" else "embedded"
+
+
+def _storage(app: Flask) -> dict:
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "postgresql":
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return {"storage_class": PostgresStorage, "dsn": dsn, "read_timeout": 1}
+    folder = Path(url.database).parent if url.database else Path(app.instance_path)
+    path = app.config.get("JOBS_QUEUE_FILE") or str(
+        folder / f"{Path(url.database or 'tracker').stem}-queue.sqlite"
+    )
+    return {"storage_class": SqliteStorage, "filename": path, "timeout": 5}
+
+
+def queue(app: Flask | None = None) -> Huey:
+    """The app's queue, made on first use."""
+    app = app or current_app._get_current_object()  # noqa: SLF001
+    huey = app.extensions.get(KEY)
+    if huey is None:
+        huey = app.extensions[KEY] = _make_queue(app)
+    return huey
+
+
+def _make_queue(app: Flask) -> Huey:
+    from tracker.jobs import services
+
+    immediate = app.config["JOBS_MODE"] == "immediate"
+    huey = Huey("tracker", results=False, immediate=immediate, **_storage(app))
+
+    @huey.task(name="run_job")
+    def run_job(job_id: int) -> None:
+        with app.app_context():
+            services.run_job(job_id, worker_name())
+
+    @huey.periodic_task(crontab(minute="*/10"), name="forget_old_files")
+    def forget_old_files() -> None:
+        with app.app_context():
+            services.forget_old_files()
+
+    huey.tracker_run_job = run_job
+    return huey
+
+
+def send(job_id: int) -> None:
+    """Hand the job to a worker (in immediate mode: run it now, here)."""
+    app = current_app._get_current_object()  # noqa: SLF001
+    huey = queue(app)
+    if app.config["JOBS_MODE"] == "embedded":
+        start_embedded(app)
+    huey.tracker_run_job(job_id)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
+
+
+class _QuietConsumer(Consumer):
+    """A consumer inside a web process: the web server owns the process's signals."""
+
+    def _set_signal_handlers(self):
+        pass
+
+
+def start_embedded(app: Flask) -> None:
+    """Start this web process's worker thread and keeper, once."""
+    if app.extensions.get("tracker.embedded_worker"):
+        return
+    with _EMBEDDED_LOCK:
+        if app.extensions.get("tracker.embedded_worker"):
+            return
+        consumer = _QuietConsumer(queue(app), workers=1, **CONSUMER_OPTIONS)
+        consumer.start()
+        start_keeper(app)
+        app.extensions["tracker.embedded_worker"] = consumer
+
+
+def stop_embedded(app: Flask) -> None:
+    """Stop this process's worker thread and keeper (tests; a server stops with its process)."""
+    consumer = app.extensions.pop("tracker.embedded_worker", None)
+    app.extensions.setdefault("tracker.keeper_stop", threading.Event()).set()
+    if consumer is not None:
+        consumer.stop(graceful=True)
+
+
+_EMBEDDED_LOCK = threading.Lock()
+# Poll an idle SQLite queue at most a second apart (PostgreSQL is woken by NOTIFY).
+CONSUMER_OPTIONS = {"initial_delay": 0.1, "backoff": 1.15, "max_delay": 1.0, "periodic": True}
+
+
+def start_keeper(app: Flask) -> threading.Thread:
+    """The thread that beats for this process's running jobs and reclaims dead ones."""
+    from tracker.jobs import services
+
+    def keep() -> None:
+        every = float(app.config["JOBS_HEARTBEAT_SECONDS"])
+        stop = app.extensions.setdefault("tracker.keeper_stop", threading.Event())
+        while not stop.wait(every):
+            try:
+                with app.app_context():
+                    services.beat()
+                    services.reclaim_dead_jobs()
+            except Exception:  # noqa: BLE001  (the next beat tries again)
+                log.warning("the job keeper's turn failed", exc_info=True)
+
+    thread = threading.Thread(target=keep, name="job-keeper", daemon=True)
+    thread.start()
+    return thread
+
+
+def run_worker(app: Flask, workers: int) -> None:
+    """`tracker worker`: take jobs until stopped (SIGINT or SIGTERM finish the current
+    job first; SIGKILL leaves it to another worker's keeper)."""
+    huey = queue(app)
+    consumer = huey.create_consumer(workers=workers, graceful_signal="TERM", **CONSUMER_OPTIONS)
+    start_keeper(app)
+    consumer.run()
