@@ -5,7 +5,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from tracker.cli_support import command_transaction
-from tracker.demo.loader import DEMO_USERS, PASSWORD, load_demo
+from tracker.demo.loader import DEMO_USERS, PASSWORD, first_download, load_demo
 from tracker.i18n import gettext as _
 from tracker.i18n import ngettext
 
@@ -34,6 +34,8 @@ def demo_command():
     upgrade()
     with command_transaction():
         summary = load_demo()
+    if summary.created:
+        first_download()
     if summary.created:
         added = ", ".join(counted(what, n) for what, n in sorted(summary.created.items()))
         click.echo(_("Demo data added: %(added)s.", added=added))

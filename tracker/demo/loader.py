@@ -28,6 +28,7 @@ from tracker.devices.models import Device
 from tracker.donations import services as donations
 from tracker.donations.models import Donation
 from tracker.extensions import db
+from tracker.jobs.services import run_in_place
 from tracker.schools.models import School
 from tracker.spreadsheets.import_devices import DeviceImporter
 from tracker.spreadsheets.import_schools import SchoolImporter
@@ -387,3 +388,18 @@ def _devices(summary: DemoSummary, donation: Donation, actor: User) -> None:
         elif n == 5:
             # Its first label was torn while unpacking: the old code now says "replaced".
             devices.replace_label(device.id, actor, note="Label torn while unpacking")
+
+
+def first_download() -> None:
+    """The coordinator finds the first plan's allocation workbook in My downloads, made by
+    the same job a worker runs."""
+    coordinator = db.session.scalar(sa.select(User).where(User.email == DEMO_USERS[1][0]))
+    plan_id = db.session.scalar(sa.select(sa.func.min(AllocationPlan.id)))
+    if coordinator is None or plan_id is None:
+        return
+    run_in_place(
+        "exports.allocations",
+        {"query": "", "plan_id": plan_id},
+        user=coordinator,
+        title=f"allocations-plan-{plan_id}.xlsx",
+    )

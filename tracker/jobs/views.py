@@ -5,6 +5,7 @@ from datetime import timedelta
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -20,10 +21,20 @@ from tracker.auth.permissions import requires
 from tracker.database import utcnow
 from tracker.i18n import gettext as _
 from tracker.jobs import files, services
+from tracker.jobs.queue import start_embedded
 from tracker.transaction import transaction
 from tracker.web import template_helpers
 
 bp = Blueprint("jobs", __name__)
+
+
+@bp.before_app_request
+def _embedded_worker():
+    """In embedded mode (SQLite's default) the first request starts this process's worker,
+    which then also takes the jobs queued before a restart."""
+    app = current_app._get_current_object()  # noqa: SLF001
+    if app.config["JOBS_MODE"] == "embedded":
+        start_embedded(app)
 
 
 def job_progress(job, status: dict | None = None) -> Markup:

@@ -104,8 +104,6 @@ def export_allocations(out: Path, plan_id: int | None = None) -> dict[str, int]:
         .group_by(Allocation.school_id, Device.status)
     ):
         counts[school_id][status] = count
-    # Rows to write, for a job's progress: a line per school and per tablet.
-    expect(len(allocated) + sum(sum(by_state.values()) for by_state in counts.values()))
     last = dict(
         db.session.execute(
             sa.select(Allocation.school_id, sa.func.max(DeviceEvent.occurred_at))
@@ -172,6 +170,9 @@ def export_allocations(out: Path, plan_id: int | None = None) -> dict[str, int]:
         )
     )
 
+    # Rows to write, for a job's progress: the schools, the regions, and each tablet.
+    devices = sum(sum(by_state.values()) for by_state in counts.values())
+    expect(len(school_rows) + len(region_rows) + devices)
     states = {key: str(label) for key, label in STATUS_LABELS.items()}
     device_query = (
         sa.select(
