@@ -26,6 +26,7 @@ FULL = [
     ("scale", ["bench_scale.py"]),
     ("load", ["bench_load.py"]),
     ("network", ["bench_network.py"]),
+    ("queue", ["bench_queue.py"]),
 ]
 QUICK = [
     ("labels", ["bench_labels.py", "--devices", "30", "--repeat", "1"]),
@@ -39,6 +40,7 @@ QUICK = [
         + ["--workers", "2", "--clients", "4"],
     ),
     ("network", ["bench_network.py", "--profiles", "3g", "--languages", "fr"]),
+    ("queue", ["bench_queue.py", "--jobs", "20", "--rounds", "1"]),
 ]
 
 

@@ -106,6 +106,8 @@ MATRIX = {
     "admin.user_edit": ("GET", "/admin/users/{user}", ADMIN),
     "admin.user_password": ("POST", "/admin/users/{user}/password", ADMIN),
     "jobs.downloads": ("GET", "/downloads/", ALL),
+    "messages.mine": ("GET", "/account/messages", ALL),
+    "messages.outbox": ("GET", "/admin/messages", WRITERS),
     # Another user's job and file: not found, whoever asks (each follows only their own).
     "jobs.detail": ("GET", "/jobs/{job}", ALL),
     "jobs.status": ("GET", "/jobs/{job}.json", ALL),

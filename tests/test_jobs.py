@@ -281,6 +281,8 @@ def _serve(env: dict, port: int, log: Path) -> subprocess.Popen:
             return server
         except requests.RequestException:
             time.sleep(0.2)
+    server.kill()
+    server.wait(10)
     raise AssertionError(f"server on {port} did not start: {log.read_text()[-2000:]}")
 
 
@@ -344,3 +346,12 @@ def test_a_job_started_through_one_server_is_followed_to_its_file_through_anothe
             process.send_signal(signal.SIGTERM)
         for process in processes:
             process.wait(30)
+
+
+def test_the_command_line_pings_the_queue_and_a_worker_needs_a_queue(runner):
+    answer = runner.invoke(args=["jobs", "ping", "--count", "5"])
+    assert answer.exit_code == 0, answer.output
+    assert re.fullmatch(r"5 jobs in [\d.]+ s: \d+ jobs/s\n", answer.output)
+    assert db.session.query(Job).filter_by(kind="jobs.ping", state="done").count() == 5
+    refused = runner.invoke(args=["worker"])
+    assert refused.exit_code == 1 and "immediate" in refused.output

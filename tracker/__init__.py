@@ -157,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.donations.views import bp as donations_bp
     from tracker.jobs.views import bp as jobs_bp
     from tracker.labels.views import bp as labels_bp
+    from tracker.messages.views import bp as messages_bp
     from tracker.reports.views import bp as reports_bp
     from tracker.schools.views import bp as schools_bp
     from tracker.spreadsheets.views import exports_bp, imports_bp, workbooks_bp
@@ -180,6 +181,7 @@ def register_blueprints(app: Flask) -> None:
         api_bp,
         offline_bp,
         jobs_bp,
+        messages_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -189,7 +191,7 @@ def register_commands(app: Flask) -> None:
     from tracker.backup import backup_command, restore_command
     from tracker.demo.cli import demo_command
     from tracker.donations.cli import donations_cli
-    from tracker.jobs.cli import worker_command
+    from tracker.jobs.cli import jobs_cli, worker_command
     from tracker.labels.cli import labels_command
     from tracker.reports import cli as _reports_cli  # noqa: F401  (adds export donor-report)
     from tracker.spreadsheets.cli import export_cli, import_cli
@@ -203,3 +205,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(jobs_cli)

@@ -82,6 +82,24 @@ def load_config(instance_path: Path) -> dict:
         "JOBS_RESEND_SECONDS": float(os.environ.get("TRACKER_JOBS_RESEND_SECONDS", "60")),
         "JOBS_KEEP_DAYS": float(os.environ.get("TRACKER_JOBS_KEEP_DAYS", "30")),
         "DOWNLOADS_KEEP_DAYS": int(os.environ.get("TRACKER_DOWNLOADS_KEEP_DAYS", "7")),
+        # Messages (tracker/messages): kinds turned off for everyone, comma-separated
+        # (delivery_dispatched, handover_confirmed, plan_submitted, overdue_digest).
+        "MESSAGES_OFF": os.environ.get("TRACKER_MESSAGES_OFF", ""),
+        "MESSAGES_ATTEMPTS": int(os.environ.get("TRACKER_MESSAGES_ATTEMPTS", "5")),
+        # E-mail: none set, messages are written to the log (with no text).
+        "SMTP_HOST": os.environ.get("TRACKER_SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("TRACKER_SMTP_PORT", "25")),
+        "SMTP_USER": os.environ.get("TRACKER_SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("TRACKER_SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": os.environ.get("TRACKER_SMTP_STARTTLS", "0") == "1",
+        "MAIL_FROM": os.environ.get("TRACKER_MAIL_FROM", "tracker@localhost"),
+        # SMS through an HTTP gateway: its address, credentials and the JSON body it takes.
+        "SMS_URL": os.environ.get("TRACKER_SMS_URL", ""),
+        "SMS_BODY": os.environ.get("TRACKER_SMS_BODY", '{"to": "{to}", "text": "{text}"}'),
+        "SMS_USER": os.environ.get("TRACKER_SMS_USER", ""),
+        "SMS_PASSWORD": os.environ.get("TRACKER_SMS_PASSWORD", ""),
+        "SMS_TOKEN": os.environ.get("TRACKER_SMS_TOKEN", ""),
+        "SMS_SENDER": os.environ.get("TRACKER_SMS_SENDER", ""),
         "ALERT_UNCONFIRMED_DAYS": int(os.environ.get("TRACKER_ALERT_UNCONFIRMED_DAYS", "3")),
         # Where the served copy of static/ (hashed names, compressed) is made at start.
         "STATIC_BUILD_DIR": os.environ.get(

@@ -9,6 +9,7 @@ from tracker.deliveries.models import Delivery, DeliveryItem
 from tracker.devices.models import Counter, Device, DeviceEvent, RetiredQrToken
 from tracker.donations.models import Donation, Donor
 from tracker.jobs.models import FileChunk, Job, StoredFile
+from tracker.messages.models import MessageAttempt, MessageOptOut, OutboxMessage
 from tracker.schools.models import School
 from tracker.spreadsheets.models import ImportBatch
 
@@ -31,6 +32,9 @@ __all__ = [
     "Donor",
     "ImportBatch",
     "LoginFailure",
+    "MessageAttempt",
+    "MessageOptOut",
+    "OutboxMessage",
     "PlanEvent",
     "RetiredQrToken",
     "School",

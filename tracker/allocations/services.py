@@ -9,6 +9,7 @@ out, all or none).
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from tracker.allocations import notices
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.allocations.proposals import nothing_shared_because, propose
 from tracker.allocations.reservations import (
@@ -222,6 +223,12 @@ def submit_plan(plan_id: int, actor: User | None):
     plan.submitted_by_id = actor.id if actor else None
     record(plan, "submitted", actor, total=total)
     db.session.flush()
+    schools = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Allocation)
+        .where(Allocation.plan_id == plan.id, Allocation.quantity > 0)
+    )
+    notices.plan_submitted(plan, total, schools)
     return plan
 
 

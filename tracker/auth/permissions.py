@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from flask_login import current_user
 
-from tracker.auth.models import ROLES
+from tracker.auth.models import ROLES, User
 from tracker.errors import DomainError
 from tracker.i18n import gettext as _
 from tracker.web import roles_required
@@ -44,6 +44,8 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "exports.own": EVERYONE,  # what concerns the reader (an agent's own manifests)
     "reports.read": READERS,
     "jobs.follow": EVERYONE,  # each follows their own jobs and downloads
+    "messages.choose": EVERYONE,  # which messages one gets
+    "messages.outbox": OFFICE,  # what was sent to whom, and what failed
     "api.use": EVERYONE,
     "search.use": EVERYONE,  # each finds only what they may see
     # Plans: the planning office proposes, edits, changes, closes and cancels (cancelling
@@ -93,6 +95,19 @@ class Forbidden(DomainError):
 def roles_for(action: str) -> tuple[str, ...]:
     """The roles that may do `action` (a KeyError names an action nobody declared)."""
     return GRANTS[action]
+
+
+def users_who_may(action: str) -> list:
+    """The active users whose role may do `action` (who a message of it goes to)."""
+    import sqlalchemy as sa
+
+    from tracker.extensions import db
+
+    return list(
+        db.session.scalars(
+            sa.select(User).where(User.active, User.role.in_(roles_for(action))).order_by(User.id)
+        )
+    )
 
 
 def role_can(role: str, action: str) -> bool:

@@ -18,7 +18,11 @@ from flask_login import current_user
 from tracker.auth.models import User
 from tracker.auth.permissions import requires
 from tracker.dashboard import alerts as alert_rules
-from tracker.dashboard import charts, queries
+from tracker.dashboard import (
+    charts,
+    digest,  # noqa: F401  (registers the morning's digest)
+    queries,
+)
 from tracker.dashboard import search as search_service
 from tracker.dashboard.forms import AlertForm
 from tracker.dashboard.history import HistoryFilter, history_page

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from tracker.allocations.services import note_delivery_progress
 from tracker.auth.models import User
 from tracker.database import utcnow
+from tracker.deliveries import notices
 from tracker.deliveries.media import clean_photo, clean_signature
 from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, MISSING_REASONS, Delivery, DeliveryItem
 from tracker.deliveries.scans import (
@@ -253,6 +254,7 @@ def confirm_handover(
     delivery.handover_via = via
     note_delivery_progress(delivery.plan_id, actor, delivery=delivery.reference)
     db.session.flush()
+    notices.handover_confirmed(delivery, len(delivered))
     return delivery
 
 

@@ -17,6 +17,7 @@ from tracker.allocations.states import PROGRESSING
 from tracker.auth.models import User
 from tracker.auth.permissions import role_can
 from tracker.database import utcnow
+from tracker.deliveries import notices
 from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, Delivery, DeliveryItem
 from tracker.deliveries.scans import ScanResult, counts, delivery_item, unknown_code, why_not_here
 from tracker.deliveries.states import require_action
@@ -283,6 +284,7 @@ def dispatch(delivery_id: int, actor: User | None) -> Delivery:
     delivery = get_delivery(delivery_id)
     delivery.status, delivery.dispatched_at = "dispatched", utcnow()
     db.session.flush()
+    notices.delivery_dispatched(delivery, len(ids))
     return delivery
 
 

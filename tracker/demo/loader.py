@@ -264,6 +264,9 @@ def school_rows(count: int = SCHOOLS) -> list[dict]:
                 "longitude": round(lon + rng.uniform(-0.12, 0.12), 5),
                 "contact_name": CONTACTS[i % len(CONTACTS)],
                 "contact_phone": "+212 6" + " ".join(str(rng.randint(10, 99)) for _ in range(4)),
+                # Where the school hears of its deliveries: every third school in Arabic.
+                "contact_email": f"ecole{i + 1:02d}@ecoles.demo.test",
+                "contact_language": "ar" if i % 3 == 0 else "fr",
                 "enrolment": enrolment,
                 "need": max(5, round(enrolment * rng.uniform(0.02, 0.06))),
             }
@@ -289,6 +292,8 @@ def _schools(summary: DemoSummary, actor: User) -> None:
         "Longitude",
         "Directeur",
         "Téléphone",
+        "Courriel",
+        "Langue",
         "Effectif",
         "Besoin",
     ]
@@ -304,6 +309,8 @@ def _schools(summary: DemoSummary, actor: User) -> None:
         "longitude",
         "contact_name",
         "contact_phone",
+        "contact_email",
+        "contact_language",
         "enrolment",
         "need",
     ]

@@ -18,3 +18,23 @@ def worker_command(threads: int):
     where = app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]  # no password printed
     click.echo(f"tracker worker: {threads} thread(s), queue beside {where}")
     run_worker(app, threads)
+
+
+@click.group("jobs", help="The job queue: what workers take.")
+def jobs_cli():
+    pass
+
+
+@jobs_cli.command("ping")
+@click.option("--count", default=100, show_default=True, help="Empty jobs to send.")
+@with_appcontext
+def ping_command(count: int):
+    """Send empty jobs through the queue and wait for the workers: jobs per second."""
+    from tracker.errors import DomainError
+    from tracker.jobs.services import ping
+
+    try:
+        seconds = ping(count)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{count} jobs in {seconds:.2f} s: {count / seconds:.0f} jobs/s")

@@ -33,6 +33,37 @@ MODES = ("embedded", "workers", "immediate")
 KEY = "tracker.queue"
 
 
+# Work other features hand to the workers besides jobs (the outbox's sending), and work
+# they run on a schedule (a daily digest): registered at import, added to each app's queue.
+TASKS: dict = {}
+PERIODIC: dict = {}
+
+
+def background_task(name: str):
+    """Register `work()` (run in an app context) as a task of every app's queue."""
+
+    def register(work):
+        TASKS[name] = work
+        return work
+
+    return register
+
+
+def periodic(name: str, **when):
+    """Register `work()` to run on a schedule (huey's crontab: minute=, hour=, in UTC)."""
+
+    def register(work):
+        PERIODIC[name] = (when, work)
+        return work
+
+    return register
+
+
+def run_task(name: str) -> None:
+    """Hand `name` to a worker (in immediate mode: run it now, here)."""
+    queue().tracker_tasks[name]()
+
+
 def default_mode(database_url: str) -> str:
     return "workers" if make_url(database_url).get_backend_name() == "postgresql" else "embedded"
 
@@ -74,17 +105,27 @@ def _make_queue(app: Flask) -> Huey:
         with app.app_context():
             services.forget_old_files()
 
+    def in_app(work):
+        def run():
+            with app.app_context():
+                work()
+
+        return run
+
+    huey.tracker_tasks = {
+        name: huey.task(name=name)(in_app(work)) for name, work in sorted(TASKS.items())
+    }
+    for name, (when, work) in sorted(PERIODIC.items()):
+        huey.periodic_task(crontab(**when), name=name)(in_app(work))
     huey.tracker_run_job = run_job
     return huey
 
 
 def send(job_id: int) -> None:
     """Hand the job to a worker (in immediate mode: run it now, here)."""
-    app = current_app._get_current_object()  # noqa: SLF001
-    huey = queue(app)
-    if app.config["JOBS_MODE"] == "embedded":
-        start_embedded(app)
-    huey.tracker_run_job(job_id)
+    # In embedded mode the web process's worker takes it (started by its first request,
+    # tracker/jobs/views.py); a command line queues it for that worker.
+    queue().tracker_run_job(job_id)
 
 
 def worker_name() -> str:

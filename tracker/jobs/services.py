@@ -11,6 +11,7 @@ An import stays all or nothing and is committed once: its batch is the job's key
 commit checks the batch under a row lock (spreadsheets/jobs.py).
 """
 
+import contextlib
 import contextvars
 import logging
 import time
@@ -67,6 +68,33 @@ def job_kind(name: str, *, on_failure=None, follow=None):
         return run
 
     return register
+
+
+@job_kind("jobs.ping")
+def _ping(params: dict, progress: "Progress") -> None:
+    """Nothing: `tracker jobs ping` measures the queue's own round trip with it."""
+
+
+def ping(count: int, *, timeout: float = 300.0) -> float:
+    """Queue `count` empty jobs and wait until every one is done; the seconds it took."""
+    jobs = [Job(kind="jobs.ping", title="ping", params={}) for _ in range(count)]
+    started = time.perf_counter()
+    with transaction():
+        db.session.add_all(jobs)
+        db.session.flush()
+        ids = [job.id for job in jobs]
+    for job_id in ids:
+        queue.send(job_id)
+    deadline = time.monotonic() + timeout
+    pending = (
+        sa.select(sa.func.count()).select_from(Job).where(Job.id.in_(ids), Job.state != "done")
+    )
+    while db.session.scalar(pending):
+        db.session.rollback()  # a fresh snapshot next time
+        if time.monotonic() > deadline:
+            raise DomainError(_("No worker took the jobs; is `tracker worker` running?"))
+        time.sleep(0.01)
+    return time.perf_counter() - started
 
 
 # --- progress --------------------------------------------------------------------------
@@ -167,7 +195,8 @@ def run_in_place(kind: str, params: dict, *, user: User | None, title: str) -> J
         db.session.add(job)
         db.session.flush()
         job_id = job.id
-    run_job(job_id, "here")
+    with current_app.app_context():  # a session of its own, as in a worker
+        run_job(job_id, "here")
     return db.session.get(Job, job_id)
 
 
@@ -267,7 +296,8 @@ _running: dict[int, Progress] = {}
 
 
 def run_job(job_id: int, worker: str) -> None:
-    """Claim the job and run it; nothing if another worker has it or it has ended."""
+    """Claim the job and run it; nothing if another worker has it or it has ended. Run in
+    an app context of its own (its own session, removed when the context ends)."""
     try:
         with transaction():
             claimed = db.session.execute(
@@ -292,25 +322,32 @@ def run_job(job_id: int, worker: str) -> None:
     finally:
         _current.reset(token)
         _running.pop(job_id, None)
-        db.session.remove()
+
+
+@contextlib.contextmanager
+def work_context(user: User | None = None, query: str = ""):
+    """A request context for work done outside a request (a job, a scheduled message): the
+    configured base URL for its links, `user` signed in (their language, their rights)."""
+    app = current_app._get_current_object()  # noqa: SLF001
+    with app.test_request_context(
+        "/",
+        base_url=app.config["BASE_URL"],
+        query_string=query,
+        environ_overrides={JOB_CONTEXT: True},
+    ):
+        if user is not None:
+            login_user(user)
+        yield
 
 
 def run_as(job: Job, progress: Progress) -> None:
     """Run the job as the user who started it (their language, their rights), with links
     from the configured base URL, and record how it ended."""
-    app = current_app._get_current_object()  # noqa: SLF001
     user = db.session.get(User, job.user_id) if job.user_id else None
     kind = KINDS[job.kind]
     params, job_id = dict(job.params), job.id
     # The choices made on the page that started it (filters, options) are its query.
-    with app.test_request_context(
-        "/",
-        base_url=app.config["BASE_URL"],
-        query_string=params.get("query", ""),
-        environ_overrides={JOB_CONTEXT: True},
-    ):
-        if user is not None:
-            login_user(user)
+    with work_context(user, params.get("query", "")):
         try:
             output = kind.run(params, progress)
         except DomainError as error:

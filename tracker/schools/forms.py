@@ -1,7 +1,8 @@
 """School form."""
 
-from wtforms import FloatField, IntegerField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import FloatField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from tracker.forms import Form
 from tracker.i18n import lazy_gettext as _l
@@ -19,5 +20,13 @@ class SchoolForm(Form):
     longitude = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
     contact_name = StringField(_l("Contact person"), validators=[Length(max=120)])
     contact_phone = StringField(_l("Contact phone"), validators=[Length(max=40)])
+    contact_email = StringField(
+        _l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)]
+    )
+    contact_language = SelectField(
+        _l("Language of the school's messages"),
+        choices=[SelectChoice("fr", "Français"), SelectChoice("ar", "العربية")],
+        default="fr",
+    )
     enrolment = IntegerField(_l("Pupils enrolled"), validators=[Optional(), NumberRange(min=0)])
     need = IntegerField(_l("Tablets needed"), validators=[Optional(), NumberRange(min=0)])

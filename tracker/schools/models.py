@@ -32,6 +32,9 @@ class School(db.Model):
     longitude: Mapped[float | None]
     contact_name: Mapped[str] = mapped_column(sa.String(120), default="")
     contact_phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    # Where the school hears of its deliveries, and in which language (fr or ar).
+    contact_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
+    contact_language: Mapped[str] = mapped_column(sa.String(5), default="fr", server_default="fr")
     enrolment: Mapped[int] = mapped_column(default=0)
     need: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,5 +1,7 @@
 """School rules: a unique national code, a French name, a region, sane numbers."""
 
+import re
+
 import sqlalchemy as sa
 
 from tracker.errors import NotFound, ValidationFailed
@@ -19,8 +21,36 @@ TEXT_FIELDS = (
     "address",
     "contact_name",
     "contact_phone",
+    "contact_email",
+    "contact_language",
 )
 FIELDS = TEXT_FIELDS + ("latitude", "longitude", "enrolment", "need")
+
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+LANGUAGES = {
+    "": "fr",
+    "fr": "fr",
+    "français": "fr",
+    "francais": "fr",
+    "french": "fr",
+    "ar": "ar",
+    "arabe": "ar",
+    "arabic": "ar",
+    "العربية": "ar",
+}
+
+
+def _language(value: str) -> str:
+    """The language of the school's messages: fr (also when not given) or ar."""
+    language = LANGUAGES.get(value.strip().lower())
+    if language is None:
+        raise ValidationFailed(
+            _("Language '%(value)s': write fr or ar.", value=value),
+            field="contact_language",
+            reason=_("the language is fr or ar"),
+        )
+    return language
 
 
 def _number(value, field: str, label: str, kind, low, high):
@@ -106,6 +136,7 @@ def normalise_school_fields(values: dict) -> dict:
         ("address", 300),
         ("contact_name", 120),
         ("contact_phone", 40),
+        ("contact_email", 254),
     ):
         if len(clean[key]) > limit:
             raise ValidationFailed(
@@ -113,6 +144,13 @@ def normalise_school_fields(values: dict) -> dict:
                 field=key,
                 reason=_("longer than %(n)s characters", n=limit),
             )
+    clean["contact_language"] = _language(clean["contact_language"])
+    if clean["contact_email"] and not EMAIL.fullmatch(clean["contact_email"]):
+        raise ValidationFailed(
+            _("'%(value)s' is not an e-mail address.", value=clean["contact_email"]),
+            field="contact_email",
+            reason=_("not an e-mail address"),
+        )
     clean["latitude"] = _number(values.get("latitude"), "latitude", _("Latitude"), float, -90, 90)
     clean["longitude"] = _number(
         values.get("longitude"), "longitude", _("Longitude"), float, -180, 180

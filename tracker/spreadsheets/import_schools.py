@@ -98,6 +98,16 @@ SCHOOL_COLUMNS = (
         label=_l("Contact phone"),
     ),
     Column(
+        "contact_email",
+        ("email", "e-mail", "mail", "courriel", "adresse électronique", "البريد الإلكتروني"),
+        label=_l("Contact e-mail"),
+    ),
+    Column(
+        "contact_language",
+        ("language", "langue", "langue des messages", "اللغة"),
+        label=_l("Language of the school's messages"),
+    ),
+    Column(
         "enrolment",
         (
             "enrolment",

@@ -1,0 +1,70 @@
+"""Each morning, the office hears of the deliveries past their planned day (tracker/messages).
+
+One e-mail per coordinator (and admin) who has not turned it off, in their language,
+listing the first 30 with their page's address; nothing is sent on a morning with none.
+"""
+
+from flask import current_app
+from flask_babel import force_locale
+
+from tracker.auth.permissions import users_who_may
+from tracker.dashboard.alerts import alert_counts, alerts
+from tracker.i18n import gettext as _
+from tracker.i18n import lazy_gettext as _l
+from tracker.i18n import ngettext
+from tracker.jobs.queue import periodic
+from tracker.jobs.services import work_context
+from tracker.messages.services import message_kind, queue_message
+from tracker.timezone import local_today
+from tracker.transaction import transaction
+
+OVERDUE_DIGEST = message_kind(
+    "overdue_digest",
+    _l("Each morning: the deliveries past their planned day"),
+    _l("those who plan deliveries"),
+)
+LISTED = 30
+
+
+@periodic("messages.overdue_digest", minute="0", hour="6")  # 07:00 in Morocco (UTC+1)
+def send_overdue_digest() -> int:
+    """Queue the morning's digest; the number of e-mails queued."""
+    today = local_today()
+    queued = 0
+    with work_context(), transaction():
+        total = alert_counts(today)["overdue"]
+        if not total:
+            return 0
+        late = alerts("overdue", today, limit=LISTED)
+        base = current_app.config["BASE_URL"]
+        for user in users_who_may("plans.plan_deliveries"):
+            language = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+            with force_locale(language):
+                lines = [
+                    ngettext(
+                        "%(num)s delivery is past its planned day:",
+                        "%(num)s deliveries are past their planned day:",
+                        total,
+                    ),
+                    "",
+                    *(f"- {alert.title} ({alert.when}) {base}{alert.url}" for alert in late),
+                ]
+                if total > len(late):
+                    lines.append(
+                        _(
+                            "…and %(n)s more: %(url)s",
+                            n=total - len(late),
+                            url=f"{base}/alerts?kind=overdue",
+                        )
+                    )
+                message = queue_message(
+                    OVERDUE_DIGEST,
+                    channel="email",
+                    recipient=user.email,
+                    user=user,
+                    language=language,
+                    subject=_("Deliveries past their planned day: %(n)s", n=total),
+                    body="\n".join(lines),
+                )
+                queued += message is not None
+    return queued

@@ -1,0 +1,220 @@
+"""The outbox: messages written with what they tell of, sent by the workers, retried.
+
+A feature queues a message inside its own transaction (`queue_message`), so a message is
+sent exactly when what it tells of was committed, never for a rolled-back dispatch. After
+the commit the workers are woken (`_wake`); a periodic task also sends what is due, so a
+message whose wake was lost, or whose first attempt failed, still goes. Each attempt is
+recorded; a message is tried MESSAGES_ATTEMPTS times, further and further apart, then
+marked failed with the last error. A message claimed by a worker that died is sent again
+after ten minutes: a message may, rarely, arrive twice; it is never lost.
+
+Who gets what: each kind is registered with the words that name it; the programme turns
+a kind off for everyone (TRACKER_MESSAGES_OFF), and a user for themself (My messages).
+No message carries a QR token, a password, or anything a page would not show its reader.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from tracker.auth.models import User
+from tracker.database import utcnow
+from tracker.extensions import db
+from tracker.jobs.queue import background_task, periodic, run_task
+from tracker.messages import channels
+from tracker.messages.models import MessageAttempt, MessageOptOut, OutboxMessage
+from tracker.transaction import transaction
+
+log = logging.getLogger(__name__)
+WAKE = "tracker.outbox_wake"
+STUCK = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class MessageKind:
+    name: str
+    label: object  # lazy words: what the message is, on My messages and the outbox page
+    audience: object  # lazy words: who gets it
+
+
+KINDS: dict[str, MessageKind] = {}
+# A document made when a message is sent: name -> make(ref, language) -> (name, type, bytes)
+ATTACHMENTS: dict[str, Callable[[int, str], tuple[str, str, bytes]]] = {}
+
+
+def message_kind(name: str, label, audience) -> str:
+    KINDS[name] = MessageKind(name, label, audience)
+    return name
+
+
+def attachment_maker(name: str):
+    def register(make):
+        ATTACHMENTS[name] = make
+        return make
+
+    return register
+
+
+def programme_sends(kind: str) -> bool:
+    off = current_app.config.get("MESSAGES_OFF", "")
+    return kind not in {part.strip() for part in off.split(",")}
+
+
+def opted_out(user_id: int) -> set[str]:
+    return set(
+        db.session.scalars(sa.select(MessageOptOut.kind).where(MessageOptOut.user_id == user_id))
+    )
+
+
+def set_wanted(user: User, wanted: set[str]) -> None:
+    """The kinds `user` wants: the others are turned off for them."""
+    db.session.execute(sa.delete(MessageOptOut).where(MessageOptOut.user_id == user.id))
+    for kind in sorted(set(KINDS) - wanted):
+        db.session.add(MessageOptOut(user_id=user.id, kind=kind))
+    db.session.flush()
+
+
+def queue_message(
+    kind: str,
+    *,
+    channel: str,
+    recipient: str,
+    language: str,
+    body: str,
+    subject: str = "",
+    user: User | None = None,
+    attachment: str = "",
+    attachment_ref: int | None = None,
+) -> OutboxMessage | None:
+    """Add a message to the outbox in the caller's transaction; None when nobody is to get
+    it (no address, the kind turned off for the programme or by its user)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown message kind {kind!r}")
+    recipient = (recipient or "").strip()
+    if not recipient or not programme_sends(kind):
+        return None
+    if user is not None and kind in opted_out(user.id):
+        return None
+    message = OutboxMessage(
+        kind=kind,
+        channel=channel,
+        recipient=recipient[:255],
+        user_id=user.id if user else None,
+        language=language,
+        subject=subject[:255],
+        body=body,
+        attachment=attachment,
+        attachment_ref=attachment_ref,
+    )
+    db.session.add(message)
+    db.session.info[WAKE] = True
+    return message
+
+
+@event.listens_for(Session, "after_commit")
+def _wake(session) -> None:
+    """After a commit that queued messages: a worker sends them."""
+    if session.info.pop(WAKE, False):
+        try:
+            run_task("messages.send")
+        except Exception:  # noqa: BLE001  (the periodic sending takes them anyway)
+            log.warning("the outbox could not wake a worker", exc_info=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_wake(session) -> None:
+    session.info.pop(WAKE, None)
+
+
+@background_task("messages.send")
+@periodic("messages.send_due", minute="*")
+def send_due(limit: int = 200) -> int:
+    """Send every message due now; the number sent."""
+    now = utcnow()
+    with transaction():
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.state == "sending", OutboxMessage.next_attempt_at < now - STUCK)
+            .values(state="queued")
+        )
+    due = db.session.scalars(
+        sa.select(OutboxMessage.id)
+        .where(OutboxMessage.state == "queued", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    sent = 0
+    for message_id in due:
+        sent += _send_one(message_id)
+    return sent
+
+
+def _send_one(message_id: int) -> int:
+    with transaction():
+        claimed = db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.state == "queued")
+            .values(state="sending", next_attempt_at=utcnow())
+        ).rowcount
+    if not claimed:
+        return 0
+    message = db.session.get(OutboxMessage, message_id)
+    config = current_app.config
+    try:
+        if message.channel == "email":
+            attachments = []
+            if message.attachment:
+                attachments.append(
+                    ATTACHMENTS[message.attachment](message.attachment_ref, message.language)
+                )
+            detail, ok = (
+                channels.send_email(
+                    config, message.recipient, message.subject, message.body, attachments
+                ),
+                True,
+            )
+        else:
+            detail, ok = channels.sms_provider(config).send(message.recipient, message.body), True
+    except channels.Refused as error:
+        detail, ok = str(error), False
+    except Exception as error:  # noqa: BLE001  (recorded on the message, tried again)
+        log.exception("message %s could not be sent", message_id)
+        detail, ok = f"{type(error).__name__}: {error}", False
+    with transaction():
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        message.attempts += 1
+        db.session.add(MessageAttempt(message_id=message_id, ok=ok, detail=detail[:500]))
+        if ok:
+            message.state, message.sent_at, message.last_error = "sent", utcnow(), ""
+        elif message.attempts >= int(config["MESSAGES_ATTEMPTS"]):
+            message.state, message.last_error = "failed", detail[:500]
+        else:
+            # 1, 2, 4, 8… minutes
+            wait = timedelta(minutes=2 ** (message.attempts - 1))
+            message.state, message.last_error = "queued", detail[:500]
+            message.next_attempt_at = utcnow() + wait
+    return 1 if ok else 0
+
+
+def outbox(limit: int = 100) -> list[OutboxMessage]:
+    return list(
+        db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit))
+    )
+
+
+def attempts_of(message_ids: list[int]) -> dict[int, list[MessageAttempt]]:
+    found: dict[int, list[MessageAttempt]] = {}
+    if message_ids:
+        for attempt in db.session.scalars(
+            sa.select(MessageAttempt)
+            .where(MessageAttempt.message_id.in_(message_ids))
+            .order_by(MessageAttempt.id)
+        ):
+            found.setdefault(attempt.message_id, []).append(attempt)
+    return found
