@@ -8,9 +8,14 @@ import base64
 import io
 import os
 import re
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 from datetime import date
 from html import unescape
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -361,6 +366,71 @@ def dispatched_delivery(s, school: str = "school_a", planned_on=None) -> int:
     for device in devices:
         services.pack_scan(delivery.id, device.asset_tag, s["coordinator"])
     services.finish_packing(delivery.id, s["coordinator"])
-    services.dispatch(delivery.id, s["coordinator"])
+    # The school's code, when it has a phone: as the school read it in its SMS.
+    s.setdefault("codes", {})[delivery.id] = services.dispatch(
+        delivery.id, s["coordinator"]
+    ).sent_code
     db.session.commit()
     return delivery.id
+
+
+# --- a real SMTP server and a stand-in SMS gateway, each a process of its own -------------
+
+HERE = Path(__file__).resolve().parent
+
+
+def _port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+@pytest.fixture
+def smtp_server(tmp_path):
+    """aiosmtpd, a real SMTP server, keeping what it receives in a maildir."""
+    folder, port = tmp_path / "maildir", _port()
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"]
+        + ["-c", "aiosmtpd.handlers.Mailbox", str(folder)]
+    )
+    _wait_for(port)
+    yield port, folder
+    server.terminate()
+    server.wait(10)
+
+
+@pytest.fixture
+def sms_gateway(tmp_path):
+    log, port = tmp_path / "sms.jsonl", _port()
+    server = subprocess.Popen([sys.executable, str(HERE / "sms_gateway.py"), str(port), str(log)])  # noqa: S603
+    _wait_for(port)
+    yield port, log
+    server.terminate()
+    server.wait(10)
+
+
+@pytest.fixture
+def wired(app, smtp_server, sms_gateway):
+    """The app sends through both, as a deployment configured with them does."""
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=smtp_server[0],
+        MAIL_FROM="tracker@programme.example",
+        SMS_URL=f"http://127.0.0.1:{sms_gateway[0]}/send",
+        SMS_TOKEN="gateway-secret",
+        SMS_BODY='{"from": "{sender}", "to": "{to}", "text": "{text}"}',
+        SMS_SENDER="TRACKER",
+        MESSAGES_ATTEMPTS=2,
+    )
+    return {"maildir": smtp_server[1], "sms": sms_gateway[1]}

@@ -258,6 +258,63 @@ def test_a_whole_delivery_offline_then_synced_once(app, delivery_setting, live_u
     assert outcomes == ["applied", "applied", "rejected", "applied"]
 
 
+def test_the_phone_checks_the_schools_code_offline_and_the_server_again(
+    app, delivery_setting, live_url
+):
+    """Offline, a wrong code is refused on the phone (nothing queued), the right one lets
+    the hand-over go; online, the server finds it right and records how it was confirmed."""
+    s = delivery_setting
+    s["school_a"].contact_phone = "+212 611 22 33 44"
+    db.session.commit()
+    delivery_id = dispatched_delivery(s)
+    code = s["codes"][delivery_id]
+    wrong = "000000" if code != "000000" else "111111"
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        sign_in(page, live_url, s["agent"])
+        page.goto(f"{live_url}/deliveries/{delivery_id}")
+        page.click("#take-offline")
+        page.wait_for_url(f"{live_url}/field/#{delivery_id}")
+        expect = playwright_api.expect
+        expect(page.locator("#dv-code-block")).to_be_visible()
+        context.set_offline(True)
+        for device in s["a_devices"]:
+            page.fill("#dv-code", device.asset_tag)
+            page.keyboard.press("Enter")
+            expect(page.locator("#scan-result")).to_contain_text("is on this delivery")
+        page.fill("#dv-name", "Mme Naima")
+        page.fill("#dv-role", "Directrice")
+        canvas = page.locator("#dv-signature")
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        page.mouse.move(box["x"] + 20, box["y"] + 60)
+        page.mouse.down()
+        for step in range(1, 10):
+            page.mouse.move(box["x"] + 20 + step * 30, box["y"] + 30 + (step % 2) * 50, steps=2)
+        page.mouse.up()
+        page.click("#dv-confirm")
+        expect(page.locator("#dv-handover-errors")).to_contain_text(
+            "Type the code the school received by SMS"
+        )
+        page.fill("#dv-school-code", wrong)
+        page.click("#dv-confirm")
+        expect(page.locator("#dv-handover-errors")).to_contain_text("This is not the school's code")
+        expect(page.locator("#queue-count")).to_have_text("3")  # the scans only
+        page.fill("#dv-school-code", code)
+        page.click("#dv-confirm")
+        expect(page.locator("#dv-done")).to_be_visible()
+        expect(page.locator("#queue-count")).to_have_text("4")
+        assert code not in page.content()  # the page never had the code, only its hash
+        context.set_offline(False)
+        expect(page.locator("#queue-count")).to_have_text("0", timeout=15_000)
+        browser.close()
+    db.session.expire_all()
+    delivery = db.session.get(Delivery, delivery_id)
+    assert (delivery.status, delivery.handover_confirmation) == ("delivered", "code")
+
+
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
 
 

@@ -5,15 +5,11 @@ here; retried, recorded, and turned off by the programme or by each user."""
 
 import json
 import mailbox
-import socket
-import subprocess
-import sys
-import time
+import re
 from datetime import timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from conftest import dispatched_delivery, handover_form, login, text_of
@@ -23,65 +19,6 @@ from tracker.extensions import db
 from tracker.messages.models import MessageAttempt, OutboxMessage
 from tracker.messages.services import send_due
 from tracker.timezone import local_today
-
-HERE = Path(__file__).resolve().parent
-
-
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for(port: int) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"nothing listens on {port}")
-
-
-@pytest.fixture
-def smtp_server(tmp_path):
-    """aiosmtpd, a real SMTP server, keeping what it receives in a maildir."""
-    folder, port = tmp_path / "maildir", _port()
-    server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"]
-        + ["-c", "aiosmtpd.handlers.Mailbox", str(folder)]
-    )
-    _wait_for(port)
-    yield port, folder
-    server.terminate()
-    server.wait(10)
-
-
-@pytest.fixture
-def sms_gateway(tmp_path):
-    log, port = tmp_path / "sms.jsonl", _port()
-    server = subprocess.Popen([sys.executable, str(HERE / "sms_gateway.py"), str(port), str(log)])  # noqa: S603
-    _wait_for(port)
-    yield port, log
-    server.terminate()
-    server.wait(10)
-
-
-@pytest.fixture
-def wired(app, smtp_server, sms_gateway):
-    """The app sends through both, as a deployment configured with them does."""
-    app.config.update(
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=smtp_server[0],
-        MAIL_FROM="tracker@programme.example",
-        SMS_URL=f"http://127.0.0.1:{sms_gateway[0]}/send",
-        SMS_TOKEN="gateway-secret",
-        SMS_BODY='{"from": "{sender}", "to": "{to}", "text": "{text}"}',
-        SMS_SENDER="TRACKER",
-        MESSAGES_ATTEMPTS=2,
-    )
-    return {"maildir": smtp_server[1], "sms": sms_gateway[1]}
 
 
 def emails(folder: Path) -> list:
@@ -113,7 +50,8 @@ def test_a_dispatch_tells_the_school_by_sms_and_email_in_its_language(wired, del
     db.session.commit()
     delivery_id = dispatched_delivery(s, planned_on=local_today() + timedelta(days=1))
 
-    [sms] = sms_sent(wired["sms"])
+    code_sms, sms = sms_sent(wired["sms"])  # the school's code first, then the notice
+    assert re.search(r"DEL-\d{5}.*\b\d{6}\b", code_sms["body"]["text"])
     assert sms["auth"] == "Bearer gateway-secret"
     assert sms["body"]["to"] == "+212 612 34 56 78" and sms["body"]["from"] == "TRACKER"
     text = sms["body"]["text"]
@@ -172,11 +110,17 @@ def test_a_gateway_that_refuses_is_tried_again_then_the_message_marked_failed(
     wired["sms"].with_suffix(".fail").touch()
     dispatched_delivery(s)
     message = db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.channel == "sms")
+        sa.select(OutboxMessage).where(OutboxMessage.kind == "delivery_dispatched")
     ).one()
     assert (message.state, message.attempts) == ("queued", 1)
     assert "HTTP 503" in message.last_error
     assert message.next_attempt_at > utcnow()
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id != message.id)
+        .values(state="sent")  # only this one left to try
+    )
+    db.session.commit()
     assert send_due() == 0  # not due yet: nothing tried
     message.next_attempt_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
@@ -196,9 +140,9 @@ def test_a_message_tried_again_when_the_gateway_is_back_is_sent_once(wired, deli
     wired["sms"].with_suffix(".fail").unlink()
     db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow()))
     db.session.commit()
-    assert send_due() == 1
+    assert send_due() == 2  # the school's code and the notice
     assert send_due() == 0
-    assert len(sms_sent(wired["sms"])) == 1
+    assert len(sms_sent(wired["sms"])) == 2
 
 
 def test_approvers_hear_of_a_submitted_plan_but_its_submitter_and_who_turned_it_off(
@@ -264,9 +208,11 @@ def test_no_message_carries_a_qr_token_or_a_password(app, delivery_setting):
         recipient_name=form["recipient_name"],
         recipient_role=form["recipient_role"],
         signature=form["signature"],
+        no_code_reason="the head teacher was away",
     )
     db.session.commit()
     bodies = [f"{m.subject} {m.body}" for m in db.session.scalars(sa.select(OutboxMessage))]
+    bodies += [a.detail for a in db.session.scalars(sa.select(MessageAttempt))]
     assert len(bodies) >= 4
     secrets = [d.qr_token for d in s["a_devices"] + s["b_devices"]] + ["correct horse battery"]
     assert not [secret for secret in secrets for body in bodies if secret in body]
@@ -280,12 +226,15 @@ def test_my_messages_and_the_outbox_pages(client, create_user, delivery_setting)
     login(client, s["coordinator"])
     page = text_of(client.get("/admin/messages"))
     assert "+212 600 00 00 05" in page and "A delivery is on its way" in page and "sent" in page
+    assert "A plan waits for my approval" in page
     mine = client.get("/account/messages").get_data(as_text=True)
     assert 'value="overdue_digest" checked' in mine
-    client.post("/account/messages", data={"kind": ["plan_submitted"]})
+    assert "plan_submitted" not in mine  # a coordinator approves no plan
+    assert "delivery_dispatched" not in mine  # a school's message, not a user's
+    client.post("/account/messages", data={"kind": ["handover_confirmed"]})
     mine = client.get("/account/messages").get_data(as_text=True)
     assert 'value="overdue_digest" checked' not in mine
-    assert 'value="plan_submitted" checked' in mine
+    assert 'value="handover_confirmed" checked' in mine
     client.post("/logout")
     login(client, s["agent"])
     assert client.get("/admin/messages").status_code == 403

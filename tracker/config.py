@@ -100,6 +100,8 @@ def load_config(instance_path: Path) -> dict:
         "SMS_PASSWORD": os.environ.get("TRACKER_SMS_PASSWORD", ""),
         "SMS_TOKEN": os.environ.get("TRACKER_SMS_TOKEN", ""),
         "SMS_SENDER": os.environ.get("TRACKER_SMS_SENDER", ""),
+        # Days after a delivery's planned day its school's code still works.
+        "DELIVERY_CODE_DAYS": int(os.environ.get("TRACKER_DELIVERY_CODE_DAYS", "7")),
         "ALERT_UNCONFIRMED_DAYS": int(os.environ.get("TRACKER_ALERT_UNCONFIRMED_DAYS", "3")),
         # Where the served copy of static/ (hashed names, compressed) is made at start.
         "STATIC_BUILD_DIR": os.environ.get(

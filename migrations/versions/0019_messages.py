@@ -1,5 +1,6 @@
-"""the outbox (messages, their attempts, who turned which off) and the school's e-mail and
-language for its messages
+"""the outbox (messages, their attempts, who turned which off), the school's e-mail and
+language for its messages, and the school's delivery code (its hash) and how each
+hand-over was confirmed
 
 Revision ID: 0019
 Revises: 0018
@@ -36,6 +37,7 @@ def upgrade():
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("attachment", sa.String(40), nullable=False),
         sa.Column("attachment_ref", sa.Integer(), nullable=True),
+        sa.Column("sealed", sa.String(200), server_default="", nullable=False),
         sa.Column("state", sa.String(10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -94,9 +96,30 @@ def upgrade():
         batch.add_column(
             sa.Column("contact_language", sa.String(5), server_default="fr", nullable=False)
         )
+    with op.batch_alter_table("deliveries") as batch:
+        batch.add_column(sa.Column("code_hash", sa.String(64), server_default="", nullable=False))
+        batch.add_column(sa.Column("code_salt", sa.String(32), server_default="", nullable=False))
+        batch.add_column(sa.Column("code_expires_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("code_tries", sa.Integer(), server_default="0", nullable=False))
+        batch.add_column(
+            sa.Column("handover_confirmation", sa.String(10), server_default="", nullable=False)
+        )
+        batch.add_column(
+            sa.Column("no_code_reason", sa.String(300), server_default="", nullable=False)
+        )
 
 
 def downgrade():
+    with op.batch_alter_table("deliveries") as batch:
+        for column in (
+            "no_code_reason",
+            "handover_confirmation",
+            "code_tries",
+            "code_expires_on",
+            "code_salt",
+            "code_hash",
+        ):
+            batch.drop_column(column)
     with op.batch_alter_table("schools") as batch:
         batch.drop_column("contact_language")
         batch.drop_column("contact_email")

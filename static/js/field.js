@@ -191,6 +191,7 @@
     var open = record.delivery.status === "dispatched" && !record.handedOver && record.mayAct;
     $("dv-scan").hidden = !open;
     $("dv-handover").hidden = !open;
+    $("dv-code-block").hidden = !record.codeCheck;
     $("dv-done").hidden = !record.handedOver;
   }
 
@@ -209,6 +210,52 @@
       };
       image.onerror = function () { resolve(null); };
       image.src = URL.createObjectURL(file);
+    });
+  }
+
+  // The school's code, checked on the phone against its salted hash (PBKDF2-SHA256, as
+  // the server does): true or false, or null when this browser cannot (no WebCrypto on a
+  // plain-http address), and the server checks it alone.
+  function codeMatches(check, code) {
+    if (!(window.crypto && window.crypto.subtle && window.TextEncoder)) return Promise.resolve(null);
+    var salt = new Uint8Array(check.salt.match(/../g).map(function (h) { return parseInt(h, 16); }));
+    var subtle = window.crypto.subtle;
+    return subtle.importKey("raw", new TextEncoder().encode(code), "PBKDF2", false, ["deriveBits"])
+      .then(function (key) {
+        return subtle.deriveBits(
+          { name: "PBKDF2", salt: salt, iterations: check.iterations, hash: "SHA-256" }, key, 256);
+      })
+      .then(function (bits) {
+        var hex = Array.prototype.map.call(new Uint8Array(bits), function (b) {
+          return ("0" + b.toString(16)).slice(-2);
+        }).join("");
+        return hex === check.hash;
+      });
+  }
+
+  // Before a hand-over is queued: the code right (or a reason without it). A few wrong
+  // tries on the phone, then only the server may check it (online).
+  function checkCode(record, form) {
+    var check = record.codeCheck;
+    if (!check) return Promise.resolve(true);
+    var code = form.elements.school_code.value.replace(/\s+/g, "");
+    var reason = form.elements.no_code_reason.value.trim();
+    if (!code) {
+      if (reason) return Promise.resolve(true);
+      $("dv-handover-errors").textContent = t.need_code;
+      return Promise.resolve(false);
+    }
+    if ((record.codeTries || 0) >= check.tries) {
+      if (navigator.onLine) return Promise.resolve(true);
+      $("dv-handover-errors").textContent = t.code_tries_over;
+      return Promise.resolve(false);
+    }
+    return codeMatches(check, code).then(function (right) {
+      if (right !== false) return true;
+      record.codeTries = (record.codeTries || 0) + 1;
+      $("dv-handover-errors").textContent =
+        record.codeTries >= check.tries ? t.code_tries_over : t.wrong_code;
+      return S.put("deliveries", record).then(function () { return false; });
     });
   }
 
@@ -232,6 +279,12 @@
     if (!record.scanned.length) problems.push(t.need_scan);
     $("dv-handover-errors").textContent = problems.join(" ");
     if (problems.length) return;
+    checkCode(record, form).then(function (ready) {
+      if (ready) queueHandOver(record, form, name, role, missing);
+    });
+  }
+
+  function queueHandOver(record, form, name, role, missing) {
     shrinkPhoto(form.elements.photo.files[0]).then(function (photo) {
       return S.enqueue({
         type: "handover",
@@ -244,6 +297,8 @@
         longitude: place.longitude,
         accuracy: place.accuracy,
         notes: form.elements.notes.value,
+        school_code: form.elements.school_code.value.replace(/\s+/g, ""),
+        no_code_reason: form.elements.no_code_reason.value.trim(),
         missing: missing
       });
     }).then(function () {

@@ -124,6 +124,9 @@
         delivery: data.delivery,
         items: data.items,
         mayAct: data.may_act,
+        // The school's code, as a salted hash only, to check it with no network.
+        codeCheck: data.school_code_check || null,
+        codeTries: 0,
         scanned: scanned,
         unexpected: [],
         handedOver: ["delivered", "partially_delivered"].indexOf(data.delivery.status) >= 0,

@@ -9,9 +9,7 @@ from tracker.i18n import lazy_gettext as _l
 from tracker.i18n import ngettext
 from tracker.messages.services import message_kind, queue_message
 
-PLAN_SUBMITTED = message_kind(
-    "plan_submitted", _l("A plan waits for approval"), _l("those who approve plans")
-)
+PLAN_SUBMITTED = message_kind("plan_submitted", _l("A plan waits for my approval"), "plans.approve")
 
 
 def plan_submitted(plan, tablets: int, schools: int) -> None:

@@ -97,6 +97,20 @@ def openapi_document() -> dict:
                                 "properties": {
                                     "delivery": ref("Delivery"),
                                     "may_act": {"type": "boolean"},
+                                    "school_code_check": {
+                                        "type": ["object", "null"],
+                                        "description": "To check the school's code with "
+                                        "no network: PBKDF2-SHA256 of the code with this "
+                                        "salt (hex) and iterations, as hex; null when no "
+                                        "code was sent. Never the code.",
+                                        "properties": {
+                                            "salt": {"type": "string"},
+                                            "hash": {"type": "string"},
+                                            "iterations": {"type": "integer"},
+                                            "tries": {"type": "integer"},
+                                            "expires_on": {"type": ["string", "null"]},
+                                        },
+                                    },
                                     "items": {"type": "array", "items": ref("ManifestItem")},
                                 },
                             },

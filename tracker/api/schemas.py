@@ -132,6 +132,16 @@ SCHEMAS = {
             "longitude": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
             "accuracy": {"type": ["number", "null"], "minimum": 0, "description": "metres"},
             "notes": {"type": "string", "maxLength": 2000},
+            "school_code": {
+                "type": "string",
+                "maxLength": 20,
+                "description": "handover: the code the school received by SMS",
+            },
+            "no_code_reason": {
+                "type": "string",
+                "maxLength": 300,
+                "description": "handover: why it is handed over without the school's code",
+            },
             "missing": {
                 "type": "array",
                 "items": {

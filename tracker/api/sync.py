@@ -128,6 +128,8 @@ def _handover(action: dict, delivery: Delivery, actor: User, at) -> tuple[str, s
         accuracy=fields.number(action, "accuracy"),
         notes=fields.text(action, "notes", limit=2000),
         reasons=_missing_reasons(action),
+        school_code=fields.text(action, "school_code", limit=20),
+        no_code_reason=fields.text(action, "no_code_reason", limit=300),
         handed_over_at=fields.bounded(at, delivery.dispatched_at, received, CLOCK_SKEW),
         client_time=at,
         recorded_at=received,

@@ -17,6 +17,7 @@ from tracker.auth import tokens
 from tracker.auth.permissions import requires
 from tracker.deliveries import scans
 from tracker.deliveries import services as deliveries
+from tracker.deliveries.codes import offline_check
 from tracker.deliveries.media import PixelBudgetSpent
 from tracker.deliveries.models import Delivery
 from tracker.deliveries.states import may_act
@@ -154,6 +155,7 @@ def manifest(delivery_id: int):
         delivery=delivery_json(delivery),
         may_act=may_act(current_user, delivery),
         items=items,
+        school_code_check=offline_check(delivery),
     )
 
 

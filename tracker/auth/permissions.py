@@ -71,6 +71,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "deliveries.pack": OFFICE,
     "deliveries.finish_packing": OFFICE,
     "deliveries.dispatch": OFFICE,
+    "deliveries.resend_code": OFFICE,
     "deliveries.cancel": OFFICE,
     "deliveries.edit": OFFICE,
     "deliveries.print_labels": OFFICE,

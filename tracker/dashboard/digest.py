@@ -21,7 +21,7 @@ from tracker.transaction import transaction
 OVERDUE_DIGEST = message_kind(
     "overdue_digest",
     _l("Each morning: the deliveries past their planned day"),
-    _l("those who plan deliveries"),
+    "plans.plan_deliveries",
 )
 LISTED = 30
 

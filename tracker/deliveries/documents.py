@@ -11,6 +11,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import force_locale
 
+from tracker.deliveries.codes import CONFIRMATIONS
 from tracker.deliveries.models import Delivery
 from tracker.deliveries.words import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
 from tracker.i18n import lazy_gettext as _l
@@ -155,6 +156,15 @@ def delivery_note(delivery: Delivery) -> bytes:
     return bytes(pdf.output())
 
 
+def confirmation_text(delivery: Delivery) -> str:
+    """How the hand-over was confirmed, in French and Arabic, with the agent's reason."""
+    words = CONFIRMATIONS.get(delivery.handover_confirmation)
+    if words is None:
+        return ""
+    text = both(words)
+    return f"{text}: {delivery.no_code_reason}" if delivery.no_code_reason else text
+
+
 def receipt(delivery: Delivery) -> bytes:
     """Proof of delivery: who received which tablet, when and where, signed."""
     pdf = DeliveryPdf(_l("Proof of delivery"), delivery)
@@ -178,6 +188,7 @@ def receipt(delivery: Delivery) -> bytes:
             ),
             (_l("Place (GPS)"), place),
             (_l("Recorded from"), paper),
+            (_l("Confirmation"), confirmation_text(delivery)),
             (_l("Notes"), " ".join(delivery.notes.split())),
         ],
     )

@@ -43,3 +43,10 @@ class HandoverForm(Form):
     longitude = HiddenField()
     accuracy = HiddenField()
     notes = TextAreaField(_l("Notes"), validators=[Length(max=2000)])
+    # Asked only when a code was sent to the school (deliveries/codes.py).
+    school_code = StringField(
+        _l("The school's code (received by SMS)"),
+        validators=[Length(max=20)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    no_code_reason = StringField(_l("Or: why without the code"), validators=[Length(max=300)])

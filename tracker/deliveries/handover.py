@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from tracker.allocations.services import note_delivery_progress
 from tracker.auth.models import User
 from tracker.database import utcnow
-from tracker.deliveries import notices
+from tracker.deliveries import codes, notices
 from tracker.deliveries.media import clean_photo, clean_signature
 from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, MISSING_REASONS, Delivery, DeliveryItem
 from tracker.deliveries.scans import (
@@ -187,6 +187,8 @@ def confirm_handover(
     handed_over_at: datetime | None = None,
     client_time: datetime | None = None,
     recorded_at: datetime | None = None,
+    school_code: str | None = None,
+    no_code_reason: str = "",
 ) -> Delivery:
     """Record the hand-over of a dispatched delivery.
 
@@ -219,6 +221,7 @@ def confirm_handover(
     )
     if problems:
         raise ValidationFailed(problems[0].message, field=problems[0].field)
+    confirmed, no_code_reason = codes.confirmation(delivery, school_code, no_code_reason, via=via)
     outcome = {
         item.device_id: "delivered" if item.device_id in received else reasons[item.device_id]
         for item in on_board
@@ -252,6 +255,7 @@ def confirm_handover(
     delivery.latitude, delivery.longitude, delivery.location_accuracy = lat, lon, accuracy
     delivery.notes = (notes or "").strip()
     delivery.handover_via = via
+    delivery.handover_confirmation, delivery.no_code_reason = confirmed, no_code_reason
     note_delivery_progress(delivery.plan_id, actor, delivery=delivery.reference)
     db.session.flush()
     notices.handover_confirmed(delivery, len(delivered))

@@ -77,6 +77,15 @@ class Delivery(db.Model):
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     delivered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     handover_via: Mapped[str] = mapped_column(sa.String(20), default="")
+    # The school's delivery code (deliveries/codes.py): its salted hash only, never the code.
+    code_hash: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
+    code_salt: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
+    code_expires_on: Mapped[date | None]
+    code_tries: Mapped[int] = mapped_column(default=0, server_default="0")
+    # How the hand-over was confirmed: code, no_code (with the agent's reason), none_sent,
+    # paper; "" before codes existed.
+    handover_confirmation: Mapped[str] = mapped_column(sa.String(10), default="", server_default="")
+    no_code_reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
     failure_reason: Mapped[str] = mapped_column(sa.String(300), default="")
     # Codes scanned at the school that are not on this delivery, with why they were refused.
     unexpected: Mapped[list] = mapped_column(sa.JSON, default=list)

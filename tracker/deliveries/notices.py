@@ -15,13 +15,12 @@ from tracker.i18n import ngettext
 from tracker.messages.services import attachment_maker, message_kind, queue_message
 from tracker.timezone import format_moment
 
-DISPATCHED = message_kind(
-    "delivery_dispatched", _l("A delivery is on its way"), _l("the school's contact")
-)
+DISPATCHED = message_kind("delivery_dispatched", _l("A delivery is on its way (to the school)"))
+# To the school, and to the coordinator who planned the delivery.
 HANDED_OVER = message_kind(
     "handover_confirmed",
-    _l("A hand-over is confirmed, with its proof of delivery"),
-    _l("the school's contact, and the coordinator who planned the delivery"),
+    _l("A delivery I planned is handed over, with its proof of delivery"),
+    "plans.plan_deliveries",
 )
 SCHOOL_LANGUAGES = ("fr", "ar")
 

@@ -17,7 +17,7 @@ from tracker.allocations.states import PROGRESSING
 from tracker.auth.models import User
 from tracker.auth.permissions import role_can
 from tracker.database import utcnow
-from tracker.deliveries import notices
+from tracker.deliveries import codes, notices
 from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, Delivery, DeliveryItem
 from tracker.deliveries.scans import ScanResult, counts, delivery_item, unknown_code, why_not_here
 from tracker.deliveries.states import require_action
@@ -283,9 +283,21 @@ def dispatch(delivery_id: int, actor: User | None) -> Delivery:
     move_devices(ids, "dispatched", actor, delivery_id=delivery.id, delivery=delivery.reference)
     delivery = get_delivery(delivery_id)
     delivery.status, delivery.dispatched_at = "dispatched", utcnow()
+    # Kept on the object only, for the caller in this process (the demo, tests).
+    delivery.sent_code = codes.send_code(delivery)
     db.session.flush()
     notices.delivery_dispatched(delivery, len(ids))
     return delivery
+
+
+def resend_code(delivery_id: int, actor: User | None) -> bool:
+    """A new code for a dispatched delivery's school (the old one stops working); False
+    when the school has no phone."""
+    delivery = get_delivery(delivery_id, lock=True)
+    require_action(delivery, "resend_code", _("sent a new code"))
+    sent = codes.send_code(delivery) is not None
+    db.session.flush()
+    return sent
 
 
 def cancel_delivery(delivery_id: int, actor: User | None, reason: str = "") -> Delivery:

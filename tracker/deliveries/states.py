@@ -32,6 +32,7 @@ DELIVERY_STATES = {
     "print_labels": ("planned", "packed"),
     "scan_at_school": ("dispatched",),
     "hand_over": ("dispatched",),
+    "resend_code": ("dispatched",),
     "report": ("dispatched",),
     "fail": ("dispatched",),
     "take_offline": UNDER_WAY,

@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from tracker.allocations.models import AllocationPlan
 from tracker.auth.models import User
 from tracker.auth.permissions import can, requires, roles_for
-from tracker.deliveries import documents, handover, queries, scans, services, states
+from tracker.deliveries import codes, documents, handover, queries, scans, services, states
 from tracker.deliveries.forms import (
     ActionForm,
     EditDeliveryForm,
@@ -51,6 +51,8 @@ template_helpers(
     delivery_status_label=labeller(DELIVERY_STATUS_LABELS),
     item_status_label=labeller(ITEM_STATUS_LABELS),
     discrepancy_text=discrepancy_text,
+    delivery_expects_code=codes.expects_code,
+    handover_confirmation_label=labeller(codes.CONFIRMATIONS),
 )
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -371,6 +373,8 @@ def confirm(delivery_id):
                 accuracy=form.accuracy.data or None,
                 notes=form.notes.data or "",
                 reasons=reasons,
+                school_code=form.school_code.data or "",
+                no_code_reason=form.no_code_reason.data or "",
             ),
         )
         if done is not None:
@@ -395,6 +399,24 @@ def confirm(delivery_id):
         ),
         422,
     )
+
+
+@bp.route("/<int:delivery_id>/resend-code", methods=["POST"])
+@requires("deliveries.resend_code")
+def resend_code(delivery_id):
+    """A new code for the school, by SMS; the old one stops working."""
+    delivery = _page(delivery_id)
+    sent = run_service(None, lambda: services.resend_code(delivery.id, current_user))
+    if sent:
+        flash(
+            _("A new code is on its way to the school by SMS; the old one no longer works."),
+            "success",
+        )
+    elif sent is not None:
+        flash(
+            _("The school has no phone number: no code can be sent. Add one on its page."), "error"
+        )
+    return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
 
 
 @bp.route("/<int:delivery_id>/<any(signature, photo):kind>")

@@ -192,7 +192,7 @@ def _deliveries(summary: DemoSummary, accounts: dict[str, User]) -> None:
         deliveries.finish_packing(delivery.id, coordinator)
         if state == "packed":
             continue
-        deliveries.dispatch(delivery.id, coordinator)
+        code = deliveries.dispatch(delivery.id, coordinator).sent_code
         if state == "dispatched":
             continue
         handed = tags if state == "delivered" else tags[:-1]
@@ -210,6 +210,10 @@ def _deliveries(summary: DemoSummary, accounts: dict[str, User]) -> None:
             accuracy=15,
             reasons={delivery.items[-1].device_id: "damaged"} if handed != tags else {},
             notes="Écran fissuré à l'ouverture du carton." if handed != tags else "",
+            # The school gives its code; where a tablet is missing, the head teacher had
+            # left the phone at home: handed over without it, and why.
+            school_code=code if handed == tags else None,
+            no_code_reason="" if handed == tags else "Le directeur n'avait pas son téléphone.",
             handed_over_at=datetime.combine(today + timedelta(days=days), time(10, 30), tzinfo=UTC),
         )
 

@@ -39,6 +39,9 @@ class OutboxMessage(db.Model):
     # A document made when the message is sent (a proof of delivery), by its kind and id.
     attachment: Mapped[str] = mapped_column(sa.String(40), default="")
     attachment_ref: Mapped[int | None]
+    # A secret the body names as {code} (a delivery code), sealed with the server's key
+    # until the message leaves, then erased (services.seal).
+    sealed: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     state: Mapped[str] = mapped_column(sa.String(10), default="queued")
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -13,7 +13,10 @@ a kind off for everyone (TRACKER_MESSAGES_OFF), and a user for themself (My mess
 No message carries a QR token, a password, or anything a page would not show its reader.
 """
 
+import hashlib
+import hmac
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -40,7 +43,9 @@ STUCK = timedelta(minutes=10)
 class MessageKind:
     name: str
     label: object  # lazy words: what the message is, on My messages and the outbox page
-    audience: object  # lazy words: who gets it
+    # Users whose role may do this get it (and may turn it off); None: sent to no user
+    # (a school's contact).
+    users_who_may: str | None
 
 
 KINDS: dict[str, MessageKind] = {}
@@ -48,9 +53,16 @@ KINDS: dict[str, MessageKind] = {}
 ATTACHMENTS: dict[str, Callable[[int, str], tuple[str, str, bytes]]] = {}
 
 
-def message_kind(name: str, label, audience) -> str:
-    KINDS[name] = MessageKind(name, label, audience)
+def message_kind(name: str, label, users_who_may: str | None = None) -> str:
+    KINDS[name] = MessageKind(name, label, users_who_may)
     return name
+
+
+def kinds_for(user: User) -> list[MessageKind]:
+    """The kinds `user` may get, so may turn off."""
+    from tracker.auth.permissions import can
+
+    return [k for k in KINDS.values() if k.users_who_may and can(user, k.users_who_may)]
 
 
 def attachment_maker(name: str):
@@ -75,9 +87,31 @@ def opted_out(user_id: int) -> set[str]:
 def set_wanted(user: User, wanted: set[str]) -> None:
     """The kinds `user` wants: the others are turned off for them."""
     db.session.execute(sa.delete(MessageOptOut).where(MessageOptOut.user_id == user.id))
-    for kind in sorted(set(KINDS) - wanted):
+    for kind in sorted({kind.name for kind in kinds_for(user)} - wanted):
         db.session.add(MessageOptOut(user_id=user.id, kind=kind))
     db.session.flush()
+
+
+def _keystream(salt: bytes, length: int) -> bytes:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, b"tracker-outbox-seal:" + salt, hashlib.sha256).digest()[:length]
+
+
+def seal(secret: str) -> str:
+    """`secret` (at most 32 bytes) XORed with a keystream from the server's key and a fresh
+    salt: a copy of the database alone does not hold it."""
+    data, salt = secret.encode(), os.urandom(16)
+    if len(data) > 32:
+        raise ValueError("a sealed secret is at most 32 bytes")
+    return (
+        salt + bytes(a ^ b for a, b in zip(data, _keystream(salt, len(data)), strict=True))
+    ).hex()
+
+
+def unseal(sealed: str) -> str:
+    raw = bytes.fromhex(sealed)
+    salt, data = raw[:16], raw[16:]
+    return bytes(a ^ b for a, b in zip(data, _keystream(salt, len(data)), strict=True)).decode()
 
 
 def queue_message(
@@ -91,6 +125,7 @@ def queue_message(
     user: User | None = None,
     attachment: str = "",
     attachment_ref: int | None = None,
+    secret: str = "",
 ) -> OutboxMessage | None:
     """Add a message to the outbox in the caller's transaction; None when nobody is to get
     it (no address, the kind turned off for the programme or by its user)."""
@@ -111,6 +146,7 @@ def queue_message(
         body=body,
         attachment=attachment,
         attachment_ref=attachment_ref,
+        sealed=seal(secret) if secret else "",
     )
     db.session.add(message)
     db.session.info[WAKE] = True
@@ -166,6 +202,9 @@ def _send_one(message_id: int) -> int:
         return 0
     message = db.session.get(OutboxMessage, message_id)
     config = current_app.config
+    body = (
+        message.body.replace("{code}", unseal(message.sealed)) if message.sealed else message.body
+    )
     try:
         if message.channel == "email":
             attachments = []
@@ -174,26 +213,28 @@ def _send_one(message_id: int) -> int:
                     ATTACHMENTS[message.attachment](message.attachment_ref, message.language)
                 )
             detail, ok = (
-                channels.send_email(
-                    config, message.recipient, message.subject, message.body, attachments
-                ),
+                channels.send_email(config, message.recipient, message.subject, body, attachments),
                 True,
             )
         else:
-            detail, ok = channels.sms_provider(config).send(message.recipient, message.body), True
+            detail, ok = channels.sms_provider(config).send(message.recipient, body), True
     except channels.Refused as error:
         detail, ok = str(error), False
     except Exception as error:  # noqa: BLE001  (recorded on the message, tried again)
         log.exception("message %s could not be sent", message_id)
         detail, ok = f"{type(error).__name__}: {error}", False
+    if message.sealed:  # a gateway that echoes the text does not leave the secret here
+        detail = detail.replace(unseal(message.sealed), "••••••")
     with transaction():
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         message.attempts += 1
         db.session.add(MessageAttempt(message_id=message_id, ok=ok, detail=detail[:500]))
         if ok:
             message.state, message.sent_at, message.last_error = "sent", utcnow(), ""
+            message.sealed = ""  # the secret has left: nothing of it stays here
         elif message.attempts >= int(config["MESSAGES_ATTEMPTS"]):
             message.state, message.last_error = "failed", detail[:500]
+            message.sealed = ""
         else:
             # 1, 2, 4, 8… minutes
             wait = timedelta(minutes=2 ** (message.attempts - 1))

@@ -31,7 +31,8 @@ template_helpers(
 @requires("messages.choose")
 def mine():
     if request.method == "POST":
-        wanted = {kind for kind in request.form.getlist("kind") if kind in services.KINDS}
+        mine = {kind.name for kind in services.kinds_for(current_user)}
+        wanted = {kind for kind in request.form.getlist("kind") if kind in mine}
         with transaction():
             services.set_wanted(current_user, wanted)
         flash(_("Saved: you get the messages ticked."), "success")
@@ -39,7 +40,7 @@ def mine():
     off = services.opted_out(current_user.id)
     kinds = [
         (kind, kind.name not in off, services.programme_sends(kind.name))
-        for kind in services.KINDS.values()
+        for kind in services.kinds_for(current_user)
     ]
     return render_template("messages/mine.html", kinds=kinds)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask_babel import format_date
 
+from tracker.deliveries.codes import CONFIRMATIONS, CONFIRMATIONS_SHORT
 from tracker.deliveries.models import Delivery, DeliveryItem
 from tracker.devices.models import STATUSES, Device
 from tracker.devices.states import STATUS_LABELS
@@ -48,6 +49,7 @@ DELIVERY_COLUMNS = [
     ExportColumn(_l("Signed"), 8),
     ExportColumn(_l("Latitude"), 11, "number"),
     ExportColumn(_l("Longitude"), 11, "number"),
+    ExportColumn(_l("Confirmation"), 30),
 ]
 SUMMARY_COLUMNS = [ExportColumn(_l("Figure"), 36), ExportColumn(_l("Value"), 30, "value")]
 
@@ -59,6 +61,7 @@ class ReportData:
     devices: list  # rows for the Devices sheet
     deliveries: list  # rows for the Deliveries sheet
     schools_reached: int
+    confirmations: list  # how each of those hand-overs was confirmed (deliveries/codes.py)
 
     @property
     def registered(self) -> int:
@@ -71,6 +74,13 @@ class ReportData:
     @property
     def outstanding(self) -> int:
         return self.registered - self.delivered - self.states.get("returned", 0)
+
+
+def _confirmation(delivery) -> str:
+    words = CONFIRMATIONS.get(delivery.handover_confirmation)
+    if words is None:
+        return ""
+    return f"{words}: {delivery.no_code_reason}" if delivery.no_code_reason else str(words)
 
 
 def report_data(donation_id: int) -> ReportData:
@@ -155,11 +165,13 @@ def report_data(donation_id: int) -> ReportData:
             _("yes") if d.handover_via == "screen" else _("on paper"),
             d.latitude,
             d.longitude,
+            _confirmation(d),
         )
         for d, code, name, tablets in deliveries
     ]
     reached = len({row[5] for row in device_rows if row[8] is not None})
-    return ReportData(donation, states, device_rows, delivery_rows, reached)
+    confirmations = [d.handover_confirmation for d, _code, _name, _tablets in deliveries]
+    return ReportData(donation, states, device_rows, delivery_rows, reached, confirmations)
 
 
 def summary_rows(data: ReportData) -> list[tuple]:
@@ -197,12 +209,29 @@ def donor_pdf(donation_id: int) -> bytes:
     pdf.facts([(label, str(value)) for label, value in summary_rows(data)], label_width=80)
     pdf.ln(4)
     pdf.write_lines(0, _("Hand-overs"), "B", 12, gap=1)
-    widths = (26, 64, 32, 42, 16)
-    heads = (_("Proof of delivery"), _("School"), _("Handed over on"), _("Received by"), "#")
+    widths = (24, 56, 30, 36, 12, 22)
+    heads = (
+        _("Proof of delivery"),
+        _("School"),
+        _("Handed over on"),
+        _("Received by"),
+        "#",
+        _("Confirmation"),
+    )
     pdf.set_fill_color(235)
     pdf.table_row(widths, heads, style="B", size=8, fill=True)
-    for reference, code, name, _state, when, recipient, _role, tablets, *_rest in data.deliveries:
-        values = (reference, f"{code} {name}", format_moment(when, "short"), recipient, tablets)
+    short = {key: str(words) for key, words in CONFIRMATIONS_SHORT.items()}
+    for row, confirmation in zip(data.deliveries, data.confirmations, strict=True):
+        reference, code, name, _state, when, recipient, _role, tablets, *_rest = row
+        confirmed = short.get(confirmation, "")
+        values = (
+            reference,
+            f"{code} {name}",
+            format_moment(when, "short"),
+            recipient,
+            tablets,
+            confirmed,
+        )
         pdf.table_row(widths, values, size=8)
     return bytes(pdf.output())
 
