@@ -81,6 +81,7 @@ MATRIX = {
     "deliveries.create": ("GET", "/deliveries/new?plan={plan}", WRITERS),
     "deliveries.detail": ("GET", "/deliveries/{delivery}", OFFICE),
     "deliveries.scan": ("POST", "/deliveries/{delivery}/scan", WRITERS),
+    "deliveries.resend_code": ("POST", "/deliveries/{delivery}/resend-code", WRITERS),
     "deliveries.edit": ("POST", "/deliveries/{delivery}/edit", WRITERS),
     "deliveries.unpack": ("POST", "/deliveries/{delivery}/items/{device}/unpack", WRITERS),
     "deliveries.correct": ("POST", "/deliveries/{delivery}/items/{device}/correct", WRITERS),
