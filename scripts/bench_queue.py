@@ -74,7 +74,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--database-url", default="", help="PostgreSQL (its huey_* emptied)")
+    parser.add_argument("--database-url", default="", help="PostgreSQL (emptied first)")
     parser.add_argument("--bare-consumer", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_consumer:
@@ -90,6 +90,14 @@ def main() -> int:
     }
     if args.database_url:
         env["TRACKER_DATABASE_URL"] = args.database_url
+        import sqlalchemy as sa
+
+        url = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
     subprocess.run([TRACKER, "db", "upgrade"], env=env, check=True, capture_output=True)  # noqa: S603
     huey, noop = bare_huey(args.database_url, folder)
     huey.flush()

@@ -131,6 +131,11 @@ def list_devices(
     )
 
 
+def count_all_devices(conditions: list) -> int:
+    """Every matching device counted, however many (a job's total: it reads them all)."""
+    return db.session.scalar(sa.select(sa.func.count(Device.id)).where(*conditions)) or 0
+
+
 def count_devices(conditions: list) -> int:
     """Count matching devices, stopping at COUNT_CAP + 1 so a million rows cost no more."""
     capped = sa.select(Device.id).where(*conditions).limit(COUNT_CAP + 1).subquery()

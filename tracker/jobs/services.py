@@ -93,7 +93,7 @@ def ping(count: int, *, timeout: float = 300.0) -> float:
         db.session.rollback()  # a fresh snapshot next time
         if time.monotonic() > deadline:
             raise DomainError(_("No worker took the jobs; is `tracker worker` running?"))
-        time.sleep(0.01)
+        time.sleep(0.02)
     return time.perf_counter() - started
 
 
@@ -149,6 +149,35 @@ def advance(rows: int) -> None:
     progress = _current.get()
     if progress is not None:
         progress.advance(rows)
+
+
+@contextlib.contextmanager
+def progress_on_terminal(label: str, total: int | None = None):
+    """The command line runs a job's work in its own process, with its progress as a bar
+    on the terminal (stderr) once the work knows its total."""
+    import sys
+
+    import click
+
+    shown = {"bar": None, "done": 0}
+
+    def changed(progress: "Progress") -> None:
+        if shown["bar"] is None and progress.total:
+            shown["bar"] = click.progressbar(length=progress.total, label=label, file=sys.stderr)
+            shown["bar"].__enter__()
+        if shown["bar"] is not None:
+            shown["bar"].update(progress.done - shown["done"])
+            shown["done"] = progress.done
+
+    progress = Progress(None, on_change=changed)
+    progress.total = total
+    token = _current.set(progress)
+    try:
+        yield progress
+    finally:
+        _current.reset(token)
+        if shown["bar"] is not None:
+            shown["bar"].__exit__(None, None, None)
 
 
 def _beat_key(job_id: int) -> str:
@@ -300,25 +329,27 @@ def run_job(job_id: int, worker: str) -> None:
     an app context of its own (its own session, removed when the context ends)."""
     try:
         with transaction():
+            # One statement claims it and reads what the job needs.
             claimed = db.session.execute(
                 sa.update(Job)
                 .where(Job.id == job_id, Job.state == "queued")
                 .values(
                     state="running", attempts=Job.attempts + 1, worker=worker, started_at=utcnow()
                 )
-            ).rowcount
+                .returning(Job.kind, Job.params, Job.user_id)
+            ).one_or_none()
     except sa.exc.OperationalError:
         log.warning("job %s not claimed now (database busy); it is sent again later", job_id)
         return
-    if not claimed:
+    if claimed is None:
         return
-    job = db.session.get(Job, job_id)
+    # Its heartbeat: the keeper's (every JOBS_HEARTBEAT_SECONDS); until the first, the
+    # claim's time stands for it.
     progress = Progress(job_id)
     _running[job_id] = progress
-    progress.publish()
     token = _current.set(progress)
     try:
-        run_as(job, progress)
+        run_as(job_id, claimed, progress)
     finally:
         _current.reset(token)
         _running.pop(job_id, None)
@@ -340,12 +371,12 @@ def work_context(user: User | None = None, query: str = ""):
         yield
 
 
-def run_as(job: Job, progress: Progress) -> None:
+def run_as(job_id: int, claimed, progress: Progress) -> None:
     """Run the job as the user who started it (their language, their rights), with links
     from the configured base URL, and record how it ended."""
-    user = db.session.get(User, job.user_id) if job.user_id else None
-    kind = KINDS[job.kind]
-    params, job_id = dict(job.params), job.id
+    user = db.session.get(User, claimed.user_id) if claimed.user_id else None
+    kind = KINDS[claimed.kind]
+    params = dict(claimed.params)
     # The choices made on the page that started it (filters, options) are its query.
     with work_context(user, params.get("query", "")):
         try:
@@ -354,7 +385,7 @@ def run_as(job: Job, progress: Progress) -> None:
             db.session.rollback()
             _fail(job_id, str(error))
         except Exception:
-            log.exception("job %s (%s) failed", job_id, job.kind)
+            log.exception("job %s (%s) failed", job_id, claimed.kind)
             db.session.rollback()
             _fail(
                 job_id,
@@ -364,26 +395,29 @@ def run_as(job: Job, progress: Progress) -> None:
                 ),
             )
         else:
-            _finish(job_id, output, progress)
+            _finish(job_id, output, progress, claimed.user_id)
 
 
-def _finish(job_id: int, output: Output | None, progress: Progress) -> None:
+def _finish(job_id: int, output: Output | None, progress: Progress, user_id) -> None:
+    done = {
+        "state": "done",
+        "finished_at": utcnow(),
+        "done": progress.done,
+        "total": progress.total or progress.done,
+    }
     with transaction():
-        job = db.session.get(Job, job_id, populate_existing=True)
         if output is not None:
             output.content.seek(0)
             stored = files.store_file(
                 output.content,
                 name=output.name,
                 mimetype=output.mimetype,
-                user_id=job.user_id,
+                user_id=user_id,
                 keep_days=current_app.config["DOWNLOADS_KEEP_DAYS"],
             )
-            job.file_id = stored.id
+            done["file_id"] = stored.id
             output.content.close()
-        job.state, job.finished_at = "done", utcnow()
-        job.done = progress.done
-        job.total = progress.total or progress.done
+        db.session.execute(sa.update(Job).where(Job.id == job_id).values(**done))
 
 
 def _fail(job_id: int, message: str) -> None:

@@ -12,6 +12,7 @@ from tracker.donations.services import find_donation
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.jobs.services import progress_on_terminal
 from tracker.labels import services
 from tracker.labels.sheets import LAYOUTS, render_labels, render_test_page
 from tracker.schools.models import School
@@ -73,9 +74,9 @@ def labels_command(
         raise click.ClickException(str(error)) from error
     if not labels:
         raise click.ClickException(_("No device matches: nothing to print."))
-    output.write_bytes(
-        render_labels(labels, chosen, start=start, offset_x=offset_x, offset_y=offset_y)
-    )
+    with progress_on_terminal(_("Drawing labels"), len(labels)):
+        content = render_labels(labels, chosen, start=start, offset_x=offset_x, offset_y=offset_y)
+    output.write_bytes(content)
     pages = -(-(start - 1 + len(labels)) // chosen.per_page)
     click.echo(
         _(

@@ -8,11 +8,12 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from tracker.devices.models import STATUSES
-from tracker.devices.queries import DeviceFilters
+from tracker.devices.queries import DeviceFilters, count_all_devices
 from tracker.donations.services import find_donation
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.jobs.services import progress_on_terminal
 from tracker.spreadsheets.exports import export_devices, export_history, export_schools
 from tracker.spreadsheets.importers import warning_text
 from tracker.spreadsheets.readers import UnusableFile, estimate_rows, sniff
@@ -178,7 +179,8 @@ def export_devices_command(file, reference, state):
             filters.donation_id = find_donation(reference).id
         except DomainError as error:
             raise click.ClickException(str(error)) from error
-    count = export_devices(path, filters)
+    with progress_on_terminal(_("Writing rows"), count_all_devices(filters.conditions())):
+        count = export_devices(path, filters)
     click.echo(_("Wrote %(n)s devices to %(path)s.", n=count, path=path))
 
 
@@ -199,7 +201,8 @@ def export_schools_command(file, region):
 def export_history_command(file):
     """The whole device history: every event with its time, actor and note."""
     path = _xlsx_path(file)
-    count = export_history(path)
+    with progress_on_terminal(_("Writing rows")):
+        count = export_history(path)
     click.echo(_("Wrote %(n)s events to %(path)s.", n=count, path=path))
 
 
@@ -220,7 +223,8 @@ def export_allocations_command(file, plan_id):
             get_plan(plan_id)
         except DomainError as error:
             raise click.ClickException(str(error)) from error
-    total = export_allocations(path, plan_id=plan_id)
+    with progress_on_terminal(_("Writing rows")):
+        total = export_allocations(path, plan_id=plan_id)
     click.echo(
         _(
             "Wrote %(path)s: %(schools)s schools, %(allocated)s tablets allocated, "

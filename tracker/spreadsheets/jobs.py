@@ -18,7 +18,7 @@ from tracker.allocations.services import get_plan
 from tracker.auth.models import User
 from tracker.dashboard.history import HistoryFilter
 from tracker.deliveries.services import delivery_for
-from tracker.devices.queries import count_devices
+from tracker.devices.queries import count_all_devices
 from tracker.devices.views import device_filters_from_request
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -130,7 +130,7 @@ def workbook(write, name: str) -> Output:
 @job_kind("exports.devices")
 def devices(params: dict, progress: Progress) -> Output:
     filters, _code, _unknown = device_filters_from_request()
-    progress.expect(count_devices(filters.conditions()))
+    progress.expect(count_all_devices(filters.conditions()))
     return workbook(lambda out: export_devices(out, filters), "devices.xlsx")
 
 
