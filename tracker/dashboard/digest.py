@@ -4,18 +4,23 @@ One e-mail per coordinator (and admin) who has not turned it off, in their langu
 listing the first 30 with their page's address; nothing is sent on a morning with none.
 """
 
+from datetime import datetime, time
+
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 
 from tracker.auth.permissions import users_who_may
 from tracker.dashboard.alerts import alert_counts, alerts
+from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.i18n import ngettext
 from tracker.jobs.queue import periodic
 from tracker.jobs.services import work_context
+from tracker.messages.models import OutboxMessage
 from tracker.messages.services import message_kind, queue_message
-from tracker.timezone import local_today
+from tracker.timezone import local_today, programme_zone
 from tracker.transaction import transaction
 
 OVERDUE_DIGEST = message_kind(
@@ -26,12 +31,27 @@ OVERDUE_DIGEST = message_kind(
 LISTED = 30
 
 
+def _sent_today(today) -> bool:
+    """Whether this morning's digest is already in the outbox (the programme's day)."""
+    since = datetime.combine(today, time.min, tzinfo=programme_zone())
+    return (
+        db.session.scalar(
+            sa.select(OutboxMessage.id)
+            .where(OutboxMessage.kind == OVERDUE_DIGEST, OutboxMessage.created_at >= since)
+            .limit(1)
+        )
+        is not None
+    )
+
+
 @periodic("messages.overdue_digest", minute="0", hour="6")  # 07:00 in Morocco (UTC+1)
 def send_overdue_digest() -> int:
     """Queue the morning's digest; the number of e-mails queued."""
     today = local_today()
     queued = 0
     with work_context(), transaction():
+        if _sent_today(today):
+            return 0  # every worker's scheduler asks; the first one sends
         total = alert_counts(today)["overdue"]
         if not total:
             return 0
