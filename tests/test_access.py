@@ -112,10 +112,11 @@ MATRIX = {
     # Another user's job and file: not found, whoever asks (each follows only their own).
     "jobs.detail": ("GET", "/jobs/{job}", ALL),
     "jobs.status": ("GET", "/jobs/{job}.json", ALL),
+    "jobs.again": ("POST", "/jobs/{job}/again", ALL),
     "jobs.download": ("GET", "/downloads/{file}", ALL),
     "jobs.forget": ("POST", "/downloads/{file}/delete", ALL),
 }
-OWN_ONLY = {"jobs.detail", "jobs.status", "jobs.download", "jobs.forget"}
+OWN_ONLY = {"jobs.detail", "jobs.status", "jobs.download", "jobs.forget", "jobs.again"}
 
 
 def test_matrix_names_every_route(app):

@@ -81,12 +81,19 @@ def test_a_file_is_forgotten_after_its_days(app, client, create_user, create_dev
     assert db.session.scalars(sa.select(Job)).one().file_id is None
 
 
-def test_a_failed_job_says_why_and_leaves_no_file(client, create_user):
+def test_a_failed_job_says_why_leaves_no_file_and_runs_again(client, create_user, create_device):
     login(client, create_user("coordinator"))
     page = client.post("/labels/sheet.pdf", data={"status": "lost"}, follow_redirects=True)
     assert "No device is chosen: there is nothing to print." in text_of(page)
     job = db.session.scalars(sa.select(Job)).one()
     assert job.state == "failed" and job.file_id is None
+    # The same choices again, once a tablet matches them: a sheet this time.
+    device = create_device()
+    device.status = "lost"
+    db.session.commit()
+    again = client.post(f"/jobs/{job.id}/again", follow_redirects=True)
+    assert "Ready." in text_of(again) and 'data-testid="download"' in again.get_data(as_text=True)
+    assert db.session.query(Job).count() == 2
 
 
 def _running_job(user, *, attempts: int, silent_for: float) -> Job:

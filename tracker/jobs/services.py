@@ -244,6 +244,15 @@ def start_from_request(kind: str, *, user: User, title: str, **params) -> Job:
     return start_job(kind, {"query": urlencode(chosen), **params}, user=user, title=title)
 
 
+def start_again(user: User, job_id: int) -> Job:
+    """The reader's ended export, report or label sheet, queued again with the same
+    choices (an import is started again from its batch's page)."""
+    job = job_for(user, job_id)
+    if job.state in LIVE_STATES or follow_page(job) is not None:
+        raise DomainError(_("This job cannot be started again from here."))
+    return start_job(job.kind, dict(job.params), user=user, title=job.title)
+
+
 def job_for(user: User, job_id: int) -> Job:
     """The reader's own job; another's is not found."""
     job = db.session.get(Job, job_id)

@@ -69,6 +69,8 @@ def _status(job) -> dict:
     follow = services.follow_page(job)
     status["follow"] = url_for(follow[0], **follow[1]) if follow else None
     status["text"] = _status_text(status)
+    # An export, a report or a label sheet that ended may simply run again.
+    status["again"] = status["state"] in ("done", "failed") and not status["follow"]
     return status
 
 
@@ -103,6 +105,13 @@ def detail(job_id: int):
     if status["follow"]:
         return redirect(status["follow"])
     return render_template("jobs/detail.html", job=job, status=status)
+
+
+@bp.route("/jobs/<int:job_id>/again", methods=["POST"])
+@requires("jobs.follow")
+def again(job_id: int):
+    job = services.start_again(current_user, job_id)
+    return redirect(url_for("jobs.detail", job_id=job.id))
 
 
 @bp.route("/jobs/<int:job_id>.json")
