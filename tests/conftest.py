@@ -350,6 +350,26 @@ def handover_form() -> dict:
     }
 
 
+def handed_over(s, delivery_id: int, **extra):
+    """Every tablet of school A's delivery scanned at the school and handed over by the
+    setting's agent, as the school's form sends it (`extra`: the code, or why not)."""
+    from tracker.deliveries import handover
+
+    for device in s["a_devices"]:
+        handover.field_scan(delivery_id, device.asset_tag, s["agent"])
+    form = handover_form()
+    delivery = handover.confirm_handover(
+        delivery_id,
+        actor=s["agent"],
+        recipient_name=form["recipient_name"],
+        recipient_role=form["recipient_role"],
+        signature=form["signature"],
+        **extra,
+    )
+    db.session.commit()
+    return delivery
+
+
 def dispatched_delivery(s, school: str = "school_a", planned_on=None) -> int:
     """The delivery of `school`'s reserved tablets (from `delivery_setting`), packed by scan
     and dispatched to the setting's agent; returns its id."""

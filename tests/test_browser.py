@@ -57,6 +57,18 @@ def sign_in(page, live_url, user):
     page.wait_for_url(lambda url: url in (f"{live_url}/", f"{live_url}/deliveries/"))
 
 
+def sign(page, canvas_selector: str) -> None:
+    """A signature drawn with the finger (the mouse) across the canvas."""
+    canvas = page.locator(canvas_selector)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 60)
+    page.mouse.down()
+    for step in range(1, 10):
+        page.mouse.move(box["x"] + 20 + step * 30, box["y"] + 30 + (step % 2) * 50, steps=2)
+    page.mouse.up()
+
+
 def y4m_with_qr(path, payload: str, width=640, height=480, frames=10) -> None:
     """A short raw video (YUV 4:2:0) showing a QR code, for Chromium's fake camera."""
     code = qrcode.QRCode(border=4, box_size=8)
@@ -226,14 +238,7 @@ def test_a_whole_delivery_offline_then_synced_once(app, delivery_setting, live_u
         page.select_option(f"select[name=reason-{third.id}]", "missing")
         page.fill("#dv-name", "M. Rachid")
         page.fill("#dv-role", "Directeur")
-        canvas = page.locator("#dv-signature")
-        canvas.scroll_into_view_if_needed()
-        box = canvas.bounding_box()
-        page.mouse.move(box["x"] + 20, box["y"] + 60)
-        page.mouse.down()
-        for step in range(1, 10):
-            page.mouse.move(box["x"] + 20 + step * 30, box["y"] + 30 + (step % 2) * 50, steps=2)
-        page.mouse.up()
+        sign(page, "#dv-signature")
         page.click("#dv-confirm")
         expect(page.locator("#dv-done")).to_be_visible()
         expect(page.locator("#queue-count")).to_have_text("4")
@@ -289,14 +294,7 @@ def test_the_phone_checks_the_schools_code_offline_and_the_server_again(
         page.fill("#dv-name", "Mme Naima")
         page.fill("#dv-role", "Directrice")
         expect(page.locator("#dv-name")).to_have_value("Mme Naima")
-        canvas = page.locator("#dv-signature")
-        canvas.scroll_into_view_if_needed()
-        box = canvas.bounding_box()
-        page.mouse.move(box["x"] + 20, box["y"] + 60)
-        page.mouse.down()
-        for step in range(1, 10):
-            page.mouse.move(box["x"] + 20 + step * 30, box["y"] + 30 + (step % 2) * 50, steps=2)
-        page.mouse.up()
+        sign(page, "#dv-signature")
         page.click("#dv-confirm")
         expect(page.locator("#dv-handover-errors")).to_contain_text(
             "Type the code the school received by SMS"

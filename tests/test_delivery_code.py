@@ -14,7 +14,15 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from conftest import dispatched_delivery, download, handover_form, login, text_of, token_for
+from conftest import (
+    dispatched_delivery,
+    download,
+    handed_over,
+    handover_form,
+    login,
+    text_of,
+    token_for,
+)
 from tracker.deliveries import handover
 from tracker.deliveries.models import Delivery
 from tracker.errors import ValidationFailed
@@ -218,15 +226,5 @@ def test_the_offline_sync_checks_the_code_again(client, coded):
 def test_a_school_without_a_phone_gets_no_code_and_the_hand_over_says_so(delivery_setting):
     s = delivery_setting
     delivery_id = dispatched_delivery(s)
-    for device in s["a_devices"]:
-        handover.field_scan(delivery_id, device.asset_tag, s["agent"])
-    form = handover_form()
-    handover.confirm_handover(
-        delivery_id,
-        actor=s["agent"],
-        recipient_name=form["recipient_name"],
-        recipient_role=form["recipient_role"],
-        signature=form["signature"],
-    )
-    db.session.commit()
+    handed_over(s, delivery_id)
     assert db.session.get(Delivery, delivery_id).handover_confirmation == "none_sent"

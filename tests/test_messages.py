@@ -12,9 +12,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from conftest import dispatched_delivery, handover_form, login, text_of
+from conftest import dispatched_delivery, handed_over, login, text_of
 from tracker.database import utcnow
-from tracker.deliveries import handover
 from tracker.deliveries.models import Delivery
 from tracker.extensions import db
 from tracker.messages.models import MessageAttempt, OutboxMessage
@@ -77,17 +76,7 @@ def test_the_hand_over_sends_its_proof_to_the_school_and_the_coordinator(wired, 
     s["coordinator"].locale = "fr"
     db.session.commit()
     delivery_id = dispatched_delivery(s)
-    for device in s["a_devices"]:
-        handover.field_scan(delivery_id, device.asset_tag, s["agent"])
-    form = handover_form()
-    handover.confirm_handover(
-        delivery_id,
-        actor=s["agent"],
-        recipient_name=form["recipient_name"],
-        recipient_role=form["recipient_role"],
-        signature=form["signature"],
-    )
-    db.session.commit()
+    handed_over(s, delivery_id)
     told = {
         m["To"]: m
         for m in emails(wired["maildir"])
@@ -202,18 +191,7 @@ def test_no_message_carries_a_qr_token_or_a_password(app, delivery_setting):
     s["school_a"].contact_phone, s["school_a"].contact_email = "+212 600 00 00 04", "a@b.example"
     db.session.commit()
     delivery_id = dispatched_delivery(s)
-    for device in s["a_devices"]:
-        handover.field_scan(delivery_id, device.asset_tag, s["agent"])
-    form = handover_form()
-    handover.confirm_handover(
-        delivery_id,
-        actor=s["agent"],
-        recipient_name=form["recipient_name"],
-        recipient_role=form["recipient_role"],
-        signature=form["signature"],
-        no_code_reason="the head teacher was away",
-    )
-    db.session.commit()
+    handed_over(s, delivery_id, no_code_reason="the head teacher was away")
     bodies = [f"{m.subject} {m.body}" for m in db.session.scalars(sa.select(OutboxMessage))]
     bodies += [a.detail for a in db.session.scalars(sa.select(MessageAttempt))]
     assert len(bodies) >= 4
