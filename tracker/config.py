@@ -102,6 +102,8 @@ def load_config(instance_path: Path) -> dict:
         "SMS_SENDER": os.environ.get("TRACKER_SMS_SENDER", ""),
         # Days after a delivery's planned day its school's code still works.
         "DELIVERY_CODE_DAYS": int(os.environ.get("TRACKER_DELIVERY_CODE_DAYS", "7")),
+        # Delivered tablets nobody had in hand for this long raise an alert, by school.
+        "ALERT_UNSEEN_DAYS": int(os.environ.get("TRACKER_ALERT_UNSEEN_DAYS", "180")),
         "ALERT_UNCONFIRMED_DAYS": int(os.environ.get("TRACKER_ALERT_UNCONFIRMED_DAYS", "3")),
         # Where the served copy of static/ (hashed names, compressed) is made at start.
         "STATIC_BUILD_DIR": os.environ.get(

@@ -93,6 +93,11 @@ SCHEMAS = {
             "donor_ref": {"type": "string"},
             "donor_delivered_on": NULLABLE_DATE,
             "warranty_until": NULLABLE_DATE,
+            "last_seen_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "The last scan, hand-over or return",
+            },
         },
     },
     "ManifestItem": {

@@ -104,6 +104,7 @@ def device_json(device: Device) -> dict:
         "donor_ref": device.donor_ref,
         "donor_delivered_on": _day(device.donor_delivered_on),
         "warranty_until": _day(device.warranty_until),
+        "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
     }
 
 

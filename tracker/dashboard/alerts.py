@@ -19,6 +19,7 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
+from tracker.i18n import ngettext
 from tracker.schools.models import School
 
 RECENT_REPORTS = timedelta(days=30)
@@ -29,6 +30,7 @@ KINDS = {
     "two_schools": _l("Seen at two schools"),
     "faulty_lost": _l("Reported faulty or lost (30 days)"),
     "plans_waiting": _l("Approved plans not yet delivered"),
+    "unseen": _l("Schools with tablets nobody has seen for long"),
 }
 
 
@@ -70,6 +72,24 @@ def note_alert(kind: str, subject: int, state: str, note: str, actor) -> AlertNo
 def _unconfirmed_before() -> datetime:
     days = current_app.config.get("ALERT_UNCONFIRMED_DAYS", 3)
     return utcnow() - timedelta(days=days)
+
+
+def _unseen_before() -> datetime:
+    return utcnow() - timedelta(days=current_app.config["ALERT_UNSEEN_DAYS"])
+
+
+def _unseen():
+    """Delivered tablets not in anyone's hands since ALERT_UNSEEN_DAYS (no scan, count,
+    loan or return), by school: each school once, its tablets counted."""
+    return (
+        sa.select(
+            Device.school_id,
+            sa.func.count(Device.id).label("tablets"),
+            sa.func.min(Device.last_seen_at).label("since"),
+        )
+        .where(Device.status == "delivered", Device.last_seen_at < _unseen_before())
+        .group_by(Device.school_id)
+    )
 
 
 def _waiting_plans():
@@ -137,8 +157,18 @@ def alert_counts(today: date) -> dict[str, int]:
     waiting = sa.select(plans.c.id).where(
         plans.c.allocated > plans.c.delivered, plans.c.id.not_in(_resolved("plans_waiting"))
     )
+    unseen = _unseen().subquery()
+    unseen_schools = sa.select(unseen.c.school_id).where(
+        unseen.c.school_id.not_in(_resolved("unseen"))
+    )
     counts = db.session.execute(
-        sa.select(_count(overdue), _count(unconfirmed), _count(reports), _count(waiting))
+        sa.select(
+            _count(overdue),
+            _count(unconfirmed),
+            _count(reports),
+            _count(waiting),
+            _count(unseen_schools),
+        )
     ).one()
     stray = _stray_scans()
     left = {}
@@ -152,6 +182,7 @@ def alert_counts(today: date) -> dict[str, int]:
         "two_schools": left["two_schools"],
         "faulty_lost": counts[2],
         "plans_waiting": counts[3],
+        "unseen": counts[4],
     }
 
 
@@ -239,6 +270,29 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
                 event.id,
             )
             for event, tag, code, school in rows
+        ]
+    if kind == "unseen":
+        unseen = _unseen().subquery()
+        rows = db.session.execute(
+            sa.select(School, unseen.c.tablets, unseen.c.since)
+            .join(unseen, unseen.c.school_id == School.id)
+            .order_by(unseen.c.since)
+            .limit(limit)
+        )
+        return [
+            Alert(
+                kind,
+                since,
+                f"{school.code} {school.name_fr}",
+                ngettext(
+                    "%(num)s tablet delivered here and not seen since",
+                    "%(num)s tablets delivered here and not seen since",
+                    tablets,
+                ),
+                url_for("devices.index", school=school.id, status="delivered"),
+                school.id,
+            )
+            for school, tablets, since in rows
         ]
     if kind == "plans_waiting":
         return [

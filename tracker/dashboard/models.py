@@ -16,6 +16,7 @@ ALERT_KINDS = (
     "two_schools",
     "faulty_lost",
     "plans_waiting",
+    "unseen",
 )
 
 

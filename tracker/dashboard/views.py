@@ -114,7 +114,9 @@ def alerts():
     )
 
 
-ALERT_KIND = "any(overdue, unconfirmed, wrong_school, two_schools, faulty_lost, plans_waiting)"
+ALERT_KIND = (
+    "any(overdue, unconfirmed, wrong_school, two_schools, faulty_lost, plans_waiting, unseen)"
+)
 
 
 @bp.route(f"/alerts/<{ALERT_KIND}:kind>/<int:subject>", methods=["POST"])

@@ -30,7 +30,7 @@ from tracker.deliveries.words import MISSING_REASON_LABELS
 from tracker.devices.bulk import move_devices
 from tracker.devices.codes import find_device_by_code
 from tracker.devices.models import Device
-from tracker.devices.services import move_device
+from tracker.devices.services import move_device, seen
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -61,6 +61,7 @@ def field_scan(delivery_id: int, code: str, actor: User | None) -> ScanResult:
         )
     item.status, item.scanned_at = "scanned", utcnow()
     item.scanned_by_id = actor.id if actor else None
+    seen(device)
     db.session.flush()
     return ScanResult(
         True,

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from tracker.auth.models import User
 from tracker.database import UTCDateTime, utcnow
 from tracker.devices.models import Device, DeviceEvent
-from tracker.devices.states import MOVES, clears_placement
+from tracker.devices.states import MOVES, SIGHTINGS, clears_placement
 from tracker.errors import Conflict
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -121,6 +121,8 @@ def move_devices(
             client_time=client_time,
         )
         values = {"status": target, "version": Device.version + 1, "updated_at": now}
+        if event_type in SIGHTINGS:
+            values["last_seen_at"] = now
         if event_type == "reserved":
             values.update(school_id=school_id, allocation_id=allocation_id)
         else:
@@ -164,6 +166,8 @@ def move_matching(where, event_type: str, actor: User | None, **details) -> int:
     )
     moved(sa.select(Device.id).where(movable).scalar_subquery(), target)
     values = {"status": target, "version": Device.version + 1, "updated_at": now}
+    if event_type in SIGHTINGS:
+        values["last_seen_at"] = now
     if any(clears_placement(event_type, state) for state in sources):
         values.update(school_id=None, allocation_id=None)
     count = db.session.execute(

@@ -44,6 +44,8 @@ class Device(db.Model):
         sa.Index(None, "status", "asset_tag"),
         sa.Index(None, "donation_id", "asset_tag"),
         sa.Index(None, "school_id", "asset_tag"),
+        # Delivered tablets nobody has seen for long (the alert), oldest first.
+        sa.Index(None, "status", "last_seen_at"),
         # The first characters of a serial or IMEI typed into the code box
         # (tracker.database.starts_with); SQLite's own indexes on them serve that already.
         sa.Index(
@@ -80,6 +82,9 @@ class Device(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The last time someone had it in hand: a scan (packing, at the school), a hand-over,
+    # a return, a registration (devices/services.py `seen`); None before any.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     donation = relationship("Donation")
     school = relationship("School")

@@ -14,7 +14,7 @@ from tracker.auth.models import User
 from tracker.database import utcnow
 from tracker.devices import bulk, identity
 from tracker.devices.models import CONDITIONS, Device, DeviceEvent, RetiredQrToken
-from tracker.devices.states import MOVES, STATUS_LABELS, clears_placement
+from tracker.devices.states import MOVES, SIGHTINGS, STATUS_LABELS, clears_placement
 from tracker.dialects import any_of, insert_rows
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
@@ -50,7 +50,8 @@ def record_event(
     client_time: datetime | None = None,
     **details,
 ) -> DeviceEvent:
-    """Append one line to a device's history (the only way events are written)."""
+    """Append one line to a device's history (the only way events are written); an event
+    that means the tablet was in someone's hands says when it was last seen."""
     event = DeviceEvent(
         device=device,
         type=event_type,
@@ -65,7 +66,14 @@ def record_event(
         details=details,
     )
     db.session.add(event)
+    if event_type in SIGHTINGS:
+        seen(device)
     return event
+
+
+def seen(device: Device) -> None:
+    """Someone has the tablet in hand now (a scan, a hand-over, a return)."""
+    device.last_seen_at = utcnow()
 
 
 def get_device(device_id: int, *options) -> Device:
@@ -208,6 +216,7 @@ def register_devices(rows: list[dict], *, actor: User | None, details: dict) -> 
             "version": 1,
             "created_at": now,
             "updated_at": now,
+            "last_seen_at": now,
         }
         for values, number in zip(rows, numbers, strict=True)
     ]

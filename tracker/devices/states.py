@@ -43,6 +43,23 @@ EVENT_LABELS = {
     "corrected_refused": _l("Hand-over corrected: not received, back to its school's reservation"),
 }
 
+# The events that mean someone had the tablet in hand: they set its `last_seen_at`.
+SIGHTINGS = frozenset(
+    {
+        "registered",
+        "tagged",
+        "label_replaced",
+        "packed",
+        "scanned",
+        "delivered",
+        "returned",
+        "restocked",
+        "repaired",
+        "found",
+        "corrected_delivered",
+    }
+)
+
 # Why the tracker itself moved a tablet: stored as these codes in the event's details
 # ("reason"), and put in words when read, in the reader's language (never the actor's).
 EVENT_REASONS = {

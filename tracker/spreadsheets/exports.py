@@ -41,6 +41,7 @@ DEVICE_COLUMNS = [
     ExportColumn(_l("Donor's inventory number"), 20),
     ExportColumn(_l("Delivered by the donor on"), 14, "date"),
     ExportColumn(_l("Warranty until"), 14, "date"),
+    ExportColumn(_l("Last seen"), 18, "datetime"),
 ]
 
 
@@ -65,6 +66,7 @@ def export_devices(path: Path, filters: DeviceFilters | None = None) -> int:
             Device.donor_ref,
             Device.donor_delivered_on,
             Device.warranty_until,
+            Device.last_seen_at,
         )
         .join(Donation, Device.donation_id == Donation.id)
         .join(Donor, Donation.donor_id == Donor.id)
