@@ -61,7 +61,7 @@ def test_device_export_matches_the_database(runner, create_device, create_school
     result = runner.invoke(args=["export", "devices", str(path)])
     assert result.exit_code == 0 and "Wrote 3 devices" in result.output
     sheet = openpyxl.load_workbook(path)["Devices"]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:Q4"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:R4"
     assert sheet.column_dimensions["B"].width == 20
     header = [cell.value for cell in sheet[1]]
     rows = [
@@ -79,6 +79,7 @@ def test_device_export_matches_the_database(runner, create_device, create_school
     assert rows[1]["State"] == "Reserved" and rows[1]["School code"] == "01234A"
     assert (rows[2]["Brand"], rows[2]["Donor's inventory number"]) == ("Huawei", "ICE-2020-003")
     assert rows[2]["Warranty until"].date() == date(2027, 12, 31)
+    assert all(isinstance(row["Last seen"], datetime) for row in rows)  # registered: seen
     imei_cell = sheet.cell(row=2, column=3)
     assert imei_cell.data_type == "s"  # text: Excel keeps all 15 digits
 
