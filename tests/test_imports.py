@@ -465,7 +465,13 @@ def test_the_quick_path_cleans_every_row_it_takes_as_the_full_one(app):
 
     taken = []
 
-    @settings(max_examples=600, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    # The same examples every run (derandomize): how many the quick path takes is then
+    # fixed, not left to chance (a random run once drew 18 where 20 were asked).
+    @settings(
+        max_examples=600,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
     @given(st.tuples(serials, imeis, words, words, conditions))
     def check(values):
         row = SheetRow(2, values)
@@ -477,4 +483,4 @@ def test_the_quick_path_cleans_every_row_it_takes_as_the_full_one(app):
 
     with app.test_request_context():
         check()
-    assert len(taken) > 20  # the quick path was exercised, not only refused
+    assert len(taken) > 20, len(taken)  # the quick path was exercised, not only refused
