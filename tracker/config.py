@@ -82,6 +82,7 @@ def load_config(instance_path: Path) -> dict:
         "JOBS_RESEND_SECONDS": float(os.environ.get("TRACKER_JOBS_RESEND_SECONDS", "60")),
         "JOBS_KEEP_DAYS": float(os.environ.get("TRACKER_JOBS_KEEP_DAYS", "30")),
         "DOWNLOADS_KEEP_DAYS": int(os.environ.get("TRACKER_DOWNLOADS_KEEP_DAYS", "7")),
+        "INVITATION_DAYS": int(os.environ.get("TRACKER_INVITATION_DAYS", "7")),
         # Messages (tracker/messages): kinds turned off for everyone, comma-separated
         # (delivery_dispatched, handover_confirmed, plan_submitted, overdue_digest).
         "MESSAGES_OFF": os.environ.get("TRACKER_MESSAGES_OFF", ""),

@@ -2,7 +2,7 @@
 
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.api.models import SyncAction
-from tracker.auth.models import ApiToken, EndedSession, LoginFailure, User
+from tracker.auth.models import ApiToken, EndedSession, Invitation, LoginFailure, User
 from tracker.dashboard.models import AlertNote
 from tracker.database import Base
 from tracker.deliveries.models import Delivery, DeliveryItem
@@ -10,7 +10,7 @@ from tracker.devices.models import Counter, Device, DeviceEvent, RetiredQrToken
 from tracker.donations.models import Donation, Donor
 from tracker.jobs.models import FileChunk, Job, StoredFile
 from tracker.messages.models import MessageAttempt, MessageOptOut, OutboxMessage
-from tracker.schools.models import School
+from tracker.schools.models import School, SchoolStaff
 from tracker.spreadsheets.models import ImportBatch
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "Donation",
     "Donor",
     "ImportBatch",
+    "Invitation",
     "LoginFailure",
     "MessageAttempt",
     "MessageOptOut",
@@ -38,6 +39,7 @@ __all__ = [
     "PlanEvent",
     "RetiredQrToken",
     "School",
+    "SchoolStaff",
     "SyncAction",
     "User",
 ]

@@ -52,7 +52,8 @@ def _pieces(part: str, role: str | None) -> list[str]:
     pieces = kept.get(key)
     if pieces is None:
         slots = {name: Markup(f"{SLOT}{name}{SLOT}") for name in SLOTS}  # noqa: S704
-        html = render_template(PARTS[part], signed_in=role is not None, role=role, **slots)
+        may = partial(role_may_open, role) if role else None
+        html = render_template(PARTS[part], signed_in=role is not None, role=role, may=may, **slots)
         pieces = kept[key] = str(html).split(SLOT)
         if len(pieces) % 2 == 0 or not set(pieces[1::2]) <= set(SLOTS):
             raise ValueError(f"{PARTS[part]}: a slot left open or unknown")

@@ -25,6 +25,7 @@ from tracker.transaction import committed, end_of_request
 
 PUBLIC_ENDPOINTS = {
     "auth.login",
+    "auth.accept_invitation",
     "auth.set_language",
     "static",
     "api.openapi",

@@ -13,6 +13,7 @@ ROLE_LABELS = {
     "coordinator": _l("Coordinator"),
     "field": _l("Field staff"),
     "manager": _l("Manager"),
+    "school": _l("School staff"),
 }
 ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
 
@@ -46,3 +47,12 @@ class PasswordForm(Form):
 
 class OwnPasswordForm(PasswordForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
+class AcceptInvitationForm(Form):
+    name = StringField(_l("Your name"), validators=[Length(max=120)])
+    password = PasswordField(_l("Choose a password"), validators=[DataRequired()])
+    again = PasswordField(
+        _l("The same password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )

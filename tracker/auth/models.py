@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.database import UTCDateTime, one_of, utcnow
 from tracker.extensions import db
 
-ROLES = ("admin", "coordinator", "field", "manager")
+ROLES = ("admin", "coordinator", "field", "manager", "school")
 
 
 class User(UserMixin, db.Model):
@@ -87,3 +87,21 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User")
+
+
+class Invitation(db.Model):
+    """A one-time link to set one's password: how a new user (school staff) gets in. Only
+    the SHA-256 of its 256-bit token is kept; it ends when used, when a newer one is sent,
+    or after INVITATION_DAYS."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User", foreign_keys=[user_id])

@@ -21,7 +21,9 @@ from tracker.errors import DomainError
 from tracker.i18n import gettext as _
 from tracker.web import roles_required
 
-EVERYONE = ROLES
+EVERYONE = ROLES  # what each user has of their own (account, messages, jobs)
+STAFF = ("admin", "coordinator", "field", "manager")  # the programme's people
+SCHOOL = ("school",)  # a school's own staff, who see their schools only
 OFFICE = ("admin", "coordinator")  # registers, plans, packs, dispatches, imports
 READERS = ("admin", "coordinator", "manager")  # reads the whole programme
 APPROVERS = ("admin", "manager")
@@ -29,25 +31,30 @@ ACTING = ("admin", "coordinator", "field")  # scans and hands over at schools
 
 GRANTS: dict[str, tuple[str, ...]] = {
     "users.manage": ("admin",),
-    "dashboard.read": EVERYONE,
+    # School staff: the office invites them (a one-time link) to the schools they work at;
+    # they read those schools' tablets and deliveries on their own page.
+    "staff.invite": OFFICE,
+    "school.home": SCHOOL,
+    "home.open": EVERYONE,  # "/" takes each to their own home page
+    "dashboard.read": STAFF,
     "dashboard.office": READERS,
     "alerts.manage": READERS,  # whoever is warned says they saw it, or how it was resolved
     "donations.read": READERS,
     "donations.write": OFFICE,
-    "schools.read": EVERYONE,
+    "schools.read": STAFF,
     "schools.write": OFFICE,
-    "devices.read": EVERYONE,
+    "devices.read": STAFF,
     "devices.write": OFFICE,
     "labels.print": OFFICE,
     "imports.run": OFFICE,
     "exports.read": READERS,
-    "exports.own": EVERYONE,  # what concerns the reader (an agent's own manifests)
+    "exports.own": STAFF,  # what concerns the reader (an agent's own manifests)
     "reports.read": READERS,
     "jobs.follow": EVERYONE,  # each follows their own jobs and downloads
     "messages.choose": EVERYONE,  # which messages one gets
     "messages.outbox": OFFICE,  # what was sent to whom, and what failed
-    "api.use": EVERYONE,
-    "search.use": EVERYONE,  # each finds only what they may see
+    "api.use": STAFF,
+    "search.use": STAFF,  # each finds only what they may see
     # Plans: the planning office proposes, edits, changes, closes and cancels (cancelling
     # gives reserved tablets back to stock); managers approve or send back, and read.
     "plans.read": READERS,
@@ -65,7 +72,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     # Deliveries: everyone reads the ones they may see (a field agent: their own); the
     # office plans, packs and dispatches; whoever acts on one (the office, or its own
     # agent) scans and hands over at the school.
-    "deliveries.read": EVERYONE,
+    "deliveries.read": STAFF,
     "deliveries.read_all": READERS,
     "deliveries.create": OFFICE,
     "deliveries.pack": OFFICE,
@@ -82,7 +89,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "deliveries.fail": ACTING,
     "deliveries.take_offline": ACTING,
     "deliveries.correct": OFFICE,  # a confirmed hand-over, with a reason, as new events
-    "deliveries.await_packing": EVERYONE,  # told the office has yet to pack and send it
+    "deliveries.await_packing": STAFF,  # told the office has yet to pack and send it
     "deliveries.assigned": ("field",),  # who can be given a delivery to take
 }
 
@@ -157,8 +164,11 @@ def requires(action: str):
 
 def home_endpoint(user) -> str:
     """Where a user lands after signing in: the programme's dashboard for who reads the
-    whole programme, their own deliveries for a field agent."""
-    return "dashboard.index" if can(user, "dashboard.office") else "deliveries.index"
+    whole programme, their own deliveries for a field agent, their school's page for its
+    staff."""
+    if can(user, "dashboard.office"):
+        return "dashboard.index"
+    return "dashboard.my_school" if can(user, "school.home") else "deliveries.index"
 
 
 def can_here(action: str, thing=None) -> bool:

@@ -125,7 +125,7 @@ def _active_admins_other_than(user: User) -> int:
     )
 
 
-def update_user(user_id: int, *, actor: User, name: str, role: str, active: bool) -> User:
+def update_user(user_id: int, *, actor: User | None, name: str, role: str, active: bool) -> User:
     """Change a user's name, role or access. Role and access changes end their sessions and
     revoke their API tokens."""
     user = get_user(user_id)
@@ -133,7 +133,7 @@ def update_user(user_id: int, *, actor: User, name: str, role: str, active: bool
     losing_admin = user.role == "admin" and (role != "admin" or not active)
     if losing_admin and _active_admins_other_than(user) == 0:
         raise ValidationFailed(_("There must remain at least one active admin."), field="role")
-    if user.id == actor.id and not active:
+    if actor is not None and user.id == actor.id and not active:
         raise ValidationFailed(_("You cannot deactivate your own account."), field="active")
     if role != user.role or active != user.active:
         _access_changed(user)

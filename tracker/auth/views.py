@@ -17,9 +17,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash
 
-from tracker.auth import services, throttle
+from tracker.auth import invitations, services, throttle
 from tracker.auth.forms import (
     ROLE_LABELS,
+    AcceptInvitationForm,
     LoginForm,
     OwnPasswordForm,
     PasswordForm,
@@ -30,6 +31,7 @@ from tracker.auth.models import User
 from tracker.auth.permissions import home_endpoint, requires
 from tracker.auth.tokens import revoke_token as revoke
 from tracker.auth.tokens import tokens_of
+from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.i18n import LOCALES
 from tracker.i18n import gettext as _
@@ -110,6 +112,30 @@ def login():
             _remember_browser(response, account, known)
             return response
     return render_template("auth/login.html", form=form), 200 if not form.errors else 400
+
+
+@auth_bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    """An invited person's one-time link: they choose their password and are signed in."""
+    try:
+        invitation = invitations.open_invitation(token)
+    except NotFound as error:
+        return render_template("auth/invitation.html", problem=str(error), form=None), 404
+    form = AcceptInvitationForm(obj=invitation.user)
+    if form.validate_on_submit():
+        user = run_service(
+            form,
+            lambda: invitations.accept_invitation(token, form.password.data, form.name.data),
+        )
+        if user is not None:
+            logout_user()
+            session.clear()
+            login_user(services.start_session(db.session.get(User, user.id)))
+            flash(_("Welcome: your password is set."), "success")
+            return redirect(url_for(home_endpoint(user)))
+    return render_template(
+        "auth/invitation.html", form=form, email=invitation.user.email, problem=None
+    ), 200 if not form.errors else 400
 
 
 @auth_bp.route("/language", methods=["POST"])

@@ -16,12 +16,13 @@ from flask_babel import format_date
 from flask_login import current_user
 
 from tracker.auth.models import User
-from tracker.auth.permissions import requires
+from tracker.auth.permissions import can, home_endpoint, requires
 from tracker.dashboard import alerts as alert_rules
 from tracker.dashboard import (
     charts,
     digest,  # noqa: F401  (registers the morning's digest)
     queries,
+    school_home,
 )
 from tracker.dashboard import search as search_service
 from tracker.dashboard.forms import AlertForm
@@ -30,6 +31,8 @@ from tracker.devices.models import STATUSES
 from tracker.devices.states import EVENT_LABELS
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.figures import figure
+from tracker.schools import staff
 from tracker.timezone import local_today
 from tracker.web import run_service, whole_number
 
@@ -55,8 +58,10 @@ def search():
 
 
 @bp.route("/")
-@requires("dashboard.read")
+@requires("home.open")
 def index():
+    if not can(current_user, "dashboard.read"):
+        return redirect(url_for(home_endpoint(current_user)))
     donations, per_donation, totals = queries.donations_with_counts()
     regions = queries.progress()
     weeks = queries.delivered_by_week()
@@ -170,4 +175,26 @@ def history():
         args=chosen.as_args(),
         users=users,
         event_types=EVENT_LABELS,
+    )
+
+
+@bp.route("/my-school")
+@requires("school.home")
+def my_school():
+    """A school's staff: their school's tablets and deliveries (one school of theirs at a
+    time, chosen by `?school=` when they have a few)."""
+    schools = staff.schools_of(current_user)
+    chosen = request.args.get("school", type=int)
+    school = None
+    if schools:
+        school = staff.school_for(current_user, chosen) if chosen else schools[0]
+    tablets, total = school_home.tablets_at(school.id) if school else ([], 0)
+    return render_template(
+        "dashboard/my_school.html",
+        schools=schools,
+        school=school,
+        counts=figure("tablets_by_state", school_id=school.id) if school else {},
+        tablets=tablets,
+        total=total,
+        deliveries=school_home.deliveries_to(school.id) if school else [],
     )

@@ -30,3 +30,8 @@ class SchoolForm(Form):
     )
     enrolment = IntegerField(_l("Pupils enrolled"), validators=[Optional(), NumberRange(min=0)])
     need = IntegerField(_l("Tablets needed"), validators=[Optional(), NumberRange(min=0)])
+
+
+class InviteStaffForm(Form):
+    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Length(max=120)])

@@ -42,3 +42,16 @@ class School(db.Model):
 
     def __repr__(self) -> str:
         return f"<School {self.code}>"
+
+
+class SchoolStaff(db.Model):
+    """A school user's school: a head teacher or ICT teacher sees the tablets, deliveries,
+    borrowers and counts of these schools only (one, or a few)."""
+
+    __tablename__ = "school_staff"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    school_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("schools.id"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,12 +2,14 @@
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from tracker.auth.permissions import requires
+from flask_login import current_user
+
+from tracker.auth.permissions import can, requires
 from tracker.extensions import db
 from tracker.figures import figure
 from tracker.i18n import gettext as _
-from tracker.schools import services
-from tracker.schools.forms import SchoolForm
+from tracker.schools import services, staff
+from tracker.schools.forms import InviteStaffForm, SchoolForm
 from tracker.schools.places import place_name
 from tracker.web import run_service, template_helpers
 
@@ -41,9 +43,48 @@ def index():
 @bp.route("/<int:school_id>")
 @requires("schools.read")
 def detail(school_id: int):
-    school = services.get_school(school_id)
+    return _detail(services.get_school(school_id))
+
+
+def _detail(school, invite_form=None, new_link: str = "", status: int = 200):
     counts = figure("tablets_by_state", school_id=school.id)
-    return render_template("schools/detail.html", school=school, counts=counts)
+    may_invite = can(current_user, "staff.invite")
+    return render_template(
+        "schools/detail.html",
+        school=school,
+        counts=counts,
+        staff=staff.staff_of(school.id) if may_invite else [],
+        invite_form=(invite_form or InviteStaffForm()) if may_invite else None,
+        new_link=new_link,
+    ), status
+
+
+@bp.route("/<int:school_id>/staff", methods=["POST"])
+@requires("staff.invite")
+def invite(school_id: int):
+    """Invite a head teacher or ICT teacher: the one-time link goes by e-mail and is shown
+    here once, to be passed on by hand where e-mail does not reach."""
+    school = services.get_school(school_id)
+    form = InviteStaffForm()
+    if form.validate_on_submit():
+        done = run_service(
+            form,
+            lambda: staff.invite_staff(current_user, school.id, form.email.data, form.name.data),
+        )
+        if done:
+            user, link = done
+            flash(_("%(email)s is invited: the link went by e-mail.", email=user.email), "success")
+            return _detail(school, new_link=link)
+    return _detail(school, invite_form=form, status=400)
+
+
+@bp.route("/<int:school_id>/staff/<int:user_id>/remove", methods=["POST"])
+@requires("staff.invite")
+def remove_staff(school_id: int, user_id: int):
+    user = run_service(None, lambda: staff.remove_staff(current_user, school_id, user_id))
+    if user is not None:
+        flash(_("%(email)s no longer sees this school.", email=user.email), "success")
+    return redirect(url_for("schools.detail", school_id=school_id))
 
 
 def _values(form: SchoolForm) -> dict:

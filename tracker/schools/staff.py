@@ -1,0 +1,181 @@
+"""A school's own staff (head teacher, ICT teacher): who they are, which schools they see,
+and how they are invited in.
+
+A school user sees the schools they are staff of, nothing else; `schools_of` and
+`school_for` are the one answer every page, the API and the CLI ask. The office invites
+them with a one-time link (tracker.auth.invitations), sent by e-mail and shown once to
+whoever invited them, to pass on by hand where e-mail does not reach.
+"""
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+
+from tracker.auth.invitations import (
+    create_invitation,
+    ever_accepted,
+    invitation_link,
+    pending_invitations,
+    unusable_password,
+)
+from tracker.auth.models import User
+from tracker.auth.permissions import check, role_can
+from tracker.auth.services import clean_email
+from tracker.errors import NotFound, ValidationFailed
+from tracker.extensions import db
+from tracker.i18n import gettext as _
+from tracker.i18n import lazy_gettext as _l
+from tracker.messages.services import message_kind, queue_message
+from tracker.schools.models import School, SchoolStaff
+from tracker.schools.services import get_school
+
+INVITATION = message_kind("invitation", _l("An invitation to the tracker (to the invited person)"))
+STAFF_ROLE = "school"
+MAX_SCHOOLS = 20  # "one school, or a few": a school user is never a programme reader
+
+
+def school_ids_of(user: User) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(SchoolStaff.school_id)
+            .where(SchoolStaff.user_id == user.id)
+            .order_by(SchoolStaff.school_id)
+        )
+    )
+
+
+def schools_of(user: User) -> list[School]:
+    """The schools `user` is staff of, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(School)
+            .join(SchoolStaff, SchoolStaff.school_id == School.id)
+            .where(SchoolStaff.user_id == user.id)
+            .order_by(School.name_fr)
+        )
+    )
+
+
+def school_for(user: User, school_id: int) -> School:
+    """The school, if `user` may see it as its staff; any other looks like it does not exist."""
+    allowed = db.session.scalar(
+        sa.select(SchoolStaff.school_id).where(
+            SchoolStaff.user_id == user.id, SchoolStaff.school_id == school_id
+        )
+    )
+    if allowed is None:
+        raise NotFound(_("No school with number %(id)s.", id=school_id))
+    return get_school(school_id)
+
+
+def staff_of(school_id: int) -> list[dict]:
+    """A school's staff: each user, whether their link waits unused, and whether they
+    ever signed in through one."""
+    users = list(
+        db.session.scalars(
+            sa.select(User)
+            .join(SchoolStaff, SchoolStaff.user_id == User.id)
+            .where(SchoolStaff.school_id == school_id)
+            .order_by(User.name, User.email)
+        )
+    )
+    ids = [user.id for user in users]
+    waiting, joined = pending_invitations(ids), ever_accepted(ids)
+    return [
+        {
+            "user": user,
+            "invited_until": getattr(waiting.get(user.id), "expires_at", None),
+            "joined": user.id in joined or user.last_login_at is not None,
+        }
+        for user in users
+    ]
+
+
+def _send_link(user: User, school: School, token: str, actor: User | None) -> None:
+    language = school.contact_language if school.contact_language in ("fr", "ar") else "fr"
+    inviter = actor.display_name if actor else ""
+    with force_locale(language):
+        subject = _("Your access to the tablet tracker")
+        body = _(
+            "%(inviter)s invites you to follow the tablets of %(school)s. Open this link to "
+            "choose your password (it works once, for %(days)s days):\n%(link)s",
+            inviter=inviter or _("The programme's office"),
+            school=(school.name_ar or school.name_fr) if language == "ar" else school.name_fr,
+            days=_invitation_days(),
+            link=invitation_link(token),
+        )
+    queue_message(
+        INVITATION,
+        channel="email",
+        recipient=user.email,
+        language=language,
+        subject=subject,
+        body=body,
+    )
+
+
+def _invitation_days() -> int:
+    from flask import current_app
+
+    return current_app.config.get("INVITATION_DAYS", 7)
+
+
+def invite_staff(
+    actor: User | None, school_id: int, email: str, name: str = ""
+) -> tuple[User, str]:
+    """Make `email` staff of the school and send them a new one-time link (returned too, to
+    be passed on by hand). An existing school user gains the school; the programme's own
+    people cannot be made school staff."""
+    check(actor, "staff.invite")
+    school = get_school(school_id)
+    email = clean_email(email)
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is None:
+        user = User(
+            email=email,
+            role=STAFF_ROLE,
+            name=(name or "").strip()[:120],
+            password_hash=unusable_password(),
+        )
+        db.session.add(user)
+        db.session.flush()
+    elif not role_can(user.role, "school.home"):
+        raise ValidationFailed(
+            _(
+                "%(email)s already works for the programme itself: school staff see their school only.",
+                email=email,
+            ),
+            field="email",
+        )
+    elif not user.active:
+        raise ValidationFailed(
+            _("The account %(email)s is disabled: an admin turns it on again.", email=email),
+            field="email",
+        )
+    if db.session.get(SchoolStaff, (user.id, school.id)) is None:
+        if len(school_ids_of(user)) >= MAX_SCHOOLS:
+            raise ValidationFailed(
+                _("%(email)s is already staff of %(n)s schools.", email=email, n=MAX_SCHOOLS),
+                field="email",
+            )
+        db.session.add(SchoolStaff(user_id=user.id, school_id=school.id))
+    token = create_invitation(user, actor)
+    _send_link(user, school, token, actor)
+    db.session.flush()
+    return user, invitation_link(token)
+
+
+def remove_staff(actor: User | None, school_id: int, user_id: int) -> User:
+    """Take the school from a staff member; with no school left, their account is turned
+    off (and their sessions end)."""
+    from tracker.auth.services import update_user
+
+    check(actor, "staff.invite")
+    link = db.session.get(SchoolStaff, (user_id, school_id))
+    if link is None:
+        raise NotFound(_("This person is not staff of this school."))
+    db.session.delete(link)
+    db.session.flush()
+    user = db.session.get(User, user_id)
+    if not school_ids_of(user) and user.active:
+        update_user(user.id, actor=actor or user, name=user.name, role=user.role, active=False)
+    return user
