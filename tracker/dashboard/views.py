@@ -30,8 +30,8 @@ from tracker.dashboard.history import HistoryFilter, history_page
 from tracker.devices.models import STATUSES
 from tracker.devices.states import EVENT_LABELS
 from tracker.extensions import db
-from tracker.i18n import gettext as _
 from tracker.figures import figure
+from tracker.i18n import gettext as _
 from tracker.schools import staff
 from tracker.timezone import local_today
 from tracker.web import run_service, whole_number

@@ -141,7 +141,8 @@ def invite_staff(
     elif not role_can(user.role, "school.home"):
         raise ValidationFailed(
             _(
-                "%(email)s already works for the programme itself: school staff see their school only.",
+                "%(email)s already works for the programme itself: "
+                "school staff see their school only.",
                 email=email,
             ),
             field="email",

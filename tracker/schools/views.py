@@ -1,7 +1,6 @@
 """School pages: searchable list with region/province filters, detail, create and edit."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-
 from flask_login import current_user
 
 from tracker.auth.permissions import can, requires
