@@ -31,7 +31,7 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     assert (
-        "Demo data added: 7 deliveries, 200 devices, 1 donation, 2 plans, 40 schools, 4 users."
+        "Demo data added: 7 deliveries, 200 devices, 1 donation, 2 plans, 40 schools, 5 users."
         in (first.output)
     )
     assert "coordinator@demo.test" in first.output and "password: demo" in first.output
@@ -54,7 +54,15 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
         "coordinator",
         "field",
         "manager",
+        "school",
     ]
+    # The head teacher is staff of the school whose delivery was handed over.
+    from tracker.schools.models import SchoolStaff
+
+    (staff,) = db.session.scalars(sa.select(SchoolStaff)).all()
+    assert staff.school_id in set(
+        db.session.scalars(sa.select(Delivery.school_id).where(Delivery.status == "delivered"))
+    )
 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RetiredQrToken)) == 1
     # Schools and tablets arrived as uploads do: through the import engine, recorded.

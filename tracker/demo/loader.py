@@ -29,7 +29,7 @@ from tracker.donations import services as donations
 from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.jobs.services import run_in_place
-from tracker.schools.models import School
+from tracker.schools.models import School, SchoolStaff
 from tracker.spreadsheets.import_devices import DeviceImporter
 from tracker.spreadsheets.import_schools import SchoolImporter
 from tracker.spreadsheets.importers import record_batch, run_import
@@ -45,6 +45,7 @@ DEMO_USERS = [
     ("coordinator@demo.test", "coordinator", "Karim Coordinateur"),
     ("field@demo.test", "field", "Said Terrain"),
     ("manager@demo.test", "manager", "Leila Manager"),
+    ("school@demo.test", "school", "Fatima Directrice"),
 ]
 STREETS = ["Al Amal", "Hassan II", "Mohammed V", "Al Massira", "Ibn Sina"]
 MODEL = "Huawei MatePad T10 (AGR-L09)"
@@ -92,7 +93,19 @@ def load_demo() -> DemoSummary:
     _devices(summary, donation, coordinator)
     _plans(summary, donation, accounts)
     _deliveries(summary, accounts)
+    _school_staff(accounts)
     return summary
+
+
+def _school_staff(accounts: dict[str, User]) -> None:
+    """The head teacher of the school whose delivery was handed over sees it as theirs."""
+    school_id = db.session.scalar(
+        sa.select(Delivery.school_id).where(Delivery.status == "delivered").order_by(Delivery.id)
+    )
+    user = accounts["school"]
+    if school_id is not None and db.session.get(SchoolStaff, (user.id, school_id)) is None:
+        db.session.add(SchoolStaff(user_id=user.id, school_id=school_id))
+        db.session.flush()
 
 
 FIRST_PLAN = "ICESCO 2020 — first distribution"
