@@ -108,3 +108,11 @@ def ever_accepted(user_ids: list[int]) -> set[int]:
             )
         )
     )
+
+
+def ever_invited(user_ids: list[int]) -> set[int]:
+    if not user_ids:
+        return set()
+    return set(
+        db.session.scalars(sa.select(Invitation.user_id).where(Invitation.user_id.in_(user_ids)))
+    )

@@ -13,6 +13,7 @@ from flask_babel import force_locale
 from tracker.auth.invitations import (
     create_invitation,
     ever_accepted,
+    ever_invited,
     invitation_link,
     pending_invitations,
     unusable_password,
@@ -79,12 +80,13 @@ def staff_of(school_id: int) -> list[dict]:
         )
     )
     ids = [user.id for user in users]
-    waiting, joined = pending_invitations(ids), ever_accepted(ids)
+    waiting, joined, invited = pending_invitations(ids), ever_accepted(ids), ever_invited(ids)
     return [
         {
             "user": user,
             "invited_until": getattr(waiting.get(user.id), "expires_at", None),
-            "joined": user.id in joined or user.last_login_at is not None,
+            # A password of their own: through a link, a sign-in, or given before any link.
+            "joined": user.id in joined or user.last_login_at is not None or user.id not in invited,
         }
         for user in users
     ]
