@@ -3,8 +3,9 @@
 The matrix must name every route the app has, so a new page cannot skip its role check.
 """
 
+import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -15,6 +16,7 @@ from tracker.database import utcnow
 from tracker.deliveries.models import Delivery
 from tracker.extensions import db
 from tracker.jobs.models import Job, StoredFile
+from tracker.loans.models import Borrower, Loan
 from tracker.spreadsheets.models import ImportBatch
 
 ALL = {"admin", "coordinator", "manager", "field"}
@@ -22,6 +24,10 @@ EVERY = ALL | {"school"}  # what each has of their own: account, messages, downl
 OFFICE = {"admin", "coordinator", "manager"}
 WRITERS = {"admin", "coordinator"}
 ADMIN = {"admin"}
+# Borrowers' names and the loans: the office, and a school's own staff for their school
+# only (the objects' school is not the school user's: they find nothing there).
+PERSONAL = WRITERS | {"school"}
+SCHOOL_SCOPED = {"school"}
 PUBLIC = "public"
 PUBLIC_404 = "public, a link that opens nothing"
 
@@ -109,6 +115,20 @@ MATRIX = {
     "dashboard.my_school": ("GET", "/my-school", {"school"}),
     "schools.invite": ("POST", "/schools/{school}/staff", WRITERS),
     "schools.remove_staff": ("POST", "/schools/{school}/staff/{user}/remove", WRITERS),
+    "loans.borrowers": ("GET", "/schools/{school}/borrowers", PERSONAL),
+    "loans.borrower": ("GET", "/borrowers/{borrower}", PERSONAL),
+    "loans.index": ("GET", "/schools/{school}/loans", PERSONAL),
+    "loans.lend": ("GET", "/schools/{school}/lend", PERSONAL),
+    "loans.take_back": ("GET", "/schools/{school}/take-back", PERSONAL),
+    "loans.detail": ("GET", "/loans/{loan}", PERSONAL),
+    "loans.agreement": ("GET", "/loans/{loan}/agreement.pdf", PERSONAL),
+    "loans.image": ("GET", "/loans/{loan}/signature", PERSONAL),
+    "workbooks.class_list": ("POST", "/schools/{school}/borrowers/import", PERSONAL),
+    "workbooks.class_list_template_file": (
+        "GET",
+        "/schools/{school}/borrowers/class-list.xlsx",
+        PERSONAL,
+    ),
     "admin.user_new": ("GET", "/admin/users/new", ADMIN),
     "admin.user_edit": ("GET", "/admin/users/{user}", ADMIN),
     "admin.user_password": ("POST", "/admin/users/{user}/password", ADMIN),
@@ -128,6 +148,14 @@ OWN_ONLY = {"jobs.detail", "jobs.status", "jobs.download", "jobs.forget", "jobs.
 def test_matrix_names_every_route(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints == set(MATRIX), "add the new route to MATRIX with the roles it allows"
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (40, 20), 255).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -160,8 +188,23 @@ def objects(create_device, create_school, create_user):
         file_id=stored.id,
     )
     db.session.add(job)
+    borrower = Borrower(school_id=school.id, code="P-1", name="Amina", kind="pupil")
+    db.session.add(borrower)
+    db.session.flush()
+    loan = Loan(
+        device_id=device.id,
+        borrower_id=borrower.id,
+        school_id=school.id,
+        due_on=date(2027, 6, 30),
+        agreement_version="2026-1",
+        signature_png=_png(),
+        accessories_back="",
+    )
+    db.session.add(loan)
     db.session.commit()
     return {
+        "borrower": borrower.id,
+        "loan": loan.id,
         "job": job.id,
         "file": stored.id,
         "plan": plan.id,
@@ -200,6 +243,8 @@ def test_every_route_answers_each_role_as_designed(client, create_user, objects,
             assert response.headers["Location"].startswith("/login"), where
         elif endpoint in OWN_ONLY:
             assert response.status_code == 404, where
+        elif allowed is PERSONAL and role in SCHOOL_SCOPED:
+            assert response.status_code == 404, where  # not their school
         elif role in allowed:
             assert response.status_code not in (403, 404, 500), where
             assert not response.headers.get("Location", "").startswith("/login"), where

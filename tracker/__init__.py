@@ -157,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.donations.views import bp as donations_bp
     from tracker.jobs.views import bp as jobs_bp
     from tracker.labels.views import bp as labels_bp
+    from tracker.loans.views import bp as loans_bp
     from tracker.messages.views import bp as messages_bp
     from tracker.reports.views import bp as reports_bp
     from tracker.schools.views import bp as schools_bp
@@ -182,6 +183,7 @@ def register_blueprints(app: Flask) -> None:
         offline_bp,
         jobs_bp,
         messages_bp,
+        loans_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -193,6 +195,7 @@ def register_commands(app: Flask) -> None:
     from tracker.donations.cli import donations_cli
     from tracker.jobs.cli import jobs_cli, worker_command
     from tracker.labels.cli import labels_command
+    from tracker.loans.cli import loans_cli
     from tracker.reports import cli as _reports_cli  # noqa: F401  (adds export donor-report)
     from tracker.spreadsheets.cli import export_cli, import_cli
 
@@ -206,3 +209,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(loans_cli)

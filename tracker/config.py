@@ -103,6 +103,12 @@ def load_config(instance_path: Path) -> dict:
         "SMS_SENDER": os.environ.get("TRACKER_SMS_SENDER", ""),
         # Days after a delivery's planned day its school's code still works.
         "DELIVERY_CODE_DAYS": int(os.environ.get("TRACKER_DELIVERY_CODE_DAYS", "7")),
+        # Loans to pupils and teachers (tracker/loans): the day loans are due back by default
+        # (the end of the school year, MM-DD), the version of the agreement signed, and the
+        # years after a borrower's last return when their name is erased (law 09-08).
+        "LOAN_DUE_ON": os.environ.get("TRACKER_LOAN_DUE_ON", "06-30"),
+        "LOAN_AGREEMENT_VERSION": os.environ.get("TRACKER_LOAN_AGREEMENT_VERSION", "2026-1"),
+        "LOAN_RETENTION_YEARS": float(os.environ.get("TRACKER_LOAN_RETENTION_YEARS", "2")),
         # Delivered tablets nobody had in hand for this long raise an alert, by school.
         "ALERT_UNSEEN_DAYS": int(os.environ.get("TRACKER_ALERT_UNSEEN_DAYS", "180")),
         "ALERT_UNCONFIRMED_DAYS": int(os.environ.get("TRACKER_ALERT_UNCONFIRMED_DAYS", "3")),

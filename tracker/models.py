@@ -9,6 +9,7 @@ from tracker.deliveries.models import Delivery, DeliveryItem
 from tracker.devices.models import Counter, Device, DeviceEvent, RetiredQrToken
 from tracker.donations.models import Donation, Donor
 from tracker.jobs.models import FileChunk, Job, StoredFile
+from tracker.loans.models import Borrower, Loan
 from tracker.messages.models import MessageAttempt, MessageOptOut, OutboxMessage
 from tracker.schools.models import School, SchoolStaff
 from tracker.spreadsheets.models import ImportBatch
@@ -19,6 +20,7 @@ __all__ = [
     "ApiToken",
     "AllocationPlan",
     "Base",
+    "Borrower",
     "Counter",
     "Delivery",
     "DeliveryItem",
@@ -32,6 +34,7 @@ __all__ = [
     "Donor",
     "ImportBatch",
     "Invitation",
+    "Loan",
     "LoginFailure",
     "MessageAttempt",
     "MessageOptOut",

@@ -28,6 +28,9 @@ OFFICE = ("admin", "coordinator")  # registers, plans, packs, dispatches, import
 READERS = ("admin", "coordinator", "manager")  # reads the whole programme
 APPROVERS = ("admin", "manager")
 ACTING = ("admin", "coordinator", "field")  # scans and hands over at schools
+# Who sees borrowers' names and lends tablets: the school's own staff (their schools) and
+# the office; managers and field agents see counts only (law 09-08: no more than needed).
+PERSONAL = ("admin", "coordinator", "school")
 
 GRANTS: dict[str, tuple[str, ...]] = {
     "users.manage": ("admin",),
@@ -36,6 +39,11 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "staff.invite": OFFICE,
     "school.home": SCHOOL,
     "home.open": EVERYONE,  # "/" takes each to their own home page
+    # Loans to pupils and teachers: names for the school and the office, counts for readers.
+    "borrowers.read": PERSONAL,
+    "borrowers.write": PERSONAL,
+    "loans.lend": PERSONAL,
+    "loans.counts": (*READERS, *SCHOOL),
     "dashboard.read": STAFF,
     "dashboard.office": READERS,
     "alerts.manage": READERS,  # whoever is warned says they saw it, or how it was resolved

@@ -1,7 +1,7 @@
 """What a manager must be warned about, worked out from the data each time (no alert
 table to keep in step): late deliveries, boxes on the road too long, tablets scanned at a
 school that is not theirs or seen at two schools, tablets reported faulty or lost, and
-approved plans not yet delivered."""
+approved plans not yet delivered, and loans to pupils past their day."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,6 +20,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.i18n import ngettext
+from tracker.loans.services import overdue_by_school
 from tracker.schools.models import School
 
 RECENT_REPORTS = timedelta(days=30)
@@ -31,6 +32,7 @@ KINDS = {
     "faulty_lost": _l("Reported faulty or lost (30 days)"),
     "plans_waiting": _l("Approved plans not yet delivered"),
     "unseen": _l("Schools with tablets nobody has seen for long"),
+    "loans_overdue": _l("Schools with loans past their day"),
 }
 
 
@@ -161,6 +163,10 @@ def alert_counts(today: date) -> dict[str, int]:
     unseen_schools = sa.select(unseen.c.school_id).where(
         unseen.c.school_id.not_in(_resolved("unseen"))
     )
+    late_loans = overdue_by_school().subquery()
+    late_loan_schools = sa.select(late_loans.c.school_id).where(
+        late_loans.c.school_id.not_in(_resolved("loans_overdue"))
+    )
     counts = db.session.execute(
         sa.select(
             _count(overdue),
@@ -168,6 +174,7 @@ def alert_counts(today: date) -> dict[str, int]:
             _count(reports),
             _count(waiting),
             _count(unseen_schools),
+            _count(late_loan_schools),
         )
     ).one()
     stray = _stray_scans()
@@ -183,6 +190,7 @@ def alert_counts(today: date) -> dict[str, int]:
         "faulty_lost": counts[2],
         "plans_waiting": counts[3],
         "unseen": counts[4],
+        "loans_overdue": counts[5],
     }
 
 
@@ -293,6 +301,29 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
                 school.id,
             )
             for school, tablets, since in rows
+        ]
+    if kind == "loans_overdue":
+        late = overdue_by_school().subquery()
+        rows = db.session.execute(
+            sa.select(School, late.c.loans, late.c.since)
+            .join(late, late.c.school_id == School.id)
+            .order_by(late.c.since)
+            .limit(limit)
+        )
+        return [
+            Alert(
+                kind,
+                since,
+                f"{school.code} {school.name_fr}",
+                ngettext(
+                    "%(num)s tablet lent and not brought back on its day",
+                    "%(num)s tablets lent and not brought back on their day",
+                    loans,
+                ),
+                url_for("schools.detail", school_id=school.id) + "#loans",
+                school.id,
+            )
+            for school, loans, since in rows
         ]
     if kind == "plans_waiting":
         return [

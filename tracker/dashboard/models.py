@@ -17,6 +17,7 @@ ALERT_KINDS = (
     "faulty_lost",
     "plans_waiting",
     "unseen",
+    "loans_overdue",
 )
 
 

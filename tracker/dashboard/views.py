@@ -32,6 +32,7 @@ from tracker.devices.states import EVENT_LABELS
 from tracker.extensions import db
 from tracker.figures import figure
 from tracker.i18n import gettext as _
+from tracker.loans.services import loan_counts
 from tracker.schools import staff
 from tracker.timezone import local_today
 from tracker.web import run_service, whole_number
@@ -197,4 +198,5 @@ def my_school():
         tablets=tablets,
         total=total,
         deliveries=school_home.deliveries_to(school.id) if school else [],
+        loan_counts=loan_counts(school.id) if school else None,
     )

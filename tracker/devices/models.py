@@ -8,7 +8,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.database import UTCDateTime, one_of, utcnow
 from tracker.extensions import db
 
-STATUSES = ("in_stock", "reserved", "in_transit", "delivered", "returned", "faulty", "lost")
+STATUSES = (
+    "in_stock",
+    "reserved",
+    "in_transit",
+    "delivered",
+    "on_loan",
+    "returned",
+    "faulty",
+    "lost",
+)
 CONDITIONS = ("new", "good", "fair", "damaged")
 EVENT_TYPES = (
     "registered",
@@ -31,6 +40,8 @@ EVENT_TYPES = (
     "edited",
     "corrected_delivered",
     "corrected_refused",
+    "lent",
+    "loan_returned",
 )
 
 

@@ -407,6 +407,8 @@ def _move_verb(event_type: str) -> str:
         "found": _("marked found"),
         "corrected_delivered": _("corrected to delivered"),
         "corrected_refused": _("corrected to not received"),
+        "lent": _("lent"),
+        "loan_returned": _("brought back from a loan"),
     }
     return verbs[event_type]
 

@@ -8,6 +8,7 @@ STATUS_LABELS = {
     "reserved": _l("Reserved"),
     "in_transit": _l("In transit"),
     "delivered": _l("Delivered"),
+    "on_loan": _l("On loan"),
     "returned": _l("Returned"),
     "faulty": _l("Faulty"),
     "lost": _l("Lost"),
@@ -32,6 +33,7 @@ EVENT_LABELS = {
     "recalled": _l("Brought back from transit"),
     "scanned": _l("Scanned"),
     "delivered": _l("Delivered"),
+    "on_loan": _l("On loan"),
     "returned": _l("Returned by the school"),
     "restocked": _l("Back in stock"),
     "reported_faulty": _l("Reported faulty"),
@@ -41,6 +43,8 @@ EVENT_LABELS = {
     "edited": _l("Edited"),
     "corrected_delivered": _l("Hand-over corrected: delivered"),
     "corrected_refused": _l("Hand-over corrected: not received, back to its school's reservation"),
+    "lent": _l("Lent to a borrower"),
+    "loan_returned": _l("Brought back by its borrower"),
 }
 
 # The events that mean someone had the tablet in hand: they set its `last_seen_at`.
@@ -57,6 +61,8 @@ SIGHTINGS = frozenset(
         "repaired",
         "found",
         "corrected_delivered",
+        "lent",
+        "loan_returned",
     }
 )
 
@@ -100,6 +106,9 @@ MOVES: dict[str, tuple[frozenset[str], str]] = {
     # new events, the earlier ones stay.
     "corrected_delivered": (frozenset({"lost", "faulty", "reserved"}), "delivered"),
     "corrected_refused": (frozenset({"delivered", "lost", "faulty"}), "reserved"),
+    # Lent by the school to a pupil or teacher (tracker.loans), and back at the school.
+    "lent": (frozenset({"delivered"}), "on_loan"),
+    "loan_returned": (frozenset({"on_loan"}), "delivered"),
 }
 
 

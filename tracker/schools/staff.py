@@ -19,7 +19,7 @@ from tracker.auth.invitations import (
     unusable_password,
 )
 from tracker.auth.models import User
-from tracker.auth.permissions import check, role_can
+from tracker.auth.permissions import can, check, role_can
 from tracker.auth.services import clean_email
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
@@ -66,6 +66,15 @@ def school_for(user: User, school_id: int) -> School:
     if allowed is None:
         raise NotFound(_("No school with number %(id)s.", id=school_id))
     return get_school(school_id)
+
+
+def school_in_reach(user: User | None, school_id: int) -> School:
+    """The school, if `user` may see it: the programme's people see every school, a
+    school's staff their own (`actor=None`, the CLI, sees every one); any other looks like
+    it does not exist."""
+    if user is None or can(user, "schools.read"):
+        return get_school(school_id)
+    return school_for(user, school_id)
 
 
 def staff_of(school_id: int) -> list[dict]:

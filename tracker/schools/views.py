@@ -52,6 +52,8 @@ def _detail(school, invite_form=None, new_link: str = "", status: int = 200):
         "schools/detail.html",
         school=school,
         counts=counts,
+        # Counts only, never names: what a manager may see of the school's loans.
+        loan_counts=figure("loan_counts", school.id) if can(current_user, "loans.counts") else None,
         staff=staff.staff_of(school.id) if may_invite else [],
         invite_form=(invite_form or InviteStaffForm()) if may_invite else None,
         new_link=new_link,

@@ -26,15 +26,18 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.jobs.files import copy_to, store_file
 from tracker.jobs.services import live_job, start_from_request
+from tracker.loans.forms import ClassListForm
+from tracker.schools.staff import school_in_reach
 from tracker.spreadsheets.forms import KIND_LABELS, ImportForm
-from tracker.spreadsheets.importers import warning_text
+from tracker.spreadsheets.import_borrowers import BorrowerImporter, class_list_template
+from tracker.spreadsheets.importers import run_import, warning_text
 from tracker.spreadsheets.jobs import start_batch
 from tracker.spreadsheets.manifest import manifest_deliveries
 from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import UnusableFile, sniff
 from tracker.spreadsheets.services import import_options, offers_needs_from_pupils
 from tracker.spreadsheets.workbooks import problems_workbook, template_workbook
-from tracker.transaction import transaction
+from tracker.transaction import committed, transaction
 from tracker.web import labeller, template_helpers, whole_number
 
 # The words templates show for this feature's codes.
@@ -248,4 +251,49 @@ def my_manifest():
         return redirect(url_for("deliveries.index"))
     return _started(
         start_from_request("exports.manifest", user=current_user, title="manifest.xlsx")
+    )
+
+
+@workbooks_bp.route("/schools/<int:school_id>/borrowers/import", methods=["POST"])
+@requires("borrowers.write")
+def class_list(school_id: int):
+    """A school's class list, read and checked whole, then written whole, or not at all: the
+    problems are shown by row and column."""
+    school = school_in_reach(current_user, school_id)
+    form = ClassListForm()
+    back = url_for("loans.borrowers", school_id=school.id)
+    upload = form.file.data if form.validate_on_submit() else None
+    if not upload or not upload.filename:
+        flash(_("Choose the class list's file first."), "error")
+        return redirect(back + "#class-list")
+    with tempfile.NamedTemporaryFile(prefix="tracker-class-list-") as temporary:
+        upload.save(temporary)
+        temporary.flush()
+        try:
+            report = committed(
+                lambda: run_import(
+                    BorrowerImporter(school.id),
+                    Path(temporary.name),
+                    upload.filename,
+                    commit=True,
+                )
+            )
+        except (UnusableFile, DomainError) as error:
+            flash(str(error), "error")
+            return redirect(back + "#class-list")
+    if report.committed:
+        flash(report.summary(), "success")
+        return redirect(back)
+    return render_template("loans/class_list_problems.html", school=school, report=report), 422
+
+
+@workbooks_bp.route("/schools/<int:school_id>/borrowers/class-list.xlsx")
+@requires("borrowers.write")
+def class_list_template_file(school_id: int):
+    school_in_reach(current_user, school_id)
+    return send_file(
+        io.BytesIO(class_list_template()),
+        mimetype=XLSX,
+        as_attachment=True,
+        download_name="class-list.xlsx",
     )
