@@ -120,9 +120,7 @@ def alerts():
     )
 
 
-ALERT_KIND = (
-    "any(overdue, unconfirmed, wrong_school, two_schools, faulty_lost, plans_waiting, unseen)"
-)
+ALERT_KIND = f"any({', '.join(alert_rules.KINDS)})"
 
 
 @bp.route(f"/alerts/<{ALERT_KIND}:kind>/<int:subject>", methods=["POST"])
