@@ -454,3 +454,18 @@ def wired(app, smtp_server, sms_gateway):
         MESSAGES_ATTEMPTS=2,
     )
     return {"maildir": smtp_server[1], "sms": sms_gateway[1]}
+
+
+def statements_of(work) -> int:
+    """How many SQL statements `work()` sends."""
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        work()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)

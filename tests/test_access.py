@@ -12,6 +12,7 @@ import pytest
 from conftest import login
 from tracker.allocations.models import AllocationPlan
 from tracker.auth.services import update_user
+from tracker.counts.models import Count
 from tracker.database import utcnow
 from tracker.deliveries.models import Delivery
 from tracker.extensions import db
@@ -129,6 +130,14 @@ MATRIX = {
         "/schools/{school}/borrowers/class-list.xlsx",
         PERSONAL,
     ),
+    "counts.index": ("GET", "/counts/", ALL),
+    "counts.detail": ("GET", "/counts/{count}", ALL),
+    # The objects' school is not the school user's: nothing there for them.
+    "counts.school": ("GET", "/counts/{count}/schools/{school}", ALL | {"school"}),
+    "counts.close": ("POST", "/counts/{count}/close", WRITERS),
+    "counts.confirm": ("POST", "/counts/{count}/confirm", {"admin", "manager"}),
+    "counts.keep_open": ("POST", "/counts/{count}/keep-open", {"admin", "manager"}),
+    "reports.count_report": ("POST", "/counts/{count}/report.pdf", OFFICE),
     "admin.user_new": ("GET", "/admin/users/new", ADMIN),
     "admin.user_edit": ("GET", "/admin/users/{user}", ADMIN),
     "admin.user_password": ("POST", "/admin/users/{user}/password", ADMIN),
@@ -201,10 +210,19 @@ def objects(create_device, create_school, create_user):
         accessories_back="",
     )
     db.session.add(loan)
+    count = Count(
+        name="Year-end count",
+        scope="programme",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2099, 1, 1),
+        status="open",
+    )
+    db.session.add(count)
     db.session.commit()
     return {
         "borrower": borrower.id,
         "loan": loan.id,
+        "count": count.id,
         "job": job.id,
         "file": stored.id,
         "plan": plan.id,
@@ -243,7 +261,7 @@ def test_every_route_answers_each_role_as_designed(client, create_user, objects,
             assert response.headers["Location"].startswith("/login"), where
         elif endpoint in OWN_ONLY:
             assert response.status_code == 404, where
-        elif allowed is PERSONAL and role in SCHOOL_SCOPED:
+        elif (allowed is PERSONAL or endpoint == "counts.school") and role in SCHOOL_SCOPED:
             assert response.status_code == 404, where  # not their school
         elif role in allowed:
             assert response.status_code not in (403, 404, 500), where

@@ -169,6 +169,7 @@ PATH_TO = {
     "reserved": ["reserved"],
     "in_transit": ["reserved", "dispatched"],
     "delivered": ["reserved", "dispatched", "delivered"],
+    "on_loan": ["reserved", "dispatched", "delivered", "lent"],
     "returned": ["reserved", "dispatched", "delivered", "returned"],
     "faulty": ["reported_faulty"],
     "lost": ["reported_lost"],
@@ -183,6 +184,9 @@ LEGAL = {
     ("returned", "restocked"),
     ("faulty", "repaired"),
     ("lost", "found"),
+    # Lent by the school to a pupil or teacher, and brought back.
+    ("delivered", "lent"),
+    ("on_loan", "loan_returned"),
     *((state, "reported_faulty") for state in STATUSES if state != "faulty"),
     *((state, "reported_lost") for state in STATUSES if state != "lost"),
     # A confirmed hand-over corrected by the office.
@@ -203,6 +207,8 @@ EXPECTED_TARGET = {
     "found": "in_stock",
     "corrected_delivered": "delivered",
     "corrected_refused": "reserved",
+    "lent": "on_loan",
+    "loan_returned": "delivered",
 }
 
 

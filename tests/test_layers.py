@@ -12,6 +12,7 @@ from conftest import (
     login,
     scan,
     signature_data_url,
+    statements_of,
     token_for,
 )
 from tracker.deliveries import handover
@@ -141,21 +142,6 @@ def test_one_event_shows_the_same_local_time_on_the_page_and_in_the_workbook(
     ]
     assert any((t.hour, t.minute) == (20, 40) for t in times), times
     assert not any((t.hour, t.minute) == (19, 40) for t in times), times
-
-
-def statements_of(work) -> int:
-    """How many SQL statements `work()` sends."""
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        work()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
-    return len(seen)
 
 
 def test_cancelling_a_plan_takes_the_same_statements_for_2_or_12_schools(

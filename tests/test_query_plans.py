@@ -20,12 +20,14 @@ from sqlalchemy import event
 from conftest import handover_form, login, scan, text_of, token_for
 from tracker.allocations.models import AllocationPlan
 from tracker.auth.models import User
+from tracker.counts.models import Count
 from tracker.deliveries.models import Delivery
 from tracker.demo.loader import PASSWORD, load_demo
 from tracker.devices.models import Device
 from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.jobs.models import Job, StoredFile
+from tracker.loans.models import Borrower, Loan
 from tracker.schools.models import School
 from tracker.spreadsheets.models import ImportBatch
 from tracker.timezone import local_today
@@ -84,6 +86,9 @@ def addresses(app) -> list[str]:
         "batch_id": db.session.scalar(sa.select(sa.func.min(ImportBatch.id))),
         "job_id": db.session.scalar(sa.select(sa.func.min(Job.id))) or 1,
         "file_id": db.session.scalar(sa.select(sa.func.min(StoredFile.id))) or 1,
+        "borrower_id": db.session.scalar(sa.select(sa.func.min(Borrower.id))),
+        "loan_id": db.session.scalar(sa.select(sa.func.min(Loan.id))),
+        "count_id": db.session.scalar(sa.select(sa.func.min(Count.id))) or 1,
     }
     found = []
     for rule in app.url_map.iter_rules():

@@ -149,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.allocations.views import swap_bp
     from tracker.api.views import bp as api_bp
     from tracker.auth.views import admin_bp, auth_bp
+    from tracker.counts.views import bp as counts_bp
     from tracker.dashboard.views import bp as dashboard_bp
     from tracker.deliveries.offline import bp as offline_bp
     from tracker.deliveries.views import bp as deliveries_bp
@@ -184,6 +185,7 @@ def register_blueprints(app: Flask) -> None:
         jobs_bp,
         messages_bp,
         loans_bp,
+        counts_bp,
     ):
         app.register_blueprint(blueprint)
 

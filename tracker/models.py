@@ -3,6 +3,7 @@
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.api.models import SyncAction
 from tracker.auth.models import ApiToken, EndedSession, Invitation, LoginFailure, User
+from tracker.counts.models import Count, CountExtra, CountLine
 from tracker.dashboard.models import AlertNote
 from tracker.database import Base
 from tracker.deliveries.models import Delivery, DeliveryItem
@@ -21,6 +22,9 @@ __all__ = [
     "AllocationPlan",
     "Base",
     "Borrower",
+    "Count",
+    "CountExtra",
+    "CountLine",
     "Counter",
     "Delivery",
     "DeliveryItem",

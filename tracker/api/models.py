@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tracker.database import UTCDateTime, one_of, utcnow
 from tracker.extensions import db
 
-ACTION_TYPES = ("scan", "handover", "report")
+ACTION_TYPES = ("scan", "handover", "report", "count_scan")
 ACTION_OUTCOMES = ("applied", "rejected")
 
 
@@ -28,6 +28,8 @@ class SyncAction(db.Model):
     client_id: Mapped[str] = mapped_column(sa.String(64))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     delivery_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deliveries.id"), index=True)
+    # A count's scan (type count_scan) names its count instead of a delivery.
+    count_id: Mapped[int | None] = mapped_column(sa.ForeignKey("counts.id"))
     type: Mapped[str] = mapped_column(sa.String(20))
     outcome: Mapped[str] = mapped_column(sa.String(20))
     message: Mapped[str] = mapped_column(sa.String(500), default="")

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from tracker.api import fields
 from tracker.api.models import ACTION_TYPES, SyncAction
 from tracker.auth.models import User
+from tracker.counts.services import count_scan
 from tracker.database import LARGEST_ID, utcnow
 from tracker.deliveries import handover
 from tracker.deliveries.media import MAX_PHOTO_BYTES, MAX_SIGNATURE_BYTES
@@ -153,6 +154,20 @@ def _report(action: dict, delivery: Delivery, actor: User, at) -> tuple[str, str
 APPLY = {"scan": _scan, "handover": _handover, "report": _report}
 
 
+def _count_scan(action: dict, actor: User, at) -> tuple[str, str, int]:
+    """A tablet found at a school during a count, scanned offline like a delivery's."""
+    count_id = fields.whole_id(action, "count_id")
+    answer = count_scan(
+        actor,
+        count_id,
+        fields.whole_id(action, "school_id"),
+        fields.text(action, "code", limit=300, required=True),
+        condition=fields.text(action, "condition", limit=20) or None,
+        client_time=at,
+    )
+    return ("applied" if answer.ok else "rejected"), answer.message, count_id
+
+
 def apply_action(action: dict, actor: User) -> Answer:
     """Apply one action and record its answer under its id; the caller commits.
 
@@ -163,13 +178,18 @@ def apply_action(action: dict, actor: User) -> Answer:
     kind = fields.choice(action, "type", ACTION_TYPES)
     at = fields.moment(action, "at")
     _owner(action, actor)
-    delivery = _delivery(action, actor)
-    outcome, message = APPLY[kind](action, delivery, actor, at)
+    delivery = count_id = None
+    if kind == "count_scan":
+        outcome, message, count_id = _count_scan(action, actor, at)
+    else:
+        delivery = _delivery(action, actor)
+        outcome, message = APPLY[kind](action, delivery, actor, at)
     db.session.add(
         SyncAction(
             client_id=client_id,
             user_id=actor.id,
-            delivery_id=delivery.id,
+            delivery_id=delivery.id if delivery else None,
+            count_id=count_id,
             type=kind,
             outcome=outcome,
             message=message[:500],

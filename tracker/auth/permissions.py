@@ -44,6 +44,16 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "borrowers.write": PERSONAL,
     "loans.lend": PERSONAL,
     "loans.counts": (*READERS, *SCHOOL),
+    # Counts at the schools: the office opens and closes them, a manager confirms what is
+    # missing; field agents and the school's own staff scan what they find.
+    "counts.list": STAFF,
+    "counts.school": (*STAFF, *SCHOOL),
+    "counts.open": OFFICE,
+    "counts.scan": (*ACTING, *SCHOOL),
+    "counts.close": OFFICE,
+    "counts.confirm": APPROVERS,
+    "counts.keep_open": APPROVERS,
+    "counts.report": READERS,
     "dashboard.read": STAFF,
     "dashboard.office": READERS,
     "alerts.manage": READERS,  # whoever is warned says they saw it, or how it was resolved

@@ -17,6 +17,7 @@ from flask_login import current_user
 
 from tracker.auth.models import User
 from tracker.auth.permissions import can, home_endpoint, requires
+from tracker.counts.services import open_counts_at
 from tracker.dashboard import alerts as alert_rules
 from tracker.dashboard import (
     charts,
@@ -197,4 +198,5 @@ def my_school():
         total=total,
         deliveries=school_home.deliveries_to(school.id) if school else [],
         loan_counts=loan_counts(school.id) if school else None,
+        open_counts=open_counts_at(school) if school else [],
     )

@@ -22,6 +22,10 @@ def counted(what: str, n: int) -> str:
         return ngettext("%(num)s plan", "%(num)s plans", n)
     if what == "schools":
         return ngettext("%(num)s school", "%(num)s schools", n)
+    if what == "borrowers":
+        return ngettext("%(num)s borrower", "%(num)s borrowers", n)
+    if what == "loans":
+        return ngettext("%(num)s loan", "%(num)s loans", n)
     if what == "users":
         return ngettext("%(num)s user", "%(num)s users", n)
     return f"{n} {what}"

@@ -29,6 +29,8 @@ from tracker.donations import services as donations
 from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.jobs.services import run_in_place
+from tracker.loans import services as loans
+from tracker.loans.models import Borrower
 from tracker.schools.models import School, SchoolStaff
 from tracker.spreadsheets.import_devices import DeviceImporter
 from tracker.spreadsheets.import_schools import SchoolImporter
@@ -94,7 +96,61 @@ def load_demo() -> DemoSummary:
     _plans(summary, donation, accounts)
     _deliveries(summary, accounts)
     _school_staff(accounts)
+    _loans(summary, accounts)
     return summary
+
+
+DEMO_BORROWERS = [
+    ("J130021456", "pupil", "Yasmine El Amrani", "6A", "Nadia El Amrani", "+212 661 234 501"),
+    ("J130021457", "pupil", "Adam Benjelloun", "6A", "Rachid Benjelloun", "+212 661 234 502"),
+    ("J130021458", "pupil", "Salma Ouazzani", "6B", "Khadija Ouazzani", "+212 661 234 503"),
+    ("J130021459", "pupil", "Ilyas Tazi", "6B", "Mohamed Tazi", "+212 661 234 504"),
+    ("J130021460", "pupil", "Hiba Chraibi", "5A", "Samira Chraibi", "+212 661 234 505"),
+    ("ENS-01", "teacher", "Mme Naima Berrada", "", "", ""),
+]
+
+
+def _loans(summary: DemoSummary, accounts: dict[str, User]) -> None:
+    """A year on at the school handed over: its class list, tablets lent (one brought back,
+    one overdue, most signed on the screen)."""
+    head = accounts["school"]
+    school_id = db.session.scalar(
+        sa.select(SchoolStaff.school_id).where(SchoolStaff.user_id == head.id)
+    )
+    if school_id is None or db.session.scalar(
+        sa.select(Borrower.id).where(Borrower.school_id == school_id).limit(1)
+    ):
+        return
+    keys = ("code", "kind", "name", "class_name", "guardian_name", "guardian_phone")
+    rows = [loans.clean_borrower(dict(zip(keys, row, strict=True))) for row in DEMO_BORROWERS]
+    loans.save_class_list(school_id, rows)
+    summary.count("borrowers", len(rows))
+    tablets = db.session.scalars(
+        sa.select(Device.asset_tag)
+        .where(Device.school_id == school_id, Device.status == "delivered")
+        .order_by(Device.asset_tag)
+    ).all()
+    lent = []
+    for number, (tag, row) in enumerate(zip(tablets, DEMO_BORROWERS, strict=False)):
+        loan = loans.lend(
+            head,
+            school_id,
+            tag,
+            row[0],
+            accessories="Chargeur, housse",
+            signed_by=row[4] or row[2] if number != 2 else "",
+            signature=demo_signature(100 + number) if number != 2 else None,
+        )
+        lent.append(loan)
+        summary.count("loans")
+    if lent:
+        loans.take_back(
+            head, school_id, lent[0].device.asset_tag, condition="fair", accessories="Chargeur"
+        )
+    if len(lent) > 1:
+        # Lent last spring, due back before the holidays, and still out.
+        lent[1].due_on = local_today() - timedelta(days=12)
+    db.session.flush()
 
 
 def _school_staff(accounts: dict[str, User]) -> None:

@@ -42,6 +42,7 @@ EVENT_TYPES = (
     "corrected_refused",
     "lent",
     "loan_returned",
+    "counted",
 )
 
 

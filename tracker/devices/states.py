@@ -45,6 +45,7 @@ EVENT_LABELS = {
     "corrected_refused": _l("Hand-over corrected: not received, back to its school's reservation"),
     "lent": _l("Lent to a borrower"),
     "loan_returned": _l("Brought back by its borrower"),
+    "counted": _l("Found at a count"),
 }
 
 # The events that mean someone had the tablet in hand: they set its `last_seen_at`.
@@ -63,6 +64,7 @@ SIGHTINGS = frozenset(
         "corrected_delivered",
         "lent",
         "loan_returned",
+        "counted",
     }
 )
 
@@ -77,6 +79,7 @@ EVENT_REASONS = {
     "quantity_lowered": _l("plan quantity lowered"),
     "swapped_out": _l("swapped out"),
     "handover_corrected": _l("hand-over corrected"),
+    "missing_at_count": _l("not found at a count"),
 }
 
 

@@ -78,20 +78,19 @@ def agreement(loan: Loan) -> bytes:
     if pdf.get_y() > pdf.h - 70:
         pdf.add_page()
     y = pdf.get_y()
-    pdf.write_cell(85, 6, both(_l("Signature of the guardian or teacher")), "B", 9)
-    if loan.signed_by:
-        pdf.set_xy(15, y + 6)
-        pdf.write_cell(85, 6, loan.signed_by, "", 10)
-    if loan.signature_png:
-        pdf.image(
-            io.BytesIO(loan.signature_png), x=15, y=y + 13, w=80, h=40, keep_aspect_ratio=True
-        )
-    else:
-        pdf.rect(15, y + 13, 80, 40)
-    pdf.set_xy(108, y)
-    pdf.write_cell(85, 6, both(_l("For the school")), "B", 9)
-    if loan.lent_by:
-        pdf.set_xy(108, y + 6)
-        pdf.write_cell(85, 6, loan.lent_by.display_name, "", 10)
-    pdf.rect(108, y + 13, 80, 40)
+    left = (_l("Signature of the guardian or teacher"), loan.signed_by, loan.signature_png, 15)
+    right = (_l("For the school"), loan.lent_by.display_name if loan.lent_by else "", None, 108)
+    for label, name, image, x in (left, right):
+        pdf.set_xy(x, y)
+        for language in SCHOOL_LANGUAGES:
+            pdf.set_x(x)
+            pdf.write_lines(85, in_language(label, language), "B", 9)
+        if name:
+            pdf.set_x(x)
+            pdf.write_lines(85, name, "", 10)
+        top = y + 20
+        if image:
+            pdf.image(io.BytesIO(image), x=x, y=top, w=80, h=40, keep_aspect_ratio=True)
+        else:
+            pdf.rect(x, top, 80, 40)
     return bytes(pdf.output())

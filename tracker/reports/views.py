@@ -8,8 +8,10 @@ from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
 from tracker.auth.permissions import requires
+from tracker.counts.services import get_count
 from tracker.donations import services
 from tracker.jobs.services import Output, Progress, job_kind, start_from_request
+from tracker.reports.counts import count_pdf, count_workbook
 from tracker.reports.donor import donor_pdf, donor_workbook
 
 bp = Blueprint("reports", __name__)
@@ -40,4 +42,30 @@ def donor_report_job(params: dict, progress: Progress) -> Output:
     # Closed by the job once stored.
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     donor_workbook(out, donation.id)
+    return Output(name, XLSX, out)
+
+
+@bp.route("/counts/<int:count_id>/report.<any(xlsx, pdf):kind>", methods=["POST"])
+@requires("counts.report")
+def count_report(count_id: int, kind: str):
+    """A count's report: each school's figures, what was not found, what was unexpected."""
+    count = get_count(count_id)
+    job = start_from_request(
+        "reports.count",
+        user=current_user,
+        title=f"count-{count.id}.{kind}",
+        count_id=count.id,
+        file_kind=kind,
+    )
+    return redirect(url_for("jobs.detail", job_id=job.id))
+
+
+@job_kind("reports.count")
+def count_report_job(params: dict, progress: Progress) -> Output:
+    count = get_count(params["count_id"])
+    name = f"count-{count.id}.{params['file_kind']}"
+    if params["file_kind"] == "pdf":
+        return Output(name, "application/pdf", io.BytesIO(count_pdf(count.id)))
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    count_workbook(out, count.id)
     return Output(name, XLSX, out)

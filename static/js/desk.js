@@ -1,4 +1,4 @@
-/* The lending and return desks: a USB scanner types a code and Enter. On the lending desk
+/* A desk (lending, return, a count at a school): a USB scanner types a code and Enter. On the lending desk
    Enter in the tablet's field goes on to the borrower's field; the borrower's Enter lends.
    The camera fills the tablet's field. A signature drawn with the finger goes with the form. */
 (function () {

@@ -1,0 +1,276 @@
+"""Counts at the schools: the expected lists fixed when a count opens, scans online and from
+the offline queue, each school's figures, and closing with a manager's confirmation."""
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import login, statements_of, text_of, token_for
+from tracker.counts import services
+from tracker.counts.models import CountLine
+from tracker.devices.models import Device, DeviceEvent
+from tracker.extensions import db
+from tracker.loans.models import Loan
+from tracker.schools.models import SchoolStaff
+
+
+@pytest.fixture
+def count_setting(create_user, create_school, create_device):
+    """Two schools of Rabat with delivered tablets (one lent), a school elsewhere, the
+    office, a manager, a field agent and the first school's head teacher."""
+    a = create_school(name_fr="École Al Amal", province="Rabat")
+    b = create_school(name_fr="École Ibn Sina", province="Rabat")
+    far = create_school(name_fr="École du Sud", province="Tata", region="Souss-Massa")
+    at_a = [create_device(serial=f"SN-A-{n}") for n in range(3)]
+    at_b = [create_device(serial=f"SN-B-{n}") for n in range(2)]
+    at_far = create_device(serial="SN-FAR")
+    stock = create_device(serial="SN-STOCK")
+    for devices, school in ((at_a, a), (at_b, b), ([at_far], far)):
+        for device in devices:
+            device.status, device.school_id = "delivered", school.id
+    at_a[2].status = "on_loan"
+    head = create_user("school")
+    db.session.add(SchoolStaff(user_id=head.id, school_id=a.id))
+    db.session.commit()
+    return {
+        "a": a,
+        "b": b,
+        "far": far,
+        "at_a": at_a,
+        "at_b": at_b,
+        "at_far": at_far,
+        "stock": stock,
+        "coordinator": create_user("coordinator"),
+        "manager": create_user("manager"),
+        "agent": create_user("field"),
+        "head": head,
+    }
+
+
+def _open(client, **values):
+    today = date.today()
+    data = {
+        "name": "Fin d'année 2027",
+        "scope": "province",
+        "scope_value": "Rabat",
+        "starts_on": today.isoformat(),
+        "ends_on": (today + timedelta(days=14)).isoformat(),
+        **values,
+    }
+    return client.post("/counts/", data=data)
+
+
+def _scan(client, count_id, school_id, code, condition=""):
+    return client.post(
+        f"/counts/{count_id}/schools/{school_id}",
+        data={"code": code, "condition": condition},
+        headers={"Accept": "application/json"},
+    )
+
+
+def test_a_count_fixes_each_schools_list_and_shows_what_was_found_live(client, count_setting):
+    s = count_setting
+    login(client, s["coordinator"])
+    opened = _open(client)
+    assert opened.status_code == 302
+    count_id = int(opened.headers["Location"].rsplit("/", 1)[1])
+    page = text_of(client.get(opened.headers["Location"]))
+    assert "5 Expected" in page and "École Al Amal" in page and "École du Sud" not in page
+    # Fixed at opening: a tablet handed over later is not on the list.
+    late = db.session.get(Device, s["stock"].id)
+    late.status, late.school_id = "delivered", s["a"].id
+    db.session.commit()
+    assert db.session.get(CountLine, (count_id, late.id)) is None
+
+    head = client.application.test_client()
+    login(head, s["head"])
+    home = text_of(head.get("/my-school"))
+    assert "Count the tablets: Fin d'année 2027" in home
+    found = _scan(head, count_id, s["a"].id, s["at_a"][0].serial, "good").get_json()
+    assert found == {
+        "ok": True,
+        "message": f"{s['at_a'][0].asset_tag} counted.",
+        "outcome": "found",
+    }
+    # The lent tablet, brought in by its borrower, counts too.
+    assert _scan(head, count_id, s["a"].id, s["at_a"][2].asset_tag).get_json()["outcome"] == "found"
+    again = _scan(head, count_id, s["a"].id, s["at_a"][0].serial).get_json()
+    assert again["outcome"] == "again" and "already counted" in again["message"]
+    elsewhere = _scan(head, count_id, s["a"].id, s["at_b"][0].serial).get_json()
+    assert (
+        elsewhere["outcome"] == "elsewhere" and "listed at École Ibn Sina" in elsewhere["message"]
+    )
+    stray = _scan(head, count_id, s["a"].id, late.serial).get_json()
+    assert stray["outcome"] == "unexpected"
+    unknown = _scan(head, count_id, s["a"].id, "NOPE-123")
+    assert (
+        unknown.get_json()["ok"] is False
+        and "No tablet has the code" in unknown.get_json()["message"]
+    )
+    # Not their school, and a school the count does not cover.
+    assert _scan(head, count_id, s["b"].id, s["at_b"][1].serial).status_code == 404
+
+    figures = services.school_figures(count_id, [s["a"].id, s["b"].id])
+    a, b = figures[s["a"].id], figures[s["b"].id]
+    assert (a.expected, a.found, a.not_seen, a.unexpected) == (3, 2, 1, 2)
+    assert (b.expected, b.found, b.not_seen, b.unexpected) == (2, 0, 1, 0)
+    school_page = text_of(head.get(f"/counts/{count_id}/schools/{s['a'].id}"))
+    assert "Not yet seen (1)" in school_page and s["at_a"][1].asset_tag in school_page
+    device = db.session.get(Device, s["at_a"][0].id)
+    assert device.last_seen_at is not None and device.condition == "good"
+    types = db.session.scalars(
+        sa.select(DeviceEvent.type).where(DeviceEvent.device_id == device.id)
+    )
+    assert "counted" in list(types)
+
+
+def test_closing_asks_a_manager_and_what_was_not_seen_becomes_missing(app, client, count_setting):
+    s = count_setting
+    login(client, s["coordinator"])
+    count_id = int(
+        _open(client, scope="school", scope_value=str(s["a"].id))
+        .headers["Location"]
+        .rsplit("/", 1)[1]
+    )
+    loan_device = s["at_a"][2]
+    db.session.add(
+        Loan(
+            device_id=loan_device.id,
+            borrower_id=_borrower(s["a"].id).id,
+            school_id=s["a"].id,
+            due_on=date.today() + timedelta(days=30),
+            agreement_version="2026-1",
+            accessories_back="",
+        )
+    )
+    db.session.commit()
+    _scan(client, count_id, s["a"].id, s["at_a"][0].serial)
+    assert client.post(f"/counts/{count_id}/close").status_code == 302
+    assert "Waiting for a manager" in text_of(client.get(f"/counts/{count_id}"))
+    assert _scan(client, count_id, s["a"].id, s["at_a"][1].serial).status_code == 409
+
+    manager = app.test_client()
+    login(manager, s["manager"])
+    page = manager.get(f"/counts/{count_id}").get_data(as_text=True)
+    assert 'data-testid="confirm-close"' in page
+    done = manager.post(f"/counts/{count_id}/confirm")
+    assert done.status_code == 302
+    closed = text_of(manager.get(f"/counts/{count_id}"))
+    assert "2 tablets not seen were reported lost" in closed
+    for device in (s["at_a"][1], loan_device):
+        device = db.session.get(Device, device.id)
+        assert device.status == "lost"
+        event = db.session.scalars(
+            sa.select(DeviceEvent)
+            .where(DeviceEvent.device_id == device.id)
+            .order_by(DeviceEvent.id.desc())
+        ).first()
+        assert event.type == "reported_lost" and event.details["reason"] == "missing_at_count"
+    assert db.session.get(Device, s["at_a"][0].id).status == "delivered"
+    # The lent tablet not brought in: its loan ends, lost.
+    assert db.session.scalar(sa.select(Loan.ended_as)) == "lost"
+
+
+def _borrower(school_id):
+    from tracker.loans.models import Borrower
+
+    borrower = Borrower(school_id=school_id, code=f"P-{uuid.uuid4().hex[:6]}", name="Omar")
+    db.session.add(borrower)
+    db.session.flush()
+    return borrower
+
+
+def test_whoever_asked_to_close_cannot_confirm_alone(app, count_setting):
+    from tracker.errors import Conflict
+
+    s = count_setting
+    count = services.open_count(
+        None,
+        name="Check",
+        scope="programme",
+        starts_on=date.today(),
+        ends_on=date.today(),
+    )
+    assert count.expected == 6  # every handed-over or lent tablet of the programme
+    services.ask_to_close(s["coordinator"], count.id)
+    db.session.commit()
+    from tracker.auth.services import create_user
+
+    boss = create_user("boss@example.org", "admin", "correct horse battery")
+    count.close_asked_by_id = boss.id
+    with pytest.raises(Conflict, match="Another person confirms"):
+        services.confirm_close(boss, count.id)
+    db.session.rollback()
+
+
+def test_count_scans_from_the_offline_queue_are_applied_once(app, client, count_setting):
+    s = count_setting
+    count = services.open_count(
+        None,
+        name="Offline",
+        scope="province",
+        scope_value="Rabat",
+        starts_on=date.today(),
+        ends_on=date.today(),
+    )
+    db.session.commit()
+    headers = token_for(s["agent"])
+    action = {
+        "id": "count-" + uuid.uuid4().hex[:12],
+        "type": "count_scan",
+        "count_id": count.id,
+        "school_id": s["b"].id,
+        "code": s["at_b"][0].serial,
+        "condition": "fair",
+        "at": "2026-12-03T09:00:00Z",
+    }
+    first = client.post("/api/v1/sync", json={"actions": [action]}, headers=headers).get_json()
+    assert first["results"][0]["status"] == "applied"
+    second = client.post("/api/v1/sync", json={"actions": [action]}, headers=headers).get_json()
+    assert second["results"][0]["status"] == "duplicate"
+    line = db.session.get(CountLine, (count.id, s["at_b"][0].id))
+    assert line.status == "found" and line.condition == "fair"
+    events = db.session.scalars(
+        sa.select(DeviceEvent).where(
+            DeviceEvent.device_id == s["at_b"][0].id, DeviceEvent.type == "counted"
+        )
+    ).all()
+    assert len(events) == 1 and events[0].client_time is not None
+    bad = dict(action, id="count-" + uuid.uuid4().hex[:12], school_id=s["far"].id)
+    refused = client.post("/api/v1/sync", json={"actions": [bad]}, headers=headers).get_json()
+    assert refused["results"][0]["status"] == "rejected"
+    assert "does not cover" in refused["results"][0]["message"]
+
+
+def test_a_count_page_asks_the_same_statements_whatever_the_schools_size(
+    app, client, count_setting, create_device
+):
+    s = count_setting
+    count = services.open_count(
+        None,
+        name="Size",
+        scope="province",
+        scope_value="Rabat",
+        starts_on=date.today(),
+        ends_on=date.today(),
+    )
+    db.session.commit()
+    login(client, s["coordinator"])
+    small = statements_of(lambda: client.get(f"/counts/{count.id}/schools/{s['a'].id}"))
+    for n in range(30):
+        device = create_device(serial=f"SN-MORE-{n}")
+        device.status, device.school_id = "delivered", s["a"].id
+    db.session.commit()
+    bigger = services.open_count(
+        None,
+        name="Size 2",
+        scope="province",
+        scope_value="Rabat",
+        starts_on=date.today(),
+        ends_on=date.today(),
+    )
+    db.session.commit()
+    large = statements_of(lambda: client.get(f"/counts/{bigger.id}/schools/{s['a'].id}"))
+    assert small == large

@@ -1,0 +1,43 @@
+"""Count forms: opening one, a scan at a school."""
+
+from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from tracker.counts.words import SCOPE_LABELS
+from tracker.devices.states import CONDITION_LABELS
+from tracker.forms import Form
+from tracker.i18n import lazy_gettext as _l
+
+
+class OpenCountForm(Form):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    scope = SelectField(
+        _l("What it covers"),
+        choices=[SelectChoice(code, label) for code, label in SCOPE_LABELS.items()],
+        default="school",
+    )
+    scope_value = StringField(
+        _l("The school's number, the province or the region"), validators=[Length(max=100)]
+    )
+    starts_on = DateField(_l("First day"), validators=[DataRequired()])
+    ends_on = DateField(_l("Last day"), validators=[DataRequired()])
+
+
+class CountScanForm(Form):
+    code = StringField(
+        _l("Tablet"),
+        validators=[DataRequired(), Length(max=300)],
+        render_kw={"autofocus": True, "autocomplete": "off", "autocapitalize": "off"},
+    )
+    condition = SelectField(
+        _l("Condition"),
+        choices=[SelectChoice("", _l("Not noted"))]
+        + [SelectChoice(code, label) for code, label in CONDITION_LABELS.items()],
+        default="",
+        validators=[Optional()],
+    )
+
+
+class CountActionForm(Form):
+    """A button that changes the count (close, confirm, keep open): its CSRF token only."""

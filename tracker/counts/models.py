@@ -1,0 +1,97 @@
+"""A count (an inventory) of the tablets at a school, a province, a region or the whole
+programme: each school's expected list is fixed when it opens (one line per tablet), and
+each scan finds a line, or is kept as an unexpected tablet at the school it was scanned at.
+"""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.database import UTCDateTime, one_of, utcnow
+from tracker.extensions import db
+
+SCOPES = ("school", "province", "region", "programme")
+COUNT_STATES = ("open", "closing", "closed")
+LINE_STATES = ("expected", "found", "missing")
+# The states a tablet is in when it should be at its school: handed over, or lent from it.
+COUNTED_STATES = ("delivered", "on_loan")
+
+
+class Count(db.Model):
+    __tablename__ = "counts"
+    __table_args__ = (
+        one_of("scope", SCOPES, "scope"),
+        one_of("status", COUNT_STATES, "status"),
+        sa.CheckConstraint("ends_on >= starts_on", name="window"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    scope: Mapped[str] = mapped_column(sa.String(12))
+    # The school's id (as text), the province's or region's name; empty for the programme.
+    scope_value: Mapped[str] = mapped_column(sa.String(100), default="")
+    starts_on: Mapped[date] = mapped_column(sa.Date)
+    ends_on: Mapped[date] = mapped_column(sa.Date)
+    status: Mapped[str] = mapped_column(sa.String(10), default="open")
+    expected: Mapped[int] = mapped_column(default=0)  # tablets on the list when it opened
+    opened_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Closing asks for a manager's confirmation before "not yet seen" becomes "missing".
+    close_asked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    close_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    missing: Mapped[int] = mapped_column(default=0)  # set when it closes
+
+    opened_by = relationship("User", foreign_keys=[opened_by_id])
+    close_asked_by = relationship("User", foreign_keys=[close_asked_by_id])
+    closed_by = relationship("User", foreign_keys=[closed_by_id])
+
+    def __repr__(self) -> str:
+        return f"<Count {self.id} {self.scope} {self.status}>"
+
+
+class CountLine(db.Model):
+    """One expected tablet of a count, at the school it should be at."""
+
+    __tablename__ = "count_lines"
+    __table_args__ = (
+        one_of("status", LINE_STATES, "status"),
+        # A school's lines by state: its page's figures are index ranges.
+        sa.Index(None, "count_id", "school_id", "status"),
+        sa.Index(None, "count_id", "found_school_id"),
+    )
+
+    count_id: Mapped[int] = mapped_column(sa.ForeignKey("counts.id"), primary_key=True)
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id"), primary_key=True)
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"))
+    status: Mapped[str] = mapped_column(sa.String(10), default="expected")
+    # Where it was scanned (another school's: found, and unexpected there), when, by whom.
+    found_school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schools.id"))
+    found_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    found_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    condition: Mapped[str | None] = mapped_column(sa.String(20))
+
+    device = relationship("Device")
+
+
+class CountExtra(db.Model):
+    """A tablet scanned at a school of the count that is on no school's list of it (in
+    stock, another school outside the count, or a code the tracker does not know)."""
+
+    __tablename__ = "count_extras"
+    __table_args__ = (
+        sa.UniqueConstraint("count_id", "school_id", "code"),
+        sa.Index(None, "count_id", "school_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    count_id: Mapped[int] = mapped_column(sa.ForeignKey("counts.id"))
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"))
+    device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("devices.id"))
+    code: Mapped[str] = mapped_column(sa.String(64))
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    found_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    device = relationship("Device")

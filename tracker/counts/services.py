@@ -1,0 +1,412 @@
+"""Count rules: opening a count (its expected lists fixed in one INSERT ... SELECT), a scan
+at a school (found, found but listed elsewhere, or unexpected), what each school's figures
+are, and closing: a manager confirms, and every tablet not seen becomes missing (lost, an
+event each).
+
+The page, the offline sync and the CLI ask these; none commits.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from tracker.auth.models import User
+from tracker.auth.permissions import check
+from tracker.counts.models import COUNTED_STATES, SCOPES, Count, CountExtra, CountLine
+from tracker.database import utcnow
+from tracker.devices.bulk import move_matching
+from tracker.devices.codes import code_refusal, resolve_code
+from tracker.devices.models import CONDITIONS, Device
+from tracker.devices.services import record_event
+from tracker.errors import Conflict, NotFound, ValidationFailed
+from tracker.extensions import db
+from tracker.i18n import gettext as _
+from tracker.schools.models import School
+from tracker.schools.services import get_school
+from tracker.schools.staff import school_in_reach
+from tracker.text import refuse_control_characters
+from tracker.timezone import local_today
+
+LINES_SHOWN = 500  # a school's list on its count page, at most
+SCHOOLS_SHOWN = 50  # schools on a page of a count
+
+
+def get_count(count_id: int) -> Count:
+    count = db.session.get(Count, count_id)
+    if count is None:
+        raise NotFound(_("No count with number %(id)s.", id=count_id))
+    return count
+
+
+def _scope_condition(scope: str, value: str):
+    """Which schools a count covers, as a condition on School."""
+    if scope == "school":
+        return School.id == int(value)
+    if scope == "province":
+        return School.province == value
+    if scope == "region":
+        return School.region == value
+    return sa.true()
+
+
+def covers(count: Count, school: School) -> bool:
+    if count.scope == "school":
+        return str(school.id) == count.scope_value
+    if count.scope == "province":
+        return school.province == count.scope_value
+    if count.scope == "region":
+        return school.region == count.scope_value
+    return True
+
+
+def _clean_scope(scope: str, value: str) -> str:
+    if scope not in SCOPES:
+        raise ValidationFailed(_("Choose what the count covers."), field="scope")
+    value = " ".join((value or "").split())
+    if scope == "programme":
+        return ""
+    if scope == "school":
+        if not value.isdigit():
+            raise ValidationFailed(_("Choose the school to count."), field="scope_value")
+        return str(get_school(int(value)).id)
+    column = School.province if scope == "province" else School.region
+    if db.session.scalar(sa.select(column).where(column == value).limit(1)) is None:
+        raise ValidationFailed(_("No school is in '%(value)s'.", value=value), field="scope_value")
+    return value
+
+
+def open_count(
+    actor: User | None,
+    *,
+    name: str,
+    scope: str,
+    scope_value: str = "",
+    starts_on: date,
+    ends_on: date,
+) -> Count:
+    """Open a count: every tablet handed over to a school it covers (or lent from it) is put
+    on that school's expected list now, in one statement, whatever their number."""
+    check(actor, "counts.open")
+    name = refuse_control_characters(" ".join((name or "").split())[:120], "name")
+    if not name:
+        raise ValidationFailed(_("Give the count a name."), field="name")
+    value = _clean_scope(scope, scope_value)
+    if ends_on < starts_on:
+        raise ValidationFailed(_("The count must end on or after its first day."), field="ends_on")
+    if ends_on < local_today():
+        raise ValidationFailed(_("The count's last day is already past."), field="ends_on")
+    count = Count(
+        name=name,
+        scope=scope,
+        scope_value=value,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        status="open",
+        opened_by_id=actor.id if actor else None,
+    )
+    db.session.add(count)
+    db.session.flush()
+    snapshot = sa.select(
+        sa.literal(count.id, sa.Integer()), Device.id, Device.school_id, sa.literal("expected")
+    ).where(Device.status.in_(COUNTED_STATES), Device.school_id.is_not(None))
+    if scope != "programme":
+        snapshot = snapshot.join(School, School.id == Device.school_id).where(
+            _scope_condition(scope, value)
+        )
+    inserted = db.session.execute(
+        sa.insert(CountLine).from_select(["count_id", "device_id", "school_id", "status"], snapshot)
+    ).rowcount
+    count.expected = inserted
+    db.session.flush()
+    return count
+
+
+@dataclass
+class CountScan:
+    ok: bool
+    message: str
+    outcome: str = ""  # found | elsewhere | unexpected | again | refused
+
+
+def count_scan(
+    actor: User | None,
+    count_id: int,
+    school_id: int,
+    code: str,
+    *,
+    condition: str | None = None,
+    client_time: datetime | None = None,
+) -> CountScan:
+    """A tablet in hand at a school during a count. Found on the school's list, found but
+    listed at another school (unexpected here), or on no list (unexpected): each is kept,
+    and the tablet was seen. Scanning it again changes nothing."""
+    check(actor, "counts.scan")
+    count = get_count(count_id)
+    school = school_in_reach(actor, school_id)
+    if count.status != "open":
+        raise Conflict(_("This count is closed: scans are no longer taken."))
+    if not covers(count, school):
+        raise ValidationFailed(_("This count does not cover %(school)s.", school=school.name_fr))
+    if local_today() < count.starts_on:
+        raise ValidationFailed(
+            _("This count starts on %(day)s.", day=count.starts_on.strftime("%d/%m/%Y"))
+        )
+    if condition is not None and condition not in CONDITIONS:
+        raise ValidationFailed(_("Choose the tablet's condition."), field="condition")
+    resolved = resolve_code(code)
+    device = resolved.device
+    if device is None:
+        return CountScan(False, code_refusal(code, resolved), "refused")
+    now = utcnow()
+    line = db.session.get(CountLine, (count.id, device.id))
+    if line is not None and line.status == "found":
+        return CountScan(True, _("%(tag)s is already counted.", tag=device.asset_tag), "again")
+    extra = None
+    if line is None:
+        known = db.session.scalar(
+            sa.select(CountExtra.id).where(
+                CountExtra.count_id == count.id,
+                CountExtra.school_id == school.id,
+                CountExtra.device_id == device.id,
+            )
+        )
+        if known:
+            return CountScan(True, _("%(tag)s is already counted.", tag=device.asset_tag), "again")
+        extra = CountExtra(
+            count_id=count.id,
+            school_id=school.id,
+            device_id=device.id,
+            code=device.asset_tag,
+            found_at=now,
+            found_by_id=actor.id if actor else None,
+        )
+        db.session.add(extra)
+    else:
+        taken = db.session.execute(
+            sa.update(CountLine)
+            .where(
+                CountLine.count_id == count.id,
+                CountLine.device_id == device.id,
+                CountLine.status == "expected",
+            )
+            .values(
+                status="found",
+                found_school_id=school.id,
+                found_at=now,
+                found_by_id=actor.id if actor else None,
+                condition=condition,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not taken:
+            return CountScan(True, _("%(tag)s is already counted.", tag=device.asset_tag), "again")
+    if condition and condition != device.condition:
+        device.condition = condition
+    record_event(
+        device,
+        "counted",
+        actor,
+        client_time=client_time,
+        school_id=school.id,
+        count=count.id,
+        **({"condition": condition} if condition else {}),
+    )
+    db.session.flush()
+    if extra is not None:
+        return CountScan(
+            True,
+            _(
+                "%(tag)s is on no list of this count: noted as unexpected here.",
+                tag=device.asset_tag,
+            ),
+            "unexpected",
+        )
+    if line.school_id != school.id:
+        listed = db.session.get(School, line.school_id)
+        return CountScan(
+            True,
+            _(
+                "%(tag)s is listed at %(school)s: counted, and noted as unexpected here.",
+                tag=device.asset_tag,
+                school=listed.name_fr,
+            ),
+            "elsewhere",
+        )
+    return CountScan(True, _("%(tag)s counted.", tag=device.asset_tag), "found")
+
+
+@dataclass
+class SchoolFigures:
+    expected: int = 0
+    found: int = 0
+    not_seen: int = 0
+    missing: int = 0
+    unexpected: int = 0
+
+
+def school_figures(count_id: int, school_ids: list[int]) -> dict[int, SchoolFigures]:
+    """Each school's figures in a count: two statements, however many tablets and schools."""
+    figures = {school_id: SchoolFigures() for school_id in school_ids}
+    if not school_ids:
+        return figures
+    rows = db.session.execute(
+        sa.select(
+            CountLine.school_id,
+            sa.func.count(),
+            sa.func.count().filter(
+                CountLine.status == "found", CountLine.found_school_id == CountLine.school_id
+            ),
+            sa.func.count().filter(CountLine.status == "expected"),
+            sa.func.count().filter(CountLine.status == "missing"),
+        )
+        .where(CountLine.count_id == count_id, CountLine.school_id.in_(school_ids))
+        .group_by(CountLine.school_id)
+    )
+    for school_id, expected, found, not_seen, missing in rows:
+        figure = figures[school_id]
+        figure.expected, figure.found, figure.not_seen, figure.missing = (
+            expected,
+            found,
+            not_seen,
+            missing,
+        )
+    elsewhere = (
+        sa.select(CountLine.found_school_id.label("school_id"))
+        .where(
+            CountLine.count_id == count_id,
+            CountLine.found_school_id.in_(school_ids),
+            CountLine.found_school_id != CountLine.school_id,
+        )
+        .union_all(
+            sa.select(CountExtra.school_id).where(
+                CountExtra.count_id == count_id, CountExtra.school_id.in_(school_ids)
+            )
+        )
+        .subquery()
+    )
+    for school_id, unexpected in db.session.execute(
+        sa.select(elsewhere.c.school_id, sa.func.count()).group_by(elsewhere.c.school_id)
+    ):
+        figures[school_id].unexpected = unexpected
+    return figures
+
+
+def totals(count: Count) -> SchoolFigures:
+    """The whole count's figures (one statement)."""
+    expected, found, not_seen, missing = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(CountLine.status == "found"),
+            sa.func.count().filter(CountLine.status == "expected"),
+            sa.func.count().filter(CountLine.status == "missing"),
+        ).where(CountLine.count_id == count.id)
+    ).one()
+    extras = db.session.scalar(
+        sa.select(sa.func.count()).select_from(CountExtra).where(CountExtra.count_id == count.id)
+    )
+    return SchoolFigures(expected, found, not_seen, missing, extras or 0)
+
+
+def schools_in(count: Count):
+    """A select of the schools a count covers, by code (its page pages through them)."""
+    return (
+        sa.select(School)
+        .where(_scope_condition(count.scope, count.scope_value))
+        .order_by(School.code)
+    )
+
+
+def school_lines(count_id: int, school_id: int) -> dict[str, list]:
+    """A school's tablets in a count, by what became of them (each list bounded)."""
+    base = (
+        sa.select(CountLine, Device)
+        .join(Device, Device.id == CountLine.device_id)
+        .where(CountLine.count_id == count_id)
+        .order_by(Device.asset_tag)
+        .limit(LINES_SHOWN)
+    )
+    here = CountLine.school_id == school_id
+    lists = {
+        "not_seen": base.where(here, CountLine.status == "expected"),
+        "missing": base.where(here, CountLine.status == "missing"),
+        "found": base.where(here, CountLine.status == "found"),
+        "elsewhere": base.where(
+            CountLine.found_school_id == school_id, CountLine.school_id != school_id
+        ),
+    }
+    found = {key: list(db.session.execute(query)) for key, query in lists.items()}
+    found["extras"] = list(
+        db.session.scalars(
+            sa.select(CountExtra)
+            .options(sa.orm.joinedload(CountExtra.device))
+            .where(CountExtra.count_id == count_id, CountExtra.school_id == school_id)
+            .order_by(CountExtra.code)
+            .limit(LINES_SHOWN)
+        )
+    )
+    return found
+
+
+def ask_to_close(actor: User | None, count_id: int) -> Count:
+    """The office says the count is done; a manager confirms before anything is missing."""
+    check(actor, "counts.close")
+    count = get_count(count_id)
+    if count.status != "open":
+        raise Conflict(_("This count is not open."))
+    count.status = "closing"
+    count.close_asked_by_id = actor.id if actor else None
+    count.close_asked_at = utcnow()
+    db.session.flush()
+    return count
+
+
+def keep_open(actor: User | None, count_id: int) -> Count:
+    """A manager sends the closing back: scans go on."""
+    check(actor, "counts.confirm")
+    count = get_count(count_id)
+    if count.status != "closing":
+        raise Conflict(_("This count is not waiting to be closed."))
+    count.status = "open"
+    db.session.flush()
+    return count
+
+
+def confirm_close(actor: User | None, count_id: int) -> Count:
+    """A manager (not whoever asked) confirms: every tablet not seen is missing, and is
+    reported lost, an event each (three statements whatever their number)."""
+    check(actor, "counts.confirm")
+    count = get_count(count_id)
+    if count.status != "closing":
+        raise Conflict(_("This count is not waiting to be closed."))
+    if actor is not None and count.close_asked_by_id == actor.id:
+        raise Conflict(_("Another person confirms what you asked: the count waits for them."))
+    not_seen = sa.select(CountLine.device_id).where(
+        CountLine.count_id == count.id, CountLine.status == "expected"
+    )
+    move_matching(
+        Device.id.in_(not_seen) & Device.status.in_(COUNTED_STATES),
+        "reported_lost",
+        actor,
+        reason="missing_at_count",
+        count=count.id,
+    )
+    missing = db.session.execute(
+        sa.update(CountLine)
+        .where(CountLine.count_id == count.id, CountLine.status == "expected")
+        .values(status="missing")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    count.status, count.missing = "closed", missing
+    count.closed_by_id = actor.id if actor else None
+    count.closed_at = utcnow()
+    db.session.flush()
+    return count
+
+
+def open_counts_at(school: School) -> list[Count]:
+    """The open counts that cover a school (its staff's page offers their scan)."""
+    counts = db.session.scalars(
+        sa.select(Count).where(Count.status == "open").order_by(Count.starts_on)
+    )
+    return [count for count in counts if covers(count, school)]

@@ -1,0 +1,164 @@
+"""Count pages: the list and the form that opens one, a count's page (each school's figures,
+live), a school's page in a count with its scan loop, and closing."""
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tracker.auth.permissions import can, requires
+from tracker.counts import services
+from tracker.counts import states as _states  # noqa: F401  (registers the count's rule)
+from tracker.counts.forms import CountActionForm, CountScanForm, OpenCountForm
+from tracker.counts.models import Count
+from tracker.counts.words import COUNT_STATE_LABELS, SCOPE_LABELS
+from tracker.errors import DomainError
+from tracker.extensions import db
+from tracker.i18n import gettext as _
+from tracker.schools.models import School
+from tracker.schools.staff import school_in_reach
+from tracker.transaction import committed
+from tracker.web import labeller, run_service, template_helpers
+
+bp = Blueprint("counts", __name__, url_prefix="/counts")
+template_helpers(
+    count_state_label=labeller(COUNT_STATE_LABELS), count_scope_label=labeller(SCOPE_LABELS)
+)
+
+
+def _scope_name(count: Count) -> str:
+    """The school, province or region a count covers, as the reader knows it."""
+    if count.scope == "school" and count.scope_value:
+        school = db.session.get(School, int(count.scope_value))
+        return f"{school.code} {school.name_fr}" if school else count.scope_value
+    return count.scope_value
+
+
+template_helpers(count_scope_name=_scope_name)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@requires("counts.list")
+def index():
+    form = OpenCountForm() if can(current_user, "counts.open") else None
+    if form is not None and form.validate_on_submit():
+        count = run_service(
+            form,
+            lambda: services.open_count(
+                current_user,
+                name=form.name.data,
+                scope=form.scope.data,
+                scope_value=form.scope_value.data,
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
+            ),
+        )
+        if count is not None:
+            flash(_("Count opened: %(n)s tablets expected.", n=count.expected), "success")
+            return redirect(url_for("counts.detail", count_id=count.id))
+    counts = db.session.scalars(sa.select(Count).order_by(Count.id.desc()).limit(100)).all()
+    status = 422 if form is not None and (form.errors or form.form_errors) else 200
+    return render_template("counts/index.html", counts=counts, form=form), status
+
+
+@bp.route("/<int:count_id>")
+@requires("counts.list")
+def detail(count_id: int):
+    count = services.get_count(count_id)
+    page = db.paginate(
+        services.schools_in(count),
+        per_page=services.SCHOOLS_SHOWN,
+        max_per_page=services.SCHOOLS_SHOWN,
+        error_out=False,
+    )
+    figures = services.school_figures(count.id, [school.id for school in page.items])
+    return render_template(
+        "counts/detail.html",
+        count=count,
+        page=page,
+        figures=figures,
+        totals=services.totals(count),
+        action=CountActionForm(),
+    )
+
+
+@bp.route("/<int:count_id>/schools/<int:school_id>", methods=["GET", "POST"])
+@requires("counts.school")
+def school(count_id: int, school_id: int):
+    """A school in a count: its figures and lists, and the scan loop while it is open."""
+    count = services.get_count(count_id)
+    here = school_in_reach(current_user, school_id)
+    if not services.covers(count, here):
+        return render_template(
+            "error.html", message=_("This count does not cover this school.")
+        ), 404
+    form = CountScanForm()
+    answer = None
+    if request.method == "POST":
+        if not can(current_user, "counts.scan"):
+            return render_template("error.html", message=_("Your role does not allow this.")), 403
+        wants_json = request.accept_mimetypes.best == "application/json"
+        if form.validate_on_submit():
+
+            def scan():
+                return services.count_scan(
+                    current_user,
+                    count.id,
+                    here.id,
+                    form.code.data,
+                    condition=form.condition.data or None,
+                )
+
+            if wants_json:
+                try:
+                    answer = committed(scan)
+                except DomainError as error:
+                    return jsonify(ok=False, message=str(error)), error.status_code
+                return jsonify(ok=answer.ok, message=answer.message, outcome=answer.outcome)
+            answer = run_service(form, scan)
+            if answer is not None:
+                form = CountScanForm(formdata=None, condition=form.condition.data)
+        elif wants_json:
+            message = " ".join(sum(form.errors.values(), []))
+            return jsonify(ok=False, message=message), 422
+    figures = services.school_figures(count.id, [here.id])[here.id]
+    status = 422 if form.errors or form.form_errors or (answer and not answer.ok) else 200
+    return render_template(
+        "counts/school.html",
+        count=count,
+        school=here,
+        figures=figures,
+        lists=services.school_lines(count.id, here.id),
+        form=form,
+        answer=answer,
+    ), status
+
+
+def _act(count_id: int, do, done_message):
+    done = run_service(None, lambda: do(current_user, count_id))
+    if done is not None:
+        flash(done_message(done), "success")
+    return redirect(url_for("counts.detail", count_id=count_id))
+
+
+@bp.route("/<int:count_id>/close", methods=["POST"])
+@requires("counts.close")
+def close(count_id: int):
+    return _act(
+        count_id, services.ask_to_close, lambda _c: _("A manager is asked to confirm the closing.")
+    )
+
+
+@bp.route("/<int:count_id>/confirm", methods=["POST"])
+@requires("counts.confirm")
+def confirm(count_id: int):
+    return _act(
+        count_id,
+        services.confirm_close,
+        lambda count: _("Count closed: %(n)s tablets missing.", n=count.missing),
+    )
+
+
+@bp.route("/<int:count_id>/keep-open", methods=["POST"])
+@requires("counts.keep_open")
+def keep_open(count_id: int):
+    return _act(count_id, services.keep_open, lambda _c: _("The count stays open."))
