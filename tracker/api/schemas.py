@@ -5,7 +5,7 @@ from tracker.api.models import ACTION_OUTCOMES, ACTION_TYPES
 from tracker.database import LARGEST_ID
 from tracker.deliveries.handover import REPORT_MOVES
 from tracker.deliveries.models import DELIVERY_STATUSES, ITEM_STATUSES, MISSING_REASONS
-from tracker.devices.models import STATUSES
+from tracker.devices.models import CONDITIONS, STATUSES
 
 REPORT_REASONS = tuple(REPORT_MOVES)
 
@@ -112,11 +112,18 @@ SCHEMAS = {
     },
     "Action": {
         "type": "object",
-        "required": ["id", "type", "delivery_id"],
+        "required": ["id", "type"],
         "properties": {
             "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
             "type": {"type": "string", "enum": list(ACTION_TYPES)},
-            "delivery_id": ID,
+            "delivery_id": {**ID, "description": "scan, handover, report: the delivery"},
+            "count_id": {**ID, "description": "count_scan: the count"},
+            "school_id": {**ID, "description": "count_scan: the school the tablet is found at"},
+            "condition": {
+                "type": "string",
+                "enum": list(CONDITIONS),
+                "description": "count_scan: the tablet's condition, when noted",
+            },
             "user_id": {
                 **ID,
                 "description": "Who queued it on the phone; refused when sent by someone else",
@@ -125,7 +132,7 @@ SCHEMAS = {
             "code": {
                 "type": "string",
                 "maxLength": 300,
-                "description": "scan, report: any code the box takes",
+                "description": "scan, report, count_scan: any code the box takes",
             },
             "reason": {"type": "string", "enum": list(REPORT_REASONS), "description": "report"},
             "note": {"type": "string", "maxLength": 300},

@@ -12,6 +12,8 @@ from tracker.i18n import ngettext
 
 def counted(what: str, n: int) -> str:
     """What the demo added, in the operator's language and its plural forms."""
+    if what == "counts":
+        return ngettext("%(num)s count", "%(num)s counts", n)
     if what == "deliveries":
         return ngettext("%(num)s delivery", "%(num)s deliveries", n)
     if what == "devices":

@@ -19,6 +19,8 @@ from tracker.allocations import services as plans
 from tracker.allocations.models import AllocationPlan
 from tracker.auth import services as users
 from tracker.auth.models import User
+from tracker.counts import services as counts
+from tracker.counts.models import Count, CountLine
 from tracker.deliveries import handover
 from tracker.deliveries import services as deliveries
 from tracker.deliveries.models import Delivery
@@ -97,7 +99,53 @@ def load_demo() -> DemoSummary:
     _deliveries(summary, accounts)
     _school_staff(accounts)
     _loans(summary, accounts)
+    _counts(summary, accounts)
     return summary
+
+
+def _counts(summary: DemoSummary, accounts: dict[str, User]) -> None:
+    """Last week's count at the school handed over in part, closed with a tablet missing;
+    and this year's count at the head teacher's school, open, for them to scan."""
+    if db.session.scalar(sa.select(Count.id).limit(1)):
+        return
+    coordinator, manager = accounts["coordinator"], accounts["manager"]
+    today = local_today()
+    partial = db.session.scalar(
+        sa.select(Delivery.school_id).where(Delivery.status == "partially_delivered")
+    )
+    if partial is not None:
+        count = counts.open_count(
+            coordinator,
+            name="Contrôle après livraison",
+            scope="school",
+            scope_value=str(partial),
+            starts_on=today - timedelta(days=7),
+            ends_on=today,
+        )
+        tags = db.session.scalars(
+            sa.select(Device.asset_tag)
+            .join(CountLine, CountLine.device_id == Device.id)
+            .where(CountLine.count_id == count.id)
+            .order_by(Device.asset_tag)
+        ).all()
+        for tag in tags[:-1]:  # the last one is not found
+            counts.count_scan(accounts["field"], count.id, partial, tag, condition="good")
+        counts.ask_to_close(coordinator, count.id)
+        counts.confirm_close(manager, count.id)
+        summary.count("counts")
+    head_school = db.session.scalar(
+        sa.select(SchoolStaff.school_id).where(SchoolStaff.user_id == accounts["school"].id)
+    )
+    if head_school is not None:
+        counts.open_count(
+            coordinator,
+            name="Inventaire de fin d'année",
+            scope="school",
+            scope_value=str(head_school),
+            starts_on=today,
+            ends_on=today + timedelta(days=14),
+        )
+        summary.count("counts")
 
 
 DEMO_BORROWERS = [
