@@ -27,6 +27,7 @@ FULL = [
     ("load", ["bench_load.py"]),
     ("network", ["bench_network.py"]),
     ("queue", ["bench_queue.py"]),
+    ("counts", ["bench_counts.py"]),
 ]
 QUICK = [
     ("labels", ["bench_labels.py", "--devices", "30", "--repeat", "1"]),
@@ -41,6 +42,7 @@ QUICK = [
     ),
     ("network", ["bench_network.py", "--profiles", "3g", "--languages", "fr"]),
     ("queue", ["bench_queue.py", "--jobs", "20", "--rounds", "1"]),
+    ("counts", ["bench_counts.py", "--devices", "3000", "--schools", "100", "--lent", "200"]),
 ]
 
 

@@ -495,3 +495,57 @@ def test_the_field_app_opens_from_the_phone_and_follows_who_is_signed_in(
         page.reload()
         expect(page.locator("html")).to_have_attribute("lang", "ar")
         browser.close()
+
+
+def test_a_count_scanned_on_a_phone_that_loses_the_network_lands_once(
+    app, delivery_setting, live_url
+):
+    """A field agent counts at a school: the first scan answers at once; the network goes,
+    the next scans are kept on the phone; it returns, they are sent, each counted once."""
+    from datetime import date
+
+    from tracker.api.models import SyncAction
+    from tracker.counts import services as counts
+    from tracker.counts.models import CountLine
+
+    s = delivery_setting
+    devices = s["a_devices"]
+    for device in devices:
+        device.status, device.school_id = "delivered", s["school_a"].id
+    db.session.commit()
+    count = counts.open_count(
+        None,
+        name="Fin d'année",
+        scope="school",
+        scope_value=str(s["school_a"].id),
+        starts_on=date.today(),
+        ends_on=date.today(),
+    )
+    db.session.commit()
+    count_id, school_id = count.id, s["school_a"].id
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        sign_in(page, live_url, s["agent"])
+        page.goto(f"{live_url}/counts/{count_id}/schools/{school_id}")
+        expect = playwright_api.expect
+        answer = page.locator("#count-answer")
+        page.fill("#code", devices[0].serial)
+        page.keyboard.press("Enter")
+        expect(answer).to_contain_text(f"{devices[0].asset_tag} counted.")
+        context.set_offline(True)
+        for device in devices[1:]:
+            page.fill("#code", device.asset_tag)
+            page.keyboard.press("Enter")
+            expect(answer).to_contain_text(f"sent when the network returns: {device.asset_tag}")
+        db.session.expire_all()
+        found = sa.select(sa.func.count()).select_from(CountLine).where(CountLine.status == "found")
+        assert db.session.scalar(found) == 1
+        context.set_offline(False)
+        expect(answer).to_contain_text("were sent: 2", timeout=15_000)
+        browser.close()
+    db.session.expire_all()
+    assert db.session.scalar(found) == 3
+    kinds = db.session.scalars(sa.select(SyncAction.type).order_by(SyncAction.id)).all()
+    assert kinds == ["count_scan", "count_scan"]

@@ -82,7 +82,7 @@ def test_a_count_fixes_each_schools_list_and_shows_what_was_found_live(client, c
     late = db.session.get(Device, s["stock"].id)
     late.status, late.school_id = "delivered", s["a"].id
     db.session.commit()
-    assert db.session.get(CountLine, (count_id, late.id)) is None
+    assert db.session.get(CountLine, (count_id, s["a"].id, late.id)) is None
 
     head = client.application.test_client()
     login(head, s["head"])
@@ -230,7 +230,7 @@ def test_count_scans_from_the_offline_queue_are_applied_once(app, client, count_
     assert first["results"][0]["status"] == "applied"
     second = client.post("/api/v1/sync", json={"actions": [action]}, headers=headers).get_json()
     assert second["results"][0]["status"] == "duplicate"
-    line = db.session.get(CountLine, (count.id, s["at_b"][0].id))
+    line = db.session.get(CountLine, (count.id, s["b"].id, s["at_b"][0].id))
     assert line.status == "found" and line.condition == "fair"
     events = db.session.scalars(
         sa.select(DeviceEvent).where(

@@ -94,8 +94,8 @@ def upgrade():
     op.create_table(
         "count_lines",
         sa.Column("count_id", sa.Integer(), nullable=False),
-        sa.Column("device_id", sa.Integer(), nullable=False),
         sa.Column("school_id", sa.Integer(), nullable=False),
+        sa.Column("device_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("found_school_id", sa.Integer(), nullable=True),
         sa.Column("found_at", sa.DateTime(timezone=True), nullable=True),
@@ -108,28 +108,20 @@ def upgrade():
             ["count_id"], ["counts.id"], name=op.f("fk_count_lines_count_id_counts")
         ),
         sa.ForeignKeyConstraint(
-            ["device_id"], ["devices.id"], name=op.f("fk_count_lines_device_id_devices")
-        ),
-        sa.ForeignKeyConstraint(
             ["found_by_id"], ["users.id"], name=op.f("fk_count_lines_found_by_id_users")
         ),
         sa.ForeignKeyConstraint(
             ["found_school_id"], ["schools.id"], name=op.f("fk_count_lines_found_school_id_schools")
         ),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["schools.id"], name=op.f("fk_count_lines_school_id_schools")
-        ),
-        sa.PrimaryKeyConstraint("count_id", "device_id", name=op.f("pk_count_lines")),
+        sa.PrimaryKeyConstraint("count_id", "school_id", "device_id", name=op.f("pk_count_lines")),
+        sqlite_with_rowid=False,
     )
     op.create_index(
-        op.f("ix_count_lines_count_id_found_school_id"),
+        "ix_count_lines_found_elsewhere",
         "count_lines",
         ["count_id", "found_school_id"],
-    )
-    op.create_index(
-        op.f("ix_count_lines_count_id_school_id_status"),
-        "count_lines",
-        ["count_id", "school_id", "status"],
+        sqlite_where=sa.text("found_school_id IS NOT NULL"),
+        postgresql_where=sa.text("found_school_id IS NOT NULL"),
     )
     op.create_table(
         "count_extras",
@@ -182,8 +174,7 @@ def downgrade():
         batch_op.drop_column("count_id")
     op.drop_index(op.f("ix_count_extras_count_id_school_id"), table_name="count_extras")
     op.drop_table("count_extras")
-    op.drop_index(op.f("ix_count_lines_count_id_school_id_status"), table_name="count_lines")
-    op.drop_index(op.f("ix_count_lines_count_id_found_school_id"), table_name="count_lines")
+    op.drop_index("ix_count_lines_found_elsewhere", table_name="count_lines")
     op.drop_table("count_lines")
     op.drop_table("counts")
     op.execute("DELETE FROM device_events WHERE type = 'counted'")

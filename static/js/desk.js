@@ -58,4 +58,57 @@
       if (pad && !pad.isEmpty()) signing.elements.signature.value = pad.toDataURL("image/png");
     });
   }
+
+  /* A count's scan at a school: sent at once, the server's answer shown; when the network
+     is gone, kept in the phone's queue (the same as a delivery's, with its once-only id)
+     and sent when it returns. */
+  var counting = document.querySelector("[data-count]");
+  if (counting && window.TrackerStore && window.fetch) {
+    var said = document.getElementById("count-answer");
+    var say = function (ok, message) {
+      said.hidden = false;
+      said.className = "flash " + (ok ? "flash-success" : "flash-error");
+      said.textContent = message;
+      if (scan && scan.remember) scan.remember(ok, message);
+    };
+    var queue = function (code) {
+      return window.TrackerStore.enqueue({
+        type: "count_scan",
+        count_id: Number(counting.dataset.count),
+        school_id: Number(counting.dataset.school),
+        code: code,
+        condition: counting.elements.condition.value || undefined
+      }).then(function () { say(true, counting.dataset.queued + " " + code); });
+    };
+    counting.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var code = counting.elements.code.value.trim();
+      if (!code) return;
+      counting.elements.code.value = "";
+      counting.elements.code.focus();
+      if (!navigator.onLine) { queue(code); return; }
+      fetch(counting.action || location.href, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+        body: (function () {
+          var data = new FormData(counting);
+          data.set("code", code);
+          return data;
+        })()
+      }).then(function (response) {
+        return response.json().then(function (answer) { say(answer.ok, answer.message); });
+      }, function () { return queue(code); });
+    });
+    var send = function () {
+      window.TrackerStore.waiting().then(function (n) {
+        if (!n || !navigator.onLine) return;
+        window.TrackerStore.sync().then(function (summary) {
+          if (summary.sent) say(true, counting.dataset.sent.replace("%(n)s", summary.sent));
+        }, function () { /* kept for later */ });
+      });
+    };
+    window.addEventListener("online", send);
+    send();
+  }
 })();

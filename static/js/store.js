@@ -233,7 +233,7 @@
     function round(csrf) {
       return all("queue").then(function (entries) {
         if (!entries.length) return;
-        entries.forEach(function (e) { touched[e.action.delivery_id] = true; });
+        entries.forEach(function (e) { if (e.action.delivery_id) touched[e.action.delivery_id] = true; });
         return sendChunk(entries.slice(0, CHUNK), csrf).then(function (answered) {
           sent += answered;
           if (answered) return round(csrf);  // more, or what the server left for later

@@ -53,19 +53,33 @@ class Count(db.Model):
 
 
 class CountLine(db.Model):
-    """One expected tablet of a count, at the school it should be at."""
+    """One expected tablet of a count, at the school it should be at.
+
+    Keyed by count, school, then tablet, and clustered so on SQLite (no rowid): a school's
+    lines are one range, and opening a count writes them in that order, so a national
+    snapshot costs little more than a bare copy. The school and the tablet are copied from
+    rows that hold them under their own foreign keys, in the same statement; only the
+    count's key is checked again when it opens (each per-row check would double the cost;
+    who found it, and where, are checked when a scan sets them).
+    """
 
     __tablename__ = "count_lines"
     __table_args__ = (
         one_of("status", LINE_STATES, "status"),
-        # A school's lines by state: its page's figures are index ranges.
-        sa.Index(None, "count_id", "school_id", "status"),
-        sa.Index(None, "count_id", "found_school_id"),
+        # The tablets found at a school they are not listed at: none when the count opens.
+        sa.Index(
+            "ix_count_lines_found_elsewhere",
+            "count_id",
+            "found_school_id",
+            sqlite_where=sa.text("found_school_id IS NOT NULL"),
+            postgresql_where=sa.text("found_school_id IS NOT NULL"),
+        ),
+        {"sqlite_with_rowid": False},
     )
 
     count_id: Mapped[int] = mapped_column(sa.ForeignKey("counts.id"), primary_key=True)
-    device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id"), primary_key=True)
-    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"))
+    school_id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(sa.String(10), default="expected")
     # Where it was scanned (another school's: found, and unexpected there), when, by whom.
     found_school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schools.id"))
@@ -73,7 +87,9 @@ class CountLine(db.Model):
     found_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     condition: Mapped[str | None] = mapped_column(sa.String(20))
 
-    device = relationship("Device")
+    device = relationship(
+        "Device", primaryjoin="CountLine.device_id == Device.id", foreign_keys=[device_id]
+    )
 
 
 class CountExtra(db.Model):

@@ -17,7 +17,7 @@ from tracker.counts.models import COUNTED_STATES, SCOPES, Count, CountExtra, Cou
 from tracker.database import utcnow
 from tracker.devices.bulk import move_matching
 from tracker.devices.codes import code_refusal, resolve_code
-from tracker.devices.models import CONDITIONS, Device
+from tracker.devices.models import CONDITIONS, Device, DeviceEvent
 from tracker.devices.services import record_event
 from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
@@ -107,19 +107,58 @@ def open_count(
     )
     db.session.add(count)
     db.session.flush()
-    snapshot = sa.select(
-        sa.literal(count.id, sa.Integer()), Device.id, Device.school_id, sa.literal("expected")
-    ).where(Device.status.in_(COUNTED_STATES), Device.school_id.is_not(None))
+    # In the table's own order (school, tablet): the lines go in as one append.
+    snapshot = (
+        sa.select(
+            sa.literal(count.id, sa.Integer()), Device.id, Device.school_id, sa.literal("expected")
+        )
+        .where(Device.status.in_(COUNTED_STATES), Device.school_id.is_not(None))
+        .order_by(Device.school_id, Device.id)
+    )
     if scope != "programme":
         snapshot = snapshot.join(School, School.id == Device.school_id).where(
             _scope_condition(scope, value)
         )
-    inserted = db.session.execute(
-        sa.insert(CountLine).from_select(["count_id", "device_id", "school_id", "status"], snapshot)
-    ).rowcount
-    count.expected = inserted
+    db.session.execute(
+        sa.insert(CountLine.__table__).from_select(
+            ["count_id", "device_id", "school_id", "status"], snapshot
+        )
+    )
+    # (psycopg gives no row count for an INSERT ... SELECT: the lines are counted, a range.)
+    count.expected = db.session.scalar(
+        sa.select(sa.func.count()).select_from(CountLine).where(CountLine.count_id == count.id)
+    )
     db.session.flush()
     return count
+
+
+def _line_of(count: Count, device: Device) -> CountLine | None:
+    """The tablet's line in the count: at its school now (one key lookup), or, when it
+    moved since the count opened, at the school it was at then (its last event before)."""
+    if device.school_id is not None:
+        line = db.session.get(CountLine, (count.id, device.school_id, device.id))
+        if line is not None:
+            return line
+    moved_since = db.session.scalar(
+        sa.select(DeviceEvent.id)
+        .where(DeviceEvent.device_id == device.id, DeviceEvent.occurred_at >= count.opened_at)
+        .limit(1)
+    )
+    if moved_since is None:
+        return None
+    then = db.session.scalar(
+        sa.select(DeviceEvent.school_id)
+        .where(
+            DeviceEvent.device_id == device.id,
+            DeviceEvent.occurred_at < count.opened_at,
+            DeviceEvent.type != "counted",  # counted at another school: not where it was
+        )
+        .order_by(DeviceEvent.id.desc())
+        .limit(1)
+    )
+    if then is None or then == device.school_id:
+        return None
+    return db.session.get(CountLine, (count.id, then, device.id))
 
 
 @dataclass
@@ -159,7 +198,7 @@ def count_scan(
     if device is None:
         return CountScan(False, code_refusal(code, resolved), "refused")
     now = utcnow()
-    line = db.session.get(CountLine, (count.id, device.id))
+    line = _line_of(count, device)
     if line is not None and line.status == "found":
         return CountScan(True, _("%(tag)s is already counted.", tag=device.asset_tag), "again")
     extra = None
@@ -187,6 +226,7 @@ def count_scan(
             sa.update(CountLine)
             .where(
                 CountLine.count_id == count.id,
+                CountLine.school_id == line.school_id,
                 CountLine.device_id == device.id,
                 CountLine.status == "expected",
             )
