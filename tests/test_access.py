@@ -18,6 +18,7 @@ from tracker.deliveries.models import Delivery
 from tracker.extensions import db
 from tracker.jobs.models import Job, StoredFile
 from tracker.loans.models import Borrower, Loan
+from tracker.repairs.models import RepairCase, RepairPhoto
 from tracker.spreadsheets.models import ImportBatch
 
 ALL = {"admin", "coordinator", "manager", "field"}
@@ -138,6 +139,12 @@ MATRIX = {
     "counts.confirm": ("POST", "/counts/{count}/confirm", {"admin", "manager"}),
     "counts.keep_open": ("POST", "/counts/{count}/keep-open", {"admin", "manager"}),
     "reports.count_report": ("POST", "/counts/{count}/report.pdf", OFFICE),
+    "repairs.index": ("GET", "/repairs/", OFFICE),
+    "repairs.detail": ("GET", "/repairs/{case}", OFFICE),
+    "repairs.close": ("POST", "/repairs/{case}/close", WRITERS),
+    "repairs.add_photo": ("POST", "/repairs/{case}/photos", WRITERS),
+    "repairs.photo": ("GET", "/repairs/{case}/photos/{photo}", OFFICE),
+    "devices.set_warranty": ("POST", "/devices/warranty/{donation}", WRITERS),
     "admin.user_new": ("GET", "/admin/users/new", ADMIN),
     "admin.user_edit": ("GET", "/admin/users/{user}", ADMIN),
     "admin.user_password": ("POST", "/admin/users/{user}/password", ADMIN),
@@ -218,11 +225,18 @@ def objects(create_device, create_school, create_user):
         status="open",
     )
     db.session.add(count)
+    case = RepairCase(device_id=device.id, fault="Écran", repairer="", repairer_ref="")
+    db.session.add(case)
+    db.session.flush()
+    photo = RepairPhoto(case_id=case.id, jpeg=_png())
+    db.session.add(photo)
     db.session.commit()
     return {
         "borrower": borrower.id,
         "loan": loan.id,
         "count": count.id,
+        "case": case.id,
+        "photo": photo.id,
         "job": job.id,
         "file": stored.id,
         "plan": plan.id,

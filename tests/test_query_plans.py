@@ -28,6 +28,7 @@ from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.jobs.models import Job, StoredFile
 from tracker.loans.models import Borrower, Loan
+from tracker.repairs.models import RepairCase
 from tracker.schools.models import School
 from tracker.spreadsheets.models import ImportBatch
 from tracker.timezone import local_today
@@ -89,6 +90,8 @@ def addresses(app) -> list[str]:
         "borrower_id": db.session.scalar(sa.select(sa.func.min(Borrower.id))),
         "loan_id": db.session.scalar(sa.select(sa.func.min(Loan.id))),
         "count_id": db.session.scalar(sa.select(sa.func.min(Count.id))) or 1,
+        "case_id": db.session.scalar(sa.select(sa.func.min(RepairCase.id))) or 1,
+        "photo_id": 1,
     }
     found = []
     for rule in app.url_map.iter_rules():

@@ -160,6 +160,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.labels.views import bp as labels_bp
     from tracker.loans.views import bp as loans_bp
     from tracker.messages.views import bp as messages_bp
+    from tracker.repairs.views import bp as repairs_bp
     from tracker.reports.views import bp as reports_bp
     from tracker.schools.views import bp as schools_bp
     from tracker.spreadsheets.views import exports_bp, imports_bp, workbooks_bp
@@ -186,6 +187,7 @@ def register_blueprints(app: Flask) -> None:
         messages_bp,
         loans_bp,
         counts_bp,
+        repairs_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -109,6 +109,10 @@ def load_config(instance_path: Path) -> dict:
         "LOAN_DUE_ON": os.environ.get("TRACKER_LOAN_DUE_ON", "06-30"),
         "LOAN_AGREEMENT_VERSION": os.environ.get("TRACKER_LOAN_AGREEMENT_VERSION", "2026-1"),
         "LOAN_RETENTION_YEARS": float(os.environ.get("TRACKER_LOAN_RETENTION_YEARS", "2")),
+        # Repair cases open longer than this, and warranties of tablets in use ending within
+        # this many days, raise an alert.
+        "REPAIR_ALERT_DAYS": int(os.environ.get("TRACKER_REPAIR_ALERT_DAYS", "30")),
+        "WARRANTY_ALERT_DAYS": int(os.environ.get("TRACKER_WARRANTY_ALERT_DAYS", "60")),
         # Delivered tablets nobody had in hand for this long raise an alert, by school.
         "ALERT_UNSEEN_DAYS": int(os.environ.get("TRACKER_ALERT_UNSEEN_DAYS", "180")),
         "ALERT_UNCONFIRMED_DAYS": int(os.environ.get("TRACKER_ALERT_UNCONFIRMED_DAYS", "3")),

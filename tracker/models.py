@@ -12,6 +12,7 @@ from tracker.donations.models import Donation, Donor
 from tracker.jobs.models import FileChunk, Job, StoredFile
 from tracker.loans.models import Borrower, Loan
 from tracker.messages.models import MessageAttempt, MessageOptOut, OutboxMessage
+from tracker.repairs.models import RepairCase, RepairPhoto
 from tracker.schools.models import School, SchoolStaff
 from tracker.spreadsheets.models import ImportBatch
 
@@ -44,6 +45,8 @@ __all__ = [
     "MessageOptOut",
     "OutboxMessage",
     "PlanEvent",
+    "RepairCase",
+    "RepairPhoto",
     "RetiredQrToken",
     "School",
     "SchoolStaff",

@@ -54,6 +54,9 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "counts.confirm": APPROVERS,
     "counts.keep_open": APPROVERS,
     "counts.report": READERS,
+    # Repairs: the office follows each case; readers see them.
+    "repairs.read": READERS,
+    "repairs.write": OFFICE,
     "dashboard.read": STAFF,
     "dashboard.office": READERS,
     "alerts.manage": READERS,  # whoever is warned says they saw it, or how it was resolved

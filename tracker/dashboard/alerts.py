@@ -21,6 +21,8 @@ from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.i18n import ngettext
 from tracker.loans.services import overdue_by_school
+from tracker.repairs.models import RepairCase
+from tracker.repairs.services import open_too_long, warranties_ending
 from tracker.schools.models import School
 
 RECENT_REPORTS = timedelta(days=30)
@@ -33,6 +35,8 @@ KINDS = {
     "plans_waiting": _l("Approved plans not yet delivered"),
     "unseen": _l("Schools with tablets nobody has seen for long"),
     "loans_overdue": _l("Schools with loans past their day"),
+    "warranty_ending": _l("Schools whose tablets' warranty ends soon"),
+    "repairs_open": _l("Repairs open too long"),
 }
 
 
@@ -167,6 +171,15 @@ def alert_counts(today: date) -> dict[str, int]:
     late_loan_schools = sa.select(late_loans.c.school_id).where(
         late_loans.c.school_id.not_in(_resolved("loans_overdue"))
     )
+    ending = warranties_ending().subquery()
+    ending_schools = sa.select(ending.c.school_id).where(
+        ending.c.school_id.not_in(_resolved("warranty_ending"))
+    )
+    long_repairs = (
+        open_too_long()
+        .with_only_columns(RepairCase.id)
+        .where(RepairCase.id.not_in(_resolved("repairs_open")))
+    )
     counts = db.session.execute(
         sa.select(
             _count(overdue),
@@ -175,6 +188,8 @@ def alert_counts(today: date) -> dict[str, int]:
             _count(waiting),
             _count(unseen_schools),
             _count(late_loan_schools),
+            _count(ending_schools),
+            _count(long_repairs),
         )
     ).one()
     stray = _stray_scans()
@@ -191,6 +206,8 @@ def alert_counts(today: date) -> dict[str, int]:
         "plans_waiting": counts[3],
         "unseen": counts[4],
         "loans_overdue": counts[5],
+        "warranty_ending": counts[6],
+        "repairs_open": counts[7],
     }
 
 
@@ -324,6 +341,41 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
                 school.id,
             )
             for school, loans, since in rows
+        ]
+    if kind == "warranty_ending":
+        ending = warranties_ending().subquery()
+        rows = db.session.execute(
+            sa.select(School, ending.c.tablets, ending.c.since)
+            .join(ending, ending.c.school_id == School.id)
+            .order_by(ending.c.since)
+            .limit(limit)
+        )
+        return [
+            Alert(
+                kind,
+                since,
+                f"{school.code} {school.name_fr}",
+                ngettext(
+                    "%(num)s tablet in use whose warranty ends from this day",
+                    "%(num)s tablets in use whose warranty ends from this day",
+                    tablets,
+                ),
+                url_for("devices.index", school=school.id),
+                school.id,
+            )
+            for school, tablets, since in rows
+        ]
+    if kind == "repairs_open":
+        return [
+            Alert(
+                kind,
+                case.opened_at,
+                tag,
+                case.repairer or _("no repairer yet"),
+                url_for("repairs.detail", case_id=case.id),
+                case.id,
+            )
+            for case, tag in db.session.execute(open_too_long().limit(limit))
         ]
     if kind == "plans_waiting":
         return [

@@ -18,6 +18,8 @@ ALERT_KINDS = (
     "plans_waiting",
     "unseen",
     "loans_overdue",
+    "warranty_ending",
+    "repairs_open",
 )
 
 

@@ -43,6 +43,9 @@ EVENT_TYPES = (
     "lent",
     "loan_returned",
     "counted",
+    "back_from_repair",
+    "replacement_for",
+    "replaced_by",
 )
 
 

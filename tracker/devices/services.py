@@ -360,7 +360,7 @@ def move_device(
                 allowed=allowed,
             )
         )
-    if event_type == "reserved":
+    if event_type in ("reserved", "replacement_for"):
         if school is None:
             raise ValidationFailed(_("Choose the school the device is reserved for."))
         device.school_id = school.id
@@ -409,6 +409,8 @@ def _move_verb(event_type: str) -> str:
         "corrected_refused": _("corrected to not received"),
         "lent": _("lent"),
         "loan_returned": _("brought back from a loan"),
+        "back_from_repair": _("brought back from repair"),
+        "replacement_for": _("sent to replace a tablet"),
     }
     return verbs[event_type]
 
@@ -428,3 +430,55 @@ def replace_label(device_id: int, actor: User | None, note: str = "") -> Device:
     record_event(device, "label_replaced", actor, note=note.strip(), retired_token=old[:6] + "…")
     db.session.flush()
     return device
+
+
+def models_of(donation_id: int) -> list[tuple[str, int]]:
+    """The models of a donation's tablets, each with its number of tablets."""
+    return [
+        (model, n)
+        for model, n in db.session.execute(
+            sa.select(Device.model, sa.func.count())
+            .where(Device.donation_id == donation_id)
+            .group_by(Device.model)
+            .order_by(Device.model)
+        )
+    ]
+
+
+def set_warranty(
+    actor: User | None, donation_id: int, model: str, until: date, *, every: bool = False
+) -> int:
+    """The warranty's end for a donation's tablets of one model (the donor's terms, when its
+    list gave none per tablet): those without one, or `every` one. An event each; gives
+    how many changed (three statements whatever their number)."""
+    from tracker.auth.permissions import check
+
+    check(actor, "devices.write")
+    if db.session.get(Donation, donation_id) is None:
+        raise NotFound(_("No donation with id %(id)s.", id=donation_id))
+    if until is None:
+        raise ValidationFailed(_("Give the day the warranty ends."), field="until")
+    which = sa.and_(Device.donation_id == donation_id, Device.model == model)
+    if not every:
+        which = sa.and_(which, Device.warranty_until.is_(None))
+    changing = sa.and_(
+        which, sa.or_(Device.warranty_until.is_(None), Device.warranty_until != until)
+    )
+    now = utcnow()
+    bulk.insert_events(
+        Device.id,
+        event_type="edited",
+        occurred_at=now,
+        actor=actor,
+        to_status=None,
+        from_status=None,
+        details={"changes": {"warranty_until": [None, until.isoformat()]}, "source": "model"},
+        school_id=Device.school_id,
+        where=changing,
+    )
+    return db.session.execute(
+        sa.update(Device)
+        .where(changing)
+        .values(warranty_until=until, version=Device.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -46,6 +46,9 @@ EVENT_LABELS = {
     "lent": _l("Lent to a borrower"),
     "loan_returned": _l("Brought back by its borrower"),
     "counted": _l("Found at a count"),
+    "back_from_repair": _l("Back from repair, at its school"),
+    "replacement_for": _l("Sent to a school to replace a tablet"),
+    "replaced_by": _l("Replaced by another tablet"),
 }
 
 # The events that mean someone had the tablet in hand: they set its `last_seen_at`.
@@ -65,6 +68,8 @@ SIGHTINGS = frozenset(
         "lent",
         "loan_returned",
         "counted",
+        "back_from_repair",
+        "replacement_for",
     }
 )
 
@@ -112,6 +117,10 @@ MOVES: dict[str, tuple[frozenset[str], str]] = {
     # Lent by the school to a pupil or teacher (tracker.loans), and back at the school.
     "lent": (frozenset({"delivered"}), "on_loan"),
     "loan_returned": (frozenset({"on_loan"}), "delivered"),
+    # Repairs (tracker.repairs): repaired, back at the school it broke at; or a tablet from
+    # stock sent to a school in place of one beyond repair.
+    "back_from_repair": (frozenset({"faulty"}), "delivered"),
+    "replacement_for": (frozenset({"in_stock"}), "delivered"),
 }
 
 

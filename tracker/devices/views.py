@@ -30,9 +30,10 @@ from tracker.devices.states import (
     event_note,
     moves_from,
 )
-from tracker.donations.forms import donation_choices
+from tracker.donations.forms import WarrantyForm, donation_choices
 from tracker.donations.models import Donation
 from tracker.extensions import db
+from tracker.figures import figure, provides
 from tracker.i18n import gettext as _
 from tracker.i18n import ngettext
 from tracker.qr import qr_png, qr_svg
@@ -185,12 +186,15 @@ def _device_page(device: Device, move_form: MoveForm | None = None, status: int 
         ]
         move_form.version.data = device.version
     replace_form = ReplaceLabelForm(formdata=None) if can(current_user, "devices.write") else None
+    # Its repair cases (tracker.repairs), for who follows them.
+    cases = figure("repair_cases_of", device.id) if can(current_user, "repairs.read") else []
     return render_template(
         "devices/detail.html",
         device=device,
         events=events,
         move_form=move_form,
         replace_form=replace_form,
+        cases=cases,
         # A reserved tablet found faulty before it left can be swapped for another.
         swappable=device.status == "reserved" and device.allocation_id is not None,
         history_limit=HISTORY_LIMIT,
@@ -368,3 +372,39 @@ def landing(token: str):
         return render_template("devices/label_replaced.html", retired=retired), 410
     message = _("This code is not registered in the tracker.")
     return render_template("error.html", message=message, code=404), 404
+
+
+provides("models_of_donation")(services.models_of)
+
+
+@bp.route("/warranty/<int:donation_id>", methods=["POST"])
+@requires("devices.write")
+def set_warranty(donation_id: int):
+    """The warranty's end for one model of a donation, from its page."""
+    form = WarrantyForm()
+    form.model.choices = [SelectChoice(m, m) for m, _n in services.models_of(donation_id)]
+    if form.validate_on_submit():
+        changed = run_service(
+            None,
+            lambda: services.set_warranty(
+                current_user,
+                donation_id,
+                form.model.data,
+                form.until.data,
+                every=form.every.data,
+            ),
+        )
+        if changed is not None:
+            flash(
+                _(
+                    "Warranty until %(day)s for %(n)s tablets.",
+                    day=form.until.data.strftime("%d/%m/%Y"),
+                    n=changed,
+                ),
+                "success",
+            )
+    else:
+        flash(
+            " ".join(sum(form.errors.values(), [])) or _("Give the day the warranty ends."), "error"
+        )
+    return redirect(url_for("donations.detail", donation_id=donation_id) + "#warranty")

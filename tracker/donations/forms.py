@@ -1,7 +1,7 @@
 """Donation form."""
 
 import sqlalchemy as sa
-from wtforms import DateField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
@@ -29,3 +29,11 @@ def donation_choices(first: str | None = None) -> list[SelectChoice]:
     ).all()
     choices = [SelectChoice(0, first)] if first else []
     return choices + [SelectChoice(d.id, f"{d.reference} — {d.donor.name}") for d in donations]
+
+
+class WarrantyForm(Form):
+    """The warranty's end for one model of a donation (the donor's terms)."""
+
+    model = SelectField(_l("Model"), choices=[], validate_choice=False)
+    until = DateField(_l("Warranty until"), validators=[DataRequired()])
+    every = BooleanField(_l("Also for tablets whose list gave an end already"))

@@ -1,10 +1,12 @@
 """Donation pages: list, detail with device counts, create and edit."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
-from tracker.auth.permissions import requires
+from tracker.auth.permissions import can, requires
 from tracker.donations import services
-from tracker.donations.forms import DonationForm
+from tracker.donations.forms import DonationForm, WarrantyForm
 from tracker.figures import figure
 from tracker.i18n import gettext as _
 from tracker.web import run_service
@@ -23,8 +25,19 @@ def index():
 def detail(donation_id: int):
     donation = services.get_donation(donation_id)
     counts = figure("tablets_by_state", donation_id=donation.id)
+    warranty = None
+    if can(current_user, "devices.write"):
+        warranty = WarrantyForm(formdata=None)
+        warranty.model.choices = [
+            SelectChoice(model, f"{model or '—'} ({n})")
+            for model, n in figure("models_of_donation", donation.id)
+        ]
     return render_template(
-        "donations/detail.html", donation=donation, counts=counts, registered=sum(counts.values())
+        "donations/detail.html",
+        donation=donation,
+        counts=counts,
+        registered=sum(counts.values()),
+        warranty=warranty,
     )
 
 

@@ -385,6 +385,40 @@ def end_loans(device_ids, target: str) -> None:
     )
 
 
+def continue_loan(actor: User | None, old_device_id: int, new: Device) -> Loan | None:
+    """A tablet that broke while lent is replaced: its borrower keeps the loan, now of the
+    new tablet (same due day, agreement and signature), when they have no other tablet.
+    Gives the new loan, or None when the old tablet was not lent when it broke."""
+    last = db.session.scalar(
+        sa.select(Loan).where(Loan.device_id == old_device_id).order_by(Loan.id.desc()).limit(1)
+    )
+    if last is None or last.ended_as != "faulty":
+        return None
+    if db.session.scalar(
+        sa.select(Loan.id).where(Loan.borrower_id == last.borrower_id, Loan.ended_at.is_(None))
+    ):
+        return None
+    loan = Loan(
+        device_id=new.id,
+        borrower_id=last.borrower_id,
+        school_id=last.school_id,
+        due_on=last.due_on,
+        agreement_version=last.agreement_version,
+        condition_out="good",
+        accessories_out=last.accessories_out,
+        lent_by_id=actor.id if actor else None,
+        signed_by=last.signed_by,
+        signature_png=last.signature_png,
+        paper_jpeg=last.paper_jpeg,
+        signed_at=last.signed_at,
+        accessories_back="",
+    )
+    move_device(new, "lent", actor, borrower=last.borrower_id, replaces_loan=last.id)
+    db.session.add(loan)
+    db.session.flush()
+    return loan
+
+
 def get_loan(actor: User | None, loan_id: int) -> Loan:
     check(actor, "borrowers.read")
     loan = db.session.get(Loan, loan_id)

@@ -1,0 +1,1 @@
+"""Repairs and warranty: the case behind every faulty tablet, and its replacement."""

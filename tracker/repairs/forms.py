@@ -1,0 +1,34 @@
+"""Repair forms: what is known of the repair, how it ended, a photo."""
+
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+
+from tracker.forms import Form
+from tracker.i18n import lazy_gettext as _l
+from tracker.repairs.words import OUTCOME_LABELS
+
+
+class CaseForm(Form):
+    fault = TextAreaField(_l("The fault"), validators=[Length(max=2000)])
+    warranty_claim = BooleanField(_l("Claimed under the warranty"))
+    repairer = StringField(_l("Repairer"), validators=[Length(max=120)])
+    repairer_ref = StringField(_l("The repairer's reference"), validators=[Length(max=64)])
+    sent_on = DateField(_l("Sent on"), validators=[Optional()])
+    returned_on = DateField(_l("Back on"), validators=[Optional()])
+    cost = StringField(_l("Cost (MAD)"), validators=[Length(max=20)])
+
+
+class CloseCaseForm(Form):
+    outcome = SelectField(
+        _l("How it ended"),
+        choices=[SelectChoice(code, label) for code, label in OUTCOME_LABELS.items()],
+    )
+    replacement = StringField(
+        _l("Replacement tablet (from stock): scan or type its code"), validators=[Length(max=300)]
+    )
+
+
+class PhotoForm(Form):
+    photo = FileField(_l("A photo of the fault"))
