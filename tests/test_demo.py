@@ -32,7 +32,7 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     assert first.exit_code == 0, first.output
     assert (
         "Demo data added: 6 borrowers, 2 counts, 7 deliveries, 200 devices, 1 donation, 3 loans, "
-        "2 plans, 40 schools, 5 users." in (first.output)
+        "2 plans, 2 repairs, 40 schools, 5 users." in (first.output)
     )
     assert "coordinator@demo.test" in first.output and "password: demo" in first.output
     second = runner.invoke(args=["demo"])
@@ -77,6 +77,16 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     counts = db.session.scalars(sa.select(Count).order_by(Count.id)).all()
     assert [(c.status, c.missing) for c in counts] == [("closed", 1), ("open", 0)]
     assert counts[1].scope_value == str(staff.school_id)
+    # The tablet found damaged at a hand-over was replaced from stock; another waits at the
+    # repairer, under warranty.
+    from tracker.repairs.models import RepairCase
+
+    cases = db.session.scalars(
+        sa.select(RepairCase).where(RepairCase.repairer != "").order_by(RepairCase.id)
+    ).all()
+    assert [(c.outcome, c.warranty_claim) for c in cases] == [("replaced", True), (None, True)]
+    replacement = db.session.get(Device, cases[0].replacement_id)
+    assert replacement.status == "delivered" and replacement.school_id == cases[0].school_id
 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RetiredQrToken)) == 1
     # Schools and tablets arrived as uploads do: through the import engine, recorded.
@@ -87,7 +97,8 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     ]
 
     # An approved plan holds 150 tablets for 30 schools, partly delivered (one found damaged
-    # at its hand-over, one missing at last week's count); a second plan awaits approval.
+    # at its hand-over, one missing at last week's count, one at the repairer); a second
+    # plan awaits approval.
     plans = db.session.scalars(sa.select(AllocationPlan).order_by(AllocationPlan.id)).all()
     assert [p.status for p in plans] == ["partially_fulfilled", "submitted"]
     held = db.session.scalars(
@@ -95,7 +106,7 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
             Device.allocation_id.is_not(None), Device.status.not_in(("faulty", "lost"))
         )
     ).all()
-    assert len(held) == 148 and len({d.school_id for d in held}) == 30
+    assert len(held) == 147 and len({d.school_id for d in held}) == 30
 
     # The field agent has a delivery in every state of the journey.
     states = db.session.scalars(sa.select(Delivery.status).order_by(Delivery.id)).all()

@@ -22,6 +22,8 @@ def counted(what: str, n: int) -> str:
         return ngettext("%(num)s donation", "%(num)s donations", n)
     if what == "plans":
         return ngettext("%(num)s plan", "%(num)s plans", n)
+    if what == "repairs":
+        return ngettext("%(num)s repair", "%(num)s repairs", n)
     if what == "schools":
         return ngettext("%(num)s school", "%(num)s schools", n)
     if what == "borrowers":

@@ -33,6 +33,8 @@ from tracker.extensions import db
 from tracker.jobs.services import run_in_place
 from tracker.loans import services as loans
 from tracker.loans.models import Borrower
+from tracker.repairs import services as repairs
+from tracker.repairs.models import RepairCase
 from tracker.schools.models import School, SchoolStaff
 from tracker.spreadsheets.import_devices import DeviceImporter
 from tracker.spreadsheets.import_schools import SchoolImporter
@@ -100,7 +102,69 @@ def load_demo() -> DemoSummary:
     _school_staff(accounts)
     _loans(summary, accounts)
     _counts(summary, accounts)
+    _repairs(summary, accounts)
     return summary
+
+
+def _repairs(summary: DemoSummary, accounts: dict[str, User]) -> None:
+    """The tablet found damaged at a hand-over went to the repairer and was replaced from
+    stock; the one brought back worn from a loan waits at the repairer, under warranty."""
+    if db.session.scalar(sa.select(RepairCase.id).where(RepairCase.closed_at.is_not(None))):
+        return
+    coordinator = accounts["coordinator"]
+    today = local_today()
+    damaged = db.session.scalar(
+        sa.select(RepairCase)
+        .where(RepairCase.closed_at.is_(None), RepairCase.school_id.is_not(None))
+        .order_by(RepairCase.id)
+    )
+    spare = db.session.scalar(
+        sa.select(Device.asset_tag)
+        .where(Device.status == "in_stock")
+        .order_by(Device.asset_tag.desc())
+    )
+    if damaged is not None and spare is not None:
+        repairs.update_case(
+            coordinator,
+            damaged.id,
+            fault="Écran fissuré à l'ouverture du carton.",
+            warranty_claim=True,
+            repairer="Huawei Service Center Casablanca",
+            repairer_ref="RMA-2026-0142",
+            sent_on=today - timedelta(days=20),
+            returned_on=today - timedelta(days=6),
+            cost="0",
+        )
+        repairs.close_case(coordinator, damaged.id, "replaced", spare)
+        summary.count("repairs")
+    head_school = db.session.scalar(
+        sa.select(SchoolStaff.school_id).where(SchoolStaff.user_id == accounts["school"].id)
+    )
+    worn = db.session.scalar(
+        sa.select(Device)
+        .where(Device.school_id == head_school, Device.status == "delivered")
+        .order_by(Device.asset_tag)
+    )
+    if worn is not None:
+        worn.warranty_until = today + timedelta(days=400)
+        devices.move_device(
+            worn, "reported_faulty", coordinator, note="La batterie ne charge plus."
+        )
+        case = db.session.scalar(
+            sa.select(RepairCase).where(
+                RepairCase.device_id == worn.id, RepairCase.closed_at.is_(None)
+            )
+        )
+        repairs.update_case(
+            coordinator,
+            case.id,
+            fault="La batterie ne charge plus.",
+            warranty_claim=True,
+            repairer="Huawei Service Center Casablanca",
+            repairer_ref="RMA-2026-0187",
+            sent_on=today - timedelta(days=3),
+        )
+        summary.count("repairs")
 
 
 def _counts(summary: DemoSummary, accounts: dict[str, User]) -> None:

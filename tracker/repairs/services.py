@@ -194,7 +194,9 @@ def close_case(
     device = db.session.get(Device, case.device_id)
     if device.status != "faulty":
         raise Conflict(_("%(tag)s is no longer faulty: look at its history.", tag=device.asset_tag))
-    school = db.session.get(School, device.school_id) if device.school_id else None
+    # The school it is at, or was at when it broke (a hand-over's damaged tablet left it).
+    school_id = device.school_id or case.school_id
+    school = db.session.get(School, school_id) if school_id else None
     new = None
     if outcome == "replaced":
         resolved = resolve_code(replacement_code)
