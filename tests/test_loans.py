@@ -298,3 +298,18 @@ def test_the_database_refuses_a_second_open_loan_of_one_tablet(app, school_desk)
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_a_lent_tablet_still_counts_as_delivered_to_its_school(app, client, school_desk):
+    """Lending is after the gate: the school's progress and the dashboard still count the
+    tablet as delivered."""
+    from tracker.dashboard.queries import progress
+
+    school, tablets, head = school_desk["school"], school_desk["tablets"], school_desk["head"]
+    before = {row.key: row.delivered for row in progress()}
+    from tracker.loans import services
+
+    services.lend(head, school.id, tablets[0].serial, "P-1", new_borrower={"name": "A"})
+    db.session.commit()
+    after = {row.key: row.delivered for row in progress()}
+    assert after == before and sum(after.values()) == 4

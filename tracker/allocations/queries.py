@@ -4,9 +4,10 @@ import sqlalchemy as sa
 
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.devices.models import Device
+from tracker.devices.states import HANDED_OVER
 from tracker.extensions import db
 
-COUNTED = ("reserved", "in_transit", "delivered")
+COUNTED = ("reserved", "in_transit", *HANDED_OVER)
 
 
 def line_counts(plan_ids: list[int]) -> dict[int, dict[str, int]]:

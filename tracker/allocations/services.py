@@ -28,6 +28,7 @@ from tracker.auth.permissions import Forbidden, role_can
 from tracker.database import utcnow
 from tracker.devices.bulk import move_devices
 from tracker.devices.models import Device
+from tracker.devices.states import HANDED_OVER
 from tracker.dialects import refresh_statistics
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
@@ -261,7 +262,7 @@ def note_delivery_progress(plan_id: int | None, actor: User | None, **details) -
         sa.select(sa.func.count())
         .select_from(Device)
         .join(Allocation, Device.allocation_id == Allocation.id)
-        .where(Allocation.plan_id == plan.id, Device.status == "delivered")
+        .where(Allocation.plan_id == plan.id, Device.status.in_(HANDED_OVER))
     )
     status = "fulfilled" if delivered >= allocated else "partially_fulfilled" if delivered else ""
     if status and status != plan.status:

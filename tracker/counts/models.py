@@ -9,13 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.database import UTCDateTime, one_of, utcnow
+from tracker.devices.states import HANDED_OVER
 from tracker.extensions import db
 
 SCOPES = ("school", "province", "region", "programme")
 COUNT_STATES = ("open", "closing", "closed")
 LINE_STATES = ("expected", "found", "missing")
 # The states a tablet is in when it should be at its school: handed over, or lent from it.
-COUNTED_STATES = ("delivered", "on_loan")
+COUNTED_STATES = HANDED_OVER
 
 
 class Count(db.Model):

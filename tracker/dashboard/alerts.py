@@ -14,7 +14,7 @@ from tracker.dashboard.models import ALERT_STATES, AlertNote
 from tracker.database import utcnow
 from tracker.deliveries.models import UNDER_WAY, Delivery
 from tracker.devices.models import Device, DeviceEvent
-from tracker.devices.states import event_note
+from tracker.devices.states import HANDED_OVER, event_note
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -103,7 +103,7 @@ def _waiting_plans():
         sa.select(sa.func.count())
         .select_from(Device)
         .join(Allocation, Allocation.id == Device.allocation_id)
-        .where(Allocation.plan_id == AllocationPlan.id, Device.status == "delivered")
+        .where(Allocation.plan_id == AllocationPlan.id, Device.status.in_(HANDED_OVER))
         .scalar_subquery()
     )
     allocated = (

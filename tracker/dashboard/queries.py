@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.devices.models import Device, DeviceEvent
+from tracker.devices.states import HANDED_OVER
 from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.schools.models import School
@@ -36,7 +37,7 @@ class Progress:
 
     @property
     def delivered(self) -> int:
-        return self.states.get("delivered", 0)
+        return sum(self.states.get(state, 0) for state in HANDED_OVER)
 
     @property
     def reserved(self) -> int:
@@ -134,7 +135,7 @@ def active_plans():
         sa.select(sa.func.count())
         .select_from(Device)
         .join(Allocation, Allocation.id == Device.allocation_id)
-        .where(Allocation.plan_id == AllocationPlan.id, Device.status == "delivered")
+        .where(Allocation.plan_id == AllocationPlan.id, Device.status.in_(HANDED_OVER))
         .scalar_subquery()
     )
     return db.session.execute(
@@ -183,7 +184,7 @@ def school_points() -> list[dict]:
     delivered = dict(
         db.session.execute(
             sa.select(Device.school_id, sa.func.count())
-            .where(Device.status == "delivered", Device.school_id.is_not(None))
+            .where(Device.status.in_(HANDED_OVER), Device.school_id.is_not(None))
             .group_by(Device.school_id)
         ).all()
     )

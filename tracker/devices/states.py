@@ -96,6 +96,9 @@ def event_note(details: dict | None) -> str:
 
 
 _EVERY = frozenset(STATUSES)
+# Handed over to its school: there, or lent from it to a pupil or teacher. What a plan,
+# a school's progress and a count take as delivered.
+HANDED_OVER = ("delivered", "on_loan")
 
 # event type -> (states it may start from, state it leads to)
 MOVES: dict[str, tuple[frozenset[str], str]] = {

@@ -18,6 +18,7 @@ from tracker.devices.bulk import when_devices_move
 from tracker.devices.codes import code_refusal, resolve_code
 from tracker.devices.models import Device
 from tracker.devices.services import move_device, record_event
+from tracker.devices.states import HANDED_OVER
 from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -27,7 +28,7 @@ from tracker.schools.models import School
 from tracker.text import refuse_control_characters
 from tracker.timezone import local_today
 
-IN_USE = ("delivered", "on_loan")  # a warranty that ends matters for these
+IN_USE = HANDED_OVER  # a warranty that ends matters for these
 
 
 @when_devices_move

@@ -13,7 +13,7 @@ from flask_babel import format_date
 from tracker.deliveries.codes import CONFIRMATIONS, CONFIRMATIONS_SHORT
 from tracker.deliveries.models import Delivery, DeliveryItem
 from tracker.devices.models import STATUSES, Device
-from tracker.devices.states import STATUS_LABELS
+from tracker.devices.states import HANDED_OVER, STATUS_LABELS
 from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -132,10 +132,10 @@ def report_data(donation_id: int) -> ReportData:
             code or "",
             school or "",
             region or "",
-            delivered_at if status == "delivered" else None,
-            name if status == "delivered" else "",
-            role if status == "delivered" else "",
-            f"DEL-{delivery_id:05d}" if delivery_id and status == "delivered" else "",
+            delivered_at if status in HANDED_OVER else None,
+            name if status in HANDED_OVER else "",
+            role if status in HANDED_OVER else "",
+            f"DEL-{delivery_id:05d}" if delivery_id and status in HANDED_OVER else "",
         )
         for tag, serial, imei, model, status, code, school, region, delivered_at, name, role, delivery_id in devices  # noqa: E501
     ]

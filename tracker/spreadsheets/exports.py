@@ -9,7 +9,13 @@ from tracker.auth.models import User
 from tracker.devices.identity import device_url
 from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.queries import DeviceFilters
-from tracker.devices.states import CONDITION_LABELS, EVENT_LABELS, STATUS_LABELS, event_note
+from tracker.devices.states import (
+    CONDITION_LABELS,
+    EVENT_LABELS,
+    HANDED_OVER,
+    STATUS_LABELS,
+    event_note,
+)
 from tracker.donations.models import Donation, Donor
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -139,8 +145,9 @@ def export_schools(path: Path, q: str = "", region: str = "", province: str = ""
             Device.school_id,
             *(
                 sa.func.count().filter(Device.status == state).label(state)
-                for state in ("reserved", "in_transit", "delivered")
+                for state in ("reserved", "in_transit")
             ),
+            sa.func.count().filter(Device.status.in_(HANDED_OVER)).label("delivered"),
         )
         .where(Device.school_id.is_not(None))
         .group_by(Device.school_id)
