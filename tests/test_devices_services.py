@@ -187,6 +187,9 @@ LEGAL = {
     # Lent by the school to a pupil or teacher, and brought back.
     ("delivered", "lent"),
     ("on_loan", "loan_returned"),
+    # Repairs: back at its school, or a tablet from stock sent to replace another.
+    ("faulty", "back_from_repair"),
+    ("in_stock", "replacement_for"),
     *((state, "reported_faulty") for state in STATUSES if state != "faulty"),
     *((state, "reported_lost") for state in STATUSES if state != "lost"),
     # A confirmed hand-over corrected by the office.
@@ -209,6 +212,8 @@ EXPECTED_TARGET = {
     "corrected_refused": "reserved",
     "lent": "on_loan",
     "loan_returned": "delivered",
+    "back_from_repair": "delivered",
+    "replacement_for": "delivered",
 }
 
 

@@ -44,7 +44,7 @@ def figure(html: str, testid: str) -> str:
     return html[start : html.index("<", start)]
 
 
-def test_dashboard_figures_add_up_and_stay_within_ten_queries(client, delivery_setting):
+def test_dashboard_figures_add_up_and_stay_within_eleven_queries(client, delivery_setting):
     s = delivery_setting
     deliver_school_a(s)
     login(client, s["manager"])
@@ -53,12 +53,15 @@ def test_dashboard_figures_add_up_and_stay_within_ten_queries(client, delivery_s
     assert figure(html, "count-delivered") == "3"
     assert figure(html, "count-reserved") == "2"
     page = text_of(client.get("/"))
-    # The region row: 2 schools, need 5, 5 allocated, 3 delivered, 2 outstanding, 60 %.
-    assert re.search(r"Rabat-Salé-Kénitra 2 5 5 2 0 3 2 60 %", page), page
+    # The region row: 2 schools, need 5, 5 allocated, 3 delivered (none lent, nobody
+    # reached yet), 2 outstanding, 60 %.
+    assert re.search(r"Rabat-Salé-Kénitra 2 5 5 2 0 3 0 0 2 60 %", page), page
     assert "3 of 5 delivered" in page
     chart = html[html.index("<svg") : html.index("</svg>")]
     assert "<title>" in chart and ">3</text>" in chart  # this week's bar is labelled 3
-    assert count_queries(client, "/") <= 10
+    # Ten, and one for what became of the tablets after the hand-over (lent, in repair,
+    # seen at the last count): a constant, whatever the programme's size.
+    assert count_queries(client, "/") <= 11
 
 
 def test_drill_down_from_region_to_province_to_school(client, delivery_setting, create_school):

@@ -88,6 +88,7 @@ def index():
         chart=chart,
         alert_counts=alert_rules.alert_counts(local_today()),
         alert_kinds=alert_rules.KINDS,
+        after=queries.after_the_gate(totals, regions),
     )
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask_babel import format_date
 
+from tracker.counts.models import Count, CountLine
+from tracker.counts.words import COUNT_STATE_LABELS
 from tracker.deliveries.codes import CONFIRMATIONS, CONFIRMATIONS_SHORT
 from tracker.deliveries.models import Delivery, DeliveryItem
 from tracker.devices.models import STATUSES, Device
@@ -18,6 +20,7 @@ from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
+from tracker.loans.models import Loan
 from tracker.pdf import TrackerPdf
 from tracker.schools.models import School
 from tracker.spreadsheets.writer import ExportColumn, columns, new_workbook, save, write_sheet
@@ -52,6 +55,83 @@ DELIVERY_COLUMNS = [
     ExportColumn(_l("Confirmation"), 30),
 ]
 SUMMARY_COLUMNS = [ExportColumn(_l("Figure"), 36), ExportColumn(_l("Value"), 30, "value")]
+# After the hand-over: counts only, never a borrower's name.
+LOAN_COLUMNS = [
+    *columns("school_code", "school", "region"),
+    ExportColumn(_l("On loan now"), 12, "number"),
+    ExportColumn(_l("Loans made"), 12, "number"),
+    ExportColumn(_l("Brought back"), 12, "number"),
+    ExportColumn(_l("Pupils and teachers reached"), 16, "number"),
+]
+COUNT_COLUMNS = [
+    ExportColumn(_l("Count"), 30),
+    ExportColumn(_l("First day"), 12, "date"),
+    ExportColumn(_l("Last day"), 12, "date"),
+    ExportColumn(_l("State"), 16),
+    ExportColumn(_l("Expected"), 10, "number"),
+    ExportColumn(_l("Found"), 10, "number"),
+    ExportColumn(_l("Not yet seen"), 10, "number"),
+    ExportColumn(_l("Missing"), 10, "number"),
+]
+
+
+def loan_rows(donation_id: int) -> list[tuple]:
+    """The donation's tablets lent, by school: on loan now, loans made, brought back, and
+    the pupils and teachers reached (one query)."""
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            sa.select(
+                School.code,
+                School.name_fr,
+                School.region,
+                sa.func.count().filter(Loan.ended_at.is_(None)),
+                sa.func.count(),
+                sa.func.count().filter(Loan.ended_as == "returned"),
+                sa.func.count(sa.distinct(Loan.borrower_id)),
+            )
+            .join(Device, Device.id == Loan.device_id)
+            .join(School, School.id == Loan.school_id)
+            .where(Device.donation_id == donation_id)
+            .group_by(School.code, School.name_fr, School.region)
+            .order_by(School.code)
+        )
+    ]
+
+
+def count_rows(donation_id: int) -> list[tuple]:
+    """Each count that listed the donation's tablets, with what became of them there."""
+    words = {code: str(label) for code, label in COUNT_STATE_LABELS.items()}
+    rows = db.session.execute(
+        sa.select(
+            Count.name,
+            Count.starts_on,
+            Count.ends_on,
+            Count.status,
+            sa.func.count(),
+            sa.func.count().filter(CountLine.status == "found"),
+            sa.func.count().filter(CountLine.status == "expected"),
+            sa.func.count().filter(CountLine.status == "missing"),
+        )
+        .join(CountLine, CountLine.count_id == Count.id)
+        .join(Device, Device.id == CountLine.device_id)
+        .where(Device.donation_id == donation_id)
+        .group_by(Count.id, Count.name, Count.starts_on, Count.ends_on, Count.status)
+        .order_by(Count.id)
+    )
+    return [
+        (name, start, end, words.get(status, status), *figures)
+        for name, start, end, status, *figures in rows
+    ]
+
+
+def reached(donation_id: int) -> int:
+    """Distinct pupils and teachers lent one of the donation's tablets."""
+    return db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(Loan.borrower_id)))
+        .join(Device, Device.id == Loan.device_id)
+        .where(Device.donation_id == donation_id)
+    )
 
 
 @dataclass
@@ -69,7 +149,7 @@ class ReportData:
 
     @property
     def delivered(self) -> int:
-        return self.states.get("delivered", 0)
+        return sum(self.states.get(state, 0) for state in HANDED_OVER)
 
     @property
     def outstanding(self) -> int:
@@ -186,6 +266,7 @@ def summary_rows(data: ReportData) -> list[tuple]:
     rows += [(str(STATUS_LABELS[state]), data.states.get(state, 0)) for state in STATUSES]
     rows += [
         (_("Schools reached"), data.schools_reached),
+        (_("Pupils and teachers reached"), reached(donation.id)),
         (_("Still to deliver"), data.outstanding),
     ]
     return rows
@@ -197,6 +278,8 @@ def donor_workbook(path: Path, donation_id: int) -> ReportData:
     write_sheet(workbook, _("Summary"), SUMMARY_COLUMNS, summary_rows(data))
     write_sheet(workbook, _("Devices"), DEVICE_COLUMNS, data.devices)
     write_sheet(workbook, _("Deliveries"), DELIVERY_COLUMNS, data.deliveries)
+    write_sheet(workbook, _("Loans"), LOAN_COLUMNS, loan_rows(donation_id))
+    write_sheet(workbook, _("Counts"), COUNT_COLUMNS, count_rows(donation_id))
     save(workbook, path)
     return data
 
