@@ -103,12 +103,14 @@ MATRIX = {
     "deliveries.act": ("POST", "/deliveries/{delivery}/cancel", WRITERS),
     "admin.revoke_token": ("POST", "/admin/users/{user}/tokens/0/revoke", ADMIN),
     "api.openapi": ("GET", "/api/v1/openapi.json", PUBLIC),
-    "api.me": ("GET", "/api/v1/me", ALL),
+    "api.me": ("GET", "/api/v1/me", EVERY),
     "api.my_deliveries": ("GET", "/api/v1/deliveries", ALL),
     "api.manifest": ("GET", "/api/v1/deliveries/{delivery}", OFFICE),
     "api.device_lookup": ("GET", "/api/v1/devices/lookup?code={serial}", ALL),
     "api.schools": ("GET", "/api/v1/schools", ALL),
-    "api.sync_actions": ("POST", "/api/v1/sync", ALL),
+    "api.sync_actions": ("POST", "/api/v1/sync", EVERY),
+    "api.open_counts": ("GET", "/api/v1/counts", EVERY),
+    "api.count_at_school": ("GET", "/api/v1/counts/{count}/schools/{school}", ALL | {"school"}),
     "offline.field_app": ("GET", "/field/", {"admin", "coordinator", "field"}),
     "offline.service_worker": ("GET", "/sw.js", PUBLIC),
     "offline.web_manifest": ("GET", "/manifest.webmanifest", PUBLIC),
@@ -275,7 +277,9 @@ def test_every_route_answers_each_role_as_designed(client, create_user, objects,
             assert response.headers["Location"].startswith("/login"), where
         elif endpoint in OWN_ONLY:
             assert response.status_code == 404, where
-        elif (allowed is PERSONAL or endpoint == "counts.school") and role in SCHOOL_SCOPED:
+        elif (
+            allowed is PERSONAL or endpoint in ("counts.school", "api.count_at_school")
+        ) and role in SCHOOL_SCOPED:
             assert response.status_code == 404, where  # not their school
         elif role in allowed:
             assert response.status_code not in (403, 404, 500), where

@@ -105,6 +105,19 @@ def test_openapi_document_validates_and_every_path_answers_as_described(
     headers = token_for(s["agent"])
     document = client.get("/api/v1/openapi.json").get_json()
     validate(document)
+    from datetime import date
+
+    from tracker.counts.services import open_count
+
+    count = open_count(
+        None,
+        name="Juin",
+        scope="school",
+        scope_value=str(s["school_a"].id),
+        starts_on=date.today(),
+        ends_on=date.today(),
+    )
+    db.session.commit()
     calls = {
         ("get", "/me"): {},
         ("get", "/deliveries"): {},
@@ -113,11 +126,15 @@ def test_openapi_document_validates_and_every_path_answers_as_described(
         ("get", "/schools"): {"query_string": {"q": "Amal"}},
         ("post", "/sync"): {"json": {"actions": whole_delivery(s, delivery_id)[:1]}},
         ("get", "/openapi.json"): {},
+        ("get", "/counts"): {},
+        ("get", "/counts/{count_id}/schools/{school_id}"): {},
     }
     documented = {(method, path) for path, item in document["paths"].items() for method in item}
     assert documented == set(calls), "every documented endpoint is called here"
     for (method, path), options in calls.items():
-        url = "/api/v1" + path.replace("{delivery_id}", str(delivery_id))
+        url = "/api/v1" + path.replace("{delivery_id}", str(delivery_id)).replace(
+            "{count_id}", str(count.id)
+        ).replace("{school_id}", str(s["school_a"].id))
         response = client.open(url, method=method.upper(), headers=headers, **options)
         assert response.status_code == 200, (path, response.get_json())
         schema = document["paths"][path][method]["responses"]["200"].get("content")

@@ -274,3 +274,42 @@ def test_a_count_page_asks_the_same_statements_whatever_the_schools_size(
     db.session.commit()
     large = statements_of(lambda: client.get(f"/counts/{bigger.id}/schools/{s['a'].id}"))
     assert small == large
+
+
+def test_a_head_teacher_counts_from_the_api_at_their_school_only(client, count_setting):
+    s = count_setting
+    count = services.open_count(
+        None,
+        name="API",
+        scope="province",
+        scope_value="Rabat",
+        starts_on=date.today(),
+        ends_on=date.today(),
+    )
+    db.session.commit()
+    headers = token_for(s["head"])
+    listed = client.get("/api/v1/counts", headers=headers).get_json()["counts"]
+    assert [(c["id"], [school["id"] for school in c["schools"]]) for c in listed] == [
+        (count.id, [s["a"].id])
+    ]
+    at_a = client.get(f"/api/v1/counts/{count.id}/schools/{s['a'].id}", headers=headers)
+    assert at_a.status_code == 200
+    assert {t["asset_tag"] for t in at_a.get_json()["tablets"]} == {d.asset_tag for d in s["at_a"]}
+    assert (
+        client.get(f"/api/v1/counts/{count.id}/schools/{s['b'].id}", headers=headers).status_code
+        == 404
+    )
+    # Nothing else of the programme.
+    assert client.get("/api/v1/deliveries", headers=headers).status_code == 403
+    action = {
+        "id": "head-" + uuid.uuid4().hex[:12],
+        "type": "count_scan",
+        "count_id": count.id,
+        "school_id": s["a"].id,
+        "code": s["at_a"][1].serial,
+    }
+    answer = client.post("/api/v1/sync", json={"actions": [action]}, headers=headers).get_json()
+    assert answer["results"][0]["status"] == "applied"
+    elsewhere = dict(action, id="head-" + uuid.uuid4().hex[:12], school_id=s["b"].id)
+    refused = client.post("/api/v1/sync", json={"actions": [elsewhere]}, headers=headers).get_json()
+    assert refused["results"][0]["status"] == "rejected"

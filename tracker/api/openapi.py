@@ -16,6 +16,7 @@ from tracker.api.schemas import (
     json_body,
     ref,
 )
+from tracker.counts.models import LINE_STATES
 
 
 def openapi_document() -> dict:
@@ -187,6 +188,74 @@ def openapi_document() -> dict:
                             },
                             "A page of schools",
                         ),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/counts": {
+                "get": {
+                    "summary": "The open counts the user may scan at (a school's staff: "
+                    "those at their schools, with them)",
+                    "operationId": "listCounts",
+                    "responses": {
+                        "200": json_body(
+                            {
+                                "type": "object",
+                                "required": ["counts"],
+                                "properties": {"counts": {"type": "array", "items": ref("Count")}},
+                            },
+                            "The open counts",
+                        ),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/counts/{count_id}/schools/{school_id}": {
+                "get": {
+                    "summary": "A school's list in a count and what became of each tablet: "
+                    "what a phone keeps to count offline (scans go to /sync as count_scan)",
+                    "operationId": "getCountAtSchool",
+                    "parameters": [
+                        {"name": "count_id", "in": "path", "required": True, "schema": ID},
+                        {"name": "school_id", "in": "path", "required": True, "schema": ID},
+                    ],
+                    "responses": {
+                        "200": json_body(
+                            {
+                                "type": "object",
+                                "required": ["count", "figures", "tablets"],
+                                "properties": {
+                                    "count": ref("Count"),
+                                    "figures": {
+                                        "type": "object",
+                                        "properties": {
+                                            key: {"type": "integer", "minimum": 0}
+                                            for key in (
+                                                "expected",
+                                                "found",
+                                                "not_seen",
+                                                "missing",
+                                                "unexpected",
+                                            )
+                                        },
+                                    },
+                                    "tablets": {
+                                        "type": "array",
+                                        "items": {
+                                            "allOf": [ref("Device")],
+                                            "properties": {
+                                                "line_status": {
+                                                    "type": "string",
+                                                    "enum": list(LINE_STATES),
+                                                }
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                            "The school's list",
+                        ),
+                        **NOT_FOUND,
                         **ERRORS,
                     },
                 }

@@ -2,6 +2,7 @@
 models' own lists of states and reasons, never copies."""
 
 from tracker.api.models import ACTION_OUTCOMES, ACTION_TYPES
+from tracker.counts.models import COUNT_STATES, SCOPES
 from tracker.database import LARGEST_ID
 from tracker.deliveries.handover import REPORT_MOVES
 from tracker.deliveries.models import DELIVERY_STATUSES, ITEM_STATUSES, MISSING_REASONS
@@ -170,6 +171,20 @@ SCHEMAS = {
         "description": "One action queued on the phone. `id` is made by the phone (a UUID) "
         "and makes the action count once for its user, however often it is sent. Types are "
         "checked, not coerced; text holds no control character but tab and newline.",
+    },
+    "Count": {
+        "type": "object",
+        "required": ["id", "name", "scope", "starts_on", "ends_on", "status", "schools"],
+        "properties": {
+            "id": ID,
+            "name": {"type": "string"},
+            "scope": {"type": "string", "enum": list(SCOPES)},
+            "starts_on": {"type": "string", "format": "date"},
+            "ends_on": {"type": "string", "format": "date"},
+            "status": {"type": "string", "enum": list(COUNT_STATES)},
+            "expected": {"type": "integer", "minimum": 0},
+            "schools": {"type": "array", "items": ref("School")},
+        },
     },
     "ActionResult": {
         "type": "object",

@@ -5,6 +5,7 @@ its session (then a POST needs the CSRF token in `X-CSRFToken`). Role and object
 the web app's: a field agent reads and acts on their own deliveries only.
 """
 
+import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, request
 from flask_babel import get_locale
 from flask_login import current_user
@@ -14,7 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from tracker.api import sync
 from tracker.api.openapi import openapi_document
 from tracker.auth import tokens
-from tracker.auth.permissions import requires
+from tracker.auth.permissions import can, requires
+from tracker.counts import services as count_services
+from tracker.counts.models import Count, CountLine
 from tracker.deliveries import scans
 from tracker.deliveries import services as deliveries
 from tracker.deliveries.codes import offline_check
@@ -27,6 +30,7 @@ from tracker.devices.models import Device
 from tracker.errors import DomainError
 from tracker.extensions import csrf, db
 from tracker.i18n import gettext as _
+from tracker.schools import staff
 from tracker.schools.models import School
 from tracker.schools.services import search_schools
 from tracker.transaction import committed
@@ -118,7 +122,7 @@ def openapi():
 
 
 @bp.route("/me")
-@requires("api.use")
+@requires("api.me")
 def me():
     """Who is signed in; a browser session also gets a fresh CSRF token for its POSTs."""
     answer = {
@@ -190,8 +194,62 @@ def schools():
     )
 
 
+def count_json(count, schools: list[School]) -> dict:
+    return {
+        "id": count.id,
+        "name": count.name,
+        "scope": count.scope,
+        "starts_on": count.starts_on.isoformat(),
+        "ends_on": count.ends_on.isoformat(),
+        "status": count.status,
+        "expected": count.expected,
+        "schools": [school_json(school) for school in schools],
+    }
+
+
+@bp.route("/counts")
+@requires("counts.school")
+def open_counts():
+    """The open counts the user may scan at: a school's staff, those at their schools
+    (each with those schools); the programme's people, every open count."""
+    if can(current_user, "counts.list"):
+        found = db.session.scalars(
+            sa.select(Count).where(Count.status == "open").order_by(Count.id).limit(100)
+        )
+        return jsonify(counts=[count_json(count, []) for count in found])
+    answer = {}
+    for school in staff.schools_of(current_user):
+        for count in count_services.open_counts_at(school):
+            answer.setdefault(count.id, (count, []))[1].append(school)
+    return jsonify(counts=[count_json(count, schools) for count, schools in answer.values()])
+
+
+@bp.route("/counts/<int:count_id>/schools/<int:school_id>")
+@requires("counts.school")
+def count_at_school(count_id: int, school_id: int):
+    """A school's list in a count, what was found and what not: what a phone keeps to count
+    offline (at most 5,000 tablets)."""
+    count = count_services.get_count(count_id)
+    school = staff.school_in_reach(current_user, school_id)
+    if not count_services.covers(count, school):
+        return jsonify(error=_("This count does not cover %(school)s.", school=school.name_fr)), 404
+    figures = count_services.school_figures(count.id, [school.id])[school.id]
+    lines = db.session.execute(
+        sa.select(CountLine.status, Device)
+        .join(Device, Device.id == CountLine.device_id)
+        .where(CountLine.count_id == count.id, CountLine.school_id == school.id)
+        .order_by(Device.asset_tag)
+        .limit(5000)
+    )
+    return jsonify(
+        count=count_json(count, [school]),
+        figures=figures.__dict__,
+        tablets=[{**device_json(device), "line_status": status} for status, device in lines],
+    )
+
+
 @bp.route("/sync", methods=["POST"])
-@requires("api.use")
+@requires("api.sync")
 def sync_actions():
     """Apply queued actions, each in its own transaction, and answer each one."""
     try:

@@ -75,6 +75,10 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "messages.choose": EVERYONE,  # which messages one gets
     "messages.outbox": OFFICE,  # what was sent to whom, and what failed
     "api.use": STAFF,
+    # A school's staff use the API for what is theirs: who they are, their counts, and the
+    # queue their phone sends (each action asks its own rule).
+    "api.me": EVERYONE,
+    "api.sync": (*STAFF, *SCHOOL),
     "search.use": STAFF,  # each finds only what they may see
     # Plans: the planning office proposes, edits, changes, closes and cancels (cancelling
     # gives reserved tablets back to stock); managers approve or send back, and read.
