@@ -549,3 +549,56 @@ def test_a_count_scanned_on_a_phone_that_loses_the_network_lands_once(
     assert db.session.scalar(found) == 3
     kinds = db.session.scalars(sa.select(SyncAction.type).order_by(SyncAction.id)).all()
     assert kinds == ["count_scan", "count_scan"]
+
+
+def test_a_schools_count_page_opens_offline_from_the_phone_and_its_scans_wait(
+    app, delivery_setting, live_url
+):
+    """Opened once with the network, a school's page in a count opens again without it;
+    what is scanned there waits on the phone and is sent, once, when the network returns."""
+    from datetime import date
+
+    from tracker.counts import services as counts
+    from tracker.counts.models import CountLine
+
+    s = delivery_setting
+    devices = s["a_devices"]
+    for device in devices:
+        device.status, device.school_id = "delivered", s["school_a"].id
+    db.session.commit()
+    count = counts.open_count(
+        None,
+        name="Fin d'année",
+        scope="school",
+        scope_value=str(s["school_a"].id),
+        starts_on=date.today(),
+        ends_on=date.today(),
+    )
+    db.session.commit()
+    path = f"/counts/{count.id}/schools/{s['school_a'].id}"
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        sign_in(page, live_url, s["agent"])
+        page.goto(f"{live_url}{path}")
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.reload()  # now through the worker, which keeps a copy
+        kept = f"caches.match('{path}').then(r => !!r)"
+        deadline = time.monotonic() + 15
+        while not page.evaluate(kept):
+            assert time.monotonic() < deadline, "the service worker never kept the count page"
+            page.wait_for_timeout(100)
+        expect = playwright_api.expect
+        context.set_offline(True)
+        page.reload()  # from the phone
+        expect(page.locator("h1")).to_have_text("École Al Amal")
+        page.fill("#code", devices[0].asset_tag)
+        page.keyboard.press("Enter")
+        expect(page.locator("#count-answer")).to_contain_text("sent when the network returns")
+        context.set_offline(False)
+        expect(page.locator("#count-answer")).to_contain_text("were sent: 1", timeout=15_000)
+        browser.close()
+    db.session.expire_all()
+    line = db.session.get(CountLine, (count.id, s["school_a"].id, devices[0].id))
+    assert line.status == "found"

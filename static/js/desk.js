@@ -97,7 +97,12 @@
           return data;
         })()
       }).then(function (response) {
-        return response.json().then(function (answer) { say(answer.ok, answer.message); });
+        // Not the server's answer (a page kept offline carries an old token): queued, and
+        // the queue is sent with a fresh one.
+        return response.json().then(function (answer) {
+          if (typeof answer.ok !== "boolean") return queue(code);
+          say(answer.ok, answer.message);
+        }, function () { return queue(code); });
       }, function () { return queue(code); });
     });
     var send = function () {

@@ -288,10 +288,19 @@
         });
       });
     }
-    // The field app's page kept by the service worker names this user: it goes too.
+    // The pages kept by the service worker name this user (the field app, a school's page
+    // in a count): they go too.
+    var counted = /^\/counts\/\d+\/schools\/\d+$/;
     var pages = window.caches ? caches.keys().then(function (keys) {
       return Promise.all(keys.map(function (key) {
-        return caches.open(key).then(function (cache) { return cache.delete("/field/"); });
+        return caches.open(key).then(function (cache) {
+          return cache.keys().then(function (requests) {
+            return Promise.all(requests.filter(function (r) {
+              var path = new URL(r.url).pathname;
+              return path === "/field/" || counted.test(path);
+            }).map(function (r) { return cache.delete(r); }));
+          });
+        });
       }));
     }) : Promise.resolve();
     return Promise.all([done, pages]).catch(function () { /* signed out all the same */ });

@@ -1,13 +1,15 @@
 /* tracker's service worker: keeps the field app's page and every static file on the phone.
  * Version {{ version }}: a new version (any static file or the page changed) replaces the
- * old cache. The field app's page and the static files come from the kept copy; other pages
- * are fetched from the network and fall back to the field app offline. The API is never
- * cached here (the app keeps its data). */
+ * old cache. The field app's page and the static files come from the kept copy; a school's
+ * page in a count is fetched from the network and its last copy kept, so it opens offline
+ * where the count is done; other pages are fetched from the network and fall back to the
+ * field app offline. The API is never cached here (the app keeps its data). */
 "use strict";
 
 const CACHE = "tracker-{{ version }}";
 const SHELL = {{ shell | tojson }};
 const FIELD_APP = {{ url_for('offline.field_app') | tojson }};
+const COUNT_PAGE = /^\/counts\/\d+\/schools\/\d+$/;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -43,6 +45,20 @@ self.addEventListener("fetch", (event) => {
         }
         return response;
       }))
+    );
+    return;
+  }
+  if (request.mode === "navigate" && COUNT_PAGE.test(url.pathname)) {
+    // Counting where the network comes and goes: the last copy opens offline, and its scans
+    // wait in the phone's queue (desk.js). Signing out removes the copies (store.js).
+    event.respondWith(
+      fetch(request).then((response) => {
+        if (response.ok && !response.redirected) {
+          const copy = response.clone();
+          caches.open(CACHE).then((cache) => cache.put(url.pathname, copy));
+        }
+        return response;
+      }).catch(() => caches.match(url.pathname).then((kept) => kept || caches.match(FIELD_APP)))
     );
     return;
   }
