@@ -20,6 +20,7 @@ from tracker.jobs.models import Job, StoredFile
 from tracker.loans.models import Borrower, Loan
 from tracker.repairs.models import RepairCase, RepairPhoto
 from tracker.spreadsheets.models import ImportBatch
+from tracker.transfers.models import Transfer
 
 ALL = {"admin", "coordinator", "manager", "field"}
 EVERY = ALL | {"school"}  # what each has of their own: account, messages, downloads
@@ -147,6 +148,14 @@ MATRIX = {
     "repairs.add_photo": ("POST", "/repairs/{case}/photos", WRITERS),
     "repairs.photo": ("GET", "/repairs/{case}/photos/{photo}", OFFICE),
     "devices.set_warranty": ("POST", "/devices/warranty/{donation}", WRITERS),
+    "transfers.index": ("GET", "/transfers/", ALL),
+    "transfers.propose": ("POST", "/transfers/propose", WRITERS),
+    "transfers.detail": ("GET", "/transfers/{transfer}", ALL),
+    "transfers.submit": ("POST", "/transfers/{transfer}/submit", WRITERS),
+    "transfers.approve": ("POST", "/transfers/{transfer}/approve", {"admin", "manager"}),
+    "transfers.cancel": ("POST", "/transfers/{transfer}/cancel", WRITERS),
+    "transfers.leave": ("POST", "/transfers/{transfer}/leave", {"admin", "coordinator", "field"}),
+    "transfers.scan": ("POST", "/transfers/{transfer}/scan", {"admin", "coordinator", "field"}),
     "admin.user_new": ("GET", "/admin/users/new", ADMIN),
     "admin.user_edit": ("GET", "/admin/users/{user}", ADMIN),
     "admin.user_password": ("POST", "/admin/users/{user}/password", ADMIN),
@@ -232,6 +241,9 @@ def objects(create_device, create_school, create_user):
     db.session.flush()
     photo = RepairPhoto(case_id=case.id, jpeg=_png())
     db.session.add(photo)
+    other = create_school()
+    transfer = Transfer(from_school_id=school.id, to_school_id=other.id, quantity=1)
+    db.session.add(transfer)
     db.session.commit()
     return {
         "borrower": borrower.id,
@@ -239,6 +251,7 @@ def objects(create_device, create_school, create_user):
         "count": count.id,
         "case": case.id,
         "photo": photo.id,
+        "transfer": transfer.id,
         "job": job.id,
         "file": stored.id,
         "plan": plan.id,

@@ -32,7 +32,7 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     assert first.exit_code == 0, first.output
     assert (
         "Demo data added: 6 borrowers, 2 counts, 7 deliveries, 200 devices, 1 donation, 3 loans, "
-        "2 plans, 2 repairs, 40 schools, 5 users." in (first.output)
+        "2 plans, 2 repairs, 40 schools, 1 transfer, 5 users." in (first.output)
     )
     assert "coordinator@demo.test" in first.output and "password: demo" in first.output
     second = runner.invoke(args=["demo"])
@@ -87,6 +87,12 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     assert [(c.outcome, c.warranty_claim) for c in cases] == [("replaced", True), (None, True)]
     replacement = db.session.get(Device, cases[0].replacement_id)
     assert replacement.status == "delivered" and replacement.school_id == cases[0].school_id
+    # A tablet moved between schools: approved by the manager, handed over by the agent.
+    from tracker.transfers.models import Transfer
+
+    (transfer,) = db.session.scalars(sa.select(Transfer)).all()
+    assert transfer.status == "on_the_way" and transfer.delivery.status == "delivered"
+    assert transfer.approved_by.email == "manager@demo.test"
 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RetiredQrToken)) == 1
     # Schools and tablets arrived as uploads do: through the import engine, recorded.
@@ -106,7 +112,8 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
             Device.allocation_id.is_not(None), Device.status.not_in(("faulty", "lost"))
         )
     ).all()
-    assert len(held) == 147 and len({d.school_id for d in held}) == 30
+    # (one of them moved since to a 31st school, by a transfer)
+    assert len(held) == 147 and len({d.school_id for d in held}) == 31
 
     # The field agent has a delivery in every state of the journey.
     states = db.session.scalars(sa.select(Delivery.status).order_by(Delivery.id)).all()

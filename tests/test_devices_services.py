@@ -190,6 +190,7 @@ LEGAL = {
     # Repairs: back at its school, or a tablet from stock sent to replace another.
     ("faulty", "back_from_repair"),
     ("in_stock", "replacement_for"),
+    ("delivered", "transferred_out"),
     *((state, "reported_faulty") for state in STATUSES if state != "faulty"),
     *((state, "reported_lost") for state in STATUSES if state != "lost"),
     # A confirmed hand-over corrected by the office.
@@ -214,6 +215,7 @@ EXPECTED_TARGET = {
     "loan_returned": "delivered",
     "back_from_repair": "delivered",
     "replacement_for": "delivered",
+    "transferred_out": "in_transit",
 }
 
 

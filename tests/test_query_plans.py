@@ -32,6 +32,7 @@ from tracker.repairs.models import RepairCase
 from tracker.schools.models import School
 from tracker.spreadsheets.models import ImportBatch
 from tracker.timezone import local_today
+from tracker.transfers.models import Transfer
 
 # Tables that grow with the programme (devices, schools, their deliveries and histories).
 GROWING = {
@@ -92,6 +93,7 @@ def addresses(app) -> list[str]:
         "count_id": db.session.scalar(sa.select(sa.func.min(Count.id))) or 1,
         "case_id": db.session.scalar(sa.select(sa.func.min(RepairCase.id))) or 1,
         "photo_id": 1,
+        "transfer_id": db.session.scalar(sa.select(sa.func.min(Transfer.id))) or 1,
     }
     found = []
     for rule in app.url_map.iter_rules():

@@ -164,6 +164,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.reports.views import bp as reports_bp
     from tracker.schools.views import bp as schools_bp
     from tracker.spreadsheets.views import exports_bp, imports_bp, workbooks_bp
+    from tracker.transfers.views import bp as transfers_bp
 
     for blueprint in (
         auth_bp,
@@ -188,6 +189,7 @@ def register_blueprints(app: Flask) -> None:
         loans_bp,
         counts_bp,
         repairs_bp,
+        transfers_bp,
     ):
         app.register_blueprint(blueprint)
 

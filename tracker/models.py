@@ -15,6 +15,7 @@ from tracker.messages.models import MessageAttempt, MessageOptOut, OutboxMessage
 from tracker.repairs.models import RepairCase, RepairPhoto
 from tracker.schools.models import School, SchoolStaff
 from tracker.spreadsheets.models import ImportBatch
+from tracker.transfers.models import Transfer
 
 __all__ = [
     "AlertNote",
@@ -51,5 +52,6 @@ __all__ = [
     "School",
     "SchoolStaff",
     "SyncAction",
+    "Transfer",
     "User",
 ]

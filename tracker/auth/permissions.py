@@ -54,6 +54,14 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "counts.confirm": APPROVERS,
     "counts.keep_open": APPROVERS,
     "counts.report": READERS,
+    # Transfers between schools: the office proposes and submits, a manager approves (not
+    # whoever submitted), whoever acts at schools scans the tablets out.
+    "transfers.read": STAFF,
+    "transfers.create": OFFICE,
+    "transfers.submit": OFFICE,
+    "transfers.approve": APPROVERS,
+    "transfers.cancel": OFFICE,
+    "transfers.scan_out": ACTING,
     # Repairs: the office follows each case; readers see them.
     "repairs.read": READERS,
     "repairs.write": OFFICE,

@@ -30,6 +30,8 @@ def counted(what: str, n: int) -> str:
         return ngettext("%(num)s borrower", "%(num)s borrowers", n)
     if what == "loans":
         return ngettext("%(num)s loan", "%(num)s loans", n)
+    if what == "transfers":
+        return ngettext("%(num)s transfer", "%(num)s transfers", n)
     if what == "users":
         return ngettext("%(num)s user", "%(num)s users", n)
     return f"{n} {what}"

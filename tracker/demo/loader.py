@@ -40,6 +40,8 @@ from tracker.spreadsheets.import_devices import DeviceImporter
 from tracker.spreadsheets.import_schools import SchoolImporter
 from tracker.spreadsheets.importers import record_batch, run_import
 from tracker.timezone import local_today
+from tracker.transfers import services as transfers
+from tracker.transfers.models import Transfer
 
 REFERENCE = "ICESCO-HW-2020"
 DONOR = "Huawei Technologies Morocco"
@@ -103,7 +105,54 @@ def load_demo() -> DemoSummary:
     _loans(summary, accounts)
     _counts(summary, accounts)
     _repairs(summary, accounts)
+    _transfers(summary, accounts)
     return summary
+
+
+def _transfers(summary: DemoSummary, accounts: dict[str, User]) -> None:
+    """A tablet moved from the school handed over in part to a school that had none,
+    approved by the manager, scanned out and handed over by the field agent."""
+    if db.session.scalar(sa.select(Transfer.id).limit(1)):
+        return
+    coordinator, manager, agent = accounts["coordinator"], accounts["manager"], accounts["field"]
+    origin = db.session.scalar(
+        sa.select(Delivery.school_id).where(Delivery.status == "partially_delivered")
+    )
+    given = sa.select(Device.school_id).where(Device.school_id.is_not(None))
+    destination = db.session.scalar(
+        sa.select(School.id).where(School.need > 0, School.id.not_in(given)).order_by(School.code)
+    )
+    tablet = db.session.scalar(
+        sa.select(Device.asset_tag)
+        .where(Device.school_id == origin, Device.status == "delivered")
+        .order_by(Device.asset_tag)
+    )
+    if origin is None or destination is None or tablet is None:
+        return
+    transfer = transfers.create_transfer(
+        coordinator, origin, destination, 1, "Classe fermée : la tablette sert mieux ailleurs."
+    )
+    transfers.submit(coordinator, transfer.id)
+    transfers.approve(manager, transfer.id)
+    transfers.scan_out(agent, transfer.id, tablet)
+    transfers.leave(agent, transfer.id)
+    handover.field_scan(transfer.delivery_id, tablet, agent)
+    school = db.session.get(School, destination)
+    handover.confirm_handover(
+        transfer.delivery_id,
+        actor=agent,
+        recipient_name=school.contact_name or "Directeur",
+        recipient_role="Directeur de l'établissement",
+        signature=demo_signature(transfer.id + 50),
+        latitude=school.latitude,
+        longitude=school.longitude,
+        accuracy=15,
+        reasons={},
+        notes="",
+        school_code=None,
+        no_code_reason="Transfert entre écoles : pas de code envoyé.",
+    )
+    summary.count("transfers")
 
 
 def _repairs(summary: DemoSummary, accounts: dict[str, User]) -> None:

@@ -46,6 +46,7 @@ EVENT_TYPES = (
     "back_from_repair",
     "replacement_for",
     "replaced_by",
+    "transferred_out",
 )
 
 

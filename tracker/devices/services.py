@@ -360,7 +360,7 @@ def move_device(
                 allowed=allowed,
             )
         )
-    if event_type in ("reserved", "replacement_for"):
+    if event_type in ("reserved", "replacement_for", "transferred_out"):
         if school is None:
             raise ValidationFailed(_("Choose the school the device is reserved for."))
         device.school_id = school.id
@@ -411,6 +411,7 @@ def _move_verb(event_type: str) -> str:
         "loan_returned": _("brought back from a loan"),
         "back_from_repair": _("brought back from repair"),
         "replacement_for": _("sent to replace a tablet"),
+        "transferred_out": _("scanned out for a transfer"),
     }
     return verbs[event_type]
 

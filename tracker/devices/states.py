@@ -49,6 +49,7 @@ EVENT_LABELS = {
     "back_from_repair": _l("Back from repair, at its school"),
     "replacement_for": _l("Sent to a school to replace a tablet"),
     "replaced_by": _l("Replaced by another tablet"),
+    "transferred_out": _l("Scanned out of its school, on its way to another"),
 }
 
 # The events that mean someone had the tablet in hand: they set its `last_seen_at`.
@@ -70,6 +71,7 @@ SIGHTINGS = frozenset(
         "counted",
         "back_from_repair",
         "replacement_for",
+        "transferred_out",
     }
 )
 
@@ -124,6 +126,8 @@ MOVES: dict[str, tuple[frozenset[str], str]] = {
     # stock sent to a school in place of one beyond repair.
     "back_from_repair": (frozenset({"faulty"}), "delivered"),
     "replacement_for": (frozenset({"in_stock"}), "delivered"),
+    # A transfer (tracker.transfers): scanned out of its school, on the road to the next.
+    "transferred_out": (frozenset({"delivered"}), "in_transit"),
 }
 
 
