@@ -95,6 +95,14 @@ def test_idle_tablets_are_proposed_approved_by_another_scanned_out_and_handed_ov
         headers={"Accept": "application/json"},
     ).get_json()
     assert answer == {"ok": True, "message": f"{first.asset_tag} scanned out."}
+    # On the road from its first tablet: the office cannot cancel it and strand them.
+    from tracker.deliveries.services import cancel_delivery
+    from tracker.errors import DomainError
+
+    db.session.expire_all()
+    with pytest.raises(DomainError):
+        cancel_delivery(db.session.get(Transfer, transfer.id).delivery_id, s["coordinator"])
+    db.session.rollback()
     third = agent.post(
         f"/transfers/{transfer.id}/scan",
         data={"code": s["tablets"][1].serial},

@@ -261,6 +261,8 @@ def scan_out(actor: User | None, transfer_id: int, code: str) -> Device:
             _("%(tag)s is lent: take it back from its borrower first.", tag=device.asset_tag),
             field="code",
         )
+    if transfer.delivery is not None and transfer.delivery.status != "dispatched":
+        raise Conflict(_("%(ref)s is handed over already.", ref=transfer.delivery.reference))
     if scanned_out(transfer) >= transfer.quantity:
         raise ValidationFailed(
             _(
@@ -271,13 +273,17 @@ def scan_out(actor: User | None, transfer_id: int, code: str) -> Device:
             field="code",
         )
     if transfer.delivery_id is None:
+        # On the road from its first tablet: a box that starts at a school is never packed
+        # or cancelled at the office (its tablets would be left nowhere).
         acting_agent = actor is not None and role_can(actor.role, "deliveries.assigned")
+        now = utcnow()
         delivery = Delivery(
             school_id=transfer.to_school_id,
             plan_id=None,
             assigned_to_id=actor.id if acting_agent else None,
-            status="packed",
-            packed_at=utcnow(),
+            status="dispatched",
+            packed_at=now,
+            dispatched_at=now,
             created_by_id=actor.id if actor else None,
         )
         db.session.add(delivery)
@@ -307,15 +313,13 @@ def scan_out(actor: User | None, transfer_id: int, code: str) -> Device:
 
 
 def leave(actor: User | None, transfer_id: int) -> Transfer:
-    """The tablets scanned out leave the first school: the delivery is on the road, to be
-    handed over at the second school like any other."""
+    """The tablets scanned out leave the first school: the transfer is on its way, its
+    delivery handed over at the second school like any other."""
     check(actor, "transfers.scan_out")
     transfer = get_transfer(transfer_id)
     _require(transfer, ("approved",), _("sent"))
     if not scanned_out(transfer):
         raise ValidationFailed(_("Scan out the tablets first."))
-    delivery = db.session.get(Delivery, transfer.delivery_id)
-    delivery.status, delivery.dispatched_at = "dispatched", utcnow()
     transfer.status = "on_the_way"
     db.session.flush()
     return transfer
