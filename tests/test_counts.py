@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from conftest import login, statements_of, text_of, token_for
 from tracker.counts import services
-from tracker.counts.models import CountLine
+from tracker.counts.models import CountExtra, CountLine
 from tracker.devices.models import Device, DeviceEvent
 from tracker.extensions import db
 from tracker.loans.models import Loan
@@ -98,10 +98,12 @@ def test_a_count_fixes_each_schools_list_and_shows_what_was_found_live(client, c
     assert _scan(head, count_id, s["a"].id, s["at_a"][2].asset_tag).get_json()["outcome"] == "found"
     again = _scan(head, count_id, s["a"].id, s["at_a"][0].serial).get_json()
     assert again["outcome"] == "again" and "already counted" in again["message"]
-    elsewhere = _scan(head, count_id, s["a"].id, s["at_b"][0].serial).get_json()
+    seen_before = db.session.get(Device, s["at_b"][0].id).last_seen_at
+    elsewhere = _scan(head, count_id, s["a"].id, s["at_b"][0].serial, "damaged").get_json()
     assert (
         elsewhere["outcome"] == "elsewhere" and "listed at École Ibn Sina" in elsewhere["message"]
     )
+    assert "for the office to check" in elsewhere["message"]
     stray = _scan(head, count_id, s["a"].id, late.serial).get_json()
     assert stray["outcome"] == "unexpected"
     unknown = _scan(head, count_id, s["a"].id, "NOPE-123")
@@ -115,7 +117,11 @@ def test_a_count_fixes_each_schools_list_and_shows_what_was_found_live(client, c
     figures = services.school_figures(count_id, [s["a"].id, s["b"].id])
     a, b = figures[s["a"].id], figures[s["b"].id]
     assert (a.expected, a.found, a.not_seen, a.unexpected) == (3, 2, 1, 2)
-    assert (b.expected, b.found, b.not_seen, b.unexpected) == (2, 0, 1, 0)
+    # School B's tablet seen at A is a sighting to check: B's list and the tablet unchanged.
+    assert (b.expected, b.found, b.not_seen, b.unexpected) == (2, 0, 2, 0)
+    other = db.session.get(Device, s["at_b"][0].id)
+    db.session.refresh(other)
+    assert other.condition != "damaged" and other.last_seen_at == seen_before
     school_page = text_of(head.get(f"/counts/{count_id}/schools/{s['a'].id}"))
     assert "Not yet seen (1)" in school_page and s["at_a"][1].asset_tag in school_page
     device = db.session.get(Device, s["at_a"][0].id)
@@ -124,6 +130,54 @@ def test_a_count_fixes_each_schools_list_and_shows_what_was_found_live(client, c
         sa.select(DeviceEvent.type).where(DeviceEvent.device_id == device.id)
     )
     assert "counted" in list(types)
+
+    # The office accepts the sighting: seen at A, found on B's list, its condition noted.
+    page = text_of(client.get(f"/counts/{count_id}/schools/{s['a'].id}"))
+    assert "Accept: seen here" in page
+    assert "Accept: seen here" not in school_page  # the school cannot accept its own
+    extra = db.session.scalars(
+        sa.select(CountExtra).where(CountExtra.device_id == s["at_b"][0].id)
+    ).one()
+    assert head.post(f"/counts/{count_id}/sightings/{extra.id}/accept").status_code == 403
+    assert client.post(f"/counts/{count_id}/sightings/{extra.id}/accept").status_code == 302
+    db.session.expire_all()
+    b = services.school_figures(count_id, [s["b"].id])[s["b"].id]
+    assert (b.found, b.not_seen) == (0, 1)  # found, at another school
+    other = db.session.get(Device, s["at_b"][0].id)
+    assert other.condition == "damaged" and other.last_seen_at != seen_before
+
+
+def test_a_school_scanning_tablets_it_does_not_hold_changes_none_of_them(client, count_setting):
+    """A school's staff sending the whole programme's tablets as found and damaged: each is
+    a sighting to check; no tablet's condition, sighting or history changes."""
+    s = count_setting
+    login(client, s["coordinator"])
+    count_id = int(_open(client).headers["Location"].rsplit("/", 1)[1])
+    before = {d.id: (d.condition, d.last_seen_at) for d in db.session.scalars(sa.select(Device))}
+    events = db.session.scalar(sa.select(sa.func.count()).select_from(DeviceEvent))
+    others = [d for d in db.session.scalars(sa.select(Device)) if d.school_id != s["a"].id]
+    actions = [
+        {
+            "type": "count_scan",
+            "id": f"count-all-{d.id:05d}",
+            "count_id": count_id,
+            "school_id": s["a"].id,
+            "code": d.asset_tag,
+            "condition": "damaged",
+        }
+        for d in others
+    ]
+    answer = (
+        client.application.test_client()
+        .post("/api/v1/sync", headers=token_for(s["head"]), json={"actions": actions})
+        .get_json()
+    )
+    assert {r["status"] for r in answer["results"]} == {"applied"}
+    db.session.expire_all()
+    after = {d.id: (d.condition, d.last_seen_at) for d in db.session.scalars(sa.select(Device))}
+    assert after == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DeviceEvent)) == events
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CountExtra)) == len(others)
 
 
 def test_closing_asks_a_manager_and_what_was_not_seen_becomes_missing(app, client, count_setting):

@@ -51,7 +51,7 @@ def test_a_dispatch_tells_the_school_by_sms_and_email_in_its_language(wired, del
     delivery_id = dispatched_delivery(s, planned_on=local_today() + timedelta(days=1))
 
     code_sms, sms = sms_sent(wired["sms"])  # the school's code first, then the notice
-    assert re.search(r"DEL-\d{5}.*\b\d{6}\b", code_sms["body"]["text"])
+    assert re.search(r"DEL-\d{5}.*\b\d{3} \d{4}\b", code_sms["body"]["text"])
     assert sms["auth"] == "Bearer gateway-secret"
     assert sms["body"]["to"] == "+212 612 34 56 78" and sms["body"]["from"] == "TRACKER"
     text = sms["body"]["text"]
@@ -197,8 +197,8 @@ def test_no_message_carries_a_qr_token_or_a_password(app, delivery_setting):
     assert len(bodies) >= 4
     delivery = db.session.get(Delivery, delivery_id)
     secrets = [d.qr_token for d in s["a_devices"] + s["b_devices"]] + ["correct horse battery"]
-    secrets += [delivery.code_hash, delivery.code_salt] if delivery.code_hash else []
-    assert delivery.code_hash  # the school has a phone: it was sent a code
+    secrets += [delivery.code_sealed]
+    assert delivery.code_sealed  # the school has a phone: it was sent a code
     assert not [secret for secret in secrets for body in bodies if secret in body]
 
 

@@ -29,3 +29,9 @@ class ValidationFailed(DomainError):
         self.field = field
         # The message without the value, for a report that names the value itself.
         self.reason = reason or message
+
+
+class CountedRefusal(ValidationFailed):
+    """A refusal whose own bookkeeping must stay (a wrong code's try): the transaction
+    commits what was written before it was raised, then the refusal goes on as any other.
+    Raise it only before the refused action has written anything else."""

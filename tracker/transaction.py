@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from flask import g, has_request_context
 
+from tracker.errors import CountedRefusal
 from tracker.extensions import db
 
 T = TypeVar("T")
@@ -16,10 +17,14 @@ T = TypeVar("T")
 
 @contextmanager
 def transaction() -> Iterator[None]:
-    """Commit when the block ends normally; roll back and re-raise on any exception."""
+    """Commit when the block ends normally; roll back and re-raise on any exception, except
+    a `CountedRefusal`, whose count (written before it was raised) is committed first."""
     try:
         yield
         db.session.commit()
+    except CountedRefusal:
+        db.session.commit()
+        raise
     except BaseException:
         db.session.rollback()
         raise

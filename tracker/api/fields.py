@@ -53,6 +53,16 @@ def choice(action: dict, field: str, choices) -> str:
     return value
 
 
+def flag(action: dict, field: str) -> bool:
+    """A JSON true or false; absent or null is false."""
+    value = action.get(field)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        _refuse(field, _("'%(field)s' must be true or false.", field=field))
+    return value
+
+
 def number(action: dict, field: str) -> float | None:
     """A finite JSON number, or None when absent or null."""
     value = action.get(field)

@@ -100,15 +100,17 @@ def openapi_document() -> dict:
                                     "may_act": {"type": "boolean"},
                                     "school_code_check": {
                                         "type": ["object", "null"],
-                                        "description": "To check the school's code with "
-                                        "no network: PBKDF2-SHA256 of the code with this "
-                                        "salt (hex) and iterations, as hex; null when no "
-                                        "code was sent. Never the code.",
+                                        "description": "How the school's code is written, "
+                                        "so a phone with no network can catch a typo: its "
+                                        "digits and its check digit (Damm); null when no "
+                                        "code was sent. Never the code, nor anything "
+                                        "derived from it: the server judges it on sync.",
                                         "properties": {
-                                            "salt": {"type": "string"},
-                                            "hash": {"type": "string"},
-                                            "iterations": {"type": "integer"},
-                                            "tries": {"type": "integer"},
+                                            "digits": {"type": "integer"},
+                                            "check_digit": {
+                                                "type": ["string", "null"],
+                                                "enum": ["damm", None],
+                                            },
                                             "expires_on": {"type": ["string", "null"]},
                                         },
                                     },

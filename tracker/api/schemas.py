@@ -148,7 +148,14 @@ SCHEMAS = {
             "school_code": {
                 "type": "string",
                 "maxLength": 20,
-                "description": "handover: the code the school received by SMS",
+                "description": "handover: the code the school received by SMS (7 digits, the "
+                "last a Damm check digit)",
+            },
+            "code_typed_offline": {
+                "type": ["boolean", "null"],
+                "description": "handover: the code was typed with no network, so no one "
+                "could ask the server. A wrong one then records the hand-over as not "
+                "confirmed by the school (an alert) instead of refusing it.",
             },
             "no_code_reason": {
                 "type": "string",

@@ -131,6 +131,7 @@ def _handover(action: dict, delivery: Delivery, actor: User, at) -> tuple[str, s
         reasons=_missing_reasons(action),
         school_code=fields.text(action, "school_code", limit=20),
         no_code_reason=fields.text(action, "no_code_reason", limit=300),
+        code_typed_offline=fields.flag(action, "code_typed_offline"),
         handed_over_at=fields.bounded(at, delivery.dispatched_at, received, CLOCK_SKEW),
         client_time=at,
         recorded_at=received,

@@ -51,6 +51,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "counts.open": OFFICE,
     "counts.scan": (*ACTING, *SCHOOL),
     "counts.close": OFFICE,
+    "counts.accept_sighting": OFFICE,
     "counts.confirm": APPROVERS,
     "counts.keep_open": APPROVERS,
     "counts.report": READERS,
@@ -74,6 +75,10 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "schools.write": OFFICE,
     "devices.read": STAFF,
     "devices.write": OFFICE,
+    # Who may change a tablet (devices/custody.py): the office any tablet; the staff of the
+    # school that holds it; the agent of a delivery under way that carries it.
+    "devices.change_any": OFFICE,
+    "devices.change_held": SCHOOL,
     "labels.print": OFFICE,
     "imports.run": OFFICE,
     "exports.read": READERS,

@@ -29,6 +29,26 @@ def when_access_changes(callback: Callable[[int], None]) -> Callable[[int], None
     return callback
 
 
+# Called with (user, admin) when an admin resets someone's password: the person is told
+# (registered by the outbox, tracker.messages).
+_PASSWORD_RESET: list[Callable[[User, User | None], None]] = []
+
+
+def when_password_reset(callback: Callable[[User, User | None], None]):
+    if callback not in _PASSWORD_RESET:
+        _PASSWORD_RESET.append(callback)
+    return callback
+
+
+def reset_password(user_id: int, password: str, actor: User | None) -> User:
+    """An admin sets someone else's password (the only way but their own link or their own
+    page): their sessions and tokens end, and they are told."""
+    user = set_password(user_id, password)
+    for callback in _PASSWORD_RESET:
+        callback(user, actor)
+    return user
+
+
 def _access_changed(user: User) -> None:
     user.session_version += 1
     for callback in _ACCESS_CHANGED:

@@ -242,7 +242,8 @@ def user_password(user_id: int):
     form = UserEditForm(obj=user, formdata=None)
     password_form = PasswordForm(prefix="pw")
     if password_form.validate_on_submit() and run_service(
-        password_form, lambda: services.set_password(user.id, password_form.password.data)
+        password_form,
+        lambda: services.reset_password(user.id, password_form.password.data, current_user),
     ):
         flash(_("Password of %(email)s reset; their sessions ended.", email=user.email), "success")
         return redirect(url_for("admin.user_edit", user_id=user.id))

@@ -94,8 +94,10 @@ class CountLine(db.Model):
 
 
 class CountExtra(db.Model):
-    """A tablet scanned at a school of the count that is on no school's list of it (in
-    stock, another school outside the count, or a code the tracker does not know)."""
+    """A tablet scanned at a school of the count that is not this school's to count: on no
+    list of it (in stock, another school outside the count), or listed at another school,
+    or no longer held here. A sighting for the office to check: nothing on the tablet
+    changes until the office accepts it."""
 
     __tablename__ = "count_extras"
     __table_args__ = (
@@ -110,5 +112,10 @@ class CountExtra(db.Model):
     code: Mapped[str] = mapped_column(sa.String(64))
     found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     found_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # What the person who scanned it said of it, applied only once the office accepts the
+    # sighting (counts/services.py `accept_sighting`); who accepted it, and when.
+    condition: Mapped[str | None] = mapped_column(sa.String(20))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     device = relationship("Device")

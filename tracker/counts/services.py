@@ -17,6 +17,7 @@ from tracker.counts.models import COUNTED_STATES, SCOPES, Count, CountExtra, Cou
 from tracker.database import utcnow
 from tracker.devices.bulk import move_matching
 from tracker.devices.codes import code_refusal, resolve_code
+from tracker.devices.custody import held_by, may_change
 from tracker.devices.models import CONDITIONS, Device, DeviceEvent
 from tracker.devices.services import record_event
 from tracker.errors import Conflict, NotFound, ValidationFailed
@@ -201,79 +202,121 @@ def count_scan(
     line = _line_of(count, device)
     if line is not None and line.status == "found":
         return CountScan(True, _("%(tag)s is already counted.", tag=device.asset_tag), "again")
-    extra = None
-    if line is None:
-        known = db.session.scalar(
-            sa.select(CountExtra.id).where(
-                CountExtra.count_id == count.id,
-                CountExtra.school_id == school.id,
-                CountExtra.device_id == device.id,
-            )
+    if line is None or line.school_id != school.id or not held_by(school.id, device):
+        # Not this school's to count: a sighting for the office to check; the tablet is
+        # left as it is (no condition, no "seen") until the office accepts it.
+        return _sighting(count, school, device, line, actor, now, condition)
+    taken = db.session.execute(
+        sa.update(CountLine)
+        .where(
+            CountLine.count_id == count.id,
+            CountLine.school_id == line.school_id,
+            CountLine.device_id == device.id,
+            CountLine.status == "expected",
         )
-        if known:
-            return CountScan(True, _("%(tag)s is already counted.", tag=device.asset_tag), "again")
-        extra = CountExtra(
-            count_id=count.id,
-            school_id=school.id,
-            device_id=device.id,
-            code=device.asset_tag,
+        .values(
+            status="found",
+            found_school_id=school.id,
             found_at=now,
             found_by_id=actor.id if actor else None,
+            condition=condition,
         )
-        db.session.add(extra)
-    else:
-        taken = db.session.execute(
-            sa.update(CountLine)
-            .where(
-                CountLine.count_id == count.id,
-                CountLine.school_id == line.school_id,
-                CountLine.device_id == device.id,
-                CountLine.status == "expected",
-            )
-            .values(
-                status="found",
-                found_school_id=school.id,
-                found_at=now,
-                found_by_id=actor.id if actor else None,
-                condition=condition,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not taken:
-            return CountScan(True, _("%(tag)s is already counted.", tag=device.asset_tag), "again")
-    if condition and condition != device.condition:
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not taken:
+        return CountScan(True, _("%(tag)s is already counted.", tag=device.asset_tag), "again")
+    _counted(device, actor, school.id, count.id, condition, client_time)
+    return CountScan(True, _("%(tag)s counted.", tag=device.asset_tag), "found")
+
+
+def _counted(device, actor, school_id, count_id, condition, client_time=None) -> None:
+    """The tablet seen at its school: its event, and the condition noted when the person
+    may change it (devices/custody.py); a count line keeps what anyone said."""
+    if (
+        condition
+        and condition != device.condition
+        and may_change(actor, device, at_school=school_id)
+    ):
         device.condition = condition
     record_event(
         device,
         "counted",
         actor,
         client_time=client_time,
-        school_id=school.id,
-        count=count.id,
+        school_id=school_id,
+        count=count_id,
         **({"condition": condition} if condition else {}),
     )
     db.session.flush()
-    if extra is not None:
-        return CountScan(
-            True,
-            _(
-                "%(tag)s is on no list of this count: noted as unexpected here.",
-                tag=device.asset_tag,
-            ),
-            "unexpected",
+
+
+def _sighting(count, school, device, line, actor, now, condition) -> CountScan:
+    known = db.session.scalar(
+        sa.select(CountExtra.id).where(
+            CountExtra.count_id == count.id,
+            CountExtra.school_id == school.id,
+            CountExtra.device_id == device.id,
         )
-    if line.school_id != school.id:
+    )
+    if known:
+        return CountScan(True, _("%(tag)s is already counted.", tag=device.asset_tag), "again")
+    db.session.add(
+        CountExtra(
+            count_id=count.id,
+            school_id=school.id,
+            device_id=device.id,
+            code=device.asset_tag,
+            found_at=now,
+            found_by_id=actor.id if actor else None,
+            condition=condition,
+        )
+    )
+    db.session.flush()
+    if line is not None and line.school_id != school.id:
         listed = db.session.get(School, line.school_id)
         return CountScan(
             True,
             _(
-                "%(tag)s is listed at %(school)s: counted, and noted as unexpected here.",
+                "%(tag)s is listed at %(school)s: noted as unexpected here, for the office "
+                "to check.",
                 tag=device.asset_tag,
                 school=listed.name_fr,
             ),
             "elsewhere",
         )
-    return CountScan(True, _("%(tag)s counted.", tag=device.asset_tag), "found")
+    return CountScan(
+        True,
+        _(
+            "%(tag)s is not on this school's list: noted as unexpected, for the office to check.",
+            tag=device.asset_tag,
+        ),
+        "unexpected",
+    )
+
+
+def accept_sighting(actor: User | None, extra_id: int, count_id: int) -> CountExtra:
+    """The office accepts a tablet seen where it was not expected: it was seen there (its
+    event, its condition), and its line elsewhere in the count, if any, is found."""
+    check(actor, "counts.accept_sighting")
+    extra = db.session.get(CountExtra, extra_id)
+    if extra is None or extra.device_id is None or extra.count_id != count_id:
+        raise NotFound(_("No such unexpected tablet in this count."))
+    count = get_count(extra.count_id)
+    if count.status != "open":
+        raise Conflict(_("This count is closed: scans are no longer taken."))
+    if extra.accepted_at is not None:
+        raise Conflict(_("%(tag)s was already accepted.", tag=extra.code))
+    device = db.session.get(Device, extra.device_id)
+    line = _line_of(count, device)
+    if line is not None and line.status == "expected":
+        line.status, line.found_school_id = "found", extra.school_id
+        line.found_at, line.found_by_id = extra.found_at, extra.found_by_id
+        line.condition = extra.condition
+        db.session.delete(extra)
+    else:
+        extra.accepted_at, extra.accepted_by_id = utcnow(), actor.id if actor else None
+    _counted(device, actor, extra.school_id, count.id, extra.condition)
+    return extra
 
 
 @dataclass

@@ -7,6 +7,7 @@ from tracker.counts.models import Count
 
 COUNT_ACTIONS = {
     "scan": ("open",),
+    "accept_sighting": ("open",),
     "close": ("open",),
     "confirm": ("closing",),
     "keep_open": ("closing",),

@@ -140,6 +140,17 @@ def _act(count_id: int, do, done_message):
     return redirect(url_for("counts.detail", count_id=count_id))
 
 
+@bp.route("/<int:count_id>/sightings/<int:extra_id>/accept", methods=["POST"])
+@requires("counts.accept_sighting")
+def accept_sighting(count_id: int, extra_id: int):
+    """The office accepts a tablet seen at a school that was not its to count."""
+    extra = run_service(None, lambda: services.accept_sighting(current_user, extra_id, count_id))
+    if extra is not None:
+        flash(_("%(tag)s: accepted as seen at this school.", tag=extra.code), "success")
+        return redirect(url_for("counts.school", count_id=count_id, school_id=extra.school_id))
+    return redirect(url_for("counts.detail", count_id=count_id))
+
+
 @bp.route("/<int:count_id>/close", methods=["POST"])
 @requires("counts.close")
 def close(count_id: int):

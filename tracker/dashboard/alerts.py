@@ -12,6 +12,7 @@ from flask import current_app, url_for
 from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.dashboard.models import ALERT_STATES, AlertNote
 from tracker.database import utcnow
+from tracker.deliveries.codes import CONFIRMATIONS, NOT_CONFIRMED
 from tracker.deliveries.models import UNDER_WAY, Delivery
 from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.states import HANDED_OVER, event_note
@@ -29,6 +30,7 @@ RECENT_REPORTS = timedelta(days=30)
 KINDS = {
     "overdue": _l("Deliveries past their planned day"),
     "unconfirmed": _l("On the road, not confirmed"),
+    "not_confirmed": _l("Hand-overs the school's code did not confirm"),
     "wrong_school": _l("Scanned at a school that is not theirs"),
     "two_schools": _l("Seen at two schools"),
     "faulty_lost": _l("Reported faulty or lost (30 days)"),
@@ -154,6 +156,10 @@ def alert_counts(today: date) -> dict[str, int]:
         Delivery.dispatched_at < _unconfirmed_before(),
         Delivery.id.not_in(_resolved("unconfirmed")),
     )
+    not_confirmed = sa.select(Delivery.id).where(
+        Delivery.handover_confirmation.in_(NOT_CONFIRMED),
+        Delivery.id.not_in(_resolved("not_confirmed")),
+    )
     reports = sa.select(DeviceEvent.id).where(
         DeviceEvent.type.in_(("reported_faulty", "reported_lost")),
         DeviceEvent.occurred_at >= utcnow() - RECENT_REPORTS,
@@ -190,6 +196,7 @@ def alert_counts(today: date) -> dict[str, int]:
             _count(late_loan_schools),
             _count(ending_schools),
             _count(long_repairs),
+            _count(not_confirmed),
         )
     ).one()
     stray = _stray_scans()
@@ -200,6 +207,7 @@ def alert_counts(today: date) -> dict[str, int]:
     return {
         "overdue": counts[0],
         "unconfirmed": counts[1],
+        "not_confirmed": counts[8],
         "wrong_school": left["wrong_school"],
         "two_schools": left["two_schools"],
         "faulty_lost": counts[2],
@@ -248,6 +256,24 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
                 d.planned_on if kind == "overdue" else d.dispatched_at,
                 f"{d.reference} · {d.school.code} {d.school.name_fr}",
                 d.status,
+                url_for("deliveries.detail", delivery_id=d.id),
+                d.id,
+            )
+            for d in db.session.scalars(query.limit(limit))
+        ]
+    if kind == "not_confirmed":
+        query = (
+            sa.select(Delivery)
+            .options(sa.orm.joinedload(Delivery.school))
+            .where(Delivery.handover_confirmation.in_(NOT_CONFIRMED))
+            .order_by(Delivery.delivered_at.desc())
+        )
+        return [
+            Alert(
+                kind,
+                d.delivered_at,
+                f"{d.reference} · {d.school.code} {d.school.name_fr}",
+                str(CONFIRMATIONS[d.handover_confirmation]),
                 url_for("deliveries.detail", delivery_id=d.id),
                 d.id,
             )

@@ -20,6 +20,7 @@ ALERT_KINDS = (
     "loans_overdue",
     "warranty_ending",
     "repairs_open",
+    "not_confirmed",
 )
 
 

@@ -28,6 +28,7 @@ from tracker.dashboard import (
 from tracker.dashboard import search as search_service
 from tracker.dashboard.forms import AlertForm
 from tracker.dashboard.history import HistoryFilter, history_page
+from tracker.deliveries.codes import code_for_school
 from tracker.devices.models import STATUSES
 from tracker.devices.states import EVENT_LABELS
 from tracker.extensions import db
@@ -190,6 +191,7 @@ def my_school():
     if schools:
         school = staff.school_for(current_user, chosen) if chosen else schools[0]
     tablets, total = school_home.tablets_at(school.id) if school else ([], 0)
+    deliveries = school_home.deliveries_to(school.id) if school else []
     return render_template(
         "dashboard/my_school.html",
         schools=schools,
@@ -197,7 +199,9 @@ def my_school():
         counts=figure("tablets_by_state", school_id=school.id) if school else {},
         tablets=tablets,
         total=total,
-        deliveries=school_home.deliveries_to(school.id) if school else [],
+        deliveries=deliveries,
+        # The school's own code for each delivery on its way: its staff are the school.
+        codes={d.id: code for d, _n in deliveries if (code := code_for_school(d))},
         loan_counts=loan_counts(school.id) if school else None,
         open_counts=open_counts_at(school) if school else [],
     )

@@ -34,6 +34,7 @@ from tracker.devices.services import move_device, seen
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.timezone import local
 
 # What happens to a tablet that was on the delivery but not handed over.
 OUTCOME_MOVES = {"missing": "reported_lost", "damaged": "reported_faulty", "refused": "recalled"}
@@ -190,6 +191,7 @@ def confirm_handover(
     recorded_at: datetime | None = None,
     school_code: str | None = None,
     no_code_reason: str = "",
+    code_typed_offline: bool = False,
 ) -> Delivery:
     """Record the hand-over of a dispatched delivery.
 
@@ -197,7 +199,9 @@ def confirm_handover(
     other tablet on the delivery needs a reason in `reasons` (missing, damaged, refused).
     A signature drawn on the screen is required, except for a paper manifest.
     `handed_over_at` is when it happened (the phone's clock, bounded by the caller);
-    `recorded_at` when the server received it.
+    `recorded_at` when the server received it. A school's code typed on a phone with no
+    network (`code_typed_offline`) is judged here: a wrong one is recorded as not confirmed
+    by the school, not refused (deliveries/codes.py).
     """
     delivery = get_delivery(delivery_id, lock=True)
     require_action(delivery, "hand_over", _("handed over"))
@@ -222,13 +226,20 @@ def confirm_handover(
     )
     if problems:
         raise ValidationFailed(problems[0].message, field=problems[0].field)
-    confirmed, no_code_reason = codes.confirmation(delivery, school_code, no_code_reason, via=via)
+    recorded_at = recorded_at or utcnow()
+    when = handed_over_at or recorded_at
+    confirmed, no_code_reason = codes.confirmation(
+        delivery,
+        school_code,
+        no_code_reason,
+        via=via,
+        typed_offline=code_typed_offline,
+        on=local(when).date(),
+    )
     outcome = {
         item.device_id: "delivered" if item.device_id in received else reasons[item.device_id]
         for item in on_board
     }
-    recorded_at = recorded_at or utcnow()
-    when = handed_over_at or recorded_at
     for item in on_board:
         item.status = outcome[item.device_id]
         if item.status != "delivered":

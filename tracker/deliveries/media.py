@@ -57,7 +57,15 @@ def _open(data: bytes, formats: set[str], field: str, what: str, max_pixels: int
                 raise ValidationFailed(_("The %(what)s is too large.", what=what), field=field)
             _spend(image.width * image.height, field)
             image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombWarning) as e:
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
+        # Declared bigger than Pillow's own cap (twice it raises in open(), before ours).
+        raise ValidationFailed(_("The %(what)s is too large.", what=what), field=field) from e
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,  # a header Pillow refuses (sizes, modes)
+    ) as e:
         raise ValidationFailed(
             _("The %(what)s could not be read as a picture.", what=what), field=field
         ) from e

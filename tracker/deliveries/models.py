@@ -77,14 +77,16 @@ class Delivery(db.Model):
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     delivered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     handover_via: Mapped[str] = mapped_column(sa.String(20), default="")
-    # The school's delivery code (deliveries/codes.py): its salted hash only, never the code.
+    # The school's delivery code (deliveries/codes.py), sealed with the server's key; codes
+    # sent before migration 0026 are kept as a salted PBKDF2 hash (checked here, never sent).
+    code_sealed: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     code_hash: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
     code_salt: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
     code_expires_on: Mapped[date | None]
     code_tries: Mapped[int] = mapped_column(default=0, server_default="0")
-    # How the hand-over was confirmed: code, no_code (with the agent's reason), none_sent,
-    # paper; "" before codes existed.
-    handover_confirmation: Mapped[str] = mapped_column(sa.String(10), default="", server_default="")
+    # How the hand-over was confirmed: code, code_offline, code_wrong, no_code (with the
+    # agent's reason), none_sent, paper; "" before codes existed.
+    handover_confirmation: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
     no_code_reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
     failure_reason: Mapped[str] = mapped_column(sa.String(300), default="")
     # Codes scanned at the school that are not on this delivery, with why they were refused.
@@ -111,6 +113,23 @@ sa.Index("ix_deliveries_planned_on_id", Delivery.planned_on, Delivery.id).ddl_if
 sa.Index(
     "ix_deliveries_planned_order", Delivery.planned_on.desc().nulls_last(), Delivery.id.desc()
 ).ddl_if(dialect="postgresql")
+
+
+class DeliveryCodeSending(db.Model):
+    """A code sent to the school: at dispatch (no reason), or a new one from the office,
+    with who asked and why (deliveries/codes.py)."""
+
+    __tablename__ = "delivery_code_sendings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
+    )
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+
+    sent_by = relationship("User")
 
 
 class DeliveryItem(db.Model):

@@ -23,6 +23,7 @@ from tracker.deliveries.scans import ScanResult, counts, delivery_item, unknown_
 from tracker.deliveries.states import require_action
 from tracker.devices.bulk import move_devices
 from tracker.devices.codes import find_device_by_code
+from tracker.devices.custody import agent_carries
 from tracker.devices.models import Device
 from tracker.devices.services import record_event
 from tracker.errors import IllegalTransition, NotFound, ValidationFailed
@@ -284,18 +285,18 @@ def dispatch(delivery_id: int, actor: User | None) -> Delivery:
     delivery = get_delivery(delivery_id)
     delivery.status, delivery.dispatched_at = "dispatched", utcnow()
     # Kept on the object only, for the caller in this process (the demo, tests).
-    delivery.sent_code = codes.send_code(delivery)
+    delivery.sent_code = codes.send_code(delivery, actor)
     db.session.flush()
     notices.delivery_dispatched(delivery, len(ids))
     return delivery
 
 
-def resend_code(delivery_id: int, actor: User | None) -> bool:
-    """A new code for a dispatched delivery's school (the old one stops working); False
-    when the school has no phone."""
+def resend_code(delivery_id: int, actor: User | None, why: str) -> bool:
+    """A new code for a dispatched delivery's school (the old one stops working), with
+    why; False when the school has no phone."""
     delivery = get_delivery(delivery_id, lock=True)
     require_action(delivery, "resend_code", _("sent a new code"))
-    sent = codes.send_code(delivery) is not None
+    sent = codes.send_new_code(delivery, actor, why) is not None
     db.session.flush()
     return sent
 
@@ -374,3 +375,23 @@ def deliveries_query(
         query = query.where(Delivery.assigned_to_id == user.id)
     filters = filters or DeliveryFilters(status=status, plan_id=plan_id)
     return query.where(*filters.conditions())
+
+
+@agent_carries
+def carried_by(actor: User, device: Device) -> bool:
+    """The agent of a dispatched delivery carries its tablets until the hand-over (a
+    transfer's delivery too): they may report one lost or faulty on the road."""
+    return (
+        db.session.scalar(
+            sa.select(DeliveryItem.id)
+            .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
+            .where(
+                DeliveryItem.device_id == device.id,
+                DeliveryItem.status.in_(ACTIVE_ITEM_STATUSES),
+                Delivery.status == "dispatched",
+                Delivery.assigned_to_id == actor.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )

@@ -211,6 +211,9 @@ def detail(delivery_id):
         edit=edit,
         handover=HandoverForm() if acting and delivery.status == "dispatched" else None,
         reasons=MISSING_REASON_LABELS,
+        code_sendings=codes.code_sendings(delivery.id)
+        if can(current_user, "deliveries.resend_code")
+        else [],
     )
 
 
@@ -406,7 +409,12 @@ def confirm(delivery_id):
 def resend_code(delivery_id):
     """A new code for the school, by SMS; the old one stops working."""
     delivery = _page(delivery_id)
-    sent = run_service(None, lambda: services.resend_code(delivery.id, current_user))
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash(_("Say why the school needs a new code."), "error")
+        return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
+    why = form.reason.data or ""
+    sent = run_service(None, lambda: services.resend_code(delivery.id, current_user, why))
     if sent:
         flash(
             _("A new code is on its way to the school by SMS; the old one no longer works."),

@@ -23,15 +23,20 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tracker.auth.models import User
+from tracker.auth.services import when_password_reset
 from tracker.database import utcnow
 from tracker.extensions import db
+from tracker.i18n import gettext as _
+from tracker.i18n import lazy_gettext as _l
 from tracker.jobs.queue import background_task, periodic, run_task
 from tracker.messages import channels
 from tracker.messages.models import MessageAttempt, MessageOptOut, OutboxMessage
+from tracker.timezone import format_moment
 from tracker.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -92,17 +97,26 @@ def set_wanted(user: User, wanted: set[str]) -> None:
     db.session.flush()
 
 
+SEALED_BYTES = 64  # a delivery code, an invitation link's token
+
+
 def _keystream(salt: bytes, length: int) -> bytes:
     key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, b"tracker-outbox-seal:" + salt, hashlib.sha256).digest()[:length]
+    blocks = (
+        hmac.new(key, b"tracker-outbox-seal:" + salt + bytes([n]), hashlib.sha256).digest()
+        if n
+        else hmac.new(key, b"tracker-outbox-seal:" + salt, hashlib.sha256).digest()
+        for n in range(SEALED_BYTES // 32)
+    )
+    return b"".join(blocks)[:length]
 
 
 def seal(secret: str) -> str:
-    """`secret` (at most 32 bytes) XORed with a keystream from the server's key and a fresh
-    salt: a copy of the database alone does not hold it."""
+    """`secret` (at most SEALED_BYTES) XORed with a keystream from the server's key and a
+    fresh salt: a copy of the database alone does not hold it."""
     data, salt = secret.encode(), os.urandom(16)
-    if len(data) > 32:
-        raise ValueError("a sealed secret is at most 32 bytes")
+    if len(data) > SEALED_BYTES:
+        raise ValueError(f"a sealed secret is at most {SEALED_BYTES} bytes")
     return (
         salt + bytes(a ^ b for a, b in zip(data, _keystream(salt, len(data)), strict=True))
     ).hex()
@@ -259,3 +273,29 @@ def attempts_of(message_ids: list[int]) -> dict[int, list[MessageAttempt]]:
         ):
             found.setdefault(attempt.message_id, []).append(attempt)
     return found
+
+
+PASSWORD_RESET = message_kind(
+    "password_reset", _l("Your password was reset by an admin (to you)"), None
+)
+
+
+@when_password_reset
+def _tell_password_reset(user: User, admin: User | None) -> None:
+    """The person whose password an admin reset is told, in the programme's language."""
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")):
+        subject = _("Your password on the tablet tracker was reset")
+        body = _(
+            "%(admin)s reset your password on %(day)s; your sessions ended. If you did not "
+            "ask for it, tell the office at once.",
+            admin=admin.display_name if admin else _("The server's operator"),
+            day=format_moment(utcnow()),
+        )
+    queue_message(
+        PASSWORD_RESET,
+        channel="email",
+        recipient=user.email,
+        language=str(current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")),
+        subject=subject,
+        body=body,
+    )

@@ -8,6 +8,7 @@ whoever invited them, to pass on by hand where e-mail does not reach.
 """
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import force_locale
 
 from tracker.auth.invitations import (
@@ -101,8 +102,19 @@ def staff_of(school_id: int) -> list[dict]:
     ]
 
 
+def _language(school: School) -> str:
+    return school.contact_language if school.contact_language in ("fr", "ar") else "fr"
+
+
+def _school_name(school: School, language: str) -> str:
+    return (school.name_ar or school.name_fr) if language == "ar" else school.name_fr
+
+
 def _send_link(user: User, school: School, token: str, actor: User | None) -> None:
-    language = school.contact_language if school.contact_language in ("fr", "ar") else "fr"
+    """The one-time link by e-mail. The link's secret waits sealed in the outbox (as the
+    delivery code does) and is erased once the message has left: a copy of the database, a
+    backup or a log opens no account."""
+    language = _language(school)
     inviter = actor.display_name if actor else ""
     with force_locale(language):
         subject = _("Your access to the tablet tracker")
@@ -110,9 +122,9 @@ def _send_link(user: User, school: School, token: str, actor: User | None) -> No
             "%(inviter)s invites you to follow the tablets of %(school)s. Open this link to "
             "choose your password (it works once, for %(days)s days):\n%(link)s",
             inviter=inviter or _("The programme's office"),
-            school=(school.name_ar or school.name_fr) if language == "ar" else school.name_fr,
+            school=_school_name(school, language),
             days=_invitation_days(),
-            link=invitation_link(token),
+            link=invitation_link("{code}"),
         )
     queue_message(
         INVITATION,
@@ -121,25 +133,52 @@ def _send_link(user: User, school: School, token: str, actor: User | None) -> No
         language=language,
         subject=subject,
         body=body,
+        secret=token,
+    )
+
+
+def _tell_school_added(user: User, school: School, actor: User | None) -> None:
+    """Someone who has an account is told a school was added to it: no link, nothing that
+    sets a password."""
+    language = _language(school)
+    inviter = actor.display_name if actor else ""
+    with force_locale(language):
+        subject = _("A school was added to your account")
+        body = _(
+            "%(inviter)s added %(school)s to your account on the tablet tracker. Sign in "
+            "as usual to see it: %(link)s\nIf you did not expect this, tell the office.",
+            inviter=inviter or _("The programme's office"),
+            school=_school_name(school, language),
+            link=current_app.config["BASE_URL"] + "/",
+        )
+    queue_message(
+        INVITATION,
+        channel="email",
+        recipient=user.email,
+        language=language,
+        subject=subject,
+        body=body,
+        user=user,
     )
 
 
 def _invitation_days() -> int:
-    from flask import current_app
-
     return current_app.config.get("INVITATION_DAYS", 7)
 
 
 def invite_staff(
     actor: User | None, school_id: int, email: str, name: str = ""
-) -> tuple[User, str]:
-    """Make `email` staff of the school and send them a new one-time link (returned too, to
-    be passed on by hand). An existing school user gains the school; the programme's own
-    people cannot be made school staff."""
+) -> tuple[User, str | None]:
+    """Make `email` staff of the school. A new person gets a one-time link to choose their
+    password (returned too, to be passed on by hand), as does one invited before who never
+    used theirs. Someone who has a password of their own gains the school and is told:
+    no link, so no one can take over their account by "inviting" them (None is returned).
+    The programme's own people cannot be made school staff."""
     check(actor, "staff.invite")
     school = get_school(school_id)
     email = clean_email(email)
     user = db.session.scalar(sa.select(User).where(User.email == email))
+    new = user is None
     if user is None:
         user = User(
             email=email,
@@ -170,10 +209,22 @@ def invite_staff(
                 field="email",
             )
         db.session.add(SchoolStaff(user_id=user.id, school_id=school.id))
+    if not new and _has_own_password(user):
+        _tell_school_added(user, school, actor)
+        db.session.flush()
+        return user, None
     token = create_invitation(user, actor)
     _send_link(user, school, token, actor)
     db.session.flush()
     return user, invitation_link(token)
+
+
+def _has_own_password(user: User) -> bool:
+    """Whether the person chose a password (through a link) or was given one (an admin,
+    the CLI): anyone but someone invited who has not yet used their link."""
+    if user.id in ever_accepted([user.id]):
+        return True
+    return user.id not in ever_invited([user.id])
 
 
 def remove_staff(actor: User | None, school_id: int, user_id: int) -> User:

@@ -74,6 +74,16 @@ def invite(school_id: int):
         )
         if done:
             user, link = done
+            if link is None:
+                flash(
+                    _(
+                        "%(email)s already has an account: the school was added to it and "
+                        "they were told by e-mail.",
+                        email=user.email,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("schools.detail", school_id=school.id))
             flash(_("%(email)s is invited: the link went by e-mail.", email=user.email), "success")
             return _detail(school, new_link=link)
     return _detail(school, invite_form=form, status=400)

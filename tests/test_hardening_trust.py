@@ -1,0 +1,190 @@
+"""Hardening III: no one can write what the record is there to check. An account cannot
+be taken over through an invitation; no live secret stays at rest once its message left."""
+
+import re
+
+import sqlalchemy as sa
+
+from conftest import login, text_of
+from tracker.auth.models import User
+from tracker.extensions import db
+from tracker.messages.models import OutboxMessage
+from tracker.schools.models import SchoolStaff
+
+
+def _invite(client, school_id, email):
+    return client.post(f"/schools/{school_id}/staff", data={"email": email, "name": "X"})
+
+
+def test_inviting_someone_with_an_account_adds_the_school_and_gives_no_link(
+    client, create_user, create_school
+):
+    first, second = create_school(name_fr="École Une"), create_school(name_fr="École Deux")
+    head = create_user("school", email="head@school.ma", password="their own pw 1")
+    db.session.add(SchoolStaff(user_id=head.id, school_id=first.id))
+    db.session.commit()
+    hash_before, key_before = head.password_hash, head.session_key
+    # The head teacher is signed in on their own phone.
+    phone = client.application.test_client()
+    login(phone, head, password="their own pw 1")
+    assert phone.get("/my-school").status_code == 200
+
+    coordinator = create_user("coordinator")
+    login(client, coordinator)
+    answer = _invite(client, second.id, "Head@School.ma")
+    assert answer.status_code == 302
+    page = text_of(client.get(answer.headers["Location"]))
+    assert "already has an account: the school was added to it" in page
+    assert "/invitation/" not in client.get(answer.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    head = db.session.get(User, head.id)
+    assert (head.password_hash, head.session_key) == (hash_before, key_before)
+    assert db.session.get(SchoolStaff, (head.id, second.id)) is not None
+    # Told, with no link that sets a password.
+    letter = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.recipient == "head@school.ma")
+    ).one()
+    assert "École Deux" in letter.body and "/invitation/" not in letter.body
+    assert not letter.sealed
+    # Their session still works, and sees the new school.
+    assert "École Deux" in text_of(phone.get(f"/my-school?school={second.id}"))
+
+
+def test_someone_invited_who_never_used_their_link_gets_a_new_one(
+    client, create_user, create_school
+):
+    school = create_school()
+    login(client, create_user("coordinator"))
+    _invite(client, school.id, "new@school.ma")
+    again = _invite(client, school.id, "new@school.ma")
+    assert again.status_code == 200
+    assert re.search(r"/invitation/[A-Za-z0-9_-]{40,}", again.get_data(as_text=True))
+
+
+def test_only_an_admin_resets_a_password_and_the_person_is_told(client, create_user):
+    person = create_user("field", email="agent@prog.ma")
+    coordinator, admin = create_user("coordinator"), create_user("admin")
+    login(client, coordinator)
+    form = {"pw-password": "a new password 9", "pw-confirm": "a new password 9"}
+    assert client.post(f"/admin/users/{person.id}/password", data=form).status_code == 403
+    client.post("/logout")
+    login(client, admin)
+    assert client.post(f"/admin/users/{person.id}/password", data=form).status_code == 302
+    told = db.session.scalars(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.recipient == "agent@prog.ma", OutboxMessage.kind == "password_reset"
+        )
+    ).one()
+    assert admin.email in told.body or (admin.name and admin.name in told.body)
+
+
+def _every_text(caplog_text: str) -> list[str]:
+    """Every text and binary value of every table, and the logs."""
+    found = [caplog_text]
+    for table in db.metadata.sorted_tables:
+        columns = [
+            c
+            for c in table.columns
+            if isinstance(c.type, sa.String | sa.Text | sa.JSON | sa.LargeBinary)
+        ]
+        if not columns:
+            continue
+        for row in db.session.execute(sa.select(*columns)):
+            found.extend(str(value) for value in row if value is not None)
+    return found
+
+
+def test_no_invitation_link_stays_at_rest_once_the_message_left(
+    client, wired, create_user, create_school, caplog
+):
+    caplog.set_level("DEBUG")
+    school = create_school()
+    login(client, create_user("coordinator"))
+    html = _invite(client, school.id, "fresh@school.ma").get_data(as_text=True)
+    token = re.search(r"/invitation/([A-Za-z0-9_-]{40,})", html).group(1)
+    # The e-mail went out (a real SMTP server, started by the test) with the working link.
+    mails = "".join(p.read_text() for p in wired["maildir"].rglob("*") if p.is_file())
+    assert token in mails.replace("=\n", "")
+    db.session.expire_all()
+    message = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.kind == "invitation")
+    ).one()
+    assert message.state == "sent" and message.sealed == ""
+    assert not [text for text in _every_text(caplog.text) if token in text]
+
+
+def _bomb_png() -> bytes:
+    """A small PNG whose header declares 20000 x 20000 pixels (400 Mpx)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0)
+    rows = zlib.compress(b"\0" * 20001 * 64)  # a few rows: the rest is never decoded
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_picture_declaring_huge_dimensions_is_a_refused_field_never_a_500(delivery_setting):
+    import base64
+
+    import pytest
+
+    from tracker.deliveries.media import clean_photo, clean_signature
+    from tracker.errors import ValidationFailed
+
+    bomb = _bomb_png()
+    assert len(bomb) < 100_000
+    for clean, field in ((clean_photo, "photo"), (clean_signature, "signature")):
+        with pytest.raises(ValidationFailed, match="too large") as refused:
+            clean(bomb)
+        assert refused.value.field == field
+    data_url = "data:image/png;base64," + base64.b64encode(bomb).decode()
+    with pytest.raises(ValidationFailed, match="too large"):
+        clean_signature(data_url)
+
+
+def test_a_bomb_in_a_sync_batch_refuses_its_action_and_the_next_ones_still_run(
+    client, delivery_setting
+):
+    import base64
+
+    from conftest import dispatched_delivery, token_for
+    from tracker.deliveries.models import DeliveryItem
+
+    s = delivery_setting
+    delivery_id = dispatched_delivery(s)
+    bomb = "data:image/png;base64," + base64.b64encode(_bomb_png()).decode()
+    actions = [
+        {
+            "type": "handover",
+            "id": "handover-bomb-1",
+            "delivery_id": delivery_id,
+            "recipient_name": "Mme Naima",
+            "recipient_role": "Directrice",
+            "signature": bomb,
+        },
+        {
+            "type": "scan",
+            "id": "scan-after-bomb",
+            "delivery_id": delivery_id,
+            "code": s["a_devices"][0].asset_tag,
+        },
+    ]
+    answer = client.post("/api/v1/sync", headers=token_for(s["agent"]), json={"actions": actions})
+    assert answer.status_code == 200
+    first, second = answer.get_json()["results"]
+    assert first["status"] == "rejected" and "too large" in first["message"]
+    assert second["status"] == "applied"
+    item = db.session.scalars(
+        sa.select(DeliveryItem).where(DeliveryItem.device_id == s["a_devices"][0].id)
+    ).one()
+    assert item.status == "scanned"
