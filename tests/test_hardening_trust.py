@@ -188,3 +188,53 @@ def test_a_bomb_in_a_sync_batch_refuses_its_action_and_the_next_ones_still_run(
         sa.select(DeliveryItem).where(DeliveryItem.device_id == s["a_devices"][0].id)
     ).one()
     assert item.status == "scanned"
+
+
+def test_a_handover_names_at_most_its_deliverys_tablets_missing(client, delivery_setting):
+    """60 hand-overs each naming 5,000 tablets missing (13 MB): each refused at once, by its
+    bound (the delivery's own tablets), with no lookup per entry."""
+    from conftest import dispatched_delivery, handover_form, token_for
+
+    s = delivery_setting
+    delivery_id = dispatched_delivery(s)
+    missing = [{"code": f"TAB-{n:05d}", "reason": "missing"} for n in range(5000)]
+    actions = [
+        {
+            "type": "handover",
+            "id": f"handover-big-{n:03d}",
+            "delivery_id": delivery_id,
+            "recipient_name": "Mme Naima",
+            "recipient_role": "Directrice",
+            "signature": handover_form()["signature"],
+            "missing": missing,
+        }
+        for n in range(60)
+    ]
+    answer = client.post("/api/v1/sync", headers=token_for(s["agent"]), json={"actions": actions})
+    results = answer.get_json()["results"]
+    assert len(results) == 60 and {r["status"] for r in results} == {"rejected"}
+    assert "'missing' has more than 3 entries" in results[0]["message"]
+
+
+def test_a_request_past_its_work_budget_leaves_the_rest_for_the_next(
+    client, delivery_setting, monkeypatch
+):
+    from conftest import dispatched_delivery, token_for
+    from tracker.api import sync
+
+    s = delivery_setting
+    delivery_id = dispatched_delivery(s)
+    monkeypatch.setattr(sync, "WORK_PER_REQUEST", 2)
+    actions = [
+        {"type": "scan", "id": f"scan-budget-{n}", "delivery_id": delivery_id, "code": d.asset_tag}
+        for n, d in enumerate(s["a_devices"])
+    ]
+    answer = client.post(
+        "/api/v1/sync", headers=token_for(s["agent"]), json={"actions": actions}
+    ).get_json()
+    assert len(answer["results"]) == 2 and answer["unanswered"] == 1
+    # The phone sends what was left: it goes through with the next request.
+    answer = client.post(
+        "/api/v1/sync", headers=token_for(s["agent"]), json={"actions": actions[2:]}
+    ).get_json()
+    assert answer["results"][0]["status"] == "applied"

@@ -50,6 +50,7 @@ def surplus(create_user, create_school, create_device):
         "coordinator": create_user("coordinator"),
         "manager": create_user("manager"),
         "agent": create_user("field"),
+        "other_agent": create_user("field"),
     }
 
 
@@ -82,6 +83,25 @@ def test_idle_tablets_are_proposed_approved_by_another_scanned_out_and_handed_ov
 
     agent = app.test_client()
     login(agent, s["agent"])
+    # Not theirs until the office gives it to them: it does not exist for them.
+    assert agent.get(f"/transfers/{transfer.id}").status_code == 404
+    assert 'data-testid="assign"' in client.get(f"/transfers/{transfer.id}").get_data(as_text=True)
+    client.post(f"/transfers/{transfer.id}/assign", data={"assigned_to_id": s["agent"].id})
+    assert agent.get(f"/transfers/{transfer.id}").status_code == 200
+    other = app.test_client()
+    login(other, s["other_agent"])
+    for url in (f"/transfers/{transfer.id}", f"/transfers/{transfer.id}/leave"):
+        answer = other.post(url) if url.endswith("leave") else other.get(url)
+        assert answer.status_code == 404
+    assert (
+        other.post(
+            f"/transfers/{transfer.id}/scan",
+            data={"code": s["tablets"][0].serial},
+            headers={"Accept": "application/json"},
+        ).status_code
+        == 404
+    )
+    assert f"TRF-{transfer.id:05d}" not in other.get("/transfers/").get_data(as_text=True)
     lent = agent.post(
         f"/transfers/{transfer.id}/scan",
         data={"code": s["tablets"][3].serial},

@@ -35,3 +35,8 @@ class CountedRefusal(ValidationFailed):
     """A refusal whose own bookkeeping must stay (a wrong code's try): the transaction
     commits what was written before it was raised, then the refusal goes on as any other.
     Raise it only before the refused action has written anything else."""
+
+
+class RequestBudgetSpent(ValidationFailed):
+    """This request has done all the work it may (pictures decoded, entries read): what is
+    left waits for the next request, so no request holds a worker, or others, for long."""

@@ -35,9 +35,8 @@ def upgrade():
         "deliveries",
         sa.Column("code_sealed", sa.String(length=100), server_default="", nullable=False),
     )
-    if op.get_bind().dialect.name != "sqlite":  # SQLite does not hold lengths
-        op.alter_column(
-            "deliveries",
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.alter_column(
             "handover_confirmation",
             type_=sa.String(length=20),
             existing_type=sa.String(length=10),
@@ -74,8 +73,22 @@ def upgrade():
             op.f("fk_count_extras_accepted_by_id_users"), "users", ["accepted_by_id"], ["id"]
         )
 
+    with op.batch_alter_table("transfers", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("assigned_to_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            op.f("fk_transfers_assigned_to_id_users"), "users", ["assigned_to_id"], ["id"]
+        )
+    # A transfer already on its way is its delivery's agent's.
+    op.execute(
+        "UPDATE transfers SET assigned_to_id = (SELECT assigned_to_id FROM deliveries "
+        "WHERE deliveries.id = transfers.delivery_id) WHERE delivery_id IS NOT NULL"
+    )
+
 
 def downgrade():
+    with op.batch_alter_table("transfers", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("fk_transfers_assigned_to_id_users"), type_="foreignkey")
+        batch_op.drop_column("assigned_to_id")
     with op.batch_alter_table("count_extras", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("fk_count_extras_accepted_by_id_users"), type_="foreignkey")
         batch_op.drop_column("accepted_by_id")
@@ -87,22 +100,20 @@ def downgrade():
         op.f("ix_delivery_code_sendings_delivery_id"), table_name="delivery_code_sendings"
     )
     op.drop_table("delivery_code_sendings")
-    if op.get_bind().dialect.name != "sqlite":
-        op.execute(
-            "UPDATE deliveries SET handover_confirmation = 'code' "
-            "WHERE handover_confirmation = 'code_offline'"
-        )
-        op.execute(
-            "UPDATE deliveries SET handover_confirmation = 'no_code' "
-            "WHERE handover_confirmation = 'code_wrong'"
-        )
-        op.alter_column(
-            "deliveries",
+    op.execute(
+        "UPDATE deliveries SET handover_confirmation = 'code' "
+        "WHERE handover_confirmation = 'code_offline'"
+    )
+    op.execute(
+        "UPDATE deliveries SET handover_confirmation = 'no_code' "
+        "WHERE handover_confirmation = 'code_wrong'"
+    )
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.alter_column(
             "handover_confirmation",
             type_=sa.String(length=10),
             existing_type=sa.String(length=20),
             existing_nullable=False,
             existing_server_default="",
         )
-    with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_column("code_sealed")

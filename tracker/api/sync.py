@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 
 from tracker.api import fields
 from tracker.api.models import ACTION_TYPES, SyncAction
@@ -23,15 +24,18 @@ from tracker.deliveries.media import MAX_PHOTO_BYTES, MAX_SIGNATURE_BYTES
 from tracker.deliveries.models import MISSING_REASONS, Delivery
 from tracker.deliveries.services import delivery_for
 from tracker.deliveries.states import may_act
-from tracker.devices.codes import find_device_by_code
-from tracker.devices.models import Device
-from tracker.errors import DomainError, ValidationFailed
+from tracker.devices.codes import Among
+from tracker.errors import DomainError, RequestBudgetSpent, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_ACTIONS = 500
-MAX_MISSING = 5_000  # a delivery's tablets, at most
+# The work one request may do, in entries read (an action, a tablet named missing, a
+# tablet handed over): past it, the rest of the batch is left unanswered and the phone
+# sends it with its next request. 500 scans, or a hand-over of a 5,000-tablet delivery,
+# each fit many times over.
+WORK_PER_REQUEST = 20_000
 CLOCK_SKEW = timedelta(minutes=10)  # how far ahead of the server a phone's clock may run
 REPORT_REASONS = tuple(handover.REPORT_MOVES)
 
@@ -91,18 +95,38 @@ def _scan(action: dict, delivery: Delivery, actor: User, at) -> tuple[str, str]:
     return ("applied" if result.ok else "rejected"), result.message
 
 
-def _missing_reasons(action: dict) -> dict[int, str]:
+def spend_work(units: int) -> None:
+    """Count `units` of work against this request's budget (outside a request: none)."""
+    if not has_request_context():
+        return
+    spent = g.get("_sync_work", 0) + units
+    if spent > WORK_PER_REQUEST:
+        raise RequestBudgetSpent(
+            _("Too much work in one request: the rest goes with the next one.")
+        )
+    g._sync_work = spent
+
+
+def _missing_reasons(action: dict, delivery: Delivery) -> dict[int, str]:
+    """Each tablet named missing, damaged or refused: at most the delivery's own tablets,
+    read against them in one statement."""
+    on_board = handover.devices_on(delivery.id)
+    entries = fields.objects(action, "missing", limit=len(on_board))
+    spend_work(len(on_board) + len(entries))
+    among, by_id = Among(on_board), {device.id: device for device in on_board}
     reasons = {}
-    for missing in fields.objects(action, "missing", limit=MAX_MISSING):
+    for number, missing in enumerate(entries, start=1):
         code = fields.text(missing, "code", limit=300)
         device_id = fields.whole_id(missing, "device_id", required=False)
         reason = missing.get("reason")
-        device = find_device_by_code(code) if code else None
-        if device is None and device_id is not None:
-            device = db.session.get(Device, device_id)
+        device = among.find(code) if code else by_id.get(device_id)
         if device is None or not isinstance(reason, str) or reason not in MISSING_REASONS:
             raise ValidationFailed(
-                _("A missing tablet needs a known code and a reason (missing, damaged, refused)."),
+                _(
+                    "Missing tablet %(n)s: it needs a code of this delivery's tablets and a "
+                    "reason (missing, damaged, refused).",
+                    n=number,
+                ),
                 field="missing",
             )
         reasons[device.id] = reason
@@ -128,7 +152,7 @@ def _handover(action: dict, delivery: Delivery, actor: User, at) -> tuple[str, s
         longitude=fields.number(action, "longitude"),
         accuracy=fields.number(action, "accuracy"),
         notes=fields.text(action, "notes", limit=2000),
-        reasons=_missing_reasons(action),
+        reasons=_missing_reasons(action, delivery),
         school_code=fields.text(action, "school_code", limit=20),
         no_code_reason=fields.text(action, "no_code_reason", limit=300),
         code_typed_offline=fields.flag(action, "code_typed_offline"),
@@ -176,6 +200,7 @@ def apply_action(action: dict, actor: User) -> Answer:
     refusal with `record_refusal`), IntegrityError when another copy was recorded meanwhile.
     """
     client_id = client_id_of(action)
+    spend_work(1)
     kind = fields.choice(action, "type", ACTION_TYPES)
     at = fields.moment(action, "at")
     _owner(action, actor)

@@ -21,13 +21,12 @@ from tracker.counts.models import Count, CountLine
 from tracker.deliveries import scans
 from tracker.deliveries import services as deliveries
 from tracker.deliveries.codes import offline_check
-from tracker.deliveries.media import PixelBudgetSpent
 from tracker.deliveries.models import Delivery
 from tracker.deliveries.states import may_act
 from tracker.devices.codes import code_refusal, resolve_code
 from tracker.devices.identity import device_url
 from tracker.devices.models import Device
-from tracker.errors import DomainError
+from tracker.errors import DomainError, RequestBudgetSpent
 from tracker.extensions import csrf, db
 from tracker.i18n import gettext as _
 from tracker.schools import staff
@@ -265,8 +264,8 @@ def sync_actions():
     for action in actions:
         try:
             results.append(_one(action).as_json())
-        except PixelBudgetSpent:
-            # The request decoded all the pictures it may (rolled back): the rest are left
+        except RequestBudgetSpent:
+            # The request did all the work it may (rolled back): the rest are left
             # unanswered, so the phone keeps them queued and sends them in its next request.
             break
     return jsonify(results=results, unanswered=len(actions) - len(results))
@@ -288,7 +287,7 @@ def _one(action) -> sync.Answer:
         return committed(lambda: sync.apply_action(action, current_user))
     except IntegrityError:
         return sync.earlier_answer(client_id, current_user) or _clash(client_id)
-    except PixelBudgetSpent:
+    except RequestBudgetSpent:
         raise  # not an answer: the action waits for the next request
     except DomainError as error:
         refusal = error

@@ -63,6 +63,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "transfers.approve": APPROVERS,
     "transfers.cancel": OFFICE,
     "transfers.scan_out": ACTING,
+    "transfers.assign": OFFICE,
     # Repairs: the office follows each case; readers see them.
     "repairs.read": READERS,
     "repairs.write": OFFICE,

@@ -171,6 +171,17 @@ def handover_problems(
     return problems
 
 
+def devices_on(delivery_id: int) -> list[Device]:
+    """The tablets still on board a delivery (packed or scanned), in one statement."""
+    return list(
+        db.session.scalars(
+            sa.select(Device)
+            .join(DeliveryItem, DeliveryItem.device_id == Device.id)
+            .where(DeliveryItem.delivery_id == delivery_id, DeliveryItem.status.in_(ON_BOARD))
+        )
+    )
+
+
 def confirm_handover(
     delivery_id: int,
     *,

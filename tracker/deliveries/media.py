@@ -13,7 +13,7 @@ import warnings
 from flask import g, has_request_context
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from tracker.errors import ValidationFailed
+from tracker.errors import RequestBudgetSpent, ValidationFailed
 from tracker.i18n import gettext as _
 
 MAX_PHOTO_BYTES = 12 * 1024 * 1024  # what a phone camera sends at most
@@ -30,7 +30,7 @@ SIGNATURE_SIDE = 1200
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}
 
 
-class PixelBudgetSpent(ValidationFailed):
+class PixelBudgetSpent(RequestBudgetSpent):
     """This request has decoded all the pixels it may: the rest waits for the next one."""
 
 

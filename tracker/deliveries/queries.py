@@ -5,7 +5,10 @@ from functools import cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from wtforms.fields.choices import SelectChoice
 
+from tracker.auth.models import User
+from tracker.auth.permissions import roles_for
 from tracker.deliveries.models import UNDER_WAY, Delivery, DeliveryItem
 from tracker.devices.models import Device
 from tracker.extensions import db
@@ -89,3 +92,13 @@ def schools_by_id(school_ids: list[int]) -> dict[int, School]:
         return {}
     schools = db.session.scalars(sa.select(School).where(School.id.in_(school_ids)))
     return {school.id: school for school in schools}
+
+
+def agent_choices(blank: str) -> list[SelectChoice]:
+    """The active field agents, as a form's choices, `blank` first (0: nobody)."""
+    agents = db.session.scalars(
+        sa.select(User)
+        .where(User.role.in_(roles_for("deliveries.assigned")), User.active)
+        .order_by(User.email)
+    )
+    return [SelectChoice(0, blank)] + [SelectChoice(a.id, a.display_name) for a in agents]

@@ -16,11 +16,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 
 from tracker.allocations.models import AllocationPlan
-from tracker.auth.models import User
-from tracker.auth.permissions import can, requires, roles_for
+from tracker.auth.permissions import can, requires
 from tracker.deliveries import codes, documents, handover, queries, scans, services, states
 from tracker.deliveries.forms import (
     ActionForm,
@@ -30,6 +28,7 @@ from tracker.deliveries.forms import (
     ScanForm,
 )
 from tracker.deliveries.models import UNDER_WAY, Delivery
+from tracker.deliveries.queries import agent_choices
 from tracker.deliveries.words import (
     DELIVERY_STATUS_LABELS,
     ITEM_STATUS_LABELS,
@@ -55,15 +54,6 @@ template_helpers(
     handover_confirmation_label=labeller(codes.CONFIRMATIONS),
 )
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _agent_choices(blank: str) -> list[SelectChoice]:
-    agents = db.session.scalars(
-        sa.select(User)
-        .where(User.role.in_(roles_for("deliveries.assigned")), User.active)
-        .order_by(User.email)
-    )
-    return [SelectChoice(0, blank)] + [SelectChoice(a.id, a.display_name) for a in agents]
 
 
 @bp.route("/")
@@ -99,7 +89,7 @@ def index():
         status=status,
         plan_id=plan_id,
         filters=filters,
-        agents=_agent_choices(_("Every agent")) if can(current_user, "deliveries.read_all") else [],
+        agents=agent_choices(_("Every agent")) if can(current_user, "deliveries.read_all") else [],
         # A list, not a lazy result: a template that leaves it unread (a field agent's page
         # shows no region filter) kept its SQLite statement open, so the connection's stale
         # read snapshot refused the next write on it ("database is busy") until the
@@ -135,7 +125,7 @@ def create():
         return redirect(url_for("plans.index"))
     plan = db.get_or_404(AllocationPlan, plan_id)
     form = PlanDeliveriesForm()
-    form.assigned_to_id.choices = _agent_choices(_("Nobody yet"))
+    form.assigned_to_id.choices = agent_choices(_("Nobody yet"))
     if request.method == "GET":
         form.planned_on.data = local_today() + timedelta(days=1)
     waiting = services.waiting_devices(plan.id)
@@ -191,7 +181,7 @@ def detail(delivery_id):
     edit = None
     if can(current_user, "deliveries.edit", delivery):
         edit = EditDeliveryForm(obj=delivery)
-        edit.assigned_to_id.choices = _agent_choices(_("Nobody yet"))
+        edit.assigned_to_id.choices = agent_choices(_("Nobody yet"))
         edit.assigned_to_id.data = delivery.assigned_to_id or 0
     return render_template(
         "deliveries/detail.html",
@@ -333,7 +323,7 @@ def correct(delivery_id, device_id):
 def edit(delivery_id):
     delivery = _acting(delivery_id)
     form = EditDeliveryForm()
-    form.assigned_to_id.choices = _agent_choices(_("Nobody yet"))
+    form.assigned_to_id.choices = agent_choices(_("Nobody yet"))
     if form.validate_on_submit():
         done = run_service(
             None,

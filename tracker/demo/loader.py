@@ -134,6 +134,7 @@ def _transfers(summary: DemoSummary, accounts: dict[str, User]) -> None:
     )
     transfers.submit(coordinator, transfer.id)
     transfers.approve(manager, transfer.id)
+    transfers.assign(coordinator, transfer.id, agent.id)
     transfers.scan_out(agent, transfer.id, tablet)
     transfers.leave(agent, transfer.id)
     handover.field_scan(transfer.delivery_id, tablet, agent)

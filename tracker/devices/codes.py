@@ -50,6 +50,35 @@ def find_device_by_code(code: str) -> Device | None:
     return None
 
 
+class Among:
+    """Codes read against a list of tablets already loaded (a delivery's), as
+    `find_device_by_code` reads them, with no statement and no scan of the list per code."""
+
+    def __init__(self, devices: list[Device]):
+        self.by = [{}, {}, {}, {}]  # token, asset tag, serial, IMEI: the order of the lookups
+        for device in devices:
+            self.by[0][device.qr_token] = device
+            self.by[1][device.asset_tag] = device
+            self.by[2][device.serial] = device
+            for imei in (device.imei, device.imei2):
+                if imei:
+                    self.by[3].setdefault(imei, device)
+
+    def find(self, code: str) -> Device | None:
+        text = _token_of((code or "").strip()[:300])
+        if not text:
+            return None
+        compact = "".join(text.split()).upper()
+        digits = "".join(ch for ch in text if ch.isdigit())
+        imei = digits if len(digits) == 15 and len(digits) >= len(compact) - 4 else None
+        keys = ([text], identity.asset_tag_candidates(text), [compact], [imei] if imei else [])
+        for index, candidates in zip(self.by, keys, strict=True):
+            for key in candidates:
+                if key in index:
+                    return index[key]
+        return None
+
+
 def resolve_code(code: str) -> Resolved:
     """The tablet a code names now, or the replaced label it was (one more index probe, only
     when no current code matched)."""

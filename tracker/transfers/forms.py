@@ -1,6 +1,6 @@
 """Transfer forms: one by hand, a scan at the first school, a button."""
 
-from wtforms import IntegerField, StringField
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from tracker.forms import Form
@@ -30,3 +30,7 @@ class ScanOutForm(Form):
 
 class TransferActionForm(Form):
     """A button that moves the transfer on: its CSRF token only."""
+
+
+class AssignForm(Form):
+    assigned_to_id = SelectField(_l("Field agent"), coerce=int)

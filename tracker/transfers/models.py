@@ -37,9 +37,13 @@ class Transfer(db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The delivery that carries it, from its first tablet scanned out at the first school.
     delivery_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deliveries.id"), unique=True)
+    # The field agent who carries it out (scans out, leaves, hands over), like a delivery's:
+    # other agents do not see it.
+    assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     from_school = relationship("School", foreign_keys=[from_school_id])
     to_school = relationship("School", foreign_keys=[to_school_id])
+    assigned_to = relationship("User", foreign_keys=[assigned_to_id])
     delivery = relationship("Delivery")
     submitted_by = relationship("User", foreign_keys=[submitted_by_id])
     approved_by = relationship("User", foreign_keys=[approved_by_id])

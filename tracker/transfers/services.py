@@ -40,12 +40,44 @@ def get_transfer(transfer_id: int) -> Transfer:
     return transfer
 
 
-def transfers(which: str = "open"):
+def transfer_for(user: User | None, transfer_id: int) -> Transfer:
+    """The transfer, if `user` may see it: the office and readers every one, a field agent
+    the ones assigned to them; any other looks like it does not exist."""
+    transfer = get_transfer(transfer_id)
+    if user is None or role_can(user.role, "deliveries.read_all"):
+        return transfer
+    if transfer.assigned_to_id != user.id:
+        raise NotFound(_("No transfer with number %(id)s.", id=transfer_id))
+    return transfer
+
+
+def assign(actor: User | None, transfer_id: int, agent_id: int | None) -> Transfer:
+    """Give the transfer to a field agent (or to nobody): they alone carry it out, and its
+    delivery, once it exists, is theirs."""
+    check(actor, "transfers.assign")
+    transfer = get_transfer(transfer_id)
+    _require(transfer, (*OPEN_STATES, "on_the_way"), _("assigned"))
+    agent = db.session.get(User, agent_id) if agent_id else None
+    if agent_id and (
+        agent is None or not agent.active or not role_can(agent.role, "deliveries.assigned")
+    ):
+        raise ValidationFailed(_("Choose an active field agent."), field="assigned_to_id")
+    transfer.assigned_to_id = agent.id if agent else None
+    if transfer.delivery is not None and transfer.delivery.status == "dispatched":
+        transfer.delivery.assigned_to_id = transfer.assigned_to_id
+    db.session.flush()
+    return transfer
+
+
+def transfers(which: str = "open", user: User | None = None):
+    """The open (or finished) transfers `user` may see."""
     query = sa.select(Transfer).options(
         sa.orm.joinedload(Transfer.from_school),
         sa.orm.joinedload(Transfer.to_school),
         sa.orm.joinedload(Transfer.delivery),
     )
+    if user is not None and not role_can(user.role, "deliveries.read_all"):
+        query = query.where(Transfer.assigned_to_id == user.id)
     if which == "open":
         return query.where(Transfer.status.in_(OPEN_STATES)).order_by(Transfer.id)
     return query.where(Transfer.status.not_in(OPEN_STATES)).order_by(Transfer.id.desc())
@@ -241,7 +273,7 @@ def scan_out(actor: User | None, transfer_id: int, code: str) -> Device:
     """At the first school: a tablet of it (not lent) goes on the transfer's delivery, on
     its way to the second school."""
     check(actor, "transfers.scan_out")
-    transfer = get_transfer(transfer_id)
+    transfer = transfer_for(actor, transfer_id)
     _require(transfer, ("approved",), _("scanned out"))
     resolved = resolve_code(code)
     device = resolved.device
@@ -275,12 +307,11 @@ def scan_out(actor: User | None, transfer_id: int, code: str) -> Device:
     if transfer.delivery_id is None:
         # On the road from its first tablet: a box that starts at a school is never packed
         # or cancelled at the office (its tablets would be left nowhere).
-        acting_agent = actor is not None and role_can(actor.role, "deliveries.assigned")
         now = utcnow()
         delivery = Delivery(
             school_id=transfer.to_school_id,
             plan_id=None,
-            assigned_to_id=actor.id if acting_agent else None,
+            assigned_to_id=transfer.assigned_to_id,
             status="dispatched",
             packed_at=now,
             dispatched_at=now,
@@ -316,7 +347,7 @@ def leave(actor: User | None, transfer_id: int) -> Transfer:
     """The tablets scanned out leave the first school: the transfer is on its way, its
     delivery handed over at the second school like any other."""
     check(actor, "transfers.scan_out")
-    transfer = get_transfer(transfer_id)
+    transfer = transfer_for(actor, transfer_id)
     _require(transfer, ("approved",), _("sent"))
     if not scanned_out(transfer):
         raise ValidationFailed(_("Scan out the tablets first."))

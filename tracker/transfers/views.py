@@ -2,10 +2,11 @@
 scan-out loop at the first school."""
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker.auth.permissions import can, requires
+from tracker.deliveries.queries import agent_choices
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -13,7 +14,7 @@ from tracker.schools.models import School
 from tracker.transaction import committed
 from tracker.transfers import services
 from tracker.transfers import states as _states  # noqa: F401  (registers the rule)
-from tracker.transfers.forms import ScanOutForm, TransferActionForm, TransferForm
+from tracker.transfers.forms import AssignForm, ScanOutForm, TransferActionForm, TransferForm
 from tracker.transfers.words import REASON_LABELS, TRANSFER_STATE_LABELS
 from tracker.web import labeller, run_service, template_helpers
 
@@ -49,7 +50,7 @@ def index():
         if made is not None:
             return redirect(url_for("transfers.detail", transfer_id=made.id))
     which = "done" if request.args.get("list") == "done" else "open"
-    rows = db.session.scalars(services.transfers(which).limit(200)).all()
+    rows = db.session.scalars(services.transfers(which, current_user).limit(200)).all()
     status = 422 if form is not None and (form.errors or form.form_errors) else 200
     return render_template(
         "transfers/index.html", rows=rows, which=which, form=form, action=TransferActionForm()
@@ -68,14 +69,42 @@ def propose():
 @bp.route("/<int:transfer_id>")
 @requires("transfers.read")
 def detail(transfer_id: int):
-    transfer = services.get_transfer(transfer_id)
+    transfer = _visible(transfer_id)
+    assign = None
+    if can(current_user, "transfers.assign", transfer):
+        assign = AssignForm(assigned_to_id=transfer.assigned_to_id or 0)
+        assign.assigned_to_id.choices = agent_choices(_("Nobody yet"))
     return render_template(
         "transfers/detail.html",
         transfer=transfer,
+        assign=assign,
         scanned=services.scanned_out(transfer),
         scan=ScanOutForm(),
         action=TransferActionForm(),
     )
+
+
+def _visible(transfer_id: int):
+    try:
+        return services.transfer_for(current_user, transfer_id)
+    except DomainError:
+        abort(404)
+
+
+@bp.route("/<int:transfer_id>/assign", methods=["POST"])
+@requires("transfers.assign")
+def assign(transfer_id: int):
+    form = AssignForm()
+    form.assigned_to_id.choices = agent_choices(_("Nobody yet"))
+    if form.validate_on_submit():
+        agent_id = form.assigned_to_id.data or None
+        return _act(
+            transfer_id,
+            lambda actor, tid: services.assign(actor, tid, agent_id),
+            _("Saved: the agent carries it out."),
+        )
+    flash(_("Choose an active field agent."), "error")
+    return redirect(url_for("transfers.detail", transfer_id=transfer_id))
 
 
 def _act(transfer_id: int, do, message: str):
@@ -106,6 +135,7 @@ def cancel(transfer_id: int):
 @bp.route("/<int:transfer_id>/leave", methods=["POST"])
 @requires("transfers.scan_out")
 def leave(transfer_id: int):
+    _visible(transfer_id)
     done = run_service(None, lambda: services.leave(current_user, transfer_id))
     if done is not None:
         flash(_("On its way: hand it over at the second school."), "success")
@@ -117,6 +147,7 @@ def leave(transfer_id: int):
 @requires("transfers.scan_out")
 def scan(transfer_id: int):
     """One tablet scanned out at the first school: JSON for a script, else the page again."""
+    _visible(transfer_id)
     form = ScanOutForm()
     wants_json = request.accept_mimetypes.best == "application/json"
     if not form.validate_on_submit():
