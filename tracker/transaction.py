@@ -8,11 +8,39 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from flask import g, has_request_context
+from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.errors import CountedRefusal
+from tracker.errors import Conflict, CountedRefusal
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 
 T = TypeVar("T")
+# Each says, after a lost race, what the winner did to the objects the loser had changed
+# (a sentence, or None when none of them is its kind's); registered by the features.
+_RACE_EXPLAINERS: list[Callable[[list[tuple[str, int]]], str | None]] = []
+TOUCHED = "tracker.touched"  # (kind, id) of what this transaction is changing
+
+
+def touching(kind: str, thing_id: int) -> None:
+    """Note that the transaction is changing this thing (a tablet): if it loses a race on
+    it, the explainers can say what the winner did."""
+    db.session.info.setdefault(TOUCHED, []).append((kind, thing_id))
+
+
+def explains_lost_races(explain: Callable[[list[tuple[str, int]]], str | None]):
+    """Register `explain(touched)`, asked after a rollback lost to another change."""
+    _RACE_EXPLAINERS.append(explain)
+    return explain
+
+
+def _lost_race(touched: list[tuple[str, int]]) -> Conflict:
+    for explain in _RACE_EXPLAINERS:
+        sentence = explain(touched)
+        if sentence:
+            return Conflict(sentence)
+    return Conflict(
+        _("Someone else changed this at the same moment: nothing was saved. Look again.")
+    )
 
 
 @contextmanager
@@ -21,11 +49,19 @@ def transaction() -> Iterator[None]:
     a `CountedRefusal`, whose count (written before it was raised) is committed first."""
     try:
         yield
+        db.session.info.pop(TOUCHED, None)
         db.session.commit()
     except CountedRefusal:
+        db.session.info.pop(TOUCHED, None)
         db.session.commit()
         raise
+    except StaleDataError as error:
+        # Another request changed the same row first: the loser hears what happened.
+        touched = db.session.info.pop(TOUCHED, [])
+        db.session.rollback()
+        raise _lost_race(touched) from error
     except BaseException:
+        db.session.info.pop(TOUCHED, None)
         db.session.rollback()
         raise
 

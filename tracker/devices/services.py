@@ -14,7 +14,13 @@ from tracker.auth.models import User
 from tracker.database import utcnow
 from tracker.devices import bulk, identity
 from tracker.devices.models import CONDITIONS, Device, DeviceEvent, RetiredQrToken
-from tracker.devices.states import MOVES, SIGHTINGS, STATUS_LABELS, clears_placement
+from tracker.devices.states import (
+    EVENT_LABELS,
+    MOVES,
+    SIGHTINGS,
+    STATUS_LABELS,
+    clears_placement,
+)
 from tracker.dialects import any_of, insert_rows
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
@@ -22,6 +28,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
 from tracker.text import refuse_control_characters
+from tracker.transaction import explains_lost_races, touching
 
 EDITABLE_FIELDS = (
     "serial",
@@ -346,6 +353,7 @@ def move_device(
         )
     if event_type not in MOVES:
         raise ValueError(f"unknown device move {event_type!r}")
+    touching("device", device.id)
     sources, target = MOVES[event_type]
     before = device.status
     if before not in sources:
@@ -483,3 +491,28 @@ def set_warranty(
         .values(warranty_until=until, version=Device.version + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
+
+
+@explains_lost_races
+def explain_lost_race(touched: list[tuple[str, int]]) -> str | None:
+    """After a race lost on a tablet: what the winner just did to it, and by whom."""
+    tablets = [thing_id for kind, thing_id in touched if kind == "device"]
+    if not tablets:
+        return None
+    device = db.session.get(Device, tablets[-1], populate_existing=True)
+    last = db.session.scalar(
+        sa.select(DeviceEvent)
+        .where(DeviceEvent.device_id == device.id)
+        .order_by(DeviceEvent.id.desc())
+        .limit(1)
+    )
+    what = str(EVENT_LABELS.get(last.type, last.type)) if last else ""
+    who = last.actor.display_name if last and last.actor else ""
+    return _(
+        "%(tag)s was just changed by someone else (%(what)s%(by)s): nothing you did was "
+        "saved. It is now %(state)s; look at it again.",
+        tag=device.asset_tag,
+        what=what.lower(),
+        by=f", {who}" if who else "",
+        state=str(STATUS_LABELS[device.status]).lower(),
+    )
