@@ -238,3 +238,21 @@ def test_a_request_past_its_work_budget_leaves_the_rest_for_the_next(
         "/api/v1/sync", headers=token_for(s["agent"]), json={"actions": actions[2:]}
     ).get_json()
     assert answer["results"][0]["status"] == "applied"
+
+
+def test_a_refusal_names_the_plans_state_in_the_readers_language(app, delivery_setting):
+    """ "Le plan « Round 1 » est approuvé", never "est approved"."""
+    import pytest
+    from flask_babel import force_locale
+
+    from tracker.allocations import services as plans
+    from tracker.errors import DomainError
+
+    s = delivery_setting
+    for language, word, code in (("fr", "approuvé", "approved"), ("ar", "مصادق عليها", "approved")):
+        with app.test_request_context(), force_locale(language):
+            with pytest.raises(DomainError) as refused:
+                plans.approve_plan(s["plan"].id, s["manager"])
+            db.session.rollback()
+            assert code not in str(refused.value), str(refused.value)
+            assert word in str(refused.value), str(refused.value)

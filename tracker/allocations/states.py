@@ -5,6 +5,7 @@ before fulfilled.
 """
 
 from tracker.allocations.models import AllocationPlan
+from tracker.allocations.words import PLAN_STATUS_LABELS
 from tracker.auth.models import User
 from tracker.auth.permissions import role_can, rule_for
 from tracker.errors import IllegalTransition
@@ -54,7 +55,7 @@ def _require(plan: AllocationPlan, states: tuple[str, ...], doing: str) -> None:
             _(
                 "The plan “%(name)s” is %(state)s: it cannot be %(doing)s.",
                 name=plan.name,
-                state=plan.status.replace("_", " "),
+                state=str(PLAN_STATUS_LABELS.get(plan.status, plan.status)).lower(),
                 doing=doing,
             )
         )

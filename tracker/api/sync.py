@@ -25,6 +25,7 @@ from tracker.deliveries.models import MISSING_REASONS, Delivery
 from tracker.deliveries.services import delivery_for
 from tracker.deliveries.states import may_act
 from tracker.devices.codes import Among
+from tracker.devices.states import STATUS_LABELS
 from tracker.errors import DomainError, RequestBudgetSpent, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -173,7 +174,8 @@ def _report(action: dict, delivery: Delivery, actor: User, at) -> tuple[str, str
         note=fields.text(action, "note", limit=300),
         client_time=at,
     )
-    return "applied", _("%(tag)s reported %(what)s.", tag=device.asset_tag, what=reason)
+    what = str(STATUS_LABELS[reason]).lower()  # the state word, in the reader's language
+    return "applied", _("%(tag)s reported %(what)s.", tag=device.asset_tag, what=what)
 
 
 APPLY = {"scan": _scan, "handover": _handover, "report": _report}
