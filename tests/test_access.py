@@ -139,6 +139,7 @@ MATRIX = {
     # The objects' school is not the school user's: nothing there for them.
     "counts.school": ("GET", "/counts/{count}/schools/{school}", ALL | {"school"}),
     "counts.close": ("POST", "/counts/{count}/close", WRITERS),
+    "counts.accept_sighting": ("POST", "/counts/{count}/sightings/1/accept", WRITERS),
     "counts.confirm": ("POST", "/counts/{count}/confirm", {"admin", "manager"}),
     "counts.keep_open": ("POST", "/counts/{count}/keep-open", {"admin", "manager"}),
     "reports.count_report": ("POST", "/counts/{count}/report.pdf", OFFICE),
@@ -150,12 +151,14 @@ MATRIX = {
     "devices.set_warranty": ("POST", "/devices/warranty/{donation}", WRITERS),
     "transfers.index": ("GET", "/transfers/", ALL),
     "transfers.propose": ("POST", "/transfers/propose", WRITERS),
-    "transfers.detail": ("GET", "/transfers/{transfer}", ALL),
+    # A transfer given to no agent: field agents do not see it (404, as another's delivery).
+    "transfers.detail": ("GET", "/transfers/{transfer}", OFFICE),
+    "transfers.assign": ("POST", "/transfers/{transfer}/assign", WRITERS),
     "transfers.submit": ("POST", "/transfers/{transfer}/submit", WRITERS),
     "transfers.approve": ("POST", "/transfers/{transfer}/approve", {"admin", "manager"}),
     "transfers.cancel": ("POST", "/transfers/{transfer}/cancel", WRITERS),
-    "transfers.leave": ("POST", "/transfers/{transfer}/leave", {"admin", "coordinator", "field"}),
-    "transfers.scan": ("POST", "/transfers/{transfer}/scan", {"admin", "coordinator", "field"}),
+    "transfers.leave": ("POST", "/transfers/{transfer}/leave", WRITERS),
+    "transfers.scan": ("POST", "/transfers/{transfer}/scan", WRITERS),
     "admin.user_new": ("GET", "/admin/users/new", ADMIN),
     "admin.user_edit": ("GET", "/admin/users/{user}", ADMIN),
     "admin.user_password": ("POST", "/admin/users/{user}/password", ADMIN),
@@ -298,7 +301,9 @@ def test_every_route_answers_each_role_as_designed(client, create_user, objects,
             assert response.status_code not in (403, 404, 500), where
             assert not response.headers.get("Location", "").startswith("/login"), where
         elif (
-            endpoint.startswith(("deliveries.", "api.manifest", "workbooks.delivery_manifest"))
+            endpoint.startswith(
+                ("deliveries.", "api.manifest", "workbooks.delivery_manifest", "transfers.")
+            )
             and role == "field"
         ):
             # Another agent's delivery: hidden, whatever the action.

@@ -87,6 +87,10 @@ def load_config(instance_path: Path) -> dict:
         # (delivery_dispatched, handover_confirmed, plan_submitted, overdue_digest).
         "MESSAGES_OFF": os.environ.get("TRACKER_MESSAGES_OFF", ""),
         "MESSAGES_ATTEMPTS": int(os.environ.get("TRACKER_MESSAGES_ATTEMPTS", "5")),
+        # A message a worker took and neither sent nor gave back this long (it died) is
+        # taken back and sent again, with the same idempotency key; longer than the
+        # slowest sending (SMTP 30 s, the SMS gateway 20 s).
+        "MESSAGES_LEASE_SECONDS": float(os.environ.get("TRACKER_MESSAGES_LEASE_SECONDS", "90")),
         # E-mail: none set, messages are written to the log (with no text).
         "SMTP_HOST": os.environ.get("TRACKER_SMTP_HOST", ""),
         "SMTP_PORT": int(os.environ.get("TRACKER_SMTP_PORT", "25")),

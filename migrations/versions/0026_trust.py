@@ -85,7 +85,15 @@ def upgrade():
     )
 
 
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("taken_back", sa.Integer(), server_default="0", nullable=False)
+        )
+
+
 def downgrade():
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.drop_column("taken_back")
     with op.batch_alter_table("transfers", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("fk_transfers_assigned_to_id_users"), type_="foreignkey")
         batch_op.drop_column("assigned_to_id")

@@ -24,11 +24,11 @@ class Refused(Exception):
 
 
 class SmsProvider(Protocol):
-    def send(self, to: str, text: str) -> str: ...
+    def send(self, to: str, text: str, key: str = "") -> str: ...
 
 
 class LogSms:
-    def send(self, to: str, text: str) -> str:
+    def send(self, to: str, text: str, key: str = "") -> str:
         log.info("SMS to %s (%s characters) written to the log only", to, len(text))
         return "logged (no SMS gateway set)"
 
@@ -56,9 +56,13 @@ class HttpSms:
             return [self._fill(item, to, text) for item in value]
         return value
 
-    def send(self, to: str, text: str) -> str:
+    def send(self, to: str, text: str, key: str = "") -> str:
+        """POST the message; `key` (the same for every attempt at one message) goes as the
+        `Idempotency-Key` header, so a gateway that honours it sends a message once even
+        when a worker died after the gateway took it and before it was recorded."""
         data = json.dumps(self._fill(self.template, to, text)).encode()
-        request = urllib.request.Request(self.url, data=data, headers=self.headers)  # noqa: S310
+        headers = {**self.headers, **({"Idempotency-Key": key} if key else {})}
+        request = urllib.request.Request(self.url, data=data, headers=headers)  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=20) as answer:  # noqa: S310
                 return f"HTTP {answer.status} {answer.read(200).decode(errors='replace')}"
@@ -83,14 +87,20 @@ def sms_provider(config) -> SmsProvider:
     )
 
 
-def send_email(config, to: str, subject: str, body: str, attachments=()) -> str:
-    """Through the SMTP server set (TRACKER_SMTP_*), or to the log when none is."""
+def send_email(
+    config, to: str, subject: str, body: str, attachments=(), message_id: str = ""
+) -> str:
+    """Through the SMTP server set (TRACKER_SMTP_*), or to the log when none is. The same
+    `message_id` on every attempt at one message: a second copy is recognisable as one."""
     host = config.get("SMTP_HOST")
     if not host:
         log.info("e-mail to %s (%r) written to the log only", to, subject)
         return "logged (no SMTP server set)"
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = config["MAIL_FROM"], to, subject
+    if message_id:
+        domain = config["MAIL_FROM"].rpartition("@")[2] or "localhost"
+        message["Message-ID"] = f"<{message_id}@{domain}>"
     message.set_content(body)
     for name, mimetype, content in attachments:
         main, _slash, sub = mimetype.partition("/")

@@ -48,6 +48,15 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(sa.String(500), default="")
+    # Times it was taken back from a worker that died while sending it: it may have gone
+    # already (an e-mail then arrives twice; an SMS gateway that honours the idempotency
+    # key sends it once). Shown on the outbox page.
+    taken_back: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same for every attempt at this message: what a gateway deduplicates by."""
+        return f"tracker-outbox-{self.id}"
 
 
 class MessageAttempt(db.Model):

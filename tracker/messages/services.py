@@ -5,8 +5,11 @@ sent exactly when what it tells of was committed, never for a rolled-back dispat
 the commit the workers are woken (`_wake`); a periodic task also sends what is due, so a
 message whose wake was lost, or whose first attempt failed, still goes. Each attempt is
 recorded; a message is tried MESSAGES_ATTEMPTS times, further and further apart, then
-marked failed with the last error. A message claimed by a worker that died is sent again
-after ten minutes: a message may, rarely, arrive twice; it is never lost.
+marked failed with the last error. A message claimed by a worker that died is taken back
+after MESSAGES_LEASE_SECONDS and sent again, never lost: every attempt at one message
+carries the same idempotency key (an SMS gateway's `Idempotency-Key` header, an e-mail's
+`Message-ID`), so a gateway that honours it sends it once; the outbox page marks a message
+taken back, as one that may have gone twice.
 
 Who gets what: each kind is registered with the words that name it; the programme turns
 a kind off for everyone (TRACKER_MESSAGES_OFF), and a user for themself (My messages).
@@ -41,7 +44,6 @@ from tracker.transaction import transaction
 
 log = logging.getLogger(__name__)
 WAKE = "tracker.outbox_wake"
-STUCK = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -187,11 +189,13 @@ def _forget_wake(session) -> None:
 def send_due(limit: int = 200) -> int:
     """Send every message due now; the number sent."""
     now = utcnow()
+    lease = timedelta(seconds=float(current_app.config["MESSAGES_LEASE_SECONDS"]))
     with transaction():
+        # Taken by a worker that died before it recorded the sending: it may have gone.
         db.session.execute(
             sa.update(OutboxMessage)
-            .where(OutboxMessage.state == "sending", OutboxMessage.next_attempt_at < now - STUCK)
-            .values(state="queued")
+            .where(OutboxMessage.state == "sending", OutboxMessage.next_attempt_at < now - lease)
+            .values(state="queued", taken_back=OutboxMessage.taken_back + 1)
         )
     due = db.session.scalars(
         sa.select(OutboxMessage.id)
@@ -226,12 +230,18 @@ def _send_one(message_id: int) -> int:
                 attachments.append(
                     ATTACHMENTS[message.attachment](message.attachment_ref, message.language)
                 )
-            detail, ok = (
-                channels.send_email(config, message.recipient, message.subject, body, attachments),
-                True,
+            detail = channels.send_email(
+                config,
+                message.recipient,
+                message.subject,
+                body,
+                attachments,
+                message_id=message.idempotency_key,
             )
+            ok = True
         else:
-            detail, ok = channels.sms_provider(config).send(message.recipient, body), True
+            sms = channels.sms_provider(config)
+            detail, ok = sms.send(message.recipient, body, message.idempotency_key), True
     except channels.Refused as error:
         detail, ok = str(error), False
     except Exception as error:  # noqa: BLE001  (recorded on the message, tried again)
