@@ -5,6 +5,7 @@ one back after checking it. On PostgreSQL, use pg_dump / pg_restore (see the REA
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -14,6 +15,15 @@ from sqlalchemy.engine import make_url
 
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+
+# Each answers what is running against the database now (a web server, a worker), in
+# words: registered by the job queue, whose keepers beat for their processes.
+_RUNNING: list[Callable[[], list[str]]] = []
+
+
+def when_restoring(running: Callable[[], list[str]]) -> Callable[[], list[str]]:
+    _RUNNING.append(running)
+    return running
 
 
 def sqlite_path() -> Path:
@@ -74,11 +84,39 @@ def backup_command(file: Path):
 @click.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Replace the current database without asking.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Restore even while the app or a worker runs (their work since FILE is lost).",
+)
 @with_appcontext
-def restore_command(file: Path, yes: bool):
-    """Replace the SQLite database with the backup FILE, after checking FILE."""
+def restore_command(file: Path, yes: bool, force: bool):
+    """Replace the SQLite database with the backup FILE, after checking FILE. Refused
+    while the app or a worker is running: what they were told was saved since FILE was
+    made would be thrown away silently (phones do not send again what was applied)."""
     live = sqlite_path()
     devices = check(file)
+    running = [what for answer in _RUNNING for what in answer()]
+    if running and not force:
+        raise click.ClickException(
+            _(
+                "Still running: %(running)s. Stop the app and its workers, then restore; "
+                "or give --force to restore anyway, losing everything written since "
+                "%(file)s was made.",
+                running=", ".join(running),
+                file=file,
+            )
+        )
+    if running:
+        click.echo(
+            _(
+                "Restoring while %(running)s run: everything they wrote since %(file)s was "
+                "made is lost, and phones will not send again what they were told was applied.",
+                running=", ".join(running),
+                file=file,
+            ),
+            err=True,
+        )
     if not yes and not click.confirm(
         _("Replace %(live)s with %(file)s (%(n)s devices)?", live=live, file=file, n=devices)
     ):

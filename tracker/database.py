@@ -166,3 +166,29 @@ def built_on(item, dialect_name: str) -> bool:
     ask this instead, so an index made for PostgreSQL alone is not missed on SQLite."""
     condition = getattr(item, "_ddl_if", None)
     return condition is None or condition.dialect in (None, dialect_name)
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether a database error is the server's disk being full (SQLite's SQLITE_FULL,
+    PostgreSQL's disk_full), however it was wrapped."""
+    seen = error
+    while seen is not None:
+        text = str(seen).lower()
+        if "database or disk is full" in text or "no space left on device" in text:
+            return True
+        if getattr(seen, "sqlstate", None) == "53100":
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
+def free_wal(engine: Engine) -> None:
+    """After a full disk, give back what SQLite's write-ahead log holds (a checkpoint that
+    truncates it), so the database works again once space is freed. Best effort."""
+    if engine.dialect.name != "sqlite":
+        return
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sa.exc.DBAPIError:
+        pass

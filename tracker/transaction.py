@@ -51,9 +51,11 @@ def transaction() -> Iterator[None]:
         yield
         db.session.info.pop(TOUCHED, None)
         db.session.commit()
+        _saved()
     except CountedRefusal:
         db.session.info.pop(TOUCHED, None)
         db.session.commit()
+        _saved()
         raise
     except StaleDataError as error:
         # Another request changed the same row first: the loser hears what happened.
@@ -64,6 +66,17 @@ def transaction() -> Iterator[None]:
         db.session.info.pop(TOUCHED, None)
         db.session.rollback()
         raise
+
+
+def _saved() -> None:
+    if has_request_context():
+        g._tracker_saved = True
+
+
+def saved_in_this_request() -> bool:
+    """Whether this request committed something: its error page must not say nothing was
+    saved."""
+    return has_request_context() and g.get("_tracker_saved", False)
 
 
 def committed(work: Callable[[], T]) -> T:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from tracker.database import LARGEST_ID
+from tracker.database import LARGEST_ID, disk_full, free_wal
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db, login_manager
 from tracker.i18n import LANGUAGE_NAMES, N_, RTL
@@ -21,7 +21,7 @@ from tracker.i18n import gettext as _
 from tracker.navigation import frame, navigation, role_may_open
 from tracker.read_only import reads_without_transaction
 from tracker.timezone import format_moment
-from tracker.transaction import committed, end_of_request
+from tracker.transaction import committed, end_of_request, saved_in_this_request
 
 PUBLIC_ENDPOINTS = {
     "auth.login",
@@ -232,14 +232,38 @@ def init_app(app) -> None:
         if code >= 500:
             db.session.rollback()
         message = _(ERROR_MESSAGES.get(code, "The request could not be understood."))
+        if code >= 500 and saved_in_this_request():
+            # A page never says nothing was saved when something was.
+            message = _(
+                "Something went wrong on the server after part of what you asked was saved. "
+                "Look at the page again before you try again."
+            )
         if wants_json():
             return jsonify(error=str(message)), code, _allow_header(error)
         return render_template("error.html", message=message, code=code), code, _allow_header(error)
 
     @app.errorhandler(OperationalError)
     def database_busy(error):
-        """SQLite's write lock stayed taken past the wait: nothing was written; say so."""
+        """SQLite's write lock stayed taken past the wait, or the disk is full: say so, and
+        whether anything was written."""
         db.session.rollback()
+        if disk_full(error):
+            free_wal(db.engine)
+            g._login_user = login_manager.anonymous_user()
+            message = (
+                _(
+                    "The server's disk is full: what you asked was saved only in part. Tell the "
+                    "administrator; the tracker works again once space is freed."
+                )
+                if saved_in_this_request()
+                else _(
+                    "The server's disk is full; nothing was saved. Tell the administrator; the "
+                    "tracker works again once space is freed."
+                )
+            )
+            if wants_json() or request.accept_mimetypes.best == "application/json":
+                return jsonify(error=message, code="disk_full"), 507
+            return render_template("error.html", message=message, code=507), 507
         if "database is locked" not in str(error.orig or error):
             raise error
         # Whoever asked stays unknown for this answer: loading them would need the database.

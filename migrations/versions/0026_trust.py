@@ -84,7 +84,6 @@ def upgrade():
         "WHERE deliveries.id = transfers.delivery_id) WHERE delivery_id IS NOT NULL"
     )
 
-
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("taken_back", sa.Integer(), server_default="0", nullable=False)

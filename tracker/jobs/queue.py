@@ -20,13 +20,17 @@ import logging
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 
+import psycopg
 from flask import Flask, current_app
 from huey import Huey, crontab
 from huey.consumer import Consumer
 from huey.storage import PostgresStorage, SqliteStorage
 from sqlalchemy.engine import make_url
+
+from tracker.backup import when_restoring
 
 log = logging.getLogger(__name__)
 MODES = ("embedded", "workers", "immediate")
@@ -61,18 +65,49 @@ def periodic(name: str, **when):
 
 def run_task(name: str) -> None:
     """Hand `name` to a worker (in immediate mode: run it now, here)."""
-    queue().tracker_tasks[name]()
+    _handed(lambda: queue().tracker_tasks[name](), name)
+
+
+def _handed(hand, what) -> None:
+    """Hand work to the queue. What it is about was committed already: if the queue cannot
+    be reached even on a fresh connection, it is logged, not an error page saying nothing
+    was saved; the keeper sends a job no worker took again (JOBS_RESEND_SECONDS), and the
+    outbox's minute sends what is due."""
+    if current_app.config["JOBS_MODE"] == "immediate":
+        hand()
+        return
+    try:
+        hand()
+    except Exception:  # noqa: BLE001  (committed already: sent again later, see above)
+        log.warning("the queue could not be reached for %s; it goes later", what, exc_info=True)
 
 
 def default_mode(database_url: str) -> str:
     return "workers" if make_url(database_url).get_backend_name() == "postgresql" else "embedded"
 
 
+class _CheckedPostgresStorage(PostgresStorage):
+    """huey's PostgreSQL storage, whose kept connection is checked before each use (one
+    round trip) and made anew when the server dropped it: after a database restart the
+    first job started is queued like any other, not an error."""
+
+    @property
+    def conn(self):
+        kept = self._conn
+        if kept is not None and not (kept.closed or kept.broken):
+            try:
+                kept.execute("select 1")
+            except psycopg.Error:
+                self._close_quiet(kept)
+                self._conn = None
+        return super().conn
+
+
 def _storage(app: Flask) -> dict:
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "postgresql":
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return {"storage_class": PostgresStorage, "dsn": dsn, "read_timeout": 1}
+        return {"storage_class": _CheckedPostgresStorage, "dsn": dsn, "read_timeout": 1}
     folder = Path(url.database).parent if url.database else Path(app.instance_path)
     path = app.config.get("JOBS_QUEUE_FILE") or str(
         folder / f"{Path(url.database or 'tracker').stem}-queue.sqlite"
@@ -125,7 +160,7 @@ def send(job_id: int) -> None:
     """Hand the job to a worker (in immediate mode: run it now, here)."""
     # In embedded mode the web process's worker takes it (started by its first request,
     # tracker/jobs/views.py); a command line queues it for that worker.
-    queue().tracker_run_job(job_id)
+    _handed(lambda: queue().tracker_run_job(job_id), f"job {job_id}")
 
 
 def worker_name() -> str:
@@ -148,7 +183,7 @@ def start_embedded(app: Flask) -> None:
             return
         consumer = _QuietConsumer(queue(app), workers=1, **CONSUMER_OPTIONS)
         consumer.start()
-        start_keeper(app)
+        start_keeper(app, "web")
         app.extensions["tracker.embedded_worker"] = consumer
 
 
@@ -165,16 +200,59 @@ _EMBEDDED_LOCK = threading.Lock()
 CONSUMER_OPTIONS = {"initial_delay": 0.1, "backoff": 1.15, "max_delay": 1.0, "periodic": True}
 
 
-def start_keeper(app: Flask) -> threading.Thread:
-    """The thread that beats for this process's running jobs and reclaims dead ones."""
+ALIVE_INDEX = "tracker.alive"
+
+
+def _me() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def note_alive(app: Flask, what: str) -> None:
+    """This process (a web server, a worker) is running: `tracker restore` asks."""
+    huey = queue(app)
+    huey.put(f"alive:{_me()}", {"at": time.time(), "what": what})
+    index = huey.get(ALIVE_INDEX, peek=True) or []
+    if _me() not in index:
+        huey.put(ALIVE_INDEX, [*index[-200:], _me()])
+
+
+def alive_processes(app: Flask, within: float) -> list[tuple[str, str, float]]:
+    """The web servers and workers that beat in the last `within` seconds: (which, what,
+    seconds ago)."""
+    huey = queue(app)
+    now, found = time.time(), []
+    for process in huey.get(ALIVE_INDEX, peek=True) or []:
+        beat = huey.get(f"alive:{process}", peek=True)
+        if beat and now - beat["at"] <= within:
+            found.append((process, beat["what"], now - beat["at"]))
+    return found
+
+
+@when_restoring
+def _running_processes() -> list[str]:
+    """What a restore would cut off: each process that beat lately, in words."""
+    app = current_app._get_current_object()  # noqa: SLF001
+    within = 3 * float(app.config["JOBS_HEARTBEAT_SECONDS"]) + 1
+    return [
+        f"{what} {process} ({ago:.0f} s ago)" for process, what, ago in alive_processes(app, within)
+    ]
+
+
+def start_keeper(app: Flask, what: str = "worker") -> threading.Thread:
+    """The thread that beats for this process and its running jobs and reclaims dead ones."""
     from tracker.jobs import services
 
     def keep() -> None:
         every = float(app.config["JOBS_HEARTBEAT_SECONDS"])
         stop = app.extensions.setdefault("tracker.keeper_stop", threading.Event())
+        try:
+            note_alive(app, what)
+        except Exception:  # noqa: BLE001  (the next beat tries again)
+            log.warning("the job keeper could not say it is alive", exc_info=True)
         while not stop.wait(every):
             try:
                 with app.app_context():
+                    note_alive(app, what)
                     services.beat()
                     services.reclaim_dead_jobs()
             except Exception:  # noqa: BLE001  (the next beat tries again)
