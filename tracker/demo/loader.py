@@ -187,9 +187,7 @@ def _repairs(summary: DemoSummary, accounts: dict[str, User]) -> None:
         )
         repairs.close_case(coordinator, damaged.id, "replaced", spare)
         summary.count("repairs")
-    head_school = db.session.scalar(
-        sa.select(SchoolStaff.school_id).where(SchoolStaff.user_id == accounts["school"].id)
-    )
+    head_school = _head_school()
     worn = db.session.scalar(
         sa.select(Device)
         .where(Device.school_id == head_school, Device.status == "delivered")
@@ -247,9 +245,7 @@ def _counts(summary: DemoSummary, accounts: dict[str, User]) -> None:
         counts.ask_to_close(coordinator, count.id)
         counts.confirm_close(manager, count.id)
         summary.count("counts")
-    head_school = db.session.scalar(
-        sa.select(SchoolStaff.school_id).where(SchoolStaff.user_id == accounts["school"].id)
-    )
+    head_school = _head_school()
     if head_school is not None:
         counts.open_count(
             coordinator,
@@ -276,9 +272,7 @@ def _loans(summary: DemoSummary, accounts: dict[str, User]) -> None:
     """A year on at the school handed over: its class list, tablets lent (one brought back,
     one overdue, most signed on the screen)."""
     head = accounts["school"]
-    school_id = db.session.scalar(
-        sa.select(SchoolStaff.school_id).where(SchoolStaff.user_id == head.id)
-    )
+    school_id = _head_school()
     if school_id is None or db.session.scalar(
         sa.select(Borrower.id).where(Borrower.school_id == school_id).limit(1)
     ):
@@ -315,15 +309,29 @@ def _loans(summary: DemoSummary, accounts: dict[str, User]) -> None:
     db.session.flush()
 
 
-def _school_staff(accounts: dict[str, User]) -> None:
-    """The head teacher of the school whose delivery was handed over sees it as theirs."""
-    school_id = db.session.scalar(
+def _head_school() -> int | None:
+    """The head teacher's own school: the one whose delivery was handed over."""
+    return db.session.scalar(
         sa.select(Delivery.school_id).where(Delivery.status == "delivered").order_by(Delivery.id)
     )
+
+
+def _school_staff(accounts: dict[str, User]) -> None:
+    """The head teacher of the school whose delivery was handed over sees it as theirs; she
+    also runs the satellite school (a school group, common in the countryside) whose box
+    is on the road today, so she reads its delivery code on *My school* and a demo user can
+    finish that hand-over with it (as field@demo.test)."""
+    handed = _head_school()
+    on_the_road = db.session.scalar(
+        sa.select(Delivery.school_id)
+        .where(Delivery.status == "dispatched", Delivery.planned_on == local_today())
+        .order_by(Delivery.id)
+    )
     user = accounts["school"]
-    if school_id is not None and db.session.get(SchoolStaff, (user.id, school_id)) is None:
-        db.session.add(SchoolStaff(user_id=user.id, school_id=school_id))
-        db.session.flush()
+    for school_id in (handed, on_the_road):
+        if school_id is not None and db.session.get(SchoolStaff, (user.id, school_id)) is None:
+            db.session.add(SchoolStaff(user_id=user.id, school_id=school_id))
+    db.session.flush()
 
 
 FIRST_PLAN = "ICESCO 2020 — first distribution"
