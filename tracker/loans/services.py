@@ -20,6 +20,7 @@ from tracker.database import utcnow
 from tracker.deliveries.media import clean_photo, clean_signature
 from tracker.devices.bulk import when_devices_move
 from tracker.devices.codes import code_refusal, resolve_code
+from tracker.devices.custody import may_change
 from tracker.devices.models import Device
 from tracker.devices.services import move_device
 from tracker.errors import Conflict, NotFound, ValidationFailed
@@ -257,13 +258,14 @@ def _short(value: str | None, field: str, limit: int = 200) -> str:
     return refuse_control_characters(text, field)
 
 
-def _tablet_at(school: School, code: str) -> Device:
-    """The tablet a scanned code names, if it is this school's."""
+def _tablet_at(school: School, code: str, actor: User | None) -> Device:
+    """The tablet a scanned code names, if this school holds it and `actor` may change it
+    there (devices/custody.py)."""
     resolved = resolve_code(code)
     device = resolved.device
     if device is None:
         raise ValidationFailed(code_refusal(code, resolved), field="code")
-    if device.school_id != school.id:
+    if device.school_id != school.id or not may_change(actor, device, at_school=school.id):
         raise ValidationFailed(
             _("%(tag)s is not a tablet of this school.", tag=device.asset_tag), field="code"
         )
@@ -295,7 +297,7 @@ def lend(
     one tablet per borrower at a time."""
     check(actor, "loans.lend")
     school = school_in_reach(actor, school_id)
-    device = _tablet_at(school, code)
+    device = _tablet_at(school, code, actor)
     borrower_code = " ".join((borrower_code or "").split()).upper()
     if not borrower_code:
         raise ValidationFailed(_("Scan or type the borrower's code."), field="borrower_code")
@@ -356,7 +358,7 @@ def take_back(
     (a damaged one is then reported faulty by whoever sees to repairs)."""
     check(actor, "loans.lend")
     school = school_in_reach(actor, school_id)
-    device = _tablet_at(school, code)
+    device = _tablet_at(school, code, actor)
     loan = open_loan_of(device.id)
     if loan is None:
         raise ValidationFailed(

@@ -16,6 +16,7 @@ from tracker.auth.permissions import check, role_can
 from tracker.database import utcnow
 from tracker.deliveries.models import Delivery, DeliveryItem
 from tracker.devices.codes import code_refusal, resolve_code
+from tracker.devices.custody import agent_carries, may_change
 from tracker.devices.models import Device
 from tracker.devices.services import move_device
 from tracker.devices.states import HANDED_OVER
@@ -57,6 +58,8 @@ def assign(actor: User | None, transfer_id: int, agent_id: int | None) -> Transf
     check(actor, "transfers.assign")
     transfer = get_transfer(transfer_id)
     _require(transfer, (*OPEN_STATES, "on_the_way"), _("assigned"))
+    if transfer.delivery is not None and transfer.delivery.status != "dispatched":
+        raise Conflict(_("%(ref)s is handed over already.", ref=transfer.delivery.reference))
     agent = db.session.get(User, agent_id) if agent_id else None
     if agent_id and (
         agent is None or not agent.active or not role_can(agent.role, "deliveries.assigned")
@@ -279,7 +282,9 @@ def scan_out(actor: User | None, transfer_id: int, code: str) -> Device:
     device = resolved.device
     if device is None:
         raise ValidationFailed(code_refusal(code, resolved), field="code")
-    if device.school_id != transfer.from_school_id:
+    if device.school_id != transfer.from_school_id or not may_change(
+        actor, device, at_school=transfer.from_school_id
+    ):
         raise ValidationFailed(
             _(
                 "%(tag)s is not a tablet of %(school)s.",
@@ -354,3 +359,21 @@ def leave(actor: User | None, transfer_id: int) -> Transfer:
     transfer.status = "on_the_way"
     db.session.flush()
     return transfer
+
+
+@agent_carries
+def carries_out(actor: User, device: Device) -> bool:
+    """The agent given an approved transfer takes the tablets of its first school."""
+    return (
+        device.school_id is not None
+        and db.session.scalar(
+            sa.select(Transfer.id)
+            .where(
+                Transfer.status == "approved",
+                Transfer.assigned_to_id == actor.id,
+                Transfer.from_school_id == device.school_id,
+            )
+            .limit(1)
+        )
+        is not None
+    )

@@ -25,7 +25,9 @@ def allowed_actions(user: User, transfer: Transfer) -> set[str]:
         allowed.discard("cancel")  # its tablets are on their way: hand them over
     if not role_can(user.role, "deliveries.read_all") and transfer.assigned_to_id != user.id:
         allowed.discard("scan_out")  # a field agent carries out their own transfers only
-    open_to_assign = transfer.status in ("proposed", "submitted", "approved", "on_the_way")
+    open_to_assign = transfer.status in ("proposed", "submitted", "approved") or (
+        transfer.delivery is not None and transfer.delivery.status == "dispatched"
+    )
     if open_to_assign and role_can(user.role, "transfers.assign"):
         allowed.add("assign")
     return allowed
