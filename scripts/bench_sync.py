@@ -190,9 +190,16 @@ def main() -> int:
     )
     try:
         figures: dict[str, list[dict]] = {"before": [], "after": []}
-        for _round in range(args.rounds):
-            figures["before"].append(side(str(base), args.tablets))
-            figures["after"].append(side(None, args.tablets))
+        for round_ in range(args.rounds):
+            # Each round asks both sides, the first one changing from round to round.
+            order = [("before", str(base)), ("after", None)]
+            for name, path in order if round_ % 2 == 0 else reversed(order):
+                figures[name].append(side(path, args.tablets))
+            print(
+                f"round {round_ + 1}: before {figures['before'][-1]['batch_seconds']:.3f} s,"
+                f" after {figures['after'][-1]['batch_seconds']:.3f} s",
+                flush=True,
+            )
     finally:
         subprocess.run(  # noqa: S603
             ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],  # noqa: S607

@@ -116,7 +116,12 @@ MATRIX = {
     "offline.service_worker": ("GET", "/sw.js", PUBLIC),
     "offline.web_manifest": ("GET", "/manifest.webmanifest", PUBLIC),
     "admin.users": ("GET", "/admin/users", ADMIN),
-    "auth.accept_invitation": ("GET", "/invitation/not-a-link", PUBLIC_404),
+    # A link sent before tokens went after "#": it goes on to choosing the password,
+    # which answers 404 for a token that opens nothing.
+    "auth.accept_invitation": ("GET", "/invitation/not-a-link", PUBLIC),
+    "auth.invitation": ("GET", "/invitation", PUBLIC),
+    "auth.open_invitation": ("POST", "/invitation/open", PUBLIC_404),
+    "auth.choose_password": ("GET", "/invitation/password", PUBLIC_404),
     "dashboard.my_school": ("GET", "/my-school", {"school"}),
     "schools.invite": ("POST", "/schools/{school}/staff", WRITERS),
     "schools.remove_staff": ("POST", "/schools/{school}/staff/{user}/remove", WRITERS),

@@ -113,7 +113,7 @@ def test_states_refuse_wrong_moves(app, setting):
     with pytest.raises(IllegalTransition, match="is draft: it cannot be approved"):
         services.approve_plan(plan.id, setting["manager"])
     services.submit_plan(plan.id, setting["coordinator"])
-    with pytest.raises(IllegalTransition, match="is submitted: it cannot be edited"):
+    with pytest.raises(IllegalTransition, match="is awaiting approval: it cannot be edited"):
         services.set_quantities(plan.id, {}, setting["coordinator"])
     services.send_back(plan.id, setting["manager"], "fewer for school 1")
     assert plan.status == "draft"

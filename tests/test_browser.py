@@ -605,3 +605,33 @@ def test_a_schools_count_page_opens_offline_from_the_phone_and_its_scans_wait(
     db.session.expire_all()
     line = db.session.get(CountLine, (count.id, s["school_a"].id, devices[0].id))
     assert line.status == "found"
+
+
+def test_an_invitation_link_opens_in_a_browser_with_its_token_in_no_request_line(
+    app, live_url, create_user, create_school
+):
+    """The token after "#" never reaches the server in a URL (so no access log keeps it):
+    the page posts it, forgets it from the address bar, and the person chooses a password."""
+    from tracker.schools.staff import invite_staff
+
+    school = create_school(name_fr="École Ibn Sina")
+    _user, link = invite_staff(create_user("coordinator"), school.id, "new.head@school.ma")
+    db.session.commit()
+    token = link.partition("#")[2]
+    asked = []
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        page.on("request", lambda request: asked.append(request.url))
+        page.goto(live_url + "/invitation#" + token)
+        page.wait_for_url(f"{live_url}/invitation/password")
+        expect = playwright_api.expect
+        expect(page.locator("main")).to_contain_text("new.head@school.ma")
+        assert token not in page.url
+        page.fill("input[name=password]", "a long pass 1")
+        page.fill("input[name=again]", "a long pass 1")
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{live_url}/my-school")
+        expect(page.locator("h1")).to_contain_text("École Ibn Sina")
+        browser.close()
+    assert not [url for url in asked if token in url]

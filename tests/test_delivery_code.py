@@ -23,6 +23,7 @@ from conftest import (
     text_of,
     token_for,
 )
+from tracker.database import utcnow
 from tracker.deliveries import handover
 from tracker.deliveries.models import Delivery, DeliveryCodeSending
 from tracker.errors import ValidationFailed
@@ -85,8 +86,10 @@ def hand_over(c, **extra):
 
 
 def school_head(c, create_user):
+    """The school's head teacher, staff since before the box left."""
     head = create_user("school", email="head@school.test")
-    db.session.add(SchoolStaff(user_id=head.id, school_id=c["school_a"].id))
+    since = utcnow() - timedelta(days=30)
+    db.session.add(SchoolStaff(user_id=head.id, school_id=c["school_a"].id, added_at=since))
     db.session.commit()
     return head
 
@@ -137,7 +140,8 @@ def test_the_schools_own_staff_see_the_code_in_their_account(client, coded, crea
     assert c["printed"] in text_of(page)
     # Another school's staff do not.
     other = create_user("school", email="other@school.test")
-    db.session.add(SchoolStaff(user_id=other.id, school_id=c["school_b"].id))
+    since = utcnow() - timedelta(days=30)
+    db.session.add(SchoolStaff(user_id=other.id, school_id=c["school_b"].id, added_at=since))
     db.session.commit()
     client.post("/logout")
     login(client, other)
@@ -274,6 +278,9 @@ def test_a_code_typed_offline_is_judged_on_sync_and_a_wrong_one_is_an_alert(clie
     }
     answer = client.post("/api/v1/sync", headers=headers, json={"actions": [action]}).get_json()
     assert answer["results"][0]["status"] == "applied", answer
+    # The agent's phone says so at once: recorded, not confirmed by the school.
+    assert answer["results"][0]["warning"] is True
+    assert "not confirmed by the school" in answer["results"][0]["message"]
     db.session.expire_all()
     delivery = db.session.get(Delivery, c["delivery_id"])
     assert delivery.status == "delivered" and delivery.handover_confirmation == "code_wrong"

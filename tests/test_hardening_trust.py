@@ -35,7 +35,7 @@ def test_inviting_someone_with_an_account_adds_the_school_and_gives_no_link(
     assert answer.status_code == 302
     page = text_of(client.get(answer.headers["Location"]))
     assert "already has an account: the school was added to it" in page
-    assert "/invitation/" not in client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "/invitation" not in client.get(answer.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     head = db.session.get(User, head.id)
     assert (head.password_hash, head.session_key) == (hash_before, key_before)
@@ -44,7 +44,7 @@ def test_inviting_someone_with_an_account_adds_the_school_and_gives_no_link(
     letter = db.session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.recipient == "head@school.ma")
     ).one()
-    assert "École Deux" in letter.body and "/invitation/" not in letter.body
+    assert "École Deux" in letter.body and "/invitation" not in letter.body
     assert not letter.sealed
     # Their session still works, and sees the new school.
     assert "École Deux" in text_of(phone.get(f"/my-school?school={second.id}"))
@@ -58,7 +58,7 @@ def test_someone_invited_who_never_used_their_link_gets_a_new_one(
     _invite(client, school.id, "new@school.ma")
     again = _invite(client, school.id, "new@school.ma")
     assert again.status_code == 200
-    assert re.search(r"/invitation/[A-Za-z0-9_-]{40,}", again.get_data(as_text=True))
+    assert re.search(r"/invitation#[A-Za-z0-9_-]{40,}", again.get_data(as_text=True))
 
 
 def test_only_an_admin_resets_a_password_and_the_person_is_told(client, create_user):
@@ -101,7 +101,7 @@ def test_no_invitation_link_stays_at_rest_once_the_message_left(
     school = create_school()
     login(client, create_user("coordinator"))
     html = _invite(client, school.id, "fresh@school.ma").get_data(as_text=True)
-    token = re.search(r"/invitation/([A-Za-z0-9_-]{40,})", html).group(1)
+    token = re.search(r"/invitation#([A-Za-z0-9_-]{40,})", html).group(1)
     # The e-mail went out (a real SMTP server, started by the test) with the working link.
     mails = "".join(p.read_text() for p in wired["maildir"].rglob("*") if p.is_file())
     assert token in mails.replace("=\n", "")
@@ -256,3 +256,88 @@ def test_a_refusal_names_the_plans_state_in_the_readers_language(app, delivery_s
             db.session.rollback()
             assert code not in str(refused.value), str(refused.value)
             assert word in str(refused.value), str(refused.value)
+
+
+def test_after_an_admin_sets_a_password_an_invitation_gives_no_link(
+    client, create_user, create_school
+):
+    """An invited person who never used their link, whose password an admin then set: a
+    coordinator "inviting" them to another school gets no link that would take it over."""
+    first, second = create_school(), create_school()
+    coordinator, admin = create_user("coordinator"), create_user("admin")
+    login(client, coordinator)
+    assert _invite(client, first.id, "late@school.ma").status_code == 200  # a link
+    person = db.session.scalar(sa.select(User).where(User.email == "late@school.ma"))
+    client.post("/logout")
+    login(client, admin)
+    form = {"pw-password": "set by admin 1", "pw-confirm": "set by admin 1"}
+    assert client.post(f"/admin/users/{person.id}/password", data=form).status_code == 302
+    client.post("/logout")
+    login(client, coordinator)
+    answer = _invite(client, second.id, "late@school.ma")
+    assert answer.status_code == 302  # the school added, the person told: no link
+    assert "/invitation#" not in client.get(answer.headers["Location"]).get_data(as_text=True)
+
+
+def test_staff_added_once_the_box_left_do_not_see_its_code(client, create_user, delivery_setting):
+    """A "head teacher" the office makes after dispatch is not the school's word."""
+    from datetime import timedelta
+
+    from conftest import dispatched_delivery
+    from tracker.database import utcnow
+
+    s = delivery_setting
+    s["school_a"].contact_phone = "+212 611 22 33 44"
+    db.session.commit()
+    before = create_user("school", email="before@school.ma")
+    db.session.add(
+        SchoolStaff(
+            user_id=before.id, school_id=s["school_a"].id, added_at=utcnow() - timedelta(days=30)
+        )
+    )
+    db.session.commit()
+    delivery_id = dispatched_delivery(s)
+    code = s["codes"][delivery_id]
+    printed = f"{code[:3]} {code[3:]}"
+    after = create_user("school", email="after@school.ma")
+    db.session.add(SchoolStaff(user_id=after.id, school_id=s["school_a"].id))
+    db.session.commit()
+    login(client, before)
+    assert printed in text_of(client.get("/my-school"))
+    client.post("/logout")
+    login(client, after)
+    assert printed not in text_of(client.get("/my-school"))
+
+
+def test_a_transfers_receiving_school_gets_its_code_and_it_is_gone_after_the_hand_over(
+    delivery_setting, wired
+):
+    from conftest import dispatched_delivery, handed_over
+    from tracker.deliveries.models import Delivery
+
+    s = delivery_setting
+    s["school_a"].contact_phone = "+212 611 22 33 44"
+    db.session.commit()
+    delivery_id = dispatched_delivery(s)
+    code = s["codes"][delivery_id]
+    assert db.session.get(Delivery, delivery_id).code_sealed
+    handed_over(s, delivery_id, school_code=code)
+    delivery = db.session.get(Delivery, delivery_id)
+    assert delivery.handover_confirmation == "code"
+    assert delivery.code_sealed == delivery.code_hash == ""  # nothing of it kept
+
+
+def test_codes_a_phone_scans_that_name_nothing_are_kept_within_a_bound(delivery_setting):
+    from conftest import dispatched_delivery
+    from tracker.deliveries import handover
+    from tracker.deliveries.models import Delivery
+
+    s = delivery_setting
+    delivery_id = dispatched_delivery(s)
+    for n in range(handover.MAX_UNEXPECTED + 5):
+        result = handover.field_scan(delivery_id, f"JUNK-{n:04d}-" + "x" * 300, s["agent"])
+        assert not result.ok
+    db.session.commit()
+    kept = db.session.get(Delivery, delivery_id).unexpected
+    assert len(kept) == handover.MAX_UNEXPECTED
+    assert max(len(entry["code"]) for entry in kept) <= handover.UNEXPECTED_CODE_CHARS

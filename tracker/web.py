@@ -26,6 +26,9 @@ from tracker.transaction import committed, end_of_request, saved_in_this_request
 PUBLIC_ENDPOINTS = {
     "auth.login",
     "auth.accept_invitation",
+    "auth.invitation",
+    "auth.open_invitation",
+    "auth.choose_password",
     "auth.set_language",
     "static",
     "api.openapi",

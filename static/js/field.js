@@ -45,7 +45,7 @@
       var box = $("sync-results");
       box.textContent = "";
       results.filter(function (r) { return !r.read; }).forEach(function (r) {
-        var item = text("p", "✗ " + r.message, "scan-result scan-refused");
+        var item = text("p", (r.warning ? "⚠ " : "✗ ") + r.message, "scan-result scan-refused");
         var ok = text("button", t.got_it, "secondary outline");
         ok.type = "button";
         ok.addEventListener("click", function () {

@@ -154,7 +154,7 @@
 
   function keepAnswer(entry, result) {
     return remove("queue", entry.seq).then(function () {
-      var kept = result.status === "rejected" ||
+      var kept = result.status === "rejected" || result.warning === true ||
         (result.status === "duplicate" && result.original === "rejected");
       return put("results", {
         id: entry.action.id,
@@ -162,6 +162,7 @@
         deliveryId: entry.action.delivery_id,
         status: result.status === "duplicate" ? result.original || "applied" : result.status,
         message: result.message,
+        warning: result.warning === true,
         read: !kept,
         at: new Date().toISOString()
       });

@@ -205,6 +205,11 @@ SCHEMAS = {
                 "enum": list(ACTION_OUTCOMES),
                 "description": "For a duplicate: what the first copy got",
             },
+            "warning": {
+                "type": "boolean",
+                "description": "Applied, but the person must read the message: a hand-over "
+                "recorded as not confirmed by the school (its code typed offline was wrong)",
+            },
         },
     },
 }

@@ -20,6 +20,7 @@ from tracker.auth.models import User
 from tracker.counts.services import count_scan
 from tracker.database import LARGEST_ID, utcnow
 from tracker.deliveries import handover
+from tracker.deliveries.codes import NOT_CONFIRMED
 from tracker.deliveries.media import MAX_PHOTO_BYTES, MAX_SIGNATURE_BYTES
 from tracker.deliveries.models import MISSING_REASONS, Delivery
 from tracker.deliveries.services import delivery_for
@@ -47,11 +48,14 @@ class Answer:
     status: str  # applied | duplicate | rejected
     message: str = ""
     original: str | None = None  # for a duplicate: what the first copy got
+    warning: bool = False  # applied, but the person must see why (not confirmed by the school)
 
     def as_json(self) -> dict:
         answer = {"id": self.id, "status": self.status, "message": self.message}
         if self.original:
             answer["original"] = self.original
+        if self.warning:
+            answer["warning"] = True
         return answer
 
 
@@ -111,6 +115,8 @@ def spend_work(units: int) -> None:
 def _missing_reasons(action: dict, delivery: Delivery) -> dict[int, str]:
     """Each tablet named missing, damaged or refused: at most the delivery's own tablets,
     read against them in one statement."""
+    if not action.get("missing"):
+        return {}
     on_board = handover.devices_on(delivery.id)
     entries = fields.objects(action, "missing", limit=len(on_board))
     spend_work(len(on_board) + len(entries))
@@ -161,6 +167,12 @@ def _handover(action: dict, delivery: Delivery, actor: User, at) -> tuple[str, s
         client_time=at,
         recorded_at=received,
     )
+    if done.handover_confirmation in NOT_CONFIRMED:
+        return "applied", _(
+            "Hand-over of %(ref)s recorded, but not confirmed by the school: the code typed "
+            "offline was wrong. The office is told.",
+            ref=done.reference,
+        )
     return "applied", _("Hand-over of %(ref)s recorded.", ref=done.reference)
 
 
@@ -225,7 +237,8 @@ def apply_action(action: dict, actor: User) -> Answer:
         )
     )
     db.session.flush()
-    return Answer(client_id, outcome, message)
+    warning = delivery is not None and delivery.handover_confirmation in NOT_CONFIRMED
+    return Answer(client_id, outcome, message, warning=warning and kind == "handover")
 
 
 def record_refusal(action: dict, actor: User, error: DomainError) -> Answer:

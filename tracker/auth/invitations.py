@@ -1,8 +1,9 @@
 """One-time links to set one's password: how an invited user gets in (no self-registration).
 
-The link carries 256 random bits; only their SHA-256 is kept, so a copy of the database
-opens no account. A link ends when used, when a newer one is made for the same user, or
-after INVITATION_DAYS.
+The link carries 256 random bits after a `#` (never sent in a URL, so never in a log); only
+their SHA-256 is kept, so a copy of the database opens no account. A link ends when used,
+when a newer one is made for the same user, when an admin sets their password, or after
+INVITATION_DAYS.
 """
 
 import hashlib
@@ -32,7 +33,9 @@ def unusable_password() -> str:
 
 
 def invitation_link(token: str) -> str:
-    return f"{current_app.config['BASE_URL']}/invitation/{token}"
+    """The link to send: the token after `#`, which a browser never sends to a server, so
+    no access log, proxy or referrer keeps it; the page posts it (tracker/auth/views.py)."""
+    return f"{current_app.config['BASE_URL']}/invitation#{token}"
 
 
 def create_invitation(user: User, by: User | None) -> str:

@@ -10,7 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tracker.auth.models import ROLES, EndedSession, User
+from tracker.auth.models import ROLES, EndedSession, Invitation, User
 from tracker.database import LARGEST_ID, utcnow
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
@@ -44,6 +44,13 @@ def reset_password(user_id: int, password: str, actor: User | None) -> User:
     """An admin sets someone else's password (the only way but their own link or their own
     page): their sessions and tokens end, and they are told."""
     user = set_password(user_id, password)
+    # The person now has a password: a link not yet used must not set another one (and
+    # an invitation "to another school" must see that they have one).
+    db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.user_id == user.id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
     for callback in _PASSWORD_RESET:
         callback(user, actor)
     return user

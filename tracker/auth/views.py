@@ -114,9 +114,39 @@ def login():
     return render_template("auth/login.html", form=form), 200 if not form.errors else 400
 
 
+INVITATION_KEY = "invitation_token"
+
+
+@auth_bp.route("/invitation")
+def invitation():
+    """The link's page: its script posts the token after `#` (which never reaches a server
+    in a URL, so no log keeps it) to `open_invitation`."""
+    return render_template("auth/invitation_open.html")
+
+
+@auth_bp.route("/invitation/open", methods=["POST"])
+def open_invitation():
+    """Check the link's token and keep it in this browser's session for the next page."""
+    token = (request.form.get("token") or "").strip()
+    try:
+        invitations.open_invitation(token)
+    except NotFound as error:
+        return render_template("auth/invitation.html", problem=str(error), form=None), 404
+    session[INVITATION_KEY] = token
+    return redirect(url_for("auth.choose_password"), 303)
+
+
 @auth_bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
-    """An invited person's one-time link: they choose their password and are signed in."""
+    """A link sent before links carried their token after `#`: it goes the same way."""
+    session[INVITATION_KEY] = token
+    return redirect(url_for("auth.choose_password"))
+
+
+@auth_bp.route("/invitation/password", methods=["GET", "POST"])
+def choose_password():
+    """An invited person chooses their password, once, and is signed in."""
+    token = session.get(INVITATION_KEY, "")
     try:
         invitation = invitations.open_invitation(token)
     except NotFound as error:

@@ -422,7 +422,7 @@ def school_lines(count_id: int, school_id: int) -> dict[str, list]:
     found["extras"] = list(
         db.session.scalars(
             sa.select(CountExtra)
-            .options(sa.orm.joinedload(CountExtra.device))
+            .options(sa.orm.joinedload(CountExtra.device).joinedload(Device.school))
             .where(CountExtra.count_id == count_id, CountExtra.school_id == school_id)
             .order_by(CountExtra.code)
             .limit(LINES_SHOWN)

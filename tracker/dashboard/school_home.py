@@ -40,3 +40,16 @@ def deliveries_to(school_id: int) -> list[tuple[Delivery, int]]:
         .limit(DELIVERIES_SHOWN)
     )
     return [(delivery, count) for delivery, count in rows]
+
+
+def schools_awaiting(school_ids: list[int]) -> set[int]:
+    """Which of these schools have a delivery on its way to them (one statement)."""
+    if not school_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Delivery.school_id)
+            .where(Delivery.school_id.in_(school_ids), Delivery.status == "dispatched")
+            .distinct()
+        )
+    )

@@ -192,6 +192,9 @@ def my_school():
         school = staff.school_for(current_user, chosen) if chosen else schools[0]
     tablets, total = school_home.tablets_at(school.id) if school else ([], 0)
     deliveries = school_home.deliveries_to(school.id) if school else []
+    since = staff.staff_since(current_user, school.id) if school else None
+    # With a few schools, the chooser says which has a box on the road.
+    others = [s.id for s in schools] if len(schools) > 1 else []
     return render_template(
         "dashboard/my_school.html",
         schools=schools,
@@ -201,7 +204,8 @@ def my_school():
         total=total,
         deliveries=deliveries,
         # The school's own code for each delivery on its way: its staff are the school.
-        codes={d.id: code for d, _n in deliveries if (code := code_for_school(d))},
+        codes={d.id: code for d, _n in deliveries if (code := code_for_school(d, since))},
+        awaiting=school_home.schools_awaiting(others),
         loan_counts=loan_counts(school.id) if school else None,
         open_counts=open_counts_at(school) if school else [],
     )

@@ -27,7 +27,7 @@ paper manifest.
 import hashlib
 import hmac
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -165,10 +165,18 @@ def expects_code(delivery: Delivery) -> bool:
     return bool(delivery.code_sealed or delivery.code_hash)
 
 
-def code_for_school(delivery: Delivery) -> str | None:
+def code_for_school(delivery: Delivery, staff_since: datetime | None) -> str | None:
     """The code as the school's own staff see it (they are the school), while it works:
-    the delivery on its way and the code not expired. Never for anyone else."""
+    the delivery on its way and the code not expired. Only to staff of the school since
+    before the delivery left (`staff_since`): an account the office made once the box was
+    on the road is not the school's word. Never for anyone else."""
     if delivery.status != "dispatched" or not delivery.code_sealed:
+        return None
+    if (
+        staff_since is None
+        or delivery.dispatched_at is None
+        or staff_since >= (delivery.dispatched_at)
+    ):
         return None
     if delivery.code_expires_on and local_today() > delivery.code_expires_on:
         return None

@@ -47,6 +47,7 @@ class HandoverForm(Form):
     school_code = StringField(
         _l("The school's code (received by SMS)"),
         validators=[Length(max=20)],
-        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+        # Digits run left to right, in an Arabic page too (as the code is printed).
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "dir": "ltr"},
     )
     no_code_reason = StringField(_l("Or: why without the code"), validators=[Length(max=300)])

@@ -36,6 +36,10 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.timezone import local
 
+# Codes scanned at the school that named no tablet of the delivery, kept on it for the
+# office (at most this many, each cut to this length: what a page and a PDF can show).
+MAX_UNEXPECTED = 200
+UNEXPECTED_CODE_CHARS = 80
 # What happens to a tablet that was on the delivery but not handed over.
 OUTCOME_MOVES = {"missing": "reported_lost", "damaged": "reported_faulty", "refused": "recalled"}
 ON_BOARD = ("packed", "scanned")
@@ -77,7 +81,9 @@ def field_scan(delivery_id: int, code: str, actor: User | None) -> ScanResult:
 def _unexpected(delivery: Delivery, code: str, message: str, device: Device | None):
     """Refuse a scan and keep it on the delivery's list of unexpected codes (once each)."""
     seen = list(delivery.unexpected or [])
-    if code and all(entry.get("code") != code for entry in seen):
+    code = code[:UNEXPECTED_CODE_CHARS]
+    kept = len(seen) < MAX_UNEXPECTED  # a phone sending junk cannot grow the row forever
+    if code and kept and all(entry.get("code") != code for entry in seen):
         entry = {"code": code, "reason": message, "at": utcnow().isoformat()}
         if device is not None:
             # What the device was when scanned here: the alerts tell a tablet of another
@@ -279,6 +285,8 @@ def confirm_handover(
     delivery.notes = (notes or "").strip()
     delivery.handover_via = via
     delivery.handover_confirmation, delivery.no_code_reason = confirmed, no_code_reason
+    # The code has done its work: nothing of it is kept once the tablets are handed over.
+    delivery.code_sealed = delivery.code_hash = delivery.code_salt = ""
     note_delivery_progress(delivery.plan_id, actor, delivery=delivery.reference)
     db.session.flush()
     notices.handover_confirmed(delivery, len(delivered))

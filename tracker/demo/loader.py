@@ -21,6 +21,7 @@ from tracker.auth import services as users
 from tracker.auth.models import User
 from tracker.counts import services as counts
 from tracker.counts.models import Count, CountLine
+from tracker.database import utcnow
 from tracker.deliveries import handover
 from tracker.deliveries import services as deliveries
 from tracker.deliveries.models import Delivery
@@ -137,6 +138,7 @@ def _transfers(summary: DemoSummary, accounts: dict[str, User]) -> None:
     transfers.assign(coordinator, transfer.id, agent.id)
     transfers.scan_out(agent, transfer.id, tablet)
     transfers.leave(agent, transfer.id)
+    code = getattr(db.session.get(Delivery, transfer.delivery_id), "sent_code", None)
     handover.field_scan(transfer.delivery_id, tablet, agent)
     school = db.session.get(School, destination)
     handover.confirm_handover(
@@ -150,8 +152,9 @@ def _transfers(summary: DemoSummary, accounts: dict[str, User]) -> None:
         accuracy=15,
         reasons={},
         notes="",
-        school_code=None,
-        no_code_reason="Transfert entre écoles : pas de code envoyé.",
+        # The receiving school got its code when the tablets left the first one.
+        school_code=code,
+        no_code_reason="" if code else "L'école n'a pas de téléphone.",
     )
     summary.count("transfers")
 
@@ -328,9 +331,11 @@ def _school_staff(accounts: dict[str, User]) -> None:
         .order_by(Delivery.id)
     )
     user = accounts["school"]
+    # She has run both schools for years: staff long before any box left.
+    since = utcnow() - timedelta(days=400)
     for school_id in (handed, on_the_road):
         if school_id is not None and db.session.get(SchoolStaff, (user.id, school_id)) is None:
-            db.session.add(SchoolStaff(user_id=user.id, school_id=school_id))
+            db.session.add(SchoolStaff(user_id=user.id, school_id=school_id, added_at=since))
     db.session.flush()
 
 

@@ -45,6 +45,12 @@ def school_ids_of(user: User) -> list[int]:
     )
 
 
+def staff_since(user: User, school_id: int):
+    """When `user` became staff of the school (None: they are not)."""
+    link = db.session.get(SchoolStaff, (user.id, school_id))
+    return link.added_at if link is not None else None
+
+
 def schools_of(user: User) -> list[School]:
     """The schools `user` is staff of, by name."""
     return list(

@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from tracker.auth.models import User
 from tracker.auth.permissions import check, role_can
 from tracker.database import utcnow
+from tracker.deliveries import codes
 from tracker.deliveries.models import Delivery, DeliveryItem
 from tracker.devices.codes import code_refusal, resolve_code
-from tracker.devices.custody import agent_carries, may_change
+from tracker.devices.custody import may_change
 from tracker.devices.models import Device
 from tracker.devices.services import move_device
 from tracker.devices.states import HANDED_OVER
@@ -282,8 +283,9 @@ def scan_out(actor: User | None, transfer_id: int, code: str) -> Device:
     device = resolved.device
     if device is None:
         raise ValidationFailed(code_refusal(code, resolved), field="code")
-    if device.school_id != transfer.from_school_id or not may_change(
-        actor, device, at_school=transfer.from_school_id
+    carrying = actor is not None and transfer.assigned_to_id == actor.id
+    if device.school_id != transfer.from_school_id or not (
+        carrying or may_change(actor, device, at_school=transfer.from_school_id)
     ):
         raise ValidationFailed(
             _(
@@ -357,23 +359,9 @@ def leave(actor: User | None, transfer_id: int) -> Transfer:
     if not scanned_out(transfer):
         raise ValidationFailed(_("Scan out the tablets first."))
     transfer.status = "on_the_way"
+    # The receiving school gets its code, as at any dispatch: its word confirms the
+    # hand-over (kept on the object for the caller in this process: the demo, tests).
+    delivery = db.session.get(Delivery, transfer.delivery_id)
+    delivery.sent_code = codes.send_code(delivery, actor)
     db.session.flush()
     return transfer
-
-
-@agent_carries
-def carries_out(actor: User, device: Device) -> bool:
-    """The agent given an approved transfer takes the tablets of its first school."""
-    return (
-        device.school_id is not None
-        and db.session.scalar(
-            sa.select(Transfer.id)
-            .where(
-                Transfer.status == "approved",
-                Transfer.assigned_to_id == actor.id,
-                Transfer.from_school_id == device.school_id,
-            )
-            .limit(1)
-        )
-        is not None
-    )
