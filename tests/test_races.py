@@ -165,3 +165,149 @@ def test_two_phones_counting_one_tablet_at_once_count_it_once(server, desk, crea
         sa.select(sa.func.count()).select_from(DeviceEvent).where(DeviceEvent.type == "counted")
     )
     assert events == ROUNDS
+
+
+def test_two_offices_closing_one_repair_at_once_close_it_once(server, create_user, create_device):
+    from tracker.devices.services import move_device
+    from tracker.repairs.models import RepairCase
+
+    tablets = [create_device(serial=f"SN-REPAIR-{n}") for n in range(ROUNDS)]
+    office = [create_user("coordinator"), create_user("coordinator")]
+    for tablet in tablets:
+        move_device(tablet, "reported_faulty", office[0], note="Écran")
+    db.session.commit()
+    cases = db.session.scalars(sa.select(RepairCase).order_by(RepairCase.id)).all()
+    assert len(cases) == ROUNDS
+    first, second = (_session(server, user) for user in office)
+    for case in cases:
+        answers = _at_once(
+            *(
+                lambda s=s, case_id=case.id: s.post(
+                    f"{server}/repairs/{case_id}/close", data={"outcome": "repaired"}
+                )
+                for s in (first, second)
+            )
+        )
+        assert 500 not in [a.status_code for a in answers], [a.status_code for a in answers]
+    db.session.expire_all()
+    closed = db.session.scalars(sa.select(RepairCase).where(RepairCase.closed_at.is_not(None)))
+    assert len(closed.all()) == ROUNDS
+    repaired = db.session.scalar(
+        sa.select(sa.func.count()).select_from(DeviceEvent).where(DeviceEvent.type == "repaired")
+    )
+    assert repaired == ROUNDS  # once each
+
+
+def test_one_agent_handing_over_from_two_phones_at_once_hands_over_once(server, delivery_setting):
+    from conftest import dispatched_delivery, handover_form
+    from tracker.deliveries import handover
+    from tracker.deliveries.models import Delivery
+
+    s = delivery_setting
+    delivery_id = dispatched_delivery(s)
+    for device in s["a_devices"]:
+        handover.field_scan(delivery_id, device.asset_tag, s["agent"])
+    db.session.commit()
+    phones = [_session(server, s["agent"]), _session(server, s["agent"])]
+    form = {**handover_form(), "no_code_reason": ""}
+    answers = _at_once(
+        *(
+            lambda p=p: p.post(f"{server}/deliveries/{delivery_id}/handover", data=form)
+            for p in phones
+        )
+    )
+    codes = [a.status_code for a in answers]
+    assert 500 not in codes and codes.count(200) + codes.count(302) >= 1, codes
+    db.session.expire_all()
+    assert db.session.get(Delivery, delivery_id).status == "delivered"
+    delivered = db.session.scalar(
+        sa.select(sa.func.count()).select_from(DeviceEvent).where(DeviceEvent.type == "delivered")
+    )
+    assert delivered == len(s["a_devices"])  # once each
+
+
+def test_two_phones_packing_one_tablet_at_once_pack_it_once(server, delivery_setting):
+    from tracker.deliveries import services as deliveries
+    from tracker.deliveries.models import DeliveryItem
+
+    s = delivery_setting
+    (delivery,) = deliveries.create_deliveries(
+        s["plan"].id,
+        actor=s["coordinator"],
+        assigned_to_id=s["agent"].id,
+        planned_on=None,
+        school_ids=[s["school_a"].id],
+    )
+    db.session.commit()
+    delivery_id = delivery.id
+    desks = [_session(server, s["coordinator"]), _session(server, s["coordinator"])]
+    for device in s["a_devices"]:
+        answers = _at_once(
+            *(
+                lambda d=d, tag=device.asset_tag: d.post(
+                    f"{server}/deliveries/{delivery_id}/scan",
+                    data={"code": tag},
+                    headers={"Accept": "application/json"},
+                )
+                for d in desks
+            )
+        )
+        assert 500 not in [a.status_code for a in answers], [a.text for a in answers]
+    db.session.expire_all()
+    packed = db.session.scalars(
+        sa.select(DeliveryItem).where(
+            DeliveryItem.delivery_id == delivery_id, DeliveryItem.status == "packed"
+        )
+    ).all()
+    assert len(packed) == len(s["a_devices"])
+    events = db.session.scalar(
+        sa.select(sa.func.count()).select_from(DeviceEvent).where(DeviceEvent.type == "packed")
+    )
+    assert events == len(s["a_devices"])
+
+
+def test_parallel_batches_of_guesses_get_five_tries_in_all(server, delivery_setting):
+    """Six phones send ten guesses each at the same moment: five are compared, in all."""
+    from stdnum import damm
+
+    from conftest import dispatched_delivery, handover_form, token_for
+    from tracker.deliveries.models import Delivery
+
+    s = delivery_setting
+    s["school_a"].contact_phone = "+212 611 22 33 44"
+    db.session.commit()
+    delivery_id = dispatched_delivery(s)
+    right = s["codes"][delivery_id]
+    from tracker.deliveries import handover
+
+    for device in s["a_devices"]:
+        handover.field_scan(delivery_id, device.asset_tag, s["agent"])
+    db.session.commit()
+    guesses = [
+        code for n in range(80) if (code := f"{n:06d}" + damm.calc_check_digit(f"{n:06d}")) != right
+    ][:60]
+    signature = handover_form()["signature"]
+    headers = [token_for(s["agent"]) for _phone in range(6)]
+
+    def batch(phone: int):
+        actions = [
+            {
+                "type": "handover",
+                "id": f"guess-{phone}-{n:03d}",
+                "delivery_id": delivery_id,
+                "recipient_name": "X",
+                "recipient_role": "Y",
+                "signature": signature,
+                "school_code": guess,
+            }
+            for n, guess in enumerate(guesses[phone * 10 : phone * 10 + 10])
+        ]
+        return requests.post(
+            f"{server}/api/v1/sync", headers=headers[phone], json={"actions": actions}, timeout=120
+        )
+
+    answers = _at_once(*(lambda phone=phone: batch(phone) for phone in range(6)))
+    messages = [r["message"] for a in answers for r in a.json()["results"]]
+    assert sum("not the school's code" in m for m in messages) == 5, messages
+    db.session.expire_all()
+    assert db.session.get(Delivery, delivery_id).code_tries == 5
