@@ -400,10 +400,7 @@ def resend_code(delivery_id):
     """A new code for the school, by SMS; the old one stops working."""
     delivery = _page(delivery_id)
     form = ActionForm()
-    if not form.validate_on_submit():
-        flash(_("Say why the school needs a new code."), "error")
-        return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
-    why = form.reason.data or ""
+    why = (form.reason.data or "") if form.validate_on_submit() else ""
     sent = run_service(None, lambda: services.resend_code(delivery.id, current_user, why))
     if sent:
         flash(
