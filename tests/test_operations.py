@@ -48,6 +48,7 @@ def test_a_full_disk_says_so_and_the_database_works_once_space_is_freed(small_di
         "TRACKER_INSTANCE_PATH": str(tmp_path / "instance"),
         "TRACKER_SECRET_KEY": "disk-test",
         "TRACKER_JOBS_MODE": "immediate",
+        "TRACKER_DEFAULT_LOCALE": "en",
     }
     assert _run(env, "db", "upgrade").returncode == 0
     added = _run(
