@@ -28,6 +28,8 @@ FULL = [
     ("network", ["bench_network.py"]),
     ("queue", ["bench_queue.py"]),
     ("counts", ["bench_counts.py"]),
+    # Against the commit before Hardening III (a git worktree): needs the history.
+    ("sync", ["bench_sync.py"]),
 ]
 QUICK = [
     ("labels", ["bench_labels.py", "--devices", "30", "--repeat", "1"]),
