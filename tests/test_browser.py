@@ -635,3 +635,51 @@ def test_an_invitation_link_opens_in_a_browser_with_its_token_in_no_request_line
         expect(page.locator("h1")).to_contain_text("École Ibn Sina")
         browser.close()
     assert not [url for url in asked if token in url]
+
+
+def test_a_wrong_code_typed_offline_is_told_to_the_agent_when_it_reaches_the_server(
+    app, delivery_setting, live_url
+):
+    """Offline, a well-formed code that is not the school's cannot be told from the right
+    one on the phone; when the hand-over reaches the server, the phone says at once that it
+    was recorded but not confirmed by the school."""
+    from stdnum import damm
+
+    s = delivery_setting
+    s["school_a"].contact_phone = "+212 611 22 33 44"
+    db.session.commit()
+    delivery_id = dispatched_delivery(s)
+    right = s["codes"][delivery_id]
+    wrong = next(
+        code
+        for n in range(100)
+        if (code := f"{n:06d}" + damm.calc_check_digit(f"{n:06d}")) != right
+    )
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        sign_in(page, live_url, s["agent"])
+        page.goto(f"{live_url}/deliveries/{delivery_id}")
+        page.click("#take-offline")
+        page.wait_for_url(f"{live_url}/field/#{delivery_id}")
+        expect = playwright_api.expect
+        context.set_offline(True)
+        for device in s["a_devices"]:
+            page.fill("#dv-code", device.asset_tag)
+            page.keyboard.press("Enter")
+            expect(page.locator("#scan-result")).to_contain_text("is on this delivery")
+        page.fill("#dv-name", "Mme Naima")
+        page.fill("#dv-role", "Directrice")
+        sign(page, "#dv-signature")
+        page.fill("#dv-school-code", wrong)
+        page.click("#dv-confirm")
+        expect(page.locator("#dv-done")).to_be_visible()
+        context.set_offline(False)
+        expect(page.locator("#sync-results")).to_contain_text(
+            "not confirmed by the school", timeout=15_000
+        )
+        browser.close()
+    db.session.expire_all()
+    delivery = db.session.get(Delivery, delivery_id)
+    assert (delivery.status, delivery.handover_confirmation) == ("delivered", "code_wrong")
