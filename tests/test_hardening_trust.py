@@ -341,3 +341,119 @@ def test_codes_a_phone_scans_that_name_nothing_are_kept_within_a_bound(delivery_
     kept = db.session.get(Delivery, delivery_id).unexpected
     assert len(kept) == handover.MAX_UNEXPECTED
     assert max(len(entry["code"]) for entry in kept) <= handover.UNEXPECTED_CODE_CHARS
+
+
+def test_a_link_planted_in_the_session_never_sets_the_password_of_an_unseen_account(
+    app, client, create_user, create_school
+):
+    """A victim has their own password page open; another link is posted in their session
+    (another tab, a page elsewhere): their submit sets no one's password."""
+    school = create_school()
+    login(client, create_user("coordinator"))
+    mine = re.search(
+        r"/invitation#([\w-]{40,})", _invite(client, school.id, "mine@school.ma").get_data(True)
+    ).group(1)
+    theirs = re.search(
+        r"/invitation#([\w-]{40,})",
+        _invite(client, school.id, "attacker@x.test").get_data(as_text=True),
+    ).group(1)
+    victim = app.test_client()
+    victim.post("/invitation/open", data={"token": mine})
+    page = victim.get("/invitation/password").get_data(as_text=True)
+    shown = re.search(r'name="invitation" value="(\d+)"', page).group(1)
+    assert "mine@school.ma" in page
+    # The legacy route plants nothing: it only sends the browser to the page with the link.
+    legacy = victim.get(f"/invitation/{theirs}")
+    assert legacy.headers["Location"].startswith("/invitation#")
+    victim.post("/invitation/open", data={"token": theirs})  # planted
+    answer = victim.post(
+        "/invitation/password",
+        data={"password": "victim's pw 1", "again": "victim's pw 1", "invitation": shown},
+    )
+    assert answer.status_code == 409 and "out of date" in text_of(answer)
+    from werkzeug.security import check_password_hash
+
+    attacker = db.session.scalar(sa.select(User).where(User.email == "attacker@x.test"))
+    assert not check_password_hash(attacker.password_hash, "victim's pw 1")
+
+
+def test_an_account_whose_link_was_used_after_dispatch_does_not_see_the_code(
+    client, create_user, delivery_setting
+):
+    """Invited before the box left, but signed in only after: not the school's word then."""
+    from conftest import dispatched_delivery
+
+    s = delivery_setting
+    s["school_a"].contact_phone = "+212 611 22 33 44"
+    db.session.commit()
+    login(client, s["coordinator"])
+    html = _invite(client, s["school_a"].id, "late.head@school.ma").get_data(as_text=True)
+    token = re.search(r"/invitation#([\w-]{40,})", html).group(1)
+    delivery_id = dispatched_delivery(s)
+    code = s["codes"][delivery_id]
+    head = client.application.test_client()
+    head.post("/invitation/open", data={"token": token})
+    shown = re.search(
+        r'name="invitation" value="(\d+)"', head.get("/invitation/password").get_data(True)
+    ).group(1)
+    form = {"password": "a long pass 2", "again": "a long pass 2", "invitation": shown}
+    assert head.post("/invitation/password", data=form).status_code == 302
+    assert f"{code[:3]} {code[3:]}" not in text_of(head.get("/my-school"))
+
+
+def test_a_transfer_is_handed_over_with_the_receiving_schools_word(
+    client, create_user, create_school, create_device
+):
+    from conftest import handover_form, token_for
+    from tracker.deliveries import handover
+    from tracker.deliveries.models import Delivery
+    from tracker.errors import DomainError
+    from tracker.transfers import services as transfers
+
+    rich = create_school(name_fr="École Riche", need=0)
+    poor = create_school(name_fr="École Pauvre", need=2, contact_phone="+212 600 11 22 33")
+    tablet = create_device(serial="SN-TRF-1")
+    tablet.status, tablet.school_id = "delivered", rich.id
+    coordinator, manager, agent = create_user(), create_user("manager"), create_user("field")
+    db.session.commit()
+    transfer = transfers.create_transfer(coordinator, rich.id, poor.id, 1)
+    transfers.submit(coordinator, transfer.id)
+    transfers.approve(manager, transfer.id)
+    transfers.assign(coordinator, transfer.id, agent.id)
+    transfers.scan_out(agent, transfer.id, tablet.asset_tag)
+    db.session.commit()
+    delivery = db.session.get(Delivery, transfer.delivery_id)
+    assert delivery.status == "dispatched" and delivery.code_sealed  # the code went at once
+    # Straight to the second school, without "leave": the code is still asked for.
+    handover.field_scan(delivery.id, tablet.asset_tag, agent)
+    db.session.commit()
+    action = {
+        "type": "handover",
+        "id": "transfer-no-code-1",
+        "delivery_id": delivery.id,
+        "recipient_name": "X",
+        "recipient_role": "Y",
+        "signature": handover_form()["signature"],
+    }
+    answer = client.post("/api/v1/sync", headers=token_for(agent), json={"actions": [action]})
+    assert answer.get_json()["results"][0]["status"] == "rejected"
+    assert "Type the code the school received" in answer.get_json()["results"][0]["message"]
+    handover.confirm_handover(
+        delivery.id,
+        actor=agent,
+        recipient_name="X",
+        recipient_role="Y",
+        signature=handover_form()["signature"],
+        no_code_reason="Le directeur était absent",
+    )
+    db.session.commit()
+    import pytest
+
+    with pytest.raises(DomainError, match="handed over already"):
+        transfers.leave(agent, transfer.id)
+
+
+def test_a_school_number_past_any_key_is_not_found(client, create_user):
+    login(client, create_user("school"))
+    answer = client.get("/my-school?school=99999999999999999999999")
+    assert answer.status_code == 200  # taken as no choice: the user's first school

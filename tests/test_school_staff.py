@@ -46,11 +46,19 @@ def test_invited_head_teacher_sets_a_password_once_and_sees_only_their_school(
     assert visitor.get("/invitation").status_code == 200  # the page that posts the token
     assert _open(visitor, link).headers["Location"] == "/invitation/password"
     path = "/invitation/password"
-    assert visitor.get(path).status_code == 200
-    short = visitor.post(path, data={"password": "short", "again": "short"})
+    page = visitor.get(path)
+    assert page.status_code == 200
+    shown = re.search(r'name="invitation" value="(\d+)"', page.get_data(as_text=True)).group(1)
+    short = visitor.post(path, data={"password": "short", "again": "short", "invitation": shown})
     assert short.status_code == 400 and "at least 8 characters" in short.get_data(as_text=True)
     done = visitor.post(
-        path, data={"name": "Amina", "password": "a long pass", "again": "a long pass"}
+        path,
+        data={
+            "name": "Amina",
+            "password": "a long pass",
+            "again": "a long pass",
+            "invitation": shown,
+        },
     )
     assert done.headers["Location"] == "/my-school"
     home = visitor.get("/my-school").get_data(as_text=True)

@@ -1,6 +1,7 @@
 """Sign-in, sign-out, one's own password, and the admin's user pages."""
 
 import secrets
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import (
@@ -138,9 +139,9 @@ def open_invitation():
 
 @auth_bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
-    """A link sent before links carried their token after `#`: it goes the same way."""
-    session[INVITATION_KEY] = token
-    return redirect(url_for("auth.choose_password"))
+    """A link sent before links carried their token after `#`: to the page that posts it,
+    writing nothing (a link followed from elsewhere plants nothing in anyone's session)."""
+    return redirect(url_for("auth.invitation") + "#" + quote(token, safe=""))
 
 
 @auth_bp.route("/invitation/password", methods=["GET", "POST"])
@@ -152,6 +153,12 @@ def choose_password():
     except NotFound as error:
         return render_template("auth/invitation.html", problem=str(error), form=None), 404
     form = AcceptInvitationForm(obj=invitation.user)
+    if request.method == "POST" and request.form.get("invitation") != str(invitation.id):
+        # The session now holds another link than the page showed (one opened in another
+        # tab, or planted): never set the password of an account the reader did not see.
+        session.pop(INVITATION_KEY, None)
+        message = _("This page is out of date: open the link from your e-mail again.")
+        return render_template("auth/invitation.html", problem=message, form=None), 409
     if form.validate_on_submit():
         user = run_service(
             form,
@@ -164,7 +171,11 @@ def choose_password():
             flash(_("Welcome: your password is set."), "success")
             return redirect(url_for(home_endpoint(user)))
     return render_template(
-        "auth/invitation.html", form=form, email=invitation.user.email, problem=None
+        "auth/invitation.html",
+        form=form,
+        email=invitation.user.email,
+        invitation_id=invitation.id,
+        problem=None,
     ), 200 if not form.errors else 400
 
 

@@ -186,7 +186,7 @@ def my_school():
     """A school's staff: their school's tablets and deliveries (one school of theirs at a
     time, chosen by `?school=` when they have a few)."""
     schools = staff.schools_of(current_user)
-    chosen = request.args.get("school", type=int)
+    chosen = request.args.get("school", type=whole_number)
     school = None
     if schools:
         school = staff.school_for(current_user, chosen) if chosen else schools[0]

@@ -137,8 +137,9 @@ def _transfers(summary: DemoSummary, accounts: dict[str, User]) -> None:
     transfers.approve(manager, transfer.id)
     transfers.assign(coordinator, transfer.id, agent.id)
     transfers.scan_out(agent, transfer.id, tablet)
-    transfers.leave(agent, transfer.id)
+    # The receiving school got its code when the first tablet left the first school.
     code = getattr(db.session.get(Delivery, transfer.delivery_id), "sent_code", None)
+    transfers.leave(agent, transfer.id)
     handover.field_scan(transfer.delivery_id, tablet, agent)
     school = db.session.get(School, destination)
     handover.confirm_handover(
@@ -152,7 +153,6 @@ def _transfers(summary: DemoSummary, accounts: dict[str, User]) -> None:
         accuracy=15,
         reasons={},
         notes="",
-        # The receiving school got its code when the tablets left the first one.
         school_code=code,
         no_code_reason="" if code else "L'école n'a pas de téléphone.",
     )

@@ -19,7 +19,7 @@ from tracker.auth.invitations import (
     pending_invitations,
     unusable_password,
 )
-from tracker.auth.models import User
+from tracker.auth.models import Invitation, User
 from tracker.auth.permissions import can, check, role_can
 from tracker.auth.services import clean_email
 from tracker.errors import NotFound, ValidationFailed
@@ -46,9 +46,20 @@ def school_ids_of(user: User) -> list[int]:
 
 
 def staff_since(user: User, school_id: int):
-    """When `user` became staff of the school (None: they are not)."""
+    """Since when `user` has been the school's staff in fact: added to it, and holding a
+    password of their own (their first invitation used, or an admin's reset); None when
+    they are not. An account whose link was used only after some moment was not the
+    school's before it, whoever holds it now."""
     link = db.session.get(SchoolStaff, (user.id, school_id))
-    return link.added_at if link is not None else None
+    if link is None:
+        return None
+    first_password = db.session.scalar(
+        sa.select(sa.func.min(Invitation.used_at)).where(Invitation.user_id == user.id)
+    )
+    invited = user.id in ever_invited([user.id])
+    if invited and first_password is None:
+        return None  # invited, never signed in by their own password: not yet anyone
+    return max(link.added_at, first_password) if first_password else link.added_at
 
 
 def schools_of(user: User) -> list[School]:

@@ -327,6 +327,10 @@ def scan_out(actor: User | None, transfer_id: int, code: str) -> Device:
         db.session.add(delivery)
         db.session.flush()
         transfer.delivery_id = delivery.id
+        # On the road from here: the receiving school gets its code now, as at any
+        # dispatch, so no hand-over at the second school goes without the school's word
+        # (kept on the object for the caller in this process: the demo, tests).
+        delivery.sent_code = codes.send_code(delivery, actor)
     destination = db.session.get(School, transfer.to_school_id)
     move_device(
         device,
@@ -358,10 +362,9 @@ def leave(actor: User | None, transfer_id: int) -> Transfer:
     _require(transfer, ("approved",), _("sent"))
     if not scanned_out(transfer):
         raise ValidationFailed(_("Scan out the tablets first."))
-    transfer.status = "on_the_way"
-    # The receiving school gets its code, as at any dispatch: its word confirms the
-    # hand-over (kept on the object for the caller in this process: the demo, tests).
     delivery = db.session.get(Delivery, transfer.delivery_id)
-    delivery.sent_code = codes.send_code(delivery, actor)
+    if delivery.status != "dispatched":
+        raise Conflict(_("%(ref)s is handed over already.", ref=delivery.reference))
+    transfer.status = "on_the_way"
     db.session.flush()
     return transfer
