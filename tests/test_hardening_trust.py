@@ -457,3 +457,22 @@ def test_a_school_number_past_any_key_is_not_found(client, create_user):
     login(client, create_user("school"))
     answer = client.get("/my-school?school=99999999999999999999999")
     assert answer.status_code == 200  # taken as no choice: the user's first school
+
+
+def test_a_proof_of_delivery_stays_readable_whatever_a_phone_scanned(client, delivery_setting):
+    from pypdfium2 import PdfDocument
+
+    from conftest import dispatched_delivery, handed_over
+    from tracker.deliveries import handover
+
+    s = delivery_setting
+    delivery_id = dispatched_delivery(s)
+    for n in range(40):
+        handover.field_scan(delivery_id, f"JUNK-{n:03d}-" + "x" * 70, s["agent"])
+    db.session.commit()
+    handed_over(s, delivery_id)
+    login(client, s["coordinator"])
+    receipt = PdfDocument(client.get(f"/deliveries/{delivery_id}/receipt.pdf").data)
+    assert len(receipt) == 1
+    text = receipt[0].get_textpage().get_text_range()
+    assert "JUNK-000" in text and "(+28)" in text

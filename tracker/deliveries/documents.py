@@ -22,6 +22,8 @@ from tracker.timezone import format_moment
 
 SCHOOL_LANGUAGES = ("fr", "ar")
 
+PROOF_UNEXPECTED = 12  # codes scanned that were not on the delivery, shown on its proof
+
 
 def as_file(data: bytes) -> io.BytesIO:
     return io.BytesIO(data)
@@ -216,7 +218,11 @@ def receipt(delivery: Delivery) -> bytes:
         pdf.write_lines(0, summary, "B", 10)
     pdf.ln(2)
     if delivery.unexpected:
-        codes = ", ".join(entry.get("code", "") for entry in delivery.unexpected)
+        # A proof stays one page to read: the first codes, and how many more (the delivery's
+        # page and the alerts list them all).
+        shown = [entry.get("code", "")[:30] for entry in delivery.unexpected[:PROOF_UNEXPECTED]]
+        more = len(delivery.unexpected) - len(shown)
+        codes = ", ".join(shown) + (f", … (+{more})" if more > 0 else "")
         message = _l("Also scanned, not on this delivery: %(codes)s", codes=codes)
         pdf.write_lines(0, in_language(message, "fr"), "", 8.5)
         pdf.ln(2)
