@@ -118,7 +118,7 @@ def test_a_restore_is_refused_while_a_worker_runs_unless_forced(app, database_ur
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(30)
-    time.sleep(2)  # the last beat is old: nothing runs now
+    time.sleep(3)  # the last beat is older than 3 beats and a second: nothing runs now
     assert _run(env, "restore", str(backup), "--yes").returncode == 0
 
 
