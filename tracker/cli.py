@@ -8,7 +8,9 @@ import sys
 import click
 from flask.cli import FlaskGroup
 
-from tracker.database import disk_full
+from tracker.database import disk_full, free_wal
+from tracker.extensions import db
+from tracker.i18n import gettext as _
 
 DISK_FULL = 3  # the exit code of a command stopped by a full disk (1: refused, 2: bad file)
 
@@ -33,17 +35,12 @@ def main() -> None:
 
 def _after_full_disk() -> None:
     """Give back the write-ahead log's space, so the database works once space is freed."""
-    from tracker.database import free_wal
-    from tracker.extensions import db
-
     app = _create_app()
     with app.app_context():
         free_wal(db.engine)
 
 
 def _full_disk_sentence() -> str:
-    from tracker.i18n import gettext as _
-
     app = _create_app()
     with app.test_request_context():
         return _("The server's disk is full; nothing was saved. Free some space and run it again.")

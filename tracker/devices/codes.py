@@ -28,20 +28,31 @@ def _token_of(text: str) -> str:
     return text
 
 
-def find_device_by_code(code: str) -> Device | None:
-    """The tablet a current code names (QR URL, token, asset tag, serial or an IMEI), or None."""
+def _readings(code: str) -> list[tuple[str, str]]:
+    """What a code may be, in the order it is asked (the first match wins): its QR token,
+    an asset tag as typed by hand, a serial, an IMEI (either slot). (column, value) pairs."""
     text = (code or "").strip()[:300]
     if not text:
-        return None
+        return []
     text = _token_of(text)
-    lookups = [Device.qr_token == text]
-    lookups.append(Device.asset_tag.in_(identity.asset_tag_candidates(text)))
+    readings = [("qr_token", text)]
+    readings += [("asset_tag", tag) for tag in identity.asset_tag_candidates(text)]
     compact = "".join(text.split()).upper()
-    lookups.append(Device.serial == compact)
+    readings.append(("serial", compact))
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) == 15 and len(digits) >= len(compact) - 4:
-        lookups.append(Device.imei == digits)
-        lookups.append(Device.imei2 == digits)
+        readings += [("imei", digits), ("imei2", digits)]
+    return readings
+
+
+def find_device_by_code(code: str) -> Device | None:
+    """The tablet a current code names (QR URL, token, asset tag, serial or an IMEI), or None."""
+    readings = _readings(code)
+    tags = [value for column, value in readings if column == "asset_tag"]
+    lookups = [getattr(Device, column) == value for column, value in readings]
+    if tags:  # the tag's forms in one probe
+        first = next(n for n, (column, _v) in enumerate(readings) if column == "asset_tag")
+        lookups[first : first + len(tags)] = [Device.asset_tag.in_(tags)]
     # Each lookup is a unique-index probe; ask them in turn so the first match wins.
     for condition in lookups:
         device = db.session.scalar(sa.select(Device).where(condition))
@@ -54,28 +65,20 @@ class Among:
     """Codes read against a list of tablets already loaded (a delivery's), as
     `find_device_by_code` reads them, with no statement and no scan of the list per code."""
 
+    COLUMNS = ("qr_token", "asset_tag", "serial", "imei", "imei2")
+
     def __init__(self, devices: list[Device]):
-        self.by = [{}, {}, {}, {}]  # token, asset tag, serial, IMEI: the order of the lookups
+        self.by = {column: {} for column in self.COLUMNS}
         for device in devices:
-            self.by[0][device.qr_token] = device
-            self.by[1][device.asset_tag] = device
-            self.by[2][device.serial] = device
-            for imei in (device.imei, device.imei2):
-                if imei:
-                    self.by[3].setdefault(imei, device)
+            for column in self.COLUMNS:
+                value = getattr(device, column)
+                if value:
+                    self.by[column].setdefault(value, device)
 
     def find(self, code: str) -> Device | None:
-        text = _token_of((code or "").strip()[:300])
-        if not text:
-            return None
-        compact = "".join(text.split()).upper()
-        digits = "".join(ch for ch in text if ch.isdigit())
-        imei = digits if len(digits) == 15 and len(digits) >= len(compact) - 4 else None
-        keys = ([text], identity.asset_tag_candidates(text), [compact], [imei] if imei else [])
-        for index, candidates in zip(self.by, keys, strict=True):
-            for key in candidates:
-                if key in index:
-                    return index[key]
+        for column, value in _readings(code):
+            if value in self.by[column]:
+                return self.by[column][value]
         return None
 
 
