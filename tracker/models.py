@@ -6,7 +6,7 @@ from tracker.auth.models import ApiToken, EndedSession, Invitation, LoginFailure
 from tracker.counts.models import Count, CountExtra, CountLine
 from tracker.dashboard.models import AlertNote
 from tracker.database import Base
-from tracker.deliveries.models import Delivery, DeliveryItem
+from tracker.deliveries.models import Delivery, DeliveryItem, PhoneKey, SchoolReceipt
 from tracker.devices.models import Counter, Device, DeviceEvent, RetiredQrToken
 from tracker.donations.models import Donation, Donor
 from tracker.jobs.models import FileChunk, Job, StoredFile
@@ -31,6 +31,8 @@ __all__ = [
     "Delivery",
     "DeliveryItem",
     "Device",
+    "PhoneKey",
+    "SchoolReceipt",
     "DeviceEvent",
     "EndedSession",
     "FileChunk",

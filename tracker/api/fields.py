@@ -85,6 +85,32 @@ def objects(action: dict, field: str, *, limit: int) -> list[dict]:
     return value
 
 
+def ids(action: dict, field: str, *, limit: int) -> list[int]:
+    """A list of database ids (absent or null: none), each a JSON integer."""
+    value = action.get(field)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        _refuse(field, _("'%(field)s' must be a list of ids.", field=field))
+    if len(value) > limit:
+        _refuse(field, _("'%(field)s' has more than %(n)s entries.", field=field, n=limit))
+    if not all(type(v) is int and 1 <= v <= LARGEST_ID for v in value):
+        _refuse(field, _("'%(field)s' must be a list of ids.", field=field))
+    return value
+
+
+def texts(action: dict, field: str, *, limit: int, each: int = 300) -> list[str]:
+    """A list of strings with no control character (absent or null: none)."""
+    value = action.get(field)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        _refuse(field, _("'%(field)s' must be a list of texts.", field=field))
+    if len(value) > limit:
+        _refuse(field, _("'%(field)s' has more than %(n)s entries.", field=field, n=limit))
+    return [text({field: entry}, field, limit=each, required=True) for entry in value]
+
+
 def moment(action: dict, field: str) -> datetime | None:
     """An ISO 8601 time between 2000 and 2100, in UTC; None when absent or null."""
     value = action.get(field)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tracker.database import UTCDateTime, one_of, utcnow
 from tracker.extensions import db
 
-ACTION_TYPES = ("scan", "handover", "report", "count_scan")
+ACTION_TYPES = ("scan", "handover", "report", "count_scan", "receipt")
 ACTION_OUTCOMES = ("applied", "rejected")
 
 

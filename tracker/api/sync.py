@@ -19,7 +19,7 @@ from tracker.api.models import ACTION_TYPES, SyncAction
 from tracker.auth.models import User
 from tracker.counts.services import count_scan
 from tracker.database import LARGEST_ID, utcnow
-from tracker.deliveries import handover
+from tracker.deliveries import handover, receipts
 from tracker.deliveries.codes import NOT_CONFIRMED
 from tracker.deliveries.media import MAX_PHOTO_BYTES, MAX_SIGNATURE_BYTES
 from tracker.deliveries.models import MISSING_REASONS, Delivery
@@ -163,10 +163,18 @@ def _handover(action: dict, delivery: Delivery, actor: User, at) -> tuple[str, s
         school_code=fields.text(action, "school_code", limit=20),
         no_code_reason=fields.text(action, "no_code_reason", limit=300),
         code_typed_offline=fields.flag(action, "code_typed_offline"),
+        school_receipt=fields.text(action, "school_receipt", limit=receipts.MAX_TEXT),
         handed_over_at=fields.bounded(at, delivery.dispatched_at, received, CLOCK_SKEW),
         client_time=at,
         recorded_at=received,
     )
+    if done.receipt_refused:
+        return "applied", _(
+            "Hand-over of %(ref)s recorded, but not confirmed by the school: its receipt "
+            "was refused (%(why)s). The office is told.",
+            ref=done.reference,
+            why=receipts.REFUSALS[done.receipt_refused],
+        )
     if done.handover_confirmation in NOT_CONFIRMED:
         return "applied", _(
             "Hand-over of %(ref)s recorded, but not confirmed by the school: the code typed "
@@ -207,6 +215,34 @@ def _count_scan(action: dict, actor: User, at) -> tuple[str, str, int]:
     return ("applied" if answer.ok else "rejected"), answer.message, count_id
 
 
+def _receipt(action: dict, actor: User, at) -> tuple[str, str, int, bool]:
+    """The school's own receipt of a delivery, confirmed on its phone (maybe offline)."""
+    delivery_id = fields.whole_id(action, "delivery_id")
+    received = fields.ids(action, "received", limit=receipts.MAX_TABLETS)
+    damaged = fields.ids(action, "damaged", limit=receipts.MAX_TABLETS)
+    extras = fields.texts(action, "extras", limit=receipts.MAX_EXTRAS, each=80)
+    spend_work(len(received) + len(damaged) + len(extras))
+    receipt, problem = receipts.confirm_receipt(
+        actor,
+        delivery_id,
+        received=set(received),
+        damaged=set(damaged),
+        extras=extras,
+        at=at,
+        notes=fields.text(action, "notes", limit=500),
+        signed=fields.text(action, "signed", limit=receipts.MAX_TEXT),
+    )
+    reference = f"DEL-{delivery_id:05d}"
+    if problem:
+        message = _(
+            "Receipt of %(ref)s recorded from your account; its signature was refused: %(why)s",
+            ref=reference,
+            why=problem,
+        )
+        return "applied", message, delivery_id, True
+    return "applied", _("Receipt of %(ref)s recorded.", ref=reference), delivery_id, False
+
+
 def apply_action(action: dict, actor: User) -> Answer:
     """Apply one action and record its answer under its id; the caller commits.
 
@@ -219,8 +255,12 @@ def apply_action(action: dict, actor: User) -> Answer:
     at = fields.moment(action, "at")
     _owner(action, actor)
     delivery = count_id = None
+    receipt_id = None
+    warned = False
     if kind == "count_scan":
         outcome, message, count_id = _count_scan(action, actor, at)
+    elif kind == "receipt":
+        outcome, message, receipt_id, warned = _receipt(action, actor, at)
     else:
         delivery = _delivery(action, actor)
         outcome, message = APPLY[kind](action, delivery, actor, at)
@@ -228,7 +268,7 @@ def apply_action(action: dict, actor: User) -> Answer:
         SyncAction(
             client_id=client_id,
             user_id=actor.id,
-            delivery_id=delivery.id if delivery else None,
+            delivery_id=delivery.id if delivery else receipt_id,
             count_id=count_id,
             type=kind,
             outcome=outcome,
@@ -237,8 +277,10 @@ def apply_action(action: dict, actor: User) -> Answer:
         )
     )
     db.session.flush()
-    warning = delivery is not None and delivery.handover_confirmation in NOT_CONFIRMED
-    return Answer(client_id, outcome, message, warning=warning and kind == "handover")
+    warning = delivery is not None and (
+        delivery.handover_confirmation in NOT_CONFIRMED or bool(delivery.receipt_refused)
+    )
+    return Answer(client_id, outcome, message, warning=(warning and kind == "handover") or warned)
 
 
 def record_refusal(action: dict, actor: User, error: DomainError) -> Answer:

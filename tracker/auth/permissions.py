@@ -130,6 +130,12 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "deliveries.correct": OFFICE,  # a confirmed hand-over, with a reason, as new events
     "deliveries.await_packing": STAFF,  # told the office has yet to pack and send it
     "deliveries.assigned": ("field",),  # who can be given a delivery to take
+    # The school signs for what it receives (deliveries/receipts.py): its staff confirm a
+    # delivery and register their phones' keys; a lost phone is revoked by its school's
+    # staff or by the office.
+    "receipts.confirm": SCHOOL,
+    "receipts.keys": SCHOOL,
+    "receipts.revoke_any": OFFICE,
 }
 
 _RULES: dict[type, Callable] = {}

@@ -21,6 +21,8 @@ ALERT_KINDS = (
     "warranty_ending",
     "repairs_open",
     "not_confirmed",
+    "receipt_differs",
+    "receipt_missing",
 )
 
 

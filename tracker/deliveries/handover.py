@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from tracker.allocations.services import note_delivery_progress
 from tracker.auth.models import User
 from tracker.database import utcnow
-from tracker.deliveries import codes, notices
+from tracker.deliveries import codes, notices, receipts
 from tracker.deliveries.media import clean_photo, clean_signature
 from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, MISSING_REASONS, Delivery, DeliveryItem
 from tracker.deliveries.scans import (
@@ -209,6 +209,7 @@ def confirm_handover(
     school_code: str | None = None,
     no_code_reason: str = "",
     code_typed_offline: bool = False,
+    school_receipt: str = "",
 ) -> Delivery:
     """Record the hand-over of a dispatched delivery.
 
@@ -218,7 +219,10 @@ def confirm_handover(
     `handed_over_at` is when it happened (the phone's clock, bounded by the caller);
     `recorded_at` when the server received it. A school's code typed on a phone with no
     network (`code_typed_offline`) is judged here: a wrong one is recorded as not confirmed
-    by the school, not refused (deliveries/codes.py).
+    by the school, not refused (deliveries/codes.py). `school_receipt` is the school's
+    receipt signed on its phone, as the agent's phone scanned it: checked here, it confirms
+    the hand-over as the school's; refused, the hand-over stays recorded without it and the
+    reason is kept (deliveries/receipts.py).
     """
     delivery = get_delivery(delivery_id, lock=True)
     require_action(delivery, "hand_over", _("handed over"))
@@ -289,6 +293,9 @@ def confirm_handover(
     delivery.code_sealed = delivery.code_hash = delivery.code_salt = ""
     note_delivery_progress(delivery.plan_id, actor, delivery=delivery.reference)
     db.session.flush()
+    if school_receipt:
+        receipts.carried_receipt(delivery, actor, school_receipt)
+    receipts.match(delivery)  # the school may have confirmed before the agent's phone synced
     notices.handover_confirmed(delivery, len(delivered))
     return delivery
 
@@ -356,6 +363,7 @@ def correct_handover(
     delivery.status = "delivered" if all(s == "delivered" for s in lines) else "partially_delivered"
     note_delivery_progress(delivery.plan_id, actor, delivery=delivery.reference)
     db.session.flush()
+    receipts.match(delivery)
     return delivery
 
 

@@ -35,6 +35,12 @@ MISSING_REASONS = ("missing", "damaged", "refused")
 UNDER_WAY = ("planned", "packed", "dispatched")  # not yet handed over, failed or cancelled
 HANDED_OVER = ("delivered", "partially_delivered")
 HANDOVER_SOURCES = ("", "screen", "manifest")
+# What the school said of each tablet in its own receipt ("" before it said anything).
+SCHOOL_SAID = ("", "received", "damaged", "missing")
+# How the school's receipt reached the server: from the school's account (its page or its
+# phone's queue), or signed by a phone key of the school's staff (brought by either phone).
+RECEIPT_PROOFS = ("account", "signed")
+RECEIPT_MATCHES = ("", "agrees", "differs")  # "" while the agent's hand-over is not in
 
 
 class Delivery(db.Model):
@@ -89,6 +95,9 @@ class Delivery(db.Model):
     handover_confirmation: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
     no_code_reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
     failure_reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    # Why a school's receipt the agent's phone brought did not confirm the hand-over (a
+    # code of deliveries/receipts.py REFUSALS; "" when none was refused).
+    receipt_refused: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
     # Codes scanned at the school that are not on this delivery, with why they were refused.
     unexpected: Mapped[list] = mapped_column(sa.JSON, default=list)
 
@@ -99,6 +108,9 @@ class Delivery(db.Model):
     delivered_by = relationship("User", foreign_keys=[delivered_by_id])
     items: Mapped[list["DeliveryItem"]] = relationship(
         back_populates="delivery", cascade="all, delete-orphan", order_by="DeliveryItem.id"
+    )
+    receipt: Mapped["SchoolReceipt | None"] = relationship(
+        back_populates="delivery", uselist=False, viewonly=True
     )
 
     @property
@@ -137,6 +149,7 @@ class DeliveryItem(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("delivery_id", "device_id"),
         one_of("status", ITEM_STATUSES, "status"),
+        one_of("school_said", SCHOOL_SAID, "school_said"),
         sa.Index(
             "uq_delivery_items_active_device",
             "device_id",
@@ -154,6 +167,64 @@ class DeliveryItem(db.Model):
     scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scanned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     discrepancy: Mapped[str] = mapped_column(sa.String(300), default="")
+    # What the school's own receipt says of this tablet (deliveries/receipts.py).
+    school_said: Mapped[str] = mapped_column(sa.String(10), default="", server_default="")
 
     delivery: Mapped[Delivery] = relationship(back_populates="items")
     device = relationship("Device")
+
+
+class PhoneKey(db.Model):
+    """The public half of a key made on a school user's phone (ECDSA P-256, WebCrypto; the
+    private half never leaves the phone). A receipt signed with it is the school's own; the
+    agent's manifest carries the public halves of the school's keys to check one offline."""
+
+    __tablename__ = "phone_keys"
+    __table_args__ = (sa.UniqueConstraint("public_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary(200))  # SubjectPublicKeyInfo, DER
+    label: Mapped[str] = mapped_column(sa.String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    user = relationship("User", foreign_keys=[user_id])
+    revoked_by = relationship("User", foreign_keys=[revoked_by_id])
+
+
+class SchoolReceipt(db.Model):
+    """The school's own record of what it received, kept beside the agent's hand-over: one
+    per delivery. Each tablet's word is on its line (`DeliveryItem.school_said`); tablets
+    received that were not on the delivery are kept here (`extras`)."""
+
+    __tablename__ = "school_receipts"
+    __table_args__ = (
+        one_of("proof", RECEIPT_PROOFS, "proof"),
+        one_of("matched", RECEIPT_MATCHES, "matched"),
+        sa.CheckConstraint(
+            "proof <> 'signed' OR (phone_key_id IS NOT NULL AND signed_text <> '')",
+            name="signed_has_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(sa.ForeignKey("deliveries.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))  # who confirmed it
+    proof: Mapped[str] = mapped_column(sa.String(10))
+    phone_key_id: Mapped[int | None] = mapped_column(sa.ForeignKey("phone_keys.id"))
+    # The receipt exactly as the school's phone signed it, for anyone to check again.
+    signed_text: Mapped[str] = mapped_column(sa.String(600), default="", server_default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock, bounded
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    brought_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    extras: Mapped[list] = mapped_column(sa.JSON, default=list)
+    notes: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    matched: Mapped[str] = mapped_column(sa.String(10), default="", server_default="")
+
+    delivery: Mapped[Delivery] = relationship(back_populates="receipt")
+    user = relationship("User", foreign_keys=[user_id])
+    brought_by = relationship("User", foreign_keys=[brought_by_id])
+    phone_key = relationship("PhoneKey")
