@@ -109,6 +109,9 @@ def load_config(instance_path: Path) -> dict:
         "DELIVERY_CODE_DAYS": int(os.environ.get("TRACKER_DELIVERY_CODE_DAYS", "7")),
         # New codes the office may send for one delivery after the one sent at dispatch.
         "DELIVERY_CODE_RESENDS": int(os.environ.get("TRACKER_DELIVERY_CODE_RESENDS", "3")),
+        # Days after a hand-over a school with staff accounts has to confirm its receipt
+        # before the office is alerted.
+        "RECEIPT_DAYS": int(os.environ.get("TRACKER_RECEIPT_DAYS", "3")),
         # Loans to pupils and teachers (tracker/loans): the day loans are due back by default
         # (the end of the school year, MM-DD), the version of the agreement signed, and the
         # years after a borrower's last return when their name is erased (law 09-08).

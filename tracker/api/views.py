@@ -18,7 +18,7 @@ from tracker.auth import tokens
 from tracker.auth.permissions import can, requires
 from tracker.counts import services as count_services
 from tracker.counts.models import Count, CountLine
-from tracker.deliveries import scans
+from tracker.deliveries import receipts, scans
 from tracker.deliveries import services as deliveries
 from tracker.deliveries.codes import offline_check
 from tracker.deliveries.models import Delivery
@@ -160,7 +160,85 @@ def manifest(delivery_id: int):
         may_act=may_act(current_user, delivery),
         items=items,
         school_code_check=offline_check(delivery),
+        # The public halves of the school's phone keys: the agent's phone checks a receipt
+        # the school signed with them, offline. Nothing here lets anyone sign one.
+        school_keys=[receipts.key_json(key) for key in receipts.keys_of_staff(delivery.school_id)],
     )
+
+
+def incoming_json(delivery: Delivery) -> dict:
+    """A delivery to the school, as its staff see it: who brings which tablets, and what the
+    school and the agent said."""
+    receipt = delivery.receipt
+    return {
+        "id": delivery.id,
+        "reference": delivery.reference,
+        "status": delivery.status,
+        "planned_on": _day(delivery.planned_on),
+        "dispatched_at": delivery.dispatched_at.isoformat() if delivery.dispatched_at else None,
+        "agent": delivery.assigned_to.display_name if delivery.assigned_to else None,
+        "school": school_json(delivery.school),
+        "tablets": [
+            {
+                "id": item.device_id,
+                "asset_tag": item.device.asset_tag,
+                "serial": item.device.serial,
+                "imei": item.device.imei,
+                "qr_token": item.device.qr_token,
+                "school_said": item.school_said or None,
+            }
+            for item in receipts.listed(delivery)
+        ],
+        "receipt": None
+        if receipt is None
+        else {
+            "proof": receipt.proof,
+            "received_at": receipt.received_at.isoformat(),
+            "matched": receipt.matched or None,
+        },
+        "proof": receipts.proof_of(delivery) or None,
+    }
+
+
+@bp.route("/my-school/deliveries")
+@requires("school.home")
+def incoming_deliveries():
+    """A school's staff: their schools' deliveries from dispatch on, newest first, with the
+    tablets listed (what the phone keeps to confirm receipt offline)."""
+    return jsonify(
+        deliveries=[incoming_json(d) for d in receipts.incoming_for(current_user, limit=50)]
+    )
+
+
+@bp.route("/my-school/deliveries/<int:delivery_id>")
+@requires("school.home")
+def incoming_delivery(delivery_id: int):
+    return jsonify(delivery=incoming_json(receipts.incoming_one(current_user, delivery_id)))
+
+
+@bp.route("/phone-keys", methods=["GET", "POST"])
+@requires("receipts.keys")
+def phone_keys():
+    """GET: the signed-in person's phones. POST {"public_key": SPKI in base 64, "label"}:
+    register this phone's key (the same key again answers the same id)."""
+    if request.method == "POST":
+        body = request.get_json(silent=True)
+        body = body if isinstance(body, dict) else {}
+        public_key, label = body.get("public_key"), body.get("label") or ""
+        if not isinstance(public_key, str) or not isinstance(label, str):
+            return jsonify(error=_("Send the phone's public key.")), 400
+        key = committed(lambda: receipts.register_key(current_user, public_key, label))
+        return jsonify(phone_key=_key_json(key)), 201
+    return jsonify(phone_keys=[_key_json(key) for key in receipts.keys_of(current_user)])
+
+
+def _key_json(key) -> dict:
+    return {
+        "id": key.id,
+        "label": key.label,
+        "created_at": key.created_at.isoformat(),
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
 
 
 @bp.route("/devices/lookup")

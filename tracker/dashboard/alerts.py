@@ -10,10 +10,13 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 
 from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.auth.models import User
 from tracker.dashboard.models import ALERT_STATES, AlertNote
 from tracker.database import utcnow
+from tracker.deliveries import receipts
 from tracker.deliveries.codes import CONFIRMATIONS, NOT_CONFIRMED
-from tracker.deliveries.models import UNDER_WAY, Delivery
+from tracker.deliveries.models import HANDED_OVER as DELIVERY_HANDED_OVER
+from tracker.deliveries.models import UNDER_WAY, Delivery, DeliveryItem, SchoolReceipt
 from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.states import HANDED_OVER, event_note
 from tracker.errors import ValidationFailed
@@ -24,13 +27,15 @@ from tracker.i18n import ngettext
 from tracker.loans.services import overdue_by_school
 from tracker.repairs.models import RepairCase
 from tracker.repairs.services import open_too_long, warranties_ending
-from tracker.schools.models import School
+from tracker.schools.models import School, SchoolStaff
 
 RECENT_REPORTS = timedelta(days=30)
 KINDS = {
     "overdue": _l("Deliveries past their planned day"),
     "unconfirmed": _l("On the road, not confirmed"),
     "not_confirmed": _l("Hand-overs the school's code did not confirm"),
+    "receipt_differs": _l("The school's receipt differs from the hand-over"),
+    "receipt_missing": _l("Hand-overs the school has not confirmed"),
     "wrong_school": _l("Scanned at a school that is not theirs"),
     "two_schools": _l("Seen at two schools"),
     "faulty_lost": _l("Reported faulty or lost (30 days)"),
@@ -120,6 +125,25 @@ def _waiting_plans():
     )
 
 
+def _receipt_missing():
+    """Hand-overs older than RECEIPT_DAYS to schools with staff accounts, which the school
+    has not confirmed."""
+    since = utcnow() - timedelta(days=current_app.config["RECEIPT_DAYS"])
+    has_staff = (
+        sa.select(SchoolStaff.school_id)
+        .join(User, User.id == SchoolStaff.user_id)
+        .where(SchoolStaff.school_id == Delivery.school_id, User.active)
+        .exists()
+    )
+    confirmed = sa.select(SchoolReceipt.id).where(SchoolReceipt.delivery_id == Delivery.id).exists()
+    return sa.select(Delivery.id).where(
+        Delivery.status.in_(DELIVERY_HANDED_OVER),
+        Delivery.delivered_at < since,
+        has_staff,
+        ~confirmed,
+    )
+
+
 def _count(query) -> sa.ScalarSelect:
     return sa.select(sa.func.count()).select_from(query.subquery()).scalar_subquery()
 
@@ -197,6 +221,13 @@ def alert_counts(today: date) -> dict[str, int]:
             _count(ending_schools),
             _count(long_repairs),
             _count(not_confirmed),
+            _count(
+                sa.select(SchoolReceipt.delivery_id).where(
+                    SchoolReceipt.matched == "differs",
+                    SchoolReceipt.delivery_id.not_in(_resolved("receipt_differs")),
+                )
+            ),
+            _count(_receipt_missing().where(Delivery.id.not_in(_resolved("receipt_missing")))),
         )
     ).one()
     stray = _stray_scans()
@@ -208,6 +239,8 @@ def alert_counts(today: date) -> dict[str, int]:
         "overdue": counts[0],
         "unconfirmed": counts[1],
         "not_confirmed": counts[8],
+        "receipt_differs": counts[9],
+        "receipt_missing": counts[10],
         "wrong_school": left["wrong_school"],
         "two_schools": left["two_schools"],
         "faulty_lost": counts[2],
@@ -274,6 +307,46 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
                 d.delivered_at,
                 f"{d.reference} · {d.school.code} {d.school.name_fr}",
                 str(CONFIRMATIONS[d.handover_confirmation]),
+                url_for("deliveries.detail", delivery_id=d.id),
+                d.id,
+            )
+            for d in db.session.scalars(query.limit(limit))
+        ]
+    if kind == "receipt_differs":
+        query = (
+            sa.select(Delivery)
+            .join(SchoolReceipt, SchoolReceipt.delivery_id == Delivery.id)
+            .options(
+                sa.orm.joinedload(Delivery.school),
+                sa.orm.selectinload(Delivery.items).joinedload(DeliveryItem.device),
+            )
+            .where(SchoolReceipt.matched == "differs")
+            .order_by(SchoolReceipt.recorded_at.desc())
+        )
+        return [
+            Alert(
+                kind,
+                d.receipt.recorded_at,
+                f"{d.reference} · {d.school.code} {d.school.name_fr}",
+                "; ".join(receipts.difference_text(one) for one in receipts.differences(d)),
+                url_for("deliveries.detail", delivery_id=d.id),
+                d.id,
+            )
+            for d in db.session.scalars(query.limit(limit))
+        ]
+    if kind == "receipt_missing":
+        query = (
+            sa.select(Delivery)
+            .options(sa.orm.joinedload(Delivery.school))
+            .where(Delivery.id.in_(_receipt_missing()))
+            .order_by(Delivery.delivered_at)
+        )
+        return [
+            Alert(
+                kind,
+                d.delivered_at,
+                f"{d.reference} · {d.school.code} {d.school.name_fr}",
+                str(receipts.PROOFS[receipts.proof_of(d)]),
                 url_for("deliveries.detail", delivery_id=d.id),
                 d.id,
             )

@@ -13,9 +13,13 @@ from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.i18n import ngettext
 from tracker.messages.services import attachment_maker, message_kind, queue_message
+from tracker.schools import staff
 from tracker.timezone import format_moment
 
-DISPATCHED = message_kind("delivery_dispatched", _l("A delivery is on its way (to the school)"))
+# To the school's contact, and to each of its staff with an account (who may turn it off).
+DISPATCHED = message_kind(
+    "delivery_dispatched", _l("A delivery is on its way to my school"), "school.home"
+)
 # To the school, and to the coordinator who planned the delivery.
 HANDED_OVER = message_kind(
     "handover_confirmed",
@@ -83,12 +87,28 @@ def delivery_dispatched(delivery: Delivery, tablets: int) -> None:
             agent=agent or _("our field agent"),
         )
 
-    _tell_school(
-        delivery,
-        DISPATCHED,
-        lambda: _("Delivery %(ref)s is on its way", ref=delivery.reference),
-        text,
-    )
+    def subject() -> str:
+        return _("Delivery %(ref)s is on its way", ref=delivery.reference)
+
+    _tell_school(delivery, DISPATCHED, subject, text)
+    for user in staff.active_staff(delivery.school_id):
+        language = user.locale if user.locale in ("fr", "ar", "en") else _school_language(delivery)
+        with force_locale(language):
+            words = "\n\n".join(
+                (
+                    text(language),
+                    _("Confirm what you receive on your school's page, from your own account."),
+                )
+            )
+            queue_message(
+                DISPATCHED,
+                channel="email",
+                recipient=user.email,
+                user=user,
+                language=language,
+                subject=subject(),
+                body=words,
+            )
 
 
 def handover_confirmed(delivery: Delivery, delivered: int) -> None:

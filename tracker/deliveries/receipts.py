@@ -226,6 +226,37 @@ def key_json(key: PhoneKey) -> dict:
     }
 
 
+# --- what the school sees coming --------------------------------------------------------
+
+
+def _incoming_query(user: User):
+    schools = sa.select(SchoolStaff.school_id).where(SchoolStaff.user_id == user.id)
+    return (
+        sa.select(Delivery)
+        .where(Delivery.school_id.in_(schools), Delivery.status.in_(RECEIVABLE))
+        .options(
+            sa.orm.joinedload(Delivery.school),
+            sa.orm.joinedload(Delivery.assigned_to),
+            sa.orm.selectinload(Delivery.items).joinedload(DeliveryItem.device),
+            sa.orm.selectinload(Delivery.receipt),
+        )
+    )
+
+
+def incoming_for(user: User, *, limit: int = 50) -> list[Delivery]:
+    """The deliveries to `user`'s schools from dispatch on, the latest dispatched first."""
+    query = _incoming_query(user).order_by(Delivery.dispatched_at.desc(), Delivery.id.desc())
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def incoming_one(user: User, delivery_id: int) -> Delivery:
+    """One delivery to `user`'s schools, dispatched; any other looks like it does not exist."""
+    delivery = db.session.scalar(_incoming_query(user).where(Delivery.id == delivery_id))
+    if delivery is None:
+        raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
+    return delivery
+
+
 # --- reading and checking a signed receipt ------------------------------------------------
 
 
@@ -605,6 +636,21 @@ def differences(delivery: Delivery) -> list[Difference]:
         for entry in receipt.extras or []
     ]
     return found
+
+
+def difference_text(difference: Difference) -> str:
+    """One difference in the reader's words."""
+    if not difference.agent:
+        return _("%(tag)s: received by the school, not on the delivery", tag=difference.asset_tag)
+    if difference.agent == "delivered":
+        return _(
+            "%(tag)s: handed over by the agent, not received by the school",
+            tag=difference.asset_tag,
+        )
+    return _(
+        "%(tag)s: received by the school, not handed over by the agent",
+        tag=difference.asset_tag,
+    )
 
 
 def match(delivery: Delivery) -> None:

@@ -95,6 +95,19 @@ def school_in_reach(user: User | None, school_id: int) -> School:
     return school_for(user, school_id)
 
 
+def active_staff(school_id: int) -> list[User]:
+    """The school's staff whose account is active (who hear of its deliveries)."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(SchoolStaff, SchoolStaff.user_id == User.id)
+            .where(SchoolStaff.school_id == school_id, User.active)
+            .order_by(User.id)
+            .limit(50)
+        )
+    )
+
+
 def staff_of(school_id: int) -> list[dict]:
     """A school's staff: each user, whether their link waits unused, and whether they
     ever signed in through one."""
