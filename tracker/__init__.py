@@ -152,6 +152,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.counts.views import bp as counts_bp
     from tracker.dashboard.views import bp as dashboard_bp
     from tracker.deliveries.offline import bp as offline_bp
+    from tracker.deliveries.receiving import bp as receiving_bp
     from tracker.deliveries.views import bp as deliveries_bp
     from tracker.devices.views import bp as devices_bp
     from tracker.devices.views import scan_bp
@@ -182,6 +183,7 @@ def register_blueprints(app: Flask) -> None:
         plans_bp,
         swap_bp,
         deliveries_bp,
+        receiving_bp,
         api_bp,
         offline_bp,
         jobs_bp,

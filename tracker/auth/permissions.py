@@ -135,6 +135,7 @@ GRANTS: dict[str, tuple[str, ...]] = {
     # staff or by the office.
     "receipts.confirm": SCHOOL,
     "receipts.keys": SCHOOL,
+    "receipts.revoke": (*OFFICE, *SCHOOL),  # which phone: deliveries/receipts.key_in_reach
     "receipts.revoke_any": OFFICE,
 }
 

@@ -28,6 +28,7 @@ from tracker.dashboard import (
 from tracker.dashboard import search as search_service
 from tracker.dashboard.forms import AlertForm
 from tracker.dashboard.history import HistoryFilter, history_page
+from tracker.deliveries import receipts
 from tracker.deliveries.codes import code_for_school
 from tracker.devices.models import STATUSES
 from tracker.devices.states import EVENT_LABELS
@@ -208,4 +209,7 @@ def my_school():
         awaiting=school_home.schools_awaiting(others),
         loan_counts=loan_counts(school.id) if school else None,
         open_counts=open_counts_at(school) if school else [],
+        # What the school has to confirm, and the phones that sign for it.
+        to_confirm=receipts.to_confirm(school.id) if school else [],
+        phones=receipts.keys_of_staff(school.id, active_only=False) if school else [],
     )

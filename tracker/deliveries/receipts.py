@@ -249,6 +249,24 @@ def incoming_for(user: User, *, limit: int = 50) -> list[Delivery]:
     return list(db.session.scalars(query.limit(limit)))
 
 
+def to_confirm(school_id: int, *, limit: int = 20) -> list[Delivery]:
+    """The school's deliveries on their way or handed over that it has not confirmed yet."""
+    confirmed = sa.select(SchoolReceipt.id).where(SchoolReceipt.delivery_id == Delivery.id)
+    return list(
+        db.session.scalars(
+            sa.select(Delivery)
+            .where(
+                Delivery.school_id == school_id,
+                Delivery.status.in_(RECEIVABLE),
+                ~confirmed.exists(),
+            )
+            .options(sa.orm.joinedload(Delivery.assigned_to))
+            .order_by(Delivery.dispatched_at.desc(), Delivery.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def incoming_one(user: User, delivery_id: int) -> Delivery:
     """One delivery to `user`'s schools, dispatched; any other looks like it does not exist."""
     delivery = db.session.scalar(_incoming_query(user).where(Delivery.id == delivery_id))
