@@ -105,17 +105,7 @@
 
   // --- One delivery: the scan loop and the hand-over -------------------------------------
   function findItem(record, code) {
-    var value = code.trim();
-    if (value.indexOf("/d/") >= 0) value = value.split("/d/").pop().split("?")[0].replace(/\/+$/, "");
-    var upper = value.toUpperCase();
-    var tag = upper.match(/^([A-Z]+)[-\s]?0*(\d+)$/);
-    var tagged = tag ? tag[1] + "-" + ("00000" + tag[2]).slice(-Math.max(5, tag[2].length)) : upper;
-    var compact = upper.replace(/\s+/g, "");
-    var digits = value.replace(/\D/g, "");
-    return record.items.find(function (item) {
-      return item.qr_token === value || item.asset_tag === tagged || item.asset_tag === upper ||
-        item.serial === compact || (digits.length === 15 && item.imei === digits);
-    }) || null;
+    return scan.find(record.items, code);
   }
 
   function answer(ok, message) {
@@ -126,9 +116,75 @@
     scan.tone(ok);
   }
 
+  // --- The school's receipt, signed on its phone (receipt.js), checked here offline -------
+  var RECEIPT = /^TR1\.(\d{1,10})\.(\d{1,11})\.(\d{1,10})\.(\d{1,5})\.([0-9A-Z-]*)\.([0-9A-Z-]*)\.([A-Z2-7]{103})$/;
+  var B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  function fromBase32(text) {
+    var bytes = [], bits = 0, value = 0;
+    for (var i = 0; i < text.length; i++) {
+      value = (value << 5) | B32.indexOf(text[i]);
+      bits += 5;
+      if (bits >= 8) { bytes.push((value >>> (bits - 8)) & 255); bits -= 8; }
+    }
+    return new Uint8Array(bytes);
+  }
+  function fromBase64(text) {
+    var raw = atob(text), bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return bytes;
+  }
+  function places(text) {
+    return text ? text.split("-").map(function (p) { return parseInt(p, 36); }) : [];
+  }
+
+  /* What the school signed, if it is this delivery's receipt signed by one of the school's
+   * phones: {ok, message}. The server checks it again when the hand-over arrives. */
+  function checkReceipt(record, text) {
+    var found = RECEIPT.exec(text);
+    if (!found) return Promise.resolve({ ok: false, message: t.receipt_unreadable });
+    if (Number(found[1]) !== record.id) return Promise.resolve({ ok: false, message: t.receipt_other });
+    var key = (record.schoolKeys || []).find(function (k) { return k.id === Number(found[3]); });
+    if (!key) return Promise.resolve({ ok: false, message: t.receipt_unknown_key });
+    var n = Number(found[4]);
+    if (n !== record.items.length) return Promise.resolve({ ok: false, message: t.receipt_tablets });
+    var missing = places(found[5]), damaged = places(found[6]);
+    var summary = fmt(t.receipt_ok, {
+      who: key.name, when: new Date(Number(found[2]) * 1000).toLocaleString(document.documentElement.lang || "fr"),
+      received: n - missing.length - damaged.length, missing: missing.length, damaged: damaged.length
+    });
+    var byId = record.items.slice().sort(function (a, b) { return a.id - b.id; });
+    var named = missing.map(function (p) { return byId[p] ? byId[p].asset_tag : "?"; });
+    if (named.length) summary += " " + fmt(t.receipt_missing, { tags: named.join(", ") });
+    if (!(window.crypto && window.crypto.subtle)) {
+      return Promise.resolve({ ok: true, message: summary + " " + t.receipt_unchecked });
+    }
+    var subtle = window.crypto.subtle;
+    return subtle.importKey("spki", fromBase64(key.public_key), { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"])
+      .then(function (publicKey) {
+        var body = text.slice(0, text.lastIndexOf("."));
+        return subtle.verify({ name: "ECDSA", hash: "SHA-256" }, publicKey, fromBase32(found[7]), new TextEncoder().encode(body));
+      }).then(function (valid) {
+        return valid ? { ok: true, message: summary } : { ok: false, message: t.receipt_forged };
+      }, function () { return { ok: false, message: t.receipt_forged }; });
+  }
+
+  function takeReceipt(record, code) {
+    var text = code.replace(/\s+/g, "").toUpperCase();
+    return checkReceipt(record, text).then(function (result) {
+      answer(result.ok, result.message);
+      $("dv-receipt").textContent = (result.ok ? "✓ " : "✗ ") + result.message;
+      $("dv-receipt").className = "scan-result " + (result.ok ? "scan-ok" : "scan-refused");
+      if (!result.ok) return;
+      record.schoolReceipt = text;
+      record.schoolReceiptSaid = result.message;
+      return S.put("deliveries", record);
+    });
+  }
+
   function scanCode(code) {
     var record = current;
     if (!record || !code.trim()) return Promise.resolve();
+    if (/^TR1\./i.test(code.trim()) && !record.handedOver) return takeReceipt(record, code);
     if (record.handedOver) { answer(false, t.already_handed_over); return Promise.resolve(); }
     if (record.delivery.status !== "dispatched") {
       answer(false, fmt(t.not_on_road, { ref: record.delivery.reference, state: t.states[record.delivery.status] }));
@@ -193,6 +249,8 @@
     $("dv-handover").hidden = !open;
     $("dv-code-block").hidden = !record.codeCheck;
     $("dv-done").hidden = !record.handedOver;
+    $("dv-receipt").textContent = record.schoolReceiptSaid ? "✓ " + record.schoolReceiptSaid : t.receipt_none;
+    $("dv-receipt").className = record.schoolReceiptSaid ? "scan-result scan-ok" : "muted";
   }
 
   function shrinkPhoto(file) {
@@ -292,6 +350,8 @@
         // Checked on the server when it arrives: typed offline, a wrong code is recorded
         // as not confirmed by the school; online it is refused and the agent asks again.
         code_typed_offline: !navigator.onLine,
+        // The school's receipt, signed on its phone and checked here: checked again there.
+        school_receipt: record.schoolReceipt || "",
         no_code_reason: form.elements.no_code_reason.value.trim(),
         missing: missing
       });

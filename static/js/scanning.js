@@ -139,7 +139,25 @@
     box.querySelector("[data-scan-log-count]").textContent = list.children.length;
   }
 
+  /* The tablet of `items` (objects with qr_token, asset_tag, serial, imei) a scanned or
+   * typed code names, read as the server reads it: a label's URL or token, an asset tag
+   * with or without its zeros, a serial, an IMEI. */
+  function find(items, code) {
+    var value = code.trim();
+    if (value.indexOf("/d/") >= 0) value = value.split("/d/").pop().split("?")[0].replace(/\/+$/, "");
+    var upper = value.toUpperCase();
+    var tag = upper.match(/^([A-Z]+)[-\s]?0*(\d+)$/);
+    var tagged = tag ? tag[1] + "-" + ("00000" + tag[2]).slice(-Math.max(5, tag[2].length)) : upper;
+    var compact = upper.replace(/\s+/g, "");
+    var digits = value.replace(/\D/g, "");
+    return items.find(function (item) {
+      return item.qr_token === value || item.asset_tag === tagged || item.asset_tag === upper ||
+        item.serial === compact || (digits.length === 15 && item.imei === digits);
+    }) || null;
+  }
+
   window.TrackerScan = {
+    find: find,
     tone: tone, Camera: Camera, signaturePad: signaturePad, locate: locate, remember: remember
   };
 })();

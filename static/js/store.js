@@ -127,6 +127,8 @@
         // The school's code, as a salted hash only, to check it with no network.
         codeCheck: data.school_code_check || null,
         codeTries: 0,
+        // The public halves of the school's phone keys: a receipt it signed is checked here.
+        schoolKeys: data.school_keys || [],
         scanned: scanned,
         unexpected: [],
         handedOver: ["delivered", "partially_delivered"].indexOf(data.delivery.status) >= 0,
@@ -291,7 +293,7 @@
     }
     // The pages kept by the service worker name this user (the field app, a school's page
     // in a count): they go too.
-    var counted = /^\/counts\/\d+\/schools\/\d+$/;
+    var counted = /^\/(counts\/\d+\/schools\/\d+|my-school\/deliveries\/\d+)$/;
     var pages = window.caches ? caches.keys().then(function (keys) {
       return Promise.all(keys.map(function (key) {
         return caches.open(key).then(function (cache) {

@@ -9,7 +9,9 @@
 const CACHE = "tracker-{{ version }}";
 const SHELL = {{ shell | tojson }};
 const FIELD_APP = {{ url_for('offline.field_app') | tojson }};
-const COUNT_PAGE = /^\/counts\/\d+\/schools\/\d+$/;
+// Pages a school's phone keeps its last copy of, to work where the network comes and goes:
+// a count at the school, and a delivery the school confirms.
+const COUNT_PAGE = /^\/(counts\/\d+\/schools\/\d+|my-school\/deliveries\/\d+)$/;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
