@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.counts.models import Count
+from tracker.deliveries.models import Delivery, DeliveryItem
 from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.states import HANDED_OVER
 from tracker.donations.models import Donation
@@ -38,6 +39,8 @@ class Progress:
     states: dict = field(default_factory=dict)
     school: School | None = None
     reached: int = 0  # distinct pupils and teachers lent a tablet
+    handed: int = 0  # tablets handed over at the row's schools
+    school_confirmed: int = 0  # of which the school's own receipt says it received them
 
     @property
     def on_loan(self) -> int:
@@ -63,6 +66,10 @@ class Progress:
     def percent(self) -> float:
         return round(100 * self.delivered / self.allocated, 1) if self.allocated else 0.0
 
+    @property
+    def confirmed_percent(self) -> float:
+        return round(100 * self.school_confirmed / self.handed, 1) if self.handed else 0.0
+
 
 def _level(region: str, province: str):
     """The column rows are grouped by, and the filter, for the level asked."""
@@ -74,7 +81,7 @@ def _level(region: str, province: str):
 
 
 def progress(region: str = "", province: str = "") -> list[Progress]:
-    """Regions; or the provinces of `region`; or the schools of `province` (3 queries)."""
+    """Regions; or the provinces of `region`; or the schools of `province` (4 queries)."""
     key, where = _level(region, province)
     rows: dict = {}
     # Pupils and teachers lent a tablet at the row's schools, asked with the schools.
@@ -119,6 +126,22 @@ def progress(region: str = "", province: str = "") -> list[Progress]:
     for value, status, count in db.session.execute(devices):
         if value in rows:
             rows[value].states[status] = count
+    # Tablets handed over, and those the school's own receipt confirms.
+    handed = (
+        sa.select(
+            key,
+            sa.func.count(),
+            sa.func.count(sa.case((DeliveryItem.school_said.in_(("received", "damaged")), 1))),
+        )
+        .select_from(DeliveryItem)
+        .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
+        .join(School, School.id == Delivery.school_id)
+        .where(DeliveryItem.status == "delivered", *where)
+        .group_by(key)
+    )
+    for value, count, confirmed in db.session.execute(handed):
+        if value in rows:
+            rows[value].handed, rows[value].school_confirmed = count, confirmed
     if region and province:
         return list(rows.values())
     return sorted(rows.values(), key=lambda row: row.label)

@@ -11,6 +11,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import force_locale
 
+from tracker.deliveries import receipts
 from tracker.deliveries.codes import CONFIRMATIONS
 from tracker.deliveries.models import Delivery
 from tracker.deliveries.words import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
@@ -167,6 +168,18 @@ def confirmation_text(delivery: Delivery) -> str:
     return f"{text}: {delivery.no_code_reason}" if delivery.no_code_reason else text
 
 
+def proof_text(delivery: Delivery) -> str:
+    """The hand-over's proof (the school's own receipt first), in French and Arabic, and
+    where the school's receipt differs from it."""
+    proof = receipts.proof_of(delivery)
+    if not proof:
+        return ""
+    text = both(receipts.PROOFS[proof])
+    if delivery.receipt is not None and delivery.receipt.matched == "differs":
+        text += " · " + both(_l("the school's receipt differs"))
+    return text
+
+
 def receipt(delivery: Delivery) -> bytes:
     """Proof of delivery: who received which tablet, when and where, signed."""
     pdf = DeliveryPdf(_l("Proof of delivery"), delivery)
@@ -191,6 +204,7 @@ def receipt(delivery: Delivery) -> bytes:
             (_l("Place (GPS)"), place),
             (_l("Recorded from"), paper),
             (_l("Confirmation"), confirmation_text(delivery)),
+            (_l("School's proof"), proof_text(delivery)),
             (_l("Notes"), " ".join(delivery.notes.split())),
         ],
     )

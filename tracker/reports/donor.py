@@ -12,8 +12,10 @@ from flask_babel import format_date
 
 from tracker.counts.models import Count, CountLine
 from tracker.counts.words import COUNT_STATE_LABELS
+from tracker.deliveries import receipts
 from tracker.deliveries.codes import CONFIRMATIONS, CONFIRMATIONS_SHORT
 from tracker.deliveries.models import Delivery, DeliveryItem
+from tracker.deliveries.receipts import PROOFS, SCHOOL_PROOFS
 from tracker.devices.models import STATUSES, Device
 from tracker.devices.states import HANDED_OVER, STATUS_LABELS
 from tracker.donations.models import Donation
@@ -53,6 +55,7 @@ DELIVERY_COLUMNS = [
     ExportColumn(_l("Latitude"), 11, "number"),
     ExportColumn(_l("Longitude"), 11, "number"),
     ExportColumn(_l("Confirmation"), 30),
+    ExportColumn(_l("School's proof"), 30),
 ]
 SUMMARY_COLUMNS = [ExportColumn(_l("Figure"), 36), ExportColumn(_l("Value"), 30, "value")]
 # After the hand-over: counts only, never a borrower's name.
@@ -142,6 +145,7 @@ class ReportData:
     deliveries: list  # rows for the Deliveries sheet
     schools_reached: int
     confirmations: list  # how each of those hand-overs was confirmed (deliveries/codes.py)
+    school_confirmed: int = 0  # tablets whose receipt the school itself confirmed
 
     @property
     def registered(self) -> int:
@@ -228,6 +232,7 @@ def report_data(donation_id: int) -> ReportData:
     )
     deliveries = db.session.execute(
         sa.select(Delivery, School.code, School.name_fr, handed.c.tablets)
+        .options(sa.orm.selectinload(Delivery.receipt))
         .join(handed, handed.c.delivery_id == Delivery.id)
         .join(School, School.id == Delivery.school_id)
         .order_by(Delivery.delivered_at, Delivery.id)
@@ -246,12 +251,19 @@ def report_data(donation_id: int) -> ReportData:
             d.latitude,
             d.longitude,
             _confirmation(d),
+            str(PROOFS[receipts.proof_of(d)]),
         )
         for d, code, name, tablets in deliveries
     ]
+    # Tablets whose hand-over the school itself confirmed (signed or from its account).
+    school_confirmed = sum(
+        tablets for d, _c, _n, tablets in deliveries if receipts.proof_of(d) in SCHOOL_PROOFS
+    )
     reached = len({row[5] for row in device_rows if row[8] is not None})
     confirmations = [d.handover_confirmation for d, _code, _name, _tablets in deliveries]
-    return ReportData(donation, states, device_rows, delivery_rows, reached, confirmations)
+    return ReportData(
+        donation, states, device_rows, delivery_rows, reached, confirmations, school_confirmed
+    )
 
 
 def summary_rows(data: ReportData) -> list[tuple]:
@@ -266,6 +278,7 @@ def summary_rows(data: ReportData) -> list[tuple]:
     rows += [(str(STATUS_LABELS[state]), data.states.get(state, 0)) for state in STATUSES]
     rows += [
         (_("Schools reached"), data.schools_reached),
+        (_("Tablets whose receipt the school confirmed"), data.school_confirmed),
         (_("Pupils and teachers reached"), reached(donation.id)),
         (_("Still to deliver"), data.outstanding),
     ]
