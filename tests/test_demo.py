@@ -31,7 +31,7 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     assert (
-        "Demo data added: 6 borrowers, 2 counts, 7 deliveries, 200 devices, 1 donation, 3 loans, "
+        "Demo data added: 6 borrowers, 2 counts, 10 deliveries, 200 devices, 1 donation, 3 loans, "
         "2 plans, 2 repairs, 40 schools, 1 transfer, 5 users." in (first.output)
     )
     assert "coordinator@demo.test" in first.output and "password: demo" in first.output
@@ -63,9 +63,34 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     # before it left: its code is on her My school, to finish that hand-over with.
     staff = {s.school_id: s for s in db.session.scalars(sa.select(SchoolStaff))}
     statuses = dict(db.session.execute(sa.select(Delivery.school_id, Delivery.status)).all())
-    assert sorted(statuses[school_id] for school_id in staff) == ["delivered", "dispatched"]
+    # And three more schools of her group, whose deliveries she confirmed herself.
+    assert sorted(statuses[school_id] for school_id in staff) == [
+        "delivered",
+        "delivered",
+        "delivered",
+        "delivered",
+        "dispatched",
+    ]
     on_the_road = next(s for s in staff.values() if statuses[s.school_id] == "dispatched")
-    home = next(s for s in staff.values() if statuses[s.school_id] == "delivered")
+    first_delivered = db.session.scalar(
+        sa.select(Delivery.school_id).where(Delivery.status == "delivered").order_by(Delivery.id)
+    )
+    home = staff[first_delivered]
+    # Every proof a hand-over can have, and a receipt that differs from the hand-over.
+    from tracker.deliveries import receipts
+    from tracker.deliveries.models import PhoneKey
+
+    handed = db.session.scalars(
+        sa.select(Delivery).where(Delivery.delivered_at.is_not(None)).order_by(Delivery.id)
+    ).all()
+    assert {receipts.proof_of(d) for d in handed} == {
+        "school_code",
+        "agent_only",
+        "school_signed",
+        "school_account",
+    }
+    assert [d.receipt.matched for d in handed if d.receipt] == ["agrees", "agrees", "differs"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PhoneKey)) == 1
     assert on_the_road.added_at < db.session.scalar(
         sa.select(Delivery.dispatched_at).where(Delivery.school_id == on_the_road.school_id)
     )

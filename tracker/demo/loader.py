@@ -4,6 +4,7 @@ Idempotent: every object is looked up by its natural key first, so running it tw
 nothing. Deterministic: the same seed gives the same serials, IMEIs and schools.
 """
 
+import base64
 import io
 import random
 import tempfile
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import openpyxl
 import sqlalchemy as sa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, utils
 from PIL import Image, ImageDraw
 
 from tracker.allocations import services as plans
@@ -22,9 +25,9 @@ from tracker.auth.models import User
 from tracker.counts import services as counts
 from tracker.counts.models import Count, CountLine
 from tracker.database import utcnow
-from tracker.deliveries import handover
+from tracker.deliveries import handover, receipts
 from tracker.deliveries import services as deliveries
-from tracker.deliveries.models import Delivery
+from tracker.deliveries.models import Delivery, PhoneKey
 from tracker.demo.data import CONTACTS, ENROLMENT, REGIONS, SCHOOL_NAMES
 from tracker.devices import services as devices
 from tracker.devices.models import Device
@@ -103,6 +106,7 @@ def load_demo() -> DemoSummary:
     _plans(summary, donation, accounts)
     _deliveries(summary, accounts)
     _school_staff(accounts)
+    _receipts(summary, accounts)
     _loans(summary, accounts)
     _counts(summary, accounts)
     _repairs(summary, accounts)
@@ -336,6 +340,75 @@ def _school_staff(accounts: dict[str, User]) -> None:
     for school_id in (handed, on_the_road):
         if school_id is not None and db.session.get(SchoolStaff, (user.id, school_id)) is None:
             db.session.add(SchoolStaff(user_id=user.id, school_id=school_id, added_at=since))
+    db.session.flush()
+
+
+# The school signs for what it receives: three more hand-overs of the first plan, each at a
+# school the head teacher runs, confirmed by the school in each way.
+DEMO_RECEIPTS = ("signed", "account", "differs")
+
+
+def _receipts(summary: DemoSummary, accounts: dict[str, User]) -> None:
+    """The head teacher's phone key, and hand-overs confirmed by a receipt signed on it,
+    from her account, and one where her receipt and the agent's hand-over differ (an alert).
+    The school's code and the agent's signature alone are the deliveries above."""
+    head, agent, coordinator = accounts["school"], accounts["field"], accounts["coordinator"]
+    if db.session.scalar(sa.select(PhoneKey.id).where(PhoneKey.user_id == head.id).limit(1)):
+        return
+    plan = db.session.scalar(sa.select(AllocationPlan).where(AllocationPlan.name == FIRST_PLAN))
+    if plan is None or plan.status not in ("approved", "partially_fulfilled"):
+        return
+    phone = ec.generate_private_key(ec.SECP256R1())  # her phone's: only it signs
+    public = phone.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    key = receipts.register_key(head, base64.b64encode(public).decode(), "Android · démo")
+    today = local_today()
+    since = utcnow() - timedelta(days=400)
+    for kind, school_id in zip(DEMO_RECEIPTS, deliveries.waiting_devices(plan.id), strict=False):
+        db.session.add(SchoolStaff(user_id=head.id, school_id=school_id, added_at=since))
+        (delivery,) = deliveries.create_deliveries(
+            plan.id,
+            actor=coordinator,
+            assigned_to_id=agent.id,
+            planned_on=today - timedelta(days=5),
+            school_ids=[school_id],
+        )
+        summary.count("deliveries")
+        tags = [item.device.asset_tag for item in delivery.items]
+        for tag in tags:
+            deliveries.pack_scan(delivery.id, tag, coordinator)
+        deliveries.finish_packing(delivery.id, coordinator)
+        deliveries.dispatch(delivery.id, coordinator)
+        for tag in tags:
+            handover.field_scan(delivery.id, tag, agent)
+        listed = receipts.listed(delivery)
+        signed = ""
+        if kind == "signed":
+            body = f"TR1.{delivery.id}.{int(utcnow().timestamp())}.{key.id}.{len(listed)}.."
+            der = phone.sign(body.encode(), ec.ECDSA(hashes.SHA256()))
+            r, s_ = utils.decode_dss_signature(der)
+            raw = r.to_bytes(32, "big") + s_.to_bytes(32, "big")
+            signed = f"{body}.{base64.b32encode(raw).decode().rstrip('=')}"
+        else:
+            # From her account, before the agent's phone synced; in the last, one tablet
+            # she did not find in the box.
+            kept = listed[:-1] if kind == "differs" else listed
+            receipts.confirm_receipt(head, delivery.id, received={item.device_id for item in kept})
+        school = db.session.get(School, school_id)
+        handover.confirm_handover(
+            delivery.id,
+            actor=agent,
+            recipient_name=school.contact_name or "Directeur",
+            recipient_role="Directeur de l'établissement",
+            signature=demo_signature(delivery.id),
+            latitude=school.latitude,
+            longitude=school.longitude,
+            accuracy=15,
+            no_code_reason="La directrice a confirmé sur son téléphone.",
+            school_receipt=signed,
+            handed_over_at=datetime.combine(today - timedelta(days=5), time(11, 0), tzinfo=UTC),
+        )
     db.session.flush()
 
 
