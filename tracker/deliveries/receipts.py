@@ -709,13 +709,3 @@ def proof_column() -> sa.Case:
         ),
         else_="agent_only",
     )
-
-
-def receipt_summary(receipt: SchoolReceipt | None) -> str:
-    if receipt is None:
-        return ""
-    return _(
-        "%(who)s, %(when)s",
-        who=receipt.user.display_name if receipt.user else "",
-        when=format_moment(receipt.received_at),
-    )
