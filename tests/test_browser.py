@@ -683,3 +683,156 @@ def test_a_wrong_code_typed_offline_is_told_to_the_agent_when_it_reaches_the_ser
     db.session.expire_all()
     delivery = db.session.get(Delivery, delivery_id)
     assert (delivery.status, delivery.handover_confirmation) == ("delivered", "code_wrong")
+
+
+def test_two_phones_with_no_network_shake_hands_and_the_server_checks_again(
+    app, delivery_setting, live_url, create_user, tmp_path
+):
+    """The school's phone and the agent's, both offline: the school confirms and shows its
+    signed receipt as a QR; the agent's phone reads it (here: the QR read from a screenshot
+    by zxing-cpp, typed into the scan box as a scanner would), refuses a copy with one
+    character changed, accepts the real one; online again, the server records the hand-over
+    as signed by the school's phone."""
+    import zxingcpp
+    from PIL import Image
+
+    from tracker.deliveries import receipts
+    from tracker.schools.models import SchoolStaff
+
+    s = delivery_setting
+    head = create_user("school", email="head@amal.ma")
+    db.session.add(SchoolStaff(user_id=head.id, school_id=s["school_a"].id))
+    db.session.commit()
+    delivery_id = dispatched_delivery(s)
+    receive = f"{live_url}/my-school/deliveries/{delivery_id}"
+    expect = playwright_api.expect
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        school = browser.new_context(viewport={"width": 390, "height": 844})
+        agent = browser.new_context(viewport={"width": 390, "height": 844})
+        # The school's phone, online once: it makes and registers its key.
+        phone = school.new_page()
+        phone.goto(f"{live_url}/login")
+        phone.fill("input[name=email]", head.email)
+        phone.fill("input[name=password]", PASSWORD)
+        phone.click("main button[type=submit]")
+        phone.wait_for_url(f"{live_url}/my-school")
+        phone.click("text=Confirm what you received")
+        phone.wait_for_url(receive)
+        expect(phone.locator("#rc-key-state")).to_have_text("This phone signs your receipts.")
+        # The agent's phone keeps the delivery, with the school's public key.
+        field = agent.new_page()
+        sign_in(field, live_url, s["agent"])
+        field.goto(f"{live_url}/deliveries/{delivery_id}")
+        field.click("#take-offline")
+        field.wait_for_url(f"{live_url}/field/#{delivery_id}")
+        school.set_offline(True)
+        agent.set_offline(True)
+        # The school ticks what arrived (a scanner types each tag) and confirms.
+        for device in s["a_devices"]:
+            phone.fill("#rc-code", device.asset_tag)
+            phone.keyboard.press("Enter")
+            expect(phone.locator("#rc-answer")).to_contain_text("received")
+        phone.click("[data-testid=confirm-receipt]")
+        expect(phone.locator("#rc-qr svg")).to_be_visible()
+        shot = tmp_path / "receipt.png"
+        phone.locator("#rc-qr").screenshot(path=str(shot))
+        (decoded,) = zxingcpp.read_barcodes(Image.open(shot))
+        text = decoded.text
+        assert text.startswith(f"TR1.{delivery_id}.")
+        # Small enough for a phone camera in poor light: version 10 at most, level M.
+        assert int(phone.locator("#rc-qr").get_attribute("data-version")) <= 10
+        # The agent scans the tablets, then the receipt: a changed one is refused here.
+        for device in s["a_devices"]:
+            field.fill("#dv-code", device.asset_tag)
+            field.keyboard.press("Enter")
+            expect(field.locator("#scan-result")).to_contain_text("is on this delivery")
+        place = len(text) - 5
+        forged = text[:place] + ("B" if text[place] != "B" else "C") + text[place + 1 :]
+        field.fill("#dv-code", forged)
+        field.keyboard.press("Enter")
+        expect(field.locator("#scan-result")).to_contain_text("does not match")
+        field.fill("#dv-code", text)
+        field.keyboard.press("Enter")
+        expect(field.locator("#dv-receipt")).to_contain_text("Signed by the school's phone")
+        expect(field.locator("#dv-receipt")).to_contain_text("3 received, 0 not received")
+        field.fill("#dv-name", "Mme Naima")
+        field.fill("#dv-role", "Directrice")
+        sign(field, "#dv-signature")
+        field.click("#dv-confirm")
+        expect(field.locator("#dv-done")).to_be_visible()
+        # Online again: the agent's phone sends first, then the school's (the same receipt).
+        agent.set_offline(False)
+        expect(field.locator("#queue-count")).to_have_text("0", timeout=15_000)
+        school.set_offline(False)
+        phone.evaluate("window.TrackerStore.sync()")
+        expect(phone.locator("#rc-signed-state")).not_to_have_text("", timeout=15_000)
+        browser.close()
+    db.session.expire_all()
+    delivery = db.session.get(Delivery, delivery_id)
+    assert delivery.status == "delivered"
+    assert receipts.proof_of(delivery) == "school_signed"
+    assert delivery.receipt.signed_text == text and delivery.receipt.matched == "agrees"
+    assert delivery.receipt.brought_by_id == s["agent"].id
+
+
+def test_a_receipt_changed_on_the_agents_phone_is_refused_by_the_server(
+    app, delivery_setting, live_url, create_user
+):
+    """A field app that skipped its own check (its stored receipt edited) gets the
+    hand-over recorded, not confirmed by the school, and says why."""
+    from receipt_signer import Phone
+    from tracker.database import utcnow
+    from tracker.deliveries import receipts
+    from tracker.schools.models import SchoolStaff
+
+    s = delivery_setting
+    head = create_user("school")
+    db.session.add(SchoolStaff(user_id=head.id, school_id=s["school_a"].id))
+    phone = Phone()
+    phone.key_id = receipts.register_key(head, phone.public_key).id
+    db.session.commit()
+    delivery_id = dispatched_delivery(s)
+    text = phone.receipt(delivery_id, 3, utcnow(), missing=[0])
+    body, signature = text.rsplit(".", 1)
+    parts = body.split(".")
+    parts[5] = ""  # "one missing" made "all received", the signature kept
+    forged = ".".join(parts) + "." + signature
+    expect = playwright_api.expect
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        field = context.new_page()
+        sign_in(field, live_url, s["agent"])
+        field.goto(f"{live_url}/deliveries/{delivery_id}")
+        field.click("#take-offline")
+        field.wait_for_url(f"{live_url}/field/#{delivery_id}")
+        context.set_offline(True)
+        for device in s["a_devices"]:
+            field.fill("#dv-code", device.asset_tag)
+            field.keyboard.press("Enter")
+            expect(field.locator("#scan-result")).to_contain_text("is on this delivery")
+        field.evaluate(
+            """(text) => window.TrackerStore.all("deliveries").then((records) => {
+                 const record = records[0];
+                 record.schoolReceipt = text;
+                 record.schoolReceiptSaid = "edited";
+                 return window.TrackerStore.put("deliveries", record);
+               }).then(() => location.reload())""",
+            forged,
+        )
+        field.wait_for_load_state()
+        field.fill("#dv-name", "Mme Naima")
+        field.fill("#dv-role", "Directrice")
+        sign(field, "#dv-signature")
+        field.click("#dv-confirm")
+        expect(field.locator("#dv-done")).to_be_visible()
+        context.set_offline(False)
+        expect(field.locator("#sync-results")).to_contain_text(
+            "not confirmed by the school", timeout=15_000
+        )
+        browser.close()
+    db.session.expire_all()
+    delivery = db.session.get(Delivery, delivery_id)
+    assert delivery.status == "delivered" and delivery.receipt is None
+    assert delivery.receipt_refused == "forged"

@@ -85,7 +85,12 @@ def _handover_action(s, receipt: str, n: int = 1) -> dict:
 
 def _scan_actions(s) -> list[dict]:
     return [
-        {"id": f"scan-{n:04d}", "type": "scan", "delivery_id": s["delivery_id"], "code": d.asset_tag}
+        {
+            "id": f"scan-{n:04d}",
+            "type": "scan",
+            "delivery_id": s["delivery_id"],
+            "code": d.asset_tag,
+        }
         for n, d in enumerate(s["a_devices"])
     ]
 
@@ -93,9 +98,7 @@ def _scan_actions(s) -> list[dict]:
 # --- 1. the school sees what is coming --------------------------------------------------
 
 
-def test_school_staff_see_their_delivery_from_dispatch_on_and_are_told(
-    client, school, create_user
-):
+def test_school_staff_see_their_delivery_from_dispatch_on_and_are_told(client, school, create_user):
     s = school
     headers = token_for(s["head"])
     listed = client.get("/api/v1/my-school/deliveries", headers=headers).get_json()
@@ -138,7 +141,10 @@ def test_a_delivery_not_yet_dispatched_is_not_shown_to_the_school(
     head = create_user("school")
     db.session.add(SchoolStaff(user_id=head.id, school_id=s["school_a"].id))
     services.create_deliveries(
-        s["plan"].id, actor=s["coordinator"], assigned_to_id=s["agent"].id, planned_on=None,
+        s["plan"].id,
+        actor=s["coordinator"],
+        assigned_to_id=s["agent"].id,
+        planned_on=None,
         school_ids=[s["school_a"].id],
     )
     db.session.commit()
@@ -211,7 +217,9 @@ def test_where_the_sides_differ_the_office_is_alerted_naming_the_tablets(app, cl
     assert alert_counts(local_today())["receipt_differs"] == 1
     with app.test_request_context():
         (alert,) = alerts("receipt_differs", local_today())
-    assert f"{first.asset_tag}: handed over by the agent, not received by the school" in alert.detail
+    assert (
+        f"{first.asset_tag}: handed over by the agent, not received by the school" in alert.detail
+    )
     assert s["b_devices"][0].asset_tag in alert.detail
     # The delivery's page shows both sides.
     login(client, s["coordinator"])
@@ -284,8 +292,16 @@ def _flip(text: str) -> str:
 
 @pytest.mark.parametrize(
     "case",
-    ["forged_signature", "altered_content", "other_delivery", "old", "revoked", "not_staff",
-     "unreadable", "unknown_key"],
+    [
+        "forged_signature",
+        "altered_content",
+        "other_delivery",
+        "old",
+        "revoked",
+        "not_staff",
+        "unreadable",
+        "unknown_key",
+    ],
 )
 def test_a_bad_receipt_is_refused_and_the_hand_over_stays_unconfirmed(
     client, school, create_user, case
@@ -328,16 +344,19 @@ def test_a_bad_receipt_is_refused_and_the_hand_over_stays_unconfirmed(
     assert "not confirmed by the school" in answer["message"]
     assert delivery.status == "delivered"  # the hand-over is recorded
     assert delivery.receipt is None  # and nothing is falsely confirmed
-    assert delivery.receipt_refused == {
-        "forged_signature": "forged",
-        "altered_content": "forged",
-        "other_delivery": "other_delivery",
-        "old": "old",
-        "revoked": "revoked",
-        "not_staff": "not_staff",
-        "unreadable": "unreadable",
-        "unknown_key": "unknown_key",
-    }[case]
+    assert (
+        delivery.receipt_refused
+        == {
+            "forged_signature": "forged",
+            "altered_content": "forged",
+            "other_delivery": "other_delivery",
+            "old": "old",
+            "revoked": "revoked",
+            "not_staff": "not_staff",
+            "unreadable": "unreadable",
+            "unknown_key": "unknown_key",
+        }[case]
+    )
     assert receipts.proof_of(delivery) == "agent_only"
 
 
@@ -378,14 +397,13 @@ def test_a_signed_receipt_saying_one_missing_makes_the_sides_differ(client, scho
 # --- phones: registered, several, revoked ------------------------------------------------
 
 
-def test_phone_keys_are_registered_checked_and_revoked_only_by_who_may(
-    client, school, create_user
-):
+def test_phone_keys_are_registered_checked_and_revoked_only_by_who_may(client, school, create_user):
     s = school
     headers = token_for(s["head"])
     second = Phone()
     made = client.post(
-        "/api/v1/phone-keys", json={"public_key": second.public_key, "label": "Tablet"},
+        "/api/v1/phone-keys",
+        json={"public_key": second.public_key, "label": "Tablet"},
         headers=headers,
     )
     assert made.status_code == 201
@@ -404,7 +422,8 @@ def test_phone_keys_are_registered_checked_and_revoked_only_by_who_may(
         assert refused.status_code == 400 and words in refused.get_json()["error"]
     # An agent cannot register a key for a school.
     agent = client.post(
-        "/api/v1/phone-keys", json={"public_key": Phone().public_key},
+        "/api/v1/phone-keys",
+        json={"public_key": Phone().public_key},
         headers=token_for(s["agent"]),
     )
     assert agent.status_code == 403
@@ -429,8 +448,10 @@ def _p384_key() -> str:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    der = ec.generate_private_key(ec.SECP384R1()).public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    der = (
+        ec.generate_private_key(ec.SECP384R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     return base64.b64encode(der).decode()
 
@@ -440,8 +461,12 @@ def test_the_agent_cannot_confirm_from_a_school_account_it_does_not_have(client,
     results = _sync(
         client,
         token_for(s["agent"]),
-        {"id": "receipt-0009", "type": "receipt", "delivery_id": s["delivery_id"],
-         "received": _ids(s)},
+        {
+            "id": "receipt-0009",
+            "type": "receipt",
+            "delivery_id": s["delivery_id"],
+            "received": _ids(s),
+        },
     )
     assert results[0]["status"] == "rejected"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SchoolReceipt)) == 0
