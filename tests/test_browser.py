@@ -782,6 +782,7 @@ def test_a_receipt_changed_on_the_agents_phone_is_refused_by_the_server(
     """A field app that skipped its own check (its stored receipt edited) gets the
     hand-over recorded, not confirmed by the school, and says why."""
     from receipt_signer import Phone
+
     from tracker.database import utcnow
     from tracker.deliveries import receipts
     from tracker.schools.models import SchoolStaff

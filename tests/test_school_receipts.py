@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from receipt_signer import Phone
 
 from conftest import handover_form, login, text_of, token_for
-from receipt_signer import Phone
 from tracker.dashboard.alerts import alert_counts, alerts
 from tracker.database import utcnow
 from tracker.deliveries import handover, receipts
