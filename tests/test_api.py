@@ -98,7 +98,7 @@ def _schema_validator(document, schema):
 
 
 def test_openapi_document_validates_and_every_path_answers_as_described(
-    app, client, delivery_setting
+    app, client, delivery_setting, create_user
 ):
     s = delivery_setting
     delivery_id = dispatched_delivery(s)
@@ -117,8 +117,19 @@ def test_openapi_document_validates_and_every_path_answers_as_described(
         starts_on=date.today(),
         ends_on=date.today(),
     )
+    from receipt_signer import Phone
+
+    from tracker.schools.models import SchoolStaff
+
+    head = create_user("school")
+    db.session.add(SchoolStaff(user_id=head.id, school_id=s["school_a"].id))
     db.session.commit()
+    school = token_for(head)
     calls = {
+        ("get", "/my-school/deliveries"): {"headers": school},
+        ("get", "/my-school/deliveries/{delivery_id}"): {"headers": school},
+        ("get", "/phone-keys"): {"headers": school},
+        ("post", "/phone-keys"): {"headers": school, "json": {"public_key": Phone().public_key}},
         ("get", "/me"): {},
         ("get", "/deliveries"): {},
         ("get", "/deliveries/{delivery_id}"): {},
@@ -135,9 +146,11 @@ def test_openapi_document_validates_and_every_path_answers_as_described(
         url = "/api/v1" + path.replace("{delivery_id}", str(delivery_id)).replace(
             "{count_id}", str(count.id)
         ).replace("{school_id}", str(s["school_a"].id))
-        response = client.open(url, method=method.upper(), headers=headers, **options)
-        assert response.status_code == 200, (path, response.get_json())
-        schema = document["paths"][path][method]["responses"]["200"].get("content")
+        options = {"headers": headers, **options}
+        response = client.open(url, method=method.upper(), **options)
+        status = "201" if (method, path) == ("post", "/phone-keys") else "200"
+        assert response.status_code == int(status), (path, response.get_json())
+        schema = document["paths"][path][method]["responses"][status].get("content")
         if schema:
             body_schema = schema["application/json"]["schema"]
             _schema_validator(document, body_schema).validate(response.get_json())

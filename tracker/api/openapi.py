@@ -115,6 +115,13 @@ def openapi_document() -> dict:
                                         },
                                     },
                                     "items": {"type": "array", "items": ref("ManifestItem")},
+                                    "school_keys": {
+                                        "type": "array",
+                                        "items": ref("SchoolKey"),
+                                        "description": "The school's phones' public keys: a "
+                                        "receipt the school signed is checked with them, "
+                                        "offline",
+                                    },
                                 },
                             },
                             "The delivery and its tablets",
@@ -193,6 +200,104 @@ def openapi_document() -> dict:
                         **ERRORS,
                     },
                 }
+            },
+            "/my-school/deliveries": {
+                "get": {
+                    "summary": "A school user's schools' deliveries from dispatch on, with "
+                    "their tablets: what the school's phone keeps to confirm receipt offline",
+                    "operationId": "listIncomingDeliveries",
+                    "responses": {
+                        "200": json_body(
+                            {
+                                "type": "object",
+                                "required": ["deliveries"],
+                                "properties": {
+                                    "deliveries": {
+                                        "type": "array",
+                                        "items": ref("IncomingDelivery"),
+                                    }
+                                },
+                            },
+                            "The deliveries",
+                        ),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/my-school/deliveries/{delivery_id}": {
+                "get": {
+                    "summary": "One delivery to the school user's schools",
+                    "operationId": "getIncomingDelivery",
+                    "parameters": [
+                        {"name": "delivery_id", "in": "path", "required": True, "schema": ID}
+                    ],
+                    "responses": {
+                        "200": json_body(
+                            {
+                                "type": "object",
+                                "required": ["delivery"],
+                                "properties": {"delivery": ref("IncomingDelivery")},
+                            },
+                            "The delivery",
+                        ),
+                        **NOT_FOUND,
+                        **ERRORS,
+                    },
+                }
+            },
+            "/phone-keys": {
+                "get": {
+                    "summary": "The school user's phones that sign receipts",
+                    "operationId": "listPhoneKeys",
+                    "responses": {
+                        "200": json_body(
+                            {
+                                "type": "object",
+                                "required": ["phone_keys"],
+                                "properties": {
+                                    "phone_keys": {"type": "array", "items": ref("PhoneKey")}
+                                },
+                            },
+                            "The phones",
+                        ),
+                        **ERRORS,
+                    },
+                },
+                "post": {
+                    "summary": "Register this phone's public key (ECDSA P-256, made by "
+                    "WebCrypto; the same key again answers the same phone)",
+                    "operationId": "registerPhoneKey",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["public_key"],
+                                    "properties": {
+                                        "public_key": {
+                                            "type": "string",
+                                            "maxLength": 200,
+                                            "description": "SubjectPublicKeyInfo, DER, base 64",
+                                        },
+                                        "label": {"type": "string", "maxLength": 80},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": json_body(
+                            {
+                                "type": "object",
+                                "required": ["phone_key"],
+                                "properties": {"phone_key": ref("PhoneKey")},
+                            },
+                            "The phone, registered",
+                        ),
+                        **ERRORS,
+                    },
+                },
             },
             "/counts": {
                 "get": {

@@ -162,6 +162,37 @@ SCHEMAS = {
                 "maxLength": 300,
                 "description": "handover: why it is handed over without the school's code",
             },
+            "school_receipt": {
+                "type": "string",
+                "maxLength": 600,
+                "description": "handover: the school's receipt as its phone signed it (the "
+                "QR's text, `TR1.<delivery>.<unix time>.<key>.<tablets>.<missing>.<damaged>."
+                "<signature>`). Checked again here: a bad one leaves the hand-over recorded, "
+                "not confirmed by the school, with a warning.",
+            },
+            "received": {
+                "type": "array",
+                "maxItems": 10000,
+                "items": ID,
+                "description": "receipt: the tablets the school received",
+            },
+            "damaged": {
+                "type": "array",
+                "maxItems": 10000,
+                "items": ID,
+                "description": "receipt: the tablets received damaged",
+            },
+            "extras": {
+                "type": "array",
+                "maxItems": 200,
+                "items": {"type": "string", "maxLength": 80},
+                "description": "receipt: codes received that were not on the delivery",
+            },
+            "signed": {
+                "type": "string",
+                "maxLength": 600,
+                "description": "receipt: the same receipt as the school's phone signed it",
+            },
             "missing": {
                 "type": "array",
                 "items": {
@@ -178,6 +209,80 @@ SCHEMAS = {
         "description": "One action queued on the phone. `id` is made by the phone (a UUID) "
         "and makes the action count once for its user, however often it is sent. Types are "
         "checked, not coerced; text holds no control character but tab and newline.",
+    },
+    "SchoolKey": {
+        "type": "object",
+        "required": ["id", "public_key", "name"],
+        "description": "The public half of a school phone's key: what checks a receipt it "
+        "signed. Nothing in it lets anyone sign one.",
+        "properties": {
+            "id": {"type": "integer"},
+            "public_key": {"type": "string", "description": "SubjectPublicKeyInfo, DER, base 64"},
+            "name": {"type": "string", "description": "Whose phone it is"},
+        },
+    },
+    "PhoneKey": {
+        "type": "object",
+        "required": ["id", "label", "created_at", "revoked_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "label": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+    "IncomingDelivery": {
+        "type": "object",
+        "required": ["id", "reference", "status", "school", "tablets", "receipt", "proof"],
+        "description": "A delivery to one of the school user's schools, from dispatch on",
+        "properties": {
+            "id": {"type": "integer"},
+            "reference": {"type": "string", "examples": ["DEL-00012"]},
+            "status": {"type": "string", "enum": list(DELIVERY_STATUSES)},
+            "planned_on": NULLABLE_DATE,
+            "dispatched_at": {"type": ["string", "null"], "format": "date-time"},
+            "agent": NULLABLE_TEXT,
+            "school": ref("School"),
+            "tablets": {
+                "type": "array",
+                "description": "In the order a signed receipt numbers them (by id)",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "asset_tag", "serial"],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "asset_tag": {"type": "string"},
+                        "serial": {"type": "string"},
+                        "imei": NULLABLE_TEXT,
+                        "qr_token": {"type": "string"},
+                        "school_said": {
+                            "type": ["string", "null"],
+                            "enum": ["received", "damaged", "missing", None],
+                        },
+                    },
+                },
+            },
+            "receipt": {
+                "type": ["object", "null"],
+                "properties": {
+                    "proof": {"type": "string", "enum": ["account", "signed"]},
+                    "received_at": {"type": "string", "format": "date-time"},
+                    "matched": {"type": ["string", "null"], "enum": ["agrees", "differs", None]},
+                },
+            },
+            "proof": {
+                "type": ["string", "null"],
+                "enum": [
+                    "school_signed",
+                    "school_account",
+                    "school_code",
+                    "agent_only",
+                    "paper",
+                    None,
+                ],
+                "description": "The hand-over's proof, once handed over",
+            },
+        },
     },
     "Count": {
         "type": "object",
@@ -208,7 +313,8 @@ SCHEMAS = {
             "warning": {
                 "type": "boolean",
                 "description": "Applied, but the person must read the message: a hand-over "
-                "recorded as not confirmed by the school (its code typed offline was wrong)",
+                "recorded as not confirmed by the school (its code typed offline was wrong, "
+                "or the school's receipt was refused)",
             },
         },
     },
