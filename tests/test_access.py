@@ -14,7 +14,7 @@ from tracker.allocations.models import AllocationPlan
 from tracker.auth.services import update_user
 from tracker.counts.models import Count
 from tracker.database import utcnow
-from tracker.deliveries.models import Delivery
+from tracker.deliveries.models import Delivery, PhoneKey
 from tracker.extensions import db
 from tracker.jobs.models import Job, StoredFile
 from tracker.loans.models import Borrower, Loan
@@ -31,6 +31,14 @@ ADMIN = {"admin"}
 # only (the objects' school is not the school user's: they find nothing there).
 PERSONAL = WRITERS | {"school"}
 SCHOOL_SCOPED = {"school"}
+# What a school user reaches only at their own school: the objects here are another's.
+NOT_THEIR_SCHOOL = (
+    "counts.school",
+    "api.count_at_school",
+    "receiving.receive",
+    "receiving.revoke_phone",
+    "api.incoming_delivery",
+)
 PUBLIC = "public"
 PUBLIC_404 = "public, a link that opens nothing"
 
@@ -123,6 +131,12 @@ MATRIX = {
     "auth.open_invitation": ("POST", "/invitation/open", PUBLIC_404),
     "auth.choose_password": ("GET", "/invitation/password", PUBLIC_404),
     "dashboard.my_school": ("GET", "/my-school", {"school"}),
+    # The school's side of a delivery: a school user of another school finds nothing.
+    "receiving.receive": ("GET", "/my-school/deliveries/{delivery}", {"school"}),
+    "receiving.revoke_phone": ("POST", "/phones/{phone}/revoke", WRITERS | {"school"}),
+    "api.incoming_deliveries": ("GET", "/api/v1/my-school/deliveries", {"school"}),
+    "api.incoming_delivery": ("GET", "/api/v1/my-school/deliveries/{delivery}", {"school"}),
+    "api.phone_keys": ("GET", "/api/v1/phone-keys", {"school"}),
     "schools.invite": ("POST", "/schools/{school}/staff", WRITERS),
     "schools.remove_staff": ("POST", "/schools/{school}/staff/{user}/remove", WRITERS),
     "loans.borrowers": ("GET", "/schools/{school}/borrowers", PERSONAL),
@@ -252,6 +266,9 @@ def objects(create_device, create_school, create_user):
     other = create_school()
     transfer = Transfer(from_school_id=school.id, to_school_id=other.id, quantity=1)
     db.session.add(transfer)
+    # A phone of another school's head teacher.
+    phone = PhoneKey(user_id=create_user("school").id, public_key=b"\x30" * 91, label="A14")
+    db.session.add(phone)
     db.session.commit()
     return {
         "borrower": borrower.id,
@@ -260,6 +277,7 @@ def objects(create_device, create_school, create_user):
         "case": case.id,
         "photo": photo.id,
         "transfer": transfer.id,
+        "phone": phone.id,
         "job": job.id,
         "file": stored.id,
         "plan": plan.id,
@@ -298,9 +316,7 @@ def test_every_route_answers_each_role_as_designed(client, create_user, objects,
             assert response.headers["Location"].startswith("/login"), where
         elif endpoint in OWN_ONLY:
             assert response.status_code == 404, where
-        elif (
-            allowed is PERSONAL or endpoint in ("counts.school", "api.count_at_school")
-        ) and role in SCHOOL_SCOPED:
+        elif (allowed is PERSONAL or endpoint in NOT_THEIR_SCHOOL) and role in SCHOOL_SCOPED:
             assert response.status_code == 404, where  # not their school
         elif role in allowed:
             assert response.status_code not in (403, 404, 500), where

@@ -27,7 +27,9 @@ def school(delivery_setting, create_user):
 
     s = delivery_setting
     head = create_user("school", email="head@amal.ma")
-    db.session.add(SchoolStaff(user_id=head.id, school_id=s["school_a"].id))
+    # The school's head teacher for years: staff long before the box left.
+    since = utcnow() - timedelta(days=300)
+    db.session.add(SchoolStaff(user_id=head.id, school_id=s["school_a"].id, added_at=since))
     db.session.commit()
     phone = Phone()
     phone.key_id = receipts.register_key(head, phone.public_key, "Samsung A14").id
@@ -217,10 +219,9 @@ def test_where_the_sides_differ_the_office_is_alerted_naming_the_tablets(app, cl
     assert alert_counts(local_today())["receipt_differs"] == 1
     with app.test_request_context():
         (alert,) = alerts("receipt_differs", local_today())
-    assert (
-        f"{first.asset_tag}: handed over by the agent, not received by the school" in alert.detail
-    )
-    assert s["b_devices"][0].asset_tag in alert.detail
+    detail = alert.detail.replace("\u2068", "").replace("\u2069", "")
+    assert f"{first.asset_tag}: handed over by the agent, not received by the school" in detail
+    assert s["b_devices"][0].asset_tag in detail
     # The delivery's page shows both sides.
     login(client, s["coordinator"])
     page = text_of(client.get(f"/deliveries/{s['delivery_id']}"))
@@ -470,3 +471,137 @@ def test_the_agent_cannot_confirm_from_a_school_account_it_does_not_have(client,
     )
     assert results[0]["status"] == "rejected"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SchoolReceipt)) == 0
+
+
+# --- what an attacker tried (a review before this landed) --------------------------------
+
+
+def test_an_account_made_the_schools_after_dispatch_cannot_confirm_or_sign(
+    client, school, create_user
+):
+    s = school
+    late = create_user("school")
+    db.session.add(SchoolStaff(user_id=late.id, school_id=s["school_a"].id))  # now
+    phone = Phone()
+    phone.key_id = receipts.register_key(late, phone.public_key).id
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as refused:
+        receipts.confirm_receipt(late, s["delivery_id"], received=set(_ids(s)))
+    assert "became this school's after" in str(refused.value)
+    db.session.rollback()
+    text = phone.receipt(s["delivery_id"], len(_ids(s)), utcnow())
+    answer, delivery = _refused_on_sync(client, s, text)
+    assert answer["warning"] is True and delivery.receipt_refused == "not_staff"
+
+
+def test_the_agent_cannot_sign_their_own_hand_over_with_a_key_of_a_former_school_account(
+    client, school
+):
+    s = school
+    agent = s["agent"]
+    # Once the school's staff, now its agent (the role changed; the link and key stayed).
+    db.session.add(
+        SchoolStaff(
+            user_id=agent.id, school_id=s["school_a"].id, added_at=utcnow() - timedelta(days=90)
+        )
+    )
+    phone = Phone()
+    db.session.add(PhoneKey(user_id=agent.id, public_key=_der(phone)))
+    db.session.commit()
+    phone.key_id = db.session.scalar(sa.select(PhoneKey.id).where(PhoneKey.user_id == agent.id))
+    manifest = client.get(
+        f"/api/v1/deliveries/{s['delivery_id']}", headers=token_for(agent)
+    ).get_json()
+    assert phone.key_id not in [k["id"] for k in manifest["school_keys"]]
+    answer, delivery = _refused_on_sync(
+        client, s, phone.receipt(s["delivery_id"], len(_ids(s)), utcnow())
+    )
+    assert answer["warning"] is True and delivery.receipt_refused == "not_staff"
+
+
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _der(phone: Phone) -> bytes:
+    import base64
+
+    return base64.b64decode(phone.public_key)
+
+
+def test_a_delivery_failed_or_a_tablet_reported_lost_after_the_school_confirmed_it_differs(
+    school,
+):
+    s = school
+    receipts.confirm_receipt(s["head"], s["delivery_id"], received=set(_ids(s)))
+    db.session.commit()
+    lost = s["a_devices"][0]
+    handover.report_device(s["delivery_id"], lost.asset_tag, "lost", s["agent"])
+    for device in s["a_devices"][1:]:
+        handover.field_scan(s["delivery_id"], device.asset_tag, s["agent"])
+    form = handover_form()
+    handover.confirm_handover(
+        s["delivery_id"],
+        actor=s["agent"],
+        recipient_name=form["recipient_name"],
+        recipient_role=form["recipient_role"],
+        signature=form["signature"],
+        no_code_reason="no phone",
+    )
+    db.session.commit()
+    delivery = _delivery(s)
+    assert delivery.receipt.matched == "differs"
+    assert [d.asset_tag for d in receipts.differences(delivery)] == [lost.asset_tag]
+
+
+def test_a_failed_delivery_the_school_said_it_received_differs(school):
+    s = school
+    receipts.confirm_receipt(s["head"], s["delivery_id"], received=set(_ids(s)))
+    handover.fail_delivery(s["delivery_id"], s["agent"], "school closed")
+    db.session.commit()
+    delivery = _delivery(s)
+    assert delivery.receipt.matched == "differs" and len(receipts.differences(delivery)) == 3
+
+
+def test_a_key_number_past_any_id_is_an_unknown_key_not_a_server_error(school):
+    s = school
+    text = s["phone"].receipt(s["delivery_id"], len(_ids(s)), utcnow(), key_id=9_999_999_999)
+    with pytest.raises(ValidationFailed) as refused:
+        receipts.check_signed(text, _delivery(s))
+    assert refused.value.reason == "unknown_key"
+
+
+def test_control_characters_are_refused_in_a_label_notes_and_extras(school):
+    s = school
+    with pytest.raises(ValidationFailed):
+        receipts.register_key(s["head"], Phone().public_key, "A14\x00")
+    for extra in ({"notes": "n\x00o"}, {"extras": ["X\x07Y"]}):
+        with pytest.raises(ValidationFailed):
+            receipts.confirm_receipt(s["head"], s["delivery_id"], received=set(_ids(s)), **extra)
+        db.session.rollback()
+
+
+def test_the_same_receipt_with_its_signature_spelled_otherwise_is_the_same_receipt(client, school):
+    """ECDSA's (r, s) and (r, n - s) both verify: the same statement, not a second one."""
+    import base64
+
+    s = school
+    text = s["phone"].receipt(s["delivery_id"], len(_ids(s)), utcnow())
+    body, signature = text.rsplit(".", 1)
+    raw = base64.b32decode(signature + "=" * (-len(signature) % 8))
+    r, sig_s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+    other = r.to_bytes(32, "big") + (P256_ORDER - sig_s).to_bytes(32, "big")
+    twin = f"{body}.{base64.b32encode(other).decode().rstrip('=')}"
+    assert receipts.check_signed(twin, _delivery(s))
+    _sync(client, token_for(s["agent"]), *_scan_actions(s), _handover_action(s, text))
+    (again,) = _sync(
+        client,
+        token_for(s["head"]),
+        {
+            "id": "receipt-0003",
+            "type": "receipt",
+            "delivery_id": s["delivery_id"],
+            "received": _ids(s),
+            "signed": twin,
+        },
+    )
+    assert again["status"] == "applied" and "warning" not in again

@@ -109,9 +109,22 @@ def upgrade():
             op.f("ck_delivery_items_school_said"),
             "school_said IN ('', 'received', 'damaged', 'missing')",
         )
+    # The dashboard's share of tablets whose receipt the school confirmed reads these alone.
+    confirmed = sa.text(
+        "delivery_items.status = 'delivered' "
+        "AND delivery_items.school_said IN ('received', 'damaged')"
+    )
+    op.create_index(
+        "ix_delivery_items_school_confirmed",
+        "delivery_items",
+        ["delivery_id"],
+        sqlite_where=confirmed,
+        postgresql_where=confirmed,
+    )
 
 
 def downgrade():
+    op.drop_index("ix_delivery_items_school_confirmed", table_name="delivery_items")
     with op.batch_alter_table("delivery_items", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_delivery_items_school_said"), type_="check")
         batch_op.drop_column("school_said")

@@ -149,7 +149,8 @@
     if (n !== record.items.length) return Promise.resolve({ ok: false, message: t.receipt_tablets });
     var missing = places(found[5]), damaged = places(found[6]);
     var summary = fmt(t.receipt_ok, {
-      who: key.name, when: new Date(Number(found[2]) * 1000).toLocaleString(document.documentElement.lang || "fr"),
+      who: "\u2068" + key.name + "\u2069",
+      when: "\u2068" + new Date(Number(found[2]) * 1000).toLocaleString(document.documentElement.lang || "fr") + "\u2069",
       received: n - missing.length - damaged.length, missing: missing.length, damaged: damaged.length
     });
     var byId = record.items.slice().sort(function (a, b) { return a.id - b.id; });

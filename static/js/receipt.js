@@ -65,13 +65,16 @@
     return out;
   }
 
+  var keyProblem = "";  // the server's reason a key was not registered (too many phones…)
   function api(path, options) {
     options = options || {};
     options.credentials = "same-origin";
     options.headers = Object.assign({ Accept: "application/json" }, options.headers || {});
     return fetch("/api/v1" + path, options).then(function (response) {
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
+      if (response.ok) return response.json();
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        throw new Error(body.error || "");
+      });
     });
   }
 
@@ -114,7 +117,10 @@
       }).then(function (answer) {
         record.id = answer.phone_key.id;
         return saveKey(record);
-      }, function () { return null; });
+      }, function (error) {
+        keyProblem = (error && error.message) || "";
+        return null;
+      });
     });
   }
 
@@ -139,10 +145,8 @@
       if (choice.value !== "missing") say(true, fmt(t.again, { tag: item.asset_tag }));
       else { choice.value = "received"; say(true, fmt(t.on_delivery, { tag: item.asset_tag })); }
     } else {
-      var extras = $("rc-extras");
-      var lines = extras.value.split("\n").map(function (l) { return l.trim(); }).filter(Boolean);
-      if (lines.indexOf(code) < 0) lines.push(code);
-      extras.value = lines.join("\n");
+      // Not added to the receipt by itself (a stray QR, the delivery's code): she writes
+      // it below if it is a tablet she received.
       say(false, fmt(t.not_here, { code: code.slice(0, 60) }));
     }
     return Promise.resolve();
@@ -161,9 +165,10 @@
       .then(function (signature) { return body + "." + base32(new Uint8Array(signature)); });
   }
 
-  function showSigned(text, state) {
+  function showSigned(text, state, said) {
     $("rc-signed").hidden = false;
     $("rc-signed-state").textContent = state || "";
+    $("rc-said").textContent = said || "";
     if (!text) return;
     $("rc-show-agent").textContent = t.show_agent;
     $("rc-text").textContent = text;
@@ -189,6 +194,10 @@
       else missingPlaces.push(place);
     });
     if (!received.length && !damaged.length && !window.confirm(t.all_missing)) return;
+    if ((received.length || damaged.length) && missingPlaces.length) {
+      var tags = missingPlaces.map(function (place) { return tablets[place].asset_tag; });
+      if (!window.confirm(fmt(t.some_missing, { tags: tags.join(", ") }))) return;
+    }
     var extras = $("rc-extras").value.split("\n").map(function (l) { return l.trim(); }).filter(Boolean);
     form.querySelector('button[type="submit"]').disabled = true;
     readyKey().then(function (key) {
@@ -199,8 +208,12 @@
         extras: extras, notes: form.elements.notes.value.trim()
       };
       if (signed) action.signed = signed;
-      localStorage.setItem(KEPT, JSON.stringify({ text: signed, at: Date.now() }));
-      showSigned(signed, t.queued);
+      var said = fmt(t.summary, {
+        received: received.length, missing: missingPlaces.length, damaged: damaged.length,
+        extras: extras.length
+      });
+      localStorage.setItem(KEPT, JSON.stringify({ text: signed, at: Date.now(), said: said }));
+      showSigned(signed, t.queued, said);
       form.hidden = true;
       $("receive-scan").hidden = true;
       return S.enqueue(action).then(function () {
@@ -227,9 +240,26 @@
       if (!waiting) { localStorage.removeItem(KEPT); return; }
       form.hidden = true;
       $("receive-scan").hidden = true;
-      showSigned(shown.text, t.queued);
+      showSigned(shown.text, t.queued, shown.said);
     });
   }
+  // Once the queue has sent it (from this page or any other), say so.
+  window.addEventListener("tracker:changed", function () {
+    if ($("rc-signed").hidden || !S) return;
+    S.all("queue").then(function (entries) {
+      var waiting = entries.some(function (e) {
+        return e.action.type === "receipt" && e.action.delivery_id === deliveryId;
+      });
+      if (waiting) return;
+      localStorage.removeItem(KEPT);
+      return S.all("results").then(function (results) {
+        var answer = results.filter(function (r) {
+          return r.type === "receipt" && r.deliveryId === deliveryId;
+        }).pop();
+        $("rc-signed-state").textContent = answer ? answer.message : t.sent;
+      });
+    });
+  });
   $("rc-scan-form").hidden = false;
   $("rc-scan-form").addEventListener("submit", function (event) {
     event.preventDefault();
@@ -255,7 +285,7 @@
     });
   }
   readyKey().then(function (key) {
-    $("rc-key-state").textContent = !subtle ? t.no_crypto : key ? t.signing : t.no_key_offline;
+    $("rc-key-state").textContent = !subtle ? t.no_crypto : key ? t.signing
+      : keyProblem || t.no_key_offline;
   });
-  window.addEventListener("online", function () { if (S) S.sync().catch(function () {}); });
 })();

@@ -293,7 +293,7 @@
     }
     // The pages kept by the service worker name this user (the field app, a school's page
     // in a count): they go too.
-    var counted = /^\/(counts\/\d+\/schools\/\d+|my-school\/deliveries\/\d+)$/;
+    var counted = /^\/(counts\/\d+\/schools\/\d+|my-school|my-school\/deliveries\/\d+)$/;
     var pages = window.caches ? caches.keys().then(function (keys) {
       return Promise.all(keys.map(function (key) {
         return caches.open(key).then(function (cache) {
@@ -411,6 +411,16 @@
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", guardSignOut);
   else guardSignOut();
+
+  /* What waits in the queue goes whenever a page of this user is open with the network: not
+   * only from the page it was made on (a school's receipt confirmed offline, then My school
+   * opened once the network is back). */
+  function sendWaiting() {
+    if (!USER || !navigator.onLine) return;
+    waiting().then(function (n) { if (n) sync().catch(function () { /* tried again later */ }); });
+  }
+  window.addEventListener("online", sendWaiting);
+  if (USER) setTimeout(sendWaiting, 1500);
 
   /* The field app's page kept on the phone names its user and its language. Each signed-in
    * page of someone who may open the field app looks at the kept copy once the service worker

@@ -10,8 +10,8 @@ const CACHE = "tracker-{{ version }}";
 const SHELL = {{ shell | tojson }};
 const FIELD_APP = {{ url_for('offline.field_app') | tojson }};
 // Pages a school's phone keeps its last copy of, to work where the network comes and goes:
-// a count at the school, and a delivery the school confirms.
-const COUNT_PAGE = /^\/(counts\/\d+\/schools\/\d+|my-school\/deliveries\/\d+)$/;
+// a count at the school, the school's own page and a delivery the school confirms.
+const COUNT_PAGE = /^\/(counts\/\d+\/schools\/\d+|my-school|my-school\/deliveries\/\d+)$/;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -57,10 +57,12 @@ self.addEventListener("fetch", (event) => {
       fetch(request).then((response) => {
         if (response.ok && !response.redirected) {
           const copy = response.clone();
-          caches.open(CACHE).then((cache) => cache.put(url.pathname, copy));
+          caches.open(CACHE).then((cache) => cache.put(url.pathname + url.search, copy));
         }
         return response;
-      }).catch(() => caches.match(url.pathname).then((kept) => kept || caches.match(FIELD_APP)))
+      }).catch(() => caches.match(url.pathname + url.search)
+        .then((kept) => kept || caches.match(url.pathname))
+        .then((kept) => kept || caches.match(FIELD_APP)))
     );
     return;
   }

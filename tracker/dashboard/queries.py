@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.counts.models import Count
-from tracker.deliveries.models import Delivery, DeliveryItem
+from tracker.deliveries.models import SCHOOL_CONFIRMED, Delivery, DeliveryItem
 from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.states import HANDED_OVER
 from tracker.donations.models import Donation
@@ -25,6 +25,7 @@ from tracker.timezone import at_local, local_today
 
 ACTIVE_PLANS = ("approved", "partially_fulfilled", "fulfilled", "closed")
 WEEKS = 12
+CONFIRMED_ROW = "_school_confirmed"  # not a device state: the union's second part
 
 
 @dataclass
@@ -39,8 +40,7 @@ class Progress:
     states: dict = field(default_factory=dict)
     school: School | None = None
     reached: int = 0  # distinct pupils and teachers lent a tablet
-    handed: int = 0  # tablets handed over at the row's schools
-    school_confirmed: int = 0  # of which the school's own receipt says it received them
+    school_confirmed: int = 0  # tablets handed over whose receipt the school confirmed
 
     @property
     def on_loan(self) -> int:
@@ -68,7 +68,11 @@ class Progress:
 
     @property
     def confirmed_percent(self) -> float:
-        return round(100 * self.school_confirmed / self.handed, 1) if self.handed else 0.0
+        """The share of the tablets at the row's schools whose receipt the school itself
+        confirmed (at most 100: a tablet moved since still counts where it was received)."""
+        if not self.delivered:
+            return 0.0
+        return min(100.0, round(100 * self.school_confirmed / self.delivered, 1))
 
 
 def _level(region: str, province: str):
@@ -81,7 +85,7 @@ def _level(region: str, province: str):
 
 
 def progress(region: str = "", province: str = "") -> list[Progress]:
-    """Regions; or the provinces of `region`; or the schools of `province` (4 queries)."""
+    """Regions; or the provinces of `region`; or the schools of `province` (3 queries)."""
     key, where = _level(region, province)
     rows: dict = {}
     # Pupils and teachers lent a tablet at the row's schools, asked with the schools.
@@ -123,25 +127,24 @@ def progress(region: str = "", province: str = "") -> list[Progress]:
         .where(*where)
         .group_by(key, Device.status)
     )
-    for value, status, count in db.session.execute(devices):
-        if value in rows:
-            rows[value].states[status] = count
-    # Tablets handed over, and those the school's own receipt confirms.
-    handed = (
-        sa.select(
-            key,
-            sa.func.count(),
-            sa.func.count(sa.case((DeliveryItem.school_said.in_(("received", "damaged")), 1))),
-        )
+    # With them, in the same statement, the tablets handed over whose receipt the school
+    # confirmed: read through the partial index of such lines (deliveries/models.py), never
+    # the whole of delivery_items.
+    confirmed = (
+        sa.select(key, sa.literal(CONFIRMED_ROW), sa.func.count())
         .select_from(DeliveryItem)
         .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
         .join(School, School.id == Delivery.school_id)
-        .where(DeliveryItem.status == "delivered", *where)
+        .where(SCHOOL_CONFIRMED, *where)
         .group_by(key)
     )
-    for value, count, confirmed in db.session.execute(handed):
-        if value in rows:
-            rows[value].handed, rows[value].school_confirmed = count, confirmed
+    for value, status, count in db.session.execute(sa.union_all(devices, confirmed)):
+        if value not in rows:
+            continue
+        if status == CONFIRMED_ROW:
+            rows[value].school_confirmed = count
+        else:
+            rows[value].states[status] = count
     if region and province:
         return list(rows.values())
     return sorted(rows.values(), key=lambda row: row.label)

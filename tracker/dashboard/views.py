@@ -189,13 +189,15 @@ def my_school():
     schools = staff.schools_of(current_user)
     chosen = request.args.get("school", type=whole_number)
     school = None
+    # With a few schools and none chosen, the one with a delivery on its way comes first.
+    others = [s.id for s in schools] if len(schools) > 1 else []
+    awaiting = school_home.schools_awaiting(others)
     if schools:
-        school = staff.school_for(current_user, chosen) if chosen else schools[0]
+        first = next((s for s in schools if s.id in awaiting), schools[0])
+        school = staff.school_for(current_user, chosen) if chosen else first
     tablets, total = school_home.tablets_at(school.id) if school else ([], 0)
     deliveries = school_home.deliveries_to(school.id) if school else []
     since = staff.staff_since(current_user, school.id) if school else None
-    # With a few schools, the chooser says which has a box on the road.
-    others = [s.id for s in schools] if len(schools) > 1 else []
     return render_template(
         "dashboard/my_school.html",
         schools=schools,
@@ -206,7 +208,7 @@ def my_school():
         deliveries=deliveries,
         # The school's own code for each delivery on its way: its staff are the school.
         codes={d.id: code for d, _n in deliveries if (code := code_for_school(d, since))},
-        awaiting=school_home.schools_awaiting(others),
+        awaiting=awaiting,
         loan_counts=loan_counts(school.id) if school else None,
         open_counts=open_counts_at(school) if school else [],
         # What the school has to confirm, and the phones that sign for it.

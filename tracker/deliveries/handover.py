@@ -441,4 +441,5 @@ def fail_delivery(delivery_id: int, actor: User | None, reason: str) -> Delivery
     delivery = get_delivery(delivery_id)
     delivery.status, delivery.failure_reason = "failed", reason.strip()[:300]
     db.session.flush()
+    receipts.match(delivery)  # a school that said it received them: the office is alerted
     return delivery

@@ -36,8 +36,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from tracker.auth.models import User
-from tracker.auth.permissions import can, check
-from tracker.database import utcnow
+from tracker.auth.permissions import can, check, roles_for
+from tracker.database import LARGEST_ID, utcnow
 from tracker.deliveries.models import (
     HANDED_OVER,
     Delivery,
@@ -45,13 +45,14 @@ from tracker.deliveries.models import (
     PhoneKey,
     SchoolReceipt,
 )
-from tracker.deliveries.services import get_delivery
 from tracker.devices.codes import find_device_by_code
 from tracker.errors import IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import SchoolStaff
+from tracker.schools.staff import staff_since
+from tracker.text import refuse_control_characters
 from tracker.timezone import format_moment
 
 PREFIX = "TR1"
@@ -66,8 +67,11 @@ RECEIPT = re.compile(
     r"^TR1\.([0-9]{1,10})\.([0-9]{1,11})\.([0-9]{1,10})\.([0-9]{1,5})\."
     r"([0-9A-Z-]*)\.([0-9A-Z-]*)\.([A-Z2-7]{103})$"
 )
-# Who may confirm what the school received: staff of the school (reading `school.home`).
+# What the school may confirm: a delivery on its way or handed over.
 RECEIVABLE = ("dispatched", *HANDED_OVER)
+# Where the agent's side is in, to compare with the school's: handed over, or recorded as
+# failed (the school said it received tablets the office took back).
+COMPARED = (*HANDED_OVER, "failed")
 
 PROOFS = {
     "school_signed": _l("signed by the school's phone"),
@@ -151,7 +155,8 @@ def register_key(actor: User, public_key: str, label: str = "") -> PhoneKey:
             ),
             field="public_key",
         )
-    key = PhoneKey(user_id=actor.id, public_key=der, label=" ".join(label.split())[:80])
+    label = refuse_control_characters(" ".join((label or "").split())[:80], "label")
+    key = PhoneKey(user_id=actor.id, public_key=der, label=label)
     db.session.add(key)
     db.session.flush()
     return key
@@ -205,7 +210,9 @@ def keys_of_staff(school_id: int, *, active_only: bool = True) -> list[PhoneKey]
         .order_by(PhoneKey.id)
     )
     if active_only:
-        query = query.where(PhoneKey.revoked_at.is_(None), User.active)
+        query = query.where(
+            PhoneKey.revoked_at.is_(None), User.active, User.role.in_(roles_for("receipts.keys"))
+        )
     return list(db.session.scalars(query.limit(200)))
 
 
@@ -279,10 +286,11 @@ def incoming_one(user: User, delivery_id: int) -> Delivery:
 
 
 def listed(delivery: Delivery) -> list[DeliveryItem]:
-    """The delivery's tablets as a receipt numbers them: all but those taken off before it
-    left, by the tablet's id."""
+    """The delivery's tablets as a receipt numbers them: those that were in the box when it
+    left (one reported lost on the road since stays on the list, so the school's word on it
+    is kept and compared), by the tablet's id."""
     return sorted(
-        (item for item in delivery.items if item.status != "removed"),
+        (item for item in delivery.items if item.packed_at is not None),
         key=lambda item: item.device_id,
     )
 
@@ -336,7 +344,7 @@ def read_receipt(text: str) -> Claim:
         _refuse("unreadable", _("This is not a school's receipt: scan the QR on its phone."))
     delivery, moment, key, tablets, missing, damaged, signature = found.groups()
     tablets_n = int(tablets)
-    if not 1 <= tablets_n <= MAX_TABLETS or int(delivery) < 1:
+    if not 1 <= tablets_n <= MAX_TABLETS or not 1 <= int(delivery) <= LARGEST_ID:
         _refuse("unreadable", _("This is not a school's receipt: scan the QR on its phone."))
     missing_places, damaged_places = _places(missing, tablets_n), _places(damaged, tablets_n)
     if missing_places & damaged_places:
@@ -374,6 +382,20 @@ def _staff_of(user_id: int, school_id: int) -> bool:
     return db.session.get(SchoolStaff, (user_id, school_id)) is not None
 
 
+def _speaks_for_school(user: User | None, delivery: Delivery) -> bool:
+    """Whether `user`'s word is the school's for this delivery: an active school account,
+    not the delivery's own agent, and the school's staff in fact (a password of their own)
+    since before the box left, the rule the school's code follows (schools/staff.py). An
+    account made, invited or given a school after dispatch, or an agent who was once a
+    school's staff, cannot confirm what they carried."""
+    if user is None or not user.active or not can(user, "receipts.confirm"):
+        return False
+    if user.id in (delivery.assigned_to_id, delivery.delivered_by_id):
+        return False
+    since = staff_since(user, delivery.school_id)
+    return since is not None and (delivery.dispatched_at is None or since <= delivery.dispatched_at)
+
+
 def check_signed(text: str, delivery: Delivery, now: datetime | None = None) -> tuple:
     """The receipt's claim and the key that signed it, if it is this delivery's receipt,
     signed by an unrevoked phone of the school's staff, since the delivery left; else a
@@ -388,7 +410,7 @@ def check_signed(text: str, delivery: Delivery, now: datetime | None = None) -> 
                 ref=delivery.reference,
             ),
         )
-    key = db.session.get(PhoneKey, claim.key_id)
+    key = db.session.get(PhoneKey, claim.key_id) if claim.key_id <= LARGEST_ID else None
     if key is None:
         _refuse("unknown_key", _("No registered phone signed this receipt."))
     if not verify_signature(key, claim):
@@ -404,8 +426,7 @@ def check_signed(text: str, delivery: Delivery, now: datetime | None = None) -> 
                 when=format_moment(key.revoked_at),
             ),
         )
-    owner = key.user
-    if owner is None or not owner.active or not _staff_of(owner.id, delivery.school_id):
+    if not _speaks_for_school(key.user, delivery):
         _refuse(
             "not_staff",
             _("The phone that signed this receipt is not a phone of this school's staff."),
@@ -461,7 +482,8 @@ def _record(
     items = listed(delivery)
     if kept is not None:
         same = all(item.school_said == said.get(item.device_id) for item in items)
-        if claim is not None and same and kept.signed_text in ("", claim.text):
+        body = claim.signed_part.decode() if claim is not None else None
+        if claim is not None and same and kept.signed_text.rsplit(".", 1)[0] in ("", body):
             # The school's own receipt, now also signed (or the same signed one again).
             kept.proof, kept.phone_key_id, kept.signed_text = "signed", key.id, claim.text
             if brought_by is not None and kept.brought_by_id is None:
@@ -488,7 +510,7 @@ def _record(
         received_at=at,
         brought_by_id=brought_by.id if brought_by is not None else None,
         extras=list(extras or [])[:MAX_EXTRAS],
-        notes=" ".join((notes or "").split())[:500],
+        notes=refuse_control_characters(" ".join((notes or "").split())[:500], "notes"),
     )
     if key is not None:
         key.last_used_at = utcnow()
@@ -522,13 +544,25 @@ def confirm_receipt(
     it: recorded as signed when it checks, else from the account with the reason (the
     second value). A delivery of another school looks like it does not exist."""
     check(actor, "receipts.confirm")
-    delivery = get_delivery(delivery_id, lock=True)
+    delivery = db.session.scalar(
+        sa.select(Delivery).where(Delivery.id == delivery_id).with_for_update()
+    )
+    if delivery is None:
+        raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
     if not _staff_of(actor.id, delivery.school_id):
         raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
     if delivery.status not in RECEIVABLE:
         raise IllegalTransition(
             _(
                 "%(ref)s is not on its way to your school: nothing to confirm.",
+                ref=delivery.reference,
+            )
+        )
+    if not _speaks_for_school(actor, delivery):
+        raise ValidationFailed(
+            _(
+                "Your account became this school's after %(ref)s left: its receipt is "
+                "confirmed by staff who were the school's before, or by the office with you.",
                 ref=delivery.reference,
             )
         )
@@ -582,7 +616,7 @@ def _extras(codes: list[str], delivery: Delivery) -> list[dict]:
     kept, seen = [], set()
     on_list = {item.device_id for item in delivery.items}
     for code in codes[:MAX_EXTRAS]:
-        code = " ".join(str(code).split())[:80]
+        code = refuse_control_characters(" ".join(str(code).split())[:80], "extras")
         if not code or code in seen:
             continue
         seen.add(code)
@@ -642,7 +676,7 @@ def differences(delivery: Delivery) -> list[Difference]:
     handed over and the other not, and each tablet the school received that was not on the
     delivery. Empty until both sides are in."""
     receipt = delivery.receipt
-    if receipt is None or delivery.status not in HANDED_OVER:
+    if receipt is None or delivery.status not in COMPARED:
         return []
     found = [
         Difference(item.device.asset_tag, item.status, item.school_said)
@@ -657,18 +691,14 @@ def differences(delivery: Delivery) -> list[Difference]:
 
 
 def difference_text(difference: Difference) -> str:
-    """One difference in the reader's words."""
+    """One difference in the reader's words (the tag isolated, so an Arabic sentence keeps
+    its order around a Latin code)."""
+    tag = f"\u2068{difference.asset_tag}\u2069"
     if not difference.agent:
-        return _("%(tag)s: received by the school, not on the delivery", tag=difference.asset_tag)
+        return _("%(tag)s: received by the school, not on the delivery", tag=tag)
     if difference.agent == "delivered":
-        return _(
-            "%(tag)s: handed over by the agent, not received by the school",
-            tag=difference.asset_tag,
-        )
-    return _(
-        "%(tag)s: received by the school, not handed over by the agent",
-        tag=difference.asset_tag,
-    )
+        return _("%(tag)s: handed over by the agent, not received by the school", tag=tag)
+    return _("%(tag)s: received by the school, not handed over by the agent", tag=tag)
 
 
 def match(delivery: Delivery) -> None:
@@ -676,7 +706,7 @@ def match(delivery: Delivery) -> None:
     correction just arrived)."""
     db.session.expire(delivery, ["receipt"])
     receipt = delivery.receipt
-    if receipt is None or delivery.status not in HANDED_OVER:
+    if receipt is None or delivery.status not in COMPARED:
         return
     receipt.matched = "differs" if differences(delivery) else "agrees"
     db.session.flush()

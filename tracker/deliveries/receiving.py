@@ -95,7 +95,7 @@ def receive(delivery_id: int):
         # A receipt signed on a phone, as its QR: the agent may scan it here again. The SVG
         # is ours: rectangles only, drawn from a receipt checked against its pattern.
         receipt_qr=Markup(qr_svg(receipt.signed_text).decode())  # noqa: S704
-        if receipt is not None and receipt.signed_text
+        if receipt is not None and receipt.signed_text and delivery.status == "dispatched"
         else None,
     )
 

@@ -47,6 +47,7 @@ def _delivery_statement(lock: bool, whole: bool, lines: bool) -> sa.Select:
             joinedload(Delivery.assigned_to),
             joinedload(Delivery.delivered_by),
             joinedload(Delivery.plan),
+            joinedload(Delivery.receipt),
         )
         if lines:
             query = query.options(selectinload(Delivery.items).joinedload(DeliveryItem.device))

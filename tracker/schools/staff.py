@@ -20,7 +20,7 @@ from tracker.auth.invitations import (
     unusable_password,
 )
 from tracker.auth.models import Invitation, User
-from tracker.auth.permissions import can, check, role_can
+from tracker.auth.permissions import can, check, role_can, roles_for
 from tracker.auth.services import clean_email
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
@@ -101,7 +101,11 @@ def active_staff(school_id: int) -> list[User]:
         db.session.scalars(
             sa.select(User)
             .join(SchoolStaff, SchoolStaff.user_id == User.id)
-            .where(SchoolStaff.school_id == school_id, User.active)
+            .where(
+                SchoolStaff.school_id == school_id,
+                User.active,
+                User.role.in_(roles_for("school.home")),
+            )
             .order_by(User.id)
             .limit(50)
         )
