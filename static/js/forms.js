@@ -57,3 +57,20 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
+
+/* A form that cannot be undone asks first: `data-confirm` holds the question, in the page's
+ * language (revoking a phone). */
+(function () {
+  "use strict";
+
+  function ask() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      });
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ask);
+  else ask();
+})();

@@ -8,7 +8,7 @@ agent's phone to scan.
 
 import json
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -29,6 +29,7 @@ template_helpers(
     difference_text=receipts.difference_text,
     receipt_differences=receipts.differences,
     proof_of=receipts.proof_of,
+    school_phones=lambda school_id: receipts.keys_of_staff(school_id, active_only=False),
 )
 
 
@@ -107,8 +108,10 @@ def revoke_phone(key_id: int):
     receipts.key_in_reach(current_user, key_id)  # another's phone: 404
     form = ReceiptForm()
     back = request.form.get("back", "")
-    if form.validate_on_submit():
-        run_service(None, lambda: receipts.revoke_key(current_user, key_id))
+    if form.validate_on_submit() and run_service(
+        None, lambda: receipts.revoke_key(current_user, key_id)
+    ):
+        flash(_("The phone is revoked: the receipts it signs are refused from now on."), "success")
     if back.startswith("/") and not back.startswith("//"):
         return redirect(back)
     return redirect(url_for("dashboard.my_school"))
