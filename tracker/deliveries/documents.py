@@ -180,6 +180,16 @@ def proof_text(delivery: Delivery) -> str:
     return text
 
 
+def _outcome(item) -> str:
+    """A tablet's outcome, and the school's own word on it where the two differ."""
+    outcome = both(ITEM_STATUS_LABELS[item.status])
+    handed = item.status == "delivered"
+    if item.school_said and handed != (item.school_said in receipts.RECEIVED):
+        said = receipts.SCHOOL_SAID_LABELS[item.school_said]
+        outcome += "\n" + both(_l("the school: %(word)s", word=said))
+    return outcome
+
+
 def receipt(delivery: Delivery) -> bytes:
     """Proof of delivery: who received which tablet, when and where, signed."""
     pdf = DeliveryPdf(_l("Proof of delivery"), delivery)
@@ -215,7 +225,7 @@ def receipt(delivery: Delivery) -> bytes:
             i.device.serial,
             i.device.imei or "",
             i.device.model,
-            both(ITEM_STATUS_LABELS[i.status]),
+            _outcome(i),
         )
         for i in items
     ]
