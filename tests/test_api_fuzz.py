@@ -24,13 +24,25 @@ def _fresh_context(app):
     return wsgi
 
 
-def test_the_api_answers_as_its_document_says(app, delivery_setting):
+def test_the_api_answers_as_its_document_says(app, delivery_setting, create_user):
     s = delivery_setting
     dispatched_delivery(s)
     # Schemathesis reads bodies as sent (a WSGI call decodes no brotli): ask for them plain;
     # compression has its own test (test_page_weight.py).
     plain = {"Accept-Encoding": "identity"}
-    users = [token_for(s["agent"]) | plain, token_for(s["coordinator"]) | plain]
+    # A school's head teacher too: the school's own operations (its deliveries, its phones,
+    # its receipts in the sync) reach their logic only under a school account.
+    from tracker.extensions import db
+    from tracker.schools.models import SchoolStaff
+
+    head = create_user("school")
+    db.session.add(SchoolStaff(user_id=head.id, school_id=s["school_a"].id))
+    db.session.commit()
+    users = [
+        token_for(s["agent"]) | plain,
+        token_for(s["coordinator"]) | plain,
+        token_for(head) | plain,
+    ]
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", _fresh_context(app))
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 6
@@ -53,6 +65,11 @@ def test_the_api_answers_as_its_document_says(app, delivery_setting):
 
             example()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            if operation.label == "POST /phone-keys" and mode == GenerationMode.POSITIVE:
+                # No schema says "a point on the P-256 curve": text of the documented form
+                # is almost never one, and is refused (400) as it should be. The document's
+                # own example, a real key, is registered above.
+                continue
 
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(

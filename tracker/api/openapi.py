@@ -18,6 +18,12 @@ from tracker.api.schemas import (
 )
 from tracker.counts.models import LINE_STATES
 
+# A real P-256 public key (its private half thrown away): the document's example registers.
+EXAMPLE_PUBLIC_KEY = (
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE+bJ6bfXETr55fNmw+n+z2rjkPW2UYHglkwNUNIjgCVF9J2BdTKFX"
+    "iX95z3OdOOOMBT9eLHQL440ASRoSOENKUA=="
+)
+
 
 def openapi_document() -> dict:
     base = current_app.config.get("BASE_URL", "")
@@ -278,7 +284,9 @@ def openapi_document() -> dict:
                                         "public_key": {
                                             "type": "string",
                                             "maxLength": 200,
-                                            "description": "SubjectPublicKeyInfo, DER, base 64",
+                                            "description": "SubjectPublicKeyInfo, DER, base 64 "
+                                            "(WebCrypto's exportKey('spki') of a P-256 key)",
+                                            "examples": [EXAMPLE_PUBLIC_KEY],
                                         },
                                         "label": {"type": "string", "maxLength": 80},
                                     },
