@@ -163,6 +163,7 @@ def signature_check(loops: int = 2000) -> tuple[float, float]:
     """Microseconds per check, and per SHA-256 of the same text (the floor)."""
     from receipt_signer import Phone
 
+    import tracker.models  # noqa: F401  (every model known, for the mapper)
     from tracker.deliveries.models import PhoneKey
     from tracker.deliveries.receipts import read_receipt, verify_signature
 

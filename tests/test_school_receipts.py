@@ -605,3 +605,27 @@ def test_the_same_receipt_with_its_signature_spelled_otherwise_is_the_same_recei
         },
     )
     assert again["status"] == "applied" and "warning" not in again
+
+
+def test_the_schools_phone_syncs_first_then_the_agent_brings_the_same_signed_receipt(
+    client, school
+):
+    s = school
+    text = s["phone"].receipt(s["delivery_id"], len(_ids(s)), utcnow())
+    (first,) = _sync(
+        client,
+        token_for(s["head"]),
+        {
+            "id": "receipt-0004",
+            "type": "receipt",
+            "delivery_id": s["delivery_id"],
+            "received": _ids(s),
+            "signed": text,
+        },
+    )
+    assert first["status"] == "applied" and _delivery(s).receipt.matched == ""
+    results = _sync(client, token_for(s["agent"]), *_scan_actions(s), _handover_action(s, text))
+    assert "warning" not in results[-1]
+    delivery = _delivery(s)
+    assert receipts.proof_of(delivery) == "school_signed"
+    assert delivery.receipt.matched == "agrees" and delivery.receipt.brought_by_id == s["agent"].id

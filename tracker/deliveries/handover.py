@@ -293,9 +293,10 @@ def confirm_handover(
     delivery.code_sealed = delivery.code_hash = delivery.code_salt = ""
     note_delivery_progress(delivery.plan_id, actor, delivery=delivery.reference)
     db.session.flush()
-    if school_receipt:
-        receipts.carried_receipt(delivery, actor, school_receipt)
-    receipts.match(delivery)  # the school may have confirmed before the agent's phone synced
+    if not school_receipt or receipts.carried_receipt(delivery, actor, school_receipt):
+        # No receipt carried, or it was refused: the school may have confirmed from its
+        # account before the agent's phone synced.
+        receipts.match(delivery)
     notices.handover_confirmed(delivery, len(delivered))
     return delivery
 

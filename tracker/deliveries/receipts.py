@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.auth.models import User
 from tracker.auth.permissions import can, check, roles_for
@@ -410,7 +411,11 @@ def check_signed(text: str, delivery: Delivery, now: datetime | None = None) -> 
                 ref=delivery.reference,
             ),
         )
-    key = db.session.get(PhoneKey, claim.key_id) if claim.key_id <= LARGEST_ID else None
+    key = (
+        db.session.get(PhoneKey, claim.key_id, options=[sa.orm.joinedload(PhoneKey.user)])
+        if claim.key_id <= LARGEST_ID
+        else None
+    )
     if key is None:
         _refuse("unknown_key", _("No registered phone signed this receipt."))
     if not verify_signature(key, claim):
@@ -490,6 +495,7 @@ def _record(
                 kept.brought_by_id = brought_by.id
             key.last_used_at = utcnow()
             db.session.flush()
+            match(delivery, kept)
             return kept
         _refuse(
             "already",
@@ -516,8 +522,7 @@ def _record(
         key.last_used_at = utcnow()
     db.session.add(receipt)
     db.session.flush()
-    db.session.expire(delivery, ["receipt"])
-    match(delivery)
+    match(delivery, receipt)
     return receipt
 
 
@@ -701,11 +706,14 @@ def difference_text(difference: Difference) -> str:
     return _("%(tag)s: received by the school, not handed over by the agent", tag=tag)
 
 
-def match(delivery: Delivery) -> None:
+def match(delivery: Delivery, receipt: SchoolReceipt | None = None) -> None:
     """Set the receipt's verdict once both sides are in (a hand-over, a receipt or a
-    correction just arrived)."""
-    db.session.expire(delivery, ["receipt"])
-    receipt = delivery.receipt
+    correction just arrived); `receipt` when the caller has just written it."""
+    if receipt is None:
+        db.session.expire(delivery, ["receipt"])
+        receipt = delivery.receipt
+    else:
+        set_committed_value(delivery, "receipt", receipt)
     if receipt is None or delivery.status not in COMPARED:
         return
     receipt.matched = "differs" if differences(delivery) else "agrees"
