@@ -663,6 +663,10 @@ def test_a_wrong_code_typed_offline_is_told_to_the_agent_when_it_reaches_the_ser
         page.goto(f"{live_url}/deliveries/{delivery_id}")
         page.click("#take-offline")
         page.wait_for_url(f"{live_url}/field/#{delivery_id}")
+        # The phone's copy of the app is in place before the network goes (a service worker
+        # still installing claims the page meanwhile).
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.wait_for_load_state("networkidle")
         expect = playwright_api.expect
         context.set_offline(True)
         for device in s["a_devices"]:
@@ -726,6 +730,9 @@ def test_two_phones_with_no_network_shake_hands_and_the_server_checks_again(
         field.goto(f"{live_url}/deliveries/{delivery_id}")
         field.click("#take-offline")
         field.wait_for_url(f"{live_url}/field/#{delivery_id}")
+        field.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        field.wait_for_load_state("networkidle")
+        phone.wait_for_load_state("networkidle")
         school.set_offline(True)
         agent.set_offline(True)
         # The school ticks what arrived (a scanner types each tag) and confirms.
@@ -808,6 +815,8 @@ def test_a_receipt_changed_on_the_agents_phone_is_refused_by_the_server(
         field.goto(f"{live_url}/deliveries/{delivery_id}")
         field.click("#take-offline")
         field.wait_for_url(f"{live_url}/field/#{delivery_id}")
+        field.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        field.wait_for_load_state("networkidle")
         context.set_offline(True)
         for device in s["a_devices"]:
             field.fill("#dv-code", device.asset_tag)

@@ -76,6 +76,8 @@ def test_device_export_matches_the_database(runner, create_device, create_school
         )
         assert isinstance(row["Registered on"], datetime)
         assert row["QR link"].endswith(f"/d/{device.qr_token}")
+    # The donor's name, as text (not the row's tail as a Python list).
+    assert {row["Donor"] for row in rows} == {"Huawei Technologies Morocco"}
     assert rows[1]["State"] == "Reserved" and rows[1]["School code"] == "01234A"
     assert (rows[2]["Brand"], rows[2]["Donor's inventory number"]) == ("Huawei", "ICE-2020-003")
     assert rows[2]["Warranty until"].date() == date(2027, 12, 31)

@@ -120,6 +120,7 @@ def alerts():
         kinds=alert_rules.KINDS,
         groups=[(k, alert_rules.alerts(k, today)) for k in shown],
         unconfirmed_days=current_app.config.get("ALERT_UNCONFIRMED_DAYS", 3),
+        receipt_days=current_app.config["RECEIPT_DAYS"],
         action=AlertForm(formdata=None),
     )
 

@@ -97,7 +97,7 @@ def export_devices(path: Path, filters: DeviceFilters | None = None) -> int:
             school,
             created,
             device_url(token),
-            *donor,
+            *rest,
         )
         for (
             tag,
@@ -112,7 +112,7 @@ def export_devices(path: Path, filters: DeviceFilters | None = None) -> int:
             school,
             created,
             token,
-            *donor,
+            *rest,
         ) in db.session.execute(query)
     )
     return _one_sheet(path, _("Devices"), DEVICE_COLUMNS, rows)
