@@ -174,6 +174,7 @@ def test_the_agreement_is_signed_on_the_screen_and_printed_in_french_and_arabic(
     assert signed.status_code == 302
     page = text_of(client.get(f"/loans/{loan.id}"))
     assert "signed by Fatima Idrissi" in page
+    assert "Sign the agreement" not in page  # signed: no form to sign it again
     assert client.get(f"/loans/{loan.id}/signature").mimetype == "image/png"
     pdf = client.get(f"/loans/{loan.id}/agreement.pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")

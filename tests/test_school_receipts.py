@@ -629,3 +629,28 @@ def test_the_schools_phone_syncs_first_then_the_agent_brings_the_same_signed_rec
     delivery = _delivery(s)
     assert receipts.proof_of(delivery) == "school_signed"
     assert delivery.receipt.matched == "agrees" and delivery.receipt.brought_by_id == s["agent"].id
+
+
+def test_a_partly_handed_over_delivery_says_what_was_not_handed_over_not_still_to_scan(
+    client, school
+):
+    """After the gate: a partial hand-over's page said "1 still to scan"."""
+    s = school
+    first, *rest = s["a_devices"]
+    for device in rest:
+        handover.field_scan(s["delivery_id"], device.asset_tag, s["agent"])
+    form = handover_form()
+    handover.confirm_handover(
+        s["delivery_id"],
+        actor=s["agent"],
+        recipient_name=form["recipient_name"],
+        recipient_role=form["recipient_role"],
+        signature=form["signature"],
+        reasons={first.id: "missing"},
+        no_code_reason="no phone",
+    )
+    db.session.commit()
+    login(client, s["coordinator"])
+    page = text_of(client.get(f"/deliveries/{s['delivery_id']}"))
+    assert "still to scan" not in page
+    assert "2 handed over to the school" in page and "1 not handed over" in page

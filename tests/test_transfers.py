@@ -174,3 +174,24 @@ def test_the_submitter_does_not_approve_and_a_by_hand_transfer_is_checked(app, s
     services.cancel(admin, transfer.id)
     db.session.commit()
     assert db.session.get(Transfer, transfer.id).status == "cancelled"
+
+
+def test_proposing_nothing_says_why(app, client, surplus):
+    """After the gate: "Transfers proposed: 0." gave no reason."""
+    from tracker.schools.models import School
+
+    s = surplus
+    login(client, s["coordinator"])
+    client.post("/transfers/propose")
+    again = client.post("/transfers/propose", follow_redirects=True)
+    assert "a transfer between them is already open" in text_of(again)
+    db.session.get(School, s["poor"].id).need = 0
+    db.session.commit()
+    assert "no school is short of its need" in text_of(
+        client.post("/transfers/propose", follow_redirects=True)
+    )
+    db.session.get(School, s["rich"].id).need = 10
+    db.session.commit()
+    assert "no school has tablets idle beyond its need" in text_of(
+        client.post("/transfers/propose", follow_redirects=True)
+    )

@@ -189,8 +189,13 @@ def detail(delivery_id):
         lines=lines,
         counts=scans.counts(delivery, (line.status for line in lines)),
         may_act=may_act,
-        # Before it leaves, a box counts what is packed; after, what the school received.
-        counting="packed" if delivery.status == "planned" else "scanned",
+        # Before it leaves, a box counts what is packed; on the road, what is scanned at the
+        # school; once handed over, what was and was not (nothing is "still to scan").
+        counting="packed"
+        if delivery.status == "planned"
+        else "handed"
+        if delivery.delivered_at
+        else "scanned",
         scanned_ids={line.device_id for line in lines if line.status == "scanned"},
         packed_ids={line.device_id for line in lines if line.status == "packed"},
         scan=ScanForm() if acting else None,

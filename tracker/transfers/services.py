@@ -181,6 +181,25 @@ def surpluses_and_needs() -> tuple[list[Gap], list[Gap]]:
     return surplus, short
 
 
+def why_none_proposed() -> str:
+    """Why proposing from idle tablets made nothing, in the reader's words: no school with
+    idle tablets to spare, none short of its need, or none of the two in reach of the other
+    (the same province or region) without a transfer already open between them."""
+    surplus, short = surpluses_and_needs()
+    if not surplus:
+        return _(
+            "No transfer to propose: no school has tablets idle beyond its need (handed over "
+            "and not lent for %(n)s days).",
+            n=IDLE_DAYS,
+        )
+    if not short:
+        return _("No transfer to propose: no school is short of its need.")
+    return _(
+        "No transfer to propose: no school short of its need is in the province or region of "
+        "a school with idle tablets, or a transfer between them is already open."
+    )
+
+
 def propose_transfers(actor: User | None) -> list[Transfer]:
     """Transfers proposed from the surpluses to the needs: the same province first, then
     the same region; never between schools a transfer already links."""

@@ -61,8 +61,10 @@ def index():
 @requires("transfers.create")
 def propose():
     made = run_service(None, lambda: services.propose_transfers(current_user))
-    if made is not None:
+    if made:
         flash(_("Transfers proposed: %(n)s.", n=len(made)), "success")
+    elif made is not None:
+        flash(services.why_none_proposed(), "warning")
     return redirect(url_for("transfers.index"))
 
 
