@@ -178,17 +178,7 @@ def incoming_json(delivery: Delivery) -> dict:
         "dispatched_at": delivery.dispatched_at.isoformat() if delivery.dispatched_at else None,
         "agent": delivery.assigned_to.display_name if delivery.assigned_to else None,
         "school": school_json(delivery.school),
-        "tablets": [
-            {
-                "id": item.device_id,
-                "asset_tag": item.device.asset_tag,
-                "serial": item.device.serial,
-                "imei": item.device.imei,
-                "qr_token": item.device.qr_token,
-                "school_said": item.school_said or None,
-            }
-            for item in receipts.listed(delivery)
-        ],
+        "tablets": receipts.listed_json(delivery),
         "receipt": None
         if receipt is None
         else {

@@ -296,6 +296,22 @@ def listed(delivery: Delivery) -> list[DeliveryItem]:
     )
 
 
+def listed_json(delivery: Delivery) -> list[dict]:
+    """The tablets as a school's phone keeps them to confirm receipt (its page and the API),
+    in the order a receipt numbers them."""
+    return [
+        {
+            "id": item.device_id,
+            "asset_tag": item.device.asset_tag,
+            "serial": item.device.serial,
+            "imei": item.device.imei,
+            "qr_token": item.device.qr_token,
+            "school_said": item.school_said or None,
+        }
+        for item in listed(delivery)
+    ]
+
+
 @dataclass(frozen=True)
 class Claim:
     """What a receipt says, read but not yet checked."""

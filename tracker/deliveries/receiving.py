@@ -1,5 +1,5 @@
 """The school's side of a delivery: what is coming, confirming what was received (with the
-receipt its phone signs, tablets/js/receipt.js), and the phones that sign for it.
+receipt its phone signs, static/js/receipt.js), and the phones that sign for it.
 
 The page works offline as a count's page does: the service worker keeps its last copy, the
 confirmation waits in the phone's queue, and the signed receipt is shown as a QR for the
@@ -74,22 +74,12 @@ def receive(delivery_id: int):
         if run_service(form, confirm) is not None:
             return redirect(url_for("receiving.receive", delivery_id=delivery.id))
     receipt = delivery.receipt
-    tablets = [
-        {
-            "id": item.device_id,
-            "asset_tag": item.device.asset_tag,
-            "serial": item.device.serial,
-            "imei": item.device.imei,
-            "qr_token": item.device.qr_token,
-        }
-        for item in receipts.listed(delivery)
-    ]
     return render_template(
         "deliveries/receive.html",
         delivery=delivery,
         receipt=receipt,
         items=receipts.listed(delivery),
-        tablets_json=json.dumps(tablets),
+        tablets_json=json.dumps(receipts.listed_json(delivery)),
         form=form if may_confirm else None,
         item_status_label=labeller(ITEM_STATUS_LABELS),
         differences=receipts.differences(delivery),
