@@ -262,3 +262,17 @@ def test_can_answers_for_the_role_and_for_the_thing(delivery_setting):
     assert not can(s["manager"], "deliveries.hand_over", delivery)
     assert not can(s["coordinator"], "deliveries.pack", delivery)  # already on the road
     assert not can(None, "devices.read")
+
+
+def test_no_module_imports_itself_back_through_others():
+    """A circle of imports (even one hidden in a function) means two modules that each need
+    the other: the lower one exposes a hook instead (`queue.worker_hook`, `attachment_maker`)."""
+    import grimp
+
+    graph = grimp.build_graph("tracker")
+    circles = []
+    for module in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported != module and graph.chain_exists(imported, module):
+                circles.append((module, imported))
+    assert circles == []

@@ -9,6 +9,7 @@ from flask_babel import force_locale, format_date
 
 from tracker.deliveries.documents import receipt
 from tracker.deliveries.models import Delivery
+from tracker.deliveries.queries import get_delivery
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.i18n import ngettext
@@ -31,8 +32,6 @@ SCHOOL_LANGUAGES = ("fr", "ar")
 
 @attachment_maker("proof_of_delivery")
 def proof_of_delivery(delivery_id: int, _language: str) -> tuple[str, str, bytes]:
-    from tracker.deliveries.services import get_delivery
-
     delivery = get_delivery(delivery_id, whole=True)
     return f"{delivery.reference}-recu.pdf", "application/pdf", receipt(delivery)
 

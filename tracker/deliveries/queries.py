@@ -5,13 +5,16 @@ from functools import cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from tracker.auth.models import User
 from tracker.auth.permissions import roles_for
 from tracker.deliveries.models import UNDER_WAY, Delivery, DeliveryItem
 from tracker.devices.models import Device
+from tracker.errors import NotFound
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.schools.models import School
 
 
@@ -102,3 +105,36 @@ def agent_choices(blank: str) -> list[SelectChoice]:
         .order_by(User.email)
     )
     return [SelectChoice(0, blank)] + [SelectChoice(a.id, a.display_name) for a in agents]
+
+
+@cache
+def _delivery_statement(lock: bool, whole: bool, lines: bool) -> sa.Select:
+    """`get_delivery`'s statement, built once per kind (pages ask it on every request)."""
+    query = sa.select(Delivery).where(Delivery.id == sa.bindparam("delivery_id"))
+    if lock:
+        return query.with_for_update()
+    if whole:
+        query = query.options(
+            joinedload(Delivery.school),
+            joinedload(Delivery.assigned_to),
+            joinedload(Delivery.delivered_by),
+            joinedload(Delivery.plan),
+            joinedload(Delivery.receipt),
+        )
+        if lines:
+            query = query.options(selectinload(Delivery.items).joinedload(DeliveryItem.device))
+    return query
+
+
+def get_delivery(
+    delivery_id: int, *, lock: bool = False, whole: bool = False, lines: bool = True
+) -> Delivery:
+    """The delivery; `whole` also loads its school, people and plan and (unless `lines` is
+    false) every item's device in a few statements (for documents and pages), `lock` takes
+    its row lock (for changes)."""
+    delivery = db.session.scalar(
+        _delivery_statement(lock, whole and not lock, lines), {"delivery_id": delivery_id}
+    )
+    if delivery is None:
+        raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
+    return delivery

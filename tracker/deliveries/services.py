@@ -7,10 +7,9 @@ hand-over at the school in `handover.py`. Services flush; the caller commits.
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.allocations.states import PROGRESSING
@@ -19,6 +18,7 @@ from tracker.auth.permissions import role_can
 from tracker.database import utcnow
 from tracker.deliveries import codes, notices
 from tracker.deliveries.models import ACTIVE_ITEM_STATUSES, Delivery, DeliveryItem
+from tracker.deliveries.queries import get_delivery
 from tracker.deliveries.scans import ScanResult, counts, delivery_item, unknown_code, why_not_here
 from tracker.deliveries.states import require_action
 from tracker.devices.bulk import move_devices
@@ -33,39 +33,6 @@ from tracker.schools.models import School
 from tracker.schools.services import search_schools
 
 PLANNABLE_PLANS = PROGRESSING  # the plans' own list: approved, partly delivered
-
-
-@cache
-def _delivery_statement(lock: bool, whole: bool, lines: bool) -> sa.Select:
-    """`get_delivery`'s statement, built once per kind (pages ask it on every request)."""
-    query = sa.select(Delivery).where(Delivery.id == sa.bindparam("delivery_id"))
-    if lock:
-        return query.with_for_update()
-    if whole:
-        query = query.options(
-            joinedload(Delivery.school),
-            joinedload(Delivery.assigned_to),
-            joinedload(Delivery.delivered_by),
-            joinedload(Delivery.plan),
-            joinedload(Delivery.receipt),
-        )
-        if lines:
-            query = query.options(selectinload(Delivery.items).joinedload(DeliveryItem.device))
-    return query
-
-
-def get_delivery(
-    delivery_id: int, *, lock: bool = False, whole: bool = False, lines: bool = True
-) -> Delivery:
-    """The delivery; `whole` also loads its school, people and plan and (unless `lines` is
-    false) every item's device in a few statements (for documents and pages), `lock` takes
-    its row lock (for changes)."""
-    delivery = db.session.scalar(
-        _delivery_statement(lock, whole and not lock, lines), {"delivery_id": delivery_id}
-    )
-    if delivery is None:
-        raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
-    return delivery
 
 
 def delivery_for(

@@ -9,7 +9,8 @@ our driver) keeps the queue in `huey_*` tables of the app's database: workers on
 machines take jobs with `FOR UPDATE SKIP LOCKED` and wake on `LISTEN/NOTIFY`, with no
 polling. Procrastinate and pgqueuer are PostgreSQL only (the SQLite default would need a
 second runner); RQ and Dramatiq need Redis. huey deletes a task when a worker takes it, so
-what was taken is followed here, in the `jobs` table, with a heartbeat (services.py).
+what was taken is followed here, in the `jobs` table, with a heartbeat (services.py, which
+registers its steps with `worker_hook`).
 
 Modes (TRACKER_JOBS_MODE): `embedded`, the SQLite default, a worker thread in each web
 process; `workers`, the PostgreSQL default, separate `tracker worker` processes;
@@ -48,6 +49,21 @@ def background_task(name: str):
 
     def register(work):
         TASKS[name] = work
+        return work
+
+    return register
+
+
+# What the jobs' own service does on the queue's behalf (run a job, beat, reclaim the dead,
+# forget old files): it registers itself here, so this module never imports it back.
+WORKER_HOOKS: dict = {}
+
+
+def worker_hook(name: str):
+    """Register the jobs service's `name` step, which the queue calls by that name."""
+
+    def register(work):
+        WORKER_HOOKS[name] = work
         return work
 
     return register
@@ -125,20 +141,18 @@ def queue(app: Flask | None = None) -> Huey:
 
 
 def _make_queue(app: Flask) -> Huey:
-    from tracker.jobs import services
-
     immediate = app.config["JOBS_MODE"] == "immediate"
     huey = Huey("tracker", results=False, immediate=immediate, **_storage(app))
 
     @huey.task(name="run_job")
     def run_job(job_id: int) -> None:
         with app.app_context():
-            services.run_job(job_id, worker_name())
+            WORKER_HOOKS["run_job"](job_id, worker_name())
 
     @huey.periodic_task(crontab(minute="*/10"), name="forget_old_files")
     def forget_old_files() -> None:
         with app.app_context():
-            services.forget_old_files()
+            WORKER_HOOKS["forget_old_files"]()
 
     def in_app(work):
         def run():
@@ -240,7 +254,6 @@ def _running_processes() -> list[str]:
 
 def start_keeper(app: Flask, what: str = "worker") -> threading.Thread:
     """The thread that beats for this process and its running jobs and reclaims dead ones."""
-    from tracker.jobs import services
 
     def keep() -> None:
         every = float(app.config["JOBS_HEARTBEAT_SECONDS"])
@@ -253,8 +266,8 @@ def start_keeper(app: Flask, what: str = "worker") -> threading.Thread:
             try:
                 with app.app_context():
                     note_alive(app, what)
-                    services.beat()
-                    services.reclaim_dead_jobs()
+                    WORKER_HOOKS["beat"]()
+                    WORKER_HOOKS["reclaim_dead_jobs"]()
             except Exception:  # noqa: BLE001  (the next beat tries again)
                 log.warning("the job keeper's turn failed", exc_info=True)
 

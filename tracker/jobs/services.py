@@ -333,6 +333,7 @@ def forget_download(user: User, file_id: int) -> None:
 _running: dict[int, Progress] = {}
 
 
+@queue.worker_hook("run_job")
 def run_job(job_id: int, worker: str) -> None:
     """Claim the job and run it; nothing if another worker has it or it has ended. Run in
     an app context of its own (its own session, removed when the context ends)."""
@@ -452,12 +453,14 @@ def run_here(kind: str, params: dict, *, user: User | None = None, on_change=Non
 # --- the keeper: heartbeats and dead workers -------------------------------------------
 
 
+@queue.worker_hook("beat")
 def beat() -> None:
     """Say this process's running jobs are alive."""
     for progress in list(_running.values()):
         progress.publish()
 
 
+@queue.worker_hook("reclaim_dead_jobs")
 def reclaim_dead_jobs() -> int:
     """Send again the jobs whose worker fell silent (or mark them failed after the last
     attempt), and the queued jobs no worker took; the number acted on."""
@@ -512,6 +515,7 @@ def reclaim_dead_jobs() -> int:
     return acted
 
 
+@queue.worker_hook("forget_old_files")
 def forget_old_files() -> int:
     """Files past their day, and the record of jobs ended long ago."""
     with transaction():
