@@ -144,6 +144,7 @@ MATRIX = {
     "loans.index": ("GET", "/schools/{school}/loans", PERSONAL),
     "loans.lend": ("GET", "/schools/{school}/lend", PERSONAL),
     "loans.take_back": ("GET", "/schools/{school}/take-back", PERSONAL),
+    "faults.report": ("GET", "/schools/{school}/report-fault", PERSONAL),
     "loans.detail": ("GET", "/loans/{loan}", PERSONAL),
     "loans.agreement": ("GET", "/loans/{loan}/agreement.pdf", PERSONAL),
     "loans.image": ("GET", "/loans/{loan}/signature", PERSONAL),

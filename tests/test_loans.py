@@ -104,10 +104,16 @@ def test_the_return_desk_takes_tablets_back_with_their_condition(client, school_
         _lend(client, school.id, device.serial, f"P-{number}", name=f"Pupil {number}")
     back = client.post(
         f"/schools/{school.id}/take-back",
-        data={"code": tablets[0].serial, "condition": "damaged", "accessories": "charger"},
+        data={
+            "code": tablets[0].serial,
+            "condition": "damaged",
+            "accessories": "charger",
+            "fault": "Écran fissuré",
+        },
     )
     assert back.status_code == 200
     assert f"{tablets[0].asset_tag} is back from Pupil 0 (Damaged)" in text_of(back)
+    assert "Its state now: Faulty" in text_of(back)
     # The condition stays chosen for the next tablet scanned.
     assert re.search(
         r'<option[^>]*selected[^>]*value="damaged"|value="damaged"[^>]*selected',
@@ -119,7 +125,8 @@ def test_the_return_desk_takes_tablets_back_with_their_condition(client, school_
         "damaged",
         "charger",
     )
-    assert db.session.get(Device, tablets[0].id).status == "delivered"
+    # Damaged: reported faulty there and then, with its repair case.
+    assert db.session.get(Device, tablets[0].id).status == "faulty"
     twice = client.post(
         f"/schools/{school.id}/take-back", data={"code": tablets[0].serial, "condition": "good"}
     )

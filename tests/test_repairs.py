@@ -15,6 +15,7 @@ from tracker.extensions import db
 from tracker.loans import services as loans
 from tracker.loans.models import Loan
 from tracker.repairs.models import RepairCase
+from tracker.repairs.services import photos_of
 from tracker.schools.models import SchoolStaff
 
 
@@ -171,3 +172,137 @@ def test_warranty_by_model_and_the_alerts(app, client, broken, create_device, cr
     assert "École Al Amal" in alerts and "warranty ends" in alerts
     repairs = text_of(manager.get("/alerts?kind=repairs_open"))
     assert s["tablet"].asset_tag in repairs
+
+
+@pytest.fixture
+def school_tablets(create_user, create_school, create_device):
+    """A school with two tablets (one lent), its head teacher, and another school's tablet."""
+    school, other = create_school(name_fr="École Al Amal"), create_school(name_fr="École Voisine")
+    kept, lent = create_device(serial="SN-KEPT"), create_device(serial="SN-LENT")
+    stranger = create_device(serial="SN-ELSEWHERE")
+    for device in (kept, lent):
+        device.status, device.school_id = "delivered", school.id
+    stranger.status, stranger.school_id = "delivered", other.id
+    head = create_user("school")
+    db.session.add(SchoolStaff(user_id=head.id, school_id=school.id))
+    db.session.commit()
+    loans.lend(head, school.id, lent.serial, "P-7", new_borrower={"name": "Yassine"})
+    db.session.commit()
+    return {"school": school, "kept": kept, "lent": lent, "stranger": stranger, "head": head}
+
+
+def _open_case(device_id):
+    return db.session.scalar(
+        sa.select(RepairCase).where(
+            RepairCase.device_id == device_id, RepairCase.closed_at.is_(None)
+        )
+    )
+
+
+def test_school_staff_report_a_fault_with_a_photo_which_opens_the_case(client, school_tablets):
+    s = school_tablets
+    login(client, s["head"])
+    home = text_of(client.get("/my-school"))
+    assert "Report a faulty tablet" in home
+    page = client.get(f"/schools/{s['school'].id}/report-fault")
+    assert page.status_code == 200 and "What is wrong" in text_of(page)
+    answer = client.post(
+        f"/schools/{s['school'].id}/report-fault",
+        data={
+            "code": s["kept"].asset_tag,
+            "fault": "L'écran ne s'allume plus",
+            "photo": (io.BytesIO(_jpeg()), "fault.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 200
+    case = _open_case(s["kept"].id)
+    assert f"repair case {case.id} is open" in text_of(answer)
+    assert case.fault == "L'écran ne s'allume plus" and case.opened_by_id == s["head"].id
+    assert case.school_id == s["school"].id
+    assert db.session.get(Device, s["kept"].id).status == "faulty"
+    assert len(photos_of(case.id)) == 1
+    # The office sees the case with the school's words.
+    event = db.session.scalar(
+        sa.select(DeviceEvent)
+        .where(DeviceEvent.device_id == s["kept"].id)
+        .order_by(DeviceEvent.id.desc())
+    )
+    assert event.type == "reported_faulty" and event.actor_id == s["head"].id
+
+
+def test_a_lent_tablet_reported_faulty_leaves_its_loan(client, school_tablets):
+    s = school_tablets
+    login(client, s["head"])
+    client.post(
+        f"/schools/{s['school'].id}/report-fault",
+        data={"code": s["lent"].serial, "fault": "Batterie gonflée"},
+    )
+    loan = db.session.scalar(sa.select(Loan).where(Loan.device_id == s["lent"].id))
+    assert loan.ended_as == "faulty"
+    assert _open_case(s["lent"].id).fault == "Batterie gonflée"
+
+
+def test_a_fault_report_is_refused_with_its_reason_and_nothing_is_written(client, school_tablets):
+    s = school_tablets
+    login(client, s["head"])
+    url = f"/schools/{s['school'].id}/report-fault"
+    # Another school's tablet.
+    refused = client.post(url, data={"code": s["stranger"].serial, "fault": "cassée"})
+    assert refused.status_code == 422 and "is not a tablet of this school" in text_of(refused)
+    # Nothing said about what is wrong (blanks only).
+    blank = client.post(url, data={"code": s["kept"].serial, "fault": "   "})
+    assert blank.status_code == 422
+    # A file that is not a photo.
+    bad = client.post(
+        url,
+        data={"code": s["kept"].serial, "fault": "écran", "photo": (io.BytesIO(b"x"), "a.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 422
+    assert db.session.get(Device, s["kept"].id).status == "delivered"
+    assert _open_case(s["kept"].id) is None
+    # Twice: the second says the case is open.
+    client.post(url, data={"code": s["kept"].serial, "fault": "écran"})
+    again = client.post(url, data={"code": s["kept"].serial, "fault": "écran"})
+    assert again.status_code == 422 and "already reported faulty" in text_of(again)
+    # Another school's page is not theirs.
+    assert client.get(f"/schools/{s['stranger'].school_id}/report-fault").status_code == 404
+
+
+def test_a_tablet_taken_back_damaged_is_reported_faulty_with_what_is_wrong(client, school_tablets):
+    s = school_tablets
+    login(client, s["head"])
+    url = f"/schools/{s['school'].id}/take-back"
+    # Damaged without a word: refused, the loan still open.
+    silent = client.post(url, data={"code": s["lent"].serial, "condition": "damaged"})
+    assert silent.status_code == 422 and "Say what is wrong" in text_of(silent)
+    assert db.session.scalar(sa.select(Loan.ended_at).where(Loan.device_id == s["lent"].id)) is None
+    back = client.post(
+        url,
+        data={
+            "code": s["lent"].serial,
+            "condition": "damaged",
+            "fault": "Coin fendu",
+            "photo": (io.BytesIO(_jpeg()), "coin.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert back.status_code == 200
+    loan = db.session.scalar(sa.select(Loan).where(Loan.device_id == s["lent"].id))
+    db.session.refresh(loan)
+    assert loan.ended_as == "returned" and loan.condition_back == "damaged"
+    assert db.session.get(Device, s["lent"].id).status == "faulty"
+    case = _open_case(s["lent"].id)
+    assert case.fault == "Coin fendu" and len(photos_of(case.id)) == 1
+
+
+def test_a_tablet_taken_back_in_good_condition_opens_no_case(client, school_tablets):
+    s = school_tablets
+    login(client, s["head"])
+    client.post(
+        f"/schools/{s['school'].id}/take-back",
+        data={"code": s["lent"].serial, "condition": "fair", "fault": "rayure"},
+    )
+    assert db.session.get(Device, s["lent"].id).status == "delivered"
+    assert _open_case(s["lent"].id) is None

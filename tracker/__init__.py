@@ -162,6 +162,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.loans.views import bp as loans_bp
     from tracker.messages.views import bp as messages_bp
     from tracker.repairs.views import bp as repairs_bp
+    from tracker.repairs.views import school_bp as faults_bp
     from tracker.reports.views import bp as reports_bp
     from tracker.schools.views import bp as schools_bp
     from tracker.spreadsheets.views import exports_bp, imports_bp, workbooks_bp
@@ -191,6 +192,7 @@ def register_blueprints(app: Flask) -> None:
         loans_bp,
         counts_bp,
         repairs_bp,
+        faults_bp,
         transfers_bp,
     ):
         app.register_blueprint(blueprint)

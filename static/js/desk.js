@@ -8,7 +8,9 @@
   var desk = document.querySelector("[data-desk]");
   if (desk) {
     var code = desk.elements.code;
-    var next = desk.elements.borrower_code;
+    // Where Enter (or the camera) goes after the tablet's code: the borrower's field when
+    // lending, the field `data-desk-next` names (what is wrong, on a fault report).
+    var next = desk.dataset.deskNext ? desk.elements[desk.dataset.deskNext] : desk.elements.borrower_code;
     if (next) {
       code.addEventListener("keydown", function (event) {
         if (event.key !== "Enter") return;

@@ -67,6 +67,9 @@ GRANTS: dict[str, tuple[str, ...]] = {
     # Repairs: the office follows each case; readers see them.
     "repairs.read": READERS,
     "repairs.write": OFFICE,
+    # A school's staff report a tablet their school has faulty (what is wrong, a photo),
+    # which opens its case; the office follows it from there.
+    "repairs.report": PERSONAL,
     "dashboard.read": STAFF,
     "dashboard.office": READERS,
     "alerts.manage": READERS,  # whoever is warned says they saw it, or how it was resolved

@@ -202,13 +202,13 @@ def _repairs(summary: DemoSummary, accounts: dict[str, User]) -> None:
     )
     if worn is not None:
         worn.warranty_until = today + timedelta(days=400)
-        devices.move_device(
-            worn, "reported_faulty", coordinator, note="La batterie ne charge plus."
-        )
-        case = db.session.scalar(
-            sa.select(RepairCase).where(
-                RepairCase.device_id == worn.id, RepairCase.closed_at.is_(None)
-            )
+        # The head teacher reported it from her school's page, with a photo.
+        case = repairs.report_fault(
+            accounts["school"],
+            head_school,
+            worn.asset_tag,
+            "La batterie ne charge plus.",
+            _fault_photo(),
         )
         repairs.update_case(
             coordinator,
@@ -220,6 +220,19 @@ def _repairs(summary: DemoSummary, accounts: dict[str, User]) -> None:
             sent_on=today - timedelta(days=3),
         )
         summary.count("repairs")
+
+
+def _fault_photo() -> bytes:
+    """A picture of a tablet whose battery shows empty, drawn here (no file to ship)."""
+    image = Image.new("RGB", (480, 320), (236, 239, 241))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((60, 40, 420, 280), 18, fill=(38, 50, 56))
+    draw.rectangle((170, 130, 290, 190), outline=(255, 255, 255), width=6)
+    draw.rectangle((290, 148, 304, 172), fill=(255, 255, 255))
+    draw.rectangle((180, 140, 196, 180), fill=(211, 47, 47))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
 
 
 def _counts(summary: DemoSummary, accounts: dict[str, User]) -> None:

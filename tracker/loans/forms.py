@@ -1,7 +1,7 @@
 """Loan forms: a borrower, the lending desk, the return desk, the agreement's signature."""
 
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -23,6 +23,7 @@ class BorrowerForm(Form):
     guardian_phone = StringField(_l("Guardian's phone"), validators=[Length(max=40)])
 
 
+PHOTO = {"accept": "image/*", "capture": "environment"}  # the phone's camera, at the back
 SCANNED = {"autofocus": True, "autocomplete": "off", "autocapitalize": "off", "spellcheck": "false"}
 
 
@@ -54,6 +55,9 @@ class TakeBackForm(Form):
     )
     condition = SelectField(_l("Condition"), choices=_choices(CONDITION_LABELS), default="good")
     accessories = StringField(_l("Accessories brought back"), validators=[Length(max=200)])
+    # Asked when the condition is damaged: the tablet is reported faulty with them.
+    fault = TextAreaField(_l("What is wrong"), validators=[Length(max=2000)], render_kw={"rows": 2})
+    photo = FileField(_l("A photo of the fault (if you can)"), render_kw=PHOTO)
 
 
 class SignForm(Form):

@@ -258,7 +258,7 @@ def _short(value: str | None, field: str, limit: int = 200) -> str:
     return refuse_control_characters(text, field)
 
 
-def _tablet_at(school: School, code: str, actor: User | None) -> Device:
+def tablet_at(school: School, code: str, actor: User | None) -> Device:
     """The tablet a scanned code names, if this school holds it and `actor` may change it
     there (devices/custody.py)."""
     resolved = resolve_code(code)
@@ -297,7 +297,7 @@ def lend(
     one tablet per borrower at a time."""
     check(actor, "loans.lend")
     school = school_in_reach(actor, school_id)
-    device = _tablet_at(school, code, actor)
+    device = tablet_at(school, code, actor)
     borrower_code = " ".join((borrower_code or "").split()).upper()
     if not borrower_code:
         raise ValidationFailed(_("Scan or type the borrower's code."), field="borrower_code")
@@ -351,14 +351,33 @@ def lend(
     return loan
 
 
+# What else happens to a tablet brought back damaged: the repairs feature registers the
+# opening of its case here, so loans never imports the feature above it.
+_WHEN_BACK_DAMAGED: list = []
+
+
+def when_back_damaged(hook):
+    """Register `hook(actor, device, fault, photo)`, run when a tablet comes back damaged."""
+    _WHEN_BACK_DAMAGED.append(hook)
+    return hook
+
+
 def take_back(
-    actor: User | None, school_id: int, code: str, *, condition: str, accessories: str = ""
+    actor: User | None,
+    school_id: int,
+    code: str,
+    *,
+    condition: str,
+    accessories: str = "",
+    fault: str = "",
+    photo: bytes | str | None = None,
 ) -> Loan:
-    """The borrower brings the tablet back: the loan ends, the tablet is at the school again
-    (a damaged one is then reported faulty by whoever sees to repairs)."""
+    """The borrower brings the tablet back: the loan ends, the tablet is at the school again;
+    one brought back damaged is reported faulty there and then, with what is wrong (and a
+    photo), which opens its repair case."""
     check(actor, "loans.lend")
     school = school_in_reach(actor, school_id)
-    device = _tablet_at(school, code, actor)
+    device = tablet_at(school, code, actor)
     loan = open_loan_of(device.id)
     if loan is None:
         raise ValidationFailed(
@@ -371,6 +390,9 @@ def take_back(
     loan.accessories_back = _short(accessories, "accessories")
     loan.received_by_id = actor.id if actor else None
     db.session.flush()
+    if loan.condition_back == "damaged":
+        for hook in _WHEN_BACK_DAMAGED:
+            hook(actor, device, fault, photo)
     return loan
 
 

@@ -174,6 +174,8 @@ def take_back(school_id: int):
                 form.code.data,
                 condition=form.condition.data,
                 accessories=form.accessories.data,
+                fault=form.fault.data,
+                photo=form.photo.data.read() if form.photo.data else None,
             ),
         )
         if back is not None:

@@ -3,10 +3,11 @@
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from tracker.forms import Form
 from tracker.i18n import lazy_gettext as _l
+from tracker.loans.forms import PHOTO, SCANNED
 from tracker.repairs.words import OUTCOME_LABELS
 
 
@@ -32,3 +33,15 @@ class CloseCaseForm(Form):
 
 class PhotoForm(Form):
     photo = FileField(_l("A photo of the fault"))
+
+
+class ReportFaultForm(Form):
+    """The school reports one of its tablets faulty: which, what is wrong, a photo."""
+
+    code = StringField(
+        _l("Tablet"), validators=[DataRequired(), Length(max=300)], render_kw=SCANNED
+    )
+    fault = TextAreaField(
+        _l("What is wrong"), validators=[DataRequired(), Length(max=2000)], render_kw={"rows": 3}
+    )
+    photo = FileField(_l("A photo of the fault (if you can)"), render_kw=PHOTO)

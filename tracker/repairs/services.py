@@ -18,13 +18,14 @@ from tracker.devices.bulk import when_devices_move
 from tracker.devices.codes import code_refusal, resolve_code
 from tracker.devices.models import Device
 from tracker.devices.services import move_device, record_event
-from tracker.devices.states import HANDED_OVER
+from tracker.devices.states import HANDED_OVER, STATUS_LABELS
 from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
-from tracker.loans.services import continue_loan
+from tracker.loans.services import continue_loan, tablet_at, when_back_damaged
 from tracker.repairs.models import MAX_PHOTOS, OUTCOMES, RepairCase, RepairPhoto
 from tracker.schools.models import School
+from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
 from tracker.timezone import local_today
 
@@ -153,6 +154,59 @@ def update_case(
     case.repairer_ref = _text(repairer_ref, "repairer_ref", 64)
     case.sent_on, case.returned_on = sent_on, returned_on
     case.cost = _cost(cost)
+    db.session.flush()
+    return case
+
+
+def report_fault(
+    actor: User | None, school_id: int, code: str, fault: str, photo: bytes | str | None = None
+) -> RepairCase:
+    """The school reports a tablet it holds (at the school or lent) faulty: what is wrong and
+    a photo, which open its repair case for the office (a lent one leaves its loan, and its
+    borrower gets the replacement)."""
+    check(actor, "repairs.report")
+    school = school_in_reach(actor, school_id)
+    return _report(actor, tablet_at(school, code, actor), fault, photo)
+
+
+@when_back_damaged
+def _report(
+    actor: User | None, device: Device, fault: str, photo: bytes | str | None
+) -> RepairCase:
+    """Report `device` faulty with what is wrong: the move opens the case, which keeps the
+    words, who said them and the photo."""
+    if device.status == "faulty":
+        raise ValidationFailed(
+            _("%(tag)s is already reported faulty: its repair case is open.", tag=device.asset_tag),
+            field="code",
+        )
+    if device.status not in HANDED_OVER:
+        raise ValidationFailed(
+            _(
+                "%(tag)s is %(state)s: only a tablet the school has can be reported faulty here.",
+                tag=device.asset_tag,
+                state=str(STATUS_LABELS[device.status]).lower(),
+            ),
+            field="code",
+        )
+    fault = _text(fault, "fault", 2000)
+    if not fault:
+        raise ValidationFailed(
+            _("Say what is wrong with the tablet: the repair case opens with it."), field="fault"
+        )
+    jpeg = clean_photo(photo) if photo else None
+    move_device(device, "reported_faulty", actor, note=fault)
+    case = db.session.scalar(
+        sa.select(RepairCase).where(
+            RepairCase.device_id == device.id, RepairCase.closed_at.is_(None)
+        )
+    )
+    case.fault = fault
+    case.opened_by_id = actor.id if actor else None
+    if jpeg is not None:
+        db.session.add(
+            RepairPhoto(case_id=case.id, jpeg=jpeg, added_by_id=actor.id if actor else None)
+        )
     db.session.flush()
     return case
 

@@ -10,12 +10,14 @@ from tracker.extensions import db
 from tracker.figures import provides
 from tracker.i18n import gettext as _
 from tracker.repairs import services
-from tracker.repairs.forms import CaseForm, CloseCaseForm, PhotoForm
+from tracker.repairs.forms import CaseForm, CloseCaseForm, PhotoForm, ReportFaultForm
 from tracker.repairs.models import RepairPhoto
 from tracker.repairs.words import OUTCOME_LABELS
+from tracker.schools.staff import school_in_reach
 from tracker.web import labeller, run_service, template_helpers
 
 bp = Blueprint("repairs", __name__, url_prefix="/repairs")
+school_bp = Blueprint("faults", __name__)  # at a school: its staff report a fault
 template_helpers(repair_outcome_label=labeller(OUTCOME_LABELS))
 provides("repair_cases_of")(services.cases_of)
 
@@ -113,3 +115,28 @@ def photo(case_id: int, photo_id: int):
     response = send_file(as_file(kept.jpeg), mimetype="image/jpeg")
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@school_bp.route("/schools/<int:school_id>/report-fault", methods=["GET", "POST"])
+@requires("repairs.report")
+def report(school_id: int):
+    """A school's desk for a broken tablet: scan it, say what is wrong, add a photo; its
+    repair case opens for the office."""
+    school = school_in_reach(current_user, school_id)
+    form = ReportFaultForm(code=request.args.get("code", "")[:300])
+    case = None
+    if form.validate_on_submit():
+        case = run_service(
+            form,
+            lambda: services.report_fault(
+                current_user,
+                school.id,
+                form.code.data,
+                form.fault.data,
+                form.photo.data.read() if form.photo.data else None,
+            ),
+        )
+        if case is not None:
+            form = ReportFaultForm(formdata=None)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("repairs/report.html", school=school, form=form, done=case), status
