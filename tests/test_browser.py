@@ -537,16 +537,29 @@ def test_a_count_scanned_on_a_phone_that_loses_the_network_lands_once(
         page.fill("#code", devices[0].serial)
         page.keyboard.press("Enter")
         expect(answer).to_contain_text(f"{devices[0].asset_tag} counted.")
+        # The figures and lists follow the scan without a reload.
+        figures = page.locator('[data-testid="count-figures"] .card-figure')
+        expect(figures.nth(1)).to_have_text("1")
+        expect(page.locator('[data-testid="count-found"]')).to_contain_text(devices[0].asset_tag)
+        not_seen = page.locator('[data-testid="count-not_seen"]')
+        expect(not_seen).not_to_contain_text(devices[0].asset_tag)
         context.set_offline(True)
         for device in devices[1:]:
             page.fill("#code", device.asset_tag)
             page.keyboard.press("Enter")
             expect(answer).to_contain_text(f"sent when the network returns: {device.asset_tag}")
+        # Offline, each line kept on the phone shows as seen, and the figures follow.
+        expect(page.locator("#count-lists .kept-offline")).to_have_count(len(devices) - 1)
+        expect(figures.nth(1)).to_have_text(str(len(devices)))
         db.session.expire_all()
         found = sa.select(sa.func.count()).select_from(CountLine).where(CountLine.status == "found")
         assert db.session.scalar(found) == 1
         context.set_offline(False)
         expect(answer).to_contain_text("were sent: 2", timeout=15_000)
+        # Once sent, the server's lists are drawn again: all found, none waiting.
+        expect(page.locator("#count-lists .kept-offline")).to_have_count(0)
+        expect(page.locator('[data-testid="count-found"] li')).to_have_count(len(devices))
+        expect(not_seen).to_have_count(0)
         browser.close()
     db.session.expire_all()
     assert db.session.scalar(found) == 3

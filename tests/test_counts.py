@@ -1,6 +1,7 @@
 """Counts at the schools: the expected lists fixed when a count opens, scans online and from
 the offline queue, each school's figures, and closing with a manager's confirmation."""
 
+import re
 import uuid
 from datetime import date, timedelta
 
@@ -89,11 +90,15 @@ def test_a_count_fixes_each_schools_list_and_shows_what_was_found_live(client, c
     home = text_of(head.get("/my-school"))
     assert "Count the tablets: Fin d'année 2027" in home
     found = _scan(head, count_id, s["a"].id, s["at_a"][0].serial, "good").get_json()
+    parts = {key: found.pop(key) for key in ("figures", "lists")}
     assert found == {
         "ok": True,
         "message": f"{s['at_a'][0].asset_tag} counted.",
         "outcome": "found",
     }
+    # The page's figures and lists as they are now, for it to redraw in place.
+    assert re.search(r'card-figure">1</span><span>Found', parts["figures"])
+    assert s["at_a"][0].asset_tag in parts["lists"].split('data-testid="count-found"')[1]
     # The lent tablet, brought in by its borrower, counts too.
     assert _scan(head, count_id, s["a"].id, s["at_a"][2].asset_tag).get_json()["outcome"] == "found"
     again = _scan(head, count_id, s["a"].id, s["at_a"][0].serial).get_json()

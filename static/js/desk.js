@@ -73,7 +73,34 @@
       said.textContent = message;
       if (scan && scan.remember) scan.remember(ok, message);
     };
+    // The figures and lists follow each scan: the server's answer carries them drawn by the
+    // page's own templates; a scan kept offline moves its line from "not yet seen" at once.
+    var redraw = function (parts) {
+      if (parts && typeof parts.figures === "string") document.getElementById("count-figures").innerHTML = parts.figures;
+      if (parts && typeof parts.lists === "string") document.getElementById("count-lists").innerHTML = parts.lists;
+    };
+    var seenHere = function (code) {
+      var wanted = code.toLowerCase();
+      var lines = document.querySelectorAll('[data-testid="count-not_seen"] li[data-codes]');
+      for (var i = 0; i < lines.length; i++) {
+        if (lines[i].dataset.codes.split(" ").indexOf(wanted) < 0) continue;
+        lines[i].classList.add("kept-offline");
+        lines[i].appendChild(document.createTextNode(" · " + counting.dataset.keptLine));
+        var figures = document.querySelectorAll("#count-figures .card-figure");
+        if (figures.length > 2) {
+          figures[1].textContent = Number(figures[1].textContent) + 1;
+          figures[2].textContent = Math.max(0, Number(figures[2].textContent) - 1);
+        }
+        return;
+      }
+    };
+    var refresh = function () {
+      return fetch(location.href, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(redraw, function () { /* the page stays as it is */ });
+    };
     var queue = function (code) {
+      seenHere(code);
       return window.TrackerStore.enqueue({
         type: "count_scan",
         count_id: Number(counting.dataset.count),
@@ -104,6 +131,7 @@
         return response.json().then(function (answer) {
           if (typeof answer.ok !== "boolean") return queue(code);
           say(answer.ok, answer.message);
+          redraw(answer);
         }, function () { return queue(code); });
       }, function () { return queue(code); });
     });
@@ -111,11 +139,20 @@
       window.TrackerStore.waiting().then(function (n) {
         if (!n || !navigator.onLine) return;
         window.TrackerStore.sync().then(function (summary) {
-          if (summary.sent) say(true, counting.dataset.sent.replace("%(n)s", summary.sent));
+          if (summary.sent) {
+            say(true, counting.dataset.sent.replace("%(n)s", summary.sent));
+            refresh();
+          }
         }, function () { /* kept for later */ });
       });
     };
     window.addEventListener("online", send);
+    // The queue may also be sent from elsewhere (the store sends it from any page): once
+    // nothing waits, the lines kept on this phone are drawn again from the server.
+    window.addEventListener("tracker:changed", function () {
+      if (!navigator.onLine || !document.querySelector("#count-lists .kept-offline")) return;
+      window.TrackerStore.waiting().then(function (n) { if (!n) refresh(); });
+    });
     send();
   }
 })();

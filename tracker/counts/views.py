@@ -93,10 +93,10 @@ def school(count_id: int, school_id: int):
         ), 404
     form = CountScanForm()
     answer = None
+    wants_json = request.accept_mimetypes.best == "application/json"
     if request.method == "POST":
         if not can(current_user, "counts.scan"):
             return render_template("error.html", message=_("Your role does not allow this.")), 403
-        wants_json = request.accept_mimetypes.best == "application/json"
         if form.validate_on_submit():
 
             def scan():
@@ -113,13 +113,21 @@ def school(count_id: int, school_id: int):
                     answer = committed(scan)
                 except DomainError as error:
                     return jsonify(ok=False, message=str(error)), error.status_code
-                return jsonify(ok=answer.ok, message=answer.message, outcome=answer.outcome)
+                return jsonify(
+                    ok=answer.ok,
+                    message=answer.message,
+                    outcome=answer.outcome,
+                    **_school_parts(count, here),
+                )
             answer = run_service(form, scan)
             if answer is not None:
                 form = CountScanForm(formdata=None, condition=form.condition.data)
         elif wants_json:
             message = " ".join(sum(form.errors.values(), []))
             return jsonify(ok=False, message=message), 422
+    elif wants_json:
+        # What the page redraws after scans kept on the phone were sent.
+        return jsonify(**_school_parts(count, here))
     figures = services.school_figures(count.id, [here.id])[here.id]
     status = 422 if form.errors or form.form_errors or (answer and not answer.ok) else 200
     return render_template(
@@ -131,6 +139,22 @@ def school(count_id: int, school_id: int):
         form=form,
         answer=answer,
     ), status
+
+
+def _school_parts(count, school) -> dict:
+    """The school's figures and lists as the page draws them, for the page to redraw in
+    place after a scan (the same templates: one place says how they look)."""
+    return {
+        "figures": render_template(
+            "counts/_figures.html", f=services.school_figures(count.id, [school.id])[school.id]
+        ),
+        "lists": render_template(
+            "counts/_lists.html",
+            count=count,
+            school=school,
+            lists=services.school_lines(count.id, school.id),
+        ),
+    }
 
 
 def _act(count_id: int, do, done_message):
