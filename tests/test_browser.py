@@ -98,12 +98,20 @@ def test_agent_scans_is_refused_a_wrong_tablet_signs_and_delivers(app, delivery_
             geolocation={"latitude": 35.7595, "longitude": -5.834, "accuracy": 10},
             permissions=["geolocation"],
         )
+        # Count the page's questions for the phone's position.
+        context.add_init_script(
+            "window.__asked = 0; var ask = navigator.geolocation.getCurrentPosition;"
+            "navigator.geolocation.getCurrentPosition = function () {"
+            " window.__asked += 1; return ask.apply(navigator.geolocation, arguments); };"
+        )
         page = context.new_page()
         sign_in(page, live_url, s["agent"])
         page.goto(f"{live_url}/deliveries/")
         page.click("text=École Al Amal")
         page.wait_for_selector("#scan-code")
         result = page.locator("#scan-result")
+        # The position is not asked when the page opens, only when the hand-over begins.
+        assert page.evaluate("window.__asked") == 0
 
         # A scanner types the code and Enter.
         page.fill("#scan-code", s["a_devices"][0].asset_tag)
@@ -128,7 +136,9 @@ def test_agent_scans_is_refused_a_wrong_tablet_signs_and_delivers(app, delivery_
             playwright_api.expect(result).to_contain_text(f"{device.asset_tag} is on this")
         playwright_api.expect(page.locator("#count-missing")).to_have_text("0")
 
+        assert page.evaluate("window.__asked") == 0
         page.fill("input[name=recipient_name]", "Mme Naima Alaoui")
+        assert page.evaluate("window.__asked") == 1
         page.fill("input[name=recipient_role]", "Directrice")
         page.locator("#signature-pad").scroll_into_view_if_needed()
         box = page.locator("#signature-pad").bounding_box()
@@ -700,6 +710,74 @@ def test_a_wrong_code_typed_offline_is_told_to_the_agent_when_it_reaches_the_ser
     db.session.expire_all()
     delivery = db.session.get(Delivery, delivery_id)
     assert (delivery.status, delivery.handover_confirmation) == ("delivered", "code_wrong")
+
+
+def test_a_hand_over_the_server_refuses_keeps_what_was_typed_signed_and_photographed(
+    app, delivery_setting, live_url
+):
+    """Online, a well-formed code that is not the school's is refused by the server; the
+    field app, opened again, still has the name, the signature and the photo, so the retry
+    with the right code saves the proof with that photo."""
+    import io
+
+    from PIL import Image
+    from stdnum import damm
+
+    s = delivery_setting
+    s["school_a"].contact_phone = "+212 611 22 33 44"
+    db.session.commit()
+    delivery_id = dispatched_delivery(s)
+    right = s["codes"][delivery_id]
+    wrong = next(
+        code
+        for n in range(100)
+        if (code := f"{n:06d}" + damm.calc_check_digit(f"{n:06d}")) != right
+    )
+    picture = io.BytesIO()
+    Image.new("RGB", (640, 480), (30, 140, 60)).save(picture, "JPEG")
+    expect = playwright_api.expect
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        sign_in(page, live_url, s["agent"])
+        page.goto(f"{live_url}/deliveries/{delivery_id}")
+        page.click("#take-offline")
+        page.wait_for_url(f"{live_url}/field/#{delivery_id}")
+        for device in s["a_devices"]:
+            page.fill("#dv-code", device.asset_tag)
+            page.keyboard.press("Enter")
+            expect(page.locator("#scan-result")).to_contain_text("is on this delivery")
+        page.fill("#dv-name", "Mme Naima")
+        page.fill("#dv-role", "Directrice")
+        sign(page, "#dv-signature")
+        page.set_input_files(
+            "#dv-photo",
+            files=[{"name": "remise.jpg", "mimeType": "image/jpeg", "buffer": picture.getvalue()}],
+        )
+        page.fill("#dv-school-code", wrong)
+        page.click("#dv-confirm")
+        expect(page.locator("#sync-results")).to_contain_text(
+            "not the school's code", timeout=15_000
+        )
+        # Opened again (another day, the page reloaded): what was entered is still there.
+        page.reload()
+        expect(page.locator("#dv-handover")).to_be_visible()
+        expect(page.locator("#dv-name")).to_have_value("Mme Naima")
+        expect(page.locator("#dv-role")).to_have_value("Directrice")
+        expect(page.locator("#dv-photo-kept")).to_be_visible()
+        page.fill("#dv-school-code", right)
+        page.click("#dv-confirm")
+        expect(page.locator("#dv-done")).to_be_visible()
+        page.wait_for_function(
+            "window.TrackerStore.waiting().then(n => n === 0)", polling=200, timeout=15_000
+        )
+        browser.close()
+    db.session.expire_all()
+    delivery = db.session.get(Delivery, delivery_id)
+    assert (delivery.status, delivery.handover_confirmation) == ("delivered", "code")
+    assert delivery.signature_png and delivery.photo_jpeg
+    assert Image.open(io.BytesIO(delivery.photo_jpeg)).size == (640, 480)
 
 
 def test_two_phones_with_no_network_shake_hands_and_the_server_checks_again(

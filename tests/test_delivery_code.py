@@ -413,3 +413,42 @@ def test_a_school_without_a_phone_gets_no_code_and_the_hand_over_says_so(deliver
     delivery_id = dispatched_delivery(s)
     handed_over(s, delivery_id)
     assert db.session.get(Delivery, delivery_id).handover_confirmation == "none_sent"
+
+
+def test_a_refused_code_keeps_everything_typed_and_the_photo_for_the_retry(client, coded):
+    """A wrong code sends the page back with the name, the signature and the photo taken:
+    the retry with the right code saves the proof with that photo, not without it."""
+    from PIL import Image
+
+    c = coded
+    login(client, c["agent"])
+    picture = io.BytesIO()
+    Image.new("RGB", (800, 600), (20, 120, 200)).save(picture, "JPEG")
+    refused = client.post(
+        f"/deliveries/{c['delivery_id']}/handover",
+        data={
+            **handover_form(),
+            "notes": "Carton ouvert devant la directrice",
+            "school_code": wrong_code(c["code"]),
+            "photo": (io.BytesIO(picture.getvalue()), "remise.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert 'data-testid="photo-kept"' in page
+    assert "Mme Naima Alaoui" in page and "Carton ouvert devant la directrice" in page
+    kept = re.search(r'name="photo_kept"[^>]*value="(data:image/jpeg;base64,[^"]+)"', page)
+    kept = kept or re.search(r'value="(data:image/jpeg;base64,[^"]+)"[^>]*name="photo_kept"', page)
+    assert kept is not None
+    assert db.session.get(Delivery, c["delivery_id"]).photo_jpeg is None
+    # The retry sends what the page kept, and no new file.
+    client.post(
+        f"/deliveries/{c['delivery_id']}/handover",
+        data={**handover_form(), "school_code": c["code"], "photo_kept": kept.group(1)},
+    )
+    db.session.expire_all()
+    delivery = db.session.get(Delivery, c["delivery_id"])
+    assert delivery.handover_confirmation == "code"
+    assert delivery.photo_jpeg is not None
+    assert Image.open(io.BytesIO(delivery.photo_jpeg)).size == (800, 600)

@@ -101,7 +101,9 @@
       if (pad && !pad.isEmpty()) handover.elements.signature.value = pad.toDataURL("image/png");
     });
     var position = document.getElementById("position");
-    scan.locate(function (latitude, longitude, accuracy) {
+    scan.locateWhenBegun(handover, function () {
+      position.textContent = position.dataset.asking;
+    }, function (latitude, longitude, accuracy) {
       handover.elements.latitude.value = latitude;
       handover.elements.longitude.value = longitude;
       handover.elements.accuracy.value = accuracy;

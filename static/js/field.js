@@ -334,8 +334,32 @@
     });
   }
 
+  // What a refused hand-over of this delivery kept (store.js): put back in the form, so the
+  // retry needs only what was wrong. Its photo goes with the retry unless another is chosen.
+  var keptPhoto = null;
+  function restoreDraft(record) {
+    keptPhoto = null;
+    $("dv-photo-kept").hidden = true;
+    return S.all("results").then(function (results) {
+      var refused = results.filter(function (r) { return r.deliveryId === record.id && r.draft; });
+      var draft = refused.length ? refused[refused.length - 1].draft : null;
+      if (!draft || record.handedOver || current !== record) return;
+      var form = $("dv-handover-form");
+      ["recipient_name", "recipient_role", "notes", "no_code_reason"].forEach(function (name) {
+        if (!form.elements[name].value) form.elements[name].value = draft[name] || "";
+      });
+      if (pad && pad.isEmpty() && draft.signature) {
+        var canvas = $("dv-signature");
+        pad.fromDataURL(draft.signature, { width: canvas.offsetWidth, height: canvas.offsetHeight });
+      }
+      keptPhoto = draft.photo || null;
+      $("dv-photo-kept").hidden = !keptPhoto;
+    });
+  }
+
   function queueHandOver(record, form, name, role, missing) {
-    shrinkPhoto(form.elements.photo.files[0]).then(function (photo) {
+    shrinkPhoto(form.elements.photo.files[0]).then(function (chosen) {
+      var photo = chosen || keptPhoto;
       return S.enqueue({
         type: "handover",
         delivery_id: record.id,
@@ -375,6 +399,7 @@
       if (current) {
         renderDelivery(current);
         if (!pad) pad = scan.signaturePad($("dv-signature"));
+        restoreDraft(current);
       } else {
         renderList(records);
       }
@@ -413,7 +438,9 @@
       $("dv-camera-start").hidden = false;
     });
   }
-  scan.locate(function (latitude, longitude, accuracy) {
+  scan.locateWhenBegun($("dv-handover-form"), function () {
+    $("dv-position").textContent = $("dv-position").dataset.asking;
+  }, function (latitude, longitude, accuracy) {
     place = { latitude: latitude, longitude: longitude, accuracy: accuracy };
     $("dv-position").textContent = latitude.toFixed(5) + ", " + longitude.toFixed(5) + " (± " + accuracy + " m)";
   }, function () { $("dv-position").textContent = t.no_position; });

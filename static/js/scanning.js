@@ -126,6 +126,22 @@
     }, onNone, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
   }
 
+  /* The phone's position, asked only when the hand-over begins (the first touch or key in
+     its form), not when the page opens: a page that asks on load is asked to stop. */
+  function locateWhenBegun(form, onAsking, onPlace, onNone) {
+    var asked = false;
+    var begin = function () {
+      if (asked) return;
+      asked = true;
+      form.removeEventListener("focusin", begin);
+      form.removeEventListener("pointerdown", begin);
+      onAsking();
+      locate(onPlace, onNone);
+    };
+    form.addEventListener("focusin", begin);
+    form.addEventListener("pointerdown", begin);
+  }
+
   /* The page's scan log (templates/deliveries/_scan_box.html): each answer, newest first. */
   function remember(ok, message) {
     var box = document.querySelector("[data-scan-log]");
@@ -158,6 +174,7 @@
 
   window.TrackerScan = {
     find: find,
-    tone: tone, Camera: Camera, signaturePad: signaturePad, locate: locate, remember: remember
+    tone: tone, Camera: Camera, signaturePad: signaturePad, locate: locate, locateWhenBegun: locateWhenBegun,
+    remember: remember
   };
 })();

@@ -166,7 +166,16 @@
         message: result.message,
         warning: result.warning === true,
         read: !kept,
-        at: new Date().toISOString()
+        at: new Date().toISOString(),
+        // A refused hand-over keeps what was typed, signed and photographed, for the retry.
+        draft: entry.action.type === "handover" && result.status === "rejected" ? {
+          recipient_name: entry.action.recipient_name,
+          recipient_role: entry.action.recipient_role,
+          signature: entry.action.signature,
+          photo: entry.action.photo,
+          notes: entry.action.notes,
+          no_code_reason: entry.action.no_code_reason
+        } : undefined
       });
     });
   }

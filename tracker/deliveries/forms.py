@@ -39,6 +39,8 @@ class HandoverForm(Form):
     )
     signature = HiddenField(_l("Signature"))
     photo = FileField(_l("Photo (optional)"))
+    # The photo of a refused try, sent back with the page so the retry keeps it.
+    photo_kept = HiddenField()
     latitude = HiddenField()
     longitude = HiddenField()
     accuracy = HiddenField()

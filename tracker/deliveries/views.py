@@ -1,6 +1,7 @@
 """Delivery pages: the list (an agent's own, grouped by day), planning from a plan, the
 delivery page with its scan loop and hand-over, and the documents (note, receipt, images)."""
 
+import base64
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -27,6 +28,7 @@ from tracker.deliveries.forms import (
     PlanDeliveriesForm,
     ScanForm,
 )
+from tracker.deliveries.media import clean_photo
 from tracker.deliveries.models import UNDER_WAY, Delivery
 from tracker.deliveries.queries import agent_choices
 from tracker.deliveries.words import (
@@ -35,7 +37,7 @@ from tracker.deliveries.words import (
     MISSING_REASON_LABELS,
     discrepancy_text,
 )
-from tracker.errors import DomainError
+from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import ngettext
@@ -344,6 +346,17 @@ def edit(delivery_id):
     return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
 
 
+def _kept_photo(form, photo) -> str:
+    """A refused hand-over's photo, made small, for the page to carry to the retry (none
+    when the photo itself was what was wrong)."""
+    if not photo or form.photo.errors:
+        return ""
+    try:
+        return "data:image/jpeg;base64," + base64.b64encode(clean_photo(photo)).decode()
+    except ValidationFailed:
+        return ""
+
+
 @bp.route("/<int:delivery_id>/handover", methods=["POST"])
 @requires("deliveries.act")
 def confirm(delivery_id):
@@ -356,7 +369,7 @@ def confirm(delivery_id):
     }
     if form.validate_on_submit():
         upload = form.photo.data
-        photo = upload.read() if upload and upload.filename else None
+        photo = upload.read() if upload and upload.filename else form.photo_kept.data or None
         done = run_service(
             form,
             lambda: handover.confirm_handover(
@@ -378,6 +391,7 @@ def confirm(delivery_id):
         if done is not None:
             flash(_("Hand-over recorded for %(ref)s.", ref=delivery.reference), "success")
             return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
+        form.photo_kept.data = _kept_photo(form, photo)
     lines = queries.delivery_lines(delivery.id)
     return (
         render_template(
