@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from conftest import login, statements_of, text_of, token_for
 from tracker.counts import services
-from tracker.counts.models import CountExtra, CountLine
+from tracker.counts.models import Count, CountExtra, CountLine
 from tracker.devices.models import Device, DeviceEvent
 from tracker.extensions import db
 from tracker.loans.models import Loan
@@ -372,3 +372,54 @@ def test_a_head_teacher_counts_from_the_api_at_their_school_only(client, count_s
     elsewhere = dict(action, id="head-" + uuid.uuid4().hex[:12], school_id=s["b"].id)
     refused = client.post("/api/v1/sync", json={"actions": [elsewhere]}, headers=headers).get_json()
     assert refused["results"][0]["status"] == "rejected"
+
+
+def test_opening_a_count_finds_the_region_as_typed_and_tells_every_problem_at_once(
+    client, count_setting
+):
+    s = count_setting
+    login(client, s["coordinator"])
+    form = client.get("/counts/").get_data(as_text=True)
+    # The places of the school list are offered as the user types.
+    assert 'list="count-places"' in form and '<option value="Souss-Massa">' in form
+    refused = client.post(
+        "/counts/",
+        data={"name": " ", "scope": "region", "scope_value": "Nowhere", "starts_on": ""},
+    )
+    said = text_of(refused)
+    assert refused.status_code == 422
+    for problem in (
+        "Give the count a name.",
+        "No school is in 'Nowhere'.",
+        "Give the count's first day.",
+        "Give the count's last day.",
+    ):
+        assert problem in said
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Count)) == 0
+    today = date.today().isoformat()
+    opened = client.post(
+        "/counts/",
+        data={
+            "name": "Sud",
+            "scope": "region",
+            "scope_value": "souss  massa",
+            "starts_on": today,
+            "ends_on": today,
+        },
+    )
+    assert opened.status_code == 302
+    count = db.session.scalar(sa.select(Count))
+    assert (count.scope_value, count.expected) == ("Souss-Massa", 1)
+    # A school is named by its code.
+    by_code = client.post(
+        "/counts/",
+        data={
+            "name": "Une école",
+            "scope": "school",
+            "scope_value": s["b"].code.lower(),
+            "starts_on": today,
+            "ends_on": today,
+        },
+    )
+    assert by_code.status_code == 302
+    assert db.session.scalar(sa.select(Count).order_by(Count.id.desc())).expected == 2

@@ -99,6 +99,17 @@ def test_packing_scans_take_the_schools_tablets_and_refuse_others_with_the_reaso
     assert "reserved for another school: École Ibn Sina" in wrong_school.message
     in_stock = services.pack_scan(a.id, s["stock"][0].asset_tag, s["coordinator"])
     assert "not in this delivery (it is in stock)" in in_stock.message
+    # A tablet at another school that broke there is said to be faulty there, not reserved.
+    broken = s["b_devices"][1]
+    broken.status = "faulty"
+    db.session.flush()
+    faulty = services.pack_scan(a.id, broken.asset_tag, s["coordinator"])
+    assert not faulty.ok
+    assert faulty.message == (
+        f"{broken.asset_tag} is faulty, at École Ibn Sina: it is not for this delivery."
+    )
+    broken.status = "reserved"
+    db.session.flush()
     unknown = services.pack_scan(a.id, "TAB-99999", s["coordinator"])
     assert unknown.message == "No tablet has the code TAB-99999."
     db.session.commit()

@@ -231,6 +231,8 @@ def test_a_class_list_imports_whole_with_arabic_or_french_headers_or_not_at_all(
     assert refused.status_code == 422
     problems = text_of(refused)
     assert "Nothing was written" in problems and "3 Nom et prénom" in problems
+    # On a phone each problem names its row: the row's cell carries its label.
+    assert 'data-label="Row">3</td>' in refused.get_data(as_text=True)
     first = db.session.scalar(sa.select(Borrower).where(Borrower.code == "M130001"))
     assert first.class_name == "6A"  # untouched
     template = client.get(f"/schools/{school.id}/borrowers/class-list.xlsx")

@@ -306,3 +306,17 @@ def test_a_tablet_taken_back_in_good_condition_opens_no_case(client, school_tabl
     )
     assert db.session.get(Device, s["lent"].id).status == "delivered"
     assert _open_case(s["lent"].id) is None
+
+
+def test_closing_as_replaced_without_a_tablet_says_so_and_offers_the_other_outcomes(client, broken):
+    s = broken
+    case = db.session.scalar(sa.select(RepairCase))
+    login(client, s["coordinator"])
+    refused = client.post(
+        f"/repairs/{case.id}/close", data={"outcome": "replaced", "replacement": "  "}
+    )
+    said = text_of(refused)
+    assert refused.status_code == 422 and "Replaced by which tablet?" in said
+    assert "choose another outcome: repaired or beyond repair" in said
+    db.session.expire_all()
+    assert db.session.get(RepairCase, case.id).closed_at is None

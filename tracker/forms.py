@@ -12,6 +12,16 @@ from tracker.i18n import gettext as _
 from tracker.text import CONTROL_CHARACTERS
 
 
+class Needed:
+    """A field the service requires: marked so (the star, `required` for screen readers),
+    while the service says what is missing together with the form's other problems."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field) -> None:
+        return None
+
+
 class Form(FlaskForm):
     class Meta:
         csrf_class = MaskedFormCSRF  # a fresh mask in every page (tracker/csrf.py)

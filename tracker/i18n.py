@@ -111,6 +111,14 @@ def N_(string: str) -> str:  # noqa: N802  (the name Babel's extractor knows)
     return string
 
 
+def school_name(school) -> str:
+    """A school's name as the reader reads it: the Arabic one for Arabic readers (pages,
+    papers, workbooks and messages all ask here)."""
+    if str(get_locale()) == "ar" and school.name_ar:
+        return school.name_ar
+    return school.name_fr
+
+
 def lazy_gettext(string: str, **variables) -> LazyString:
     """A message translated when it is shown, in the reader's language of that moment."""
     return LazyString(gettext, string, **variables)

@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 from tracker.database import LARGEST_ID, disk_full, free_wal
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db, login_manager
-from tracker.i18n import LANGUAGE_NAMES, N_, RTL
+from tracker.i18n import LANGUAGE_NAMES, N_, RTL, school_name
 from tracker.i18n import gettext as _
 from tracker.navigation import frame, navigation, role_may_open
 from tracker.read_only import reads_without_transaction
@@ -129,13 +129,14 @@ def run_service(form, action):
     try:
         return committed(action)
     except DomainError as error:
-        field = getattr(error, "field", None) if isinstance(error, ValidationFailed) else None
-        if form is not None and field and field in form:
-            form[field].errors = [*form[field].errors, str(error)]
-        elif form is not None:
-            form.form_errors.append(str(error))
-        else:
-            flash(str(error), "error")
+        for problem in getattr(error, "problems", None) or [error]:
+            field = problem.field if isinstance(problem, ValidationFailed) else None
+            if form is not None and field and field in form:
+                form[field].errors = [*form[field].errors, str(problem)]
+            elif form is not None:
+                form.form_errors.append(str(problem))
+            else:
+                flash(str(problem), "error")
         return None
 
 
@@ -164,13 +165,6 @@ def _require_sign_in():
 
         return login_manager.unauthorized()
     return None
-
-
-def school_name(school) -> str:
-    """A school's name as the reader reads it: the Arabic one for Arabic readers."""
-    if str(get_locale()) == "ar" and school.name_ar:
-        return school.name_ar
-    return school.name_fr
 
 
 def other_school_name(school) -> str:

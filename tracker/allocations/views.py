@@ -17,6 +17,7 @@ from tracker.donations.forms import donation_choices
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
+from tracker.schools.services import place_names
 from tracker.web import labeller, run_service, template_helpers
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -78,15 +79,7 @@ def create():
             else:
                 flash(_("Proposal ready: check the numbers, adjust, then submit it."), "success")
             return redirect(url_for("plans.detail", plan_id=plan.id))
-    places = {
-        # Lists, not lazy results a template might leave half read (deliveries/views.py).
-        "provinces": db.session.scalars(
-            sa.select(School.province).distinct().order_by(School.province)
-        ).all(),
-        "communes": db.session.scalars(
-            sa.select(School.commune).distinct().order_by(School.commune)
-        ).all(),
-    }
+    places = place_names()
     return render_template("plans/new.html", form=form, places=places), 400 if form.errors else 200
 
 

@@ -6,22 +6,27 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from tracker.counts.words import SCOPE_LABELS
 from tracker.devices.states import CONDITION_LABELS
-from tracker.forms import Form
+from tracker.forms import Form, Needed
 from tracker.i18n import lazy_gettext as _l
 
 
 class OpenCountForm(Form):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    """What a count covers and when; the service checks it and tells every problem at once
+    (so the fields ask nothing the service does not)."""
+
+    name = StringField(_l("Name"), validators=[Needed(), Length(max=120)])
     scope = SelectField(
         _l("What it covers"),
         choices=[SelectChoice(code, label) for code, label in SCOPE_LABELS.items()],
         default="school",
     )
     scope_value = StringField(
-        _l("The school's number, the province or the region"), validators=[Length(max=100)]
+        _l("The school's code, the province or the region"),
+        validators=[Length(max=100)],
+        render_kw={"list": "count-places", "autocomplete": "off"},
     )
-    starts_on = DateField(_l("First day"), validators=[DataRequired()])
-    ends_on = DateField(_l("Last day"), validators=[DataRequired()])
+    starts_on = DateField(_l("First day"), validators=[Needed(), Optional()])
+    ends_on = DateField(_l("Last day"), validators=[Needed(), Optional()])
 
 
 class CountScanForm(Form):

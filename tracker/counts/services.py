@@ -20,11 +20,11 @@ from tracker.devices.codes import code_refusal, resolve_code
 from tracker.devices.custody import held_by, may_change
 from tracker.devices.models import CONDITIONS, Device, DeviceEvent
 from tracker.devices.services import record_event
-from tracker.errors import Conflict, NotFound, ValidationFailed
+from tracker.errors import Conflict, NotFound, ValidationFailed, ValidationProblems, gathered
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
-from tracker.schools.services import get_school
+from tracker.schools.services import spelled_as_stored
 from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
 from tracker.timezone import local_today
@@ -68,13 +68,46 @@ def _clean_scope(scope: str, value: str) -> str:
     if scope == "programme":
         return ""
     if scope == "school":
-        if not value.isdigit():
-            raise ValidationFailed(_("Choose the school to count."), field="scope_value")
-        return str(get_school(int(value)).id)
+        school = db.session.scalar(sa.select(School).where(School.code == value.upper()))
+        if school is None and value.isdigit():
+            school = db.session.get(School, int(value))
+        if school is None:
+            raise ValidationFailed(
+                _("No school has the code '%(value)s'.", value=value)
+                if value
+                else _("Choose the school to count: its code."),
+                field="scope_value",
+            )
+        return str(school.id)
     column = School.province if scope == "province" else School.region
+    value = spelled_as_stored(column, value)
     if db.session.scalar(sa.select(column).where(column == value).limit(1)) is None:
         raise ValidationFailed(_("No school is in '%(value)s'.", value=value), field="scope_value")
     return value
+
+
+def _clean_name(name: str) -> str:
+    name = refuse_control_characters(" ".join((name or "").split())[:120], "name")
+    if not name:
+        raise ValidationFailed(_("Give the count a name."), field="name")
+    return name
+
+
+def _check_days(starts_on: date | None, ends_on: date | None) -> None:
+    if starts_on is None or ends_on is None:
+        problems = [
+            ValidationFailed(message, field=field)
+            for day, message, field in (
+                (starts_on, _("Give the count's first day."), "starts_on"),
+                (ends_on, _("Give the count's last day."), "ends_on"),
+            )
+            if day is None
+        ]
+        raise problems[0] if len(problems) == 1 else ValidationProblems(problems)
+    if ends_on < starts_on:
+        raise ValidationFailed(_("The count must end on or after its first day."), field="ends_on")
+    if ends_on < local_today():
+        raise ValidationFailed(_("The count's last day is already past."), field="ends_on")
 
 
 def open_count(
@@ -83,20 +116,17 @@ def open_count(
     name: str,
     scope: str,
     scope_value: str = "",
-    starts_on: date,
-    ends_on: date,
+    starts_on: date | None,
+    ends_on: date | None,
 ) -> Count:
     """Open a count: every tablet handed over to a school it covers (or lent from it) is put
-    on that school's expected list now, in one statement, whatever their number."""
+    on that school's expected list now, in one statement, whatever their number. Every
+    problem of the form is told at once."""
     check(actor, "counts.open")
-    name = refuse_control_characters(" ".join((name or "").split())[:120], "name")
-    if not name:
-        raise ValidationFailed(_("Give the count a name."), field="name")
-    value = _clean_scope(scope, scope_value)
-    if ends_on < starts_on:
-        raise ValidationFailed(_("The count must end on or after its first day."), field="ends_on")
-    if ends_on < local_today():
-        raise ValidationFailed(_("The count's last day is already past."), field="ends_on")
+    with gathered() as checked:
+        name = checked(_clean_name, name)
+        value = checked(_clean_scope, scope, scope_value)
+        checked(_check_days, starts_on, ends_on)
     count = Count(
         name=name,
         scope=scope,

@@ -15,6 +15,7 @@ from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
+from tracker.schools.services import place_names
 from tracker.schools.staff import school_in_reach
 from tracker.transaction import committed
 from tracker.web import labeller, run_service, template_helpers
@@ -57,7 +58,8 @@ def index():
             return redirect(url_for("counts.detail", count_id=count.id))
     counts = db.session.scalars(sa.select(Count).order_by(Count.id.desc()).limit(100)).all()
     status = 422 if form is not None and (form.errors or form.form_errors) else 200
-    return render_template("counts/index.html", counts=counts, form=form), status
+    places = place_names() if form is not None else None
+    return render_template("counts/index.html", counts=counts, form=form, places=places), status
 
 
 @bp.route("/<int:count_id>")

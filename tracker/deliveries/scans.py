@@ -13,6 +13,7 @@ from tracker.devices.models import Device
 from tracker.devices.states import STATUS_LABELS
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.i18n import school_name
 
 
 @dataclass
@@ -79,13 +80,21 @@ def why_not_here(delivery: Delivery, device: Device) -> str:
     """Why a device that is not on this delivery cannot be taken for it, in words."""
     tag = device.asset_tag
     if device.status == "delivered":
-        school = device.school.name_fr if device.school else "?"
+        school = school_name(device.school) if device.school else "?"
         return _("%(tag)s was already delivered, to %(school)s.", tag=tag, school=school)
     if device.school_id and device.school_id != delivery.school_id:
+        if device.status in ("reserved", "in_transit"):
+            return _(
+                "%(tag)s is reserved for another school: %(school)s.",
+                tag=tag,
+                school=school_name(device.school),
+            )
+        # At a school already, and then lent, faulty or lost there: what it is, and where.
         return _(
-            "%(tag)s is reserved for another school: %(school)s.",
+            "%(tag)s is %(state)s, at %(school)s: it is not for this delivery.",
             tag=tag,
-            school=device.school.name_fr,
+            state=str(STATUS_LABELS[device.status]).lower(),
+            school=school_name(device.school),
         )
     other = db.session.scalar(
         sa.select(DeliveryItem.delivery_id).where(

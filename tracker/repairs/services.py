@@ -24,6 +24,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.loans.services import continue_loan, tablet_at, when_back_damaged
 from tracker.repairs.models import MAX_PHOTOS, OUTCOMES, RepairCase, RepairPhoto
+from tracker.repairs.words import OUTCOME_LABELS
 from tracker.schools.models import School
 from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
@@ -235,6 +236,12 @@ def photos_of(case_id: int) -> list[int]:
     )
 
 
+def _other_outcomes(chosen: str) -> str:
+    """The outcomes other than `chosen`, in the reader's words ("repaired or beyond repair")."""
+    words = [str(OUTCOME_LABELS[code]).lower() for code in OUTCOMES if code != chosen]
+    return _("%(one)s or %(other)s", one=words[0], other=words[1])
+
+
 def close_case(
     actor: User | None, case_id: int, outcome: str, replacement_code: str = ""
 ) -> RepairCase:
@@ -254,6 +261,15 @@ def close_case(
     school = db.session.get(School, school_id) if school_id else None
     new = None
     if outcome == "replaced":
+        if not replacement_code.strip():
+            raise ValidationFailed(
+                _(
+                    "Replaced by which tablet? Scan or type the code of the tablet from stock "
+                    "that takes its place, or choose another outcome: %(others)s.",
+                    others=_other_outcomes("replaced"),
+                ),
+                field="replacement",
+            )
         resolved = resolve_code(replacement_code)
         new = resolved.device
         if new is None:
@@ -262,7 +278,12 @@ def close_case(
             raise ValidationFailed(_("A tablet cannot replace itself."), field="replacement")
         if school is None:
             raise ValidationFailed(
-                _("%(tag)s was at no school: nothing to replace there.", tag=device.asset_tag),
+                _(
+                    "%(tag)s was at no school: nothing to replace there. Choose another "
+                    "outcome: %(others)s.",
+                    tag=device.asset_tag,
+                    others=_other_outcomes("replaced"),
+                ),
                 field="replacement",
             )
     case.outcome, case.closed_at = outcome, utcnow()

@@ -1,6 +1,7 @@
 """School rules: a unique national code, a French name, a region, sane numbers."""
 
 import re
+import unicodedata
 
 import sqlalchemy as sa
 
@@ -198,15 +199,38 @@ def get_school(school_id: int) -> School:
     return school
 
 
+def _place_key(name: str) -> str:
+    """A place's name without case, accents, dashes or spaces: "souss massa", "Souss-Massa"
+    and "SOUSS–MASSA" are one region."""
+    letters = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in letters if c.isalnum())
+
+
+def place_names() -> dict[str, list[str]]:
+    """The regions, provinces and communes the school list holds, for forms to offer as
+    the user types (lists, not lazy results a template might leave half read)."""
+    return {
+        key: db.session.scalars(
+            sa.select(column).distinct().where(column.is_not(None)).order_by(column)
+        ).all()
+        for key, column in (
+            ("regions", School.region),
+            ("provinces", School.province),
+            ("communes", School.commune),
+        )
+    }
+
+
 def spelled_as_stored(column, value: str) -> str:
-    """The region or province as the school list spells it, for a value typed in any case
-    ("taroudant" is "Taroudant"): read from the (region, province) index, so the list's
-    own filter can then use it."""
+    """The region or province as the school list spells it, for a value typed in any case,
+    with or without accents and dashes ("souss massa" is "Souss-Massa"): read from the
+    (region, province) index, so the list's own filter can then use it."""
     value = " ".join((value or "").split())
     if not value:
         return ""
     names = db.session.scalars(sa.select(column).distinct().where(column.is_not(None)))
-    return next((name for name in names if name.casefold() == value.casefold()), value)
+    wanted = _place_key(value)
+    return next((name for name in names if _place_key(name) == wanted), value)
 
 
 def search_schools(q: str = "", region: str = "", province: str = ""):
