@@ -285,3 +285,27 @@ def test_the_phone_counts_in_every_plural_form_of_the_readers_language(app):
     with app.test_request_context(), force_locale("fr"):
         forms = plural_forms("%(n)s action sent.", "%(n)s actions sent.")
     assert forms["one"] == "%(n)s action envoyée." and forms["other"] == "%(n)s actions envoyées."
+
+
+def test_a_refusal_kept_on_a_delivery_is_read_in_each_readers_language(
+    client, delivery_setting
+):
+    """The agent scans an unknown code in French; the delivery page says why in Arabic to
+    an Arabic reader and in English to an English one (kept as a message, said when read)."""
+    from conftest import dispatched_delivery, login
+    from tracker.deliveries import handover
+
+    s = delivery_setting
+    delivery_id = dispatched_delivery(s)
+    with client.application.test_request_context(method="POST"), force_locale("fr"):
+        answer = handover.field_scan(delivery_id, "ZZZ-404", s["agent"])
+        assert answer.message == "Aucune tablette n'a le code ZZZ-404."
+    db.session.commit()
+    login(client, s["coordinator"])
+    client.post("/language", data={"language": "ar"})
+    assert "لا توجد لوحة بالرمز ZZZ-404." in client.get(f"/deliveries/{delivery_id}").get_data(
+        as_text=True
+    )
+    client.post("/language", data={"language": "en"})
+    page = client.get(f"/deliveries/{delivery_id}").get_data(as_text=True)
+    assert "No tablet has the code ZZZ-404." in page and "Aucune tablette" not in page

@@ -24,6 +24,7 @@ from conftest import PASSWORD, download, login, text_of
 from tracker.database import utcnow
 from tracker.devices.models import Device, DeviceEvent
 from tracker.extensions import db
+from tracker.i18n import said
 from tracker.jobs import services
 from tracker.jobs.models import FileChunk, Job, StoredFile
 from tracker.jobs.queue import queue
@@ -128,7 +129,7 @@ def test_a_job_whose_worker_fell_silent_is_sent_again_then_given_up(
     assert alive.state == "running"
     assert (dead.state, dead.attempts) == ("done", 2) and dead.file_id is not None
     assert last.state == "failed"
-    assert "stopped 3 times; nothing was written" in last.failure
+    assert "stopped 3 times; nothing was written" in said(last.failure)
 
 
 def test_an_import_commit_sent_twice_imports_once(client, signed_in, create_donation, tmp_path):

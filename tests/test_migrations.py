@@ -110,3 +110,77 @@ def test_reasons_stored_as_words_become_codes_read_in_every_language(empty_datab
         db.session.remove()
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_stored_sentences_become_what_they_say_and_are_read_in_the_readers_language(
+    empty_database_url,
+):
+    """Before 0028 a refusal, an import's problem or the outbox's note was stored as the
+    sentence, in the language of whoever caused it; after it each is a message and its
+    values, read by each reader in their own language. A server's own answer stays as it is."""
+    from flask_babel import force_locale
+
+    from tracker.api.models import SyncAction
+    from tracker.deliveries.models import Delivery
+    from tracker.i18n import said
+    from tracker.messages.models import MessageAttempt
+
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade(revision="0027")
+        # 0028 changes no column: today's services write the rows as 0027 held them.
+        from tracker.auth.services import create_user
+        from tracker.messages.models import OutboxMessage
+        from tracker.schools.services import create_school
+
+        user = create_user("old@example.org", "admin", "a long enough password 1")
+        school = create_school(code="S1", name_fr="École", region="R", province="P")
+        unexpected = [{"code": "ZZZ", "reason": "Aucune tablette n'a le code ZZZ."}]
+        db.session.add(
+            Delivery(id=1, school_id=school.id, status="dispatched", unexpected=unexpected)
+        )
+        db.session.add(
+            SyncAction(
+                id=1,
+                client_id="c1",
+                user_id=user.id,
+                type="scan",
+                outcome="rejected",
+                message="Aucune tablette n'a le code ABC.",
+            )
+        )
+        message = OutboxMessage(
+            kind="x", channel="email", recipient="a@b.c", language="fr", body="b", state="sent"
+        )
+        db.session.add(message)
+        db.session.flush()
+        db.session.add(
+            MessageAttempt(
+                id=1, message_id=message.id, ok=True, detail="logged (no SMTP server set)"
+            )
+        )
+        db.session.add(
+            MessageAttempt(id=2, message_id=message.id, ok=False, detail="550 mailbox unavailable")
+        )
+        db.session.commit()
+        upgrade()
+        db.session.expire_all()
+        with app.test_request_context(), force_locale("ar"):
+            reason = db.session.get(Delivery, 1).unexpected[0]["reason"]
+            assert said(reason) == "لا توجد لوحة بالرمز ZZZ."
+            assert said(db.session.get(SyncAction, 1).message) == "لا توجد لوحة بالرمز ABC."
+            logged, answer = (said(db.session.get(MessageAttempt, n).detail) for n in (1, 2))
+            assert "SMTP" not in logged and "logged" not in logged
+            assert answer == "550 mailbox unavailable"
+        with app.test_request_context(), force_locale("en"):
+            assert said(db.session.get(SyncAction, 1).message) == "No tablet has the code ABC."
+        db.session.remove()
+        # Undone, older code reads the English sentence.
+        downgrade(revision="0027")
+        assert db.session.get(SyncAction, 1).message == "No tablet has the code ABC."
+        for model in (MessageAttempt, OutboxMessage, SyncAction, Delivery):
+            db.session.execute(sa.delete(model))
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -5,6 +5,7 @@ the instance folder when the app starts, whenever a .po is newer than its .mo, s
 checkout or an installed package needs no build step.
 """
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -78,16 +79,105 @@ def request_translations():
     return kept[1]
 
 
+class Words(str):
+    """A sentence in the reader's language that remembers what it says: its message and
+    values. What is kept to be read later (a scan's refusal, an import's problems, a
+    delivery's unexpected codes) keeps that (`kept`), and is said again in the language of
+    whoever reads it (`said`), never in the language of whoever caused it."""
+
+    def __str__(self) -> str:  # str() keeps what it says (an exception's message too)
+        return self
+
+    def lower(self) -> "Words":
+        return _words(str.lower(self), self.kept_as, "lower")
+
+    def kept(self) -> dict:
+        return self.kept_as
+
+
+def _words(text: str, kept_as: dict, transform: str = "") -> Words:
+    words = Words(text)
+    words.kept_as = {**kept_as, "t": transform} if transform else kept_as
+    return words
+
+
+def _value(value):
+    """A value as kept: a sentence as what it says, a number or text as it is."""
+    if isinstance(value, Words):
+        return value.kept_as
+    if isinstance(value, LazyString):
+        return _value(str(value))
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
 def gettext(string: str, **variables) -> str:
     """Flask-Babel's `gettext`, through `request_translations`."""
     translated = request_translations().ugettext(string)
-    return translated % variables if variables else translated
+    text = translated % variables if variables else translated
+    kept_as = {"m": string}
+    if variables:
+        kept_as["v"] = {key: _value(value) for key, value in variables.items()}
+    return _words(text, kept_as)
 
 
 def ngettext(singular: str, plural: str, num: int, **variables) -> str:
     """The form of a message for `num` (Arabic has six, French two); `%(num)s` is the count."""
     translated = request_translations().ungettext(singular, plural, num)
-    return translated % {"num": num, **variables}
+    kept_as = {"m": singular, "p": plural, "n": num}
+    if variables:
+        kept_as["v"] = {key: _value(value) for key, value in variables.items()}
+    return _words(translated % {"num": num, **variables}, kept_as)
+
+
+def kept(message) -> dict | str:
+    """What to store of a message so it can be said again in any language: its message and
+    values (a JSON-able dict), or the text itself when it is not one of ours (a server's
+    answer, a name)."""
+    if isinstance(message, LazyString):
+        message = str(message)
+    if isinstance(message, Words):
+        return message.kept_as
+    return "" if message is None else str(message)
+
+
+def kept_text(message, limit: int = 500) -> str:
+    """`kept` for a text column of `limit` characters: the dict as JSON (it starts with
+    `{"m":`), or the text (cut to the column when it is longer)."""
+    stored = kept(message)
+    if isinstance(stored, dict):
+        text = json.dumps(stored, ensure_ascii=False)
+        if len(text) <= limit:
+            return text
+        stored = str(message)
+    return stored[:limit]
+
+
+def said(stored) -> str:
+    """A kept message in the reader's language now (`kept` or `kept_text` made it); a
+    text that is not a kept message is shown as it was written."""
+    if isinstance(stored, str):
+        if not stored.startswith('{"m"'):
+            return stored
+        try:
+            stored = json.loads(stored)
+        except ValueError:
+            return stored
+    if not isinstance(stored, dict) or not isinstance(stored.get("m"), str):
+        return "" if stored is None else str(stored)
+    values = {
+        key: said(value) if isinstance(value, dict) else value
+        for key, value in (stored.get("v") or {}).items()
+    }
+    try:
+        if "p" in stored:
+            text = ngettext(stored["m"], stored["p"], int(stored.get("n", 0)), **values)
+        else:
+            text = gettext(stored["m"], **values)
+    except (KeyError, TypeError, ValueError):  # a message whose values changed since
+        text = stored["m"]
+    return text.lower() if stored.get("t") == "lower" else text
 
 
 def plural_forms(singular: str, plural: str) -> dict[str, str]:
@@ -136,3 +226,4 @@ def install_template_gettext(app) -> None:
         newstyle=True,
     )
     app.jinja_env.globals["plural_forms"] = plural_forms
+    app.jinja_env.globals["said"] = said  # in imported macros too (no context there)

@@ -30,6 +30,7 @@ from tracker.devices.states import STATUS_LABELS
 from tracker.errors import DomainError, RequestBudgetSpent, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.i18n import kept_text, said
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_ACTIONS = 500
@@ -74,7 +75,7 @@ def earlier_answer(client_id: str, user: User) -> Answer | None:
     )
     if done is None:
         return None
-    return Answer(client_id, "duplicate", done.message, done.outcome)
+    return Answer(client_id, "duplicate", said(done.message), done.outcome)
 
 
 def _owner(action: dict, actor: User) -> None:
@@ -272,7 +273,7 @@ def apply_action(action: dict, actor: User) -> Answer:
             count_id=count_id,
             type=kind,
             outcome=outcome,
-            message=message[:500],
+            message=kept_text(message),
             client_time=at,
         )
     )
@@ -307,7 +308,7 @@ def record_refusal(action: dict, actor: User, error: DomainError) -> Answer:
                 delivery_id=delivery_id if exists else None,
                 type=kind,
                 outcome="rejected",
-                message=str(error)[:500],
+                message=kept_text(str(error)),
                 client_time=client_time,
             )
         )

@@ -23,7 +23,7 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
-from tracker.i18n import ngettext
+from tracker.i18n import ngettext, said
 from tracker.loans.services import overdue_by_school
 from tracker.repairs.models import RepairCase
 from tracker.repairs.services import open_too_long, warranties_ending
@@ -366,7 +366,7 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
                 kind,
                 dispatched_at,
                 f"DEL-{delivery_id:05d} · {schools.get(delivery_id, '')} · {entry.get('code', '')}",
-                entry.get("reason", ""),
+                said(entry.get("reason", "")),
                 url_for("deliveries.detail", delivery_id=delivery_id),
                 delivery_id,
             )

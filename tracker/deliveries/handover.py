@@ -34,6 +34,7 @@ from tracker.devices.services import move_device, seen
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.i18n import kept
 from tracker.timezone import local
 
 # Codes scanned at the school that named no tablet of the delivery, kept on it for the
@@ -82,9 +83,9 @@ def _unexpected(delivery: Delivery, code: str, message: str, device: Device | No
     """Refuse a scan and keep it on the delivery's list of unexpected codes (once each)."""
     seen = list(delivery.unexpected or [])
     code = code[:UNEXPECTED_CODE_CHARS]
-    kept = len(seen) < MAX_UNEXPECTED  # a phone sending junk cannot grow the row forever
-    if code and kept and all(entry.get("code") != code for entry in seen):
-        entry = {"code": code, "reason": message, "at": utcnow().isoformat()}
+    room = len(seen) < MAX_UNEXPECTED  # a phone sending junk cannot grow the row forever
+    if code and room and all(entry.get("code") != code for entry in seen):
+        entry = {"code": code, "reason": kept(message), "at": utcnow().isoformat()}
         if device is not None:
             # What the device was when scanned here: the alerts tell a tablet of another
             # school from one already delivered elsewhere (seen at two schools).

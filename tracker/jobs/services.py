@@ -29,6 +29,7 @@ from tracker.database import utcnow
 from tracker.errors import DomainError, NotFound
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.i18n import kept_text, said
 from tracker.jobs import files, queue
 from tracker.jobs.models import Job, StoredFile
 from tracker.read_only import JOB_CONTEXT
@@ -289,7 +290,7 @@ def job_status(job: Job) -> dict:
         "total": total,
         "percent": percent,
         "seconds_left": seconds_left,
-        "failure": job.failure if job.state == "failed" else "",
+        "failure": said(job.failure) if job.state == "failed" else "",
         "file_id": job.file_id,
     }
 
@@ -433,7 +434,7 @@ def _finish(job_id: int, output: Output | None, progress: Progress, user_id) -> 
 def _fail(job_id: int, message: str) -> None:
     with transaction():
         job = db.session.get(Job, job_id, populate_existing=True)
-        job.state, job.failure, job.finished_at = "failed", message, utcnow()
+        job.state, job.failure, job.finished_at = "failed", kept_text(message, 10_000), utcnow()
         kind = KINDS.get(job.kind)
         if kind and kind.on_failure:
             kind.on_failure(dict(job.params), message)

@@ -16,6 +16,8 @@ import urllib.request
 from email.message import EmailMessage
 from typing import Protocol
 
+from tracker.i18n import gettext as _
+
 log = logging.getLogger(__name__)
 
 
@@ -30,7 +32,7 @@ class SmsProvider(Protocol):
 class LogSms:
     def send(self, to: str, text: str, key: str = "") -> str:
         log.info("SMS to %s (%s characters) written to the log only", to, len(text))
-        return "logged (no SMS gateway set)"
+        return _("Written to the server's log only: no SMS gateway is set up yet.")
 
 
 class HttpSms:
@@ -95,7 +97,7 @@ def send_email(
     host = config.get("SMTP_HOST")
     if not host:
         log.info("e-mail to %s (%r) written to the log only", to, subject)
-        return "logged (no SMTP server set)"
+        return _("Written to the server's log only: no e-mail server is set up yet.")
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = config["MAIL_FROM"], to, subject
     if message_id:

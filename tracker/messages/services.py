@@ -35,6 +35,7 @@ from tracker.auth.services import when_password_reset
 from tracker.database import utcnow
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.i18n import kept_text
 from tracker.i18n import lazy_gettext as _l
 from tracker.jobs.queue import background_task, periodic, run_task
 from tracker.messages import channels
@@ -248,21 +249,24 @@ def _send_one(message_id: int) -> int:
         log.exception("message %s could not be sent", message_id)
         detail, ok = f"{type(error).__name__}: {error}", False
     if message.sealed:  # a gateway that echoes the text does not leave the secret here
-        detail = detail.replace(unseal(message.sealed), "••••••")
+        secret = unseal(message.sealed)
+        if secret in detail:
+            detail = detail.replace(secret, "••••••")
     with transaction():
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         message.attempts += 1
-        db.session.add(MessageAttempt(message_id=message_id, ok=ok, detail=detail[:500]))
+        detail = kept_text(detail)  # ours said again in the reader's words, a server's as is
+        db.session.add(MessageAttempt(message_id=message_id, ok=ok, detail=detail))
         if ok:
             message.state, message.sent_at, message.last_error = "sent", utcnow(), ""
             message.sealed = ""  # the secret has left: nothing of it stays here
         elif message.attempts >= int(config["MESSAGES_ATTEMPTS"]):
-            message.state, message.last_error = "failed", detail[:500]
+            message.state, message.last_error = "failed", detail
             message.sealed = ""
         else:
             # 1, 2, 4, 8… minutes
             wait = timedelta(minutes=2 ** (message.attempts - 1))
-            message.state, message.last_error = "queued", detail[:500]
+            message.state, message.last_error = "queued", detail
             message.next_attempt_at = utcnow() + wait
     return 1 if ok else 0
 

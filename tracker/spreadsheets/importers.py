@@ -17,6 +17,7 @@ from flask import current_app
 
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.i18n import kept
 from tracker.spreadsheets.headers import Column, HeaderMap, find_header
 from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import SheetRow, iter_rows, sniff
@@ -61,7 +62,7 @@ class Problem:
             "row": self.row,
             "column": self.column,
             "value": self.value,
-            "reason": self.reason,
+            "reason": kept(self.reason),
             "column_index": self.column_index,
         }
 

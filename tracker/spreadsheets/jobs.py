@@ -23,6 +23,7 @@ from tracker.devices.views import device_filters_from_request
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.i18n import kept_text
 from tracker.jobs import files
 from tracker.jobs.services import Output, Progress, job_kind, start_job
 from tracker.spreadsheets.allocations import export_allocations
@@ -42,14 +43,14 @@ def _follow(params: dict) -> tuple[str, dict]:
 def _check_failed(params: dict, message: str) -> None:
     batch = db.session.get(ImportBatch, params["batch_id"])
     if batch is not None:
-        batch.state, batch.failure = "failed", message
+        batch.state, batch.failure = "failed", kept_text(message, 10_000)
 
 
 def _commit_failed(params: dict, message: str) -> None:
     """The check still holds: the batch can be committed again."""
     batch = db.session.get(ImportBatch, params["batch_id"])
     if batch is not None and not batch.committed:
-        batch.state, batch.failure = "done", message
+        batch.state, batch.failure = "done", kept_text(message, 10_000)
 
 
 @job_kind("imports.check", on_failure=_check_failed, follow=_follow)

@@ -13,6 +13,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
+from tracker.i18n import said
 from tracker.schools.models import School
 from tracker.spreadsheets.import_devices import DEVICE_COLUMNS
 from tracker.spreadsheets.import_schools import SCHOOL_COLUMNS
@@ -179,13 +180,14 @@ def problems_workbook(upload: Path, header_row: int, problems: list[dict], out: 
                 cell.fill = BAD_FILL
             cells.append(cell)
         text = "; ".join(
-            f"{p['column']}: {p['reason']}" if p["column"] else p["reason"] for p in found
+            f"{p['column']}: {said(p['reason'])}" if p["column"] else said(p["reason"])
+            for p in found
         )
         # A row that stops short of the header's last column still gets its problems in
         # the Problems column, never in a data column.
         cells += [None] * (columns - len(cells))
-        said = _("row %(row)s: %(problems)s", row=row.number, problems=text) if text else None
-        sheet.append([*cells, xml_safe(said)])
+        told = _("row %(row)s: %(problems)s", row=row.number, problems=text) if text else None
+        sheet.append([*cells, xml_safe(told)])
     workbook.save(out)
 
 
