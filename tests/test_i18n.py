@@ -287,9 +287,7 @@ def test_the_phone_counts_in_every_plural_form_of_the_readers_language(app):
     assert forms["one"] == "%(n)s action envoyée." and forms["other"] == "%(n)s actions envoyées."
 
 
-def test_a_refusal_kept_on_a_delivery_is_read_in_each_readers_language(
-    client, delivery_setting
-):
+def test_a_refusal_kept_on_a_delivery_is_read_in_each_readers_language(client, delivery_setting):
     """The agent scans an unknown code in French; the delivery page says why in Arabic to
     an Arabic reader and in English to an English one (kept as a message, said when read)."""
     from conftest import dispatched_delivery, login
