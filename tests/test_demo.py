@@ -164,3 +164,78 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     login(client, coordinator, "demo")
     dashboard = text_of(client.get("/"))
     assert "ICESCO-HW-2020" in dashboard and "40 schools" in dashboard
+
+
+def test_every_workbook_of_the_demo_opens_right_in_a_second_reader(fresh_app, tmp_path):
+    """Each exported workbook, asked in Arabic, read back by calamine (not the writer's own
+    library): dates are dates, figures are numbers, no date or figure column is narrower
+    than what it shows (### in LibreOffice), every sheet runs right to left; the tablet that
+    moved to another school is one row, where it is now."""
+    from datetime import date, datetime
+
+    import openpyxl
+    from flask_babel import force_locale
+    from python_calamine import CalamineWorkbook
+
+    from tracker.counts.models import Count
+    from tracker.devices.states import STATUS_LABELS
+    from tracker.reports.counts import count_workbook
+    from tracker.reports.donor import donor_workbook
+    from tracker.spreadsheets.allocations import export_allocations
+    from tracker.spreadsheets.exports import export_devices, export_history, export_schools
+    from tracker.transfers.models import Transfer
+
+    assert fresh_app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    donation = db.session.scalar(sa.select(Donation))
+    count = db.session.scalar(sa.select(Count).order_by(Count.id))
+    made = {}
+    with fresh_app.test_request_context(), force_locale("ar"):
+        for name, write in {
+            "devices": export_devices,
+            "schools": export_schools,
+            "history": export_history,
+            "allocations": export_allocations,
+            "donor": lambda path: donor_workbook(path, donation.id),
+            "count": lambda path: count_workbook(path, count.id),
+        }.items():
+            made[name] = tmp_path / f"{name}.xlsx"
+            write(made[name])
+    for name, path in made.items():
+        book = openpyxl.load_workbook(path)
+        second = CalamineWorkbook.from_path(str(path))
+        for sheet in book.worksheets:
+            assert sheet.sheet_view.rightToLeft, (name, sheet.title)
+            rows = second.get_sheet_by_name(sheet.title).to_python()
+            for column in range(sheet.max_column):
+                letter = openpyxl.utils.get_column_letter(column + 1)
+                width = sheet.column_dimensions[letter].width
+                shown = 0
+                for row_number, row in enumerate(rows[1:], start=2):
+                    value = row[column] if column < len(row) else ""
+                    kept = sheet.cell(row_number, column + 1)
+                    if kept.is_date:
+                        # calamine reads a date cell as a date (not text, not a number).
+                        assert isinstance(value, date), (name, sheet.title, letter, value)
+                        shown = max(shown, 16 if isinstance(value, datetime) else 10)
+                    elif isinstance(kept.value, int | float) and not isinstance(kept.value, bool):
+                        assert isinstance(value, int | float), (name, sheet.title, letter)
+                        text = f"{kept.value:.0%}" if "%" in kept.number_format else str(value)
+                        shown = max(shown, len(text))
+                assert width >= shown + 1, (name, sheet.title, letter, width, shown)
+    # The allocation workbook: one row per tablet, where it is now.
+    book = openpyxl.load_workbook(made["allocations"])
+    sheets = book.worksheets
+    tags = [row[0] for row in sheets[2].iter_rows(min_row=2, values_only=True)]
+    assert len(tags) == len(set(tags))
+    moved = db.session.scalar(sa.select(Transfer)).delivery.items[0].device
+    row = next(
+        r for r in sheets[2].iter_rows(min_row=2, values_only=True) if r[0] == moved.asset_tag
+    )
+    assert row[5] == moved.school.code
+    with fresh_app.test_request_context(), force_locale("ar"):
+        delivered = str(STATUS_LABELS["delivered"])
+    at_school = sum(
+        1 for r in sheets[2].iter_rows(min_row=2, values_only=True) if r[7] == delivered
+    )
+    by_school = list(sheets[0].iter_rows(min_row=2, values_only=True))
+    assert at_school == sum(r[10] for r in by_school)

@@ -5,6 +5,7 @@ One workbook (Summary, Devices, Deliveries) and a PDF summary, both from `report
 """
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -271,7 +272,7 @@ def summary_rows(data: ReportData) -> list[tuple]:
     rows = [
         (_("Donation"), donation.reference),
         (_("Donor"), donation.donor.name),
-        (_("Date of the agreement"), format_date(donation.received_on)),
+        (_("Date of the agreement"), donation.received_on),  # a date in the workbook
         (_("Tablets promised"), donation.quantity_promised),
         (_("Tablets registered"), data.registered),
     ]
@@ -302,7 +303,13 @@ def donor_pdf(donation_id: int) -> bytes:
     data = report_data(donation_id)
     pdf = ReportPdf(data.donation)
     pdf.add_page()
-    pdf.facts([(label, str(value)) for label, value in summary_rows(data)], label_width=80)
+    pdf.facts(
+        [
+            (label, format_date(value) if isinstance(value, date) else str(value))
+            for label, value in summary_rows(data)
+        ],
+        label_width=80,
+    )
     pdf.ln(4)
     pdf.write_lines(0, _("Hand-overs"), "B", 12, gap=1)
     widths = (24, 56, 30, 36, 12, 22)

@@ -21,6 +21,7 @@ from tracker.jobs.services import expect
 from tracker.schools.models import School
 from tracker.spreadsheets.writer import ExportColumn, columns, new_workbook, save, write_sheet
 
+LATER = sa.orm.aliased(DeliveryItem)  # a tablet's other hand-overs, to keep its last
 ACTIVE = ("approved", "partially_fulfilled", "fulfilled", "closed")
 # Every row adds up: allocated = reserved + on the road + handed over + faulty + lost + not
 # yet reserved; outstanding is what is still to hand over.
@@ -189,12 +190,23 @@ def export_allocations(out: Path, plan_id: int | None = None) -> dict[str, int]:
         )
         .join(Allocation, Allocation.id == Device.allocation_id)
         .join(Donation, Donation.id == Device.donation_id)
-        .join(School, School.id == Allocation.school_id)
-        # The hand-over of each tablet, found by the tablet (an index), not by reading
-        # every delivered item of the programme first.
+        # Where the tablet is now (a tablet moved to another school is there), else the
+        # school it is allocated to.
+        .join(School, School.id == sa.func.coalesce(Device.school_id, Allocation.school_id))
+        # Its last hand-over, found by the tablet (an index), not by reading every
+        # delivered item of the programme first: a tablet handed over twice (moved from
+        # one school to another) is one row, where it is now.
         .outerjoin(
             DeliveryItem,
-            sa.and_(DeliveryItem.device_id == Device.id, DeliveryItem.status == "delivered"),
+            sa.and_(
+                DeliveryItem.device_id == Device.id,
+                DeliveryItem.status == "delivered",
+                DeliveryItem.delivery_id
+                == sa.select(sa.func.max(LATER.delivery_id))
+                .where(LATER.device_id == Device.id, LATER.status == "delivered")
+                .correlate(Device)
+                .scalar_subquery(),
+            ),
         )
         .outerjoin(Delivery, Delivery.id == DeliveryItem.delivery_id)
         .where(plan_filter)

@@ -1,22 +1,25 @@
 """Spreadsheets for managers: streamed (openpyxl write-only), so 100,000 rows use flat memory.
 
-Every sheet has a bold frozen header, filters and sensible widths; dates are real dates in
-the programme's time zone; serials, IMEIs and codes are text, so Excel never turns them into
-numbers; a text that a spreadsheet would run as a formula (= + - @, tab, return) is
+Every sheet has a bold frozen header, filters and widths that hold their dates and numbers;
+dates are real dates in the programme's time zone, shown as 2026-12-06 (14:30); a sheet
+asked in Arabic runs right to left; serials, IMEIs and codes are text, so Excel never turns
+them into numbers; a text that a spreadsheet would run as a formula (= + - @, tab, return) is
 written as an inert text cell; and characters XML cannot hold (control characters) are
 dropped, so no stored value can break a file.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
+from flask_babel import get_locale
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from tracker.i18n import RTL
 from tracker.i18n import lazy_gettext as _l
 from tracker.jobs.services import advance
 from tracker.text import xml_safe
@@ -25,6 +28,9 @@ from tracker.timezone import local_naive
 PROGRESS_EVERY = 1000  # rows between two words to the job's progress
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FONT = Font(bold=True)
+# How a date or a moment reads in any spreadsheet, and the width that shows it whole (a
+# narrower column shows ### in LibreOffice and Excel).
+FORMATS = {"date": ("yyyy-mm-dd", 11), "datetime": ("yyyy-mm-dd hh:mm", 17)}
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 
 
@@ -85,8 +91,11 @@ def write_sheet(
     """Append one sheet; returns the number of data rows written."""
     sheet = workbook.create_sheet(title[:31])
     sheet.freeze_panes = "A2"
+    if str(get_locale() or "") in RTL:
+        sheet.sheet_view.rightToLeft = True  # an Arabic reader's sheet starts at the right
     for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
+        width = max(column.width, FORMATS[column.kind][1] if column.kind in FORMATS else 0)
+        sheet.column_dimensions[get_column_letter(index)].width = width
     header = []
     for column in columns:
         cell = WriteOnlyCell(sheet, value=str(column.header))
@@ -96,7 +105,7 @@ def write_sheet(
     text_columns = [i for i, c in enumerate(columns) if c.kind == "text"]
     # "value": numbers stay numbers, text is still made inert.
     value_columns = [i for i, c in enumerate(columns) if c.kind == "value"]
-    time_columns = [i for i, c in enumerate(columns) if c.kind == "datetime"]
+    time_columns = [i for i, c in enumerate(columns) if c.kind in FORMATS]
     count = 0
     for row in rows:
         # What XML cannot hold is dropped: an old value in the history may carry it.
@@ -110,6 +119,9 @@ def write_sheet(
         for i in value_columns:
             if isinstance(values[i], str) and is_formula_like(values[i]):
                 values[i] = inert(sheet, values[i])
+            elif isinstance(values[i], date):  # a date among figures: a date, not text
+                values[i] = WriteOnlyCell(sheet, value=values[i])
+                values[i].number_format = FORMATS["date"][0]
         for i in percent_columns:
             if values[i] is not None:
                 cell = WriteOnlyCell(sheet, value=values[i])
@@ -119,7 +131,10 @@ def write_sheet(
             value = values[i]
             if isinstance(value, datetime) and value.tzinfo is not None:
                 # Excel has no time zones: write the programme's local time.
-                values[i] = local_naive(value)
+                value = local_naive(value)
+            if isinstance(value, date):
+                values[i] = WriteOnlyCell(sheet, value=value)
+                values[i].number_format = FORMATS[columns[i].kind][0]
         sheet.append(values)
         count += 1
         if count % PROGRESS_EVERY == 0:
