@@ -138,3 +138,26 @@ def test_the_check_finds_words_printed_over_each_other():
     pdf.set_x(pdf.l_margin + 20)
     pdf.write_cell(20, 6, "Livrée · مسلمة", "", 8.5)
     assert any("printed over" in problem for problem in problems_of(bytes(pdf.output())))
+
+
+def test_an_arabic_donor_report_runs_right_to_left_with_arabic_names(demo_app):
+    """Asked in Arabic, the report's title starts at the right, its table's first column
+    (the proof of delivery's reference) is the rightmost, and schools have Arabic names;
+    in French the same references sit at the left."""
+    donation = db.session.scalar(sa.select(Donation))
+    school = db.session.scalar(
+        sa.select(School).join(Delivery, Delivery.school_id == School.id).limit(1)
+    )
+    placed = {}
+    for language in ("ar", "fr"):
+        with demo_app.test_request_context(), force_locale(language):
+            data = donor_pdf(donation.id)
+        found = list(words(data))
+        # (pdfium reads an Arabic page's Latin words in its own order: "-00008DEL")
+        references = [box for _p, text, box, _s in found if "DEL" in text and "000" in text]
+        (width, _height) = found[0][3]
+        placed[language] = min(box[0] for box in references) / width
+        text = "".join(page.get_textpage().get_text_range() for page in pdfium.PdfDocument(data))
+        if language == "ar":
+            assert school.name_ar.split()[0] in text or school.name_ar[:6] in text
+    assert placed["ar"] > 0.7 and placed["fr"] < 0.3, placed

@@ -9,9 +9,11 @@ the wrong order.
 
 import re
 
+from flask_babel import get_locale
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from tracker.i18n import RTL
 from tracker.paths import resource_dir
 from tracker.pdf_text import ARABIC_FONT, for_page, has_arabic
 
@@ -74,11 +76,20 @@ class TrackerPdf(FPDF):
         add_fonts(self)
         self.set_margins(15, 15, 15)
         self.set_auto_page_break(True, 18)
+        # A paper asked in Arabic is laid out right to left: lines start at the right, a
+        # table's first column is its rightmost, a label stands right of its value.
+        self.rtl = str(get_locale() or "") in RTL
+
+    def align_of(self, line: str) -> str:
+        """Where a line starts: at the right on an Arabic paper, and for Arabic alone."""
+        return "R" if self.rtl else _align(line)
 
     def write_cell(self, width, height, text, style="", size=10, **options):
         """One line in a cell (the caller knows it fits: a title, a page number)."""
         text = str(text)
         self.set_font(font_for(text), style, size)
+        if self.rtl and not options.get("align"):
+            options["align"] = "R"
         self.cell(width, height, for_page(text), **options)
 
     def room(self, width: float) -> float:
@@ -100,7 +111,9 @@ class TrackerPdf(FPDF):
             if self.get_y() + height > self.page_break_trigger:
                 self.add_page()
             self.set_x(x)
-            self.cell(width, height, for_page(line), align=align or _align(line), **NEXT_LINE)
+            self.cell(
+                width, height, for_page(line), align=align or self.align_of(line), **NEXT_LINE
+            )
         self.ln(gap)
         return len(lines) * height + gap
 
@@ -117,15 +130,20 @@ class TrackerPdf(FPDF):
         if self.get_y() + row > self.page_break_trigger:
             self.add_page()
         x, y = self.l_margin, self.get_y()
+        if self.rtl:  # the first column at the right
+            x = self.w - self.r_margin
         for width, font, lines in cells:
+            if self.rtl:
+                x -= width
             if fill or border:
                 self.rect(x, y, width, row, style=("DF" if border else "F") if fill else "D")
             self.set_font(font, style, size)
             height = line_height(size, font)
             for number, line in enumerate(lines):
                 self.set_xy(x, y + PAD + number * height)
-                self.cell(width, height, for_page(line), align=_align(line))
-            x += width
+                self.cell(width, height, for_page(line), align=self.align_of(line))
+            if not self.rtl:
+                x += width
         self.set_xy(self.l_margin, y + row)
 
     def facts(self, rows, *, label_width=70, size=10) -> None:
@@ -137,10 +155,12 @@ class TrackerPdf(FPDF):
             if y + line_height(size) * 2 > self.page_break_trigger:
                 self.add_page()
                 y = self.get_y()
+            if self.rtl:  # the label at the right, its value left of it
+                self.set_x(self.w - self.r_margin - label_width)
             self.write_lines(label_width, label, "B", size - 1)
             left = self.get_y()
-            self.set_xy(self.l_margin + label_width, y)
-            self.write_lines(0, value, "", size)
+            self.set_xy(self.l_margin + (0 if self.rtl else label_width), y)
+            self.write_lines(self.epw - label_width, value, "", size)
             self.set_y(max(left, self.get_y()))
 
 

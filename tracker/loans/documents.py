@@ -71,7 +71,7 @@ def agreement(loan: Loan) -> bytes:
     pdf.facts([(both(label), value) for label, value in facts])
     pdf.ln(3)
     for language in SCHOOL_LANGUAGES:
-        align = "R" if language == "ar" else ""
+        align = "R" if language == "ar" else "L"  # each language its own way
         for number, term in enumerate(TERMS, start=1):
             pdf.write_lines(0, f"{number}. {in_language(term, language)}", "", 9.5, align=align)
         pdf.ln(3)

@@ -12,8 +12,10 @@ from tracker.devices.models import Device
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
+from tracker.i18n import school_name
 from tracker.pdf import NEXT_LINE, TrackerPdf
 from tracker.schools.models import School
+from tracker.schools.services import name_as_read
 from tracker.spreadsheets.writer import ExportColumn, columns, new_workbook, save, write_sheet
 from tracker.timezone import format_moment
 
@@ -46,7 +48,16 @@ def count_workbook(path: Path, count_id: int) -> None:
         _("By school"),
         school_columns,
         (
-            (s.code, s.name_fr, s.region, f.expected, f.found, f.not_seen, f.missing, f.unexpected)
+            (
+                s.code,
+                school_name(s),
+                s.region,
+                f.expected,
+                f.found,
+                f.not_seen,
+                f.missing,
+                f.unexpected,
+            )
             for s, f in _by_school(count)
             if f.expected or f.unexpected
         ),
@@ -58,7 +69,7 @@ def count_workbook(path: Path, count_id: int) -> None:
             Device.serial,
             Device.model,
             School.code,
-            School.name_fr,
+            name_as_read(),
             CountLine.status,
         )
         .join(CountLine, CountLine.device_id == Device.id)
@@ -82,7 +93,7 @@ def count_workbook(path: Path, count_id: int) -> None:
             Device.asset_tag,
             Device.serial,
             School.code,
-            School.name_fr,
+            name_as_read(),
             listed.code,
             CountLine.found_at,
         )
@@ -97,7 +108,7 @@ def count_workbook(path: Path, count_id: int) -> None:
             CountExtra.code,
             Device.serial,
             School.code,
-            School.name_fr,
+            name_as_read(),
             sa.literal(""),
             CountExtra.found_at,
         )
@@ -173,6 +184,6 @@ def count_pdf(count_id: int) -> bytes:
     for school, f in _by_school(count):
         if not (f.expected or f.unexpected):
             continue
-        name = f"{school.code} {school.name_fr}"
+        name = f"{school.code} {school_name(school)}"
         pdf.table_row(widths, (name, f.expected, f.found, f.not_seen, f.missing, f.unexpected))
     return bytes(pdf.output())

@@ -26,6 +26,7 @@ from tracker.i18n import lazy_gettext as _l
 from tracker.loans.models import Loan
 from tracker.pdf import TrackerPdf
 from tracker.schools.models import School
+from tracker.schools.services import name_as_read
 from tracker.spreadsheets.writer import ExportColumn, columns, new_workbook, save, write_sheet
 from tracker.timezone import format_moment
 
@@ -87,7 +88,7 @@ def loan_rows(donation_id: int) -> list[tuple]:
         for row in db.session.execute(
             sa.select(
                 School.code,
-                School.name_fr,
+                name_as_read(),
                 School.region,
                 sa.func.count().filter(Loan.ended_at.is_(None)),
                 sa.func.count(),
@@ -97,7 +98,7 @@ def loan_rows(donation_id: int) -> list[tuple]:
             .join(Device, Device.id == Loan.device_id)
             .join(School, School.id == Loan.school_id)
             .where(Device.donation_id == donation_id)
-            .group_by(School.code, School.name_fr, School.region)
+            .group_by(School.code, name_as_read(), School.region)
             .order_by(School.code)
         )
     ]
@@ -193,7 +194,7 @@ def report_data(donation_id: int) -> ReportData:
             Device.model,
             Device.status,
             School.code,
-            School.name_fr,
+            name_as_read(),
             School.region,
             Delivery.delivered_at,
             Delivery.recipient_name,
@@ -232,7 +233,7 @@ def report_data(donation_id: int) -> ReportData:
         .subquery()
     )
     deliveries = db.session.execute(
-        sa.select(Delivery, School.code, School.name_fr, handed.c.tablets)
+        sa.select(Delivery, School.code, name_as_read(), handed.c.tablets)
         .options(sa.orm.selectinload(Delivery.receipt))
         .join(handed, handed.c.delivery_id == Delivery.id)
         .join(School, School.id == Delivery.school_id)

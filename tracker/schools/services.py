@@ -4,9 +4,11 @@ import re
 import unicodedata
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
+from tracker.i18n import RTL
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
 from tracker.schools.places import places_named
@@ -204,6 +206,14 @@ def _place_key(name: str) -> str:
     and "SOUSS–MASSA" are one region."""
     letters = unicodedata.normalize("NFKD", name.casefold())
     return "".join(c for c in letters if c.isalnum())
+
+
+def name_as_read():
+    """The school's name as the reader reads it, as a column of a query: the Arabic name for
+    an Arabic reader where the list has one (i18n.school_name, for a workbook's rows)."""
+    if str(get_locale() or "") in RTL:
+        return sa.func.coalesce(sa.func.nullif(School.name_ar, ""), School.name_fr)
+    return School.name_fr
 
 
 def place_names() -> dict[str, list[str]]:

@@ -19,6 +19,7 @@ from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.jobs.services import expect
 from tracker.schools.models import School
+from tracker.schools.services import name_as_read
 from tracker.spreadsheets.writer import ExportColumn, columns, new_workbook, save, write_sheet
 
 LATER = sa.orm.aliased(DeliveryItem)  # a tablet's other hand-overs, to keep its last
@@ -183,7 +184,7 @@ def export_allocations(out: Path, plan_id: int | None = None) -> dict[str, int]:
             Device.model,
             Donation.reference,
             School.code,
-            School.name_fr,
+            name_as_read(),
             Device.status,
             Delivery.delivered_at,
             Delivery.recipient_name,

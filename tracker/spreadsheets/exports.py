@@ -21,7 +21,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
-from tracker.schools.services import search_schools
+from tracker.schools.services import name_as_read, search_schools
 from tracker.spreadsheets.writer import ExportColumn, columns, new_workbook, save, write_sheet
 
 STREAM = 5000  # rows fetched from the database at a time
@@ -64,7 +64,7 @@ def export_devices(path: Path, filters: DeviceFilters | None = None) -> int:
             Device.status,
             Device.condition,
             School.code,
-            School.name_fr,
+            name_as_read(),
             Device.created_at,
             Device.qr_token,
             Device.imei2,
