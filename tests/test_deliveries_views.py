@@ -3,12 +3,13 @@ hand-over form, the PDFs and the manifest workbook (exported, filled, imported b
 
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import openpyxl
 import pypdfium2 as pdfium
 import sqlalchemy as sa
 import zxingcpp
+from flask_babel import force_locale
 from PIL import Image
 
 from conftest import BASE_URL, download, handover_form, login, scan, signature_data_url, text_of
@@ -17,7 +18,7 @@ from tracker.deliveries.models import Delivery
 from tracker.devices.models import Device
 from tracker.extensions import db
 from tracker.spreadsheets.services import import_file
-from tracker.timezone import local_today
+from tracker.timezone import local, local_today
 
 
 def planned(s, planned_on=None):
@@ -286,24 +287,46 @@ def test_manifest_round_trip_records_the_same_events_as_scanning(
     rows[0][7].value, rows[1][7].value = "oui", "yes"
     rows[2][7].value, rows[2][8].value = "no", "endommagé"
     rows[0][10].value, rows[0][11].value = "Mme Khadija", "Directrice"
-    rows[0][12].value = date(2026, 11, 20)
+    dispatched_on = local_today()
+    # A day before the box left, or one that is no day, is refused on its row and column.
+    for typed, problem in (
+        (dispatched_on - timedelta(days=1), "before it left on"),
+        ("31/02/2026", "not a date: write the day as"),
+        (dispatched_on + timedelta(days=1), "after today"),
+    ):
+        rows[0][12].value = typed
+        workbook.save(tmp_path / "wrong.xlsx")
+        refused = import_file(
+            "manifest", tmp_path / "wrong.xlsx", "wrong.xlsx", commit=True, actor=s["coordinator"]
+        )
+        assert not refused.ok and problem in str(refused.problems[0])
+        assert refused.problems[0].row == 2 and refused.problems[0].column == "Date received"
+        assert db.session.get(Delivery, a).status == "dispatched"
+    # The day typed as text, as a French reader writes it.
+    rows[0][12].value = dispatched_on.strftime("%d/%m/%Y")
     filled = tmp_path / "filled.xlsx"
     workbook.save(filled)
-    report = import_file("manifest", filled, "filled.xlsx", commit=True, actor=s["coordinator"])
+    with client.application.test_request_context(method="POST"), force_locale("fr"):
+        report = import_file("manifest", filled, "filled.xlsx", commit=True, actor=s["coordinator"])
     assert report.ok, [str(p) for p in report.problems]
     delivery = db.session.get(Delivery, a)
     assert delivery.status == "partially_delivered" and delivery.handover_via == "manifest"
     assert delivery.recipient_name == "Mme Khadija"
-    assert delivery.delivered_at.date() == date(2026, 11, 20)
+    assert local(delivery.delivered_at).date() == dispatched_on
     assert [db.session.get(Device, d.id).status for d in s["a_devices"]] == [
         "delivered",
         "delivered",
         "faulty",
     ]
-    # Sending the same file again is a conflict, named on its rows; nothing changes.
+    # The same file again says what is recorded: unchanged, nothing refused or changed.
     again = import_file("manifest", filled, "filled.xlsx", commit=True, actor=s["coordinator"])
-    assert not again.ok
-    assert f"{delivery.reference} was already handed over (imported)" in str(again.problems[0])
+    assert again.ok and again.unchanged == 3 and again.updated == 0
+    # A file that says otherwise is a conflict, named on its row.
+    rows[2][7].value, rows[2][8].value = "oui", None
+    workbook.save(filled)
+    other = import_file("manifest", filled, "filled.xlsx", commit=True, actor=s["coordinator"])
+    assert not other.ok
+    assert f"{delivery.reference} was already handed over (imported)" in str(other.problems[0])
 
 
 def test_manifest_import_reports_a_device_not_in_the_delivery(client, delivery_setting, tmp_path):

@@ -4,6 +4,8 @@ the hand-over's own check, then confirmed by `handover.confirm_handover` (all or
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from babel.dates import parse_date
+from flask_babel import format_date, get_locale
 
 from tracker.auth.models import User
 from tracker.deliveries.handover import ON_BOARD, confirm_handover, handover_problems
@@ -15,7 +17,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
 from tracker.spreadsheets.manifest import MANIFEST_COLUMNS, NO, REASON_WORDS, YES, parse_reference
-from tracker.timezone import at_local
+from tracker.timezone import at_local, local, local_today
 
 
 def _reason(value) -> str | None:
@@ -27,7 +29,10 @@ def _reason(value) -> str | None:
 
 
 def _moment(value) -> datetime | None:
-    """The hand-over time from a date cell: noon that day where the programme is."""
+    """The hand-over time from a date cell: noon that day where the programme is. A date
+    typed as text is read as the reader's language writes it (05/12/2026 in French and
+    Arabic, 12/05/2026 in English, as LibreOffice saves a CSV), or as 2026-12-05; a text
+    that is no date raises ValueError."""
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
@@ -35,11 +40,36 @@ def _moment(value) -> datetime | None:
     elif isinstance(value, date):
         day = value
     else:
-        try:
-            day = date.fromisoformat(as_text(value)[:10])
-        except ValueError:
+        text = " ".join(as_text(value).split())
+        if not text:
             return None
+        try:
+            day = date.fromisoformat(text[:10])
+        except ValueError:
+            try:
+                day = parse_date(
+                    text.replace(".", "/").replace("-", "/"), str(get_locale() or "fr")
+                )
+            except (ValueError, IndexError):
+                raise ValueError(text) from None
     return at_local(day, 12)
+
+
+def _recorded_as(item, answer: str, reason: str | None) -> bool:
+    """Whether a row says what the hand-over already recorded of its tablet (the same
+    filled manifest sent again)."""
+    if item is None:
+        return False
+    if answer in YES:
+        return item.status == "delivered"
+    return answer in NO and reason is not None and item.status == reason
+
+
+class _Row:
+    """A row number where a problem is told (`_problem` reads `row.number`)."""
+
+    def __init__(self, number: int):
+        self.number = number
 
 
 class ManifestImporter(RowImporter):
@@ -98,7 +128,22 @@ class ManifestImporter(RowImporter):
                 slot = "name" if key == "recipient_name" else "role"
                 if text and not group[slot]:
                     group[slot] = text
-            group["when"] = group["when"] or _moment(values["received_on"])
+            try:
+                when = _moment(values["received_on"])
+            except ValueError:
+                self._problem(
+                    report,
+                    row,
+                    "received_on",
+                    values["received_on"],
+                    _(
+                        "not a date: write the day as %(example)s",
+                        example=format_date(local_today(), "short"),
+                    ),
+                )
+            else:
+                if when is not None and group["when"] is None:
+                    group["when"], group["when_row"] = when, row.number
             if as_text(values["remark"]).strip():
                 group["remarks"].append(
                     f"{as_text(values['asset_tag'])}: {as_text(values['remark'])}"
@@ -109,7 +154,13 @@ class ManifestImporter(RowImporter):
                 self._problem(report, row, "asset_tag", tag, _("no tablet has this asset tag"))
             else:
                 item = next((i for i in delivery.items if i.device_id == device.id), None)
-                if answer and delivery.status in HANDED_OVER:
+                if (
+                    answer
+                    and delivery.status in HANDED_OVER
+                    and _recorded_as(item, answer, _reason(values["reason"]))
+                ):
+                    report.unchanged += 1  # the same file again: it says what is recorded
+                elif answer and delivery.status in HANDED_OVER:
                     self._problem(
                         report,
                         row,
@@ -154,6 +205,31 @@ class ManifestImporter(RowImporter):
             if report.problem_count > before:
                 report.rejected_rows += 1
 
+    def _check_day(self, report, delivery, group) -> None:
+        """A reception day can be neither before the box left nor after today."""
+        when = group["when"]
+        if when is None:
+            return
+        day, row = local(when).date(), group.get("when_row", group["first_row"])
+        left = local(delivery.dispatched_at).date() if delivery.dispatched_at else None
+        if left is not None and day < left:
+            reason = _(
+                "%(ref)s received on %(day)s, before it left on %(left)s",
+                ref=delivery.reference,
+                day=format_date(day, "short"),
+                left=format_date(left, "short"),
+            )
+        elif day > local_today():
+            reason = _(
+                "%(ref)s received on %(day)s, after today",
+                ref=delivery.reference,
+                day=format_date(day, "short"),
+            )
+        else:
+            return
+        self._problem(report, _Row(row), "received_on", format_date(day, "short"), reason)
+        report.rejected_rows += 1
+
     def finish(self, report, write):
         """Check each filled delivery as a whole, then confirm it (when writing)."""
         for delivery_id, group in self.deliveries.items():
@@ -162,8 +238,10 @@ class ManifestImporter(RowImporter):
                 continue
             delivery = db.session.get(Delivery, delivery_id)
             if delivery.status not in DELIVERY_STATES["hand_over"]:
-                continue  # already reported row by row
+                group["filled"] = False  # told row by row: unchanged, or a conflict
+                continue
             first = group["first_row"]
+            self._check_day(report, delivery, group)
             on_board = {i.device_id: i for i in delivery.items if i.status in ON_BOARD}
             problems = handover_problems(
                 list(on_board),
