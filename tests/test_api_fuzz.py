@@ -70,6 +70,11 @@ def test_the_api_answers_as_its_document_says(app, delivery_setting, create_user
                 # is almost never one, and is refused (400) as it should be. The document's
                 # own example, a real key, is registered above.
                 continue
+            if operation.label == "POST /sync" and mode == GenerationMode.NEGATIVE:
+                # By design an action that breaks its type is answered `rejected` inside a
+                # 200 (the document says so): a phone's queue must not stall on one bad
+                # action. The positive cases, and the body's own shape, are still tried.
+                continue
 
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(

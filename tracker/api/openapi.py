@@ -393,11 +393,13 @@ def openapi_document() -> dict:
                                         "actions": {
                                             "type": "array",
                                             "maxItems": 500,
-                                            "description": "Each an `Action` object. An action "
-                                            "that does not match `Action` is answered "
-                                            "`rejected` with the reason, and the others are "
-                                            "still applied.",
-                                            "items": {"type": "object"},
+                                            "description": "Each an `Action`, typed by its "
+                                            "`type`. An action that does not match its type "
+                                            "is answered `rejected` with the reason (in the "
+                                            "200 answer, not as an error: a phone's queue "
+                                            "never stalls on one bad action), and the others "
+                                            "are still applied.",
+                                            "items": ref("Action"),
                                         }
                                     },
                                 }

@@ -32,6 +32,168 @@ QUERY_TEXT = {"type": "string", "pattern": "^[^\\x00]*$"}
 NULLABLE_TEXT = {"type": ["string", "null"]}
 NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
 
+
+# Every field an action may carry, described once; each type of action takes its own.
+ACTION_PROPERTIES = {
+    "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+    "type": {"type": "string", "enum": list(ACTION_TYPES)},
+    "delivery_id": {**ID, "description": "scan, handover, report: the delivery"},
+    "count_id": {**ID, "description": "count_scan: the count"},
+    "school_id": {**ID, "description": "count_scan: the school the tablet is found at"},
+    "condition": {
+        "type": "string",
+        "enum": list(CONDITIONS),
+        "description": "count_scan: the tablet's condition, when noted",
+    },
+    "user_id": {
+        **ID,
+        "description": "Who queued it on the phone; refused when sent by someone else",
+    },
+    "at": {"type": "string", "format": "date-time", "description": "The phone's time"},
+    "code": {
+        "type": "string",
+        "maxLength": 300,
+        "description": "scan, report, count_scan: any code the box takes",
+    },
+    "reason": {"type": "string", "enum": list(REPORT_REASONS), "description": "report"},
+    "note": {"type": "string", "maxLength": 300},
+    "recipient_name": {"type": "string", "maxLength": 120},
+    "recipient_role": {"type": "string", "maxLength": 120},
+    "signature": {"type": "string", "description": "PNG, base64 or a data URL"},
+    "photo": {"type": ["string", "null"], "description": "JPEG or PNG, base64 or data URL"},
+    "latitude": {"type": ["number", "null"], "minimum": -90, "maximum": 90},
+    "longitude": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
+    "accuracy": {"type": ["number", "null"], "minimum": 0, "description": "metres"},
+    "notes": {"type": "string", "maxLength": 2000},
+    "school_code": {
+        "type": "string",
+        "maxLength": 20,
+        "description": "handover: the code the school received by SMS (7 digits, the "
+        "last a Damm check digit)",
+    },
+    "code_typed_offline": {
+        "type": ["boolean", "null"],
+        "description": "handover: the code was typed with no network, so no one "
+        "could ask the server. A wrong one then records the hand-over as not "
+        "confirmed by the school (an alert) instead of refusing it.",
+    },
+    "no_code_reason": {
+        "type": "string",
+        "maxLength": 300,
+        "description": "handover: why it is handed over without the school's code",
+    },
+    "school_receipt": {
+        "type": "string",
+        "maxLength": 600,
+        "description": "handover: the school's receipt as its phone signed it (the "
+        "QR's text, `TR1.<delivery>.<unix time>.<key>.<tablets>.<missing>.<damaged>."
+        "<signature>`). Checked again here: a bad one leaves the hand-over recorded, "
+        "not confirmed by the school, with a warning.",
+    },
+    "received": {
+        "type": "array",
+        "maxItems": 10000,
+        "items": ID,
+        "description": "receipt: the tablets the school received",
+    },
+    "damaged": {
+        "type": "array",
+        "maxItems": 10000,
+        "items": ID,
+        "description": "receipt: the tablets received damaged",
+    },
+    "extras": {
+        "type": "array",
+        "maxItems": 200,
+        "items": {"type": "string", "maxLength": 80},
+        "description": "receipt: codes received that were not on the delivery",
+    },
+    "signed": {
+        "type": "string",
+        "maxLength": 600,
+        "description": "receipt: the same receipt as the school's phone signed it",
+    },
+    "missing": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["reason"],
+            "properties": {
+                "code": {"type": "string", "maxLength": 300},
+                "device_id": ID,
+                "reason": {"type": "string", "enum": list(MISSING_REASONS)},
+            },
+        },
+    },
+}
+COMMON_FIELDS = ("id", "type", "user_id", "at")
+# Which fields each type of action takes, and which of them it needs.
+ACTION_FIELDS = {
+    "scan": (("delivery_id", "code"), ()),
+    "handover": (
+        ("delivery_id",),
+        (
+            "recipient_name",
+            "recipient_role",
+            "signature",
+            "photo",
+            "latitude",
+            "longitude",
+            "accuracy",
+            "notes",
+            "school_code",
+            "code_typed_offline",
+            "no_code_reason",
+            "school_receipt",
+            "missing",
+        ),
+    ),
+    "report": (("delivery_id", "code", "reason"), ("note",)),
+    "count_scan": (("count_id", "school_id", "code"), ("condition",)),
+    "receipt": (("delivery_id",), ("received", "damaged", "extras", "notes", "signed")),
+}
+ACTION_NAMES = {
+    "scan": "ScanAction",
+    "handover": "HandoverAction",
+    "report": "ReportAction",
+    "count_scan": "CountScanAction",
+    "receipt": "ReceiptAction",
+}
+ACTION_SUMMARIES = {
+    "scan": "A tablet scanned at the school for a delivery",
+    "handover": "The hand-over of a delivery: who received, their signature, a photo, the "
+    "school's code or receipt, and why each tablet not handed over was not",
+    "report": "A tablet of a delivery found faulty or lost on the road",
+    "count_scan": "A tablet found at a school during a count",
+    "receipt": "The school's own receipt of a delivery: what it received, damaged, and "
+    "found besides",
+}
+
+
+def _typed_action(kind: str) -> dict:
+    """One type of action: its own fields, `type` fixed to its name (the discriminator)."""
+    needed, optional = ACTION_FIELDS[kind]
+    properties = {name: ACTION_PROPERTIES[name] for name in (*COMMON_FIELDS, *needed, *optional)}
+    properties["type"] = {"type": "string", "enum": [kind]}
+    return {
+        "type": "object",
+        "required": ["id", "type", *needed],
+        "properties": properties,
+        "description": f"{ACTION_SUMMARIES[kind]}. `id` is made by the phone (a UUID) and "
+        "makes the action count once for its user, however often it is sent.",
+    }
+
+
+ACTION = {
+    "oneOf": [ref(ACTION_NAMES[kind]) for kind in ACTION_TYPES],
+    "discriminator": {
+        "propertyName": "type",
+        "mapping": {kind: f"#/components/schemas/{ACTION_NAMES[kind]}" for kind in ACTION_TYPES},
+    },
+    "description": "One action queued on the phone, of the type its `type` names. Types are "
+    "checked, not coerced; text holds no control character but tab and newline.",
+}
+
 SCHEMAS = {
     "Error": {
         "type": "object",
@@ -111,104 +273,12 @@ SCHEMAS = {
             },
         ]
     },
-    "Action": {
-        "type": "object",
-        "required": ["id", "type"],
-        "properties": {
-            "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
-            "type": {"type": "string", "enum": list(ACTION_TYPES)},
-            "delivery_id": {**ID, "description": "scan, handover, report: the delivery"},
-            "count_id": {**ID, "description": "count_scan: the count"},
-            "school_id": {**ID, "description": "count_scan: the school the tablet is found at"},
-            "condition": {
-                "type": "string",
-                "enum": list(CONDITIONS),
-                "description": "count_scan: the tablet's condition, when noted",
-            },
-            "user_id": {
-                **ID,
-                "description": "Who queued it on the phone; refused when sent by someone else",
-            },
-            "at": {"type": "string", "format": "date-time", "description": "The phone's time"},
-            "code": {
-                "type": "string",
-                "maxLength": 300,
-                "description": "scan, report, count_scan: any code the box takes",
-            },
-            "reason": {"type": "string", "enum": list(REPORT_REASONS), "description": "report"},
-            "note": {"type": "string", "maxLength": 300},
-            "recipient_name": {"type": "string", "maxLength": 120},
-            "recipient_role": {"type": "string", "maxLength": 120},
-            "signature": {"type": "string", "description": "PNG, base64 or a data URL"},
-            "photo": {"type": ["string", "null"], "description": "JPEG or PNG, base64 or data URL"},
-            "latitude": {"type": ["number", "null"], "minimum": -90, "maximum": 90},
-            "longitude": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
-            "accuracy": {"type": ["number", "null"], "minimum": 0, "description": "metres"},
-            "notes": {"type": "string", "maxLength": 2000},
-            "school_code": {
-                "type": "string",
-                "maxLength": 20,
-                "description": "handover: the code the school received by SMS (7 digits, the "
-                "last a Damm check digit)",
-            },
-            "code_typed_offline": {
-                "type": ["boolean", "null"],
-                "description": "handover: the code was typed with no network, so no one "
-                "could ask the server. A wrong one then records the hand-over as not "
-                "confirmed by the school (an alert) instead of refusing it.",
-            },
-            "no_code_reason": {
-                "type": "string",
-                "maxLength": 300,
-                "description": "handover: why it is handed over without the school's code",
-            },
-            "school_receipt": {
-                "type": "string",
-                "maxLength": 600,
-                "description": "handover: the school's receipt as its phone signed it (the "
-                "QR's text, `TR1.<delivery>.<unix time>.<key>.<tablets>.<missing>.<damaged>."
-                "<signature>`). Checked again here: a bad one leaves the hand-over recorded, "
-                "not confirmed by the school, with a warning.",
-            },
-            "received": {
-                "type": "array",
-                "maxItems": 10000,
-                "items": ID,
-                "description": "receipt: the tablets the school received",
-            },
-            "damaged": {
-                "type": "array",
-                "maxItems": 10000,
-                "items": ID,
-                "description": "receipt: the tablets received damaged",
-            },
-            "extras": {
-                "type": "array",
-                "maxItems": 200,
-                "items": {"type": "string", "maxLength": 80},
-                "description": "receipt: codes received that were not on the delivery",
-            },
-            "signed": {
-                "type": "string",
-                "maxLength": 600,
-                "description": "receipt: the same receipt as the school's phone signed it",
-            },
-            "missing": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["reason"],
-                    "properties": {
-                        "code": {"type": "string", "maxLength": 300},
-                        "device_id": ID,
-                        "reason": {"type": "string", "enum": list(MISSING_REASONS)},
-                    },
-                },
-            },
-        },
-        "description": "One action queued on the phone. `id` is made by the phone (a UUID) "
-        "and makes the action count once for its user, however often it is sent. Types are "
-        "checked, not coerced; text holds no control character but tab and newline.",
+    **{
+        name: schema
+        for name, schema in (
+            ("Action", ACTION),
+            *((f"{ACTION_NAMES[kind]}", _typed_action(kind)) for kind in ACTION_TYPES),
+        )
     },
     "SchoolKey": {
         "type": "object",
