@@ -119,6 +119,8 @@ MATRIX = {
     "api.schools": ("GET", "/api/v1/schools", ALL),
     "api.sync_actions": ("POST", "/api/v1/sync", EVERY),
     "api.open_counts": ("GET", "/api/v1/counts", EVERY),
+    "api.borrowers": ("GET", "/api/v1/schools/{school}/borrowers", PERSONAL),
+    "api.school_loans": ("GET", "/api/v1/schools/{school}/loans", PERSONAL),
     "api.count_at_school": ("GET", "/api/v1/counts/{count}/schools/{school}", ALL | {"school"}),
     "offline.field_app": ("GET", "/field/", {"admin", "coordinator", "field"}),
     "offline.service_worker": ("GET", "/sw.js", PUBLIC),

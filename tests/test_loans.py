@@ -323,3 +323,69 @@ def test_a_lent_tablet_still_counts_as_delivered_to_its_school(app, client, scho
     db.session.commit()
     after = {row.key: row.delivered for row in progress()}
     assert after == before and sum(after.values()) == 4
+
+
+def test_a_desk_on_a_phone_lends_takes_back_and_signs_through_the_api(client, school_desk):
+    """The lending desk through the API: the school's borrowers and loans read, and
+    lending, signing and taking back sent as sync actions, each applied once however often
+    it is sent; another school's tablet or list is refused."""
+    from conftest import token_for
+
+    s = school_desk
+    school, tablet = s["school"], s["tablets"][0]
+    headers = token_for(s["head"])
+
+    def sync(*actions):
+        answer = client.post("/api/v1/sync", headers=headers, json={"actions": list(actions)})
+        return [(r["status"], r["message"]) for r in answer.get_json()["results"]]
+
+    lend = {
+        "id": "lend-0000001",
+        "type": "lend",
+        "school_id": school.id,
+        "code": tablet.serial,
+        "borrower_code": "p-2001",
+        "new_borrower": {"name": "Salma Berrada", "class_name": "5B"},
+        "due_on": (date.today() + timedelta(days=30)).isoformat(),
+    }
+    [(status, message)] = sync(lend)
+    assert status == "applied" and f"{tablet.asset_tag} lent to Salma Berrada" in message
+    assert sync(lend)[0][0] == "duplicate"
+    borrowers = client.get(f"/api/v1/schools/{school.id}/borrowers", headers=headers).get_json()
+    assert [b["name"] for b in borrowers["borrowers"]] == ["Salma Berrada"]
+    [loan] = client.get(f"/api/v1/schools/{school.id}/loans", headers=headers).get_json()["loans"]
+    assert (loan["tablet"]["asset_tag"], loan["signed"]) == (tablet.asset_tag, False)
+    signed = {
+        "id": "sign-0000001",
+        "type": "sign_loan",
+        "loan_id": loan["id"],
+        "signed_by": "Mme Berrada",
+        "signature": signature_data_url(),
+    }
+    assert sync(signed)[0][0] == "applied"
+    back = {
+        "id": "back-0000001",
+        "type": "take_back",
+        "school_id": school.id,
+        "code": tablet.asset_tag,
+        "condition": "damaged",
+    }
+    # Damaged with nothing said of what is wrong: refused with the reason, nothing changes.
+    [(status, message)] = sync(back)
+    assert status == "rejected" and "Say what is wrong" in message
+    [(status, _message)] = sync({**back, "id": "back-0000002", "fault": "Écran fissuré"})
+    assert status == "applied"
+    db.session.expire_all()
+    assert db.session.get(Device, tablet.id).status == "faulty"
+    ended = client.get(
+        f"/api/v1/schools/{school.id}/loans", headers=headers, query_string={"list": "ended"}
+    ).get_json()["loans"]
+    assert [(e["ended_as"], e["condition_back"]) for e in ended] == [("returned", "damaged")]
+    # Another school's tablet, and its lists.
+    [(status, message)] = sync(
+        {**lend, "id": "lend-0000002", "code": s["stranger"].serial, "borrower_code": "p-2002"}
+    )
+    assert status == "rejected" and "is not a tablet of this school" in message
+    other = s["other"].id
+    assert client.get(f"/api/v1/schools/{other}/borrowers", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/schools/{other}/loans", headers=headers).status_code == 404

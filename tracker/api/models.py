@@ -8,7 +8,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tracker.database import UTCDateTime, one_of, utcnow
 from tracker.extensions import db
 
-ACTION_TYPES = ("scan", "handover", "report", "count_scan", "receipt")
+ACTION_TYPES = (
+    "scan",
+    "handover",
+    "report",
+    "count_scan",
+    "receipt",
+    "lend",
+    "take_back",
+    "sign_loan",
+)
 ACTION_OUTCOMES = ("applied", "rejected")
 
 

@@ -18,6 +18,13 @@ from tracker.api.schemas import (
 )
 from tracker.counts.models import LINE_STATES
 
+OFFSET = {
+    "name": "offset",
+    "in": "query",
+    "schema": {"type": "integer", "minimum": 0, "maximum": 10**9},
+    "description": "Where the page starts (`next_offset` of the page before)",
+}
+
 # A real P-256 public key (its private half thrown away): the document's example registers.
 EXAMPLE_PUBLIC_KEY = (
     "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE+bJ6bfXETr55fNmw+n+z2rjkPW2UYHglkwNUNIjgCVF9J2BdTKFX"
@@ -322,6 +329,77 @@ def openapi_document() -> dict:
                             "The open counts",
                         ),
                         **ERRORS,
+                    },
+                }
+            },
+            "/schools/{school_id}/borrowers": {
+                "get": {
+                    "summary": "A school's borrowers, a page at a time: what a lending desk "
+                    "on a phone keeps (its staff and the office only: names are theirs)",
+                    "operationId": "listBorrowers",
+                    "parameters": [
+                        {"name": "school_id", "in": "path", "required": True, "schema": ID},
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "schema": {**QUERY_TEXT, "maxLength": 100},
+                            "description": "A borrower's code, or part of a name",
+                        },
+                        {
+                            "name": "class",
+                            "in": "query",
+                            "schema": {**QUERY_TEXT, "maxLength": 40},
+                        },
+                        OFFSET,
+                    ],
+                    "responses": {
+                        "200": json_body(
+                            {
+                                "type": "object",
+                                "required": ["borrowers", "next_offset"],
+                                "properties": {
+                                    "borrowers": {"type": "array", "items": ref("Borrower")},
+                                    "next_offset": {"type": ["integer", "null"]},
+                                },
+                            },
+                            "The school's borrowers, by class then name",
+                        ),
+                        **ERRORS,
+                        **NOT_FOUND,
+                        "400": json_body(ref("Error"), "'offset' is not a whole number"),
+                    },
+                }
+            },
+            "/schools/{school_id}/loans": {
+                "get": {
+                    "summary": "A school's loans: open (the overdue first), overdue, or ended "
+                    "(lending, taking back and signing go to /sync as lend, take_back and "
+                    "sign_loan)",
+                    "operationId": "listLoans",
+                    "parameters": [
+                        {"name": "school_id", "in": "path", "required": True, "schema": ID},
+                        {
+                            "name": "list",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["open", "overdue", "ended"]},
+                        },
+                        OFFSET,
+                    ],
+                    "responses": {
+                        "200": json_body(
+                            {
+                                "type": "object",
+                                "required": ["loans", "next_offset"],
+                                "properties": {
+                                    "loans": {"type": "array", "items": ref("Loan")},
+                                    "next_offset": {"type": ["integer", "null"]},
+                                },
+                            },
+                            "The loans of the list asked",
+                        ),
+                        **ERRORS,
+                        **NOT_FOUND,
+                        "400": json_body(ref("Error"), "An unknown list or offset"),
                     },
                 }
             },

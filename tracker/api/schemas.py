@@ -125,6 +125,43 @@ ACTION_PROPERTIES = {
             },
         },
     },
+    "borrower_code": {
+        "type": "string",
+        "maxLength": 40,
+        "description": "lend: the borrower's code (their card), as the school knows it",
+    },
+    "due_on": {
+        "type": ["string", "null"],
+        "format": "date",
+        "description": "lend: the day it is due back (the programme's default when absent)",
+    },
+    "accessories": {"type": "string", "maxLength": 200, "description": "lend, take_back"},
+    "signed_by": {
+        "type": "string",
+        "maxLength": 120,
+        "description": "lend, sign_loan: the guardian or teacher who signs the agreement",
+    },
+    "paper": {
+        "type": ["string", "null"],
+        "description": "sign_loan: a photo of the signed paper, JPEG or PNG, base64 or data URL",
+    },
+    "fault": {
+        "type": "string",
+        "maxLength": 2000,
+        "description": "take_back: what is wrong, when it comes back damaged",
+    },
+    "loan_id": {**ID, "description": "sign_loan: the loan"},
+    "new_borrower": {
+        "type": ["object", "null"],
+        "description": "lend: the borrower to add when the school does not know the code",
+        "properties": {
+            "kind": {"type": "string", "enum": ["pupil", "teacher"]},
+            "name": {"type": "string", "maxLength": 120},
+            "class_name": {"type": "string", "maxLength": 40},
+            "guardian_name": {"type": "string", "maxLength": 120},
+            "guardian_phone": {"type": "string", "maxLength": 40},
+        },
+    },
 }
 COMMON_FIELDS = ("id", "type", "user_id", "at")
 # Which fields each type of action takes, and which of them it needs.
@@ -151,6 +188,12 @@ ACTION_FIELDS = {
     "report": (("delivery_id", "code", "reason"), ("note",)),
     "count_scan": (("count_id", "school_id", "code"), ("condition",)),
     "receipt": (("delivery_id",), ("received", "damaged", "extras", "notes", "signed")),
+    "lend": (
+        ("school_id", "code", "borrower_code"),
+        ("due_on", "condition", "accessories", "signed_by", "signature", "new_borrower"),
+    ),
+    "take_back": (("school_id", "code", "condition"), ("accessories", "fault", "photo")),
+    "sign_loan": (("loan_id", "signed_by"), ("signature", "paper")),
 }
 ACTION_NAMES = {
     "scan": "ScanAction",
@@ -158,6 +201,9 @@ ACTION_NAMES = {
     "report": "ReportAction",
     "count_scan": "CountScanAction",
     "receipt": "ReceiptAction",
+    "lend": "LendAction",
+    "take_back": "TakeBackAction",
+    "sign_loan": "SignLoanAction",
 }
 ACTION_SUMMARIES = {
     "scan": "A tablet scanned at the school for a delivery",
@@ -167,6 +213,11 @@ ACTION_SUMMARIES = {
     "count_scan": "A tablet found at a school during a count",
     "receipt": "The school's own receipt of a delivery: what it received, damaged, and "
     "found besides",
+    "lend": "A tablet of the school lent to a borrower at its desk (the borrower added when "
+    "the school does not know the code yet), maybe with the agreement signed on the screen",
+    "take_back": "A tablet brought back to the school's desk, with its condition; one "
+    "brought back damaged needs what is wrong (and may have a photo): its repair case opens",
+    "sign_loan": "A loan's agreement signed on the screen, or a photo of the signed paper",
 }
 
 
@@ -279,6 +330,51 @@ SCHEMAS = {
             ("Action", ACTION),
             *((f"{ACTION_NAMES[kind]}", _typed_action(kind)) for kind in ACTION_TYPES),
         )
+    },
+    "Borrower": {
+        "type": "object",
+        "required": ["id", "code", "kind", "name", "class_name"],
+        "description": "A pupil or teacher a school lends tablets to (its staff and the "
+        "office only)",
+        "properties": {
+            "id": {"type": "integer"},
+            "code": {"type": "string"},
+            "kind": {"type": "string", "enum": ["pupil", "teacher"]},
+            "name": {"type": "string"},
+            "class_name": {"type": "string"},
+            "guardian_name": {"type": "string"},
+            "guardian_phone": {"type": "string"},
+        },
+    },
+    "Loan": {
+        "type": "object",
+        "required": ["id", "tablet", "borrower", "lent_at", "due_on", "overdue", "signed"],
+        "properties": {
+            "id": {"type": "integer"},
+            "tablet": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "asset_tag": {"type": "string"}},
+            },
+            "borrower": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "code": {"type": "string"},
+                    "name": {"type": "string"},
+                },
+            },
+            "lent_at": {"type": "string", "format": "date-time"},
+            "due_on": {"type": "string", "format": "date"},
+            "overdue": {"type": "boolean"},
+            "signed": {"type": "boolean", "description": "The agreement is signed"},
+            "condition_out": {"type": "string", "enum": ["good", "fair", "damaged"]},
+            "ended_at": {"type": ["string", "null"], "format": "date-time"},
+            "ended_as": {"type": ["string", "null"], "enum": ["returned", "lost", "faulty", None]},
+            "condition_back": {
+                "type": ["string", "null"],
+                "enum": ["good", "fair", "damaged", None],
+            },
+        },
     },
     "SchoolKey": {
         "type": "object",

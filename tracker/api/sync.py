@@ -9,7 +9,7 @@ scan, a hand-over or a report from the phone is the scan, hand-over or report of
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import g, has_request_context
@@ -31,6 +31,7 @@ from tracker.errors import DomainError, RequestBudgetSpent, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import kept_text, said
+from tracker.loans import services as loans
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_ACTIONS = 500
@@ -244,6 +245,89 @@ def _receipt(action: dict, actor: User, at) -> tuple[str, str, int, bool]:
     return "applied", _("Receipt of %(ref)s recorded.", ref=reference), delivery_id, False
 
 
+def _day(action: dict, field: str) -> date | None:
+    """A day written YYYY-MM-DD (absent or null: none)."""
+    value = action.get(field)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) != 10:
+        raise ValidationFailed(_("'%(field)s' must be a day, YYYY-MM-DD.", field=field), field)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(
+            _("'%(field)s' must be a day, YYYY-MM-DD.", field=field), field
+        ) from None
+
+
+def _new_borrower(action: dict) -> dict | None:
+    """The borrower to add when the school does not know the code yet (absent: none)."""
+    value = action.get("new_borrower")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValidationFailed(_("'%(field)s' must be an object.", field="new_borrower"))
+    return {
+        key: fields.text(value, key, limit=120)
+        for key in ("kind", "name", "class_name", "guardian_name", "guardian_phone")
+        if value.get(key) is not None
+    }
+
+
+def _lend(action: dict, actor: User, _at) -> tuple[str, str, int]:
+    """A tablet lent at a school's desk, maybe with the agreement signed on the screen."""
+    school_id = fields.whole_id(action, "school_id")
+    loan = loans.lend(
+        actor,
+        school_id,
+        fields.text(action, "code", limit=300, required=True),
+        fields.text(action, "borrower_code", limit=40, required=True),
+        due_on=_day(action, "due_on"),
+        condition=fields.text(action, "condition", limit=20) or "good",
+        accessories=fields.text(action, "accessories", limit=200),
+        signed_by=fields.text(action, "signed_by", limit=120),
+        signature=_image(action, "signature", MAX_SIGNATURE_BYTES),
+        new_borrower=_new_borrower(action),
+    )
+    message = _(
+        "%(tag)s lent to %(name)s until %(day)s.",
+        tag=loan.device.asset_tag,
+        name=loan.borrower.name or loan.borrower.code,
+        day=loan.due_on.isoformat(),
+    )
+    return "applied", message, loan.id
+
+
+def _take_back(action: dict, actor: User, _at) -> tuple[str, str, int]:
+    """A tablet brought back to the school's desk, with its condition (and, damaged, what
+    is wrong and a photo: its repair case opens)."""
+    loan = loans.take_back(
+        actor,
+        fields.whole_id(action, "school_id"),
+        fields.text(action, "code", limit=300, required=True),
+        condition=fields.text(action, "condition", limit=20),
+        accessories=fields.text(action, "accessories", limit=200),
+        fault=fields.text(action, "fault", limit=2000),
+        photo=_image(action, "photo", MAX_PHOTO_BYTES),
+    )
+    return "applied", _("%(tag)s is back.", tag=loan.device.asset_tag), loan.id
+
+
+def _sign_loan(action: dict, actor: User, _at) -> tuple[str, str, int]:
+    """A loan's agreement signed on the screen, or a photo of the signed paper."""
+    loan = loans.sign_loan(
+        actor,
+        fields.whole_id(action, "loan_id"),
+        fields.text(action, "signed_by", limit=120),
+        signature=_image(action, "signature", MAX_SIGNATURE_BYTES),
+        paper=_image(action, "paper", MAX_PHOTO_BYTES),
+    )
+    return "applied", _("The agreement of %(tag)s is signed.", tag=loan.device.asset_tag), loan.id
+
+
+LOAN_ACTIONS = {"lend": _lend, "take_back": _take_back, "sign_loan": _sign_loan}
+
+
 def apply_action(action: dict, actor: User) -> Answer:
     """Apply one action and record its answer under its id; the caller commits.
 
@@ -262,6 +346,8 @@ def apply_action(action: dict, actor: User) -> Answer:
         outcome, message, count_id = _count_scan(action, actor, at)
     elif kind == "receipt":
         outcome, message, receipt_id, warned = _receipt(action, actor, at)
+    elif kind in LOAN_ACTIONS:
+        outcome, message, _loan_id = LOAN_ACTIONS[kind](action, actor, at)
     else:
         delivery = _delivery(action, actor)
         outcome, message = APPLY[kind](action, delivery, actor, at)

@@ -29,6 +29,7 @@ from tracker.devices.models import Device
 from tracker.errors import DomainError, RequestBudgetSpent
 from tracker.extensions import csrf, db
 from tracker.i18n import gettext as _
+from tracker.loans import services as loans
 from tracker.schools import staff
 from tracker.schools.models import School
 from tracker.schools.services import search_schools
@@ -258,6 +259,94 @@ def schools():
     return jsonify(
         schools=[school_json(s) for s in rows[:SCHOOLS_PAGE]],
         next_offset=offset + SCHOOLS_PAGE if more else None,
+    )
+
+
+BORROWERS_PAGE = 200
+LOAN_LISTS = ("open", "overdue", "ended")
+
+
+def borrower_json(borrower) -> dict:
+    return {
+        "id": borrower.id,
+        "code": borrower.code,
+        "kind": borrower.kind,
+        "name": borrower.name,
+        "class_name": borrower.class_name,
+        "guardian_name": borrower.guardian_name,
+        "guardian_phone": borrower.guardian_phone,
+    }
+
+
+def loan_json(loan) -> dict:
+    return {
+        "id": loan.id,
+        "tablet": {"id": loan.device_id, "asset_tag": loan.device.asset_tag},
+        "borrower": {
+            "id": loan.borrower_id,
+            "code": loan.borrower.code,
+            "name": loan.borrower.name,
+        },
+        "lent_at": loan.lent_at.isoformat(),
+        "due_on": loan.due_on.isoformat(),
+        "overdue": loans.is_overdue(loan),
+        "signed": loan.signed_at is not None,
+        "condition_out": loan.condition_out,
+        "ended_at": loan.ended_at.isoformat() if loan.ended_at else None,
+        "ended_as": loan.ended_as,
+        "condition_back": loan.condition_back,
+    }
+
+
+def _offset() -> int | None:
+    offset = request.args.get("offset", "0")
+    if not offset.isdigit() or not offset.isascii() or int(offset) > 10**9:
+        return None
+    return int(offset)
+
+
+@bp.route("/schools/<int:school_id>/borrowers")
+@requires("borrowers.read")
+def borrowers(school_id: int):
+    """A school's borrowers (its staff's and the office's: names are theirs to see), found
+    by code, name or class, a page at a time: what a desk on a phone keeps to lend."""
+    school = staff.school_in_reach(current_user, school_id)
+    offset = _offset()
+    if offset is None:
+        return jsonify(error=_("'offset' must be a whole number from 0.")), 400
+    query = loans.borrowers_of(
+        school.id, request.args.get("q", "")[:100], request.args.get("class", "")[:40]
+    )
+    rows = db.session.scalars(query.offset(offset).limit(BORROWERS_PAGE + 1)).all()
+    more = len(rows) > BORROWERS_PAGE
+    return jsonify(
+        borrowers=[borrower_json(b) for b in rows[:BORROWERS_PAGE]],
+        next_offset=offset + BORROWERS_PAGE if more else None,
+    )
+
+
+@bp.route("/schools/<int:school_id>/loans")
+@requires("borrowers.read")
+def school_loans(school_id: int):
+    """A school's loans: open (the overdue first), overdue, or ended (the latest first)."""
+    school = staff.school_in_reach(current_user, school_id)
+    which = request.args.get("list", "open")
+    if which not in LOAN_LISTS:
+        return jsonify(error=_("'list' must be open, overdue or ended.")), 400
+    offset = _offset()
+    if offset is None:
+        return jsonify(error=_("'offset' must be a whole number from 0.")), 400
+    rows = (
+        db.session.scalars(
+            loans.loans_of(school.id, which).offset(offset).limit(BORROWERS_PAGE + 1)
+        )
+        .unique()
+        .all()
+    )
+    more = len(rows) > BORROWERS_PAGE
+    return jsonify(
+        loans=[loan_json(loan) for loan in rows[:BORROWERS_PAGE]],
+        next_offset=offset + BORROWERS_PAGE if more else None,
     )
 
 
