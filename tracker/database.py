@@ -54,6 +54,15 @@ class UTCDateTime(sa.types.TypeDecorator):
 LARGEST_ID = 2**31 - 1
 
 
+def as_id(text) -> int | None:
+    """A database id typed as text: ASCII digits only ("²" is a digit to Python, not to
+    `int` in every place), 1 to the largest key; anything else is None."""
+    if not isinstance(text, str) or not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 1 <= number <= LARGEST_ID else None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

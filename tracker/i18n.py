@@ -7,6 +7,7 @@ checkout or an installed package needs no build step.
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -77,6 +78,12 @@ def request_translations():
     if kept is None or kept[0] is not locale:
         kept = context._tracker_translations = (locale, get_translations())
     return kept[1]
+
+
+# The placeholders our messages use, and any other %-specifier (which a kept message of
+# ours never has).
+PLAIN_SPECIFIERS = re.compile(r"%\((\w+)\)[sd]|%%")
+SPECIFIER = re.compile(r"%")
 
 
 class Words(str):
@@ -166,17 +173,27 @@ def said(stored) -> str:
             return stored
     if not isinstance(stored, dict) or not isinstance(stored.get("m"), str):
         return "" if stored is None else str(stored)
+    message, plural, values = stored["m"], stored.get("p"), stored.get("v") or {}
+    # Only our own kind of sentence is formatted: named values, no widths or precisions
+    # (a stored text is data, and data must not make a 100 MB string or fail a page).
+    if not isinstance(values, dict) or any(
+        not isinstance(text, str) or SPECIFIER.search(PLAIN_SPECIFIERS.sub("", text))
+        for text in (message, plural or "")
+    ):
+        return message
     values = {
-        key: said(value) if isinstance(value, dict) else value
-        for key, value in (stored.get("v") or {}).items()
+        key: said(value) if isinstance(value, dict) else value for key, value in values.items()
     }
     try:
-        if "p" in stored:
-            text = ngettext(stored["m"], stored["p"], int(stored.get("n", 0)), **values)
+        if plural is not None:
+            count = stored.get("n", 0)
+            if type(count) is not int or abs(count) > 10**12:
+                return message
+            text = ngettext(message, plural, count, **values)
         else:
-            text = gettext(stored["m"], **values)
-    except (KeyError, TypeError, ValueError):  # a message whose values changed since
-        text = stored["m"]
+            text = gettext(message, **values)
+    except (KeyError, TypeError, ValueError, OverflowError):  # values changed since
+        text = message
     return text.lower() if stored.get("t") == "lower" else text
 
 

@@ -107,8 +107,9 @@
       handover.elements.latitude.value = latitude;
       handover.elements.longitude.value = longitude;
       handover.elements.accuracy.value = accuracy;
-      position.textContent = latitude.toFixed(5) + ", " + longitude.toFixed(5) +
-        " (± " + accuracy + " m)";
+      // Isolated left to right: an Arabic line must not reorder the signs and brackets.
+      position.textContent = "\u2066" + latitude.toFixed(5) + ", " + longitude.toFixed(5) +
+        " (± " + accuracy + " m)\u2069";
     }, function () {
       position.textContent = position.dataset.none;
     });

@@ -442,7 +442,7 @@
     $("dv-position").textContent = $("dv-position").dataset.asking;
   }, function (latitude, longitude, accuracy) {
     place = { latitude: latitude, longitude: longitude, accuracy: accuracy };
-    $("dv-position").textContent = latitude.toFixed(5) + ", " + longitude.toFixed(5) + " (± " + accuracy + " m)";
+    $("dv-position").textContent = "\u2066" + latitude.toFixed(5) + ", " + longitude.toFixed(5) + " (± " + accuracy + " m)\u2069";
   }, function () { $("dv-position").textContent = t.no_position; });
 
   window.addEventListener("hashchange", show);

@@ -12,8 +12,22 @@
     });
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch);
-  else watch();
+  /* A form sent back with a problem: the first field that has one (or the form's own
+   * message) is brought into view and focused, not left below the screen. */
+  function showProblem() {
+    var first = document.querySelector('main [aria-invalid="true"], main .flash-error[role="alert"]');
+    if (!first) return;
+    first.scrollIntoView({ block: "center" });
+    if (first.matches("input, select, textarea")) first.focus({ preventScroll: true });
+  }
+
+  function ready() {
+    watch();
+    showProblem();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
 })();
 
 /* A job's progress (templates/jobs/_progress.html): asked again every 1.5 s; the page

@@ -12,9 +12,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from tracker.auth.models import User
-from tracker.auth.permissions import check
+from tracker.auth.permissions import can, check
 from tracker.counts.models import COUNTED_STATES, SCOPES, Count, CountExtra, CountLine
-from tracker.database import utcnow
+from tracker.database import as_id, utcnow
 from tracker.devices.bulk import move_matching
 from tracker.devices.codes import code_refusal, resolve_code
 from tracker.devices.custody import held_by, may_change
@@ -23,6 +23,7 @@ from tracker.devices.services import record_event
 from tracker.errors import Conflict, NotFound, ValidationFailed, ValidationProblems, gathered
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.i18n import school_name
 from tracker.schools.models import School
 from tracker.schools.services import spelled_as_stored
 from tracker.schools.staff import school_in_reach
@@ -69,8 +70,8 @@ def _clean_scope(scope: str, value: str) -> str:
         return ""
     if scope == "school":
         school = db.session.scalar(sa.select(School).where(School.code == value.upper()))
-        if school is None and value.isdigit():
-            school = db.session.get(School, int(value))
+        if school is None and as_id(value) is not None:
+            school = db.session.get(School, as_id(value))
         if school is None:
             raise ValidationFailed(
                 _("No school has the code '%(value)s'.", value=value)
@@ -217,7 +218,9 @@ def count_scan(
     if count.status != "open":
         raise Conflict(_("This count is closed: scans are no longer taken."))
     if not covers(count, school):
-        raise ValidationFailed(_("This count does not cover %(school)s.", school=school.name_fr))
+        raise ValidationFailed(
+            _("This count does not cover %(school)s.", school=school_name(school))
+        )
     if local_today() < count.starts_on:
         raise ValidationFailed(
             _("This count starts on %(day)s.", day=count.starts_on.strftime("%d/%m/%Y"))
@@ -302,6 +305,18 @@ def _sighting(count, school, device, line, actor, now, condition) -> CountScan:
         )
     )
     db.session.flush()
+    # Where else it is listed is the office's to know: a school's staff learn nothing of
+    # another school's tablets by scanning their codes.
+    if line is not None and line.school_id != school.id and not can(actor, "schools.read"):
+        return CountScan(
+            True,
+            _(
+                "%(tag)s is not on this school's list: noted as unexpected, for the office "
+                "to check.",
+                tag=device.asset_tag,
+            ),
+            "elsewhere",
+        )
     if line is not None and line.school_id != school.id:
         listed = db.session.get(School, line.school_id)
         return CountScan(
@@ -310,7 +325,7 @@ def _sighting(count, school, device, line, actor, now, condition) -> CountScan:
                 "%(tag)s is listed at %(school)s: noted as unexpected here, for the office "
                 "to check.",
                 tag=device.asset_tag,
-                school=listed.name_fr,
+                school=school_name(listed),
             ),
             "elsewhere",
         )

@@ -14,6 +14,7 @@ from tracker.counts.words import COUNT_STATE_LABELS, SCOPE_LABELS
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.i18n import school_name
 from tracker.schools.models import School
 from tracker.schools.services import place_names
 from tracker.schools.staff import school_in_reach
@@ -30,7 +31,7 @@ def _scope_name(count: Count) -> str:
     """The school, province or region a count covers, as the reader knows it."""
     if count.scope == "school" and count.scope_value:
         school = db.session.get(School, int(count.scope_value))
-        return f"{school.code} {school.name_fr}" if school else count.scope_value
+        return f"{school.code} {school_name(school)}" if school else count.scope_value
     return count.scope_value
 
 

@@ -85,7 +85,7 @@ def typed(code: str | None) -> str:
 
 def well_formed(code: str) -> bool:
     """Seven digits whose check digit is right: what a phone can tell with no network."""
-    return len(code) == DIGITS and code.isdigit() and damm.is_valid(code)
+    return len(code) == DIGITS and code.isascii() and code.isdigit() and damm.is_valid(code)
 
 
 def send_code(delivery: Delivery, actor: User | None = None, why: str = "") -> str | None:

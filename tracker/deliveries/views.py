@@ -20,6 +20,7 @@ from flask_login import current_user
 
 from tracker.allocations.models import AllocationPlan
 from tracker.auth.permissions import can, requires
+from tracker.database import as_id
 from tracker.deliveries import codes, documents, handover, queries, scans, services, states
 from tracker.deliveries.forms import (
     ActionForm,
@@ -28,7 +29,7 @@ from tracker.deliveries.forms import (
     PlanDeliveriesForm,
     ScanForm,
 )
-from tracker.deliveries.media import clean_photo
+from tracker.deliveries.media import MAX_PHOTO_BYTES, clean_photo
 from tracker.deliveries.models import UNDER_WAY, Delivery
 from tracker.deliveries.queries import agent_choices
 from tracker.deliveries.words import (
@@ -37,7 +38,7 @@ from tracker.deliveries.words import (
     MISSING_REASON_LABELS,
     discrepancy_text,
 )
-from tracker.errors import DomainError, ValidationFailed
+from tracker.errors import DomainError, RequestBudgetSpent, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import ngettext
@@ -133,7 +134,7 @@ def create():
     waiting = services.waiting_devices(plan.id)
     schools = queries.schools_by_id(list(waiting))
     if form.validate_on_submit():
-        chosen = [int(v) for v in request.form.getlist("school") if v.isdigit()]
+        chosen = [n for n in map(as_id, request.form.getlist("school")) if n is not None]
         made = run_service(
             form,
             lambda: services.create_deliveries(
@@ -349,10 +350,16 @@ def edit(delivery_id):
 def _kept_photo(form, photo) -> str:
     """A refused hand-over's photo, made small, for the page to carry to the retry (none
     when the photo itself was what was wrong)."""
-    if not photo or form.photo.errors:
+    if not photo or form.photo.errors or len(photo) > MAX_PHOTO_BYTES * 4 // 3 + 100:
         return ""
     try:
         return "data:image/jpeg;base64," + base64.b64encode(clean_photo(photo)).decode()
+    except RequestBudgetSpent:
+        # The refused try already decoded a large photo: a JPEG as it came is kept (it is
+        # decoded and made small again when the retry is saved).
+        if isinstance(photo, bytes) and photo.startswith(b"\xff\xd8\xff"):
+            return "data:image/jpeg;base64," + base64.b64encode(photo).decode()
+        return ""
     except ValidationFailed:
         return ""
 
@@ -363,13 +370,13 @@ def confirm(delivery_id):
     delivery = _acting(delivery_id)
     form = HandoverForm()
     reasons = {
-        int(key.removeprefix("reason-")): value
+        as_id(key.removeprefix("reason-")): value
         for key, value in request.form.items()
-        if key.startswith("reason-") and key.removeprefix("reason-").isdigit() and value
+        if key.startswith("reason-") and as_id(key.removeprefix("reason-")) and value
     }
+    upload = form.photo.data if form.is_submitted() else None
+    photo = upload.read() if upload and upload.filename else form.photo_kept.data or None
     if form.validate_on_submit():
-        upload = form.photo.data
-        photo = upload.read() if upload and upload.filename else form.photo_kept.data or None
         done = run_service(
             form,
             lambda: handover.confirm_handover(
@@ -391,7 +398,8 @@ def confirm(delivery_id):
         if done is not None:
             flash(_("Hand-over recorded for %(ref)s.", ref=delivery.reference), "success")
             return redirect(url_for("deliveries.detail", delivery_id=delivery.id))
-        form.photo_kept.data = _kept_photo(form, photo)
+    # Only a photo this server made goes back into the page, whatever was sent.
+    form.photo_kept.data = _kept_photo(form, photo)
     lines = queries.delivery_lines(delivery.id)
     return (
         render_template(

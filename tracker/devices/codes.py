@@ -39,7 +39,7 @@ def _readings(code: str) -> list[tuple[str, str]]:
     readings += [("asset_tag", tag) for tag in identity.asset_tag_candidates(text)]
     compact = "".join(text.split()).upper()
     readings.append(("serial", compact))
-    digits = "".join(ch for ch in text if ch.isdigit())
+    digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
     if len(digits) == 15 and len(digits) >= len(compact) - 4:
         readings += [("imei", digits), ("imei2", digits)]
     return readings

@@ -94,7 +94,7 @@ def _imei_text(value, field: str) -> str | None:
                 value=value,
             ),
         )
-    if not text.isdigit() or len(text) != 15:
+    if not text.isascii() or not text.isdigit() or len(text) != 15:
         raise ValidationFailed(
             _("IMEI '%(value)s' must have exactly 15 digits.", value=value),
             field=field,

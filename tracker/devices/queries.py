@@ -51,7 +51,7 @@ class DeviceFilters:
             if "/d/" in text:
                 text = text.rsplit("/d/", 1)[1].strip("/")
             compact = "".join(text.split()).upper()
-            digits = "".join(ch for ch in text if ch.isdigit())
+            digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
             matches = [
                 Device.asset_tag.in_(identity.asset_tag_candidates(text)),
                 starts_with(Device.serial, compact),

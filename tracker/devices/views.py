@@ -17,6 +17,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from tracker.auth.permissions import can, requires
+from tracker.database import as_id
 from tracker.devices import services
 from tracker.devices.codes import resolve_code
 from tracker.devices.forms import DeviceForm, MoveForm, PickedForm, ReplaceLabelForm
@@ -101,7 +102,7 @@ def device_filters_from_request() -> tuple[DeviceFilters, str, bool]:
 
 def picked_ids(values) -> list[int]:
     """The tablets ticked on the list (`device=` in a form or an address)."""
-    return [int(value) for value in values.getlist("device") if value.isdigit()][:5000]
+    return [n for n in map(as_id, values.getlist("device")) if n is not None][:5000]
 
 
 @bp.route("/")
@@ -311,7 +312,7 @@ def edit(device_id: int):
         form.imei2.data = device.imei2 or ""
         form.version.data = device.version
     if form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+        version = as_id(form.version.data or "") or -1
         saved = run_service(
             form,
             lambda: services.update_device(

@@ -6,6 +6,7 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 from flask_login import current_user
 
 from tracker.auth.permissions import requires
+from tracker.database import as_id
 from tracker.devices.queries import DeviceFilters, count_devices
 from tracker.devices.views import device_filters_from_request
 from tracker.errors import ValidationFailed
@@ -19,7 +20,7 @@ bp = Blueprint("labels", __name__, url_prefix="/labels")
 
 
 def _selection() -> tuple[list[int], DeviceFilters]:
-    ids = [int(value) for value in request.args.getlist("device") if value.isdigit()][:5000]
+    ids = [n for n in map(as_id, request.args.getlist("device")) if n is not None][:5000]
     filters, _school_code, _unknown = device_filters_from_request()
     return ids, filters
 

@@ -317,7 +317,7 @@ class DeviceImporter(RowImporter):
         if imei is not None:
             if type(imei) is int:
                 imei = str(imei)
-            if type(imei) is not str or len(imei) != 15 or not imei.isdigit():
+            if type(imei) is not str or len(imei) != 15 or not (imei.isascii() and imei.isdigit()):
                 return None
             if not imei.isascii() or not identity.luhn_ok(imei):
                 return None

@@ -259,7 +259,7 @@ class ManifestImporter(RowImporter):
                         group["rows"].get(problem.device_id, first),
                         self.header.headers.get(key, ""),
                         "",
-                        f"{delivery.reference}: {problem.message}",
+                        _("%(ref)s: %(problem)s", ref=delivery.reference, problem=problem.message),
                         self.header.positions.get(key),
                     )
                 )

@@ -44,7 +44,8 @@ class Problem:
     def __post_init__(self):
         self.column = quote(self.column or "")
         self.value = quote(self.value or "")
-        self.reason = self.reason[:300]
+        if len(self.reason) > 300:  # (a sentence of ours is shorter: it stays what it says)
+            self.reason = self.reason[:300]
 
     def __str__(self) -> str:
         if self.column:

@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from tracker.auth.models import User
+from tracker.database import as_id
 from tracker.deliveries.models import UNDER_WAY, Delivery
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -105,7 +106,7 @@ INSTRUCTIONS = [
 
 def parse_reference(value) -> int | None:
     text = as_text(value).upper().removeprefix("DEL-").removeprefix("DEL").strip(" -#")
-    return int(text) if text.isdigit() else None
+    return as_id(text)
 
 
 def manifest_deliveries(*, delivery_id: int | None = None, agent: User | None = None):
