@@ -16,6 +16,7 @@ import urllib.request
 from email.message import EmailMessage
 from typing import Protocol
 
+from tracker.i18n import N_
 from tracker.i18n import gettext as _
 
 log = logging.getLogger(__name__)
@@ -29,10 +30,17 @@ class SmsProvider(Protocol):
     def send(self, to: str, text: str, key: str = "") -> str: ...
 
 
+# What an attempt says when nothing was sent, only written to the log: the outbox shows
+# such a message as not sent (messages.services.only_logged).
+LOGGED_SMS = N_("Written to the server's log only: no SMS gateway is set up yet.")
+LOGGED_EMAIL = N_("Written to the server's log only: no e-mail server is set up yet.")
+LOGGED = (LOGGED_SMS, LOGGED_EMAIL)
+
+
 class LogSms:
     def send(self, to: str, text: str, key: str = "") -> str:
         log.info("SMS to %s (%s characters) written to the log only", to, len(text))
-        return _("Written to the server's log only: no SMS gateway is set up yet.")
+        return _(LOGGED_SMS)
 
 
 class HttpSms:
@@ -97,7 +105,7 @@ def send_email(
     host = config.get("SMTP_HOST")
     if not host:
         log.info("e-mail to %s (%r) written to the log only", to, subject)
-        return _("Written to the server's log only: no e-mail server is set up yet.")
+        return _(LOGGED_EMAIL)
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = config["MAIL_FROM"], to, subject
     if message_id:

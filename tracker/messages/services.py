@@ -18,6 +18,7 @@ No message carries a QR token, a password, or anything a page would not show its
 
 import hashlib
 import hmac
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from tracker.i18n import kept_text
 from tracker.i18n import lazy_gettext as _l
 from tracker.jobs.queue import background_task, periodic, run_task
 from tracker.messages import channels
+from tracker.messages.channels import LOGGED
 from tracker.messages.models import MessageAttempt, MessageOptOut, OutboxMessage
 from tracker.timezone import format_moment
 from tracker.transaction import transaction
@@ -269,6 +271,11 @@ def _send_one(message_id: int) -> int:
             message.state, message.last_error = "queued", detail
             message.next_attempt_at = utcnow() + wait
     return 1 if ok else 0
+
+
+def only_logged(detail: str) -> bool:
+    """Whether an attempt only wrote the message to the log (no server or gateway set)."""
+    return detail.startswith('{"m"') and any(f'"m": {json.dumps(m)}' in detail for m in LOGGED)
 
 
 def outbox(limit: int = 100) -> list[OutboxMessage]:

@@ -24,6 +24,7 @@ template_helpers(
     message_state_label=labeller(STATE_LABELS),
     message_channel_label=labeller(CHANNEL_LABELS),
     message_kind_label=lambda kind: services.KINDS[kind].label if kind in services.KINDS else kind,
+    message_only_logged=services.only_logged,
 )
 
 
