@@ -307,3 +307,44 @@ def test_a_refusal_kept_on_a_delivery_is_read_in_each_readers_language(client, d
     client.post("/language", data={"language": "en"})
     page = client.get(f"/deliveries/{delivery_id}").get_data(as_text=True)
     assert "No tablet has the code ZZZ-404." in page and "Aucune tablette" not in page
+
+
+def test_days_are_typed_and_shown_as_the_reader_writes_them(client, create_user):
+    """A day field speaks the page's language, not the browser's: 06/12/2026 in French,
+    12/6/2026 in English, 2026-12-06 everywhere; a day that is none is refused beside it."""
+    from datetime import date, timedelta
+
+    import sqlalchemy as sa
+
+    from tracker.counts.models import Count
+
+    login(client, create_user("coordinator"))
+    tomorrow = date.today() + timedelta(days=1)
+    for language, typed in (
+        ("fr", tomorrow.strftime("%d/%m/%Y")),
+        ("en", f"{tomorrow.month}/{tomorrow.day}/{tomorrow.year}"),
+        ("ar", tomorrow.isoformat()),
+    ):
+        client.post("/language", data={"language": language})
+        form = client.get("/counts/").get_data(as_text=True)
+        assert 'type="date"' not in form and 'inputmode="numeric"' in form
+        opened = client.post(
+            "/counts/",
+            data={
+                "name": f"Jour {language}",
+                "scope": "programme",
+                "starts_on": typed,
+                "ends_on": typed,
+            },
+        )
+        assert opened.status_code == 302, (language, text_of(opened))
+        count = db.session.scalar(sa.select(Count).where(Count.name == f"Jour {language}"))
+        assert count.starts_on == tomorrow
+    client.post("/language", data={"language": "fr"})
+    refused = client.post(
+        "/counts/",
+        data={"name": "x", "scope": "programme", "starts_on": "31/02/2027", "ends_on": "x"},
+    )
+    said = text_of(refused)
+    assert refused.status_code == 422 and "« 31/02/2027 » n’est pas un jour" in said
+    assert "écrivez-le comme" in said

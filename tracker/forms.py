@@ -5,11 +5,48 @@ other than tab and newline (an ESC in a school name broke every export once).
 """
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
+from wtforms import PasswordField, StringField
 
 from tracker.csrf import MaskedFormCSRF
 from tracker.i18n import gettext as _
 from tracker.text import CONTROL_CHARACTERS
+from tracker.timezone import format_day, local_today, read_day
+
+
+class DayField(StringField):
+    """A day typed and shown as the reader writes it (06/12/2026 in French and Arabic,
+    12/6/2026 in English; 2026-12-06 is read too), today in that form as its hint. Not the
+    browser's date picker, which speaks the browser's language, not the page's."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        typed = {"inputmode": "numeric", "autocomplete": "off", "dir": "ltr"}
+        typed.update(kwargs.pop("render_kw", None) or {})
+        super().__init__(label, validators, render_kw=typed, **kwargs)
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault("placeholder", format_day(local_today()))
+        return super().__call__(**kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_day(self.data) if self.data else ""
+
+    def process_formdata(self, valuelist) -> None:
+        text = valuelist[0].strip() if valuelist and valuelist[0] else ""
+        self.data = None
+        if not text:
+            return
+        try:
+            self.data = read_day(text)
+        except ValueError:
+            raise ValueError(
+                _(
+                    "'%(value)s' is not a day: write it as %(example)s.",
+                    value=text[:40],
+                    example=format_day(local_today()),
+                )
+            ) from None
 
 
 class Needed:

@@ -10,7 +10,9 @@ workbooks said 20:40. Times are converted here and only then formatted.
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date as babel_date
 from babel.dates import format_datetime as babel_datetime
+from babel.dates import get_date_format, parse_date
 from flask import current_app
 from flask_babel import get_locale
 
@@ -52,3 +54,41 @@ def format_moment(moment: datetime | None, style: str = "medium", locale=None) -
 
 def _locale():
     return get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")
+
+
+# Marks that steer the direction on a screen, which Babel puts in Arabic dates (6‏/12‏/2026):
+# a day typed or shown in a field has no use for them.
+_DIRECTION_MARKS = dict.fromkeys(map(ord, "\u061c\u200e\u200f"))
+
+
+def day_pattern(locale=None) -> str:
+    """How the reader writes a day in numbers, the year in full: 06/12/2026 in French,
+    6/12/2026 in Arabic, 12/6/2026 in English."""
+    pattern = get_date_format("short", locale=locale or _locale()).pattern
+    return pattern.replace("yyyy", "y").replace("yy", "y").translate(_DIRECTION_MARKS)
+
+
+def format_day(day: date | None, locale=None) -> str:
+    """A day as the reader writes it (`day_pattern`), for a field or a spreadsheet's text."""
+    if day is None:
+        return ""
+    return babel_date(day, day_pattern(locale), locale=locale or _locale()).translate(
+        _DIRECTION_MARKS
+    )
+
+
+def read_day(text: str, locale=None) -> date:
+    """A day typed as the reader writes it (05/12/2026 in French and Arabic, 12/05/2026 in
+    English; dots and dashes as well as slashes) or as 2026-12-05. ValueError when it is
+    no day (31/02/2026, a word)."""
+    text = " ".join(str(text).translate(_DIRECTION_MARKS).split())
+    if not text:
+        raise ValueError("no day")
+    try:
+        return (
+            date.fromisoformat(text[:10])
+            if len(text) == 10 and text[4] == "-"
+            else (parse_date(text.replace(".", "/").replace("-", "/"), locale or _locale()))
+        )
+    except (ValueError, IndexError):
+        raise ValueError(text) from None

@@ -1,12 +1,12 @@
 """Count forms: opening one, a scan at a school."""
 
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from tracker.counts.words import SCOPE_LABELS
 from tracker.devices.states import CONDITION_LABELS
-from tracker.forms import Form, Needed
+from tracker.forms import DayField, Form, Needed
 from tracker.i18n import lazy_gettext as _l
 
 
@@ -25,8 +25,8 @@ class OpenCountForm(Form):
         validators=[Length(max=100)],
         render_kw={"list": "count-places", "autocomplete": "off"},
     )
-    starts_on = DateField(_l("First day"), validators=[Needed(), Optional()])
-    ends_on = DateField(_l("Last day"), validators=[Needed(), Optional()])
+    starts_on = DayField(_l("First day"), validators=[Needed(), Optional()])
+    ends_on = DayField(_l("Last day"), validators=[Needed(), Optional()])
 
 
 class CountScanForm(Form):

@@ -1,16 +1,16 @@
 """Delivery forms: planning, the scan box, the hand-over, and one-button actions."""
 
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from tracker.forms import Form
+from tracker.forms import DayField, Form
 from tracker.i18n import lazy_gettext as _l
 
 
 class PlanDeliveriesForm(Form):
     assigned_to_id = SelectField(_l("Field agent"), coerce=int)
-    planned_on = DateField(_l("Planned for"), validators=[Optional()])
+    planned_on = DayField(_l("Planned for"), validators=[Optional()])
     at_most = IntegerField(
         _l("At most, tablets per school (empty: all)"),
         validators=[Optional(), NumberRange(1, 100_000)],
@@ -19,7 +19,7 @@ class PlanDeliveriesForm(Form):
 
 class EditDeliveryForm(Form):
     assigned_to_id = SelectField(_l("Field agent"), coerce=int)
-    planned_on = DateField(_l("Planned for"), validators=[Optional()])
+    planned_on = DayField(_l("Planned for"), validators=[Optional()])
 
 
 class ScanForm(Form):

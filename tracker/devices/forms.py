@@ -1,7 +1,6 @@
 """Device forms."""
 
 from wtforms import (
-    DateField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -13,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from tracker.devices.states import CONDITION_LABELS
-from tracker.forms import Form
+from tracker.forms import DayField, Form
 from tracker.i18n import lazy_gettext as _l
 
 CONDITION_CHOICES = [SelectChoice(value, label) for value, label in CONDITION_LABELS.items()]
@@ -30,8 +29,8 @@ class DeviceForm(Form):
     imei2 = StringField(_l("Second IMEI (optional)"), validators=[Optional(), Length(max=40)])
     brand = StringField(_l("Brand"), validators=[Length(max=60)])
     donor_ref = StringField(_l("Donor's inventory number"), validators=[Length(max=64)])
-    donor_delivered_on = DateField(_l("Delivered by the donor on"), validators=[Optional()])
-    warranty_until = DateField(_l("Warranty until"), validators=[Optional()])
+    donor_delivered_on = DayField(_l("Delivered by the donor on"), validators=[Optional()])
+    warranty_until = DayField(_l("Warranty until"), validators=[Optional()])
     version = HiddenField()
 
     def donor_fields(self) -> dict:

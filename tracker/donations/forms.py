@@ -1,13 +1,13 @@
 """Donation form."""
 
 import sqlalchemy as sa
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from tracker.donations.models import Donation
 from tracker.extensions import db
-from tracker.forms import Form
+from tracker.forms import DayField, Form
 from tracker.i18n import lazy_gettext as _l
 
 
@@ -15,7 +15,7 @@ class DonationForm(Form):
     reference = StringField(_l("Reference"), validators=[DataRequired(), Length(max=60)])
     title = StringField(_l("Title"), validators=[Length(max=200)])
     donor = StringField(_l("Donor"), validators=[DataRequired(), Length(max=200)])
-    received_on = DateField(_l("Date of the agreement"), validators=[DataRequired()])
+    received_on = DayField(_l("Date of the agreement"), validators=[DataRequired()])
     quantity = IntegerField(
         _l("Tablets promised"), validators=[InputRequired(), NumberRange(min=0, max=10_000_000)]
     )
@@ -35,5 +35,5 @@ class WarrantyForm(Form):
     """The warranty's end for one model of a donation (the donor's terms)."""
 
     model = SelectField(_l("Model"), choices=[], validate_choice=False)
-    until = DateField(_l("Warranty until"), validators=[DataRequired()])
+    until = DayField(_l("Warranty until"), validators=[DataRequired()])
     every = BooleanField(_l("Also for tablets whose list gave an end already"))

@@ -1,11 +1,11 @@
 """Loan forms: a borrower, the lending desk, the return desk, the agreement's signature."""
 
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from tracker.forms import Form
+from tracker.forms import DayField, Form
 from tracker.i18n import lazy_gettext as _l
 from tracker.loans.words import CONDITION_LABELS, KIND_LABELS
 
@@ -42,7 +42,7 @@ class LendForm(Form):
     class_name = StringField(_l("Class"), validators=[Length(max=40)])
     guardian_name = StringField(_l("Guardian's name"), validators=[Length(max=120)])
     guardian_phone = StringField(_l("Guardian's phone"), validators=[Length(max=40)])
-    due_on = DateField(_l("Due back on"), validators=[Optional()])
+    due_on = DayField(_l("Due back on"), validators=[Optional()])
     condition = SelectField(_l("Condition"), choices=_choices(CONDITION_LABELS), default="good")
     accessories = StringField(_l("Accessories (charger, cover…)"), validators=[Length(max=200)])
     signed_by = StringField(_l("Signed by (guardian or teacher)"), validators=[Length(max=120)])

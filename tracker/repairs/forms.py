@@ -1,11 +1,11 @@
 """Repair forms: what is known of the repair, how it ended, a photo."""
 
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from tracker.forms import Form
+from tracker.forms import DayField, Form
 from tracker.i18n import lazy_gettext as _l
 from tracker.loans.forms import PHOTO, SCANNED
 from tracker.repairs.words import OUTCOME_LABELS
@@ -16,8 +16,8 @@ class CaseForm(Form):
     warranty_claim = BooleanField(_l("Claimed under the warranty"))
     repairer = StringField(_l("Repairer"), validators=[Length(max=120)])
     repairer_ref = StringField(_l("The repairer's reference"), validators=[Length(max=64)])
-    sent_on = DateField(_l("Sent on"), validators=[Optional()])
-    returned_on = DateField(_l("Back on"), validators=[Optional()])
+    sent_on = DayField(_l("Sent on"), validators=[Optional()])
+    returned_on = DayField(_l("Back on"), validators=[Optional()])
     cost = StringField(_l("Cost (MAD)"), validators=[Length(max=20)])
 
 

@@ -4,8 +4,7 @@ the hand-over's own check, then confirmed by `handover.confirm_handover` (all or
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from babel.dates import parse_date
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 
 from tracker.auth.models import User
 from tracker.deliveries.handover import ON_BOARD, confirm_handover, handover_problems
@@ -17,7 +16,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
 from tracker.spreadsheets.manifest import MANIFEST_COLUMNS, NO, REASON_WORDS, YES, parse_reference
-from tracker.timezone import at_local, local, local_today
+from tracker.timezone import at_local, local, local_today, read_day
 
 
 def _reason(value) -> str | None:
@@ -43,15 +42,7 @@ def _moment(value) -> datetime | None:
         text = " ".join(as_text(value).split())
         if not text:
             return None
-        try:
-            day = date.fromisoformat(text[:10])
-        except ValueError:
-            try:
-                day = parse_date(
-                    text.replace(".", "/").replace("-", "/"), str(get_locale() or "fr")
-                )
-            except (ValueError, IndexError):
-                raise ValueError(text) from None
+        day = read_day(text)
     return at_local(day, 12)
 
 
