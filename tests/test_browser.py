@@ -300,6 +300,8 @@ def test_the_phone_checks_the_schools_code_offline_and_the_server_again(
             page.fill("#dv-code", device.asset_tag)
             page.keyboard.press("Enter")
             expect(page.locator("#scan-result")).to_contain_text("is on this delivery")
+            # The scan box has the focus back: the scan is done, the next field is free.
+            expect(page.locator("#dv-code")).to_be_focused()
         expect(page.locator("#dv-scanned")).to_have_text("3")
         expect(page.locator("#queue-count")).to_have_text("3")
         page.fill("#dv-name", "Mme Naima")
@@ -696,6 +698,8 @@ def test_a_wrong_code_typed_offline_is_told_to_the_agent_when_it_reaches_the_ser
             page.fill("#dv-code", device.asset_tag)
             page.keyboard.press("Enter")
             expect(page.locator("#scan-result")).to_contain_text("is on this delivery")
+            # The scan box has the focus back: the scan is done, the next field is free.
+            expect(page.locator("#dv-code")).to_be_focused()
         page.fill("#dv-name", "Mme Naima")
         page.fill("#dv-role", "Directrice")
         sign(page, "#dv-signature")
@@ -748,6 +752,8 @@ def test_a_hand_over_the_server_refuses_keeps_what_was_typed_signed_and_photogra
             page.fill("#dv-code", device.asset_tag)
             page.keyboard.press("Enter")
             expect(page.locator("#scan-result")).to_contain_text("is on this delivery")
+            # The scan box has the focus back: the scan is done, the next field is free.
+            expect(page.locator("#dv-code")).to_be_focused()
         page.fill("#dv-name", "Mme Naima")
         page.fill("#dv-role", "Directrice")
         sign(page, "#dv-signature")
@@ -845,6 +851,7 @@ def test_two_phones_with_no_network_shake_hands_and_the_server_checks_again(
             field.fill("#dv-code", device.asset_tag)
             field.keyboard.press("Enter")
             expect(field.locator("#scan-result")).to_contain_text("is on this delivery")
+            expect(field.locator("#dv-code")).to_be_focused()
         place = len(text) - 5
         forged = text[:place] + ("B" if text[place] != "B" else "C") + text[place + 1 :]
         field.fill("#dv-code", forged)
@@ -913,6 +920,7 @@ def test_a_receipt_changed_on_the_agents_phone_is_refused_by_the_server(
             field.fill("#dv-code", device.asset_tag)
             field.keyboard.press("Enter")
             expect(field.locator("#scan-result")).to_contain_text("is on this delivery")
+            expect(field.locator("#dv-code")).to_be_focused()
         field.evaluate(
             """(text) => window.TrackerStore.all("deliveries").then((records) => {
                  const record = records[0];

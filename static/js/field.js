@@ -411,7 +411,12 @@
     var input = $("dv-code");
     var code = input.value;
     input.value = "";
-    scanCode(code).then(function () { input.focus(); });
+    scanCode(code).then(function () {
+      // Back to the scan box for the next tablet, unless the agent has moved on meanwhile
+      // (typing the recipient's name must not jump into the scan box).
+      var now = document.activeElement;
+      if (!now || now === document.body || now === input) input.focus();
+    });
   });
   $("dv-handover-form").addEventListener("submit", handOver);
   $("dv-signature-clear").addEventListener("click", function () { if (pad) pad.clear(); });
