@@ -557,6 +557,11 @@ def test_the_office_finds_deliveries_by_agent_school_region_day_and_reference(
     assert listed(ref=ref_b.lower()) == {ref_b}
     assert listed(ref=str(a)) == {ref_a}
     assert client.get("/deliveries/", query_string={"from": "not-a-day"}).status_code == 200
+    # The day typed as the reader writes it (here in French), and shown back so.
+    client.post("/language", data={"language": "fr"})
+    assert listed(**{"from": "05/12/2026"}) == {ref_b}
+    page = client.get("/deliveries/", query_string={"from": "05/12/2026"}).get_data(as_text=True)
+    assert 'name="from" value="05/12/2026"' in page and 'type="date"' not in page
 
 
 def test_a_coordinator_corrects_a_confirmed_hand_over_with_new_events(client, delivery_setting):

@@ -20,7 +20,7 @@ from tracker.i18n import LANGUAGE_NAMES, N_, RTL, school_name
 from tracker.i18n import gettext as _
 from tracker.navigation import frame, navigation, role_may_open
 from tracker.read_only import reads_without_transaction
-from tracker.timezone import format_moment
+from tracker.timezone import format_day, format_moment, local_today
 from tracker.transaction import committed, end_of_request, saved_in_this_request
 
 PUBLIC_ENDPOINTS = {
@@ -288,6 +288,9 @@ def init_app(app) -> None:
             "direction": "rtl" if locale in RTL else "ltr",
             "language_names": LANGUAGE_NAMES,
             "school_name": school_name,
+            # A day as the reader types it (the filters' day fields), and today so (a hint).
+            "format_day": format_day,
+            "day_hint": lambda: format_day(local_today()),
             "other_school_name": other_school_name,
             **TEMPLATE_HELPERS,
             "format_datetime": format_moment,

@@ -14,15 +14,16 @@ from tracker.devices.codes import resolve_code
 from tracker.devices.models import EVENT_TYPES, DeviceEvent
 from tracker.extensions import db
 from tracker.schools.models import School
-from tracker.timezone import at_local
+from tracker.timezone import at_local, read_day
 from tracker.web import whole_number
 
 PAGE = 50
 
 
 def _day(value: str) -> date | None:
+    """A day typed as the reader writes it (or yyyy-mm-dd); a bad one is ignored."""
     try:
-        return date.fromisoformat(value) if value else None
+        return read_day(value[:40]) if value else None
     except ValueError:
         return None
 

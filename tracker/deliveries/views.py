@@ -2,7 +2,7 @@
 delivery page with its scan loop and hand-over, and the documents (note, receipt, images)."""
 
 import base64
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import (
@@ -43,7 +43,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import ngettext
 from tracker.schools.models import School
-from tracker.timezone import local_today
+from tracker.timezone import local_today, read_day
 from tracker.transaction import transaction
 from tracker.web import labeller, run_service, template_helpers, whole_number
 
@@ -106,9 +106,10 @@ def index():
 
 
 def _day(text: str | None):
-    """A yyyy-mm-dd from a date field, or nothing (a bad one is ignored, not a 500)."""
+    """A day typed as the reader writes it (or yyyy-mm-dd), or nothing (a bad one is
+    ignored, not a 500)."""
     try:
-        return date.fromisoformat((text or "")[:10]) if text else None
+        return read_day(text[:40]) if text else None
     except ValueError:
         return None
 

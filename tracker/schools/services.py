@@ -212,7 +212,10 @@ def name_as_read():
     """The school's name as the reader reads it, as a column of a query: the Arabic name for
     an Arabic reader where the list has one (i18n.school_name, for a workbook's rows)."""
     if str(get_locale() or "") in RTL:
-        return sa.func.coalesce(sa.func.nullif(School.name_ar, ""), School.name_fr)
+        # No bound value in it: PostgreSQL matches it in a GROUP BY by its text.
+        return sa.func.coalesce(
+            sa.func.nullif(School.name_ar, sa.literal_column("''")), School.name_fr
+        )
     return School.name_fr
 
 
