@@ -61,8 +61,9 @@ def test_bad_imei_is_refused_with_the_reason(app, given, reason):
     assert reason in str(refused.value) and refused.value.field == "imei"
 
 
-def test_serial_is_trimmed_and_upper_cased(app):
-    assert identity.clean_serial("  agr9x 20c1 ") == "AGR9X20C1"
+def test_serial_is_trimmed_and_kept_as_written(app):
+    assert identity.clean_serial("  agr9x 20c1 ") == "agr9x20c1"
+    assert identity.clean_serial(" R52-Nx0a ") == "R52-Nx0a"
     with pytest.raises(ValidationFailed, match="Serial number is required"):
         identity.clean_serial("   ")
     with pytest.raises(ValidationFailed, match="not valid"):
@@ -86,6 +87,20 @@ def test_registration_gives_sequential_tags_unique_tokens_and_an_event(app, crea
     assert first.status == "in_stock"
     [event] = events_of(first)
     assert (event.type, event.to_status) == ("registered", "in_stock")
+
+
+def test_a_serial_is_kept_as_written_and_compared_whatever_its_case(app, create_device):
+    device = create_device(serial="R52n-x0Ab")
+    assert (device.serial, device.serial_key) == ("R52n-x0Ab", "R52N-X0AB")
+    assert find_device_by_code("r52N-X0ab") == device
+    assert find_device_by_code("R52N X0AB") == device
+    with pytest.raises(ValidationFailed, match="already registered on TAB-00001"):
+        create_device(serial="r52n-x0ab")
+    # Edited, the key follows: the old spelling names nothing, the new one (any case) does.
+    update_device(device.id, expected_version=device.version, actor=None, serial="Zz-900")
+    assert (device.serial, device.serial_key) == ("Zz-900", "ZZ-900")
+    assert find_device_by_code("zz-900") == device
+    assert find_device_by_code("R52N-X0AB") is None
 
 
 def test_asset_tags_are_never_reused(app, create_device):

@@ -111,7 +111,7 @@ def test_register_form_creates_a_tagged_device(signed_in, client, create_donatio
     assert response.headers["Location"] == f"/devices/{device.id}"
     assert (device.asset_tag, device.serial, device.imei) == (
         "TAB-00001",
-        "NEW123",
+        "new123",
         "490154203237518",
     )
 

@@ -2,6 +2,8 @@
 
 import json
 
+from types import SimpleNamespace
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -131,10 +133,18 @@ def test_stored_sentences_become_what_they_say_and_are_read_in_the_readers_langu
         # 0028 changes no column: today's services write the rows as 0027 held them.
         from tracker.auth.services import create_user
         from tracker.messages.models import OutboxMessage
-        from tracker.schools.services import create_school
-
         user = create_user("old@example.org", "admin", "a long enough password 1")
-        school = create_school(code="S1", name_fr="École", region="R", province="P")
+        # (A school as 0027 held it: 0030 added columns the model now writes.)
+        db.session.execute(
+            sa.text(
+                "INSERT INTO schools (id, code, name_fr, name_ar, region, province, commune,"
+                " address, contact_name, contact_phone, contact_email, contact_language,"
+                " enrolment, need, created_at, updated_at) VALUES (1, 'S1', 'École', '', 'R',"
+                " 'P', '', '', '', '', '', 'fr', 0, 0, '2026-01-01 00:00:00',"
+                " '2026-01-01 00:00:00')"
+            )
+        )
+        school = SimpleNamespace(id=1)
         unexpected = [{"code": "ZZZ", "reason": "Aucune tablette n'a le code ZZZ."}]
         db.session.add(
             Delivery(id=1, school_id=school.id, status="dispatched", unexpected=unexpected)

@@ -14,7 +14,7 @@ from tracker.loans.models import Borrower, Loan
 from tracker.messages.models import MessageAttempt, MessageOptOut, OutboxMessage
 from tracker.repairs.models import RepairCase, RepairPhoto
 from tracker.schools.models import School, SchoolStaff
-from tracker.spreadsheets.models import ImportBatch
+from tracker.spreadsheets.models import ColumnChoice, ImportBatch
 from tracker.transfers.models import Transfer
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "StoredFile",
     "Donation",
     "Donor",
+    "ColumnChoice",
     "ImportBatch",
     "Invitation",
     "Loan",

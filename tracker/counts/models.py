@@ -32,6 +32,9 @@ class Count(db.Model):
     scope: Mapped[str] = mapped_column(sa.String(12))
     # The school's id (as text), the province's or region's name; empty for the programme.
     scope_value: Mapped[str] = mapped_column(sa.String(100), default="")
+    # Only the schools of this cycle and setting within the scope (empty: every one).
+    cycle: Mapped[str] = mapped_column(sa.String(12), default="", server_default="")
+    milieu: Mapped[str] = mapped_column(sa.String(8), default="", server_default="")
     starts_on: Mapped[date] = mapped_column(sa.Date)
     ends_on: Mapped[date] = mapped_column(sa.Date)
     status: Mapped[str] = mapped_column(sa.String(10), default="open")

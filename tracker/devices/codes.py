@@ -38,7 +38,7 @@ def _readings(code: str) -> list[tuple[str, str]]:
     readings = [("qr_token", text)]
     readings += [("asset_tag", tag) for tag in identity.asset_tag_candidates(text)]
     compact = "".join(text.split()).upper()
-    readings.append(("serial", compact))
+    readings.append(("serial_key", compact))
     digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
     if len(digits) == 15 and len(digits) >= len(compact) - 4:
         readings += [("imei", digits), ("imei2", digits)]
@@ -65,7 +65,7 @@ class Among:
     """Codes read against a list of tablets already loaded (a delivery's), as
     `find_device_by_code` reads them, with no statement and no scan of the list per code."""
 
-    COLUMNS = ("qr_token", "asset_tag", "serial", "imei", "imei2")
+    COLUMNS = ("qr_token", "asset_tag", "serial_key", "imei", "imei2")
 
     def __init__(self, devices: list[Device]):
         self.by = {column: {} for column in self.COLUMNS}

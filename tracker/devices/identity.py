@@ -13,12 +13,14 @@ from tracker.i18n import gettext as _
 
 QR_TOKEN_BYTES = 16  # 128 random bits, URL-safe base64: 22 characters
 _SPACES = re.compile(r"\s+")
-SERIAL_OK = re.compile(r"[A-Z0-9][A-Z0-9./_-]{2,63}\Z")  # once spaces are gone, upper case
+# A serial once its spaces are gone, in either case (kept as written; compared upper-cased).
+SERIAL_OK = re.compile(r"[A-Za-z0-9][A-Za-z0-9./_-]{2,63}\Z")
 
 
 def clean_serial(value: str) -> str:
-    """Trim, drop inner spaces and upper-case a serial number; refuse one that cannot be real."""
-    serial = _SPACES.sub("", str(value or "")).upper()
+    """A serial number as written, without its spaces (its case and dashes kept: it is
+    compared by `serial_key`); refuse one that cannot be real."""
+    serial = _SPACES.sub("", str(value or ""))
     if not serial:
         raise ValidationFailed(
             _("Serial number is required."),

@@ -47,7 +47,13 @@ EVENT_TYPES = (
     "replacement_for",
     "replaced_by",
     "transferred_out",
+    "opening",
 )
+
+
+def serial_key(serial: str) -> str:
+    """What a serial is compared by: no spaces, upper case."""
+    return "".join(str(serial or "").split()).upper()
 
 
 class Device(db.Model):
@@ -68,15 +74,28 @@ class Device(db.Model):
             "ix_devices_serial_prefix", "serial", postgresql_ops={"serial": "varchar_pattern_ops"}
         ).ddl_if(dialect="postgresql"),
         sa.Index(
+            "ix_devices_serial_key_prefix",
+            "serial_key",
+            postgresql_ops={"serial_key": "varchar_pattern_ops"},
+        ).ddl_if(dialect="postgresql"),
+        sa.Index(
             "ix_devices_imei_prefix", "imei", postgresql_ops={"imei": "varchar_pattern_ops"}
         ).ddl_if(dialect="postgresql"),
         sa.Index("ix_devices_imei2", "imei2", unique=True),
+        sa.Index("uq_devices_serial_key", "serial_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_tag: Mapped[str] = mapped_column(sa.String(30), unique=True)
     qr_token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The serial as the donor or the previous tool wrote it (case, dashes); `serial_key` is
+    # what it is compared by: no spaces, upper case (one tablet whatever the case typed).
     serial: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    serial_key: Mapped[str] = mapped_column(
+        sa.String(64),
+        default=lambda context: serial_key(context.get_current_parameters()["serial"]),
+        server_default="",
+    )
     imei: Mapped[str | None] = mapped_column(sa.String(15), unique=True)
     model: Mapped[str] = mapped_column(sa.String(120), default="")
     donation_id: Mapped[int] = mapped_column(sa.ForeignKey("donations.id"))

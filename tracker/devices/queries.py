@@ -54,7 +54,7 @@ class DeviceFilters:
             digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
             matches = [
                 Device.asset_tag.in_(identity.asset_tag_candidates(text)),
-                starts_with(Device.serial, compact),
+                starts_with(Device.serial_key, compact),
                 Device.qr_token == text,
             ]
             if digits and len(digits) >= 4 and len(digits) >= len(compact) - 4:

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from tracker.auth.models import User
 from tracker.database import utcnow
 from tracker.devices import bulk, identity
-from tracker.devices.models import CONDITIONS, Device, DeviceEvent, RetiredQrToken
+from tracker.devices.models import CONDITIONS, Device, DeviceEvent, RetiredQrToken, serial_key
 from tracker.devices.states import (
     EVENT_LABELS,
     MOVES,
@@ -185,7 +185,7 @@ def register_device(
     serial = identity.clean_serial(serial)
     imei = identity.clean_imei(imei)
     extra = _clean_donor_fields(donor)
-    _check_unique(Device.serial, serial, None, "serial", _("Serial number"))
+    _check_unique(Device.serial_key, serial_key(serial), None, "serial", _("Serial number"))
     _check_imeis(imei, extra.get("imei2"), None)
     values = {
         "serial": serial,
@@ -214,6 +214,7 @@ def register_devices(rows: list[dict], *, actor: User | None, details: dict) -> 
             "asset_tag": identity.format_asset_tag(prefix, number),
             "qr_token": identity.new_qr_token(),
             "serial": values["serial"],
+            "serial_key": serial_key(values["serial"]),
             "imei": values.get("imei"),
             "model": values.get("model", ""),
             "condition": values.get("condition", "new"),
@@ -283,7 +284,10 @@ def update_device(device_id: int, *, expected_version: int, actor: User | None, 
         raise Conflict(_stale_message(device))
     if "serial" in changes:
         changes["serial"] = identity.clean_serial(changes["serial"])
-        _check_unique(Device.serial, changes["serial"], device.id, "serial", _("Serial number"))
+        changes["serial_key"] = serial_key(changes["serial"])
+        _check_unique(
+            Device.serial_key, changes["serial_key"], device.id, "serial", _("Serial number")
+        )
     if "imei" in changes:
         changes["imei"] = identity.clean_imei(changes["imei"])
     changes.update(_clean_donor_fields({k: v for k, v in changes.items() if k in DONOR_FIELDS}))
@@ -303,7 +307,11 @@ def update_device(device_id: int, *, expected_version: int, actor: User | None, 
     changed = {key: value for key, value in changes.items() if getattr(device, key) != value}
     if not changed:
         return device
-    diff = {key: [_plain(getattr(device, key)), _plain(value)] for key, value in changed.items()}
+    diff = {
+        key: [_plain(getattr(device, key)), _plain(value)]
+        for key, value in changed.items()
+        if key != "serial_key"  # (the serial's own change says it)
+    }
     for key, value in changed.items():
         setattr(device, key, value)
     record_event(device, "edited", actor, changes=diff)

@@ -5,8 +5,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.database import UTCDateTime, utcnow
+from tracker.database import UTCDateTime, one_of, utcnow
 from tracker.extensions import db
+
+
+# What a ministry's list says of each school: its cycle and its setting (codes; words in
+# schools/words.py). Empty when the list did not say.
+CYCLES = ("", "primary", "middle", "secondary")
+SETTINGS = ("", "urban", "rural")
 
 
 class School(db.Model):
@@ -17,7 +23,9 @@ class School(db.Model):
         sa.CheckConstraint("enrolment >= 0", name="enrolment"),
         sa.CheckConstraint("need >= 0", name="need"),
         sa.Index(None, "region", "province"),
-        sa.Index(None, "commune"),  # the communes a plan's form offers, read from the index
+        sa.Index(None, "commune"),
+        one_of("cycle", CYCLES, "cycle"),
+        one_of("milieu", SETTINGS, "milieu"),  # the communes a plan's form offers, read from the index
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,6 +36,8 @@ class School(db.Model):
     province: Mapped[str] = mapped_column(sa.String(100), default="")
     commune: Mapped[str] = mapped_column(sa.String(100), default="")
     address: Mapped[str] = mapped_column(sa.String(300), default="")
+    cycle: Mapped[str] = mapped_column(sa.String(12), default="", server_default="")
+    milieu: Mapped[str] = mapped_column(sa.String(8), default="", server_default="")
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     contact_name: Mapped[str] = mapped_column(sa.String(120), default="")

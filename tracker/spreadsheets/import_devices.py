@@ -358,7 +358,10 @@ class DeviceImporter(RowImporter):
         else:
             cleaned = [(row, *self._clean(row, header)) for row in rows]
         # Duplicates inside the file, against the first row that had the value.
-        serials = self.repeats("serial", [(row.number, v.get("serial")) for row, v, _p in cleaned])
+        serials = self.repeats(
+            "serial",
+            [(row.number, v["serial"].upper() if "serial" in v else None) for row, v, _p in cleaned],
+        )
         # One IMEI names one tablet, whichever of its two columns it is in.
         imeis = self.repeats("imei", [(row.number, v.get("imei")) for row, v, _p in cleaned])
         imeis2 = self.repeats("imei", [(row.number, v.get("imei2")) for row, v, _p in cleaned])
@@ -389,12 +392,13 @@ class DeviceImporter(RowImporter):
                     report.add_problem(problem)
             else:
                 parsed.append((row, values))
-        serials = [values["serial"] for _row, values in parsed]
+        # A serial is one tablet whatever its case: compared by its key, kept as written.
+        serials = [values["serial"].upper() for _row, values in parsed]
         existing = (
             {
-                device.serial: device
+                device.serial_key: device
                 for device in db.session.scalars(
-                    sa.select(Device).where(any_of(Device.serial, serials))
+                    sa.select(Device).where(any_of(Device.serial_key, serials))
                 )
             }
             if serials
@@ -419,11 +423,11 @@ class DeviceImporter(RowImporter):
         donation_refs = dict(db.session.execute(sa.select(Donation.id, Donation.reference)).all())
         to_insert, to_update = [], []
         for row, values in parsed:
-            device = existing.get(values["serial"])
+            device = existing.get(values["serial"].upper())
             holder, imei_key = None, "imei"
             for key in ("imei", "imei2"):
                 found = imei_holders.get(values.get(key))
-                if found is not None and found.serial != values["serial"]:
+                if found is not None and found.serial_key != values["serial"].upper():
                     holder, imei_key = found, key
                     break
             reason = None

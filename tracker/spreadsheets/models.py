@@ -46,6 +46,9 @@ class ImportBatch(db.Model):
     # {"code": "no_need", ...}), and what the coordinator chose at the commit.
     warnings: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
     options: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
+    # An opening balance's places: how many tablets go to each school and the places no
+    # school matched ({"placed": [[code, count], ...], "schools": n, "unmatched": [...]}).
+    places: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
     # The uploaded file, kept where every server and worker reads it, until its commit.
     upload_file_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("stored_files.id", ondelete="SET NULL")
@@ -53,3 +56,19 @@ class ImportBatch(db.Model):
 
     user = relationship("User")
     donation = relationship("Donation")
+
+
+class ColumnChoice(db.Model):
+    """What a user said a file's unrecognised columns hold, kept for the next file with the
+    same headers (`headers`: the file's headers, folded and sorted, joined)."""
+
+    __tablename__ = "import_column_choices"
+    __table_args__ = (sa.UniqueConstraint("kind", "headers"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    headers: Mapped[str] = mapped_column(sa.String(64))  # a digest of the header row
+    # {"header as written": "field key", or "" for ignore}
+    choices: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    chosen_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
