@@ -133,6 +133,7 @@ def test_stored_sentences_become_what_they_say_and_are_read_in_the_readers_langu
         # 0028 changes no column: today's services write the rows as 0027 held them.
         from tracker.auth.services import create_user
         from tracker.messages.models import OutboxMessage
+
         user = create_user("old@example.org", "admin", "a long enough password 1")
         # (A school as 0027 held it: 0030 added columns the model now writes.)
         db.session.execute(

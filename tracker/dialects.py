@@ -57,8 +57,11 @@ def insert_rows(table: sa.Table, rows: list[dict]) -> None:
     connection = db.session.connection()
     if db.engine.dialect.name == "postgresql":
         cursor = connection.connection.dbapi_connection.cursor()
+        documents = [name for name in columns if isinstance(table.c[name].type, sa.JSON)]
         with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as stream:  # noqa: S608
             for row in rows:
+                if documents:  # (COPY takes a JSON document as its text)
+                    row = {**row, **{name: json.dumps(row[name]) for name in documents}}
                 stream.write_row([row[name] for name in columns])
         return
     dialect = db.engine.dialect

@@ -102,6 +102,10 @@ def upgrade():
     op.add_column(
         "import_batches", sa.Column("places", sa.JSON(), server_default="{}", nullable=False)
     )
+    op.add_column(
+        "import_batches",
+        sa.Column("header_digest", sa.String(length=64), server_default="", nullable=False),
+    )
     op.create_table(
         "import_column_choices",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -137,6 +141,7 @@ def downgrade():
     # (ALTER TABLE ... DROP COLUMN: SQLite 3.35 and later, without rebuilding the table.)
     for table, column in (
         ("import_batches", "places"),
+        ("import_batches", "header_digest"),
         ("counts", "milieu"),
         ("counts", "cycle"),
         ("schools", "milieu"),

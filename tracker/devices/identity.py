@@ -105,6 +105,15 @@ def _imei_text(value, field: str) -> str | None:
     return text
 
 
+def rounded_number(value) -> bool:
+    """A long number a spreadsheet kept in floating point (6.37702E+15): its last digits
+    are lost."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # A spreadsheet keeps every number as a double: past 15 digits it is rounded.
+        return abs(value) >= 1e15
+    return isinstance(value, str) and bool(re.fullmatch(r"\s*\d+(\.\d+)?[eE]\+\d+\s*", value))
+
+
 def new_qr_token() -> str:
     return secrets.token_urlsafe(QR_TOKEN_BYTES)
 

@@ -28,6 +28,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
 from tracker.text import refuse_control_characters
+from tracker.timezone import at_local
 from tracker.transaction import explains_lost_races, touching
 
 EDITABLE_FIELDS = (
@@ -200,10 +201,20 @@ def register_device(
     return db.session.scalars(sa.select(Device).where(Device.asset_tag == tag)).one()
 
 
-def register_devices(rows: list[dict], *, actor: User | None, details: dict) -> list[str]:
+OPENING_STATES = ("in_stock", "delivered", "faulty", "lost")
+
+
+def register_devices(
+    rows: list[dict], *, actor: User | None, details: dict, opening: bool = False
+) -> list[str]:
     """Register tablets whose values are already clean and checked (the form's one, or an
     import's thousands): each gets the next asset tag, a QR token, the state in stock and
-    its "registered" event. A few statements whatever the number; gives the asset tags."""
+    its "registered" event. A few statements whatever the number; gives the asset tags.
+
+    With `opening`, the rows are an opening balance: each says where its tablet is now
+    (`status`, one of OPENING_STATES, its `school_id`), since when (`since`, a day) and who
+    received it (`received_by`); each tablet is recorded there with one event "recorded at
+    opening" on that day, and no plan or delivery is invented for it."""
     if not rows:
         return []
     prefix = current_app.config["ASSET_TAG_PREFIX"]
@@ -220,11 +231,12 @@ def register_devices(rows: list[dict], *, actor: User | None, details: dict) -> 
             "condition": values.get("condition", "new"),
             "notes": values.get("notes", ""),
             "donation_id": values["donation_id"],
-            "status": "in_stock",
+            "status": values.get("status", "in_stock"),
+            "school_id": values.get("school_id"),
             "version": 1,
             "created_at": now,
             "updated_at": now,
-            "last_seen_at": now,
+            "last_seen_at": _day_start(values.get("since")) or now,
         }
         for values, number in zip(rows, numbers, strict=True)
     ]
@@ -237,6 +249,9 @@ def register_devices(rows: list[dict], *, actor: User | None, details: dict) -> 
                 device[key] = values.get(key, blank.get(key))
     insert_rows(Device.__table__, devices)
     tags = [device["asset_tag"] for device in devices]
+    if opening:
+        _record_opening(rows, devices, actor=actor, details=details)
+        return tags
     # One INSERT ... SELECT writes every new device's "registered" event: no ids need to
     # come back to Python (SQLite would send a RETURNING insert one row at a time).
     bulk.insert_events(
@@ -249,6 +264,52 @@ def register_devices(rows: list[dict], *, actor: User | None, details: dict) -> 
         where=any_of(Device.asset_tag, tags),
     )
     return tags
+
+
+def _day_start(day: date | None) -> datetime | None:
+    """The start of a day in the programme's time, as stored (UTC)."""
+    return at_local(day) if day is not None else None
+
+
+def _record_opening(rows: list[dict], devices: list[dict], *, actor, details: dict) -> None:
+    """Each tablet of an opening balance gets its one event, on the day it was there since
+    (or now), naming the file, the importer and who received it; faulty ones get their
+    repair case (`moved`)."""
+    ids = dict(
+        db.session.execute(
+            sa.select(Device.asset_tag, Device.id).where(
+                any_of(Device.asset_tag, [device["asset_tag"] for device in devices])
+            )
+        ).all()
+    )
+    now = utcnow()
+    events = []
+    for values, device in zip(rows, devices, strict=True):
+        extra = {
+            key: values[key].isoformat() if key == "since" else values[key]
+            for key in ("since", "received_by", "state")
+            if values.get(key)
+        }
+        events.append(
+            {
+                "device_id": ids[device["asset_tag"]],
+                "type": "opening",
+                "occurred_at": _day_start(values.get("since")) or now,
+                "client_time": None,
+                "actor_id": actor.id if actor else None,
+                "from_status": None,
+                "to_status": device["status"],
+                "school_id": device["school_id"],
+                "delivery_id": None,
+                "latitude": None,
+                "longitude": None,
+                "details": {**details, **extra},
+            }
+        )
+    insert_rows(DeviceEvent.__table__, events)
+    faulty = [ids[d["asset_tag"]] for d in devices if d["status"] == "faulty"]
+    if faulty:
+        bulk.moved(faulty, "faulty")
 
 
 MAX_SELECTION = 200  # tablets moved by one tick-and-apply (a page shows 50)

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tracker.database import UTCDateTime, one_of, utcnow
 from tracker.extensions import db
 
-
 # What a ministry's list says of each school: its cycle and its setting (codes; words in
 # schools/words.py). Empty when the list did not say.
 CYCLES = ("", "primary", "middle", "secondary")
@@ -25,7 +24,9 @@ class School(db.Model):
         sa.Index(None, "region", "province"),
         sa.Index(None, "commune"),
         one_of("cycle", CYCLES, "cycle"),
-        one_of("milieu", SETTINGS, "milieu"),  # the communes a plan's form offers, read from the index
+        one_of(
+            "milieu", SETTINGS, "milieu"
+        ),  # the communes a plan's form offers, read from the index
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,5 +1,6 @@
 """School rules: a unique national code, a French name, a region, sane numbers."""
 
+import difflib
 import re
 import unicodedata
 
@@ -282,3 +283,46 @@ def regions_and_provinces() -> dict[str, list[str]]:
         if province:
             result[region].append(province)
     return result
+
+
+class SchoolFinder:
+    """Schools named as a list from elsewhere names them: by code, or by name in French or
+    Arabic whatever the case, accents, dashes and spaces. Read once (one statement, every
+    school's code and names), then each place costs a dictionary look-up."""
+
+    def __init__(self):
+        self.by_code: dict[str, int] = {}
+        self.by_name: dict[str, int | None] = {}  # None: two schools share the name
+        self.names: dict[int, tuple[str, str]] = {}
+        rows = db.session.execute(sa.select(School.id, School.code, School.name_fr, School.name_ar))
+        for school_id, code, name_fr, name_ar in rows:
+            self.by_code[code.upper()] = school_id
+            self.names[school_id] = (code, name_fr)
+            for name in {_place_key(name_fr), _place_key(name_ar or "")} - {""}:
+                known = self.by_name.get(name, school_id)
+                self.by_name[name] = school_id if known == school_id else None
+        self.closest_cache: dict[str, int | None] = {}
+
+    def find(self, place: str) -> tuple[int | None, bool]:
+        """The school `place` names, and whether the name is shared by several schools."""
+        text = " ".join(str(place).split())
+        school_id = self.by_code.get(text.upper())
+        if school_id is not None:
+            return school_id, False
+        key = _place_key(text)
+        if key not in self.by_name:
+            return None, False
+        school_id = self.by_name[key]
+        return school_id, school_id is None
+
+    def closest(self, place: str) -> int | None:
+        """The school whose name is nearest `place` (for a place nothing matched)."""
+        key = _place_key(place)
+        if key not in self.closest_cache:
+            found = difflib.get_close_matches(key, list(self.by_name), n=1, cutoff=0.6)
+            self.closest_cache[key] = self.by_name.get(found[0]) if found else None
+        return self.closest_cache[key]
+
+    def label(self, school_id: int) -> str:
+        code, name = self.names[school_id]
+        return f"{name} ({code})"

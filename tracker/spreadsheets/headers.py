@@ -8,6 +8,7 @@ Number, رقم — and small words left out), and the best name above `GOOD_MATC
 """
 
 import difflib
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,6 +20,33 @@ from tracker.i18n import LOCALES
 from tracker.i18n import gettext as _
 
 HEADER_SEARCH_ROWS = 20
+# Shelf writes a custom field's header as "cf: Serial number,type:text".
+_CUSTOM_FIELD = re.compile(r"^\s*cf\s*:\s*(.*?)\s*(?:,\s*type\s*:[^,]*)?\s*$", re.I | re.S)
+
+
+def bare_header(text: str) -> str:
+    """A header without the markings a tool adds around a field's name (Shelf's "cf:" and
+    ",type:text")."""
+    match = _CUSTOM_FIELD.match(text)
+    return match.group(1) if match else text
+
+
+def header_digest(headers: list[str]) -> str:
+    """What names a header row whatever the order and spelling of its headers: the key
+    under which a user's choices for its columns are remembered."""
+    folded = sorted({normalise(header) for header in headers} - {""})
+    return hashlib.sha256("\x1f".join(folded).encode()).hexdigest()[:64]
+
+
+class MissingColumns(ValidationFailed):
+    """A header row was found, but a required column is not in it (a user may say which of
+    its columns it is)."""
+
+    def __init__(self, message, *, row: int, unknown: list[str], headers: list[str]):
+        super().__init__(message)
+        self.row, self.unknown, self.headers = row, unknown, headers
+
+
 _ARABIC_MARKS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u0640]")  # harakat, tatweel
 
 
@@ -115,6 +143,7 @@ class Column:
     names: tuple[str, ...]
     required: bool = False
     label: str = ""  # the header our templates and exports write
+    exact: bool = False  # matched by its names only, never by the closeness of words
 
     def matches(self, header: str) -> bool:
         return normalise(header) in {normalise(name) for name in self.names}
@@ -127,6 +156,7 @@ class HeaderMap:
     headers: dict[str, str]  # field key -> the header as written in the file
     unknown: list[str] = field(default_factory=list)
     width: int = 0
+    written: list[str] = field(default_factory=list)  # every header of the row, as written
 
 
 def labels_in_every_language(label) -> list[str]:
@@ -143,7 +173,9 @@ def labels_in_every_language(label) -> list[str]:
 class Matcher:
     """Which field a header holds: an exact known name, else the closest by its words."""
 
-    def __init__(self, columns: tuple[Column, ...]):
+    def __init__(self, columns: tuple[Column, ...], chosen: dict[str, str] | None = None):
+        # What a user said a header holds ("" for nothing): asked before anything else.
+        self.chosen = {normalise(header): key for header, key in (chosen or {}).items()}
         self.exact: dict[str, str] = {}
         self.named: list[tuple[frozenset[str], str]] = []
         for column in columns:
@@ -151,7 +183,7 @@ class Matcher:
             # each language's label is known, so any of them imports back as it is.
             for name in (*column.names, *labels_in_every_language(column.label)):
                 self.exact.setdefault(normalise(name), column.key)
-                if words(name):
+                if words(name) and not column.exact:
                     self.named.append((words(name), column.key))
         self.cache: dict[str, str | None] = {}
 
@@ -160,9 +192,13 @@ class Matcher:
             return None
         text = str(header)
         if text not in self.cache:
-            key = self.exact.get(normalise(text))
+            if normalise(text) in self.chosen:
+                self.cache[text] = self.chosen[normalise(text)] or None
+                return self.cache[text]
+            text_read = bare_header(text)
+            key = self.exact.get(normalise(text_read))
             if key is None:
-                scored = self.scores(words(text))
+                scored = self.scores(words(text_read))
                 if scored and scored[0][0] >= GOOD_MATCH:
                     key = scored[0][1]
             self.cache[text] = key
@@ -198,26 +234,53 @@ class Matcher:
         return best[1] if best[0] >= 0.6 else None
 
 
-def find_header(rows, columns: tuple[Column, ...]) -> tuple[HeaderMap, list]:
+def _matched(matcher: Matcher, row) -> dict[str, int]:
+    found = {}
+    for index, value in enumerate(row.values):
+        key = matcher.key_of(value)
+        if key and key not in found:
+            found[key] = index
+    return found
+
+
+def find_header(rows, columns: tuple[Column, ...], choices=None) -> tuple[HeaderMap, list]:
     """Look through the first rows for the header; return it and the rows read past it.
 
     The header is the row matching the most known headers among the first 20 rows; any
-    required column it lacks is named.
+    required column it lacks is named (MissingColumns). `choices(headers)` gives what a
+    user said the header row's columns hold, asked before the known names.
     """
     matcher = Matcher(columns)
     best, best_row, seen = None, None, []
     for row in rows:
         seen.append(row)
-        found = {}
-        for index, value in enumerate(row.values):
-            key = matcher.key_of(value)
-            if key and key not in found:
-                found[key] = index
+        found = _matched(matcher, row)
         if found and (best is None or len(found) > len(best)):
             best, best_row = found, row
         if len(seen) >= HEADER_SEARCH_ROWS:
             break
-    if best is None:
+    if best_row is None:
+        # No known header at all: the first row of words is the header the user may map.
+        best_row = next(
+            (
+                row
+                for row in seen
+                if sum(isinstance(value, str) and bool(value.strip()) for value in row.values) >= 2
+            ),
+            None,
+        )
+        best = {} if best_row is not None else None
+    written_row = (
+        [str(value).strip() for value in best_row.values if value not in (None, "")]
+        if best_row is not None
+        else []
+    )
+    chosen = choices(written_row) if choices and written_row else None
+    if chosen:
+        matcher = Matcher(columns, chosen)
+        best = _matched(matcher, best_row)
+    ignored = {normalise(h) for h, key in (chosen or {}).items() if not key}
+    if best is None or (not best and not chosen and not written_row):
         expected = ", ".join(f'"{c.label}"' for c in columns if c.required)
         raise ValidationFailed(
             _(
@@ -232,7 +295,9 @@ def find_header(rows, columns: tuple[Column, ...]) -> tuple[HeaderMap, list]:
         written = [
             str(value).strip()
             for index, value in enumerate(best_row.values)
-            if value not in (None, "") and index not in best.values()
+            if value not in (None, "")
+            and index not in best.values()
+            and normalise(value) not in ignored
         ]
         message = _(
             "Row %(row)s looks like the header, but the required column %(columns)s is missing.",
@@ -250,12 +315,15 @@ def find_header(rows, columns: tuple[Column, ...]) -> tuple[HeaderMap, list]:
                     header=guess,
                     label=str(missing[0].label).lower(),
                 )
-        raise ValidationFailed(message)
+        raise MissingColumns(message, row=best_row.number, unknown=written, headers=written_row)
     headers = {key: str(best_row.values[index]).strip() for key, index in best.items()}
     unknown = [
         str(value).strip()
         for index, value in enumerate(best_row.values)
-        if value not in (None, "") and index not in best.values()
+        if value not in (None, "")
+        and index not in best.values()
+        and normalise(value) not in ignored
     ]
     remaining = [row for row in seen if row.number > best_row.number]
-    return HeaderMap(best_row.number, best, headers, unknown, len(best_row.values)), remaining
+    header = HeaderMap(best_row.number, best, headers, unknown, len(best_row.values), written_row)
+    return header, remaining

@@ -15,7 +15,16 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.spreadsheets.headers import Column
-from tracker.spreadsheets.importers import Problem, RowImporter, as_date, as_text, cell, cells
+from tracker.spreadsheets.importers import (
+    Problem,
+    RowImporter,
+    add_months,
+    as_date,
+    as_text,
+    cell,
+    cells,
+)
+from tracker.spreadsheets.opening import Places
 from tracker.text import has_control_characters
 
 DEVICE_COLUMNS = (
@@ -47,7 +56,20 @@ DEVICE_COLUMNS = (
     ),
     Column(
         "model",
-        ("model", "device model", "modèle", "modele", "type", "الطراز", "النموذج", "الموديل"),
+        (
+            "model",
+            "model name",
+            "device model",
+            "part name",
+            "part",
+            "modèle",
+            "modele",
+            "nom du modèle",
+            "type",
+            "الطراز",
+            "النموذج",
+            "الموديل",
+        ),
         label=_l("Model"),
     ),
     Column(
@@ -64,6 +86,7 @@ DEVICE_COLUMNS = (
             "commentaire",
             "commentaires",
             "observations",
+            "description",
             "ملاحظات",
         ),
         label=_l("Notes"),
@@ -95,6 +118,8 @@ DEVICE_COLUMNS = (
             "donor reference",
             "donor ref",
             "donor asset tag",
+            "asset tag",
+            "asset id",
             "numéro d'inventaire",
             "n° inventaire",
             "inventaire",
@@ -127,6 +152,11 @@ DEVICE_COLUMNS = (
             "warranty expiry",
             "end of warranty",
             "warranty end date",
+            "warranty expires",
+            "warranty expiration",
+            "warranty expiration date",
+            "expiry date",
+            "expiration date",
             "fin de garantie",
             "date de fin de garantie",
             "garantie jusqu'au",
@@ -149,7 +179,110 @@ DEVICE_COLUMNS = (
         ),
         label=_l("Donation"),
     ),
+    # An opening balance: where the tablet is now, in what state, since when, received by
+    # whom (Snipe-IT's Location and Status, Shelf's location, InvenTree's Location Name).
+    Column(
+        "place",
+        (
+            "school",
+            "school code",
+            "location",
+            "location name",
+            "école",
+            "établissement",
+            "code école",
+            "code établissement",
+            "emplacement",
+            "lieu",
+            "affectation",
+            "المؤسسة",
+            "المدرسة",
+            "رمز المؤسسة",
+            "الموقع",
+        ),
+        label=_l("School"),
+    ),
+    Column(
+        "state",
+        ("state", "status", "statut", "status label", "situation", "الوضعية", "الوضع"),
+        label=_l("State"),
+    ),
+    Column(
+        "since",
+        (
+            "at school since",
+            "since",
+            "hand-over date",
+            "handover date",
+            "handed over on",
+            "checkout date",
+            "last checkout",
+            "checked out",
+            "date de remise",
+            "remis le",
+            "date d'affectation",
+            "affecté le",
+            "depuis",
+            "تاريخ التسليم للمؤسسة",
+            "تاريخ الإسناد",
+        ),
+        label=_l("At the school since"),
+    ),
+    Column(
+        "received_by",
+        (
+            "received by",
+            "recipient",
+            "checked out to",
+            "assigned to",
+            "custody",
+            "custodian",
+            "reçu par",
+            "réceptionné par",
+            "réceptionnaire",
+            "المستلم",
+        ),
+        label=_l("Received by"),
+    ),
+    # Snipe-IT: a Model Number when no model name is given; a warranty as a purchase date
+    # and months. Shelf: an asset's title; its kit and category go into the notes.
+    Column(
+        "model_number",
+        (
+            "model number",
+            "model no",
+            "model no.",
+            "model n°",
+            "numéro de modèle",
+            "référence du modèle",
+        ),
+        label=_l("Model number"),
+        exact=True,
+    ),
+    Column("title", ("title", "asset name", "item name", "nom de l'actif"), label=_l("Title")),
+    Column(
+        "purchase_date",
+        ("purchase date", "purchased", "date d'achat", "acheté le", "تاريخ الشراء"),
+        label=_l("Purchase date"),
+    ),
+    Column(
+        "warranty_months",
+        (
+            "warranty months",
+            "warranty (months)",
+            "warranty",
+            "garantie (mois)",
+            "mois de garantie",
+            "مدة الضمان بالأشهر",
+        ),
+        label=_l("Warranty (months)"),
+        exact=True,
+    ),
+    Column("kit", ("kit",), label=_l("Kit")),
+    Column("category", ("category", "catégorie", "الفئة"), label=_l("Category")),
 )
+OPENING_COLUMNS = ("place", "state", "since", "received_by")
+EXTRA_COLUMNS = ("model_number", "title", "purchase_date", "warranty_months", "kit", "category")
 CONDITION_WORDS = {
     "new": ("new", "neuf", "neuve", "جديد"),
     "good": ("good", "bon", "bon état", "جيد"),
@@ -194,6 +327,8 @@ class DeviceImporter(RowImporter):
         self.donations: dict[str, int | None] = {}
         self.donor_columns: bool | None = None  # does the file have any (known at its header)
         self.quick_positions: tuple | None = None  # where _quick finds its cells, if it may
+        self.places: Places | None = None  # an opening balance's places (known at its header)
+        self.extra_columns: bool = False
 
     def _donation_id(self, reference: str) -> int | None:
         key = reference.casefold()
@@ -250,6 +385,10 @@ class DeviceImporter(RowImporter):
             values["notes"] = text[:1000]
         if self.donor_columns:
             self._clean_donor_columns(row, header, values, problem)
+        if self.extra_columns:
+            self._clean_extra_columns(row, header, values, problem)
+        if self.places is not None:
+            self._clean_opening(row, header, values, problem)
         if condition is not None and (raw := as_text(condition)):
             if (known := _CONDITIONS.get(raw.casefold())) is not None:
                 values["condition"] = known
@@ -302,6 +441,90 @@ class DeviceImporter(RowImporter):
             except ValueError as error:
                 problem(key, raw, str(error))
 
+    def _clean_extra_columns(self, row, header, values: dict, problem) -> None:
+        """What other tools write: a model number or a title when no model is given, a
+        warranty as a purchase date and months, a kit and a category (into the notes)."""
+        number, title, bought, months, kit, category = cells(row, header, EXTRA_COLUMNS)
+        if "model" not in values:
+            for key, raw in (("model_number", number), ("title", title)):
+                if raw in (None, ""):
+                    continue
+                if identity.rounded_number(raw):
+                    problem(
+                        key,
+                        raw,
+                        _(
+                            "stored as a rounded number (%(value)s): its last digits are "
+                            "lost; format the column as text and type them again",
+                            value=as_text(raw),
+                        ),
+                    )
+                elif text := as_text(raw):
+                    if has_control_characters(text):
+                        problem(key, text, _("contains a control character"))
+                    values["model"] = text[:120]
+                    break
+        extra = [
+            f"{header.headers[key]}: {text}"
+            for key, raw in (("kit", kit), ("category", category))
+            if (text := as_text(raw)) and not has_control_characters(text)
+        ]
+        if extra:
+            values["notes"] = " · ".join([values.get("notes", ""), *extra]).strip(" ·")[:1000]
+        if "warranty_until" in values or months in (None, ""):
+            return
+        try:
+            day = as_date(bought)
+        except ValueError as error:
+            problem("purchase_date", bought, str(error))
+            return
+        count = as_text(months)
+        if not count.isdigit() or not 0 <= int(count) <= 240:
+            problem("warranty_months", months, _("not a number of months (0 to 240)"))
+        elif day is None:
+            problem("purchase_date", bought, _("the warranty's months need the purchase date"))
+        else:
+            values["warranty_until"] = add_months(day, int(count))
+
+    def _clean_opening(self, row, header, values: dict, problem) -> None:
+        """Where the tablet is now (an opening balance), read by `Places`."""
+        place, state, since_raw, received = cells(row, header, OPENING_COLUMNS)
+        try:
+            since = as_date(since_raw)
+        except ValueError as error:
+            problem("since", since_raw, str(error))
+            return
+        values.update(self.places.read(row.number, state, place, since, problem))
+        if text := as_text(received):
+            if has_control_characters(text):
+                problem("received_by", text, _("contains a control character"))
+            values["received_by"] = text[:120]
+
+    def header_warnings(self, header) -> list[dict]:
+        self._look_at(header)
+        return []
+
+    def _look_at(self, header) -> None:
+        """What the header says this file holds, decided once."""
+        if self.donor_columns is not None:
+            return
+        positions = header.positions
+        self.donor_columns = any(key in positions for key in DONOR_COLUMNS)
+        self.extra_columns = any(key in positions for key in EXTRA_COLUMNS)
+        if any(key in positions for key in OPENING_COLUMNS):
+            self.places = Places()
+        quick = self.default_donation_id is not None and not self.donor_columns
+        quick = quick and not self.extra_columns and self.places is None
+        if quick and "donation" not in positions:
+            self.quick_positions = (
+                positions["serial"],
+                *(positions.get(key) for key in ("imei", "model", "notes", "condition")),
+            )
+
+    def finish(self, report, write: bool) -> None:
+        if self.places is not None:
+            report.places = self.places.summary()
+
     def _quick(self, row) -> dict | None:
         """The common row, cleaned without a call per cell: a serial already upper-case, an
         IMEI of 15 plain digits (or a number), plain text, a known condition, no donation
@@ -341,15 +564,7 @@ class DeviceImporter(RowImporter):
         return clean
 
     def process(self, rows, header, report, write):
-        if self.donor_columns is None:
-            self.donor_columns = any(key in header.positions for key in DONOR_COLUMNS)
-            quick = self.default_donation_id is not None and not self.donor_columns
-            if quick and "donation" not in header.positions:
-                positions = header.positions
-                self.quick_positions = (
-                    positions["serial"],
-                    *(positions.get(key) for key in ("imei", "model", "notes", "condition")),
-                )
+        self._look_at(header)
         if self.quick_positions:
             cleaned = []
             for row in rows:
@@ -360,7 +575,10 @@ class DeviceImporter(RowImporter):
         # Duplicates inside the file, against the first row that had the value.
         serials = self.repeats(
             "serial",
-            [(row.number, v["serial"].upper() if "serial" in v else None) for row, v, _p in cleaned],
+            [
+                (row.number, v["serial"].upper() if "serial" in v else None)
+                for row, v, _p in cleaned
+            ],
         )
         # One IMEI names one tablet, whichever of its two columns it is in.
         imeis = self.repeats("imei", [(row.number, v.get("imei")) for row, v, _p in cleaned])
@@ -440,6 +658,19 @@ class DeviceImporter(RowImporter):
                         ref=donation_refs.get(device.donation_id, "?"),
                     ),
                 )
+            elif (
+                device is not None
+                and "status" in values
+                and (device.status, device.school_id) != (values["status"], values["school_id"])
+            ):
+                reason = (
+                    "place" if "place" in header.positions else "state",
+                    _(
+                        "%(tag)s is already in the tracker, elsewhere: it moves by deliveries, "
+                        "transfers or its own page, not by an opening balance",
+                        tag=device.asset_tag,
+                    ),
+                )
             elif holder is not None:
                 reason = (
                     imei_key,
@@ -463,6 +694,8 @@ class DeviceImporter(RowImporter):
                 )
             elif device is None:
                 to_insert.append(values)
+                if self.places is not None:
+                    self.places.count(values)
             else:
                 changes = {
                     key: values[key]
@@ -476,7 +709,12 @@ class DeviceImporter(RowImporter):
         report.new += len(to_insert)
         report.updated += len(to_update)
         if write and report.ok:
-            register_devices(to_insert, actor=self.actor, details={"import": self.filename})
+            register_devices(
+                to_insert,
+                actor=self.actor,
+                details={"import": self.filename},
+                opening=self.places is not None,
+            )
             for device, changes in to_update:
                 update_device(
                     device.id, expected_version=device.version, actor=self.actor, **changes

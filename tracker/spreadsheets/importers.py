@@ -6,6 +6,7 @@ are written. The caller owns the transaction: it commits only when the report ha
 rejected row, so an import is all or nothing, and a preview writes nothing at all.
 """
 
+import calendar
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -13,13 +14,20 @@ from datetime import date, datetime, timedelta
 from itertools import chain, islice
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import current_app
 
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import kept
-from tracker.spreadsheets.headers import Column, HeaderMap, find_header
-from tracker.spreadsheets.models import ImportBatch
+from tracker.spreadsheets.headers import (
+    Column,
+    HeaderMap,
+    MissingColumns,
+    find_header,
+    header_digest,
+)
+from tracker.spreadsheets.models import ColumnChoice, ImportBatch
 from tracker.spreadsheets.readers import SheetRow, iter_rows, sniff
 
 CHUNK = 2000
@@ -86,6 +94,9 @@ class ImportReport:
     warnings: list[dict] = field(default_factory=list)
     header_row: int = 0
     batch_id: int | None = None
+    header_digest: str = ""  # names the header row (the user's choices are kept under it)
+    # An opening balance's places (opening.Places.summary): shown before anything is written.
+    places: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -115,6 +126,10 @@ class RowImporter:
     columns: tuple[Column, ...] = ()
 
     def __init__(self):
+        # What the user said the file's columns hold ({header: field key or ""}), if they
+        # did for this file; else what was said for a file with the same headers.
+        self.chosen: dict[str, str] | None = None
+        self.digest = ""
         # value -> the first row that had it, per kind ("serial", "imei"): about 100 bytes a
         # value, so 20 MB for a 100,000-row file of serials and IMEIs (IMPORT_MAX_ROWS
         # bounds it); a lookup costs 50 ns where the temporary SQLite index it replaces
@@ -125,6 +140,17 @@ class RowImporter:
         self, rows: list[SheetRow], header: HeaderMap, report: ImportReport, write: bool
     ) -> None:
         raise NotImplementedError
+
+    def column_choices(self, headers: list[str]) -> dict[str, str] | None:
+        """What a user said this header row's columns hold (`find_header` asks it)."""
+        self.digest = header_digest(headers)
+        if self.chosen is not None:
+            return self.chosen
+        return db.session.scalar(
+            sa.select(ColumnChoice.choices).where(
+                ColumnChoice.kind == self.kind, ColumnChoice.headers == self.digest
+            )
+        )
 
     def finish(self, report: ImportReport, write: bool) -> None:
         """After the last chunk: checks that need every row (a delivery's rows together)."""
@@ -290,7 +316,16 @@ def run_import(
     try:
         kind = sniff(path, filename)
         rows = iter_rows(path, kind, current_app.config.get("IMPORT_MAX_ROWS", 200_000))
-        header, buffered = find_header(rows, importer.columns)
+        try:
+            header, buffered = find_header(rows, importer.columns, importer.column_choices)
+        except MissingColumns as missing:
+            # The user may say which column is which: the preview offers them.
+            report.header_row, report.header_digest = missing.row, importer.digest
+            report.unknown_columns = missing.unknown
+            report.add_problem(Problem(missing.row, "", "", missing.reason))
+            report.rejected_rows = 1
+            return report
+        report.header_digest = importer.digest
         report.header_row = header.row_number
         report.unknown_columns = header.unknown
         required = required_positions(header, importer.columns)
@@ -353,6 +388,8 @@ def record_batch(
     batch.unknown_columns = report.unknown_columns
     batch.skipped_rows = report.skipped_rows[:MAX_KEPT_PROBLEMS]
     batch.warnings = report.warnings
+    batch.places = report.places
+    batch.header_digest = report.header_digest
     batch.rows_rejected = report.rejected_rows
     batch.committed = report.committed
     batch.errors = [problem.as_dict() for problem in report.problems[:MAX_KEPT_PROBLEMS]]
@@ -403,6 +440,13 @@ def as_date(value) -> date | None:
         except ValueError:
             continue
     raise ValueError(_("not a date: write it as 31/12/2027 or 2027-12-31"))
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` plus `months` (a warranty's end): the 31st becomes the month's last day."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def as_text(value) -> str:

@@ -49,6 +49,8 @@ class ImportBatch(db.Model):
     # An opening balance's places: how many tablets go to each school and the places no
     # school matched ({"placed": [[code, count], ...], "schools": n, "unmatched": [...]}).
     places: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
+    # Names the file's header row: what the user says its columns hold is kept under it.
+    header_digest: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
     # The uploaded file, kept where every server and worker reads it, until its commit.
     upload_file_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("stored_files.id", ondelete="SET NULL")

@@ -3,15 +3,17 @@
 from collections.abc import Callable
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from tracker.auth.models import User
-from tracker.errors import ValidationFailed
+from tracker.errors import ValidationFailed, ValidationProblems
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.spreadsheets.import_devices import DeviceImporter
 from tracker.spreadsheets.import_manifest import ManifestImporter
 from tracker.spreadsheets.import_schools import SchoolImporter
 from tracker.spreadsheets.importers import ImportReport, RowImporter, record_batch, run_import
-from tracker.spreadsheets.models import ImportBatch
+from tracker.spreadsheets.models import ColumnChoice, ImportBatch
 from tracker.transaction import transaction
 
 
@@ -27,12 +29,16 @@ def make_importer(
     (schools: {"pupils_per_tablet": 10} sets needs from enrolment)."""
     options = options or {}
     if kind == "devices":
-        return DeviceImporter(donation_id=donation_id, actor=actor, filename=filename)
-    if kind == "schools":
-        return SchoolImporter(pupils_per_tablet=options.get("pupils_per_tablet"))
-    if kind == "manifest":
-        return ManifestImporter(actor=actor)
-    raise ValueError(f"unknown import kind {kind!r}")
+        importer = DeviceImporter(donation_id=donation_id, actor=actor, filename=filename)
+    elif kind == "schools":
+        importer = SchoolImporter(pupils_per_tablet=options.get("pupils_per_tablet"))
+    elif kind == "manifest":
+        importer = ManifestImporter(actor=actor)
+    else:
+        raise ValueError(f"unknown import kind {kind!r}")
+    if options.get("columns") is not None:
+        importer.chosen = options["columns"]
+    return importer
 
 
 def import_file(
@@ -82,9 +88,11 @@ def offers_needs_from_pupils(batch: ImportBatch) -> bool:
 def import_options(batch: ImportBatch, *, needs: str, pupils_per_tablet) -> dict:
     """What the coordinator chose for a previewed school list without needs: keep the
     tracker's needs ("keep"), or set them from enrolment ("enrolment", one tablet for every
-    `pupils_per_tablet` pupils). Refuses a choice the file's warnings do not offer."""
+    `pupils_per_tablet` pupils). Refuses a choice the file's warnings do not offer. What the
+    user said of the file's columns stays."""
+    columns = {"columns": batch.options["columns"]} if (batch.options or {}).get("columns") else {}
     if needs == "keep" or not needs:
-        return {}
+        return columns
     if needs != "enrolment" or not offers_needs_from_pupils(batch):
         raise ValidationFailed(_("This file offers no such choice."), field="needs")
     if not isinstance(pupils_per_tablet, int) or not 1 <= pupils_per_tablet <= 1000:
@@ -92,4 +100,62 @@ def import_options(batch: ImportBatch, *, needs: str, pupils_per_tablet) -> dict
             _("Give the number of pupils per tablet, from 1 to 1,000."),
             field="pupils_per_tablet",
         )
-    return {"pupils_per_tablet": pupils_per_tablet}
+    return {**columns, "pupils_per_tablet": pupils_per_tablet}
+
+
+def column_fields(kind: str) -> list[tuple[str, str]]:
+    """The fields a file of `kind` may hold, as (key, label) for the user to choose from."""
+    importer = make_importer(kind, actor=None, donation_id=None, filename="")
+    return [(column.key, str(column.label)) for column in importer.columns]
+
+
+def choose_columns(batch: ImportBatch, chosen: dict[str, str], *, actor: User | None) -> dict:
+    """What the user says the file's unrecognised columns hold ({header: field key, or ""
+    to ignore it}): checked (a field the file has, once), kept for the next file with the
+    same headers, and the batch's options for its check again. Nothing is imported."""
+    if batch.committed:
+        raise ValidationFailed(_("This file was already imported."))
+    keys = dict(column_fields(batch.kind))
+    unknown = set(batch.unknown_columns)
+    problems = []
+    clean = {}
+    for header, key in chosen.items():
+        if header not in unknown:
+            continue
+        if key and key not in keys:
+            problems.append(ValidationFailed(_("“%(header)s”: choose a field.", header=header)))
+            continue
+        clean[header] = key
+    taken = {}
+    for header, key in clean.items():
+        if key and key in taken:
+            problems.append(
+                ValidationFailed(
+                    _(
+                        "“%(first)s” and “%(second)s” cannot both be the %(field)s.",
+                        first=taken[key],
+                        second=header,
+                        field=keys[key],
+                    )
+                )
+            )
+        taken.setdefault(key, header)
+    if problems:
+        raise problems[0] if len(problems) == 1 else ValidationProblems(problems)
+    earlier = dict(batch.options.get("columns") or {}) if batch.options else {}
+    earlier.update(clean)
+    if batch.header_digest:
+        kept = db.session.scalar(
+            sa.select(ColumnChoice).where(
+                ColumnChoice.kind == batch.kind, ColumnChoice.headers == batch.header_digest
+            )
+        )
+        if kept is None:
+            kept = ColumnChoice(kind=batch.kind, headers=batch.header_digest)
+            db.session.add(kept)
+        kept.choices = earlier
+        kept.chosen_by_id = actor.id if actor else None
+    batch.options = {**(batch.options or {}), "columns": earlier}
+    batch.state = "running"
+    db.session.flush()
+    return earlier

@@ -35,7 +35,12 @@ from tracker.spreadsheets.jobs import start_batch
 from tracker.spreadsheets.manifest import manifest_deliveries
 from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.readers import UnusableFile, sniff
-from tracker.spreadsheets.services import import_options, offers_needs_from_pupils
+from tracker.spreadsheets.services import (
+    choose_columns,
+    column_fields,
+    import_options,
+    offers_needs_from_pupils,
+)
 from tracker.spreadsheets.workbooks import problems_workbook, template_workbook
 from tracker.transaction import committed, transaction
 from tracker.web import labeller, template_helpers, whole_number
@@ -126,6 +131,8 @@ def detail(batch_id: int):
         file_kept=batch.upload_file_id is not None,
         job=job,
         needs_choice=offers_needs_from_pupils(batch),
+        fields=column_fields(batch.kind),
+        chosen=(batch.options or {}).get("columns") or {},
     )
 
 
@@ -156,6 +163,34 @@ def commit(batch_id: int):
             batch.options = options
         start_batch(batch, commit=True, user=current_user)
     return redirect(url_for("imports.detail", batch_id=batch_id))
+
+
+@imports_bp.route("/<int:batch_id>/columns", methods=["POST"])
+@requires("imports.run")
+def columns(batch_id: int):
+    """What the user says the file's unrecognised columns hold: the file is checked again
+    with it, and it is remembered for the next file with the same headers."""
+    batch = _batch(batch_id)
+    back = url_for("imports.detail", batch_id=batch_id)
+    if batch.state == "running":
+        flash(_("This file is still being read; wait for it to finish."), "info")
+        return redirect(back)
+    if batch.upload_file_id is None:
+        flash(_("The uploaded file is no longer kept; upload it again."), "error")
+        return redirect(back)
+    chosen = {
+        header: request.form.get(f"column-{index}", "")[:40]
+        for index, header in enumerate(batch.unknown_columns)
+        if f"column-{index}" in request.form
+    }
+    try:
+        with transaction():
+            choose_columns(batch, chosen, actor=current_user)
+    except ValidationFailed as error:
+        flash(str(error), "error")
+        return redirect(back + "#columns")
+    start_batch(batch, commit=False, user=current_user)
+    return redirect(back)
 
 
 @imports_bp.route("/<int:batch_id>/problems.xlsx")

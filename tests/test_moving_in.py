@@ -1,0 +1,290 @@
+"""Moving in: an opening balance (each tablet already at its school, since when, received
+by whom) and other tools' exports read as they come — Snipe-IT, Shelf.nu, InvenTree."""
+
+import csv
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from spreadsheet_files import xlsx
+
+from conftest import imei_for
+from tracker.devices.models import Device, DeviceEvent
+from tracker.extensions import db
+from tracker.repairs.models import RepairCase
+from tracker.spreadsheets.models import ColumnChoice, ImportBatch
+from tracker.spreadsheets.services import choose_columns, import_file
+
+
+def run(kind, path, donation=None, commit=True, options=None):
+    return import_file(
+        kind,
+        path,
+        path.name,
+        commit=commit,
+        actor=None,
+        donation_id=donation.id if donation else None,
+        options=options,
+    )
+
+
+def write_csv(path, rows):
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def by_serial() -> dict[str, Device]:
+    return {device.serial: device for device in db.session.scalars(sa.select(Device))}
+
+
+@pytest.fixture
+def schools(create_school):
+    return {
+        "amal": create_school(code="A100200", name_fr="École Al Amal", name_ar="مدرسة الأمل"),
+        "nour": create_school(code="B300400", name_fr="Collège Ennour", name_ar="إعدادية النور"),
+    }
+
+
+def test_an_opening_balance_records_each_tablet_at_its_school_with_one_event(
+    app, tmp_path, create_donation, schools
+):
+    donation = create_donation()
+    rows = [
+        ["Serial number", "School", "State", "At the school since", "Received by"],
+        ["hw-0001a", "A100200", "delivered", "15/03/2021", "Mme Idrissi"],
+        ["HW-0002", "ecole al-amal", "on loan", "2021-03-15", ""],
+        ["HW-0003", "إعدادية النور", "faulty", "01/04/2021", ""],
+        ["HW-0004", "", "in stock", "", ""],
+        ["HW-0005", "Collège Ennour", "lost", "", ""],
+    ]
+    preview = run("devices", xlsx(tmp_path / "opening.xlsx", rows), donation, commit=False)
+    assert preview.ok and preview.new == 5 and by_serial() == {}
+    assert preview.places["tablets"] == 4 and preview.places["schools"] == 2
+    assert preview.places["placed"][0] == ["A100200", "École Al Amal", 2]
+    assert preview.places["on_loan"] == 1 and preview.places["unmatched"] == []
+
+    report = run("devices", xlsx(tmp_path / "opening.xlsx", rows), donation)
+    assert report.committed
+    found = by_serial()
+    amal, nour = schools["amal"].id, schools["nour"].id
+    assert {s: (d.status, d.school_id) for s, d in found.items()} == {
+        "hw-0001a": ("delivered", amal),
+        "HW-0002": ("delivered", amal),  # on loan: at its school, its borrower named at the desk
+        "HW-0003": ("faulty", nour),
+        "HW-0004": ("in_stock", None),
+        "HW-0005": ("lost", nour),
+    }
+    events = db.session.scalars(sa.select(DeviceEvent).order_by(DeviceEvent.device_id)).all()
+    assert [event.type for event in events] == ["opening"] * 5  # no plan, no delivery invented
+    first = events[0]
+    assert first.details == {
+        "import": "opening.xlsx",
+        "since": "2021-03-15",
+        "received_by": "Mme Idrissi",
+    }
+    assert first.school_id == amal and first.occurred_at.date() in (
+        date(2021, 3, 14),
+        date(2021, 3, 15),
+    )
+    assert events[1].details["state"] == "on_loan"
+    # The faulty one has its repair case, opened at its school.
+    [case] = db.session.scalars(sa.select(RepairCase)).all()
+    assert (case.device_id, case.school_id) == (found["HW-0003"].id, nour)
+    # The same file again changes nothing; a tablet placed elsewhere is refused by row.
+    again = run("devices", xlsx(tmp_path / "opening.xlsx", rows), donation)
+    assert (again.new, again.unchanged, again.ok) == (0, 5, True)
+    rows[1][1] = "B300400"
+    moved = run("devices", xlsx(tmp_path / "moved.xlsx", rows), donation)
+    assert not moved.ok
+    assert "already in the tracker, elsewhere" in str(moved.problems[0])
+
+
+def test_places_not_matched_are_listed_with_the_closest_school_and_nothing_is_written(
+    app, tmp_path, create_donation, schools
+):
+    donation = create_donation()
+    rows = [
+        ["Serial", "Location", "Status"],
+        ["SN-1", "Ecole Al Amel", "Deployed"],
+        ["SN-2", "Ecole Al Amel", "Deployed"],
+        ["SN-3", "Central warehouse", "Ready to Deploy"],  # in stock: a warehouse is fine
+        ["SN-4", "Nowhere at all", "Deployed"],
+        ["SN-5", "", "Deployed"],
+        ["SN-6", "A100200", "Archived"],
+        ["SN-7", "A100200", "Somewhere"],
+        ["SN-8", "A100200", "Deployed"],
+    ]
+    report = run("devices", xlsx(tmp_path / "snipe.xlsx", rows), donation)
+    assert not report.committed and by_serial() == {}
+    messages = [str(problem) for problem in report.problems]
+    assert messages[0] == (
+        "row 2, Location 'Ecole Al Amel': no school has this code or name; the closest is "
+        "École Al Amal (A100200)"
+    )
+    assert messages[2] == "row 5, Location 'Nowhere at all': no school has this code or name"
+    assert messages[3].startswith("row 6, Status 'Deployed': a tablet at a school needs its school")
+    assert "archived" in messages[4] and messages[4].startswith("row 7, Status 'Archived'")
+    assert messages[5].startswith("row 8, Status 'Somewhere': not a state")
+    assert len(messages) == 6
+    unmatched = report.places["unmatched"]
+    assert unmatched[0] == {
+        "place": "Ecole Al Amel",
+        "rows": [2, 3],
+        "count": 2,
+        "closest": "École Al Amal (A100200)",
+    }
+    assert [place["place"] for place in unmatched] == ["Ecole Al Amel", "Nowhere at all"]
+
+
+def test_a_day_after_today_or_not_a_day_is_refused(app, tmp_path, create_donation, schools):
+    from tracker.timezone import local_today
+
+    donation = create_donation()
+    today = local_today()
+    tomorrow = date.fromordinal(today.toordinal() + 1)
+    rows = [
+        ["Serial", "School", "Since"],
+        ["T-1", "A100200", today.isoformat()],  # today: accepted
+        ["T-2", "A100200", tomorrow.isoformat()],
+        ["T-3", "A100200", "31/02/2021"],
+    ]
+    report = run("devices", xlsx(tmp_path / "days.xlsx", rows), donation, commit=False)
+    assert [(p.row, p.reason) for p in report.problems] == [
+        (3, "after today"),
+        (4, "not a date: write it as 31/12/2027 or 2027-12-31"),
+    ]
+
+
+def test_snipe_it_sample_import_and_export_headers(app, tmp_path, create_donation, schools):
+    """Snipe-IT's sample asset import (Model name beside Model Number, Purchase Date and
+    Warranty months, its user columns) and its asset export (Model No., Warranty Expires)."""
+    donation = create_donation()
+    header = [
+        "Full Name", "Email", "Username", "item Name", "Category", "Model name",
+        "Manufacturer", "Model Number", "Serial number", "Asset Tag", "Location", "Notes",
+        "Purchase Date", "Purchase Cost", "Company", "Status", "Warranty months", "IMEI",
+    ]  # fmt: skip
+    rows = [
+        header,
+        ["", "", "", "Tablet 1", "Tablets", "MatePad T10", "Huawei", "AGR-W09", "r52n0001",
+         "ICE-0001", "A100200", "box 3", "2021-01-31", "1500", "ICESCO", "Deployed", "13",
+         imei_for(1)],
+        ["", "", "", "Tablet 2", "Tablets", "", "Huawei", "AGR-W09", "R52N0002",
+         "ICE-0002", "", "", "2021-01-15", "1500", "ICESCO", "Ready to Deploy", "24", ""],
+    ]  # fmt: skip
+    report = run("devices", write_csv(tmp_path / "sample_assets.csv", rows), donation)
+    assert report.committed, [str(p) for p in report.problems]
+    assert set(report.unknown_columns) == {
+        "Full Name", "Email", "Username", "Purchase Cost", "Company",
+    }  # fmt: skip
+    first, second = by_serial()["r52n0001"], by_serial()["R52N0002"]
+    assert (first.model, first.brand, first.donor_ref, first.imei) == (
+        "MatePad T10",  # the Model name, not the Model Number
+        "Huawei",
+        "ICE-0001",
+        imei_for(1),
+    )
+    assert first.notes == "box 3 · Category: Tablets"
+    assert first.warranty_until == date(2022, 2, 28)  # 31 January + 13 months
+    assert (first.status, first.school_id) == ("delivered", schools["amal"].id)
+    assert second.model == "AGR-W09"  # no Model name: the Model Number
+    assert (second.status, second.warranty_until) == ("in_stock", date(2023, 1, 15))
+
+    export = [
+        ["Asset Name", "Asset Tag", "Model", "Model No.", "Serial", "Location", "Status",
+         "Warranty Expires", "Checked Out", "Checked Out To"],
+        ["T3", "ICE-0003", "MatePad T10", "AGR-W09", "R52N0003", "Collège Ennour",
+         "Broken", "2023-06-30", "2021-09-01", "M. Alaoui"],
+    ]  # fmt: skip
+    report = run("devices", xlsx(tmp_path / "assets-export.xlsx", export), donation)
+    assert report.committed, [str(p) for p in report.problems]
+    third = by_serial()["R52N0003"]
+    assert (third.model, third.status, third.warranty_until) == (
+        "MatePad T10",
+        "faulty",
+        date(2023, 6, 30),
+    )
+    event = db.session.scalars(
+        sa.select(DeviceEvent).where(DeviceEvent.device_id == third.id)
+    ).one()
+    assert event.details["received_by"] == "M. Alaoui" and event.details["since"] == "2021-09-01"
+
+
+def test_a_model_number_excel_rounded_is_refused(app, tmp_path, create_donation):
+    donation = create_donation()
+    rows = [["Serial", "Model Number"], ["X-1", 6.37702e15], ["X-2", "6.37702E+15"]]
+    report = run("devices", xlsx(tmp_path / "rounded.xlsx", rows), donation, commit=False)
+    assert [(p.row, p.column) for p in report.problems] == [
+        (2, "Model Number"),
+        (3, "Model Number"),
+    ]
+    assert "rounded number" in report.problems[0].reason
+
+
+def test_shelf_export_with_custom_field_headers(app, tmp_path, create_donation, schools):
+    donation = create_donation()
+    rows = [
+        ["id", "title", "description", "category", "location", "kit", "custody", "status",
+         "valuation", "cf: Serial number,type:text", "cf: IMEI,type:text"],
+        ["clx1", "Tablette 1", "Boîte 4", "Tablettes", "École Al Amal", "Kit classe 3",
+         "Mme Idrissi", "IN_CUSTODY", "", "sh-0001", imei_for(7)],
+        ["clx2", "Tablette 2", "", "Tablettes", "", "", "", "AVAILABLE", "", "SH-0002", ""],
+    ]  # fmt: skip
+    report = run("devices", write_csv(tmp_path / "shelf-assets.csv", rows), donation)
+    assert report.committed, [str(p) for p in report.problems]
+    assert report.unknown_columns == ["id", "valuation"]
+    first = by_serial()["sh-0001"]
+    assert (first.model, first.imei, first.status) == ("Tablette 1", imei_for(7), "delivered")
+    assert first.notes == "Boîte 4 · kit: Kit classe 3 · category: Tablettes"
+    assert by_serial()["SH-0002"].status == "in_stock"
+
+
+def test_inventree_stock_export(app, tmp_path, create_donation, schools):
+    donation = create_donation()
+    rows = [
+        ["Stock ID", "Part ID", "Part Name", "Serial", "Quantity", "Location ID",
+         "Location Name", "Status", "Expiry Date", "Notes"],
+        ["1", "5", "MatePad T10", "INV-1", "1", "3", "B300400", "OK", "2024-12-31", ""],
+        ["2", "5", "MatePad T10", "INV-2", "1", "3", "B300400", "Damaged", "", "écran"],
+    ]  # fmt: skip
+    report = run("devices", xlsx(tmp_path / "InvenTree_StockItems.xlsx", rows), donation)
+    assert report.committed, [str(p) for p in report.problems]
+    one, two = by_serial()["INV-1"], by_serial()["INV-2"]
+    assert (one.model, one.status, one.warranty_until) == (
+        "MatePad T10",
+        "delivered",
+        date(2024, 12, 31),
+    )
+    assert (two.status, two.school_id) == ("faulty", schools["nour"].id)
+
+
+def test_a_column_nobody_recognised_is_mapped_and_remembered(app, tmp_path, create_donation):
+    """A file whose serial column is named as no tool names it: refused with its columns
+    listed; the user says which is the serial; the file passes, and the next file with the
+    same headers passes at once."""
+    donation = create_donation()
+    rows = [["Numéro de l'appareil chez nous", "Couleur"], ["ABC-1", "noir"], ["ABC-2", "gris"]]
+    path = xlsx(tmp_path / "ours.xlsx", rows)
+    first = run("devices", path, donation, commit=False)
+    assert not first.ok and "Serial number" in first.problems[0].reason
+    assert first.unknown_columns == ["Numéro de l'appareil chez nous", "Couleur"]
+    batch = db.session.get(ImportBatch, first.batch_id)
+    with pytest.raises(Exception, match="cannot both be"):
+        choose_columns(
+            batch,
+            {"Numéro de l'appareil chez nous": "serial", "Couleur": "serial"},
+            actor=None,
+        )
+    chosen = choose_columns(
+        batch, {"Numéro de l'appareil chez nous": "serial", "Couleur": ""}, actor=None
+    )
+    db.session.commit()
+    again = run("devices", path, donation, commit=True, options=batch.options)
+    assert again.committed and again.new == 2 and again.unknown_columns == []
+    assert chosen == {"Numéro de l'appareil chez nous": "serial", "Couleur": ""}
+    # The next file with the same headers, in another order: read with the same choice.
+    later = [["Couleur", "Numéro de l'appareil chez nous"], ["bleu", "ABC-3"]]
+    report = run("devices", xlsx(tmp_path / "later.xlsx", later), donation)
+    assert report.committed and "ABC-3" in by_serial()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ColumnChoice)) == 1
