@@ -1,7 +1,6 @@
 """The Alembic migrations build exactly the schema the models describe, and undo it."""
 
 import json
-
 from types import SimpleNamespace
 
 import sqlalchemy as sa

@@ -288,3 +288,35 @@ def test_a_column_nobody_recognised_is_mapped_and_remembered(app, tmp_path, crea
     report = run("devices", xlsx(tmp_path / "later.xlsx", later), donation)
     assert report.committed and "ABC-3" in by_serial()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ColumnChoice)) == 1
+
+
+def test_a_ministry_school_list_keeps_cycle_and_setting(app, tmp_path):
+    """GRESA's columns (Code GRESA, Libellé établissement, AREF, Direction provinciale)
+    read as code, name, region and province; the cycle and the setting kept, in French,
+    Arabic or English; a word that is neither refused by row."""
+    from tracker.schools.models import School
+
+    rows = [
+        ["Code GRESA", "Libellé établissement", "AREF", "Direction provinciale", "Cycle",
+         "Milieu"],
+        ["04101A", "Ecole Al Massira", "Souss-Massa", "Agadir Ida-Outanane", "Primaire",
+         "Rural"],
+        ["04102B", "Collège Ibn Sina", "Souss-Massa", "Agadir Ida-Outanane", "الثانوي الإعدادي",
+         "حضري"],
+        ["04103C", "Lycée Al Qods", "Souss-Massa", "Tiznit", "secondaire qualifiant", "urbain"],
+        ["04104D", "École X", "Souss-Massa", "Tiznit", "maternelle", "banlieue"],
+    ]  # fmt: skip
+    report = run("schools", xlsx(tmp_path / "gresa.xlsx", rows))
+    assert [(p.row, p.column) for p in report.problems] == [(5, "Cycle")]
+    rows.pop()
+    report = run("schools", xlsx(tmp_path / "gresa.xlsx", rows))
+    assert report.committed and report.unknown_columns == []
+    found = {
+        school.code: (school.name_fr, school.region, school.province, school.cycle, school.milieu)
+        for school in db.session.scalars(sa.select(School))
+    }
+    assert found == {
+        "04101A": ("Ecole Al Massira", "Souss-Massa", "Agadir Ida-Outanane", "primary", "rural"),
+        "04102B": ("Collège Ibn Sina", "Souss-Massa", "Agadir Ida-Outanane", "middle", "urban"),
+        "04103C": ("Lycée Al Qods", "Souss-Massa", "Tiznit", "secondary", "urban"),
+    }

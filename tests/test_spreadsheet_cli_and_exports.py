@@ -102,7 +102,7 @@ def test_formula_like_text_is_inert_while_numbers_stay_numbers(
     assert all(cell.quotePrefix for cell in models)
     schools = openpyxl.load_workbook(tmp_path / "s.xlsx")["Schools"]
     assert schools["B2"].data_type == "s" and schools["B2"].value.startswith("=cmd")
-    assert schools["L2"].value == 321 and schools["L2"].data_type == "n"
+    assert schools["N2"].value == 321 and schools["N2"].data_type == "n"
 
 
 def test_school_export_imports_back_unchanged(runner, create_school, tmp_path):

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from tracker.forms import Form
 from tracker.i18n import lazy_gettext as _l
+from tracker.schools.words import CYCLE_LABELS, SETTING_LABELS
 
 
 class SchoolForm(Form):
@@ -30,6 +31,18 @@ class SchoolForm(Form):
     )
     enrolment = IntegerField(_l("Pupils enrolled"), validators=[Optional(), NumberRange(min=0)])
     need = IntegerField(_l("Tablets needed"), validators=[Optional(), NumberRange(min=0)])
+    cycle = SelectField(
+        _l("Cycle"),
+        choices=[SelectChoice("", "—")]
+        + [SelectChoice(code, label) for code, label in CYCLE_LABELS.items()],
+        default="",
+    )
+    milieu = SelectField(
+        _l("Setting (urban or rural)"),
+        choices=[SelectChoice("", "—")]
+        + [SelectChoice(code, label) for code, label in SETTING_LABELS.items()],
+        default="",
+    )
 
 
 class InviteStaffForm(Form):

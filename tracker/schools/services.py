@@ -11,8 +11,9 @@ from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import RTL
 from tracker.i18n import gettext as _
-from tracker.schools.models import School
+from tracker.schools.models import CYCLES, SETTINGS, School
 from tracker.schools.places import places_named
+from tracker.schools.words import CYCLES_READ, SETTINGS_READ, fold
 from tracker.text import refuse_control_characters
 
 TEXT_FIELDS = (
@@ -28,7 +29,7 @@ TEXT_FIELDS = (
     "contact_email",
     "contact_language",
 )
-FIELDS = TEXT_FIELDS + ("latitude", "longitude", "enrolment", "need")
+FIELDS = TEXT_FIELDS + ("latitude", "longitude", "enrolment", "need", "cycle", "milieu")
 
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -163,7 +164,30 @@ def normalise_school_fields(values: dict) -> dict:
         _number(values.get("enrolment"), "enrolment", _("Enrolment"), int, 0, 1_000_000) or 0
     )
     clean["need"] = _number(values.get("need"), "need", _("Need"), int, 0, 1_000_000) or 0
+    clean["cycle"] = _word(values.get("cycle"), CYCLES_READ, CYCLES, "cycle")
+    clean["milieu"] = _word(values.get("milieu"), SETTINGS_READ, SETTINGS, "milieu")
     return {key: clean[key] for key in FIELDS}
+
+
+def _word(value, read: dict, codes: tuple, field: str) -> str:
+    """A cycle or a setting from its code or as a list writes it; "" when not given."""
+    if value is None or not str(value).strip():
+        return ""
+    if str(value) in codes:
+        return str(value)
+    code = read.get(fold(value))
+    if code is None:
+        reason = (
+            _("the cycle must be primaire, collège or lycée (or primary, middle, secondary)")
+            if field == "cycle"
+            else _("the setting must be urbain or rural")
+        )
+        raise ValidationFailed(
+            _("%(value)s: %(reason)s.", value=str(value)[:60], reason=reason),
+            field=field,
+            reason=reason,
+        )
+    return code
 
 
 def clean_school_fields(values: dict, exclude_id: int | None = None) -> dict:

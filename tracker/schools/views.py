@@ -10,11 +10,16 @@ from tracker.i18n import gettext as _
 from tracker.schools import services, staff
 from tracker.schools.forms import InviteStaffForm, SchoolForm
 from tracker.schools.places import place_name
-from tracker.web import run_service, template_helpers
+from tracker.schools.words import CYCLE_LABELS, SETTING_LABELS
+from tracker.web import labeller, run_service, template_helpers
 
 bp = Blueprint("schools", __name__, url_prefix="/schools")
 # A region or province in the reader's language.
-template_helpers(place_name=place_name)
+template_helpers(
+    place_name=place_name,
+    cycle_label=labeller(CYCLE_LABELS),
+    setting_label=labeller(SETTING_LABELS),
+)
 
 
 @bp.route("/")

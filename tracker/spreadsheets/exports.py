@@ -22,6 +22,7 @@ from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
 from tracker.schools.services import name_as_read, search_schools
+from tracker.schools.words import CYCLE_LABELS, SETTING_LABELS
 from tracker.spreadsheets.writer import ExportColumn, columns, new_workbook, save, write_sheet
 
 STREAM = 5000  # rows fetched from the database at a time
@@ -125,6 +126,8 @@ SCHOOL_COLUMNS = [
     ExportColumn(_l("Region"), 24),
     ExportColumn(_l("Province"), 20),
     ExportColumn(_l("Commune"), 18),
+    ExportColumn(_l("Cycle"), 14),
+    ExportColumn(_l("Setting (urban or rural)"), 12),
     ExportColumn(_l("Address"), 30),
     ExportColumn(_l("Latitude"), 11, "number"),
     ExportColumn(_l("Longitude"), 11, "number"),
@@ -163,6 +166,8 @@ def export_schools(path: Path, q: str = "", region: str = "", province: str = ""
             school.region,
             school.province,
             school.commune,
+            school.cycle,
+            school.milieu,
             school.address,
             school.latitude,
             school.longitude,
@@ -178,7 +183,13 @@ def export_schools(path: Path, q: str = "", region: str = "", province: str = ""
         .order_by(school.region, school.province, school.code)
         .execution_options(yield_per=STREAM)
     )
-    return _one_sheet(path, _("Schools"), SCHOOL_COLUMNS, db.session.execute(query))
+    cycles = {code: str(label) for code, label in CYCLE_LABELS.items()}
+    settings = {code: str(label) for code, label in SETTING_LABELS.items()}
+    rows = (
+        (*row[:6], cycles.get(row[6], ""), settings.get(row[7], ""), *row[8:])
+        for row in db.session.execute(query)
+    )
+    return _one_sheet(path, _("Schools"), SCHOOL_COLUMNS, rows)
 
 
 HISTORY_COLUMNS = [
