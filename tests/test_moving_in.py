@@ -320,3 +320,55 @@ def test_a_ministry_school_list_keeps_cycle_and_setting(app, tmp_path):
         "04102B": ("Collège Ibn Sina", "Souss-Massa", "Agadir Ida-Outanane", "middle", "urban"),
         "04103C": ("Lycée Al Qods", "Souss-Massa", "Tiznit", "secondary", "urban"),
     }
+
+
+def test_plans_and_counts_target_a_cycle_and_a_setting(
+    app, tmp_path, create_donation, create_school
+):
+    """The rural primary schools of a province: a plan's schools and a count's list."""
+    from tracker.allocations.services import choose_schools
+    from tracker.counts import services as counts
+    from tracker.errors import ValidationFailed
+    from tracker.timezone import local_today
+
+    rural = create_school(code="P1", province="Tiznit", cycle="primaire", milieu="rural")
+    urban = create_school(code="P2", province="Tiznit", cycle="primary", milieu="urbain")
+    middle = create_school(code="C1", province="Tiznit", cycle="collège", milieu="rural")
+    elsewhere = create_school(code="P3", province="Agadir", cycle="primary", milieu="rural")
+    rows = [["Serial", "School"]] + [
+        [f"S-{n}", school.code] for n, school in enumerate([rural, rural, urban, middle, elsewhere])
+    ]
+    assert run("devices", xlsx(tmp_path / "o.xlsx", rows), create_donation()).committed
+    assert choose_schools(province="tiznit", cycle="primary", milieu="rural") == [rural.id]
+    assert set(choose_schools(province="Tiznit", milieu="rural")) == {rural.id, middle.id}
+    assert len(choose_schools(province="Tiznit")) == 3
+    with pytest.raises(ValidationFailed):
+        choose_schools(cycle="kindergarten")
+    today = local_today()
+    count = counts.open_count(
+        None,
+        name="Rural primary",
+        scope="programme",
+        starts_on=today,
+        ends_on=today,
+        cycle="primary",
+        milieu="rural",
+    )
+    assert count.expected == 3  # two at P1, one at P3
+    assert counts.covers(count, rural) and not counts.covers(count, urban)
+    assert not counts.covers(count, middle)
+    province = counts.open_count(
+        None,
+        name="Tiznit rural primary",
+        scope="province",
+        scope_value="Tiznit",
+        starts_on=today,
+        ends_on=today,
+        cycle="primary",
+        milieu="rural",
+    )
+    assert province.expected == 2
+    with pytest.raises(ValidationFailed, match="cycle"):
+        counts.open_count(
+            None, name="X", scope="programme", starts_on=today, ends_on=today, cycle="nursery"
+        )

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from tracker.forms import Form
 from tracker.i18n import lazy_gettext as _l
+from tracker.schools.forms import cycle_field, setting_field
 
 BASIS_CHOICES = [
     SelectChoice("need", _l("In proportion to need")),
@@ -30,6 +31,8 @@ class PlanForm(Form):
     region = SelectField(_l("Schools of the region"), choices=[], validate_choice=False)
     province = StringField(_l("Only the province"), validators=[Length(max=100)])
     commune = StringField(_l("Only the commune"), validators=[Length(max=100)])
+    cycle = cycle_field()
+    milieu = setting_field()
     codes = TextAreaField(_l("Or these school codes (one per line)"))
     notes = TextAreaField(_l("Notes"))
 

@@ -34,7 +34,7 @@ from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
-from tracker.schools.models import School
+from tracker.schools.models import CYCLES, SETTINGS, School
 from tracker.schools.services import spelled_as_stored
 
 
@@ -78,10 +78,17 @@ def create_plan(
 
 
 def choose_schools(
-    *, codes: str = "", region: str = "", province: str = "", commune: str = ""
+    *,
+    codes: str = "",
+    region: str = "",
+    province: str = "",
+    commune: str = "",
+    cycle: str = "",
+    milieu: str = "",
 ) -> list[int]:
     """The schools a plan is proposed over: the codes given (one per line or separated by
-    commas), or else every school of the region / province / commune (all when empty)."""
+    commas), or else every school of the region / province / commune (all when empty), of
+    one cycle and setting when they are chosen (the rural primary schools of a province)."""
     wanted = [
         code.strip().upper() for code in codes.replace(",", "\n").splitlines() if code.strip()
     ]
@@ -105,6 +112,14 @@ def choose_schools(
         query = query.where(School.province == spelled_as_stored(School.province, province))
     if commune.strip():
         query = query.where(sa.func.lower(School.commune) == commune.strip().lower())
+    for column, value, known, field in (
+        (School.cycle, cycle, CYCLES, "cycle"),
+        (School.milieu, milieu, SETTINGS, "milieu"),
+    ):
+        if value and value not in known:
+            raise ValidationFailed(_("Choose from the list."), field=field)
+        if value:
+            query = query.where(column == value)
     return list(db.session.scalars(query))
 
 

@@ -65,6 +65,8 @@ def create():
                     region=form.region.data or "",
                     province=form.province.data or "",
                     commune=form.commune.data or "",
+                    cycle=form.cycle.data or "",
+                    milieu=form.milieu.data or "",
                 ),
                 actor=current_user,
                 basis=form.basis.data,

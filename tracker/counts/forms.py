@@ -8,6 +8,7 @@ from tracker.counts.words import SCOPE_LABELS
 from tracker.devices.states import CONDITION_LABELS
 from tracker.forms import DayField, Form, Needed
 from tracker.i18n import lazy_gettext as _l
+from tracker.schools.forms import cycle_field, setting_field
 
 
 class OpenCountForm(Form):
@@ -25,6 +26,8 @@ class OpenCountForm(Form):
         validators=[Length(max=100)],
         render_kw={"list": "count-places", "autocomplete": "off"},
     )
+    cycle = cycle_field()
+    milieu = setting_field()
     starts_on = DayField(_l("First day"), validators=[Needed(), Optional()])
     ends_on = DayField(_l("Last day"), validators=[Needed(), Optional()])
 

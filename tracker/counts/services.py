@@ -24,7 +24,7 @@ from tracker.errors import Conflict, NotFound, ValidationFailed, ValidationProbl
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import school_name
-from tracker.schools.models import School
+from tracker.schools.models import CYCLES, SETTINGS, School
 from tracker.schools.services import spelled_as_stored
 from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
@@ -41,18 +41,26 @@ def get_count(count_id: int) -> Count:
     return count
 
 
-def _scope_condition(scope: str, value: str):
-    """Which schools a count covers, as a condition on School."""
+def _scope_condition(scope: str, value: str, cycle: str = "", milieu: str = ""):
+    """Which schools a count covers, as a condition on School: its place, and only the
+    schools of a cycle and a setting when it names them (rural primary schools)."""
+    conditions = [School.cycle == cycle] if cycle else []
+    if milieu:
+        conditions.append(School.milieu == milieu)
     if scope == "school":
-        return School.id == int(value)
-    if scope == "province":
-        return School.province == value
-    if scope == "region":
-        return School.region == value
-    return sa.true()
+        conditions.append(School.id == int(value))
+    elif scope == "province":
+        conditions.append(School.province == value)
+    elif scope == "region":
+        conditions.append(School.region == value)
+    return sa.and_(sa.true(), *conditions)
 
 
 def covers(count: Count, school: School) -> bool:
+    if (count.cycle and school.cycle != count.cycle) or (
+        count.milieu and school.milieu != count.milieu
+    ):
+        return False
     if count.scope == "school":
         return str(school.id) == count.scope_value
     if count.scope == "province":
@@ -60,6 +68,16 @@ def covers(count: Count, school: School) -> bool:
     if count.scope == "region":
         return school.region == count.scope_value
     return True
+
+
+def _clean_kind(cycle: str, milieu: str) -> tuple[str, str]:
+    """A count's cycle and setting: a known code, or empty for every school."""
+    cycle, milieu = (cycle or "").strip(), (milieu or "").strip()
+    if cycle not in CYCLES:
+        raise ValidationFailed(_("Choose a cycle from the list."), field="cycle")
+    if milieu not in SETTINGS:
+        raise ValidationFailed(_("Choose urban or rural from the list."), field="milieu")
+    return cycle, milieu
 
 
 def _clean_scope(scope: str, value: str) -> str:
@@ -119,6 +137,8 @@ def open_count(
     scope_value: str = "",
     starts_on: date | None,
     ends_on: date | None,
+    cycle: str = "",
+    milieu: str = "",
 ) -> Count:
     """Open a count: every tablet handed over to a school it covers (or lent from it) is put
     on that school's expected list now, in one statement, whatever their number. Every
@@ -128,12 +148,16 @@ def open_count(
         name = checked(_clean_name, name)
         value = checked(_clean_scope, scope, scope_value)
         checked(_check_days, starts_on, ends_on)
+        kind = checked(_clean_kind, cycle, milieu)
+    cycle, milieu = kind
     count = Count(
         name=name,
         scope=scope,
         scope_value=value,
         starts_on=starts_on,
         ends_on=ends_on,
+        cycle=cycle,
+        milieu=milieu,
         status="open",
         opened_by_id=actor.id if actor else None,
     )
@@ -147,9 +171,9 @@ def open_count(
         .where(Device.status.in_(COUNTED_STATES), Device.school_id.is_not(None))
         .order_by(Device.school_id, Device.id)
     )
-    if scope != "programme":
+    if scope != "programme" or cycle or milieu:
         snapshot = snapshot.join(School, School.id == Device.school_id).where(
-            _scope_condition(scope, value)
+            _scope_condition(scope, value, cycle, milieu)
         )
     db.session.execute(
         sa.insert(CountLine.__table__).from_select(
@@ -440,7 +464,7 @@ def schools_in(count: Count):
     """A select of the schools a count covers, by code (its page pages through them)."""
     return (
         sa.select(School)
-        .where(_scope_condition(count.scope, count.scope_value))
+        .where(_scope_condition(count.scope, count.scope_value, count.cycle, count.milieu))
         .order_by(School.code)
     )
 

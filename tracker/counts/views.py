@@ -18,6 +18,7 @@ from tracker.i18n import school_name
 from tracker.schools.models import School
 from tracker.schools.services import place_names
 from tracker.schools.staff import school_in_reach
+from tracker.schools.words import CYCLE_LABELS, SETTING_LABELS
 from tracker.transaction import committed
 from tracker.web import labeller, run_service, template_helpers
 
@@ -28,11 +29,18 @@ template_helpers(
 
 
 def _scope_name(count: Count) -> str:
-    """The school, province or region a count covers, as the reader knows it."""
+    """The school, province or region a count covers, as the reader knows it, and the
+    cycle and setting it is limited to."""
+    name = count.scope_value
     if count.scope == "school" and count.scope_value:
         school = db.session.get(School, int(count.scope_value))
-        return f"{school.code} {school_name(school)}" if school else count.scope_value
-    return count.scope_value
+        name = f"{school.code} {school_name(school)}" if school else count.scope_value
+    kinds = [
+        str(labels[code])
+        for labels, code in ((CYCLE_LABELS, count.cycle), (SETTING_LABELS, count.milieu))
+        if code
+    ]
+    return " · ".join([part for part in (name, *kinds) if part])
 
 
 template_helpers(count_scope_name=_scope_name)
@@ -52,6 +60,8 @@ def index():
                 scope_value=form.scope_value.data,
                 starts_on=form.starts_on.data,
                 ends_on=form.ends_on.data,
+                cycle=form.cycle.data or "",
+                milieu=form.milieu.data or "",
             ),
         )
         if count is not None:

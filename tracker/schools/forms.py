@@ -9,6 +9,26 @@ from tracker.i18n import lazy_gettext as _l
 from tracker.schools.words import CYCLE_LABELS, SETTING_LABELS
 
 
+def cycle_field(label=None) -> SelectField:
+    """Choose a cycle, or every one (for a plan's or a count's schools)."""
+    return SelectField(
+        label or _l("Only the cycle"),
+        choices=[SelectChoice("", _l("Every cycle"))]
+        + [SelectChoice(code, label) for code, label in CYCLE_LABELS.items()],
+        default="",
+    )
+
+
+def setting_field(label=None) -> SelectField:
+    """Choose urban or rural, or both."""
+    return SelectField(
+        label or _l("Only urban or rural schools"),
+        choices=[SelectChoice("", _l("Urban and rural"))]
+        + [SelectChoice(code, label) for code, label in SETTING_LABELS.items()],
+        default="",
+    )
+
+
 class SchoolForm(Form):
     code = StringField(_l("School code"), validators=[DataRequired(), Length(max=30)])
     name_fr = StringField(_l("Name (French)"), validators=[DataRequired(), Length(max=200)])
