@@ -372,3 +372,27 @@ def test_plans_and_counts_target_a_cycle_and_a_setting(
         counts.open_count(
             None, name="X", scope="programme", starts_on=today, ends_on=today, cycle="nursery"
         )
+
+
+def test_the_command_line_says_what_the_page_says(runner, create_donation, schools, tmp_path):
+    create_donation(reference="D-OPEN")
+    rows = [
+        ["Serial", "School", "Couleur"],
+        ["CL-1", "A100200", "noir"],
+        ["CL-2", "Ecole Al Amel", "gris"],
+        ["TOTAL", None, None],
+    ]
+    path = xlsx(tmp_path / "cli.xlsx", rows)
+    result = runner.invoke(args=["import", "devices", str(path), "--donation", "D-OPEN"])
+    assert result.exit_code == 1
+    assert "Row 4 looks like a totals line: it was skipped, not imported." in result.output
+    assert "Columns ignored (not known): Couleur" in result.output
+    assert (
+        "No school matches “Ecole Al Amel” (rows 3); the closest is École Al Amal (A100200)."
+        in result.output
+    )
+    rows[2][1] = "ecole al amal"
+    path = xlsx(tmp_path / "cli.xlsx", rows)
+    result = runner.invoke(args=["import", "devices", str(path), "--donation", "D-OPEN"])
+    assert result.exit_code == 0, result.output
+    assert "Tablets by school (1 schools): A100200 2" in result.output

@@ -15,7 +15,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.jobs.services import progress_on_terminal
 from tracker.spreadsheets.exports import export_devices, export_history, export_schools
-from tracker.spreadsheets.importers import warning_text
+from tracker.spreadsheets.importers import report_lines, warning_text
 from tracker.spreadsheets.readers import UnusableFile, estimate_rows, sniff
 from tracker.spreadsheets.services import import_file
 
@@ -66,8 +66,8 @@ def _run(
     except (UnusableFile, ValidationFailed) as error:
         click.echo(_("Error: %(file)s: %(error)s", file=path.name, error=error), err=True)
         sys.exit(2)
-    if report.unknown_columns:
-        click.echo(_("Ignored columns: %(names)s", names=", ".join(report.unknown_columns)))
+    for line in report_lines(report):
+        click.echo(line)
     for warning in report.warnings:
         if not (options and warning.get("code") == "no_need"):
             click.echo(_("Warning: %(text)s", text=warning_text(warning)), err=True)

@@ -19,6 +19,7 @@ from flask import current_app
 
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.i18n import ngettext
 from tracker.i18n import kept
 from tracker.spreadsheets.headers import (
     Column,
@@ -287,6 +288,52 @@ def warning_text(warning: dict) -> str:
             "gives them nothing. Add a need column, or share the plan by pupils."
         )
     return str(code)
+
+
+def report_lines(report: ImportReport) -> list[str]:
+    """What the preview page shows beside the problems, as lines for the command line:
+    the totals lines skipped, the columns ignored, where the tablets go, the places no
+    school matched."""
+    lines = []
+    if report.skipped_rows:
+        lines.append(
+            ngettext(
+                "Row %(rows)s looks like a totals line: it was skipped, not imported.",
+                "Rows %(rows)s look like totals lines: they were skipped, not imported.",
+                len(report.skipped_rows),
+                rows=", ".join(str(row) for row in report.skipped_rows[:20]),
+            )
+        )
+    if report.unknown_columns:
+        lines.append(
+            _("Columns ignored (not known): %(names)s", names=", ".join(report.unknown_columns))
+        )
+    places = report.places
+    if places.get("tablets"):
+        lines.append(
+            _(
+                "Tablets by school (%(schools)s schools): %(first)s",
+                schools=places["schools"],
+                first=", ".join(f"{code} {count}" for code, _name, count in places["placed"][:10])
+                + (" …" if places["schools"] > 10 else ""),
+            )
+        )
+    for place in places.get("unmatched", []):
+        rows = ", ".join(str(row) for row in place["rows"])
+        if place["closest"]:
+            lines.append(
+                _(
+                    "No school matches “%(place)s” (rows %(rows)s); the closest is %(school)s.",
+                    place=place["place"],
+                    rows=rows,
+                    school=place["closest"],
+                )
+            )
+        else:
+            lines.append(
+                _("No school matches “%(place)s” (rows %(rows)s).", place=place["place"], rows=rows)
+            )
+    return lines
 
 
 def _empty(value) -> bool:
