@@ -395,4 +395,4 @@ def test_the_command_line_says_what_the_page_says(runner, create_donation, schoo
     path = xlsx(tmp_path / "cli.xlsx", rows)
     result = runner.invoke(args=["import", "devices", str(path), "--donation", "D-OPEN"])
     assert result.exit_code == 0, result.output
-    assert "Tablets by school (1 schools): A100200 2" in result.output
+    assert "Tablets by school (1 school): A100200 2" in result.output

@@ -311,9 +311,10 @@ def report_lines(report: ImportReport) -> list[str]:
     places = report.places
     if places.get("tablets"):
         lines.append(
-            _(
-                "Tablets by school (%(schools)s schools): %(first)s",
-                schools=places["schools"],
+            ngettext(
+                "Tablets by school (%(num)s school): %(first)s",
+                "Tablets by school (%(num)s schools): %(first)s",
+                places["schools"],
                 first=", ".join(f"{code} {count}" for code, _name, count in places["placed"][:10])
                 + (" …" if places["schools"] > 10 else ""),
             )
