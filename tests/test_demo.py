@@ -166,6 +166,42 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     assert "ICESCO-HW-2020" in dashboard and "40 schools" in dashboard
 
 
+def test_demo_as_of_tells_the_founding_donation_as_an_opening_balance(fresh_app):
+    """`tracker demo --as-of 2021-03-01`: the 200 tablets already at their schools since
+    that day (one event each, no plan, no delivery), and what followed happens on them."""
+    from datetime import date
+
+    from tracker.devices.models import DeviceEvent
+    from tracker.loans.models import Loan
+    from tracker.repairs.models import RepairCase
+
+    runner = fresh_app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--as-of", "2021-03-01"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Device)) == 200
+    openings = db.session.scalars(sa.select(DeviceEvent).where(DeviceEvent.type == "opening"))
+    openings = openings.all()
+    recorded = {}
+    for event in openings:
+        recorded[event.to_status] = recorded.get(event.to_status, 0) + 1
+    assert recorded == {"in_stock": 10, "delivered": 186, "faulty": 3, "lost": 1}
+    at_school = [event for event in openings if event.school_id]
+    assert all(event.details["since"] == "2021-03-01" for event in at_school)
+    assert all(event.details["received_by"] for event in at_school)
+    assert {event.occurred_at.date() for event in at_school} <= {
+        date(2021, 2, 28),
+        date(2021, 3, 1),
+    }
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AllocationPlan)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Loan)) > 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RepairCase)) >= 3
+    again = runner.invoke(args=["demo", "--as-of", "2021-03-01"])
+    assert again.exit_code == 0 and "nothing added" in again.output
+    later = runner.invoke(args=["demo", "--as-of", "2099-01-01"])
+    assert later.exit_code == 2 and "after today" in later.output
+
+
 def test_every_workbook_of_the_demo_opens_right_in_a_second_reader(fresh_app, tmp_path):
     """Each exported workbook, asked in Arabic, read back by calamine (not the writer's own
     library): dates are dates, figures are numbers, no date or figure column is narrower

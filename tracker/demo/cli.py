@@ -8,6 +8,7 @@ from tracker.cli_support import command_transaction
 from tracker.demo.loader import DEMO_USERS, PASSWORD, first_download, load_demo
 from tracker.i18n import gettext as _
 from tracker.i18n import ngettext
+from tracker.timezone import local_today
 
 
 def counted(what: str, n: int) -> str:
@@ -38,12 +39,21 @@ def counted(what: str, n: int) -> str:
 
 
 @click.command("demo")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Tell the founding donation as a programme moving in: its tablets already at their "
+    "schools since this day (YYYY-MM-DD), loaded as an opening balance, with what followed.",
+)
 @with_appcontext
-def demo_command():
+def demo_command(as_of):
     """Load the demonstration data set (safe to run again: nothing is duplicated)."""
+    if as_of is not None and as_of.date() > local_today():
+        raise click.BadParameter(_("The day is after today."), param_hint="--as-of")
     upgrade()
     with command_transaction():
-        summary = load_demo()
+        summary = load_demo(as_of=as_of.date() if as_of else None)
     if summary.created:
         first_download()
     if summary.created:

@@ -30,7 +30,7 @@ from tracker.deliveries import services as deliveries
 from tracker.deliveries.models import Delivery, PhoneKey
 from tracker.demo.data import CONTACTS, ENROLMENT, REGIONS, SCHOOL_NAMES
 from tracker.devices import services as devices
-from tracker.devices.models import Device
+from tracker.devices.models import Device, DeviceEvent
 from tracker.donations import services as donations
 from tracker.donations.models import Donation
 from tracker.extensions import db
@@ -95,16 +95,24 @@ def demo_serial(n: int) -> str:
     return f"AGR9X20C{14000000 + n * 13:08d}"
 
 
-def load_demo() -> DemoSummary:
-    """Add whatever part of the demonstration data is missing. The caller commits."""
+def load_demo(as_of: date | None = None) -> DemoSummary:
+    """Add whatever part of the demonstration data is missing. The caller commits.
+
+    With `as_of`, the founding donation is told as a programme moving in would tell it:
+    its tablets were handed over on that day, so they are loaded as an opening balance
+    (each at its school since then, received by its head), and what followed — loans, a
+    count, repairs — happens on them; no plan or delivery is invented."""
     summary = DemoSummary()
     accounts = _users(summary)
     coordinator = accounts["coordinator"]
     donation = _donation(summary)
     _schools(summary, coordinator)
+    if as_of is not None and not db.session.scalar(sa.select(Device.id).limit(1)):
+        _opening_balance(summary, donation, coordinator, as_of)
     _devices(summary, donation, coordinator)
-    _plans(summary, donation, accounts)
-    _deliveries(summary, accounts)
+    if as_of is None or db.session.scalar(sa.select(AllocationPlan.id).limit(1)):
+        _plans(summary, donation, accounts)
+        _deliveries(summary, accounts)
     _school_staff(accounts)
     _receipts(summary, accounts)
     _loans(summary, accounts)
@@ -330,10 +338,66 @@ def _loans(summary: DemoSummary, accounts: dict[str, User]) -> None:
 
 
 def _head_school() -> int | None:
-    """The head teacher's own school: the one whose delivery was handed over."""
-    return db.session.scalar(
+    """The head teacher's own school: the one whose delivery was handed over (or, in a
+    programme that moved in, the one that held the most tablets at the opening)."""
+    handed = db.session.scalar(
         sa.select(Delivery.school_id).where(Delivery.status == "delivered").order_by(Delivery.id)
     )
+    if handed is not None:
+        return handed
+    return db.session.scalar(
+        sa.select(DeviceEvent.school_id)
+        .where(DeviceEvent.type == "opening", DeviceEvent.school_id.is_not(None))
+        .group_by(DeviceEvent.school_id)
+        .order_by(sa.func.count().desc(), DeviceEvent.school_id)
+        .limit(1)
+    )
+
+
+def _opening_balance(summary: DemoSummary, donation: Donation, actor: User, as_of: date):
+    """The founding donation as a programme moving in lists it: every tablet at the school
+    it was handed to on `as_of`, by the head who received it; three broken since, one
+    lost, ten still in the store."""
+    schools = db.session.execute(
+        sa.select(School.code, School.contact_name, School.need).order_by(School.code)
+    ).all()
+    places = [code for code, _name, need in schools for _n in range(min(need, 12))]
+    heads = {code: name for code, name, _need in schools}
+    table = [
+        ["ICESCO — parc de tablettes au " + as_of.strftime("%d/%m/%Y")],
+        [],
+        ["N° de série", "IMEI", "Marque", "Modèle", "N° d'inventaire", "Fin de garantie"]
+        + ["École", "Statut", "Depuis", "Reçu par"],
+    ]
+    for n in range(1, TABLETS + 1):
+        code = places[(n - 1) % len(places)] if n <= TABLETS - 10 else ""
+        state = "en stock" if not code else "livré"
+        if n in (17, 88, 143):
+            state = "en panne"
+        elif n == 120:
+            state = "perdu"
+        table.append(
+            [
+                demo_serial(n),
+                demo_imei(n),
+                "Huawei",
+                LONG_MODEL if n % 3 == 0 else MODEL,
+                f"HW-ICESCO-{n:04d}",
+                date(2022, 12, 31),
+                code,
+                state,
+                as_of.strftime("%d/%m/%Y") if code else "",
+                heads.get(code, "") if code else "",
+            ]
+        )
+    report = _import_workbook(
+        DeviceImporter(donation_id=donation.id, actor=actor, filename="parc-ouverture.xlsx"),
+        "parc-ouverture.xlsx",
+        table,
+        actor,
+        donation.id,
+    )
+    summary.count("devices", report.new)
 
 
 def _school_staff(accounts: dict[str, User]) -> None:
@@ -603,6 +667,9 @@ def school_rows(count: int = SCHOOLS) -> list[dict]:
                 "contact_language": "ar" if i % 3 == 0 else "fr",
                 "enrolment": enrolment,
                 "need": max(5, round(enrolment * rng.uniform(0.02, 0.06))),
+                # As the ministry's list writes them (GRESA: Primaire, Collège, Lycée).
+                "cycle": {"primary": "Primaire", "middle": "Collège", "high": "Lycée"}[kind],
+                "milieu": "Rural" if "communautaire" in name_fr or i % 3 == 1 else "Urbain",
             }
         )
     return rows
@@ -630,6 +697,8 @@ def _schools(summary: DemoSummary, actor: User) -> None:
         "Langue",
         "Effectif",
         "Besoin",
+        "Cycle",
+        "Milieu",
     ]
     keys = [
         "code",
@@ -647,6 +716,8 @@ def _schools(summary: DemoSummary, actor: User) -> None:
         "contact_language",
         "enrolment",
         "need",
+        "cycle",
+        "milieu",
     ]
     table = [["Ministère de l'Éducation nationale — établissements bénéficiaires"], [], headers] + [
         [row[key] for key in keys] for row in rows
