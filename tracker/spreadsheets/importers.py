@@ -19,8 +19,7 @@ from flask import current_app
 
 from tracker.extensions import db
 from tracker.i18n import gettext as _
-from tracker.i18n import ngettext
-from tracker.i18n import kept
+from tracker.i18n import kept, ngettext
 from tracker.spreadsheets.headers import (
     Column,
     HeaderMap,
