@@ -320,7 +320,7 @@ class SchoolFinder:
         self.names: dict[int, tuple[str, str]] = {}
         rows = db.session.execute(sa.select(School.id, School.code, School.name_fr, School.name_ar))
         for school_id, code, name_fr, name_ar in rows:
-            self.by_code[code.upper()] = school_id
+            self.by_code["".join(code.split()).upper()] = school_id
             self.names[school_id] = (code, name_fr)
             for name in {_place_key(name_fr), _place_key(name_ar or "")} - {""}:
                 known = self.by_name.get(name, school_id)
@@ -330,7 +330,7 @@ class SchoolFinder:
     def find(self, place: str) -> tuple[int | None, bool]:
         """The school `place` names, and whether the name is shared by several schools."""
         text = " ".join(str(place).split())
-        school_id = self.by_code.get(text.upper())
+        school_id = self.by_code.get("".join(text.split()).upper())
         if school_id is not None:
             return school_id, False
         key = _place_key(text)
