@@ -20,6 +20,11 @@ Figures, each a ratio to a baseline measured in the same run:
   memory   peak resident memory of a preview of ROWS rows (the app process's growth plus
            its reader process) vs a process that only reads the file with calamine
            (goal <= 1.5: little on top of the reader)
+  opening  an opening balance of ROWS tablets over SCHOOLS schools (each row's school by its
+           code, or by its French name for one row in four; delivered, since a day, received
+           by a name), vs a bare calamine read plus the bare insert of what it stores: the
+           school list read once into a dictionary, the devices at their schools and one
+           event each, by executemany (COPY on PostgreSQL) (goal <= 1.3)
   copy     PostgreSQL only, for information: the bare executemany insert of ROWS devices
            vs the same rows through COPY (which the import uses there)
 
@@ -39,7 +44,15 @@ import time
 from datetime import date
 from pathlib import Path
 
-GOALS = {"import": 1.3, "openpyxl": 0.99, "scaling": 1.2, "export": 1.3, "memory": 1.5}
+GOALS = {
+    "import": 1.3,
+    "openpyxl": 0.99,
+    "scaling": 1.2,
+    "export": 1.3,
+    "memory": 1.5,
+    "opening": 1.3,
+}
+SCHOOLS = 20_000
 
 
 def luhn_digit(body: str) -> str:
@@ -126,6 +139,7 @@ def device_rows(path: Path, donation_id: int, reader: str = "openpyxl") -> list[
             "model": model,
             "condition": condition,
             "notes": notes,
+            "serial_key": serial.upper(),
             "donation_id": donation_id,
             "status": "in_stock",
             "version": 1,
@@ -134,6 +148,167 @@ def device_rows(path: Path, donation_id: int, reader: str = "openpyxl") -> list[
         }
         for n, (serial, imei, model, condition, notes) in enumerate(read_rows(path, reader))
     ]
+
+
+def school_code(n: int) -> str:
+    return f"{n % 12 + 1:02d}{n:06d}X"
+
+
+def make_opening(path: Path, rows: int, schools: int) -> None:
+    """An opening balance as a programme moving in writes it: every tablet at its school."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Parc")
+    sheet.append(["Serial number", "IMEI", "Model", "School", "State", "Since", "Received by"])
+    for n in range(rows):
+        body = f"86781504{n:06d}"
+        school = n % schools
+        place = school_code(school) if n % 4 else f"École n° {school} de la commune"
+        sheet.append(
+            [
+                f"AGR9X20C{n:08d}",
+                body + luhn_digit(body),
+                "Huawei MatePad T10",
+                place,
+                "delivered",
+                date(2021, 3, 1 + n % 28),
+                f"Directeur {school}",
+            ]
+        )
+    workbook.save(path)
+
+
+def add_schools(schools: int) -> None:
+    """The school list, before either side runs (not timed)."""
+    import sqlalchemy as sa
+
+    from tracker.database import utcnow
+    from tracker.extensions import db
+    from tracker.schools.models import School
+
+    now = utcnow()
+    db.session.execute(
+        sa.insert(School),
+        [
+            {
+                "code": school_code(n),
+                "name_fr": f"École n° {n} de la commune",
+                "name_ar": "",
+                "region": f"Région {n % 12}",
+                "province": f"Province {n % 75}",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in range(schools)
+        ],
+    )
+    db.session.commit()
+
+
+def bare_opening(app, path: Path) -> float:
+    """Seconds to read the opening balance the bare way (calamine), look each place up in
+    the school list read once, and store the devices at their schools and their events."""
+    import json
+
+    import python_calamine
+    import sqlalchemy as sa
+
+    from tracker.database import utcnow
+    from tracker.extensions import db
+    from tracker.schools.models import School
+
+    with app.app_context():
+        donation_id = donation()
+        start = time.perf_counter()
+        found = {}
+        for school_id, code, name in db.session.execute(
+            sa.select(School.id, School.code, School.name_fr)
+        ):
+            found[code] = found[name.casefold()] = school_id
+        rows = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        rows = rows.iter_rows()
+        next(rows)
+        now = utcnow()
+        devices, events = [], []
+        for n, (serial, imei, model, place, _state, since, received) in enumerate(rows):
+            school_id = found.get(place) or found[place.casefold()]
+            devices.append(
+                {
+                    "asset_tag": f"B-{n:07d}",
+                    "qr_token": secrets.token_urlsafe(16),
+                    "serial": serial,
+                    "serial_key": serial.upper(),
+                    "imei": str(int(imei)),
+                    "model": model,
+                    "condition": "new",
+                    "notes": "",
+                    "donation_id": donation_id,
+                    "status": "delivered",
+                    "school_id": school_id,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                    "last_seen_at": since,
+                }
+            )
+            events.append(
+                (
+                    n + 1,
+                    since,
+                    school_id,
+                    json.dumps({"since": str(since), "received_by": received}),
+                )
+            )
+        connection = db.session.connection()
+        columns = list(devices[0])
+        if DATABASE_URL:
+            cursor = connection.connection.dbapi_connection.cursor()
+            with cursor.copy(f"COPY devices ({', '.join(columns)}) FROM STDIN") as stream:
+                for row in devices:
+                    stream.write_row([row[column] for column in columns])
+            with cursor.copy(
+                "COPY device_events (device_id, type, occurred_at, to_status, school_id, "
+                "details) FROM STDIN"
+            ) as stream:
+                for device_id, since, school_id, details in events:
+                    stream.write_row([device_id, "opening", since, "delivered", school_id, details])
+        else:
+            stamp = now.replace(tzinfo=None).isoformat(" ")
+            connection.exec_driver_sql(
+                f"INSERT INTO devices ({', '.join(columns)}) "  # noqa: S608
+                f"VALUES ({', '.join('?' * len(columns))})",
+                [
+                    tuple(
+                        (stamp if column != "last_seen_at" else str(row[column]))
+                        if column.endswith("_at")
+                        else row[column]
+                        for column in columns
+                    )
+                    for row in devices
+                ],
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO device_events (device_id, type, occurred_at, to_status, school_id,"
+                " details) VALUES (?, 'opening', ?, 'delivered', ?, ?)",
+                [(d, str(s), school, details) for d, s, school, details in events],
+            )
+        db.session.commit()
+        return time.perf_counter() - start
+
+
+def tracker_opening(app, path: Path) -> float:
+    from tracker.spreadsheets.services import import_file
+
+    with app.app_context():
+        donation_id = donation()
+        start = time.perf_counter()
+        report = import_file(
+            "devices", path, path.name, commit=True, actor=None, donation_id=donation_id
+        )
+        elapsed = time.perf_counter() - start
+        assert report.ok and report.places["tablets"] == report.new > 0, report.summary()
+        return elapsed
 
 
 def bare_insert(rows: list[dict]) -> None:
@@ -379,6 +554,9 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--only", choices=("opening",), help="Measure only this figure (and its baseline)."
+    )
     parser.add_argument("--probe", nargs=2, metavar=("WHAT", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     global DATABASE_URL  # noqa: PLW0603  (one setting for every step of this run)
@@ -388,6 +566,34 @@ def main() -> int:
         return 0
     folder = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
     os.environ["TRACKER_INSTANCE_PATH"] = str(folder)
+    fresh = iter(range(10**6))
+
+    def app_for(name):
+        return new_app(folder, f"{name}-{next(fresh)}.sqlite")
+
+    def with_schools(name):
+        app = app_for(name)
+        with app.app_context():
+            add_schools(SCHOOLS)
+        return app
+
+    opening = folder / "opening.xlsx"
+    make_opening(opening, args.rows, SCHOOLS)
+    measured_opening, baseline_opening = alternate(
+        args.rounds,
+        lambda: tracker_opening(with_schools("opening"), opening),
+        lambda: bare_opening(with_schools("bare-opening"), opening),
+    )
+    opened = line(
+        "opening",
+        measured_opening,
+        baseline_opening,
+        "s",
+        f"opening balance of {args.rows} tablets over {SCHOOLS} schools vs bare calamine read "
+        "+ bare insert",
+    )
+    if args.only == "opening":
+        return 0 if opened else 3
     big, small = folder / "big.xlsx", folder / "small.xlsx"
     make_workbook(big, args.rows)
     make_workbook(small, args.small)
@@ -396,11 +602,6 @@ def main() -> int:
         f"{'PostgreSQL' if DATABASE_URL else 'SQLite'}, Python {sys.version.split()[0]}, "
         f"file {big.stat().st_size / 1e6:.1f} MB, {args.rounds} alternating rounds"
     )
-    fresh = iter(range(10**6))
-
-    def app_for(name):
-        return new_app(folder, f"{name}-{next(fresh)}.sqlite")
-
     measured_import, baseline_import, baseline_openpyxl = alternate(
         args.rounds,
         lambda: tracker_import(app_for("tracker"), big),
@@ -460,7 +661,7 @@ def main() -> int:
             f"copy     bare insert of {args.rows} devices: executemany {inserted:.2f} s, "
             f"COPY {copied:.2f} s (the import writes with COPY on PostgreSQL)"
         )
-    return 0 if all(results) else 3
+    return 0 if all(results) and opened else 3
 
 
 if __name__ == "__main__":

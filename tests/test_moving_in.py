@@ -60,8 +60,16 @@ def test_an_opening_balance_records_each_tablet_at_its_school_with_one_event(
     ]
     preview = run("devices", xlsx(tmp_path / "opening.xlsx", rows), donation, commit=False)
     assert preview.ok and preview.new == 5 and by_serial() == {}
-    assert preview.places["tablets"] == 4 and preview.places["schools"] == 2
+    # The lost one is not at its school: it is not among the tablets placed.
+    assert preview.places["tablets"] == 3 and preview.places["schools"] == 2
     assert preview.places["placed"][0] == ["A100200", "École Al Amal", 2]
+    assert preview.places["states"] == {
+        "delivered": 1,
+        "on_loan": 1,
+        "faulty": 1,
+        "in_stock": 1,
+        "lost": 1,
+    }
     assert preview.places["on_loan"] == 1 and preview.places["unmatched"] == []
 
     report = run("devices", xlsx(tmp_path / "opening.xlsx", rows), donation)
@@ -185,7 +193,7 @@ def test_snipe_it_sample_import_and_export_headers(app, tmp_path, create_donatio
         "ICE-0001",
         imei_for(1),
     )
-    assert first.notes == "box 3 · Category: Tablets"
+    assert first.notes == "box 3 · item Name: Tablet 1 · Category: Tablets"
     assert first.warranty_until == date(2022, 2, 28)  # 31 January + 13 months
     assert (first.status, first.school_id) == ("delivered", schools["amal"].id)
     assert second.model == "AGR-W09"  # no Model name: the Model Number
@@ -235,8 +243,10 @@ def test_shelf_export_with_custom_field_headers(app, tmp_path, create_donation, 
     assert report.committed, [str(p) for p in report.problems]
     assert report.unknown_columns == ["id", "valuation"]
     first = by_serial()["sh-0001"]
-    assert (first.model, first.imei, first.status) == ("Tablette 1", imei_for(7), "delivered")
-    assert first.notes == "Boîte 4 · kit: Kit classe 3 · category: Tablettes"
+    # A Shelf asset's title names it, not its model: kept in its notes with its kit.
+    assert (first.model, first.imei, first.status) == ("", imei_for(7), "delivered")
+    assert first.notes == "Boîte 4 · title: Tablette 1 · kit: Kit classe 3 · category: Tablettes"
+    assert first.condition == "good"  # used at its school since, unless the list says
     assert by_serial()["SH-0002"].status == "in_stock"
 
 
@@ -396,3 +406,117 @@ def test_the_command_line_says_what_the_page_says(runner, create_donation, schoo
     result = runner.invoke(args=["import", "devices", str(path), "--donation", "D-OPEN"])
     assert result.exit_code == 0, result.output
     assert "Tablets by school (1 school): A100200 2" in result.output
+
+
+def test_what_an_opening_balance_refuses_and_how_it_names_schools(
+    app, tmp_path, create_donation, create_school, schools
+):
+    """In stock at a school is a contradiction; a day before 2000 is none; a name two
+    schools share lists their codes; a name with its code beside it is that school."""
+    twin_a = create_school(code="T1", name_fr="École Annour")
+    twin_b = create_school(code="T2", name_fr="Ecole An-Nour")
+    donation = create_donation()
+    rows = [
+        ["Serial", "School", "State", "Since"],
+        ["R-1", "A100200", "in stock", ""],
+        ["R-2", "A100200", "delivered", "31/12/1999"],
+        ["R-3", "A100200", "delivered", "01/01/2000"],  # the first day taken
+        ["R-4", "ecole annour", "delivered", ""],
+        ["R-5", "Collège Ennour B300400", "delivered", ""],
+        ["R-6", "Magasin central", "in stock", ""],
+    ]
+    report = run("devices", xlsx(tmp_path / "r.xlsx", rows), donation, commit=False)
+    assert [(p.row, p.column, p.reason) for p in report.problems] == [
+        (
+            2,
+            "State",
+            "in stock, but the place is a school: write the state it is in there "
+            "(delivered, faulty…), or leave the school out",
+        ),
+        (3, "Since", "before 2000: not the day it was handed over"),
+        (5, "School", "several schools have this name (T1, T2): write the school's code"),
+    ]
+    assert report.places["stores"] == [["Magasin central", 1]] or report.places["stores"] == [
+        ("Magasin central", 1)
+    ]
+    assert (twin_a.id, twin_b.id)
+    rows = [rows[0], rows[3], rows[5], rows[6]]
+    report = run("devices", xlsx(tmp_path / "r.xlsx", rows), donation)
+    assert report.committed
+    placed = by_serial()
+    assert placed["R-5"].school_id == schools["nour"].id
+    assert (placed["R-6"].status, placed["R-6"].school_id) == ("in_stock", None)
+
+
+def test_a_tablet_on_loan_listed_again_as_on_loan_is_unchanged(
+    app, tmp_path, create_donation, schools
+):
+    from tracker.devices.services import move_device
+
+    donation = create_donation()
+    rows = [["Serial", "School", "State"], ["L-1", "A100200", "on loan"]]
+    assert run("devices", xlsx(tmp_path / "l.xlsx", rows), donation).committed
+    device = by_serial()["L-1"]
+    move_device(device, "lent", None)
+    db.session.commit()
+    again = run("devices", xlsx(tmp_path / "l.xlsx", rows), donation)
+    assert (again.ok, again.unchanged) == (True, 1)
+
+
+def test_a_choice_never_takes_a_known_column_and_the_commit_reads_what_the_preview_read(
+    app, tmp_path, create_donation, schools
+):
+    """An earlier choice ("Supplier" is the serial) cannot push the real Serial column out;
+    a file previewed before someone chose for its headers is imported as it was previewed."""
+    donation = create_donation()
+    rows = [["Supplier", "Serial", "Zone"], ["VENDOR-1", "REAL-1", "A100200"]]
+    path = xlsx(tmp_path / "first.xlsx", rows)
+    first = run("devices", path, donation, commit=False)
+    assert first.unknown_columns == ["Supplier", "Zone"]
+    batch = db.session.get(ImportBatch, first.batch_id)
+    assert batch.columns_read == {"Serial": "serial"}
+    with pytest.raises(Exception, match="cannot both be"):
+        choose_columns(batch, {"Supplier": "serial"}, actor=None)
+    db.session.rollback()
+    # Someone else's file with the same headers: Zone is the school.
+    second = run("devices", xlsx(tmp_path / "second.xlsx", rows), donation, commit=False)
+    other = db.session.get(ImportBatch, second.batch_id)
+    choose_columns(other, {"Zone": "place", "Supplier": ""}, actor=None)
+    db.session.commit()
+    # The first file, committed as previewed (Zone ignored): in stock, no school.
+    batch = db.session.get(ImportBatch, first.batch_id)
+    committed = run("devices", path, donation, options=batch.options)
+    assert committed.committed
+    assert (by_serial()["REAL-1"].status, by_serial()["REAL-1"].school_id) == ("in_stock", None)
+    # A new file with those headers is read with the remembered choice, and says so.
+    rows[1] = ["VENDOR-2", "REAL-2", "A100200"]
+    later = run("devices", xlsx(tmp_path / "later.xlsx", rows), donation, commit=False)
+    assert later.remembered and later.columns_read == {"Serial": "serial", "Zone": "place"}
+    assert later.unknown_columns == []
+
+
+def test_the_problems_workbook_of_a_file_whose_header_looks_like_a_formula(
+    app, client, signed_in, tmp_path, create_donation
+):
+    donation = create_donation()
+    rows = [['=HYPERLINK("http://evil","x")', "Serial"], ["a", "x"]]
+    report = run("devices", write_csv(tmp_path / "f.csv", rows), donation, commit=False)
+    assert not report.ok
+    batch = db.session.get(ImportBatch, report.batch_id)
+    from tracker.jobs.files import store_file
+
+    with open(tmp_path / "f.csv", "rb") as handle:
+        stored = store_file(handle, name="f.csv", mimetype="x", user_id=None, keep_days=1)
+    batch.upload_file_id = stored.id
+    db.session.commit()
+    signed_in("coordinator")
+    answer = client.get(f"/imports/{batch.id}/problems.xlsx")
+    assert answer.status_code == 200
+    import io
+
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).active
+    header = sheet["A1"]
+    assert header.value == '=HYPERLINK("http://evil","x")'
+    assert header.data_type == "s" and header.quotePrefix  # text, never a formula

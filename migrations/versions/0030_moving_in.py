@@ -106,6 +106,9 @@ def upgrade():
         "import_batches",
         sa.Column("header_digest", sa.String(length=64), server_default="", nullable=False),
     )
+    op.add_column(
+        "import_batches", sa.Column("columns_read", sa.JSON(), server_default="{}", nullable=False)
+    )
     op.create_table(
         "import_column_choices",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -142,6 +145,7 @@ def downgrade():
     for table, column in (
         ("import_batches", "places"),
         ("import_batches", "header_digest"),
+        ("import_batches", "columns_read"),
         ("counts", "milieu"),
         ("counts", "cycle"),
         ("schools", "milieu"),
@@ -149,9 +153,11 @@ def downgrade():
         ("devices", "serial_key"),
     ):
         op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-    opened = op.get_bind().execute(
-        sa.text("SELECT count(*) FROM device_events WHERE type = 'opening'")
-    ).scalar()
+    opened = (
+        op.get_bind()
+        .execute(sa.text("SELECT count(*) FROM device_events WHERE type = 'opening'"))
+        .scalar()
+    )
     if opened:
         # The history is append-only: its lines recorded at opening cannot be taken back.
         raise RuntimeError(

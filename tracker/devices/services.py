@@ -220,6 +220,7 @@ def register_devices(
     prefix = current_app.config["ASSET_TAG_PREFIX"]
     numbers = identity.allocate_numbers("asset_tag", len(rows))
     now = utcnow()
+    days: dict = {}
     devices = [
         {
             "asset_tag": identity.format_asset_tag(prefix, number),
@@ -236,7 +237,7 @@ def register_devices(
             "version": 1,
             "created_at": now,
             "updated_at": now,
-            "last_seen_at": _day_start(values.get("since")) or now,
+            "last_seen_at": _day_start(values.get("since"), days) or now,
         }
         for values, number in zip(rows, numbers, strict=True)
     ]
@@ -250,7 +251,7 @@ def register_devices(
     insert_rows(Device.__table__, devices)
     tags = [device["asset_tag"] for device in devices]
     if opening:
-        _record_opening(rows, devices, actor=actor, details=details)
+        _record_opening(rows, devices, actor=actor, details=details, days=days)
         return tags
     # One INSERT ... SELECT writes every new device's "registered" event: no ids need to
     # come back to Python (SQLite would send a RETURNING insert one row at a time).
@@ -266,35 +267,49 @@ def register_devices(
     return tags
 
 
-def _day_start(day: date | None) -> datetime | None:
-    """The start of a day in the programme's time, as stored (UTC)."""
-    return at_local(day) if day is not None else None
+def _day_start(day: date | None, known: dict | None = None) -> datetime | None:
+    """The start of a day in the programme's time, as stored (UTC); each day worked out
+    once when `known` keeps them (an opening balance's rows share their days)."""
+    if day is None:
+        return None
+    if known is None:
+        return at_local(day)
+    if day not in known:
+        known[day] = at_local(day)
+    return known[day]
 
 
-def _record_opening(rows: list[dict], devices: list[dict], *, actor, details: dict) -> None:
+def _record_opening(
+    rows: list[dict], devices: list[dict], *, actor, details: dict, days: dict
+) -> None:
     """Each tablet of an opening balance gets its one event, on the day it was there since
     (or now), naming the file, the importer and who received it; faulty ones get their
     repair case (`moved`)."""
+    table = Device.__table__
     ids = dict(
-        db.session.execute(
-            sa.select(Device.asset_tag, Device.id).where(
-                any_of(Device.asset_tag, [device["asset_tag"] for device in devices])
+        db.session.connection()
+        .execute(
+            sa.select(table.c.asset_tag, table.c.id).where(
+                any_of(table.c.asset_tag, [device["asset_tag"] for device in devices])
             )
-        ).all()
+        )
+        .all()
     )
     now = utcnow()
     events = []
     for values, device in zip(rows, devices, strict=True):
-        extra = {
-            key: values[key].isoformat() if key == "since" else values[key]
-            for key in ("since", "received_by", "state")
-            if values.get(key)
-        }
+        extra = {}
+        if since := values.get("since"):
+            extra["since"] = since.isoformat()
+        if received := values.get("received_by"):
+            extra["received_by"] = received
+        if state := values.get("state"):
+            extra["state"] = state
         events.append(
             {
                 "device_id": ids[device["asset_tag"]],
                 "type": "opening",
-                "occurred_at": _day_start(values.get("since")) or now,
+                "occurred_at": _day_start(values.get("since"), days) or now,
                 "client_time": None,
                 "actor_id": actor.id if actor else None,
                 "from_status": None,

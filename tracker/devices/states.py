@@ -1,7 +1,12 @@
 """Device states and the legal moves between them (DESIGN.md, "Device states")."""
 
+import contextlib
+from datetime import date
+
 from tracker.devices.models import STATUSES
+from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
+from tracker.timezone import format_day
 
 STATUS_LABELS = {
     "in_stock": _l("In stock"),
@@ -50,6 +55,7 @@ EVENT_LABELS = {
     "replacement_for": _l("Sent to a school to replace a tablet"),
     "replaced_by": _l("Replaced by another tablet"),
     "transferred_out": _l("Scanned out of its school, on its way to another"),
+    "opening": _l("Recorded when the programme moved in"),
 }
 
 # The events that mean someone had the tablet in hand: they set its `last_seen_at`.
@@ -91,12 +97,30 @@ EVENT_REASONS = {
 
 
 def event_note(details: dict | None) -> str:
-    """What an event's line says beside its type: the reason in words, then the person's note."""
+    """What an event's line says beside its type: the reason in words, then the person's note
+    (for a tablet recorded when the programme moved in: since when, received by whom, the
+    state the list gave)."""
     details = details or {}
     reason = EVENT_REASONS.get(details.get("reason") or "")
-    return " — ".join(str(part) for part in (reason, details.get("note")) if part)
+    opening = []
+    if since := details.get("since"):
+        with contextlib.suppress(ValueError):
+            opening.append(
+                _("at its school since %(day)s", day=format_day(date.fromisoformat(since)))
+            )
+    if received := details.get("received_by"):
+        opening.append(_("received by %(name)s", name=received))
+    if state := OPENING_STATE_LABELS.get(details.get("state") or ""):
+        opening.append(str(state))
+    return " — ".join(str(part) for part in (reason, *opening, details.get("note")) if part)
 
 
+# The state an opening balance gave where the tracker records another (a loan's borrower is
+# named at the school's desk; a tablet in repair is faulty with its case).
+OPENING_STATE_LABELS = {
+    "on_loan": _l("on loan when the programme moved in"),
+    "in_repair": _l("in repair when the programme moved in"),
+}
 _EVERY = frozenset(STATUSES)
 # Handed over to its school: there, or lent from it to a pupil or teacher. What a plan,
 # a school's progress and a count take as delivered.

@@ -1,11 +1,11 @@
 """School rules: a unique national code, a French name, a region, sane numbers."""
 
-import difflib
 import re
 import unicodedata
 
 import sqlalchemy as sa
 from flask_babel import get_locale
+from rapidfuzz import fuzz, process
 
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
@@ -226,11 +226,14 @@ def get_school(school_id: int) -> School:
     return school
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def _place_key(name: str) -> str:
     """A place's name without case, accents, dashes or spaces: "souss massa", "Souss-Massa"
     and "SOUSS–MASSA" are one region."""
-    letters = unicodedata.normalize("NFKD", name.casefold())
-    return "".join(c for c in letters if c.isalnum())
+    # (What is not a letter or a digit goes, the accents NFKD set apart with it.)
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", name.casefold()))
 
 
 def name_as_read():
@@ -318,13 +321,18 @@ class SchoolFinder:
         self.by_code: dict[str, int] = {}
         self.by_name: dict[str, int | None] = {}  # None: two schools share the name
         self.names: dict[int, tuple[str, str]] = {}
+        self.every_name: dict[str, int] = {}  # each name to one of its schools
+        self.keys: list[str] | None = None
+        self.schools: dict[int, tuple] = {}
         rows = db.session.execute(sa.select(School.id, School.code, School.name_fr, School.name_ar))
         for school_id, code, name_fr, name_ar in rows:
             self.by_code["".join(code.split()).upper()] = school_id
             self.names[school_id] = (code, name_fr)
+            self.schools[school_id] = (code, name_fr, name_ar)
             for name in {_place_key(name_fr), _place_key(name_ar or "")} - {""}:
                 known = self.by_name.get(name, school_id)
                 self.by_name[name] = school_id if known == school_id else None
+                self.every_name.setdefault(name, school_id)
         self.closest_cache: dict[str, int | None] = {}
 
     def find(self, place: str) -> tuple[int | None, bool]:
@@ -335,17 +343,33 @@ class SchoolFinder:
             return school_id, False
         key = _place_key(text)
         if key not in self.by_name:
-            return None, False
+            # A name with its code beside it ("Lycée Al Qods 04103C"): the code says it.
+            codes = {self.by_code.get(word.upper()) for word in text.split()} - {None}
+            return (codes.pop(), False) if len(codes) == 1 else (None, False)
         school_id = self.by_name[key]
         return school_id, school_id is None
 
     def closest(self, place: str) -> int | None:
-        """The school whose name is nearest `place` (for a place nothing matched)."""
+        """The school whose name is nearest `place` (for a place nothing matched; a name
+        several schools share gives one of them)."""
         key = _place_key(place)
         if key not in self.closest_cache:
-            found = difflib.get_close_matches(key, list(self.by_name), n=1, cutoff=0.6)
-            self.closest_cache[key] = self.by_name.get(found[0]) if found else None
+            if self.keys is None:
+                self.keys = list(self.every_name)
+            found = process.extractOne(
+                key, self.keys, scorer=fuzz.ratio, processor=None, score_cutoff=60
+            )
+            self.closest_cache[key] = self.every_name[found[0]] if found else None
         return self.closest_cache[key]
+
+    def sharing(self, place: str) -> list[str]:
+        """The codes of the schools that share the name `place` (at most five)."""
+        key = _place_key(place)
+        return sorted(
+            code
+            for school_id, (code, name_fr, name_ar) in self.schools.items()
+            if key in (_place_key(name_fr), _place_key(name_ar or ""))
+        )[:5]
 
     def label(self, school_id: int) -> str:
         code, name = self.names[school_id]

@@ -20,6 +20,8 @@ from tracker.i18n import LOCALES
 from tracker.i18n import gettext as _
 
 HEADER_SEARCH_ROWS = 20
+UNKNOWN_KEPT = 50  # columns nobody recognised, listed (and offered for a choice) at most
+HEADER_SHOWN = 120  # characters of a header kept to show it
 # Shelf writes a custom field's header as "cf: Serial number,type:text".
 _CUSTOM_FIELD = re.compile(r"^\s*cf\s*:\s*(.*?)\s*(?:,\s*type\s*:[^,]*)?\s*$", re.I | re.S)
 
@@ -192,9 +194,6 @@ class Matcher:
             return None
         text = str(header)
         if text not in self.cache:
-            if normalise(text) in self.chosen:
-                self.cache[text] = self.chosen[normalise(text)] or None
-                return self.cache[text]
             text_read = bare_header(text)
             key = self.exact.get(normalise(text_read))
             if key is None:
@@ -235,11 +234,20 @@ class Matcher:
 
 
 def _matched(matcher: Matcher, row) -> dict[str, int]:
+    """Where each field is in `row`: the headers known by name first, then what a user
+    chose for the others (a choice never takes a header known by name, nor its field)."""
     found = {}
     for index, value in enumerate(row.values):
         key = matcher.key_of(value)
         if key and key not in found:
             found[key] = index
+    if matcher.chosen:
+        for index, value in enumerate(row.values):
+            if value is None or index in found.values() or matcher.key_of(value):
+                continue
+            key = matcher.chosen.get(normalise(value))
+            if key and key not in found:
+                found[key] = index
     return found
 
 
@@ -271,7 +279,7 @@ def find_header(rows, columns: tuple[Column, ...], choices=None) -> tuple[Header
         )
         best = {} if best_row is not None else None
     written_row = (
-        [str(value).strip() for value in best_row.values if value not in (None, "")]
+        [str(value).strip()[:HEADER_SHOWN] for value in best_row.values if value not in (None, "")]
         if best_row is not None
         else []
     )
@@ -280,6 +288,7 @@ def find_header(rows, columns: tuple[Column, ...], choices=None) -> tuple[Header
         matcher = Matcher(columns, chosen)
         best = _matched(matcher, best_row)
     ignored = {normalise(h) for h, key in (chosen or {}).items() if not key}
+    ignored -= {normalise(value) for value in written_row if matcher.key_of(value)}
     if best is None or (not best and not chosen and not written_row):
         expected = ", ".join(f'"{c.label}"' for c in columns if c.required)
         raise ValidationFailed(
@@ -293,7 +302,7 @@ def find_header(rows, columns: tuple[Column, ...], choices=None) -> tuple[Header
     missing = [c for c in columns if c.required and c.key not in best]
     if missing:
         written = [
-            str(value).strip()
+            str(value).strip()[:HEADER_SHOWN]
             for index, value in enumerate(best_row.values)
             if value not in (None, "")
             and index not in best.values()
@@ -315,15 +324,19 @@ def find_header(rows, columns: tuple[Column, ...], choices=None) -> tuple[Header
                     header=guess,
                     label=str(missing[0].label).lower(),
                 )
-        raise MissingColumns(message, row=best_row.number, unknown=written, headers=written_row)
-    headers = {key: str(best_row.values[index]).strip() for key, index in best.items()}
+        raise MissingColumns(
+            message, row=best_row.number, unknown=written[:UNKNOWN_KEPT], headers=written_row
+        )
+    headers = {
+        key: str(best_row.values[index]).strip()[:HEADER_SHOWN] for key, index in best.items()
+    }
     unknown = [
-        str(value).strip()
+        str(value).strip()[:HEADER_SHOWN]
         for index, value in enumerate(best_row.values)
         if value not in (None, "")
         and index not in best.values()
         and normalise(value) not in ignored
-    ]
+    ][:UNKNOWN_KEPT]
     remaining = [row for row in seen if row.number > best_row.number]
     header = HeaderMap(best_row.number, best, headers, unknown, len(best_row.values), written_row)
     return header, remaining

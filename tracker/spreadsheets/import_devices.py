@@ -1,6 +1,7 @@
 """Device rows: a donor's packing list becomes device records in a donation."""
 
 import re
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -8,6 +9,7 @@ from tracker.auth.models import User
 from tracker.devices import identity
 from tracker.devices.models import Device
 from tracker.devices.services import register_devices, update_device
+from tracker.devices.states import HANDED_OVER
 from tracker.dialects import any_of
 from tracker.donations.models import Donation
 from tracker.errors import ValidationFailed
@@ -446,7 +448,7 @@ class DeviceImporter(RowImporter):
         warranty as a purchase date and months, a kit and a category (into the notes)."""
         number, title, bought, months, kit, category = cells(row, header, EXTRA_COLUMNS)
         if "model" not in values:
-            for key, raw in (("model_number", number), ("title", title)):
+            for key, raw in (("model_number", number),):
                 if raw in (None, ""):
                     continue
                 if identity.rounded_number(raw):
@@ -464,11 +466,12 @@ class DeviceImporter(RowImporter):
                         problem(key, text, _("contains a control character"))
                     values["model"] = text[:120]
                     break
+        # A Shelf asset's title, kit and category: kept in its notes as the file says them.
         extra = [
             f"{header.headers[key]}: {text}"
-            for key, raw in (("kit", kit), ("category", category))
+            for key, raw in (("title", title), ("kit", kit), ("category", category))
             if (text := as_text(raw)) and not has_control_characters(text)
-        ]
+        ][:3]
         if extra:
             values["notes"] = " · ".join([values.get("notes", ""), *extra]).strip(" ·")[:1000]
         if "warranty_until" in values or months in (None, ""):
@@ -500,6 +503,28 @@ class DeviceImporter(RowImporter):
                 problem("received_by", text, _("contains a control character"))
             values["received_by"] = text[:120]
 
+    def _quick_opening(self, row, header, values: dict) -> bool:
+        """An opening balance's common row, without a call per cell: a (state, place) pair
+        already worked out, a day cell, plain text. False when `_clean` must decide."""
+        place, state, since, received = cells(row, header, OPENING_COLUMNS)
+        resolved, refused = self.places.resolve(state, place)
+        if refused is not None:
+            return False
+        if type(since) is datetime:
+            since = since.date()
+        if since is not None and (type(since) is not date or since > self.places.today):
+            return False
+        if received is not None and (
+            type(received) is not str or not PLAIN_TEXT.fullmatch(received)
+        ):
+            return False
+        values.update(resolved)
+        if since is not None:
+            values["since"] = since
+        if received:
+            values["received_by"] = received[:120]
+        return True
+
     def header_warnings(self, header) -> list[dict]:
         self._look_at(header)
         return []
@@ -514,7 +539,7 @@ class DeviceImporter(RowImporter):
         if any(key in positions for key in OPENING_COLUMNS):
             self.places = Places()
         quick = self.default_donation_id is not None and not self.donor_columns
-        quick = quick and not self.extra_columns and self.places is None
+        quick = quick and not self.extra_columns
         if quick and "donation" not in positions:
             self.quick_positions = (
                 positions["serial"],
@@ -567,8 +592,11 @@ class DeviceImporter(RowImporter):
         self._look_at(header)
         if self.quick_positions:
             cleaned = []
+            opening = self.places is not None
             for row in rows:
                 values = self._quick(row)
+                if values and opening and not self._quick_opening(row, header, values):
+                    values = None
                 cleaned.append((row, values, []) if values else (row, *self._clean(row, header)))
         else:
             cleaned = [(row, *self._clean(row, header)) for row in rows]
@@ -661,7 +689,11 @@ class DeviceImporter(RowImporter):
             elif (
                 device is not None
                 and "status" in values
-                and (device.status, device.school_id) != (values["status"], values["school_id"])
+                and (
+                    "delivered" if device.status in HANDED_OVER else device.status,
+                    device.school_id,
+                )
+                != (values["status"], values["school_id"])
             ):
                 reason = (
                     "place" if "place" in header.positions else "state",
@@ -696,6 +728,8 @@ class DeviceImporter(RowImporter):
                 to_insert.append(values)
                 if self.places is not None:
                     self.places.count(values)
+                    if "condition" not in values and values["status"] != "in_stock":
+                        values["condition"] = "good"  # used since, unless the list says
             else:
                 changes = {
                     key: values[key]

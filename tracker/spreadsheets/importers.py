@@ -95,6 +95,11 @@ class ImportReport:
     header_row: int = 0
     batch_id: int | None = None
     header_digest: str = ""  # names the header row (the user's choices are kept under it)
+    # What the check read each field from ({header as written: field key}), the user's
+    # choices it applied (frozen for the commit) and whether they were an earlier file's.
+    columns_read: dict = field(default_factory=dict)
+    columns_chosen: dict = field(default_factory=dict)
+    remembered: bool = False
     # An opening balance's places (opening.Places.summary): shown before anything is written.
     places: dict = field(default_factory=dict)
 
@@ -130,6 +135,7 @@ class RowImporter:
         # did for this file; else what was said for a file with the same headers.
         self.chosen: dict[str, str] | None = None
         self.digest = ""
+        self.remembered = False  # the choices came from an earlier file with these headers
         # value -> the first row that had it, per kind ("serial", "imei"): about 100 bytes a
         # value, so 20 MB for a 100,000-row file of serials and IMEIs (IMPORT_MAX_ROWS
         # bounds it); a lookup costs 50 ns where the temporary SQLite index it replaces
@@ -144,13 +150,17 @@ class RowImporter:
     def column_choices(self, headers: list[str]) -> dict[str, str] | None:
         """What a user said this header row's columns hold (`find_header` asks it)."""
         self.digest = header_digest(headers)
-        if self.chosen is not None:
-            return self.chosen
-        return db.session.scalar(
-            sa.select(ColumnChoice.choices).where(
-                ColumnChoice.kind == self.kind, ColumnChoice.headers == self.digest
+        if self.chosen is None:
+            self.chosen = (
+                db.session.scalar(
+                    sa.select(ColumnChoice.choices).where(
+                        ColumnChoice.kind == self.kind, ColumnChoice.headers == self.digest
+                    )
+                )
+                or {}
             )
-        )
+            self.remembered = bool(self.chosen)
+        return self.chosen
 
     def finish(self, report: ImportReport, write: bool) -> None:
         """After the last chunk: checks that need every row (a delivery's rows together)."""
@@ -368,11 +378,14 @@ def run_import(
         except MissingColumns as missing:
             # The user may say which column is which: the preview offers them.
             report.header_row, report.header_digest = missing.row, importer.digest
+            report.columns_chosen, report.remembered = importer.chosen or {}, importer.remembered
             report.unknown_columns = missing.unknown
             report.add_problem(Problem(missing.row, "", "", missing.reason))
             report.rejected_rows = 1
             return report
         report.header_digest = importer.digest
+        report.columns_chosen, report.remembered = importer.chosen or {}, importer.remembered
+        report.columns_read = {written: key for key, written in header.headers.items()}
         report.header_row = header.row_number
         report.unknown_columns = header.unknown
         required = required_positions(header, importer.columns)
@@ -437,6 +450,7 @@ def record_batch(
     batch.warnings = report.warnings
     batch.places = report.places
     batch.header_digest = report.header_digest
+    batch.columns_read = report.columns_read
     batch.rows_rejected = report.rejected_rows
     batch.committed = report.committed
     batch.errors = [problem.as_dict() for problem in report.problems[:MAX_KEPT_PROBLEMS]]

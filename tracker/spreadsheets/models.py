@@ -51,6 +51,8 @@ class ImportBatch(db.Model):
     places: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
     # Names the file's header row: what the user says its columns hold is kept under it.
     header_digest: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
+    # Which column each field was read from ({header as written: field key}).
+    columns_read: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
     # The uploaded file, kept where every server and worker reads it, until its commit.
     upload_file_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("stored_files.id", ondelete="SET NULL")

@@ -6,6 +6,7 @@ over and who received it. This module reads those cells; `devices.services.regis
 records them (one event *recorded at opening*, no invented plan or delivery).
 """
 
+import time
 from datetime import date
 
 from tracker.i18n import gettext as _
@@ -46,6 +47,15 @@ STATE_WORDS = {
     "archived": ("archived", "retired", "archivé", "réformé", "مؤرشف"),
 }  # fmt: skip
 STATES = {normalise(word): code for code, words in STATE_WORDS.items() for word in words}
+# As they are most often written, looked up before folding.
+STATES.update(
+    {
+        spelled: code
+        for code, words in STATE_WORDS.items()
+        for word in words
+        for spelled in (word, word.capitalize(), word.title(), word.upper())
+    }
+)
 # What each state records: the tablet's status, and whether it needs its school.
 RECORDED = {
     "in_stock": ("in_stock", False),
@@ -56,6 +66,8 @@ RECORDED = {
     "lost": ("lost", False),
 }
 CLOSEST_LOOKED_UP = 100  # places not matched for which the nearest school is looked for
+CLOSEST_SECONDS = 3.0  # and for at most this long in all (a name is compared to every one)
+FIRST_DAY = date(2000, 1, 1)  # no tablet of a programme was handed over before
 
 
 class Places:
@@ -68,73 +80,132 @@ class Places:
         self.unmatched: dict[str, list[int]] = {}
         self.on_loan = 0
         self.today = local_today()
+        self.resolved: dict[tuple, tuple[dict, tuple | None]] = {}
+        self.states: dict[str, int] = {}
+        self.stores: dict[str, int] = {}  # places that are no school, of tablets in stock
+        self.closest_left = CLOSEST_SECONDS
 
-    def read(self, row_number: int, state_raw, place_raw, since: date | None, problem) -> dict:
-        """The row's place, state and day as register_devices takes them; each problem is
-        told with `problem(key, raw, reason)`."""
-        values: dict = {}
+    def resolve(self, state_raw, place_raw) -> tuple[dict, tuple | None]:
+        """What a (state, place) pair records, or the problem with it as (key, raw, reason,
+        place not matched); the same pair is worked out once per file."""
+        key = (state_raw, place_raw)
+        if key not in self.resolved:
+            self.resolved[key] = self._resolve(state_raw, place_raw)
+        return self.resolved[key]
+
+    def _resolve(self, state_raw, place_raw) -> tuple[dict, tuple | None]:
         state = None
         if state_raw not in (None, ""):
-            state = STATES.get(normalise(state_raw))
+            state = STATES.get(state_raw) or STATES.get(normalise(state_raw))
             if state is None:
-                problem(
+                return {}, (
                     "state",
                     state_raw,
                     _(
                         "not a state: write in stock, delivered, on loan, faulty, in repair "
                         "or lost (Snipe-IT's Ready to Deploy, Deployed, Broken… are read too)"
                     ),
+                    "",
                 )
-                return values
             if state == "archived":
-                problem(
+                return {}, (
                     "state",
                     state_raw,
                     _("the tracker keeps no archived tablets: write lost, or leave the row out"),
+                    "",
                 )
-                return values
         place = " ".join(str(place_raw).split()) if place_raw not in (None, "") else ""
         school_id, shared = self.finder.find(place) if place else (None, False)
         if state is None:
             state = "in_stock" if not place else "delivered"
         status, needs_school = RECORDED[state]
         if shared:
-            problem("place", place, _("several schools have this name: write the school's code"))
-            return values
+            return {}, (
+                "place",
+                place,
+                _(
+                    "several schools have this name (%(codes)s): write the school's code",
+                    codes=", ".join(self.finder.sharing(place)),
+                ),
+                "",
+            )
         if place and school_id is None and state != "in_stock":
-            self.unmatched.setdefault(place, []).append(row_number)
-            reason = _("no school has this code or name")
-            if len(self.unmatched) <= CLOSEST_LOOKED_UP and (nearest := self.finder.closest(place)):
-                reason = _(
-                    "no school has this code or name; the closest is %(school)s",
-                    school=self.finder.label(nearest),
-                )
-            problem("place", place, reason)
-            return values
+            return {}, ("place", place, None, place)
+        if state == "in_stock" and school_id is not None:
+            return {}, (
+                "state",
+                state_raw,
+                _(
+                    "in stock, but the place is a school: write the state it is in there "
+                    "(delivered, faulty…), or leave the school out"
+                ),
+                "",
+            )
         if needs_school and school_id is None:
-            problem(
+            return {}, (
                 "state",
                 state_raw,
                 _("a tablet at a school needs its school: write its code or name"),
+                "",
             )
-            return values
-        if since is not None and since > self.today:
-            problem("since", since.isoformat(), _("after today"))
-            return values
-        values["status"] = status
-        values["school_id"] = school_id if status != "in_stock" else None
+        values = {"status": status, "school_id": school_id}
         if state != status:
             values["state"] = state
+        if place and status == "in_stock":
+            values["store"] = place  # a warehouse: said in the preview, not kept
+        return values, None
+
+    def read(self, row_number: int, state_raw, place_raw, since: date | None, problem) -> dict:
+        """The row's place, state and day as register_devices takes them; each problem is
+        told with `problem(key, raw, reason)`."""
+        values, refused = self.resolve(state_raw, place_raw)
+        if refused is not None:
+            key, raw, reason, unmatched = refused
+            if unmatched:
+                rows = self.unmatched.setdefault(unmatched, [])
+                rows.append(row_number)
+                reason = _("no school has this code or name")
+                if len(self.unmatched) <= CLOSEST_LOOKED_UP and (
+                    nearest := self.closest(unmatched)
+                ):
+                    reason = _(
+                        "no school has this code or name; the closest is %(school)s",
+                        school=self.finder.label(nearest),
+                    )
+            problem(key, raw, reason)
+            return {}
+        if since is not None and since > self.today:
+            problem("since", since.isoformat(), _("after today"))
+            return {}
+        if since is not None and since < FIRST_DAY:
+            problem("since", since.isoformat(), _("before 2000: not the day it was handed over"))
+            return {}
+        values = dict(values)
         if since is not None:
             values["since"] = since
         return values
 
     def count(self, values: dict) -> None:
-        """A row that will be written: its school's figure."""
-        if values.get("school_id") is not None:
+        """A row that will be written: its school's figure, its state's."""
+        state = values.get("state") or values.get("status", "in_stock")
+        self.states[state] = self.states.get(state, 0) + 1
+        if values.get("school_id") is not None and values.get("status") != "lost":
             self.placed[values["school_id"]] = self.placed.get(values["school_id"], 0) + 1
-        if values.get("state") == "on_loan":
+        if state == "on_loan":
             self.on_loan += 1
+        if store := values.get("store"):
+            self.stores[store] = self.stores.get(store, 0) + 1
+
+    def closest(self, place: str) -> int | None:
+        """The nearest school's id, while the time given to looking lasts (each look
+        compares the place with every school's names)."""
+        if self.closest_left <= 0:
+            return None
+        start = time.perf_counter()
+        try:
+            return self.finder.closest(place)
+        finally:
+            self.closest_left -= time.perf_counter() - start
 
     def summary(self) -> dict:
         """What the preview shows: schools by tablets placed, the places not matched."""
@@ -150,11 +221,13 @@ class Places:
                     "count": len(rows),
                     "closest": (
                         self.finder.label(nearest)
-                        if n < CLOSEST_LOOKED_UP and (nearest := self.finder.closest(place))
+                        if n < CLOSEST_LOOKED_UP and (nearest := self.closest(place))
                         else ""
                     ),
                 }
                 for n, (place, rows) in enumerate(list(self.unmatched.items())[:500])
             ],
             "on_loan": self.on_loan,
+            "states": self.states,
+            "stores": sorted(self.stores.items(), key=lambda item: -item[1])[:20],
         }

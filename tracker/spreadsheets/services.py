@@ -76,7 +76,12 @@ def import_file(
         recorded = record_batch(
             report, user_id=actor.id if actor else None, donation_id=donation_id, batch=batch
         )
-        recorded.options = options or {}
+        # The column choices this check applied: the commit applies exactly these.
+        recorded.options = {
+            **(options or {}),
+            "columns": report.columns_chosen,
+            "remembered": report.remembered,
+        }
     return report
 
 
@@ -90,7 +95,8 @@ def import_options(batch: ImportBatch, *, needs: str, pupils_per_tablet) -> dict
     tracker's needs ("keep"), or set them from enrolment ("enrolment", one tablet for every
     `pupils_per_tablet` pupils). Refuses a choice the file's warnings do not offer. What the
     user said of the file's columns stays."""
-    columns = {"columns": batch.options["columns"]} if (batch.options or {}).get("columns") else {}
+    kept = batch.options or {}
+    columns = {key: kept[key] for key in ("columns", "remembered") if key in kept}
     if needs == "keep" or not needs:
         return columns
     if needs != "enrolment" or not offers_needs_from_pupils(batch):
@@ -119,6 +125,8 @@ def choose_columns(batch: ImportBatch, chosen: dict[str, str], *, actor: User | 
     unknown = set(batch.unknown_columns)
     problems = []
     clean = {}
+    # A field the file already has (by name, or as chosen before) is not offered again.
+    taken = {key: header for header, key in (batch.columns_read or {}).items()}
     for header, key in chosen.items():
         if header not in unknown:
             continue
@@ -126,7 +134,6 @@ def choose_columns(batch: ImportBatch, chosen: dict[str, str], *, actor: User | 
             problems.append(ValidationFailed(_("“%(header)s”: choose a field.", header=header)))
             continue
         clean[header] = key
-    taken = {}
     for header, key in clean.items():
         if key and key in taken:
             problems.append(
@@ -142,7 +149,11 @@ def choose_columns(batch: ImportBatch, chosen: dict[str, str], *, actor: User | 
         taken.setdefault(key, header)
     if problems:
         raise problems[0] if len(problems) == 1 else ValidationProblems(problems)
-    earlier = dict(batch.options.get("columns") or {}) if batch.options else {}
+    earlier = {
+        header: key
+        for header, key in ((batch.options or {}).get("columns") or {}).items()
+        if header in (batch.columns_read or {}) or header not in unknown
+    }
     earlier.update(clean)
     if batch.header_digest:
         kept = db.session.scalar(
@@ -155,7 +166,7 @@ def choose_columns(batch: ImportBatch, chosen: dict[str, str], *, actor: User | 
             db.session.add(kept)
         kept.choices = earlier
         kept.chosen_by_id = actor.id if actor else None
-    batch.options = {**(batch.options or {}), "columns": earlier}
+    batch.options = {**(batch.options or {}), "columns": earlier, "remembered": False}
     batch.state = "running"
     db.session.flush()
     return earlier

@@ -131,9 +131,26 @@ def detail(batch_id: int):
         file_kept=batch.upload_file_id is not None,
         job=job,
         needs_choice=offers_needs_from_pupils(batch),
-        fields=column_fields(batch.kind),
-        chosen=(batch.options or {}).get("columns") or {},
+        **_columns(batch),
     )
+
+
+def _columns(batch: ImportBatch) -> dict:
+    """What the preview says of the file's columns: the fields offered for a column nobody
+    recognised (not one the file already has), each field's words, the choices applied."""
+    fields = column_fields(batch.kind)
+    labels = dict(fields)
+    chosen = (batch.options or {}).get("columns") or {}
+    applied = {h: k for h, k in chosen.items() if k and h in (batch.columns_read or {})}
+    return {
+        "fields": sorted(fields, key=lambda field: field[1].casefold()),
+        "field_labels": labels,
+        "taken": set((batch.columns_read or {}).values()),
+        "chosen": chosen,
+        "remembered": ", ".join(f"{h} → {labels.get(k, k)}" for h, k in applied.items())
+        if (batch.options or {}).get("remembered")
+        else "",
+    }
 
 
 @imports_bp.route("/<int:batch_id>/commit", methods=["POST"])

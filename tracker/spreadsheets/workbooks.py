@@ -165,7 +165,10 @@ def problems_workbook(upload: Path, header_row: int, problems: list[dict], out: 
         values = [_safe(sheet, value) for value in row.values]
         width = max(width, len(values))
         if row.number == header_row:
-            header = [WriteOnlyCell(sheet, value=value) for value in values]
+            header = [
+                value if isinstance(value, Cell) else WriteOnlyCell(sheet, value=value)
+                for value in values
+            ]
             for cell in header:
                 cell.font, cell.fill = HEADER_FONT, HEADER_FILL
             sheet.append([*header, WriteOnlyCell(sheet, value=_("Problems"))])
