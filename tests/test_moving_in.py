@@ -413,8 +413,8 @@ def test_what_an_opening_balance_refuses_and_how_it_names_schools(
 ):
     """In stock at a school is a contradiction; a day before 2000 is none; a name two
     schools share lists their codes; a name with its code beside it is that school."""
-    twin_a = create_school(code="T1", name_fr="École Annour")
-    twin_b = create_school(code="T2", name_fr="Ecole An-Nour")
+    create_school(code="T1", name_fr="École Annour")
+    create_school(code="T2", name_fr="Ecole An-Nour")
     donation = create_donation()
     rows = [
         ["Serial", "School", "State", "Since"],
@@ -436,10 +436,7 @@ def test_what_an_opening_balance_refuses_and_how_it_names_schools(
         (3, "Since", "before 2000: not the day it was handed over"),
         (5, "School", "several schools have this name (T1, T2): write the school's code"),
     ]
-    assert report.places["stores"] == [["Magasin central", 1]] or report.places["stores"] == [
-        ("Magasin central", 1)
-    ]
-    assert (twin_a.id, twin_b.id)
+    assert report.places["stores"] == [("Magasin central", 1)]
     rows = [rows[0], rows[3], rows[5], rows[6]]
     report = run("devices", xlsx(tmp_path / "r.xlsx", rows), donation)
     assert report.committed
