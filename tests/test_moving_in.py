@@ -517,3 +517,30 @@ def test_the_problems_workbook_of_a_file_whose_header_looks_like_a_formula(
     header = sheet["A1"]
     assert header.value == '=HYPERLINK("http://evil","x")'
     assert header.data_type == "s" and header.quotePrefix  # text, never a formula
+
+
+def test_a_school_list_in_arabic_keeps_the_places_and_the_french_names(
+    app, tmp_path, create_school
+):
+    """A region or province written in Arabic is the one the list stores in French; an
+    Arabic name in the name's column is the Arabic name, never over the French one."""
+    from tracker.schools.models import School
+
+    create_school(
+        code="04101A", name_fr="Ecole Al Massira", region="Souss-Massa", province="Tiznit"
+    )
+    rows = [
+        ["Code GRESA", "Libellé établissement", "AREF", "Direction provinciale"],
+        ["04101A", "مدرسة المسيرة", "سوس ماسة", "تيزنيت"],
+        ["04102B", "Collège Ibn Sina", "جهة غير معروفة", "TIZNIT"],
+    ]
+    report = run("schools", xlsx(tmp_path / "ar.xlsx", rows))
+    assert report.committed, [str(p) for p in report.problems]
+    found = {
+        s.code: (s.name_fr, s.name_ar, s.region, s.province)
+        for s in db.session.scalars(sa.select(School))
+    }
+    assert found["04101A"] == ("Ecole Al Massira", "مدرسة المسيرة", "Souss-Massa", "Tiznit")
+    # An Arabic name the reference does not know stays as written; a spelling of a stored
+    # one is the stored one.
+    assert found["04102B"][2:] == ("جهة غير معروفة", "Tiznit")

@@ -129,3 +129,17 @@ def places_named(text: str) -> list[str]:
     if not text:
         return []
     return [name for name, arabic in PLACES_AR.items() if text in arabic]
+
+
+def _folded(text: str) -> str:
+    text = " ".join((text or "").split())
+    return text.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا").replace("ة", "ه")
+
+
+_BY_ARABIC = {_folded(arabic): name for name, arabic in PLACES_AR.items()}
+
+
+def french_place(text: str) -> str | None:
+    """The French name of a region or province written in Arabic (سوس ماسة: Souss-Massa),
+    as school lists store them; None when the reference data does not know it."""
+    return _BY_ARABIC.get(_folded(text))

@@ -1,5 +1,7 @@
 """School rows: the ministry's school list becomes schools; a known code updates its school."""
 
+import re
+
 import sqlalchemy as sa
 
 from tracker.database import utcnow
@@ -8,9 +10,13 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
+from tracker.schools.places import french_place
 from tracker.schools.services import FIELDS, need_from_enrolment, normalise_school_fields
+from tracker.schools.words import fold as _fold
 from tracker.spreadsheets.headers import Column
 from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
+
+ARABIC = re.compile(r"[\u0600-\u06ff]")
 
 SCHOOL_COLUMNS = (
     Column(
@@ -194,6 +200,31 @@ class SchoolImporter(RowImporter):
         super().__init__()
         # A list without a need column: set each need from the pupils, when asked to.
         self.pupils_per_tablet = pupils_per_tablet
+        self.spellings: dict[str, dict[str, str]] | None = None
+
+    def _as_stored(self, raw: dict, french: dict[str, str]) -> None:
+        """A region or province in Arabic as the list stores it (in French, as the ministry
+        writes it), or as an existing school spells it; a name in Arabic letters in the
+        French name's column is the Arabic name."""
+        if self.spellings is None:
+            self.spellings = {
+                key: {
+                    _fold(name): name
+                    for name in db.session.scalars(sa.select(column).distinct())
+                    if name
+                }
+                for key, column in (("region", School.region), ("province", School.province))
+            }
+        for key in ("region", "province"):
+            value = raw.get(key)
+            if isinstance(value, str) and value.strip():
+                named = french_place(value) if ARABIC.search(value) else None
+                raw[key] = self.spellings[key].get(_fold(named or value), named or value)
+        name = raw.get("name_fr")
+        if isinstance(name, str) and ARABIC.search(name) and not as_text(raw.get("name_ar")):
+            # (A school the tracker knows keeps its French name.)
+            raw["name_ar"] = name
+            raw["name_fr"] = french.get(as_text(raw.get("code")).upper())
 
     def header_warnings(self, header):
         if "need" in header.positions:
@@ -203,8 +234,15 @@ class SchoolImporter(RowImporter):
     def process(self, rows, header, report, write):
         checked = []
         from_pupils = self.pupils_per_tablet and "need" not in header.positions
-        for row in rows:
-            raw = {key: cell(row, header, key) for key in FIELDS}
+        raws = [{key: cell(row, header, key) for key in FIELDS} for row in rows]
+        codes = [as_text(raw["code"]).upper() for raw in raws if raw.get("code") is not None]
+        french = dict(
+            db.session.execute(
+                sa.select(School.code, School.name_fr).where(School.code.in_(codes))
+            ).all()
+        )
+        for row, raw in zip(rows, raws, strict=True):
+            self._as_stored(raw, french)
             try:
                 values = normalise_school_fields(raw)
                 if from_pupils and values.get("enrolment") is not None:
