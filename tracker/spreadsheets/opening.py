@@ -10,6 +10,7 @@ import time
 from datetime import date
 
 from tracker.i18n import gettext as _
+from tracker.i18n import lazy_gettext as _l
 from tracker.schools.services import SchoolFinder
 from tracker.spreadsheets.headers import normalise
 from tracker.timezone import local_today
@@ -64,6 +65,15 @@ RECORDED = {
     "faulty": ("faulty", True),
     "in_repair": ("faulty", True),
     "lost": ("lost", False),
+}
+# The states an opening balance counts, in the reader's words.
+OPENING_LABELS = {
+    "in_stock": _l("In stock"),
+    "delivered": _l("Delivered"),
+    "on_loan": _l("On loan"),
+    "faulty": _l("Faulty"),
+    "in_repair": _l("In repair"),
+    "lost": _l("Lost"),
 }
 CLOSEST_LOOKED_UP = 100  # places not matched for which the nearest school is looked for
 CLOSEST_SECONDS = 3.0  # and for at most this long in all (a name is compared to every one)

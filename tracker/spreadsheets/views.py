@@ -34,6 +34,7 @@ from tracker.spreadsheets.importers import run_import, warning_text
 from tracker.spreadsheets.jobs import start_batch
 from tracker.spreadsheets.manifest import manifest_deliveries
 from tracker.spreadsheets.models import ImportBatch
+from tracker.spreadsheets.opening import OPENING_LABELS
 from tracker.spreadsheets.readers import UnusableFile, sniff
 from tracker.spreadsheets.services import (
     choose_columns,
@@ -46,7 +47,11 @@ from tracker.transaction import committed, transaction
 from tracker.web import labeller, template_helpers, whole_number
 
 # The words templates show for this feature's codes.
-template_helpers(import_kind_label=labeller(KIND_LABELS), import_warning=warning_text)
+template_helpers(
+    import_kind_label=labeller(KIND_LABELS),
+    import_warning=warning_text,
+    opening_state_label=labeller(OPENING_LABELS),
+)
 
 imports_bp = Blueprint("imports", __name__, url_prefix="/imports")
 exports_bp = Blueprint("exports", __name__, url_prefix="/exports")
