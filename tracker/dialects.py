@@ -41,13 +41,14 @@ def starts_with(column, prefix: str):
     return column.startswith(prefix, autoescape=True)
 
 
-def insert_rows(table: sa.Table, rows: list[dict]) -> None:
+def insert_rows(table: sa.Table, rows: list[dict], written: tuple[str, ...] = ()) -> None:
     """Write `rows` into `table` inside the session's transaction, the fastest way each
     database has: PostgreSQL's COPY; elsewhere one prepared INSERT run by the driver's
     executemany, each column's type conversion looked up once (the ORM's bulk insert spent
     as long again preparing 100,000 rows as SQLite spent writing them).
 
     Every row names the same columns, defaults included: neither way fills any in.
+    `written` names JSON columns whose values are already their text (json.dumps).
     """
     if not rows:
         return
@@ -57,7 +58,11 @@ def insert_rows(table: sa.Table, rows: list[dict]) -> None:
     connection = db.session.connection()
     if db.engine.dialect.name == "postgresql":
         cursor = connection.connection.dbapi_connection.cursor()
-        documents = [name for name in columns if isinstance(table.c[name].type, sa.JSON)]
+        documents = [
+            name
+            for name in columns
+            if isinstance(table.c[name].type, sa.JSON) and name not in written
+        ]
         with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as stream:  # noqa: S608
             for row in rows:
                 if documents:  # (COPY takes a JSON document as its text)
@@ -72,7 +77,7 @@ def insert_rows(table: sa.Table, rows: list[dict]) -> None:
     values = [list(get(row)) for row in rows] if len(columns) > 1 else [[get(r)] for r in rows]
     for index, name in enumerate(columns):
         process = table.c[name].type._cached_bind_processor(dialect)  # noqa: SLF001
-        if process is None:
+        if process is None or name in written:
             continue
         # An import's rows share their timestamps and dates: each value converted once.
         done = {}
@@ -91,6 +96,28 @@ def insert_rows(table: sa.Table, rows: list[dict]) -> None:
         f"INSERT INTO {table.name} ({names}) VALUES ({marks})",  # noqa: S608
         list(map(tuple, values)),
     )
+
+
+def next_ids(table: sa.Table, count: int) -> list[int]:
+    """Ids for `count` rows about to be inserted into `table` (its integer `id`), so that
+    rows pointing to them need not read them back: PostgreSQL's sequence hands them out;
+    SQLite, whose writer holds the database alone once it has written, takes those after
+    the largest (the caller has written already in this transaction)."""
+    if count <= 0:
+        return []
+    connection = db.session.connection()
+    if db.engine.dialect.name == "postgresql":
+        return list(
+            connection.execute(
+                sa.text(
+                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                    "FROM generate_series(1, :count)"
+                ),
+                {"table": table.name, "count": count},
+            ).scalars()
+        )
+    largest = connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+    return list(range(largest + 1, largest + 1 + count))
 
 
 def refresh_statistics(*tables: sa.Table) -> None:

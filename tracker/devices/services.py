@@ -4,6 +4,7 @@ Each function changes the device and writes its DeviceEvent in the caller's tran
 none commits. A refused move raises a DomainError whose text is shown to the user.
 """
 
+import json
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from tracker.devices.states import (
     STATUS_LABELS,
     clears_placement,
 )
-from tracker.dialects import any_of, insert_rows
+from tracker.dialects import any_of, insert_rows, next_ids
 from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
@@ -220,13 +221,16 @@ def register_devices(
     prefix = current_app.config["ASSET_TAG_PREFIX"]
     numbers = identity.allocate_numbers("asset_tag", len(rows))
     now = utcnow()
-    days: dict = {}
+    days: dict = {None: now}
+    for values in rows:
+        if (since := values.get("since")) not in days:
+            days[since] = _day_start(since)
     devices = [
         {
             "asset_tag": identity.format_asset_tag(prefix, number),
             "qr_token": identity.new_qr_token(),
             "serial": values["serial"],
-            "serial_key": serial_key(values["serial"]),
+            "serial_key": values["serial"].upper(),  # (a clean serial has no space)
             "imei": values.get("imei"),
             "model": values.get("model", ""),
             "condition": values.get("condition", "new"),
@@ -237,10 +241,15 @@ def register_devices(
             "version": 1,
             "created_at": now,
             "updated_at": now,
-            "last_seen_at": _day_start(values.get("since"), days) or now,
+            "last_seen_at": days[values.get("since")],
         }
         for values, number in zip(rows, numbers, strict=True)
     ]
+    if opening:  # its events point to each tablet: their ids, known before they are written
+        for device, device_id in zip(
+            devices, next_ids(Device.__table__, len(devices)), strict=True
+        ):
+            device["id"] = device_id
     # The packing list's extra fields, when it had any (else the columns' defaults stand):
     # every row names the same columns.
     if any(key in values for values in rows for key in DONOR_FIELDS):
@@ -267,16 +276,9 @@ def register_devices(
     return tags
 
 
-def _day_start(day: date | None, known: dict | None = None) -> datetime | None:
-    """The start of a day in the programme's time, as stored (UTC); each day worked out
-    once when `known` keeps them (an opening balance's rows share their days)."""
-    if day is None:
-        return None
-    if known is None:
-        return at_local(day)
-    if day not in known:
-        known[day] = at_local(day)
-    return known[day]
+def _day_start(day: date | None) -> datetime | None:
+    """The start of a day in the programme's time, as stored (UTC)."""
+    return at_local(day) if day is not None else None
 
 
 def _record_opening(
@@ -285,21 +287,15 @@ def _record_opening(
     """Each tablet of an opening balance gets its one event, on the day it was there since
     (or now), naming the file, the importer and who received it; faulty ones get their
     repair case (`moved`)."""
-    table = Device.__table__
-    ids = dict(
-        db.session.connection()
-        .execute(
-            sa.select(table.c.asset_tag, table.c.id).where(
-                any_of(table.c.asset_tag, [device["asset_tag"] for device in devices])
-            )
-        )
-        .all()
-    )
-    now = utcnow()
+    actor_id = actor.id if actor else None
+    # Each event's details as JSON text, its file's part written once.
+    common = json.dumps(details)[:-1]
+    common = common + ", " if len(common) > 1 else common
     events = []
     for values, device in zip(rows, devices, strict=True):
         extra = {}
-        if since := values.get("since"):
+        since = values.get("since")
+        if since:
             extra["since"] = since.isoformat()
         if received := values.get("received_by"):
             extra["received_by"] = received
@@ -307,22 +303,22 @@ def _record_opening(
             extra["state"] = state
         events.append(
             {
-                "device_id": ids[device["asset_tag"]],
+                "device_id": device["id"],
                 "type": "opening",
-                "occurred_at": _day_start(values.get("since"), days) or now,
+                "occurred_at": days[since],
                 "client_time": None,
-                "actor_id": actor.id if actor else None,
+                "actor_id": actor_id,
                 "from_status": None,
                 "to_status": device["status"],
                 "school_id": device["school_id"],
                 "delivery_id": None,
                 "latitude": None,
                 "longitude": None,
-                "details": {**details, **extra},
+                "details": common + json.dumps(extra)[1:] if extra else json.dumps(details),
             }
         )
-    insert_rows(DeviceEvent.__table__, events)
-    faulty = [ids[d["asset_tag"]] for d in devices if d["status"] == "faulty"]
+    insert_rows(DeviceEvent.__table__, events, written=("details",))
+    faulty = [device["id"] for device in devices if device["status"] == "faulty"]
     if faulty:
         bulk.moved(faulty, "faulty")
 

@@ -506,7 +506,10 @@ class DeviceImporter(RowImporter):
     def _quick_opening(self, row, header, values: dict) -> bool:
         """An opening balance's common row, without a call per cell: a (state, place) pair
         already worked out, a day cell, plain text. False when `_clean` must decide."""
-        place, state, since, received = cells(row, header, OPENING_COLUMNS)
+        cells_at, width = row.values, len(row.values)
+        place, state, since, received = (
+            cells_at[at] if at is not None and at < width else None for at in self.opening_at
+        )
         resolved, refused = self.places.resolve(state, place)
         if refused is not None:
             return False
@@ -538,6 +541,7 @@ class DeviceImporter(RowImporter):
         self.extra_columns = any(key in positions for key in EXTRA_COLUMNS)
         if any(key in positions for key in OPENING_COLUMNS):
             self.places = Places()
+            self.opening_at = tuple(positions.get(key) for key in OPENING_COLUMNS)
         quick = self.default_donation_id is not None and not self.donor_columns
         quick = quick and not self.extra_columns
         if quick and "donation" not in positions:
