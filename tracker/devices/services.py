@@ -252,7 +252,8 @@ def register_devices(
             device["id"] = device_id
     # The packing list's extra fields, when it had any (else the columns' defaults stand):
     # every row names the same columns.
-    if any(key in values for values in rows for key in DONOR_FIELDS):
+    donor = frozenset(DONOR_FIELDS)
+    if any(not donor.isdisjoint(values) for values in rows):
         blank = {"imei2": None, "brand": "", "donor_ref": ""}
         for device, values in zip(devices, rows, strict=True):
             for key in DONOR_FIELDS:

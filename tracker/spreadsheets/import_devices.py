@@ -507,8 +507,12 @@ class DeviceImporter(RowImporter):
         """An opening balance's common row, without a call per cell: a (state, place) pair
         already worked out, a day cell, plain text. False when `_clean` must decide."""
         cells_at, width = row.values, len(row.values)
-        place, state, since, received = (
-            cells_at[at] if at is not None and at < width else None for at in self.opening_at
+        place_at, state_at, since_at, received_at = self.opening_at
+        place = cells_at[place_at] if place_at is not None and place_at < width else None
+        state = cells_at[state_at] if state_at is not None and state_at < width else None
+        since = cells_at[since_at] if since_at is not None and since_at < width else None
+        received = (
+            cells_at[received_at] if received_at is not None and received_at < width else None
         )
         resolved, refused = self.places.resolve(state, place)
         if refused is not None:
