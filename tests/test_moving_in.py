@@ -62,7 +62,7 @@ def test_an_opening_balance_records_each_tablet_at_its_school_with_one_event(
     assert preview.ok and preview.new == 5 and by_serial() == {}
     # The lost one is not at its school: it is not among the tablets placed.
     assert preview.places["tablets"] == 3 and preview.places["schools"] == 2
-    assert preview.places["placed"][0] == ["A100200", "École Al Amal", 2]
+    assert preview.places["placed"][0] == ["A100200", "École Al Amal", "مدرسة الأمل", 2]
     assert preview.places["states"] == {
         "delivered": 1,
         "on_loan": 1,
@@ -141,6 +141,8 @@ def test_places_not_matched_are_listed_with_the_closest_school_and_nothing_is_wr
         "rows": [2, 3],
         "count": 2,
         "closest": "École Al Amal (A100200)",
+        "closest_code": "A100200",
+        "closest_names": ["École Al Amal", "مدرسة الأمل"],
     }
     assert [place["place"] for place in unmatched] == ["Ecole Al Amel", "Nowhere at all"]
 
@@ -544,3 +546,32 @@ def test_a_school_list_in_arabic_keeps_the_places_and_the_french_names(
     # An Arabic name the reference does not know stays as written; a spelling of a stored
     # one is the stored one.
     assert found["04102B"][2:] == ("جهة غير معروفة", "Tiznit")
+
+
+def test_a_misspelt_place_is_read_as_its_closest_school_when_the_user_says_so(
+    app, client, signed_in, tmp_path, create_donation, schools
+):
+    """The preview offers the closest school of a place nothing matched; ticked, the file
+    is checked again reading it so, and imported so. A place the preview did not offer is
+    refused; the page says the closest school in the reader's language."""
+    from tracker.errors import ValidationFailed
+    from tracker.spreadsheets.services import accept_closest
+
+    donation = create_donation()
+    rows = [["Serial", "School"], ["M-1", "Ecole Al Amel"], ["M-2", "Nowhere at all"]]
+    path = xlsx(tmp_path / "m.xlsx", rows)
+    report = run("devices", path, donation, commit=False)
+    batch = db.session.get(ImportBatch, report.batch_id)
+    signed_in("coordinator")
+    page = client.get(f"/imports/{batch.id}", headers={"Accept-Language": "ar"})
+    assert "مدرسة الأمل" in page.get_data(as_text=True)
+    with pytest.raises(ValidationFailed):
+        accept_closest(batch, ["Nowhere at all", "Not in the file"])
+    accepted = accept_closest(batch, ["Ecole Al Amel"])
+    assert accepted == {"Ecole Al Amel": schools["amal"].id}
+    db.session.commit()
+    again = run("devices", path, donation, commit=False, options=batch.options)
+    assert [p.row for p in again.problems] == [3]  # only the place with no school near
+    rows.pop()
+    done = run("devices", xlsx(tmp_path / "m.xlsx", rows), donation, options=batch.options)
+    assert done.committed and by_serial()["M-1"].school_id == schools["amal"].id

@@ -330,6 +330,7 @@ class DeviceImporter(RowImporter):
         self.donor_columns: bool | None = None  # does the file have any (known at its header)
         self.quick_positions: tuple | None = None  # where _quick finds its cells, if it may
         self.places: Places | None = None  # an opening balance's places (known at its header)
+        self.chosen_places: dict[str, int] = {}  # places the user said are a school
         self.extra_columns: bool = False
 
     def _donation_id(self, reference: str) -> int | None:
@@ -544,7 +545,7 @@ class DeviceImporter(RowImporter):
         self.donor_columns = any(key in positions for key in DONOR_COLUMNS)
         self.extra_columns = any(key in positions for key in EXTRA_COLUMNS)
         if any(key in positions for key in OPENING_COLUMNS):
-            self.places = Places()
+            self.places = Places(self.chosen_places)
             self.opening_at = tuple(positions.get(key) for key in OPENING_COLUMNS)
         quick = self.default_donation_id is not None and not self.donor_columns
         quick = quick and not self.extra_columns

@@ -324,7 +324,7 @@ def report_lines(report: ImportReport) -> list[str]:
                 "Tablets by school (%(num)s school): %(first)s",
                 "Tablets by school (%(num)s schools): %(first)s",
                 places["schools"],
-                first=", ".join(f"{code} {count}" for code, _name, count in places["placed"][:10])
+                first=", ".join(f"{row[0]} {row[-1]}" for row in places["placed"][:10])
                 + (" …" if places["schools"] > 10 else ""),
             )
         )

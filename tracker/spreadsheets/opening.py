@@ -84,8 +84,10 @@ class Places:
     """The places of one file: each matched once, counted by school, the unmatched kept
     with their rows and the nearest school."""
 
-    def __init__(self):
+    def __init__(self, chosen: dict[str, int] | None = None):
         self.finder = SchoolFinder()
+        # Places the user said are a school (the closest one offered): {place: school id}.
+        self.chosen = {place: school_id for place, school_id in (chosen or {}).items()}
         self.placed: dict[int, int] = {}
         self.unmatched: dict[str, list[int]] = {}
         self.on_loan = 0
@@ -126,6 +128,8 @@ class Places:
                 )
         place = " ".join(str(place_raw).split()) if place_raw not in (None, "") else ""
         school_id, shared = self.finder.find(place) if place else (None, False)
+        if school_id is None and not shared and place in self.chosen:
+            school_id = self.chosen[place] if self.chosen[place] in self.finder.names else None
         if state is None:
             state = "in_stock" if not place else "delivered"
         status, needs_school = RECORDED[state]
@@ -206,6 +210,20 @@ class Places:
         if store := values.get("store"):
             self.stores[store] = self.stores.get(store, 0) + 1
 
+    def _unmatched(self, n: int, place: str, rows: list[int]) -> dict:
+        """A place no school matched, as the preview lists it: its rows, and the closest
+        school (its code and both its names, so each reader reads it in their language)."""
+        nearest = self.closest(place) if n < CLOSEST_LOOKED_UP else None
+        code, name_fr, name_ar = self.finder.schools[nearest] if nearest else ("", "", "")
+        return {
+            "place": place[:120],
+            "rows": rows[:20],
+            "count": len(rows),
+            "closest": self.finder.label(nearest) if nearest else "",
+            "closest_code": code,
+            "closest_names": [name_fr, name_ar or ""],
+        }
+
     def closest(self, place: str) -> int | None:
         """The nearest school's id, while the time given to looking lasts (each look
         compares the place with every school's names)."""
@@ -223,18 +241,11 @@ class Places:
         return {
             "schools": len(placed),
             "tablets": sum(self.placed.values()),
-            "placed": [[*self.finder.names[school_id], count] for school_id, count in placed[:500]],
+            "placed": [
+                [*self.finder.schools[school_id], count] for school_id, count in placed[:500]
+            ],
             "unmatched": [
-                {
-                    "place": place[:120],
-                    "rows": rows[:20],
-                    "count": len(rows),
-                    "closest": (
-                        self.finder.label(nearest)
-                        if n < CLOSEST_LOOKED_UP and (nearest := self.closest(place))
-                        else ""
-                    ),
-                }
+                self._unmatched(n, place, rows)
                 for n, (place, rows) in enumerate(list(self.unmatched.items())[:500])
             ],
             "on_loan": self.on_loan,

@@ -9,6 +9,7 @@ from tracker.auth.models import User
 from tracker.errors import ValidationFailed, ValidationProblems
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.schools.models import School
 from tracker.spreadsheets.import_devices import DeviceImporter
 from tracker.spreadsheets.import_manifest import ManifestImporter
 from tracker.spreadsheets.import_schools import SchoolImporter
@@ -38,6 +39,10 @@ def make_importer(
         raise ValueError(f"unknown import kind {kind!r}")
     if options.get("columns") is not None:
         importer.chosen = options["columns"]
+    if kind == "devices" and options.get("places"):
+        importer.chosen_places = {
+            place: int(school_id) for place, school_id in options["places"].items()
+        }
     return importer
 
 
@@ -96,7 +101,7 @@ def import_options(batch: ImportBatch, *, needs: str, pupils_per_tablet) -> dict
     `pupils_per_tablet` pupils). Refuses a choice the file's warnings do not offer. What the
     user said of the file's columns stays."""
     kept = batch.options or {}
-    columns = {key: kept[key] for key in ("columns", "remembered") if key in kept}
+    columns = {key: kept[key] for key in ("columns", "remembered", "places") if key in kept}
     if needs == "keep" or not needs:
         return columns
     if needs != "enrolment" or not offers_needs_from_pupils(batch):
@@ -170,3 +175,29 @@ def choose_columns(batch: ImportBatch, chosen: dict[str, str], *, actor: User | 
     batch.state = "running"
     db.session.flush()
     return earlier
+
+
+def accept_closest(batch: ImportBatch, places: list[str]) -> dict:
+    """The places of a previewed opening balance the user says are the closest school the
+    preview offered: kept in the batch's options (its check again and its commit read them
+    so); nothing is imported. A place the preview did not offer is refused."""
+    if batch.committed:
+        raise ValidationFailed(_("This file was already imported."))
+    offered = {
+        place["place"]: place["closest_code"]
+        for place in (batch.places or {}).get("unmatched", [])
+        if place.get("closest_code")
+    }
+    chosen = [place for place in places if place in offered]
+    if not chosen:
+        raise ValidationFailed(_("Tick the places to read as their closest school."))
+    codes = {offered[place] for place in chosen}
+    ids = dict(
+        db.session.execute(sa.select(School.code, School.id).where(School.code.in_(codes))).all()
+    )
+    accepted = dict((batch.options or {}).get("places") or {})
+    accepted.update({place: ids[offered[place]] for place in chosen if offered[place] in ids})
+    batch.options = {**(batch.options or {}), "places": accepted}
+    batch.state = "running"
+    db.session.flush()
+    return accepted

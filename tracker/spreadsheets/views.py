@@ -3,6 +3,7 @@
 import io
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import (
@@ -24,6 +25,7 @@ from tracker.donations.forms import donation_choices
 from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.i18n import school_name
 from tracker.jobs.files import copy_to, store_file
 from tracker.jobs.services import live_job, start_from_request
 from tracker.loans.forms import ClassListForm
@@ -37,6 +39,7 @@ from tracker.spreadsheets.models import ImportBatch
 from tracker.spreadsheets.opening import OPENING_LABELS
 from tracker.spreadsheets.readers import UnusableFile, sniff
 from tracker.spreadsheets.services import (
+    accept_closest,
     choose_columns,
     column_fields,
     import_options,
@@ -51,6 +54,7 @@ template_helpers(
     import_kind_label=labeller(KIND_LABELS),
     import_warning=warning_text,
     opening_state_label=labeller(OPENING_LABELS),
+    name_as_read=lambda names: school_name(SimpleNamespace(name_fr=names[0], name_ar=names[1])),
 )
 
 imports_bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -211,6 +215,29 @@ def columns(batch_id: int):
     except ValidationFailed as error:
         flash(str(error), "error")
         return redirect(back + "#columns")
+    start_batch(batch, commit=False, user=current_user)
+    return redirect(back)
+
+
+@imports_bp.route("/<int:batch_id>/closest", methods=["POST"])
+@requires("imports.run")
+def closest(batch_id: int):
+    """The places the user says are the closest school the preview offered: the file is
+    checked again reading them so (and imported so)."""
+    batch = _batch(batch_id)
+    back = url_for("imports.detail", batch_id=batch_id)
+    if batch.state == "running":
+        flash(_("This file is still being read; wait for it to finish."), "info")
+        return redirect(back)
+    if batch.upload_file_id is None:
+        flash(_("The uploaded file is no longer kept; upload it again."), "error")
+        return redirect(back)
+    try:
+        with transaction():
+            accept_closest(batch, request.form.getlist("place")[:500])
+    except ValidationFailed as error:
+        flash(str(error), "error")
+        return redirect(back + "#closest")
     start_batch(batch, commit=False, user=current_user)
     return redirect(back)
 
