@@ -84,6 +84,8 @@ MATRIX = {
     "imports.index": ("GET", "/imports/", WRITERS),
     "imports.detail": ("GET", "/imports/{batch}", WRITERS),
     "imports.commit": ("POST", "/imports/{batch}/commit", WRITERS),
+    "imports.columns": ("POST", "/imports/{batch}/columns", WRITERS),
+    "imports.closest": ("POST", "/imports/{batch}/closest", WRITERS),
     "imports.problems": ("GET", "/imports/{batch}/problems.xlsx", WRITERS),
     "imports.template": ("GET", "/imports/templates/devices.xlsx", WRITERS),
     "exports.devices": ("POST", "/exports/devices.xlsx", OFFICE),
