@@ -183,6 +183,8 @@ def _refuse_nul():
 
 
 FILE_KIND = re.compile(r"\((\.?[A-Za-z0-9]{2,5})\)")
+# A file's kind written bare in a sentence (".xlsx, .ods or .csv").
+FILE_EXTENSION = re.compile(r"(?<![\w.])(\.(?:xlsx|xls|ods|csv|pdf|png|jpg))\b")
 
 
 def bdi(value) -> Markup:
@@ -195,7 +197,9 @@ def isolated(text) -> Markup:
     """A label ending in a file kind, "(.xlsx)" or "(PDF)", with the kind kept left to right:
     in an Arabic sentence it would print "(xlsx.)"."""
     escaped = str(escape(text))  # escaped first: only our own tags are added
-    return Markup(FILE_KIND.sub(lambda m: f'<bdi dir="ltr">({m.group(1)})</bdi>', escaped))  # noqa: S704
+    escaped = FILE_KIND.sub(lambda m: f'<bdi dir="ltr">({m.group(1)})</bdi>', escaped)
+    escaped = FILE_EXTENSION.sub(lambda m: f'<bdi dir="ltr">{m.group(1)}</bdi>', escaped)
+    return Markup(escaped)  # noqa: S704
 
 
 def init_app(app) -> None:
