@@ -184,7 +184,7 @@ def _refuse_nul():
 
 FILE_KIND = re.compile(r"\((\.?[A-Za-z0-9]{2,5})\)")
 # A file's kind written bare in a sentence (".xlsx, .ods or .csv").
-FILE_EXTENSION = re.compile(r"(?<![\w.])(\.(?:xlsx|xls|ods|csv|pdf|png|jpg))\b")
+FILE_EXTENSION = re.compile(r"(?<![\w.(])(\.(?:xlsx|xls|ods|csv|pdf|png|jpg))\b")
 
 
 def bdi(value) -> Markup:
