@@ -575,3 +575,16 @@ def test_a_misspelt_place_is_read_as_its_closest_school_when_the_user_says_so(
     rows.pop()
     done = run("devices", xlsx(tmp_path / "m.xlsx", rows), donation, options=batch.options)
     assert done.committed and by_serial()["M-1"].school_id == schools["amal"].id
+
+
+def test_a_long_header_can_be_chosen_and_many_columns_stay_few(app, tmp_path, create_donation):
+    donation = create_donation()
+    long = "Numéro que notre fournisseur a gravé au dos " * 5  # 225 characters
+    rows = [[long, *(f"Colonne {n}" for n in range(80))], ["LONG-1", *range(80)]]
+    first = run("devices", xlsx(tmp_path / "long.xlsx", rows), donation, commit=False)
+    assert len(first.unknown_columns) == 50 and len(first.unknown_columns[0]) == 120
+    batch = db.session.get(ImportBatch, first.batch_id)
+    choose_columns(batch, {first.unknown_columns[0]: "serial"}, actor=None)
+    db.session.commit()
+    again = run("devices", xlsx(tmp_path / "long.xlsx", rows), donation, options=batch.options)
+    assert again.committed and "LONG-1" in by_serial()

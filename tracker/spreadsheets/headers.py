@@ -245,7 +245,8 @@ def _matched(matcher: Matcher, row) -> dict[str, int]:
         for index, value in enumerate(row.values):
             if value is None or index in found.values() or matcher.key_of(value):
                 continue
-            key = matcher.chosen.get(normalise(value))
+            # (by the header as kept: at most HEADER_SHOWN characters)
+            key = matcher.chosen.get(normalise(str(value).strip()[:HEADER_SHOWN]))
             if key and key not in found:
                 found[key] = index
     return found
@@ -306,7 +307,7 @@ def find_header(rows, columns: tuple[Column, ...], choices=None) -> tuple[Header
             for index, value in enumerate(best_row.values)
             if value not in (None, "")
             and index not in best.values()
-            and normalise(value) not in ignored
+            and normalise(str(value).strip()[:HEADER_SHOWN]) not in ignored
         ]
         message = _(
             "Row %(row)s looks like the header, but the required column %(columns)s is missing.",
@@ -335,7 +336,7 @@ def find_header(rows, columns: tuple[Column, ...], choices=None) -> tuple[Header
         for index, value in enumerate(best_row.values)
         if value not in (None, "")
         and index not in best.values()
-        and normalise(value) not in ignored
+        and normalise(str(value).strip()[:HEADER_SHOWN]) not in ignored
     ][:UNKNOWN_KEPT]
     remaining = [row for row in seen if row.number > best_row.number]
     header = HeaderMap(best_row.number, best, headers, unknown, len(best_row.values), written_row)
