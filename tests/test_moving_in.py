@@ -588,3 +588,52 @@ def test_a_long_header_can_be_chosen_and_many_columns_stay_few(app, tmp_path, cr
     db.session.commit()
     again = run("devices", xlsx(tmp_path / "long.xlsx", rows), donation, options=batch.options)
     assert again.committed and "LONG-1" in by_serial()
+
+
+def test_a_tablet_on_loan_with_its_borrower_is_lent_to_them_since_the_day(
+    app, tmp_path, create_donation, schools
+):
+    """On loan with a borrower: the tablet is on loan to the school's borrower of that code
+    (or one the list adds), since the day given, unsigned, due at the end of the year; one
+    tablet per borrower; a borrower on a tablet that is not on loan is refused."""
+    from tracker.loans.models import Borrower, Loan
+    from tracker.loans.services import add_borrower
+
+    amal = schools["amal"].id
+    add_borrower(None, amal, code="P-7", name="Salma Idrissi", class_name="6A")
+    db.session.commit()
+    donation = create_donation()
+    header = ["Serial", "School", "State", "Since", "Borrower", "Borrower code", "Class"]
+    rows = [
+        header,
+        ["B-1", "A100200", "on loan", "15/09/2025", "", "p-7", ""],
+        ["B-2", "A100200", "on loan", "", "Yassine Amrani", "", "5B"],
+        ["B-3", "A100200", "on loan", "", "", "", ""],  # no borrower: at its school
+        ["B-4", "A100200", "delivered", "", "Omar", "", ""],
+        ["B-5", "A100200", "on loan", "", "Salma again", "P-7", ""],
+    ]
+    report = run("devices", xlsx(tmp_path / "loans.xlsx", rows), donation, commit=False)
+    assert [(p.row, p.column, p.reason) for p in report.problems] == [
+        (5, "Borrower", "a borrower is given, but the tablet is not on loan"),
+        (6, "Borrower code", "the same borrower as row 2: one tablet each"),
+    ]
+    rows = rows[:4]
+    report = run("devices", xlsx(tmp_path / "loans.xlsx", rows), donation)
+    assert report.committed, [str(p) for p in report.problems]
+    found = by_serial()
+    assert (found["B-1"].status, found["B-2"].status, found["B-3"].status) == (
+        "on_loan",
+        "on_loan",
+        "delivered",
+    )
+    loans = {loan.device_id: loan for loan in db.session.scalars(sa.select(Loan))}
+    salma = loans[found["B-1"].id]
+    assert salma.borrower.name == "Salma Idrissi" and salma.signed_at is None
+    assert salma.lent_at.date() in (date(2025, 9, 14), date(2025, 9, 15))
+    added = loans[found["B-2"].id].borrower
+    assert (added.name, added.class_name, added.code) == ("Yassine Amrani", "5B", "OUV-B-2")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Borrower)) == 2
+    assert report.places["states"] == {"on_loan": 3}
+    # Listed again: the same tablets, unchanged.
+    again = run("devices", xlsx(tmp_path / "loans.xlsx", rows), donation)
+    assert (again.ok, again.unchanged) == (True, 3)

@@ -202,7 +202,7 @@ def register_device(
     return db.session.scalars(sa.select(Device).where(Device.asset_tag == tag)).one()
 
 
-OPENING_STATES = ("in_stock", "delivered", "faulty", "lost")
+OPENING_STATES = ("in_stock", "delivered", "on_loan", "faulty", "lost")
 
 
 def register_devices(
@@ -215,7 +215,8 @@ def register_devices(
     With `opening`, the rows are an opening balance: each says where its tablet is now
     (`status`, one of OPENING_STATES, its `school_id`), since when (`since`, a day) and who
     received it (`received_by`); each tablet is recorded there with one event "recorded at
-    opening" on that day, and no plan or delivery is invented for it."""
+    opening" on that day, and no plan or delivery is invented for it. Each row is given its
+    tablet's id (`device_id`), for what the caller records beside it (a loan)."""
     if not rows:
         return []
     prefix = current_app.config["ASSET_TAG_PREFIX"]
@@ -246,10 +247,10 @@ def register_devices(
         for values, number in zip(rows, numbers, strict=True)
     ]
     if opening:  # its events point to each tablet: their ids, known before they are written
-        for device, device_id in zip(
-            devices, next_ids(Device.__table__, len(devices)), strict=True
+        for values, device, device_id in zip(
+            rows, devices, next_ids(Device.__table__, len(devices)), strict=True
         ):
-            device["id"] = device_id
+            device["id"] = values["device_id"] = device_id
     # The packing list's extra fields, when it had any (else the columns' defaults stand):
     # every row names the same columns.
     donor = frozenset(DONOR_FIELDS)

@@ -32,7 +32,7 @@ from tracker.loans.models import LOAN_CONDITIONS, Borrower, Loan
 from tracker.schools.models import School
 from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
-from tracker.timezone import local_today
+from tracker.timezone import at_local, local_today
 from tracker.transaction import transaction
 
 MAX_BORROWERS_SHOWN = 50  # a page of the borrowers list
@@ -603,3 +603,61 @@ def erase_expired(now: datetime | None = None) -> int:
 def erase_expired_nightly() -> int:
     with work_context(), transaction():
         return erase_expired()
+
+
+def record_opening_loans(loans: list[dict], *, actor: User | None) -> int:
+    """The loans an opening balance lists (a programme moving in): each tablet, already
+    recorded on loan at its school, is lent to its borrower since the day the list gives —
+    the school's borrower of that code, or one added with the name and class the list
+    gives. Unsigned (the agreement is signed at the school's desk), due at the end of the
+    school year. `loans`: {"device_id", "school_id", "borrower": clean_borrower's fields,
+    "since": a day or None}. A borrower who already holds a tablet is refused; the caller
+    checked the list itself (one tablet per borrower). Gives the number of loans."""
+    if not loans:
+        return 0
+    schools = {loan["school_id"] for loan in loans}
+    known = {
+        (borrower.school_id, borrower.code): borrower
+        for borrower in db.session.scalars(
+            sa.select(Borrower).where(Borrower.school_id.in_(schools), Borrower.erased_at.is_(None))
+        )
+    }
+    holding = set(
+        db.session.scalars(
+            sa.select(Loan.borrower_id).where(Loan.school_id.in_(schools), Loan.ended_at.is_(None))
+        )
+    )
+    for loan in loans:
+        key = (loan["school_id"], loan["borrower"]["code"])
+        borrower = known.get(key)
+        if borrower is None:
+            borrower = known[key] = Borrower(school_id=loan["school_id"], **loan["borrower"])
+            db.session.add(borrower)
+        elif borrower.id in holding:
+            raise ValidationFailed(
+                _(
+                    "%(name)s already has a tablet: take it back first.",
+                    name=borrower.name,
+                ),
+                field="borrower",
+            )
+    db.session.flush()
+    due_on = default_due_on(local_today())
+    version = current_app.config["LOAN_AGREEMENT_VERSION"]
+    now = utcnow()
+    for loan in loans:
+        borrower = known[(loan["school_id"], loan["borrower"]["code"])]
+        db.session.add(
+            Loan(
+                device_id=loan["device_id"],
+                borrower_id=borrower.id,
+                school_id=loan["school_id"],
+                lent_at=at_local(loan["since"]) if loan.get("since") else now,
+                due_on=due_on,
+                agreement_version=version,
+                condition_out="good",
+                lent_by_id=actor.id if actor else None,
+            )
+        )
+    db.session.flush()
+    return len(loans)

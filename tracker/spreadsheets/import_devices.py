@@ -16,6 +16,7 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
+from tracker.loans.services import clean_borrower, record_opening_loans
 from tracker.spreadsheets.headers import Column
 from tracker.spreadsheets.importers import (
     Problem,
@@ -280,10 +281,36 @@ DEVICE_COLUMNS = (
         label=_l("Warranty (months)"),
         exact=True,
     ),
+    # A tablet on loan at opening: to whom (the school's borrower of that code, or one added).
+    Column(
+        "borrower",
+        (
+            "borrower",
+            "borrower name",
+            "lent to",
+            "emprunteur",
+            "nom de l'emprunteur",
+            "prêté à",
+            "المستعير",
+            "اسم المستعير",
+        ),
+        label=_l("Borrower"),
+    ),
+    Column(
+        "borrower_code",
+        ("borrower code", "pupil code", "code élève", "code de l'élève", "رمز التلميذ"),
+        label=_l("Borrower's code"),
+    ),
+    Column(
+        "class_name",
+        ("class", "classe", "groupe", "القسم", "الفصل"),
+        label=_l("Class"),
+    ),
     Column("kit", ("kit",), label=_l("Kit")),
     Column("category", ("category", "catégorie", "الفئة"), label=_l("Category")),
 )
 OPENING_COLUMNS = ("place", "state", "since", "received_by")
+LOAN_COLUMNS = ("borrower", "borrower_code", "class_name")
 EXTRA_COLUMNS = ("model_number", "title", "purchase_date", "warranty_months", "kit", "category")
 CONDITION_WORDS = {
     "new": ("new", "neuf", "neuve", "جديد"),
@@ -331,6 +358,7 @@ class DeviceImporter(RowImporter):
         self.quick_positions: tuple | None = None  # where _quick finds its cells, if it may
         self.places: Places | None = None  # an opening balance's places (known at its header)
         self.chosen_places: dict[str, int] = {}  # places the user said are a school
+        self.loan_columns = False
         self.extra_columns: bool = False
 
     def _donation_id(self, reference: str) -> int | None:
@@ -499,6 +527,8 @@ class DeviceImporter(RowImporter):
             problem("since", since_raw, str(error))
             return
         values.update(self.places.read(row.number, state, place, since, problem))
+        if self.loan_columns:
+            self._clean_loan(row, header, values, problem)
         if text := as_text(received):
             if has_control_characters(text):
                 problem("received_by", text, _("contains a control character"))
@@ -533,6 +563,37 @@ class DeviceImporter(RowImporter):
             values["received_by"] = received[:120]
         return True
 
+    def _clean_loan(self, row, header, values: dict, problem) -> None:
+        """A tablet on loan and its borrower: the school's borrower of that code, or one the
+        list adds (its code, else one made from the tablet's serial)."""
+        name, code, class_name = (as_text(raw) for raw in cells(row, header, LOAN_COLUMNS))
+        if not (name or code):
+            return
+        if values.get("state") != "on_loan":
+            if values:  # (a row whose state was refused says so already)
+                problem(
+                    "borrower" if name else "borrower_code",
+                    name or code,
+                    _("a borrower is given, but the tablet is not on loan"),
+                )
+            return
+        serial = values.get("serial") or ""
+        try:
+            values["borrower"] = clean_borrower(
+                {
+                    "code": code or f"OUV-{serial}",
+                    "name": name or code,
+                    "class_name": class_name,
+                    "kind": "",
+                }
+            )
+        except ValidationFailed as error:
+            key = {"code": "borrower_code", "class_name": "class_name"}.get(error.field, "borrower")
+            problem(key, name or code, error.reason)
+            return
+        values["status"] = "on_loan"
+        del values["state"]
+
     def header_warnings(self, header) -> list[dict]:
         self._look_at(header)
         return []
@@ -547,8 +608,9 @@ class DeviceImporter(RowImporter):
         if any(key in positions for key in OPENING_COLUMNS):
             self.places = Places(self.chosen_places)
             self.opening_at = tuple(positions.get(key) for key in OPENING_COLUMNS)
+        self.loan_columns = any(key in positions for key in LOAN_COLUMNS)
         quick = self.default_donation_id is not None and not self.donor_columns
-        quick = quick and not self.extra_columns
+        quick = quick and not self.extra_columns and not self.loan_columns
         if quick and "donation" not in positions:
             self.quick_positions = (
                 positions["serial"],
@@ -620,8 +682,35 @@ class DeviceImporter(RowImporter):
         # One IMEI names one tablet, whichever of its two columns it is in.
         imeis = self.repeats("imei", [(row.number, v.get("imei")) for row, v, _p in cleaned])
         imeis2 = self.repeats("imei", [(row.number, v.get("imei2")) for row, v, _p in cleaned])
+        # One tablet per borrower at a time.
+        lenders = (
+            self.repeats(
+                "borrower",
+                [
+                    (row.number, f"{v['school_id']}:{v['borrower']['code']}")
+                    if "borrower" in v
+                    else (row.number, None)
+                    for row, v, _p in cleaned
+                ],
+            )
+            if self.loan_columns
+            else {}
+        )
         parsed = []
         for row, values, problems in cleaned:
+            if row.number in lenders:
+                key = "borrower_code" if "borrower_code" in header.positions else "borrower"
+                problems.append(
+                    self._problem(
+                        row,
+                        header,
+                        key,
+                        _(
+                            "the same borrower as row %(row)s: one tablet each",
+                            row=lenders[row.number],
+                        ),
+                    )
+                )
             if row.number in serials:
                 problems.append(
                     self._problem(
@@ -702,7 +791,10 @@ class DeviceImporter(RowImporter):
                     "delivered" if device.status in HANDED_OVER else device.status,
                     device.school_id,
                 )
-                != (values["status"], values["school_id"])
+                != (
+                    "delivered" if values["status"] in HANDED_OVER else values["status"],
+                    values["school_id"],
+                )
             ):
                 reason = (
                     "place" if "place" in header.positions else "state",
@@ -757,6 +849,19 @@ class DeviceImporter(RowImporter):
                 actor=self.actor,
                 details={"import": self.filename},
                 opening=self.places is not None,
+            )
+            record_opening_loans(
+                [
+                    {
+                        "device_id": values["device_id"],
+                        "school_id": values["school_id"],
+                        "borrower": values["borrower"],
+                        "since": values.get("since"),
+                    }
+                    for values in to_insert
+                    if "borrower" in values
+                ],
+                actor=self.actor,
             )
             for device, changes in to_update:
                 update_device(
