@@ -12,7 +12,7 @@ from tracker.extensions import db
 from tracker.i18n import RTL
 from tracker.i18n import gettext as _
 from tracker.schools.models import CYCLES, SETTINGS, School
-from tracker.schools.places import places_named
+from tracker.schools.places import french_place, places_named
 from tracker.schools.words import CYCLES_READ, SETTINGS_READ, fold
 from tracker.text import refuse_control_characters
 
@@ -274,6 +274,30 @@ def spelled_as_stored(column, value: str) -> str:
     return next((name for name in names if _place_key(name) == wanted), value)
 
 
+class PlaceSpellings:
+    """`spelled_as_stored` for many rows (a school list's): the regions and provinces the
+    list stores are read once; a name typed in any case, with or without accents and
+    dashes, or in Arabic (the reference data's), is the stored one."""
+
+    COLUMNS = {"region": School.region, "province": School.province}
+
+    def __init__(self):
+        self.known: dict[str, dict[str, str]] | None = None
+
+    def __call__(self, key: str, value: str) -> str:
+        if self.known is None:
+            self.known = {
+                name: {
+                    _place_key(stored): stored
+                    for stored in db.session.scalars(sa.select(column).distinct())
+                    if stored
+                }
+                for name, column in self.COLUMNS.items()
+            }
+        french = french_place(value)
+        return self.known[key].get(_place_key(french or value), french or value)
+
+
 def search_schools(q: str = "", region: str = "", province: str = ""):
     """A select of schools matching a code/name search and region/province filters."""
     query = sa.select(School)
@@ -320,17 +344,20 @@ class SchoolFinder:
     def __init__(self):
         self.by_code: dict[str, int] = {}
         self.by_name: dict[str, int | None] = {}  # None: two schools share the name
-        self.names: dict[int, tuple[str, str]] = {}
         self.every_name: dict[str, int] = {}  # each name to one of its schools
+        self.shared: dict[str, list[str]] = {}  # a shared name: its schools' codes
         self.keys: list[str] | None = None
         self.schools: dict[int, tuple] = {}
         rows = db.session.execute(sa.select(School.id, School.code, School.name_fr, School.name_ar))
         for school_id, code, name_fr, name_ar in rows:
             self.by_code["".join(code.split()).upper()] = school_id
-            self.names[school_id] = (code, name_fr)
             self.schools[school_id] = (code, name_fr, name_ar)
             for name in {_place_key(name_fr), _place_key(name_ar or "")} - {""}:
                 known = self.by_name.get(name, school_id)
+                if known is not None and known != school_id:
+                    self.shared[name] = [self.schools[known][0]]
+                if known != school_id:
+                    self.shared[name].append(code)
                 self.by_name[name] = school_id if known == school_id else None
                 self.every_name.setdefault(name, school_id)
         self.closest_cache: dict[str, int | None] = {}
@@ -364,13 +391,8 @@ class SchoolFinder:
 
     def sharing(self, place: str) -> list[str]:
         """The codes of the schools that share the name `place` (at most five)."""
-        key = _place_key(place)
-        return sorted(
-            code
-            for school_id, (code, name_fr, name_ar) in self.schools.items()
-            if key in (_place_key(name_fr), _place_key(name_ar or ""))
-        )[:5]
+        return sorted(self.shared.get(_place_key(place), []))[:5]
 
     def label(self, school_id: int) -> str:
-        code, name = self.names[school_id]
+        code, name, _name_ar = self.schools[school_id]
         return f"{name} ({code})"

@@ -44,9 +44,9 @@ class MissingColumns(ValidationFailed):
     """A header row was found, but a required column is not in it (a user may say which of
     its columns it is)."""
 
-    def __init__(self, message, *, row: int, unknown: list[str], headers: list[str]):
+    def __init__(self, message, *, row: int, unknown: list[str]):
         super().__init__(message)
-        self.row, self.unknown, self.headers = row, unknown, headers
+        self.row, self.unknown = row, unknown
 
 
 _ARABIC_MARKS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u0640]")  # harakat, tatweel
@@ -158,7 +158,6 @@ class HeaderMap:
     headers: dict[str, str]  # field key -> the header as written in the file
     unknown: list[str] = field(default_factory=list)
     width: int = 0
-    written: list[str] = field(default_factory=list)  # every header of the row, as written
 
 
 def labels_in_every_language(label) -> list[str]:
@@ -325,9 +324,7 @@ def find_header(rows, columns: tuple[Column, ...], choices=None) -> tuple[Header
                     header=guess,
                     label=str(missing[0].label).lower(),
                 )
-        raise MissingColumns(
-            message, row=best_row.number, unknown=written[:UNKNOWN_KEPT], headers=written_row
-        )
+        raise MissingColumns(message, row=best_row.number, unknown=written[:UNKNOWN_KEPT])
     headers = {
         key: str(best_row.values[index]).strip()[:HEADER_SHOWN] for key, index in best.items()
     }
@@ -339,5 +336,5 @@ def find_header(rows, columns: tuple[Column, ...], choices=None) -> tuple[Header
         and normalise(str(value).strip()[:HEADER_SHOWN]) not in ignored
     ][:UNKNOWN_KEPT]
     remaining = [row for row in seen if row.number > best_row.number]
-    header = HeaderMap(best_row.number, best, headers, unknown, len(best_row.values), written_row)
+    header = HeaderMap(best_row.number, best, headers, unknown, len(best_row.values))
     return header, remaining

@@ -10,9 +10,12 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
-from tracker.schools.places import french_place
-from tracker.schools.services import FIELDS, need_from_enrolment, normalise_school_fields
-from tracker.schools.words import fold as _fold
+from tracker.schools.services import (
+    FIELDS,
+    PlaceSpellings,
+    need_from_enrolment,
+    normalise_school_fields,
+)
 from tracker.spreadsheets.headers import Column
 from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
 
@@ -200,26 +203,16 @@ class SchoolImporter(RowImporter):
         super().__init__()
         # A list without a need column: set each need from the pupils, when asked to.
         self.pupils_per_tablet = pupils_per_tablet
-        self.spellings: dict[str, dict[str, str]] | None = None
+        self.spellings = PlaceSpellings()
 
     def _as_stored(self, raw: dict, french: dict[str, str]) -> None:
         """A region or province in Arabic as the list stores it (in French, as the ministry
         writes it), or as an existing school spells it; a name in Arabic letters in the
         French name's column is the Arabic name."""
-        if self.spellings is None:
-            self.spellings = {
-                key: {
-                    _fold(name): name
-                    for name in db.session.scalars(sa.select(column).distinct())
-                    if name
-                }
-                for key, column in (("region", School.region), ("province", School.province))
-            }
         for key in ("region", "province"):
             value = raw.get(key)
             if isinstance(value, str) and value.strip():
-                named = french_place(value) if ARABIC.search(value) else None
-                raw[key] = self.spellings[key].get(_fold(named or value), named or value)
+                raw[key] = self.spellings(key, value)
         name = raw.get("name_fr")
         if isinstance(name, str) and ARABIC.search(name) and not as_text(raw.get("name_ar")):
             # (A school the tracker knows keeps its French name.)

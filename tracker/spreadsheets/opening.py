@@ -129,7 +129,7 @@ class Places:
         place = " ".join(str(place_raw).split()) if place_raw not in (None, "") else ""
         school_id, shared = self.finder.find(place) if place else (None, False)
         if school_id is None and not shared and place in self.chosen:
-            school_id = self.chosen[place] if self.chosen[place] in self.finder.names else None
+            school_id = self.chosen[place] if self.chosen[place] in self.finder.schools else None
         if state is None:
             state = "in_stock" if not place else "delivered"
         status, needs_school = RECORDED[state]

@@ -120,12 +120,20 @@ def column_fields(kind: str) -> list[tuple[str, str]]:
     return [(column.key, str(column.label)) for column in importer.columns]
 
 
+def _may_check_again(batch: ImportBatch) -> None:
+    """A previewed file can be checked again with what the user said of it while it is not
+    being read and not imported."""
+    if batch.state == "running":
+        raise ValidationFailed(_("This file is still being read; wait for it to finish."))
+    if batch.committed:
+        raise ValidationFailed(_("This file was already imported."))
+
+
 def choose_columns(batch: ImportBatch, chosen: dict[str, str], *, actor: User | None) -> dict:
     """What the user says the file's unrecognised columns hold ({header: field key, or ""
     to ignore it}): checked (a field the file has, once), kept for the next file with the
     same headers, and the batch's options for its check again. Nothing is imported."""
-    if batch.committed:
-        raise ValidationFailed(_("This file was already imported."))
+    _may_check_again(batch)
     keys = dict(column_fields(batch.kind))
     unknown = set(batch.unknown_columns)
     problems = []
@@ -181,8 +189,7 @@ def accept_closest(batch: ImportBatch, places: list[str]) -> dict:
     """The places of a previewed opening balance the user says are the closest school the
     preview offered: kept in the batch's options (its check again and its commit read them
     so); nothing is imported. A place the preview did not offer is refused."""
-    if batch.committed:
-        raise ValidationFailed(_("This file was already imported."))
+    _may_check_again(batch)
     offered = {
         place["place"]: place["closest_code"]
         for place in (batch.places or {}).get("unmatched", [])

@@ -197,26 +197,12 @@ def columns(batch_id: int):
     """What the user says the file's unrecognised columns hold: the file is checked again
     with it, and it is remembered for the next file with the same headers."""
     batch = _batch(batch_id)
-    back = url_for("imports.detail", batch_id=batch_id)
-    if batch.state == "running":
-        flash(_("This file is still being read; wait for it to finish."), "info")
-        return redirect(back)
-    if batch.upload_file_id is None:
-        flash(_("The uploaded file is no longer kept; upload it again."), "error")
-        return redirect(back)
     chosen = {
         header: request.form.get(f"column-{index}", "")[:40]
         for index, header in enumerate(batch.unknown_columns)
         if f"column-{index}" in request.form
     }
-    try:
-        with transaction():
-            choose_columns(batch, chosen, actor=current_user)
-    except ValidationFailed as error:
-        flash(str(error), "error")
-        return redirect(back + "#columns")
-    start_batch(batch, commit=False, user=current_user)
-    return redirect(back)
+    return _check_again(batch, lambda: choose_columns(batch, chosen, actor=current_user), "columns")
 
 
 @imports_bp.route("/<int:batch_id>/closest", methods=["POST"])
@@ -225,19 +211,23 @@ def closest(batch_id: int):
     """The places the user says are the closest school the preview offered: the file is
     checked again reading them so (and imported so)."""
     batch = _batch(batch_id)
-    back = url_for("imports.detail", batch_id=batch_id)
-    if batch.state == "running":
-        flash(_("This file is still being read; wait for it to finish."), "info")
-        return redirect(back)
+    places = request.form.getlist("place")[:500]
+    return _check_again(batch, lambda: accept_closest(batch, places), "closest")
+
+
+def _check_again(batch: ImportBatch, change, anchor: str):
+    """Keep what the user said of a previewed file (`change`), then check it again (the
+    check reads the upload, kept until the commit)."""
+    back = url_for("imports.detail", batch_id=batch.id)
     if batch.upload_file_id is None:
         flash(_("The uploaded file is no longer kept; upload it again."), "error")
         return redirect(back)
     try:
         with transaction():
-            accept_closest(batch, request.form.getlist("place")[:500])
+            change()
     except ValidationFailed as error:
         flash(str(error), "error")
-        return redirect(back + "#closest")
+        return redirect(f"{back}#{anchor}")
     start_batch(batch, commit=False, user=current_user)
     return redirect(back)
 
