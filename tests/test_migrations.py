@@ -130,10 +130,17 @@ def test_stored_sentences_become_what_they_say_and_are_read_in_the_readers_langu
     with app.app_context():
         upgrade(revision="0027")
         # 0028 changes no column: today's services write the rows as 0027 held them.
-        from tracker.auth.services import create_user
         from tracker.messages.models import OutboxMessage
 
-        user = create_user("old@example.org", "admin", "a long enough password 1")
+        # (A user as 0027 held it: 0031 added their areas.)
+        db.session.execute(
+            sa.text(
+                "INSERT INTO users (id, email, name, role, password_hash, active,"
+                " session_version, created_at) VALUES (1, 'old@example.org', '', 'admin',"
+                " 'x', true, 1, '2026-01-01 00:00:00')"
+            )
+        )
+        user = SimpleNamespace(id=1)
         # (A school as 0027 held it: 0030 added columns the model now writes.)
         db.session.execute(
             sa.text(
@@ -146,8 +153,17 @@ def test_stored_sentences_become_what_they_say_and_are_read_in_the_readers_langu
         )
         school = SimpleNamespace(id=1)
         unexpected = [{"code": "ZZZ", "reason": "Aucune tablette n'a le code ZZZ."}]
-        db.session.add(
-            Delivery(id=1, school_id=school.id, status="dispatched", unexpected=unexpected)
+        # (A delivery as 0027 held it: 0031 added the depot it left from.)
+        db.session.execute(
+            sa.text(
+                "INSERT INTO deliveries (id, school_id, status, created_at, recipient_name,"
+                " recipient_role, notes, handover_via, code_sealed, code_hash, code_salt,"
+                " code_tries, handover_confirmation, no_code_reason, failure_reason,"
+                " receipt_refused, unexpected) VALUES (1, :school, 'dispatched',"
+                " '2026-01-01 00:00:00', '', '', '', '', '', '', '', 0, '', '', '', '',"
+                " :unexpected)"
+            ),
+            {"school": school.id, "unexpected": json.dumps(unexpected)},
         )
         db.session.add(
             SyncAction(

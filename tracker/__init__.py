@@ -46,6 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
     from tracker import web
 
     web.init_app(app)
+    from tracker.schools.reach import check_view_args
+
+    app.before_request(check_view_args)  # after the sign-in wall: objects out of reach are 404
     serve_static(app)
     return app
 

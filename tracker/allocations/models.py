@@ -27,6 +27,8 @@ class AllocationPlan(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     # The pool the plan draws on: one donation, or every in-stock device when empty.
     donation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donations.id"), index=True)
+    # The depot whose stock it draws on (tracker.schools.reach: a plan is its office's).
+    depot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("depots.id"))
     status: Mapped[str] = mapped_column(sa.String(30), default="draft", index=True)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

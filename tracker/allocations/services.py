@@ -35,6 +35,7 @@ from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFail
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import CYCLES, SETTINGS, School
+from tracker.schools.reach import reachable
 from tracker.schools.services import spelled_as_stored
 
 
@@ -439,3 +440,24 @@ def swap_device(device_id: int, actor: User | None, note: str = "") -> Device:
         .where(Device.allocation_id == line.id, Device.status == "reserved")
         .order_by(Device.id.desc())
     )
+
+
+def plan_reached(reach, plan_id: int) -> bool:
+    """A plan is its office's: in reach when its depot is, or when each of its schools is
+    (a plan with none yet, drawing on no depot in reach, is the whole programme's)."""
+    found = sa.select(AllocationPlan.id).where(AllocationPlan.id == plan_id, plans_clause(reach))
+    return db.session.scalar(found) is not None
+
+
+def plans_clause(reach):
+    """The plans in reach, as a clause on `allocation_plans` (the plans' list asks it)."""
+    if reach.whole:
+        return sa.true()
+    outside = sa.exists().where(
+        Allocation.plan_id == AllocationPlan.id, ~reach.schools_clause(Allocation.school_id)
+    )
+    inside = sa.exists().where(Allocation.plan_id == AllocationPlan.id)
+    return sa.or_(reach.depots_clause(AllocationPlan.depot_id), sa.and_(inside, ~outside))
+
+
+reachable("plan_id", plan_reached, lambda id_: _("No allocation plan with id %(id)s.", id=id_))

@@ -28,6 +28,10 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The part of the programme the person works in (tracker.schools.reach): empty for the
+    # whole programme, else [region, province] pairs, province "" for a whole region. Kept
+    # on the row the sign-in already reads, so asking it costs no statement.
+    areas: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
 
     # The key of the sign-in this object was loaded for (not a column): it goes into the
     # session and remember cookies, so signing out can end that one sign-in on the server.

@@ -56,6 +56,11 @@ def reset_password(user_id: int, password: str, actor: User | None) -> User:
     return user
 
 
+def access_changed(user: User) -> None:
+    """What changes when what a user may reach changes: every session and token ends."""
+    _access_changed(user)
+
+
 def _access_changed(user: User) -> None:
     user.session_version += 1
     for callback in _ACCESS_CHANGED:

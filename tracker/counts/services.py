@@ -25,6 +25,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import school_name
 from tracker.schools.models import CYCLES, SETTINGS, School
+from tracker.schools.reach import reachable
 from tracker.schools.services import spelled_as_stored
 from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
@@ -562,3 +563,38 @@ def open_counts_at(school: School) -> list[Count]:
         sa.select(Count).where(Count.status == "open").order_by(Count.starts_on)
     )
     return [count for count in counts if covers(count, school)]
+
+
+def counts_clause(reach):
+    """The counts in reach, as a clause on `counts`: a school's, a province's or a region's
+    the person reaches; a count of the whole programme is the whole programme's."""
+    if reach.whole:
+        return sa.true()
+    schools = reach.school_ids().subquery()
+    return sa.or_(
+        sa.and_(
+            Count.scope == "school",
+            Count.scope_value.in_(sa.select(sa.cast(schools.c[0], sa.String))),
+        ),
+        sa.and_(
+            Count.scope == "province",
+            Count.scope_value.in_(
+                sa.select(School.province).where(School.id.in_(sa.select(schools.c[0])))
+            ),
+            ~sa.exists().where(
+                School.province == Count.scope_value, ~School.id.in_(sa.select(schools.c[0]))
+            ),
+        ),
+        sa.and_(
+            Count.scope == "region",
+            Count.scope_value.in_([region for region, province in reach.areas if not province]),
+        ),
+    )
+
+
+def _count_reached(reach, count_id: int) -> bool:
+    found = sa.select(Count.id).where(Count.id == count_id, counts_clause(reach))
+    return db.session.scalar(found) is not None
+
+
+reachable("count_id", _count_reached, lambda id_: _("No count with number %(id)s.", id=id_))

@@ -64,6 +64,8 @@ class Delivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"), index=True)
     plan_id: Mapped[int | None] = mapped_column(sa.ForeignKey("allocation_plans.id"), index=True)
+    # The depot the boxes left from (named on the delivery note).
+    from_depot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("depots.id"))
     assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     planned_on: Mapped[date | None]
     status: Mapped[str] = mapped_column(sa.String(30), default="planned", index=True)

@@ -10,12 +10,13 @@ from wtforms.fields.choices import SelectChoice
 
 from tracker.auth.models import User
 from tracker.auth.permissions import roles_for
-from tracker.deliveries.models import UNDER_WAY, Delivery, DeliveryItem
+from tracker.deliveries.models import UNDER_WAY, Delivery, DeliveryItem, PhoneKey
 from tracker.devices.models import Device
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.i18n import gettext as _
-from tracker.schools.models import School
+from tracker.schools.models import School, SchoolStaff
+from tracker.schools.reach import reachable
 
 
 class Line(NamedTuple):
@@ -138,3 +139,33 @@ def get_delivery(
     if delivery is None:
         raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
     return delivery
+
+
+def _delivery_reached(reach, delivery_id: int) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(Delivery.id).where(
+                Delivery.id == delivery_id, reach.schools_clause(Delivery.school_id)
+            )
+        )
+        is not None
+    )
+
+
+reachable(
+    "delivery_id", _delivery_reached, lambda id_: _("No delivery with number %(id)s.", id=id_)
+)
+
+
+def _phone_reached(reach, key_id: int) -> bool:
+    """A school's phone is in reach when one of its owner's schools is."""
+    found = sa.select(PhoneKey.id).where(
+        PhoneKey.id == key_id,
+        PhoneKey.user_id.in_(
+            sa.select(SchoolStaff.user_id).where(reach.schools_clause(SchoolStaff.school_id))
+        ),
+    )
+    return db.session.scalar(found) is not None
+
+
+reachable("key_id", _phone_reached, lambda id_: _("No phone with number %(id)s.", id=id_))

@@ -105,6 +105,9 @@ class Device(db.Model):
     school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schools.id"))
     # One column, so a device can never sit in two allocations at once.
     allocation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("allocations.id"), index=True)
+    # The depot it is in stock at, or last left from (tracker.schools.reach: a tablet with no
+    # school is where its depot is).
+    depot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("depots.id"), index=True)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     # What a donor's packing list says beside the serial, kept as the donor wrote it: a
     # second SIM's IMEI, the brand, the donor's own inventory number, the day the donor

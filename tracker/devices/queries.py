@@ -16,6 +16,8 @@ from tracker.devices.models import Device
 from tracker.dialects import starts_with
 from tracker.extensions import db
 from tracker.figures import provides
+from tracker.i18n import gettext as _
+from tracker.schools.reach import reachable
 
 SORTS = {
     "asset_tag": (Device.asset_tag, False),
@@ -161,3 +163,17 @@ def registered_per_donation():
         .group_by(Device.donation_id)
         .subquery()
     )
+
+
+def _device_reached(reach, device_id: int) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(Device.id).where(
+                Device.id == device_id, reach.devices_clause(Device.school_id, Device.depot_id)
+            )
+        )
+        is not None
+    )
+
+
+reachable("device_id", _device_reached, lambda id_: _("No device with id %(id)s.", id=id_))

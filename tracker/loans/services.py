@@ -30,6 +30,7 @@ from tracker.jobs.queue import periodic
 from tracker.jobs.services import work_context
 from tracker.loans.models import LOAN_CONDITIONS, Borrower, Loan
 from tracker.schools.models import School
+from tracker.schools.reach import reachable
 from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
 from tracker.timezone import at_local, local_today
@@ -661,3 +662,21 @@ def record_opening_loans(loans: list[dict], *, actor: User | None) -> int:
         )
     db.session.flush()
     return len(loans)
+
+
+def _borrower_reached(reach, borrower_id: int) -> bool:
+    found = sa.select(Borrower.id).where(
+        Borrower.id == borrower_id, reach.schools_clause(Borrower.school_id)
+    )
+    return db.session.scalar(found) is not None
+
+
+def _loan_reached(reach, loan_id: int) -> bool:
+    found = sa.select(Loan.id).where(Loan.id == loan_id, reach.schools_clause(Loan.school_id))
+    return db.session.scalar(found) is not None
+
+
+reachable(
+    "borrower_id", _borrower_reached, lambda id_: _("No borrower with number %(id)s.", id=id_)
+)
+reachable("loan_id", _loan_reached, lambda id_: _("No loan with number %(id)s.", id=id_))

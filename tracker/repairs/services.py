@@ -26,6 +26,7 @@ from tracker.loans.services import continue_loan, tablet_at, when_back_damaged
 from tracker.repairs.models import MAX_PHOTOS, OUTCOMES, RepairCase, RepairPhoto
 from tracker.repairs.words import OUTCOME_LABELS
 from tracker.schools.models import School
+from tracker.schools.reach import reachable
 from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
 from tracker.timezone import local_today
@@ -338,3 +339,26 @@ def warranties_ending():
         )
         .group_by(Device.school_id)
     )
+
+
+def cases_clause(reach):
+    """A repair case is in reach when its tablet's school is (or, with none, its tablet)."""
+    if reach.whole:
+        return sa.true()
+    return sa.or_(
+        reach.schools_clause(RepairCase.school_id),
+        sa.and_(
+            RepairCase.school_id.is_(None),
+            RepairCase.device_id.in_(
+                sa.select(Device.id).where(reach.devices_clause(Device.school_id, Device.depot_id))
+            ),
+        ),
+    )
+
+
+def _case_reached(reach, case_id: int) -> bool:
+    found = sa.select(RepairCase.id).where(RepairCase.id == case_id, cases_clause(reach))
+    return db.session.scalar(found) is not None
+
+
+reachable("case_id", _case_reached, lambda id_: _("No repair case with number %(id)s.", id=id_))

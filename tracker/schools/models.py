@@ -55,6 +55,25 @@ class School(db.Model):
         return f"<School {self.code}>"
 
 
+class Depot(db.Model):
+    """A place stock is held: the central warehouse (no region: the whole programme's) or a
+    regional or provincial depot. Tablets in stock are at one (`devices.depot_id`)."""
+
+    __tablename__ = "depots"
+    __table_args__ = (sa.Index("ix_depots_region", "region", "province"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    region: Mapped[str] = mapped_column(sa.String(100), default="")
+    province: Mapped[str] = mapped_column(sa.String(100), default="")
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Depot {self.code}>"
+
+
 class SchoolStaff(db.Model):
     """A school user's school: a head teacher or ICT teacher sees the tablets, deliveries,
     borrowers and counts of these schools only (one, or a few)."""

@@ -10,6 +10,7 @@ from tracker.errors import ValidationFailed, ValidationProblems
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
+from tracker.schools.reach import reachable
 from tracker.spreadsheets.import_devices import DeviceImporter
 from tracker.spreadsheets.import_manifest import ManifestImporter
 from tracker.spreadsheets.import_schools import SchoolImporter
@@ -208,3 +209,19 @@ def accept_closest(batch: ImportBatch, places: list[str]) -> dict:
     batch.state = "running"
     db.session.flush()
     return accepted
+
+
+def batches_clause(reach):
+    """Imports in reach: every one for the whole programme's people, one's own otherwise (a
+    file's rows name schools of anywhere)."""
+    if reach.whole:
+        return sa.true()
+    return ImportBatch.user_id == reach.person
+
+
+def _batch_reached(reach, batch_id: int) -> bool:
+    found = sa.select(ImportBatch.id).where(ImportBatch.id == batch_id, batches_clause(reach))
+    return db.session.scalar(found) is not None
+
+
+reachable("batch_id", _batch_reached, lambda id_: _("No import with number %(id)s.", id=id_))

@@ -22,13 +22,14 @@ from tracker.allocations.services import get_plan
 from tracker.auth.permissions import requires
 from tracker.deliveries.services import delivery_for
 from tracker.donations.forms import donation_choices
-from tracker.errors import DomainError, ValidationFailed
+from tracker.errors import DomainError, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import school_name
 from tracker.jobs.files import copy_to, store_file
 from tracker.jobs.services import live_job, start_from_request
 from tracker.loans.forms import ClassListForm
+from tracker.schools.reach import my_reach
 from tracker.schools.staff import school_in_reach
 from tracker.spreadsheets.forms import KIND_LABELS, ImportForm
 from tracker.spreadsheets.import_borrowers import BorrowerImporter, class_list_template
@@ -40,6 +41,7 @@ from tracker.spreadsheets.opening import OPENING_LABELS
 from tracker.spreadsheets.readers import UnusableFile, sniff
 from tracker.spreadsheets.services import (
     accept_closest,
+    batches_clause,
     choose_columns,
     column_fields,
     import_options,
@@ -80,6 +82,7 @@ def index():
                 return redirect(url_for("imports.detail", batch_id=batch.id))
     recent = db.session.scalars(
         sa.select(ImportBatch)
+        .where(batches_clause(my_reach()))
         .options(sa.orm.joinedload(ImportBatch.user))
         .order_by(ImportBatch.id.desc())
         .limit(20)
@@ -125,7 +128,7 @@ def _preview(form: ImportForm, donation_id: int | None):
 def _batch(batch_id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None:
-        abort(404)
+        raise NotFound(_("No import with number %(id)s.", id=batch_id))
     return batch
 
 

@@ -26,6 +26,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.loans.models import Loan
 from tracker.schools.models import School
+from tracker.schools.reach import reachable
 from tracker.schools.services import get_school
 from tracker.text import refuse_control_characters
 from tracker.transfers.models import Transfer
@@ -387,3 +388,20 @@ def leave(actor: User | None, transfer_id: int) -> Transfer:
     transfer.status = "on_the_way"
     db.session.flush()
     return transfer
+
+
+def transfers_clause(reach):
+    """A transfer is in reach when both its schools are."""
+    return sa.and_(
+        reach.schools_clause(Transfer.from_school_id), reach.schools_clause(Transfer.to_school_id)
+    )
+
+
+def _transfer_reached(reach, transfer_id: int) -> bool:
+    found = sa.select(Transfer.id).where(Transfer.id == transfer_id, transfers_clause(reach))
+    return db.session.scalar(found) is not None
+
+
+reachable(
+    "transfer_id", _transfer_reached, lambda id_: _("No transfer with number %(id)s.", id=id_)
+)

@@ -1,0 +1,271 @@
+"""Which schools, depots and tablets a person can reach: the one rule of a programme run by
+many offices.
+
+A coordinator, manager, field agent or admin works for the whole programme, one region, or
+one or a few provinces (`User.areas`: [region, province] pairs, province "" for a whole
+region; none for the whole programme). A school's own staff reach their schools. A tablet is
+where its school is; with no school (in stock), where its depot is. The central warehouse
+has no region: only the whole programme reaches it.
+
+Every list, search, figure and export asks `reach_of(user)` for a clause (`schools_clause`,
+`depots_clause`, `devices_clause`); every page, download and API call naming an object by
+number is checked before its view runs (`check_view_args`), against what each feature
+registered with `reachable(parameter, check, refusal)`. Out of reach looks exactly like not
+there: the same 404 and sentence as a number nothing has.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import request
+from flask_login import current_user
+
+from tracker.auth.models import User
+from tracker.errors import NotFound, ValidationFailed
+from tracker.extensions import db
+from tracker.i18n import gettext as _
+from tracker.navigation import role_may_open
+from tracker.schools.models import Depot, School, SchoolStaff
+
+MAX_AREAS = 20  # one region, or one or a few provinces
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What one person can reach (never built by hand: ask `reach_of`)."""
+
+    whole: bool = True
+    areas: tuple[tuple[str, str], ...] = ()
+    staff_of: int | None = None  # a school's staff: the user whose schools
+    person: int | None = None  # whose reach it is (their own imports are theirs)
+
+    # --- in SQL: one clause, folded into the query that reads the rows ----------------
+
+    def _place(self, region, province):
+        return sa.or_(
+            *(
+                region == name if not part else sa.and_(region == name, province == part)
+                for name, part in self.areas
+            )
+        )
+
+    def school_ids(self):
+        """A select of the ids of the schools in reach (not for the whole programme)."""
+        if self.staff_of is not None:
+            return sa.select(SchoolStaff.school_id).where(SchoolStaff.user_id == self.staff_of)
+        return sa.select(School.id).where(self._place(School.region, School.province))
+
+    def depot_ids(self):
+        if self.staff_of is not None:
+            return sa.select(Depot.id).where(sa.false())
+        return sa.select(Depot.id).where(self._place(Depot.region, Depot.province))
+
+    def schools_clause(self, school_id_column):
+        """True of a row whose school is in reach."""
+        if self.whole:
+            return sa.true()
+        return school_id_column.in_(self.school_ids())
+
+    def school_rows_clause(self):
+        """True of a school row in reach (a query over `schools` itself: no subquery)."""
+        if self.whole:
+            return sa.true()
+        if self.staff_of is not None:
+            return School.id.in_(self.school_ids())
+        return self._place(School.region, School.province)
+
+    def depots_clause(self, depot_id_column):
+        if self.whole:
+            return sa.true()
+        return depot_id_column.in_(self.depot_ids())
+
+    def devices_clause(self, school_id_column, depot_id_column):
+        """True of a tablet in reach: its school's, or with no school, its depot's."""
+        if self.whole:
+            return sa.true()
+        return sa.or_(
+            school_id_column.in_(self.school_ids()),
+            sa.and_(school_id_column.is_(None), depot_id_column.in_(self.depot_ids())),
+        )
+
+    # --- in Python: one object already read ---------------------------------------------
+
+    def covers(self, region: str, province: str = "") -> bool:
+        """Whether a place of this region and province is in reach (a school's staff reach
+        schools, not places)."""
+        if self.whole:
+            return True
+        if self.staff_of is not None or not region:
+            return False
+        return any(region == name and (not part or province == part) for name, part in self.areas)
+
+    def covers_school(self, school: School | None) -> bool:
+        if school is None:
+            return False
+        if self.staff_of is not None:
+            return db.session.get(SchoolStaff, (self.staff_of, school.id)) is not None
+        return self.covers(school.region, school.province)
+
+    def covers_school_id(self, school_id: int | None) -> bool:
+        if self.whole:
+            return True
+        return school_id is not None and self.covers_school(db.session.get(School, school_id))
+
+    def covers_depot(self, depot: Depot | None) -> bool:
+        return depot is not None and self.covers(depot.region, depot.province)
+
+    def covers_device(self, school_id: int | None, depot_id: int | None) -> bool:
+        if self.whole:
+            return True
+        if school_id is not None:
+            return self.covers_school_id(school_id)
+        return depot_id is not None and self.covers_depot(db.session.get(Depot, depot_id))
+
+
+WHOLE = Reach()
+
+
+def reach_of(user: User | None) -> Reach:
+    """What `user` can reach: `None` (the command line, run by the server's operator) and a
+    user with no areas, the whole programme."""
+    if user is None or not getattr(user, "is_authenticated", True):
+        return WHOLE
+    if user.role == "school":
+        return Reach(whole=False, staff_of=user.id, person=user.id)
+    areas = tuple((str(region), str(province or "")) for region, province in (user.areas or []))
+    return Reach(whole=not areas, areas=areas, person=user.id)
+
+
+def my_reach() -> Reach:
+    """The signed-in person's reach (what views and templates ask)."""
+    return reach_of(current_user if current_user.is_authenticated else None)
+
+
+def require_school(actor: User | None, school: School) -> School:
+    """`school`, if `actor` reaches it; otherwise as if it did not exist."""
+    if not reach_of(actor).covers_school(school):
+        raise NotFound(_("No school with number %(id)s.", id=school.id))
+    return school
+
+
+# --- objects named in a URL -----------------------------------------------------------------
+
+_CHECKS: dict[str, tuple[Callable[[Reach, int], bool], Callable[[int], str]]] = {}
+
+
+def reachable(parameter: str, check: Callable[[Reach, int], bool], refusal: Callable[[int], str]):
+    """Register how a URL's `parameter` (e.g. "device_id") is checked: `check(reach, id)` is
+    True when the object exists and is in reach; `refusal(id)` is the sentence a number
+    nothing has gets (so out of reach reads the same)."""
+    _CHECKS[parameter] = (check, refusal)
+
+
+def check_view_args() -> None:
+    """Before every view: each object its URL names must be in the user's reach (the whole
+    programme's people skip the questions). Runs for the API as for pages."""
+    if not current_user.is_authenticated or not request.view_args:
+        return
+    reach = reach_of(current_user)
+    if reach.whole or not role_may_open(current_user.role, request.endpoint):
+        return  # (a page the role may not open says 403 whatever it names)
+    for name, value in request.view_args.items():
+        entry = _CHECKS.get(name)
+        if entry is not None and isinstance(value, int) and not entry[0](reach, value):
+            raise NotFound(entry[1](value))
+
+
+def _school_check(reach: Reach, school_id: int) -> bool:
+    return reach.covers_school(db.session.get(School, school_id))
+
+
+def _depot_check(reach: Reach, depot_id: int) -> bool:
+    return reach.covers_depot(db.session.get(Depot, depot_id))
+
+
+def _user_check(reach: Reach, user_id: int) -> bool:
+    """Another person is in reach when all they reach is: a school's staff by their schools,
+    anyone else by their areas (the whole programme's people only from the whole programme)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return False
+    if user.role == "school":
+        return (
+            db.session.scalar(
+                sa.select(SchoolStaff.school_id).where(
+                    SchoolStaff.user_id == user.id, reach.schools_clause(SchoolStaff.school_id)
+                )
+            )
+            is not None
+        )
+    return bool(user.areas) and all(reach.covers(region, part) for region, part in user.areas)
+
+
+reachable("user_id", _user_check, lambda id_: _("No user with id %(id)s.", id=id_))
+reachable("school_id", _school_check, lambda id_: _("No school with number %(id)s.", id=id_))
+reachable("depot_id", _depot_check, lambda id_: _("No depot with number %(id)s.", id=id_))
+
+
+# --- the areas a person is given -------------------------------------------------------------
+
+
+def known_areas() -> dict[str, list[str]]:
+    """Every region the school list and the depots name, with its provinces."""
+    rows = db.session.execute(
+        sa.union(
+            sa.select(School.region, School.province).distinct(),
+            sa.select(Depot.region, Depot.province).where(Depot.region != "").distinct(),
+        )
+    ).all()
+    areas: dict[str, set[str]] = {}
+    for region, province in rows:
+        if region:
+            areas.setdefault(region, set())
+            if province:
+                areas[region].add(province)
+    return {region: sorted(areas[region]) for region in sorted(areas)}
+
+
+def parse_areas(text: str) -> list[list[str]]:
+    """Areas as a form writes them: one per line, "Region" or "Region / Province"."""
+    areas = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        region, _sep, province = line.partition("/")
+        areas.append([" ".join(region.split()), " ".join(province.split())])
+    return areas
+
+
+def check_areas(areas: list[list[str]]) -> list[list[str]]:
+    """The areas, each naming a region (and province of it) the programme has, no two the
+    same; a sentence naming the first that is not."""
+    known = known_areas()
+    if len(areas) > MAX_AREAS:
+        raise ValidationFailed(
+            _("At most %(num)s regions or provinces per person.", num=MAX_AREAS), field="areas"
+        )
+    kept: list[list[str]] = []
+    for region, province in areas:
+        if region not in known:
+            raise ValidationFailed(
+                _("No school or depot is in the region '%(region)s'.", region=region),
+                field="areas",
+            )
+        if province and province not in known[region]:
+            raise ValidationFailed(
+                _(
+                    "No school or depot is in the province '%(province)s' of %(region)s.",
+                    province=province,
+                    region=region,
+                ),
+                field="areas",
+            )
+        if [region, province] not in kept:
+            kept.append([region, province])
+    regions = {region for region, province in kept if not province}
+    return [area for area in kept if not area[1] or area[0] not in regions]
+
+
+def areas_text(areas) -> str:
+    return "\n".join(f"{region} / {province}" if province else region for region, province in areas)
