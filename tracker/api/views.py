@@ -32,6 +32,7 @@ from tracker.i18n import gettext as _
 from tracker.loans import services as loans
 from tracker.schools import staff
 from tracker.schools.models import School
+from tracker.schools.reach import my_reach
 from tracker.schools.services import search_schools
 from tracker.transaction import committed
 
@@ -237,7 +238,7 @@ def _key_json(key) -> dict:
 def device_lookup():
     """A device by anything its code box takes: QR URL, token, asset tag, serial, IMEI."""
     code = request.args.get("code", "")
-    resolved = resolve_code(code)
+    resolved = resolve_code(code, my_reach())
     if resolved.device is None:
         return jsonify(error=code_refusal(code, resolved)), 404
     return jsonify(device=device_json(resolved.device))
@@ -248,7 +249,10 @@ def device_lookup():
 def schools():
     """Schools matching a search (code, name, commune) and filters, one page at a time."""
     query = search_schools(
-        request.args.get("q", ""), request.args.get("region", ""), request.args.get("province", "")
+        request.args.get("q", ""),
+        request.args.get("region", ""),
+        request.args.get("province", ""),
+        my_reach(),
     )
     offset = request.args.get("offset", "0")
     if not offset.isdigit() or not offset.isascii() or int(offset) > 10**9:

@@ -567,8 +567,9 @@ def open_counts_at(school: School) -> list[Count]:
 
 def counts_clause(reach):
     """The counts in reach, as a clause on `counts`: a school's, a province's or a region's
-    the person reaches; a count of the whole programme is the whole programme's."""
-    if reach.whole:
+    the person reaches; a count of the whole programme is the whole programme's. (A school's
+    staff reach the counts at their schools by the school they name: `school_id`.)"""
+    if reach.whole or reach.staff_of is not None:
         return sa.true()
     schools = reach.school_ids().subquery()
     return sa.or_(

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from tracker.devices.codes import resolve_code
-from tracker.devices.models import EVENT_TYPES, DeviceEvent
+from tracker.devices.models import EVENT_TYPES, Device, DeviceEvent
 from tracker.extensions import db
 from tracker.schools.models import School
+from tracker.schools.reach import WHOLE, Reach
 from tracker.timezone import at_local, read_day
 from tracker.web import whole_number
 
@@ -38,11 +39,13 @@ class HistoryFilter:
     until: date | None = None
     unknown_device: bool = False
     unknown_school: bool = False
+    reach: Reach = WHOLE  # whose log: the events of the tablets they reach
 
     @classmethod
-    def from_args(cls, args) -> "HistoryFilter":
+    def from_args(cls, args, reach: Reach = WHOLE) -> "HistoryFilter":
         kind = args.get("type", "")
         return cls(
+            reach=reach,
             code=args.get("code", "").strip()[:200],
             school=args.get("school", "").strip().upper()[:30],
             user_id=args.get("user", type=whole_number),
@@ -65,14 +68,26 @@ class HistoryFilter:
     def conditions(self) -> list:
         """The WHERE clauses, resolving a device code and a school code first."""
         where = []
+        if not self.reach.whole:
+            where.append(
+                DeviceEvent.device_id.in_(
+                    sa.select(Device.id).where(
+                        self.reach.devices_clause(Device.school_id, Device.depot_id)
+                    )
+                )
+            )
         if self.code:
             # An old, replaced label still finds the tablet's history.
-            resolved = resolve_code(self.code)
+            resolved = resolve_code(self.code, self.reach)
             device = resolved.device or (resolved.replaced.device if resolved.replaced else None)
             self.unknown_device = device is None
             where.append(DeviceEvent.device_id == (device.id if device else -1))
         if self.school:
-            school_id = db.session.scalar(sa.select(School.id).where(School.code == self.school))
+            school_id = db.session.scalar(
+                sa.select(School.id).where(
+                    School.code == self.school, self.reach.school_rows_clause()
+                )
+            )
             self.unknown_school = school_id is None
             where.append(DeviceEvent.school_id == (school_id or -1))
         if self.user_id:

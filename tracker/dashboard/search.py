@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from tracker.allocations.models import AllocationPlan
+from tracker.allocations.services import plans_clause
 from tracker.auth.permissions import can
 from tracker.deliveries.services import DELIVERY_REFERENCE, delivery_for
 from tracker.devices.codes import resolve_code
 from tracker.errors import NotFound
 from tracker.extensions import db
+from tracker.schools.reach import reach_of
 from tracker.schools.services import search_schools
 
 SHOWN = 10
@@ -36,8 +38,9 @@ def search(user, text: str) -> Found:
     found = Found()
     if not text:
         return found
+    reach = reach_of(user)
     if can(user, "devices.read"):
-        resolved = resolve_code(text)
+        resolved = resolve_code(text, reach)
         if resolved.device is not None:
             found.devices.append(resolved.device)
         elif resolved.replaced is not None:
@@ -47,12 +50,15 @@ def search(user, text: str) -> Found:
         with suppress(NotFound):  # none, or not theirs: the same answer
             found.deliveries.append(delivery_for(user, int(number.group(1))))
     if can(user, "schools.read") and len(text) >= 2:
-        found.schools = list(db.session.scalars(search_schools(text).limit(SHOWN)))
+        found.schools = list(db.session.scalars(search_schools(text, reach=reach).limit(SHOWN)))
     if can(user, "plans.read") and len(text) >= 2:
         found.plans = list(
             db.session.scalars(
                 sa.select(AllocationPlan)
-                .where(sa.func.lower(AllocationPlan.name).contains(text.lower(), autoescape=True))
+                .where(
+                    sa.func.lower(AllocationPlan.name).contains(text.lower(), autoescape=True),
+                    plans_clause(reach),
+                )
                 .order_by(AllocationPlan.id.desc())
                 .limit(SHOWN)
             )

@@ -37,6 +37,7 @@ from tracker.figures import figure
 from tracker.i18n import gettext as _
 from tracker.loans.services import loan_counts
 from tracker.schools import staff
+from tracker.schools.reach import my_reach
 from tracker.timezone import local_today
 from tracker.web import run_service, whole_number
 
@@ -165,7 +166,7 @@ def map_points():
 @requires("dashboard.office")
 def history():
     """Every device event, filtered and paged by keyset (fast at page 1,000)."""
-    chosen = HistoryFilter.from_args(request.args)
+    chosen = HistoryFilter.from_args(request.args, my_reach())
     page = history_page(
         chosen,
         before=request.args.get("before", type=whole_number),

@@ -30,6 +30,7 @@ from tracker.errors import IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
+from tracker.schools.reach import reach_of
 from tracker.schools.services import search_schools
 
 PLANNABLE_PLANS = PROGRESSING  # the plans' own list: approved, partly delivered
@@ -41,7 +42,9 @@ def delivery_for(
     """The delivery, if `user` may see it: a field agent sees only those assigned to them,
     and anything else looks like it does not exist."""
     delivery = get_delivery(delivery_id, lock=lock, whole=whole, lines=lines)
-    if role_can(user.role, "deliveries.read_all") or delivery.assigned_to_id == user.id:
+    if not reach_of(user).covers_school_id(delivery.school_id):
+        pass  # another office's: as if it did not exist
+    elif role_can(user.role, "deliveries.read_all") or delivery.assigned_to_id == user.id:
         return delivery
     raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
 

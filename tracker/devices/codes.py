@@ -14,6 +14,7 @@ from tracker.devices import identity
 from tracker.devices.models import Device, RetiredQrToken
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.schools.reach import WHOLE, Reach
 
 
 @dataclass
@@ -82,16 +83,22 @@ class Among:
         return None
 
 
-def resolve_code(code: str) -> Resolved:
+def resolve_code(code: str, reach: Reach = WHOLE) -> Resolved:
     """The tablet a code names now, or the replaced label it was (one more index probe, only
-    when no current code matched)."""
+    when no current code matched); a tablet out of `reach` is as if no code matched."""
     device = find_device_by_code(code)
     if device is not None:
+        if not reach.covers_device(device.school_id, device.depot_id):
+            return Resolved()
         return Resolved(device=device)
     token = _token_of((code or "").strip()[:300])
     if not token:
         return Resolved()
     retired = db.session.scalar(sa.select(RetiredQrToken).where(RetiredQrToken.token == token))
+    if retired is not None and not reach.covers_device(
+        retired.device.school_id, retired.device.depot_id
+    ):
+        return Resolved()
     return Resolved(replaced=retired)
 
 

@@ -17,7 +17,7 @@ from tracker.dialects import starts_with
 from tracker.extensions import db
 from tracker.figures import provides
 from tracker.i18n import gettext as _
-from tracker.schools.reach import reachable
+from tracker.schools.reach import WHOLE, Reach, reachable
 
 SORTS = {
     "asset_tag": (Device.asset_tag, False),
@@ -37,9 +37,14 @@ class DeviceFilters:
     donation_id: int | None = None
     school_id: int | None = None
     ids: tuple[int, ...] = ()  # tablets ticked on the list
+    reach: Reach = WHOLE  # whose list: only the tablets they reach
 
     def conditions(self) -> list:
-        conditions = []
+        conditions = (
+            []
+            if self.reach.whole
+            else [self.reach.devices_clause(Device.school_id, Device.depot_id)]
+        )
         if self.ids:
             conditions.append(Device.id.in_(self.ids))
         if self.status:

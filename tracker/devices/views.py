@@ -39,6 +39,7 @@ from tracker.i18n import gettext as _
 from tracker.i18n import ngettext
 from tracker.qr import qr_png, qr_svg
 from tracker.schools.models import School
+from tracker.schools.reach import my_reach
 from tracker.web import labeller, run_service, template_helpers, whole_number
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")
@@ -85,11 +86,17 @@ def device_filters_from_request() -> tuple[DeviceFilters, str, bool]:
     school_id = _int_arg("school")
     school_code = request.args.get("school_code", "").strip().upper()[:30]
     unknown_school = False
+    reach = my_reach()
     if school_code and school_id is None:
-        school_id = db.session.scalar(sa.select(School.id).where(School.code == school_code))
+        school_id = db.session.scalar(
+            sa.select(School.id).where(School.code == school_code, reach.school_rows_clause())
+        )
         unknown_school = school_id is None
+    elif school_id is not None and not reach.covers_school_id(school_id):
+        unknown_school, school_id = True, None  # another office's school: as if unknown
     status = request.args.get("status", "")
     filters = DeviceFilters(
+        reach=reach,
         q=request.args.get("q", "")[:200],
         status=status if status in STATUSES else "",
         donation_id=_int_arg("donation"),
@@ -111,7 +118,7 @@ def index():
     filters, school_code, unknown_school = device_filters_from_request()
     only_code = filters.q and not (filters.status or filters.donation_id or filters.school_id)
     if only_code:
-        resolved = resolve_code(filters.q)
+        resolved = resolve_code(filters.q, filters.reach)
         if resolved.device is not None:
             return redirect(url_for("devices.detail", device_id=resolved.device.id))
         if resolved.replaced is not None:
@@ -368,7 +375,7 @@ def landing(token: str):
     device = db.session.scalar(_by_code(), {"code": token})
     if device is not None:
         return _device_page(device)
-    retired = resolve_code(token).replaced
+    retired = resolve_code(token, my_reach()).replaced
     if retired is not None:
         return render_template("devices/label_replaced.html", retired=retired), 410
     message = _("This code is not registered in the tracker.")

@@ -13,6 +13,7 @@ from tracker.i18n import RTL
 from tracker.i18n import gettext as _
 from tracker.schools.models import CYCLES, SETTINGS, School
 from tracker.schools.places import french_place, places_named
+from tracker.schools.reach import WHOLE, Reach
 from tracker.schools.words import CYCLES_READ, SETTINGS_READ, fold
 from tracker.text import refuse_control_characters
 
@@ -298,9 +299,12 @@ class PlaceSpellings:
         return self.known[key].get(_place_key(french or value), french or value)
 
 
-def search_schools(q: str = "", region: str = "", province: str = ""):
-    """A select of schools matching a code/name search and region/province filters."""
+def search_schools(q: str = "", region: str = "", province: str = "", reach: Reach = WHOLE):
+    """A select of schools in `reach` matching a code/name search and region/province
+    filters."""
     query = sa.select(School)
+    if not reach.whole:
+        query = query.where(reach.school_rows_clause())
     if region:
         query = query.where(School.region == spelled_as_stored(School.region, region))
     if province:
@@ -321,10 +325,11 @@ def search_schools(q: str = "", region: str = "", province: str = ""):
     return query.order_by(School.region, School.province, School.code)
 
 
-def regions_and_provinces() -> dict[str, list[str]]:
-    """Regions with their provinces, as the filters offer them."""
+def regions_and_provinces(reach: Reach = WHOLE) -> dict[str, list[str]]:
+    """Regions with their provinces in `reach`, as the filters offer them."""
     rows = db.session.execute(
         sa.select(School.region, School.province)
+        .where(reach.school_rows_clause())
         .distinct()
         .order_by(School.region, School.province)
     )

@@ -10,6 +10,7 @@ from tracker.i18n import gettext as _
 from tracker.schools import services, staff
 from tracker.schools.forms import InviteStaffForm, SchoolForm
 from tracker.schools.places import place_name
+from tracker.schools.reach import my_reach
 from tracker.schools.words import CYCLE_LABELS, SETTING_LABELS
 from tracker.web import labeller, run_service, template_helpers
 
@@ -29,7 +30,7 @@ def index():
     region = request.args.get("region", "")[:100]
     province = request.args.get("province", "")[:100]
     page = db.paginate(
-        services.search_schools(q, region, province),
+        services.search_schools(q, region, province, my_reach()),
         per_page=current_app.config["PAGE_SIZE"],
         max_per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
@@ -40,7 +41,7 @@ def index():
         q=q,
         region=region,
         province=province,
-        regions=services.regions_and_provinces(),
+        regions=services.regions_and_provinces(my_reach()),
     )
 
 

@@ -21,6 +21,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
+from tracker.schools.reach import WHOLE, Reach
 from tracker.schools.services import name_as_read, search_schools
 from tracker.schools.words import CYCLE_LABELS, SETTING_LABELS
 from tracker.spreadsheets.writer import ExportColumn, columns, new_workbook, save, write_sheet
@@ -141,7 +142,9 @@ SCHOOL_COLUMNS = [
 ]
 
 
-def export_schools(path: Path, q: str = "", region: str = "", province: str = "") -> int:
+def export_schools(
+    path: Path, q: str = "", region: str = "", province: str = "", reach: Reach = WHOLE
+) -> int:
     """Schools matching the list's search and filters, with their tablets by state."""
     counts = (
         sa.select(
@@ -156,7 +159,7 @@ def export_schools(path: Path, q: str = "", region: str = "", province: str = ""
         .group_by(Device.school_id)
         .subquery()
     )
-    listed = search_schools(q, region, province).subquery()
+    listed = search_schools(q, region, province, reach).subquery()
     school = aliased(School, listed)
     query = (
         sa.select(

@@ -26,6 +26,7 @@ from tracker.i18n import gettext as _
 from tracker.i18n import kept_text
 from tracker.jobs import files
 from tracker.jobs.services import Output, Progress, job_kind, start_job
+from tracker.schools.reach import my_reach
 from tracker.spreadsheets.allocations import export_allocations
 from tracker.spreadsheets.exports import export_devices, export_history, export_schools
 from tracker.spreadsheets.manifest import export_manifest, manifest_deliveries
@@ -144,6 +145,7 @@ def schools(params: dict, progress: Progress) -> Output:
             args.get("q", "")[:200],
             args.get("region", "")[:100],
             args.get("province", "")[:100],
+            my_reach(),
         ),
         "schools.xlsx",
     )
@@ -152,7 +154,7 @@ def schools(params: dict, progress: Progress) -> Output:
 @job_kind("exports.history")
 def history(params: dict, progress: Progress) -> Output:
     device_id = request.args.get("device", type=whole_number)
-    chosen = HistoryFilter.from_args(request.args)
+    chosen = HistoryFilter.from_args(request.args, my_reach())
     return workbook(
         lambda out: export_history(out, device_id, history_filter=chosen), "history.xlsx"
     )
