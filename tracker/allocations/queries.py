@@ -6,6 +6,7 @@ from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.devices.models import Device
 from tracker.devices.states import HANDED_OVER
 from tracker.extensions import db
+from tracker.schools.reach import WHOLE, Reach
 
 COUNTED = ("reserved", "in_transit", *HANDED_OVER)
 
@@ -24,8 +25,20 @@ def line_counts(plan_ids: list[int]) -> dict[int, dict[str, int]]:
     return counts
 
 
-def plan_rows():
-    """Every plan with its allocated total and device counts, newest first (two queries)."""
+def plans_clause(reach):
+    """The plans in reach, as a clause on `allocation_plans` (the plans' list asks it)."""
+    if reach.whole:
+        return sa.true()
+    outside = sa.exists().where(
+        Allocation.plan_id == AllocationPlan.id, ~reach.schools_clause(Allocation.school_id)
+    )
+    inside = sa.exists().where(Allocation.plan_id == AllocationPlan.id)
+    return sa.or_(reach.depots_clause(AllocationPlan.depot_id), sa.and_(inside, ~outside))
+
+
+def plan_rows(reach: Reach = WHOLE):
+    """Every plan in `reach` with its allocated total and device counts, newest first (two
+    queries)."""
     totals = (
         sa.select(
             Allocation.plan_id,
@@ -40,6 +53,7 @@ def plan_rows():
         sa.select(AllocationPlan, totals.c.allocated, totals.c.schools)
         .outerjoin(totals, totals.c.plan_id == AllocationPlan.id)
         .options(sa.orm.joinedload(AllocationPlan.donation))
+        .where(plans_clause(reach))
         .order_by(AllocationPlan.id.desc())
     ).all()
     by_plan: dict[int, dict[str, int]] = {}

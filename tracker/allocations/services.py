@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from tracker.allocations import notices
 from tracker.allocations.models import Allocation, AllocationPlan, PlanEvent
 from tracker.allocations.proposals import nothing_shared_because, propose
+from tracker.allocations.queries import plans_clause
 from tracker.allocations.reservations import (
     lock_pool,
     pool_size,
@@ -447,17 +448,6 @@ def plan_reached(reach, plan_id: int) -> bool:
     (a plan with none yet, drawing on no depot in reach, is the whole programme's)."""
     found = sa.select(AllocationPlan.id).where(AllocationPlan.id == plan_id, plans_clause(reach))
     return db.session.scalar(found) is not None
-
-
-def plans_clause(reach):
-    """The plans in reach, as a clause on `allocation_plans` (the plans' list asks it)."""
-    if reach.whole:
-        return sa.true()
-    outside = sa.exists().where(
-        Allocation.plan_id == AllocationPlan.id, ~reach.schools_clause(Allocation.school_id)
-    )
-    inside = sa.exists().where(Allocation.plan_id == AllocationPlan.id)
-    return sa.or_(reach.depots_clause(AllocationPlan.depot_id), sa.and_(inside, ~outside))
 
 
 reachable("plan_id", plan_reached, lambda id_: _("No allocation plan with id %(id)s.", id=id_))

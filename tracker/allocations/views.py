@@ -17,6 +17,7 @@ from tracker.donations.forms import donation_choices
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
+from tracker.schools.reach import my_reach
 from tracker.schools.services import place_names
 from tracker.web import labeller, run_service, template_helpers
 
@@ -34,7 +35,7 @@ template_helpers(
 @bp.route("/")
 @requires("plans.read")
 def index():
-    return render_template("plans/index.html", rows=queries.plan_rows())
+    return render_template("plans/index.html", rows=queries.plan_rows(my_reach()))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -374,7 +374,10 @@ def open_counts():
     (each with those schools); the programme's people, every open count."""
     if can(current_user, "counts.list"):
         found = db.session.scalars(
-            sa.select(Count).where(Count.status == "open").order_by(Count.id).limit(100)
+            sa.select(Count)
+            .where(Count.status == "open", count_services.counts_clause(my_reach()))
+            .order_by(Count.id)
+            .limit(100)
         )
         return jsonify(counts=[count_json(count, []) for count in found])
     answer = {}

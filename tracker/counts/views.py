@@ -16,6 +16,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import school_name
 from tracker.schools.models import School
+from tracker.schools.reach import my_reach
 from tracker.schools.services import place_names
 from tracker.schools.staff import school_in_reach
 from tracker.schools.words import CYCLE_LABELS, SETTING_LABELS
@@ -67,7 +68,12 @@ def index():
         if count is not None:
             flash(_("Count opened: %(n)s tablets expected.", n=count.expected), "success")
             return redirect(url_for("counts.detail", count_id=count.id))
-    counts = db.session.scalars(sa.select(Count).order_by(Count.id.desc()).limit(100)).all()
+    counts = db.session.scalars(
+        sa.select(Count)
+        .where(services.counts_clause(my_reach()))
+        .order_by(Count.id.desc())
+        .limit(100)
+    ).all()
     status = 422 if form is not None and (form.errors or form.form_errors) else 200
     places = place_names() if form is not None else None
     return render_template("counts/index.html", counts=counts, form=form, places=places), status

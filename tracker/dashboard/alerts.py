@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 
 from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.allocations.queries import plans_clause
 from tracker.auth.models import User
 from tracker.dashboard.models import ALERT_STATES, AlertNote
 from tracker.database import utcnow
@@ -26,8 +27,9 @@ from tracker.i18n import lazy_gettext as _l
 from tracker.i18n import ngettext, said
 from tracker.loans.services import overdue_by_school
 from tracker.repairs.models import RepairCase
-from tracker.repairs.services import open_too_long, warranties_ending
+from tracker.repairs.services import cases_clause, open_too_long, warranties_ending
 from tracker.schools.models import School, SchoolStaff
+from tracker.schools.reach import WHOLE, Reach
 
 RECENT_REPORTS = timedelta(days=30)
 KINDS = {
@@ -148,12 +150,15 @@ def _count(query) -> sa.ScalarSelect:
     return sa.select(sa.func.count()).select_from(query.subquery()).scalar_subquery()
 
 
-def _stray_scans() -> dict[str, list]:
-    """Scans of known tablets at a delivery that is not theirs, split in two kinds."""
+def _stray_scans(reach: Reach = WHOLE) -> dict[str, list]:
+    """Scans of known tablets at a delivery in `reach` that is not theirs, split in two
+    kinds."""
     found: dict[str, list] = {"wrong_school": [], "two_schools": []}
     rows = db.session.execute(
         sa.select(Delivery.id, Delivery.school_id, Delivery.unexpected, Delivery.dispatched_at)
-        .where(sa.cast(Delivery.unexpected, sa.Text) != "[]")
+        .where(
+            sa.cast(Delivery.unexpected, sa.Text) != "[]", reach.schools_clause(Delivery.school_id)
+        )
         .order_by(Delivery.id.desc())
         .limit(500)
     )
@@ -168,19 +173,27 @@ def _stray_scans() -> dict[str, list]:
     return found
 
 
-def alert_counts(today: date) -> dict[str, int]:
-    """How many of each kind (2 queries)."""
+def _devices_in(reach: Reach):
+    return sa.select(Device.id).where(reach.devices_clause(Device.school_id, Device.depot_id))
+
+
+def alert_counts(today: date, reach: Reach = WHOLE) -> dict[str, int]:
+    """How many of each kind in `reach` (2 queries)."""
+    delivery_in_reach = reach.schools_clause(Delivery.school_id)
     overdue = sa.select(Delivery.id).where(
+        delivery_in_reach,
         Delivery.status.in_(UNDER_WAY),
         Delivery.planned_on < today,
         Delivery.id.not_in(_resolved("overdue")),
     )
     unconfirmed = sa.select(Delivery.id).where(
+        delivery_in_reach,
         Delivery.status == "dispatched",
         Delivery.dispatched_at < _unconfirmed_before(),
         Delivery.id.not_in(_resolved("unconfirmed")),
     )
     not_confirmed = sa.select(Delivery.id).where(
+        delivery_in_reach,
         Delivery.handover_confirmation.in_(NOT_CONFIRMED),
         Delivery.id.not_in(_resolved("not_confirmed")),
     )
@@ -189,26 +202,30 @@ def alert_counts(today: date) -> dict[str, int]:
         DeviceEvent.occurred_at >= utcnow() - RECENT_REPORTS,
         DeviceEvent.id.not_in(_resolved("faulty_lost")),
     )
-    plans = _waiting_plans().subquery()
+    if not reach.whole:
+        reports = reports.where(DeviceEvent.device_id.in_(_devices_in(reach)))
+    plans = _waiting_plans().where(plans_clause(reach)).subquery()
     waiting = sa.select(plans.c.id).where(
         plans.c.allocated > plans.c.delivered, plans.c.id.not_in(_resolved("plans_waiting"))
     )
     unseen = _unseen().subquery()
     unseen_schools = sa.select(unseen.c.school_id).where(
-        unseen.c.school_id.not_in(_resolved("unseen"))
+        unseen.c.school_id.not_in(_resolved("unseen")), reach.schools_clause(unseen.c.school_id)
     )
     late_loans = overdue_by_school().subquery()
     late_loan_schools = sa.select(late_loans.c.school_id).where(
-        late_loans.c.school_id.not_in(_resolved("loans_overdue"))
+        late_loans.c.school_id.not_in(_resolved("loans_overdue")),
+        reach.schools_clause(late_loans.c.school_id),
     )
     ending = warranties_ending().subquery()
     ending_schools = sa.select(ending.c.school_id).where(
-        ending.c.school_id.not_in(_resolved("warranty_ending"))
+        ending.c.school_id.not_in(_resolved("warranty_ending")),
+        reach.schools_clause(ending.c.school_id),
     )
     long_repairs = (
         open_too_long()
         .with_only_columns(RepairCase.id)
-        .where(RepairCase.id.not_in(_resolved("repairs_open")))
+        .where(RepairCase.id.not_in(_resolved("repairs_open")), cases_clause(reach))
     )
     counts = db.session.execute(
         sa.select(
@@ -222,15 +239,22 @@ def alert_counts(today: date) -> dict[str, int]:
             _count(long_repairs),
             _count(not_confirmed),
             _count(
-                sa.select(SchoolReceipt.delivery_id).where(
+                sa.select(SchoolReceipt.delivery_id)
+                .join(Delivery, Delivery.id == SchoolReceipt.delivery_id)
+                .where(
+                    delivery_in_reach,
                     SchoolReceipt.matched == "differs",
                     SchoolReceipt.delivery_id.not_in(_resolved("receipt_differs")),
                 )
             ),
-            _count(_receipt_missing().where(Delivery.id.not_in(_resolved("receipt_missing")))),
+            _count(
+                _receipt_missing().where(
+                    Delivery.id.not_in(_resolved("receipt_missing")), delivery_in_reach
+                )
+            ),
         )
     ).one()
-    stray = _stray_scans()
+    stray = _stray_scans(reach)
     left = {}
     for kind, entries in stray.items():
         resolved = set(db.session.scalars(_resolved(kind))) if entries else set()
@@ -252,10 +276,10 @@ def alert_counts(today: date) -> dict[str, int]:
     }
 
 
-def alerts(kind: str, today: date, limit: int = 200) -> list[Alert]:
-    """The alerts of one kind, the most urgent first, each with what was said of it;
-    resolved ones left out."""
-    found = _alerts(kind, today, limit)
+def alerts(kind: str, today: date, limit: int = 200, reach: Reach = WHOLE) -> list[Alert]:
+    """The alerts of one kind in `reach`, the most urgent first, each with what was said of
+    it; resolved ones left out."""
+    found = _alerts(kind, today, limit, reach)
     notes = {
         note.subject: note
         for note in db.session.scalars(
@@ -272,9 +296,12 @@ def alerts(kind: str, today: date, limit: int = 200) -> list[Alert]:
     return kept
 
 
-def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
+def _alerts(kind: str, today: date, limit: int, reach: Reach) -> list[Alert]:
+    delivery_in_reach = reach.schools_clause(Delivery.school_id)
     if kind in ("overdue", "unconfirmed"):
-        query = sa.select(Delivery).options(sa.orm.joinedload(Delivery.school))
+        query = (
+            sa.select(Delivery).options(sa.orm.joinedload(Delivery.school)).where(delivery_in_reach)
+        )
         if kind == "overdue":
             query = query.where(
                 Delivery.status.in_(UNDER_WAY), Delivery.planned_on < today
@@ -298,7 +325,7 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
         query = (
             sa.select(Delivery)
             .options(sa.orm.joinedload(Delivery.school))
-            .where(Delivery.handover_confirmation.in_(NOT_CONFIRMED))
+            .where(Delivery.handover_confirmation.in_(NOT_CONFIRMED), delivery_in_reach)
             .order_by(Delivery.delivered_at.desc())
         )
         return [
@@ -320,7 +347,7 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
                 sa.orm.joinedload(Delivery.school),
                 sa.orm.selectinload(Delivery.items).joinedload(DeliveryItem.device),
             )
-            .where(SchoolReceipt.matched == "differs")
+            .where(SchoolReceipt.matched == "differs", delivery_in_reach)
             .order_by(SchoolReceipt.recorded_at.desc())
         )
         return [
@@ -338,7 +365,7 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
         query = (
             sa.select(Delivery)
             .options(sa.orm.joinedload(Delivery.school))
-            .where(Delivery.id.in_(_receipt_missing()))
+            .where(Delivery.id.in_(_receipt_missing()), delivery_in_reach)
             .order_by(Delivery.delivered_at)
         )
         return [
@@ -353,7 +380,7 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
             for d in db.session.scalars(query.limit(limit))
         ]
     if kind in ("wrong_school", "two_schools"):
-        stray = _stray_scans()[kind][:limit]
+        stray = _stray_scans(reach)[kind][:limit]
         schools = dict(
             db.session.execute(
                 sa.select(Delivery.id, School.code + " " + School.name_fr)
@@ -380,6 +407,7 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
             .where(
                 DeviceEvent.type.in_(("reported_faulty", "reported_lost")),
                 DeviceEvent.occurred_at >= utcnow() - RECENT_REPORTS,
+                reach.devices_clause(Device.school_id, Device.depot_id),
             )
             .order_by(DeviceEvent.id.desc())
             .limit(limit)
@@ -400,6 +428,7 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
         rows = db.session.execute(
             sa.select(School, unseen.c.tablets, unseen.c.since)
             .join(unseen, unseen.c.school_id == School.id)
+            .where(reach.school_rows_clause())
             .order_by(unseen.c.since)
             .limit(limit)
         )
@@ -423,6 +452,7 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
         rows = db.session.execute(
             sa.select(School, late.c.loans, late.c.since)
             .join(late, late.c.school_id == School.id)
+            .where(reach.school_rows_clause())
             .order_by(late.c.since)
             .limit(limit)
         )
@@ -446,6 +476,7 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
         rows = db.session.execute(
             sa.select(School, ending.c.tablets, ending.c.since)
             .join(ending, ending.c.school_id == School.id)
+            .where(reach.school_rows_clause())
             .order_by(ending.c.since)
             .limit(limit)
         )
@@ -474,7 +505,9 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
                 url_for("repairs.detail", case_id=case.id),
                 case.id,
             )
-            for case, tag in db.session.execute(open_too_long().limit(limit))
+            for case, tag in db.session.execute(
+                open_too_long().where(cases_clause(reach)).limit(limit)
+            )
         ]
     if kind == "plans_waiting":
         return [
@@ -486,7 +519,9 @@ def _alerts(kind: str, today: date, limit: int) -> list[Alert]:
                 url_for("plans.detail", plan_id=plan.id),
                 plan.id,
             )
-            for plan, allocated, delivered in db.session.execute(_waiting_plans().limit(limit))
+            for plan, allocated, delivered in db.session.execute(
+                _waiting_plans().where(plans_clause(reach)).limit(limit)
+            )
             if delivered < allocated
         ]
     return []

@@ -20,6 +20,7 @@ from tracker.jobs.queue import periodic
 from tracker.jobs.services import work_context
 from tracker.messages.models import OutboxMessage
 from tracker.messages.services import message_kind, queue_message
+from tracker.schools.reach import reach_of
 from tracker.timezone import local_today, programme_zone
 from tracker.transaction import transaction
 
@@ -52,12 +53,20 @@ def send_overdue_digest() -> int:
     with work_context(), transaction():
         if _sent_today(today):
             return 0  # every worker's scheduler asks; the first one sends
-        total = alert_counts(today)["overdue"]
-        if not total:
+        if not alert_counts(today)["overdue"]:
             return 0
-        late = alerts("overdue", today, limit=LISTED)
         base = current_app.config["BASE_URL"]
+        seen: dict = {}  # each office's figures, asked once per reach
         for user in users_who_may("plans.plan_deliveries"):
+            reach = reach_of(user)  # each hears of their own part of the programme
+            if reach not in seen:
+                seen[reach] = (
+                    alert_counts(today, reach)["overdue"],
+                    alerts("overdue", today, limit=LISTED, reach=reach),
+                )
+            total, late = seen[reach]
+            if not total:
+                continue
             language = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
             with force_locale(language):
                 lines = [

@@ -11,7 +11,9 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.allocations.queries import plans_clause
 from tracker.counts.models import Count
+from tracker.counts.services import counts_clause
 from tracker.deliveries.models import SCHOOL_CONFIRMED, Delivery, DeliveryItem
 from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.states import HANDED_OVER
@@ -19,8 +21,10 @@ from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.loans.models import Loan
 from tracker.repairs.models import RepairCase
+from tracker.repairs.services import cases_clause
 from tracker.schools.models import School
 from tracker.schools.places import place_name
+from tracker.schools.reach import WHOLE, Reach
 from tracker.timezone import at_local, local_today
 
 ACTIVE_PLANS = ("approved", "partially_fulfilled", "fulfilled", "closed")
@@ -75,18 +79,21 @@ class Progress:
         return min(100.0, round(100 * self.school_confirmed / self.delivered, 1))
 
 
-def _level(region: str, province: str):
-    """The column rows are grouped by, and the filter, for the level asked."""
+def _level(region: str, province: str, reach: Reach):
+    """The column rows are grouped by, and the filter, for the level asked (the schools in
+    `reach` only)."""
+    mine = [] if reach.whole else [reach.school_rows_clause()]
     if region and province:
-        return School.id, [School.region == region, School.province == province]
+        return School.id, [School.region == region, School.province == province, *mine]
     if region:
-        return School.province, [School.region == region]
-    return School.region, []
+        return School.province, [School.region == region, *mine]
+    return School.region, mine
 
 
-def progress(region: str = "", province: str = "") -> list[Progress]:
-    """Regions; or the provinces of `region`; or the schools of `province` (3 queries)."""
-    key, where = _level(region, province)
+def progress(region: str = "", province: str = "", reach: Reach = WHOLE) -> list[Progress]:
+    """Regions; or the provinces of `region`; or the schools of `province` (3 queries), of
+    the schools in `reach`."""
+    key, where = _level(region, province, reach)
     rows: dict = {}
     # Pupils and teachers lent a tablet at the row's schools, asked with the schools.
     lent_at = sa.orm.aliased(School)
@@ -150,8 +157,9 @@ def progress(region: str = "", province: str = "") -> list[Progress]:
     return sorted(rows.values(), key=lambda row: row.label)
 
 
-def donations_with_counts():
-    """Every donation with its devices per state (2 queries); also the overall totals."""
+def donations_with_counts(reach: Reach = WHOLE):
+    """Every donation with its devices in `reach` per state (2 queries); also the overall
+    totals."""
     donations = db.session.scalars(
         sa.select(Donation)
         .options(sa.orm.joinedload(Donation.donor))
@@ -160,17 +168,18 @@ def donations_with_counts():
     per_donation: dict[int, dict[str, int]] = {}
     totals: dict[str, int] = {}
     for donation_id, status, count in db.session.execute(
-        sa.select(Device.donation_id, Device.status, sa.func.count()).group_by(
-            Device.donation_id, Device.status
-        )
+        sa.select(Device.donation_id, Device.status, sa.func.count())
+        .where(reach.devices_clause(Device.school_id, Device.depot_id))
+        .group_by(Device.donation_id, Device.status)
     ):
         per_donation.setdefault(donation_id, {})[status] = count
         totals[status] = totals.get(status, 0) + count
     return donations, per_donation, totals
 
 
-def active_plans():
-    """Approved plans with what they allocate and what has reached schools (1 query)."""
+def active_plans(reach: Reach = WHOLE):
+    """Approved plans in `reach` with what they allocate and what has reached schools (1
+    query)."""
     allocated = (
         sa.select(sa.func.coalesce(sa.func.sum(Allocation.quantity), 0))
         .where(Allocation.plan_id == AllocationPlan.id)
@@ -185,7 +194,10 @@ def active_plans():
     )
     return db.session.execute(
         sa.select(AllocationPlan, allocated, delivered)
-        .where(AllocationPlan.status.in_(("approved", "partially_fulfilled", "fulfilled")))
+        .where(
+            AllocationPlan.status.in_(("approved", "partially_fulfilled", "fulfilled")),
+            plans_clause(reach),
+        )
         .order_by(AllocationPlan.id.desc())
         .limit(20)
     ).all()
@@ -197,8 +209,9 @@ class Week:
     delivered: int
 
 
-def delivered_by_week(weeks: int = WEEKS) -> list[Week]:
-    """Tablets handed over per week (Monday to Sunday), for the last `weeks` weeks."""
+def delivered_by_week(weeks: int = WEEKS, reach: Reach = WHOLE) -> list[Week]:
+    """Tablets handed over per week (Monday to Sunday) at schools in `reach`, for the last
+    `weeks` weeks."""
     today = local_today()
     first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
     since = at_local(first)
@@ -206,7 +219,11 @@ def delivered_by_week(weeks: int = WEEKS) -> list[Week]:
     counts = [0] * weeks
     for value, count in db.session.execute(
         sa.select(day, sa.func.count())
-        .where(DeviceEvent.type == "delivered", DeviceEvent.occurred_at >= since)
+        .where(
+            DeviceEvent.type == "delivered",
+            DeviceEvent.occurred_at >= since,
+            reach.schools_clause(DeviceEvent.school_id),
+        )
         .group_by(day)
     ):
         when = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
@@ -216,20 +233,27 @@ def delivered_by_week(weeks: int = WEEKS) -> list[Week]:
     return [Week(first + timedelta(weeks=n), counts[n]) for n in range(weeks)]
 
 
-def school_points() -> list[dict]:
-    """Schools that have a position, with allocated and delivered tablets (3 queries)."""
+def school_points(reach: Reach = WHOLE) -> list[dict]:
+    """Schools in `reach` that have a position, with allocated and delivered tablets (3
+    queries)."""
     allocated = dict(
         db.session.execute(
             sa.select(Allocation.school_id, sa.func.sum(Allocation.quantity))
             .join(AllocationPlan, AllocationPlan.id == Allocation.plan_id)
-            .where(AllocationPlan.status.in_(ACTIVE_PLANS))
+            .where(
+                AllocationPlan.status.in_(ACTIVE_PLANS), reach.schools_clause(Allocation.school_id)
+            )
             .group_by(Allocation.school_id)
         ).all()
     )
     delivered = dict(
         db.session.execute(
             sa.select(Device.school_id, sa.func.count())
-            .where(Device.status.in_(HANDED_OVER), Device.school_id.is_not(None))
+            .where(
+                Device.status.in_(HANDED_OVER),
+                Device.school_id.is_not(None),
+                reach.schools_clause(Device.school_id),
+            )
             .group_by(Device.school_id)
         ).all()
     )
@@ -241,7 +265,9 @@ def school_points() -> list[dict]:
             School.name_ar,
             School.latitude,
             School.longitude,
-        ).where(School.latitude.is_not(None), School.longitude.is_not(None))
+        ).where(
+            School.latitude.is_not(None), School.longitude.is_not(None), reach.school_rows_clause()
+        )
     )
     points = []
     for school_id, code, name_fr, name_ar, latitude, longitude in rows:
@@ -288,12 +314,18 @@ class AfterTheGate:
         return round(100 * self.last_count_found / expected, 1) if expected else 0.0
 
 
-def after_the_gate(totals: dict[str, int], regions: list[Progress]) -> AfterTheGate:
+def after_the_gate(
+    totals: dict[str, int], regions: list[Progress], reach: Reach = WHOLE
+) -> AfterTheGate:
     """The dashboard's figures after the hand-over (one statement), with `totals` the
     tablets by state and `regions` the progress rows it already has: a borrower is of one
     school, so the regions' pupils reached add up to the programme's."""
     last = (
-        (sa.select(Count.id).where(Count.status == "closed").order_by(Count.closed_at.desc()))
+        (
+            sa.select(Count.id)
+            .where(Count.status == "closed", counts_clause(reach))
+            .order_by(Count.closed_at.desc())
+        )
         .limit(1)
         .scalar_subquery()
     )
@@ -301,7 +333,7 @@ def after_the_gate(totals: dict[str, int], regions: list[Progress]) -> AfterTheG
         sa.select(
             sa.select(sa.func.count())
             .select_from(RepairCase)
-            .where(RepairCase.closed_at.is_(None))
+            .where(RepairCase.closed_at.is_(None), cases_clause(reach))
             .scalar_subquery(),
             last,
             *(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from tracker.allocations.models import AllocationPlan
-from tracker.allocations.services import plans_clause
+from tracker.allocations.queries import plans_clause
 from tracker.auth.permissions import can
 from tracker.deliveries.services import DELIVERY_REFERENCE, delivery_for
 from tracker.devices.codes import resolve_code

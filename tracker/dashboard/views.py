@@ -67,9 +67,10 @@ def search():
 def index():
     if not can(current_user, "dashboard.read"):
         return redirect(url_for(home_endpoint(current_user)))
-    donations, per_donation, totals = queries.donations_with_counts()
-    regions = queries.progress()
-    weeks = queries.delivered_by_week()
+    reach = my_reach()
+    donations, per_donation, totals = queries.donations_with_counts(reach)
+    regions = queries.progress(reach=reach)
+    weeks = queries.delivered_by_week(reach=reach)
     chart = charts.weekly_bars(
         weeks,
         _("Tablets delivered per week"),
@@ -86,12 +87,12 @@ def index():
         regions=regions,
         school_count=sum(r.schools for r in regions),
         total_need=sum(r.need for r in regions),
-        plans=queries.active_plans(),
+        plans=queries.active_plans(reach),
         weeks=weeks,
         chart=chart,
-        alert_counts=alert_rules.alert_counts(local_today()),
+        alert_counts=alert_rules.alert_counts(local_today(), reach),
         alert_kinds=alert_rules.KINDS,
-        after=queries.after_the_gate(totals, regions),
+        after=queries.after_the_gate(totals, regions, reach),
     )
 
 
@@ -101,7 +102,7 @@ def progress():
     """Regions; a region's provinces; a province's schools."""
     region = request.args.get("region", "")
     province = request.args.get("province", "") if region else ""
-    rows = queries.progress(region, province)
+    rows = queries.progress(region, province, my_reach())
     return render_template("dashboard/progress.html", rows=rows, region=region, province=province)
 
 
@@ -112,14 +113,15 @@ def alerts():
     if kind not in alert_rules.KINDS:
         kind = ""
     today = local_today()
-    counts = alert_rules.alert_counts(today)
+    reach = my_reach()
+    counts = alert_rules.alert_counts(today, reach)
     shown = [kind] if kind else [k for k in alert_rules.KINDS if counts[k]]
     return render_template(
         "dashboard/alerts.html",
         kind=kind,
         counts=counts,
         kinds=alert_rules.KINDS,
-        groups=[(k, alert_rules.alerts(k, today)) for k in shown],
+        groups=[(k, alert_rules.alerts(k, today, reach=reach)) for k in shown],
         unconfirmed_days=current_app.config.get("ALERT_UNCONFIRMED_DAYS", 3),
         receipt_days=current_app.config["RECEIPT_DAYS"],
         action=AlertForm(formdata=None),
@@ -159,7 +161,7 @@ def school_map():
 @requires("dashboard.office")
 def map_points():
     """Every school with a position and its delivery progress, for the map (3 queries)."""
-    return jsonify(schools=queries.school_points())
+    return jsonify(schools=queries.school_points(my_reach()))
 
 
 @bp.route("/history")

@@ -345,7 +345,7 @@ def deliveries_query(
     if not role_can(user.role, "deliveries.read_all"):
         query = query.where(Delivery.assigned_to_id == user.id)
     filters = filters or DeliveryFilters(status=status, plan_id=plan_id)
-    return query.where(*filters.conditions())
+    return query.where(reach_of(user).schools_clause(Delivery.school_id), *filters.conditions())
 
 
 @agent_carries

@@ -26,7 +26,7 @@ from tracker.loans.services import continue_loan, tablet_at, when_back_damaged
 from tracker.repairs.models import MAX_PHOTOS, OUTCOMES, RepairCase, RepairPhoto
 from tracker.repairs.words import OUTCOME_LABELS
 from tracker.schools.models import School
-from tracker.schools.reach import reachable
+from tracker.schools.reach import WHOLE, Reach, reachable
 from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
 from tracker.timezone import local_today
@@ -89,10 +89,13 @@ def get_case(case_id: int) -> RepairCase:
     return case
 
 
-def cases(which: str = "open"):
-    """A select of repair cases: the open ones (the oldest first) or the closed ones."""
-    query = sa.select(RepairCase).options(
-        sa.orm.joinedload(RepairCase.device), sa.orm.joinedload(RepairCase.school)
+def cases(which: str = "open", reach: Reach = WHOLE):
+    """A select of repair cases in `reach`: the open ones (the oldest first) or the closed
+    ones."""
+    query = (
+        sa.select(RepairCase)
+        .options(sa.orm.joinedload(RepairCase.device), sa.orm.joinedload(RepairCase.school))
+        .where(cases_clause(reach))
     )
     if which == "closed":
         return query.where(RepairCase.closed_at.is_not(None)).order_by(RepairCase.closed_at.desc())

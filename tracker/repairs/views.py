@@ -13,6 +13,7 @@ from tracker.repairs import services
 from tracker.repairs.forms import CaseForm, CloseCaseForm, PhotoForm, ReportFaultForm
 from tracker.repairs.models import RepairPhoto
 from tracker.repairs.words import OUTCOME_LABELS
+from tracker.schools.reach import my_reach
 from tracker.schools.staff import school_in_reach
 from tracker.web import labeller, run_service, template_helpers
 
@@ -26,7 +27,9 @@ provides("repair_cases_of")(services.cases_of)
 @requires("repairs.read")
 def index():
     which = "closed" if request.args.get("list") == "closed" else "open"
-    page = db.paginate(services.cases(which), per_page=50, max_per_page=50, error_out=False)
+    page = db.paginate(
+        services.cases(which, my_reach()), per_page=50, max_per_page=50, error_out=False
+    )
     return render_template("repairs/index.html", page=page, which=which)
 
 

@@ -26,7 +26,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.loans.models import Loan
 from tracker.schools.models import School
-from tracker.schools.reach import reachable
+from tracker.schools.reach import reach_of, reachable
 from tracker.schools.services import get_school
 from tracker.text import refuse_control_characters
 from tracker.transfers.models import Transfer
@@ -83,6 +83,7 @@ def transfers(which: str = "open", user: User | None = None):
     )
     if user is not None and not role_can(user.role, "deliveries.read_all"):
         query = query.where(Transfer.assigned_to_id == user.id)
+    query = query.where(transfers_clause(reach_of(user)))
     if which == "open":
         return query.where(Transfer.status.in_(OPEN_STATES)).order_by(Transfer.id)
     return query.where(Transfer.status.not_in(OPEN_STATES)).order_by(Transfer.id.desc())
