@@ -157,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.deliveries.offline import bp as offline_bp
     from tracker.deliveries.receiving import bp as receiving_bp
     from tracker.deliveries.views import bp as deliveries_bp
+    from tracker.devices.depot_views import bp as depots_bp
     from tracker.devices.views import bp as devices_bp
     from tracker.devices.views import scan_bp
     from tracker.donations.views import bp as donations_bp
@@ -167,6 +168,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.repairs.views import bp as repairs_bp
     from tracker.repairs.views import school_bp as faults_bp
     from tracker.reports.views import bp as reports_bp
+    from tracker.schools.offices import bp as offices_bp
     from tracker.schools.views import bp as schools_bp
     from tracker.spreadsheets.views import exports_bp, imports_bp, workbooks_bp
     from tracker.transfers.views import bp as transfers_bp
@@ -177,8 +179,10 @@ def register_blueprints(app: Flask) -> None:
         dashboard_bp,
         donations_bp,
         devices_bp,
+        depots_bp,
         scan_bp,
         schools_bp,
+        offices_bp,
         labels_bp,
         reports_bp,
         imports_bp,

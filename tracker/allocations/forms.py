@@ -18,6 +18,7 @@ BASIS_CHOICES = [
 class PlanForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     donation_id = SelectField(_l("Tablets from"), coerce=int)
+    depot_id = SelectField(_l("Depot"), coerce=int, validate_choice=False)
     total = IntegerField(
         _l("Tablets to share"), validators=[InputRequired(), NumberRange(1, 10_000_000)]
     )

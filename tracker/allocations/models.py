@@ -29,6 +29,7 @@ class AllocationPlan(db.Model):
     donation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donations.id"), index=True)
     # The depot whose stock it draws on (tracker.schools.reach: a plan is its office's).
     depot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("depots.id"))
+    depot = relationship("Depot")
     status: Mapped[str] = mapped_column(sa.String(30), default="draft", index=True)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -17,8 +17,11 @@ from tracker.i18n import gettext as _
 
 
 def pool_filter(plan: AllocationPlan):
-    """The devices a plan may draw on: in stock, from its donation when it names one."""
+    """The devices a plan may draw on: in stock at its depot, from its donation when it
+    names one."""
     conditions = [Device.status == "in_stock"]
+    if plan.depot_id is not None:
+        conditions += [Device.depot_id == plan.depot_id, Device.school_id.is_(None)]
     if plan.donation_id is not None:
         conditions.append(Device.donation_id == plan.donation_id)
     return conditions
@@ -30,7 +33,7 @@ def lock_pool(plan: AllocationPlan) -> None:
     Without it, concurrent approvals each hold some rows for a moment and can starve one
     another of stock that would have fitted.
     """
-    name = f"pool:{plan.donation_id or 'all'}"
+    name = f"pool:{plan.depot_id or 'all'}:{plan.donation_id or 'all'}"
     dialect = db.session.get_bind().dialect.name
     insert = sa.dialects.postgresql.insert if dialect == "postgresql" else sa.dialects.sqlite.insert
     db.session.execute(insert(Counter).values(name=name, value=0).on_conflict_do_nothing())

@@ -28,6 +28,7 @@ from tracker.auth.models import User
 from tracker.auth.permissions import Forbidden, role_can
 from tracker.database import utcnow
 from tracker.devices.bulk import move_devices
+from tracker.devices.depots import depot_for
 from tracker.devices.models import Device
 from tracker.devices.states import HANDED_OVER
 from tracker.dialects import refresh_statistics
@@ -35,8 +36,8 @@ from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
-from tracker.schools.models import CYCLES, SETTINGS, School
-from tracker.schools.reach import reachable
+from tracker.schools.models import CYCLES, SETTINGS, Depot, School
+from tracker.schools.reach import WHOLE, Reach, reach_of, reachable
 from tracker.schools.services import spelled_as_stored
 
 
@@ -59,15 +60,23 @@ def get_plan(plan_id: int, *, lock: bool = False) -> AllocationPlan:
 
 
 def create_plan(
-    *, name: str, donation_id: int | None, actor: User | None, notes: str = ""
+    *,
+    name: str,
+    donation_id: int | None,
+    actor: User | None,
+    notes: str = "",
+    depot_id: int | None = None,
 ) -> AllocationPlan:
+    """A draft plan drawing on the stock of a depot the actor reaches (theirs by default)."""
     name = " ".join((name or "").split())
     if not name:
         raise ValidationFailed(_("Give the plan a name."), field="name")
     if donation_id is not None and db.session.get(Donation, donation_id) is None:
         raise ValidationFailed(_("Choose an existing donation."), field="donation_id")
+    depot = depot_for(actor, depot_id)
     plan = AllocationPlan(
         name=name[:200],
+        depot_id=depot.id,
         donation_id=donation_id,
         notes=(notes or "").strip(),
         created_by_id=actor.id if actor else None,
@@ -87,17 +96,21 @@ def choose_schools(
     commune: str = "",
     cycle: str = "",
     milieu: str = "",
+    reach: Reach = WHOLE,
 ) -> list[int]:
     """The schools a plan is proposed over: the codes given (one per line or separated by
     commas), or else every school of the region / province / commune (all when empty), of
-    one cycle and setting when they are chosen (the rural primary schools of a province)."""
+    one cycle and setting when they are chosen (the rural primary schools of a province);
+    only schools in `reach` (a code of another office's school is as unknown)."""
     wanted = [
         code.strip().upper() for code in codes.replace(",", "\n").splitlines() if code.strip()
     ]
     if wanted:
         found = dict(
             db.session.execute(
-                sa.select(School.code, School.id).where(School.code.in_(wanted))
+                sa.select(School.code, School.id).where(
+                    School.code.in_(wanted), reach.school_rows_clause()
+                )
             ).all()
         )
         unknown = [code for code in wanted if code not in found]
@@ -106,7 +119,7 @@ def choose_schools(
                 _("Unknown school codes: %(codes)s.", codes=", ".join(unknown[:20])), field="codes"
             )
         return list(found.values())
-    query = sa.select(School.id)
+    query = sa.select(School.id).where(reach.school_rows_clause())
     # As people type them: "taroudant" is Taroudant.
     if region.strip():
         query = query.where(School.region == spelled_as_stored(School.region, region))
@@ -250,11 +263,31 @@ def submit_plan(plan_id: int, actor: User | None):
     return plan
 
 
+def require_office(plan: AllocationPlan, actor: User | None) -> None:
+    """Approval follows the office: a manager approves a plan only when its depot and every
+    school it gives to are in their part of the programme; a plan spanning regions is the
+    national office's."""
+    reach = reach_of(actor)
+    if reach.whole:
+        return
+    depot = db.session.get(Depot, plan.depot_id) if plan.depot_id else None
+    outside = db.session.scalar(
+        sa.select(Allocation.id)
+        .where(Allocation.plan_id == plan.id, ~reach.schools_clause(Allocation.school_id))
+        .limit(1)
+    )
+    if not reach.covers_depot(depot) or outside is not None:
+        raise IllegalTransition(
+            _("This plan reaches beyond your regions: the national office approves it.")
+        )
+
+
 def send_back(plan_id: int, actor: User, note: str = ""):
     """A manager returns a submitted plan to its author for changes."""
     _check_approver(actor)
     plan = get_plan(plan_id)
     require_action(plan, "send_back", _("sent back"))
+    require_office(plan, actor)
     plan.status = "draft"
     record(plan, "sent_back", actor, note=note.strip())
     db.session.flush()
@@ -329,6 +362,7 @@ def approve_plan(plan_id: int, actor: User):
     _check_approver(actor)
     plan = get_plan(plan_id, lock=True)
     require_action(plan, "approve", _("approved"))
+    require_office(plan, actor)
     if plan.submitted_by_id is not None and plan.submitted_by_id == actor.id:
         raise IllegalTransition(_("You submitted this plan: another manager must approve it."))
     lock_pool(plan)

@@ -12,6 +12,7 @@ from tracker.allocations.proposals import reason_text
 from tracker.allocations.reservations import pool_size
 from tracker.allocations.words import PLAN_ACTION_LABELS, PLAN_STATUS_LABELS
 from tracker.auth.permissions import can, requires
+from tracker.devices.depots import depot_label, depots_in
 from tracker.devices.forms import ReplaceLabelForm
 from tracker.donations.forms import donation_choices
 from tracker.extensions import db
@@ -43,7 +44,14 @@ def index():
 def create():
     form = PlanForm()
     form.donation_id.choices = donation_choices(_("Any tablet in stock"))
-    regions = db.session.scalars(sa.select(School.region).distinct().order_by(School.region))
+    reach = my_reach()
+    form.depot_id.choices = [(depot.id, depot_label(depot)) for depot in depots_in(reach)]
+    regions = db.session.scalars(
+        sa.select(School.region)
+        .where(reach.school_rows_clause())
+        .distinct()
+        .order_by(School.region)
+    )
     form.region.choices = [SelectChoice("", _("All regions"))] + [
         SelectChoice(name) for name in regions
     ]
@@ -57,6 +65,7 @@ def create():
                 donation_id=form.donation_id.data or None,
                 actor=current_user,
                 notes=form.notes.data or "",
+                depot_id=form.depot_id.data or None,
             )
             return services.propose_plan(
                 plan.id,
@@ -68,6 +77,7 @@ def create():
                     commune=form.commune.data or "",
                     cycle=form.cycle.data or "",
                     milieu=form.milieu.data or "",
+                    reach=reach,
                 ),
                 actor=current_user,
                 basis=form.basis.data,

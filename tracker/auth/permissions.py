@@ -34,6 +34,10 @@ PERSONAL = ("admin", "coordinator", "school")
 
 GRANTS: dict[str, tuple[str, ...]] = {
     "users.manage": ("admin",),
+    # Depots: the office adds them in its regions; whoever reads the programme sees their
+    # stock. (Which depots each person reaches: tracker.schools.reach.)
+    "depots.read": READERS,
+    "depots.manage": OFFICE,
     # School staff: the office invites them (a one-time link) to the schools they work at;
     # they read those schools' tablets and deliveries on their own page.
     "staff.invite": OFFICE,

@@ -20,6 +20,7 @@ from tracker.i18n import ngettext
 from tracker.pdf import NEXT_LINE, TrackerPdf
 from tracker.qr import draw_qr
 from tracker.timezone import format_moment
+from tracker.devices.depots import depot_label
 
 SCHOOL_LANGUAGES = ("fr", "ar")
 
@@ -126,6 +127,7 @@ def delivery_note(delivery: Delivery) -> bytes:
         pdf,
         [
             (_l("Plan"), delivery.plan.name if delivery.plan else ""),
+            (_l("Left from"), depot_label(delivery.from_depot)),
             (_l("Planned for"), delivery.planned_on.isoformat() if delivery.planned_on else ""),
             (
                 _l("Field agent"),

@@ -111,6 +111,7 @@ class Delivery(db.Model):
 
     school = relationship("School")
     plan = relationship("AllocationPlan")
+    from_depot = relationship("Depot")
     assigned_to = relationship("User", foreign_keys=[assigned_to_id])
     created_by = relationship("User", foreign_keys=[created_by_id])
     delivered_by = relationship("User", foreign_keys=[delivered_by_id])

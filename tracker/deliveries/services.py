@@ -115,6 +115,7 @@ def create_deliveries(
         delivery = Delivery(
             school_id=school_id,
             plan_id=plan.id,
+            from_depot_id=plan.depot_id,
             assigned_to_id=agent.id if agent else None,
             planned_on=planned_on,
             status="planned",

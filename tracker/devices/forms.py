@@ -20,6 +20,7 @@ CONDITION_CHOICES = [SelectChoice(value, label) for value, label in CONDITION_LA
 
 class DeviceForm(Form):
     donation_id = SelectField(_l("Donation"), coerce=int, validators=[DataRequired()])
+    depot_id = SelectField(_l("Depot"), coerce=int, validate_choice=False)
     serial = StringField(_l("Serial number"), validators=[DataRequired(), Length(max=64)])
     imei = StringField(_l("IMEI (15 digits, optional)"), validators=[Optional(), Length(max=40)])
     model = StringField(_l("Model"), validators=[Length(max=120)])

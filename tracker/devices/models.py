@@ -126,6 +126,7 @@ class Device(db.Model):
 
     donation = relationship("Donation")
     school = relationship("School")
+    depot = relationship("Depot")
     allocation = relationship("Allocation")
 
     # Optimistic locking: every UPDATE checks the version it read, so a stale write fails.

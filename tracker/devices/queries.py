@@ -36,6 +36,7 @@ class DeviceFilters:
     status: str = ""
     donation_id: int | None = None
     school_id: int | None = None
+    depot_id: int | None = None  # in stock there (no school)
     ids: tuple[int, ...] = ()  # tablets ticked on the list
     reach: Reach = WHOLE  # whose list: only the tablets they reach
 
@@ -53,6 +54,8 @@ class DeviceFilters:
             conditions.append(Device.donation_id == self.donation_id)
         if self.school_id:
             conditions.append(Device.school_id == self.school_id)
+        if self.depot_id:
+            conditions += [Device.depot_id == self.depot_id, Device.school_id.is_(None)]
         text = self.q.strip()
         if text:
             if "/d/" in text:

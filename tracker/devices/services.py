@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from tracker.auth.models import User
 from tracker.database import utcnow
 from tracker.devices import bulk, identity
+from tracker.devices.depots import depot_for
 from tracker.devices.models import CONDITIONS, Device, DeviceEvent, RetiredQrToken, serial_key
 from tracker.devices.states import (
     EVENT_LABELS,
@@ -178,6 +179,7 @@ def register_device(
     condition: str = "new",
     notes: str = "",
     actor: User | None,
+    depot_id: int | None = None,
     **donor,
 ) -> Device:
     """Register one tablet from the form: clean and check it, then `register_devices`.
@@ -198,7 +200,7 @@ def register_device(
         "donation_id": donation_id,
         **extra,
     }
-    (tag,) = register_devices([values], actor=actor, details={"source": "form"})
+    (tag,) = register_devices([values], actor=actor, details={"source": "form"}, depot_id=depot_id)
     return db.session.scalars(sa.select(Device).where(Device.asset_tag == tag)).one()
 
 
@@ -206,7 +208,12 @@ OPENING_STATES = ("in_stock", "delivered", "on_loan", "faulty", "lost")
 
 
 def register_devices(
-    rows: list[dict], *, actor: User | None, details: dict, opening: bool = False
+    rows: list[dict],
+    *,
+    actor: User | None,
+    details: dict,
+    opening: bool = False,
+    depot_id: int | None = None,
 ) -> list[str]:
     """Register tablets whose values are already clean and checked (the form's one, or an
     import's thousands): each gets the next asset tag, a QR token, the state in stock and
@@ -216,9 +223,14 @@ def register_devices(
     (`status`, one of OPENING_STATES, its `school_id`), since when (`since`, a day) and who
     received it (`received_by`); each tablet is recorded there with one event "recorded at
     opening" on that day, and no plan or delivery is invented for it. Each row is given its
-    tablet's id (`device_id`), for what the caller records beside it (a loan)."""
+    tablet's id (`device_id`), for what the caller records beside it (a loan).
+
+    Every tablet is put at a depot: `depot_id` if the actor reaches it, else theirs
+    (`depots.depot_for`); its event names it."""
     if not rows:
         return []
+    depot = depot_for(actor, depot_id)
+    details = {**details, "depot": depot.code}
     prefix = current_app.config["ASSET_TAG_PREFIX"]
     numbers = identity.allocate_numbers("asset_tag", len(rows))
     now = utcnow()
@@ -239,6 +251,7 @@ def register_devices(
             "donation_id": values["donation_id"],
             "status": values.get("status", "in_stock"),
             "school_id": values.get("school_id"),
+            "depot_id": depot.id,
             "version": 1,
             "created_at": now,
             "updated_at": now,

@@ -20,6 +20,7 @@ from tracker.auth.permissions import can, requires
 from tracker.database import as_id
 from tracker.devices import services
 from tracker.devices.codes import resolve_code
+from tracker.devices.depots import depot_label, depots_in
 from tracker.devices.forms import DeviceForm, MoveForm, PickedForm, ReplaceLabelForm
 from tracker.devices.identity import device_url
 from tracker.devices.models import STATUSES, Device, DeviceEvent
@@ -102,6 +103,7 @@ def device_filters_from_request() -> tuple[DeviceFilters, str, bool]:
         donation_id=_int_arg("donation"),
         # An unknown code must match nothing, not everything.
         school_id=school_id or (-1 if unknown_school else None),
+        depot_id=_int_arg("depot"),
         ids=tuple(picked_ids(request.args)[: services.MAX_SELECTION]),
     )
     return filters, school_code, unknown_school
@@ -286,6 +288,7 @@ def _donation_choices(form: DeviceForm) -> None:
 def create():
     form = DeviceForm()
     _donation_choices(form)
+    form.depot_id.choices = [(depot.id, depot_label(depot)) for depot in depots_in(my_reach())]
     if not form.is_submitted() and (donation_id := _int_arg("donation")):
         form.donation_id.data = donation_id
     if form.validate_on_submit():
@@ -299,6 +302,7 @@ def create():
                 condition=form.condition.data,
                 notes=form.notes.data or "",
                 actor=current_user,
+                depot_id=form.depot_id.data or None,
                 **form.donor_fields(),
             ),
         )

@@ -22,6 +22,8 @@ from flask import request
 from flask_login import current_user
 
 from tracker.auth.models import User
+from tracker.auth.permissions import check
+from tracker.auth.services import access_changed, get_user
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -269,3 +271,26 @@ def check_areas(areas: list[list[str]]) -> list[list[str]]:
 
 def areas_text(areas) -> str:
     return "\n".join(f"{region} / {province}" if province else region for region, province in areas)
+
+
+def set_areas(user_id: int, areas: list[list[str]], actor: User | None) -> User:
+    """Give a person the part of the programme they work in (no areas: the whole of it).
+    Only the whole programme's admins give areas; a school's staff reach their schools, not
+    areas. Their sessions and tokens end, as when a role changes."""
+    check(actor, "users.manage")
+    if not reach_of(actor).whole:
+        raise ValidationFailed(
+            _("Only the national office gives people their regions."), field="areas"
+        )
+    user = get_user(user_id)
+    if user.role == "school":
+        raise ValidationFailed(
+            _("A school's staff work at their schools: add them to a school instead."),
+            field="areas",
+        )
+    kept = check_areas(areas)
+    if kept != (user.areas or []):
+        user.areas = kept
+        access_changed(user)
+    db.session.flush()
+    return user
