@@ -128,6 +128,8 @@ MATRIX = {
     "offline.service_worker": ("GET", "/sw.js", PUBLIC),
     "offline.web_manifest": ("GET", "/manifest.webmanifest", PUBLIC),
     "admin.users": ("GET", "/admin/users", ADMIN),
+    "offices.areas": ("GET", "/admin/users/{user}/areas", ADMIN),
+    "depots.index": ("GET", "/depots/", OFFICE),
     # A link sent before tokens went after "#": it goes on to choosing the password,
     # which answers 404 for a token that opens nothing.
     "auth.accept_invitation": ("GET", "/invitation/not-a-link", PUBLIC),

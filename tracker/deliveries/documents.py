@@ -15,12 +15,12 @@ from tracker.deliveries import receipts
 from tracker.deliveries.codes import CONFIRMATIONS
 from tracker.deliveries.models import Delivery
 from tracker.deliveries.words import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
+from tracker.devices.depots import depot_label
 from tracker.i18n import lazy_gettext as _l
 from tracker.i18n import ngettext
 from tracker.pdf import NEXT_LINE, TrackerPdf
 from tracker.qr import draw_qr
 from tracker.timezone import format_moment
-from tracker.devices.depots import depot_label
 
 SCHOOL_LANGUAGES = ("fr", "ar")
 

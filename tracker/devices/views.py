@@ -377,7 +377,7 @@ def landing(token: str):
     """What a tablet's QR code opens: that device's page, after sign-in."""
     token = token[:64]
     device = db.session.scalar(_by_code(), {"code": token})
-    if device is not None:
+    if device is not None and my_reach().covers_device(device.school_id, device.depot_id):
         return _device_page(device)
     retired = resolve_code(token, my_reach()).replaced
     if retired is not None:

@@ -40,7 +40,7 @@ def labels_for(filters: DeviceFilters | None = None, device_ids: list[int] | Non
     )
     if device_ids:
         query = query.where(Device.id.in_(device_ids))
-    elif filters is not None:
+    if filters is not None:  # (its reach too: a tablet picked out of reach is not printed)
         query = query.where(*filters.conditions())
     rows = db.session.execute(query).all()
     return [

@@ -153,6 +153,16 @@ def require_school(actor: User | None, school: School) -> School:
 
 # --- objects named in a URL -----------------------------------------------------------------
 
+# Objects a page's query string or form names by number, checked as its path's are (the
+# first QUERY_CHECKED of a list; what a list names beyond is filtered by its service).
+QUERY_ARGS = {
+    "plan": "plan_id",
+    "school": "school_id",
+    "device": "device_id",
+    "depot": "depot_id",
+    "count": "count_id",
+}
+QUERY_CHECKED = 200
 _CHECKS: dict[str, tuple[Callable[[Reach, int], bool], Callable[[int], str]]] = {}
 
 
@@ -166,12 +176,16 @@ def reachable(parameter: str, check: Callable[[Reach, int], bool], refusal: Call
 def check_view_args() -> None:
     """Before every view: each object its URL names must be in the user's reach (the whole
     programme's people skip the questions). Runs for the API as for pages."""
-    if not current_user.is_authenticated or not request.view_args:
+    if not current_user.is_authenticated or request.endpoint is None:
         return
     reach = reach_of(current_user)
     if reach.whole or not role_may_open(current_user.role, request.endpoint):
         return  # (a page the role may not open says 403 whatever it names)
-    for name, value in request.view_args.items():
+    named = list(request.view_args.items())
+    for arg, parameter in QUERY_ARGS.items():  # ?plan=4, ?device=7&device=9: the same
+        values = {value for value in request.values.getlist(arg) if value.isdigit()}
+        named += [(parameter, int(value)) for value in sorted(values)[:QUERY_CHECKED]]
+    for name, value in named:
         entry = _CHECKS.get(name)
         if entry is not None and isinstance(value, int) and not entry[0](reach, value):
             raise NotFound(entry[1](value))

@@ -346,14 +346,18 @@ class SchoolFinder:
     Arabic whatever the case, accents, dashes and spaces. Read once (one statement, every
     school's code and names), then each place costs a dictionary look-up."""
 
-    def __init__(self):
+    def __init__(self, reach: Reach = WHOLE):
         self.by_code: dict[str, int] = {}
         self.by_name: dict[str, int | None] = {}  # None: two schools share the name
         self.every_name: dict[str, int] = {}  # each name to one of its schools
         self.shared: dict[str, list[str]] = {}  # a shared name: its schools' codes
         self.keys: list[str] | None = None
         self.schools: dict[int, tuple] = {}
-        rows = db.session.execute(sa.select(School.id, School.code, School.name_fr, School.name_ar))
+        rows = db.session.execute(
+            sa.select(School.id, School.code, School.name_fr, School.name_ar).where(
+                reach.school_rows_clause()
+            )
+        )
         for school_id, code, name_fr, name_ar in rows:
             self.by_code["".join(code.split()).upper()] = school_id
             self.schools[school_id] = (code, name_fr, name_ar)

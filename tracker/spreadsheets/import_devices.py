@@ -17,6 +17,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.loans.services import clean_borrower, record_opening_loans
+from tracker.schools.reach import reach_of
 from tracker.spreadsheets.headers import Column
 from tracker.spreadsheets.importers import (
     Problem,
@@ -351,6 +352,7 @@ class DeviceImporter(RowImporter):
     def __init__(self, *, donation_id: int | None, actor: User | None, filename: str):
         self.default_donation_id = donation_id
         self.actor = actor
+        self.reach = reach_of(actor)  # a file's rows stay within the importer's offices
         self.filename = filename
         super().__init__()
         self.donations: dict[str, int | None] = {}
@@ -606,7 +608,7 @@ class DeviceImporter(RowImporter):
         self.donor_columns = any(key in positions for key in DONOR_COLUMNS)
         self.extra_columns = any(key in positions for key in EXTRA_COLUMNS)
         if any(key in positions for key in OPENING_COLUMNS):
-            self.places = Places(self.chosen_places)
+            self.places = Places(self.chosen_places, self.reach)
             self.opening_at = tuple(positions.get(key) for key in OPENING_COLUMNS)
         self.loan_columns = any(key in positions for key in LOAN_COLUMNS)
         quick = self.default_donation_id is not None and not self.donor_columns
@@ -775,7 +777,17 @@ class DeviceImporter(RowImporter):
                     holder, imei_key = found, key
                     break
             reason = None
-            if device is not None and device.donation_id != values["donation_id"]:
+            outside = next(
+                (
+                    key
+                    for key, one in (("serial", device), (imei_key, holder))
+                    if one is not None and not self.reach.covers_device(one.school_id, one.depot_id)
+                ),
+                None,
+            )
+            if outside is not None:
+                reason = (outside, _("a tablet outside your part of the programme has it"))
+            elif device is not None and device.donation_id != values["donation_id"]:
                 reason = (
                     "serial",
                     _(

@@ -10,6 +10,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import School
+from tracker.schools.reach import WHOLE, Reach
 from tracker.schools.services import (
     FIELDS,
     PlaceSpellings,
@@ -199,8 +200,9 @@ class SchoolImporter(RowImporter):
     kind = "schools"
     columns = SCHOOL_COLUMNS
 
-    def __init__(self, *, pupils_per_tablet: int | None = None):
+    def __init__(self, *, pupils_per_tablet: int | None = None, reach: Reach = WHOLE):
         super().__init__()
+        self.reach = reach  # a regional office's list: rows of its regions only
         # A list without a need column: set each need from the pupils, when asked to.
         self.pupils_per_tablet = pupils_per_tablet
         self.spellings = PlaceSpellings()
@@ -242,6 +244,12 @@ class SchoolImporter(RowImporter):
                     values["need"] = raw["need"] = need_from_enrolment(
                         values["enrolment"], self.pupils_per_tablet
                     )
+                if not self.reach.covers(values.get("region", ""), values.get("province", "")):
+                    place = values.get("province") or values.get("region")
+                    raise ValidationFailed(
+                        _("%(place)s is not in your part of the programme.", place=place),
+                        field="province" if values.get("province") else "region",
+                    )
             except ValidationFailed as error:
                 key = error.field or ""
                 report.rejected_rows += 1
@@ -276,8 +284,8 @@ class SchoolImporter(RowImporter):
                 continue
             # An empty cell means "not given": it never erases what the tracker knows.
             given = {key for key, value in raw.items() if as_text(value)}
-            parsed.append((values, given))
-        codes = [values["code"] for values, _given in parsed]
+            parsed.append((values, given, row.number))
+        codes = [values["code"] for values, _given, _number in parsed]
         existing = (
             {
                 school.code: school
@@ -287,8 +295,20 @@ class SchoolImporter(RowImporter):
             else {}
         )
         to_insert, to_update = [], []
-        for values, given in parsed:
+        for values, given, number in parsed:
             school = existing.get(values["code"])
+            if school is not None and not self.reach.covers_school(school):
+                report.rejected_rows += 1
+                report.add_problem(
+                    Problem(
+                        number,
+                        header.headers["code"],
+                        values["code"],
+                        _("a school outside your part of the programme has this code"),
+                        header.positions["code"],
+                    )
+                )
+                continue
             if school is None:
                 to_insert.append(values)
                 continue

@@ -11,6 +11,7 @@ from datetime import date
 
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
+from tracker.schools.reach import WHOLE, Reach
 from tracker.schools.services import SchoolFinder
 from tracker.spreadsheets.headers import normalise
 from tracker.timezone import local_today
@@ -84,8 +85,8 @@ class Places:
     """The places of one file: each matched once, counted by school, the unmatched kept
     with their rows and the nearest school."""
 
-    def __init__(self, chosen: dict[str, int] | None = None):
-        self.finder = SchoolFinder()
+    def __init__(self, chosen: dict[str, int] | None = None, reach: Reach = WHOLE):
+        self.finder = SchoolFinder(reach)  # another office's school is as unknown
         # Places the user said are a school (the closest one offered): {place: school id}.
         self.chosen = {place: school_id for place, school_id in (chosen or {}).items()}
         self.placed: dict[int, int] = {}

@@ -10,7 +10,7 @@ from tracker.errors import ValidationFailed, ValidationProblems
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
-from tracker.schools.reach import reachable
+from tracker.schools.reach import reach_of, reachable
 from tracker.spreadsheets.import_devices import DeviceImporter
 from tracker.spreadsheets.import_manifest import ManifestImporter
 from tracker.spreadsheets.import_schools import SchoolImporter
@@ -33,7 +33,9 @@ def make_importer(
     if kind == "devices":
         importer = DeviceImporter(donation_id=donation_id, actor=actor, filename=filename)
     elif kind == "schools":
-        importer = SchoolImporter(pupils_per_tablet=options.get("pupils_per_tablet"))
+        importer = SchoolImporter(
+            pupils_per_tablet=options.get("pupils_per_tablet"), reach=reach_of(actor)
+        )
     elif kind == "manifest":
         importer = ManifestImporter(actor=actor)
     else:

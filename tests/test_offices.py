@@ -1,0 +1,349 @@
+"""Many offices: each person works within a part of the programme (a region, provinces),
+stock is held at depots, approval follows the office.
+
+The scoped access walk is generated from the same route list as the role matrix
+(test_access.MATRIX, which must name every route): a Souss-Massa office, in every role,
+asks for each of L'Oriental's objects and gets 404, and no list, count, search or export it
+opens names them.
+"""
+
+import re
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from test_access import MATRIX, PUBLIC, PUBLIC_404
+
+from conftest import login
+from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.counts.models import Count
+from tracker.deliveries.models import Delivery, PhoneKey
+from tracker.devices.depots import CENTRAL, central_depot, create_depot
+from tracker.devices.models import Device
+from tracker.errors import IllegalTransition, NotFound, ValidationFailed
+from tracker.extensions import db
+from tracker.loans.models import Borrower, Loan
+from tracker.repairs.models import RepairCase, RepairPhoto
+from tracker.schools.models import School, SchoolStaff
+from tracker.schools.reach import reach_of, set_areas
+from tracker.spreadsheets.models import ImportBatch
+from tracker.transfers.models import Transfer
+
+SOUSS, ORIENTAL = "Souss-Massa", "L'Oriental"
+# What of L'Oriental a Souss-Massa office must never read, wherever it looks.
+SECRETS = ("OR-0001", "OR-0002", "École Oriental Une", "SN-ORIENT-1", "SN-ORIENT-2", "Yassine")
+SECRETS += ("Plan Oriental", "Inventaire Oriental", "DEP-OR")
+
+
+@pytest.fixture
+def offices(create_user, create_school, create_device):
+    """Two regional offices' worlds, and the central warehouse's stock."""
+    national = create_user("admin")
+    souss = create_school(code="SM-0001", name_fr="École Souss", region=SOUSS, province="Agadir")
+    oriental = create_school(
+        code="OR-0001", name_fr="École Oriental Une", region=ORIENTAL, province="Oujda-Angad"
+    )
+    oriental_two = create_school(
+        code="OR-0002", name_fr="École Oriental Deux", region=ORIENTAL, province="Nador"
+    )
+    depot_sm = create_depot(code="DEP-SM", name="Dépôt Agadir", region=SOUSS, actor=None)
+    depot_or = create_depot(code="DEP-OR", name="Dépôt Oujda", region=ORIENTAL, actor=None)
+    db.session.commit()
+    mine = create_device(serial="SN-SOUSS-1", depot_id=depot_sm.id)
+    theirs = create_device(serial="SN-ORIENT-1")
+    theirs.status, theirs.school_id = "delivered", oriental.id
+    in_their_depot = create_device(serial="SN-ORIENT-2", depot_id=depot_or.id)
+    central = create_device(serial="SN-CENTRAL-1")
+    plan = AllocationPlan(name="Plan Oriental", status="submitted", depot_id=depot_or.id)
+    db.session.add(plan)
+    db.session.flush()
+    db.session.add(Allocation(plan_id=plan.id, school_id=oriental.id, quantity=1))
+    delivery = Delivery(school_id=oriental.id, status="planned", from_depot_id=depot_or.id)
+    borrower = Borrower(school_id=oriental.id, code="P-9", name="Yassine Oriental", kind="pupil")
+    count = Count(
+        name="Inventaire Oriental",
+        scope="region",
+        scope_value=ORIENTAL,
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2099, 1, 1),
+        status="open",
+    )
+    transfer = Transfer(from_school_id=oriental.id, to_school_id=oriental_two.id, quantity=1)
+    db.session.add_all([delivery, borrower, count, transfer])
+    db.session.flush()
+    loan = Loan(
+        device_id=theirs.id,
+        borrower_id=borrower.id,
+        school_id=oriental.id,
+        due_on=date(2027, 6, 30),
+        agreement_version="2026-1",
+        accessories_back="",
+    )
+    case = RepairCase(
+        device_id=theirs.id, school_id=oriental.id, fault="Écran", repairer="", repairer_ref=""
+    )
+    db.session.add_all([loan, case])
+    db.session.flush()
+    photo = RepairPhoto(case_id=case.id, jpeg=b"\xff\xd8")
+    head = create_user("school")
+    db.session.add_all([photo, SchoolStaff(user_id=head.id, school_id=oriental.id)])
+    phone = PhoneKey(user_id=head.id, public_key=b"\x30" * 91, label="A14")
+    batch = ImportBatch(kind="schools", filename="oriental.xlsx", user_id=national.id)
+    db.session.add_all([phone, batch])
+    agent = create_user("field")
+    agent.areas = [[ORIENTAL, ""]]
+    db.session.commit()
+    return {
+        "national": national,
+        "souss": souss,
+        "oriental": oriental,
+        "depot_sm": depot_sm,
+        "depot_or": depot_or,
+        "mine": mine,
+        "central": central,
+        "their_stock": in_their_depot,
+        "objects": {
+            "borrower": borrower.id,
+            "loan": loan.id,
+            "count": count.id,
+            "case": case.id,
+            "photo": photo.id,
+            "transfer": transfer.id,
+            "phone": phone.id,
+            "plan": plan.id,
+            "batch": batch.id,
+            "device": theirs.id,
+            "token": theirs.qr_token,
+            "serial": theirs.serial,
+            "school": oriental.id,
+            "delivery": delivery.id,
+            "user": agent.id,
+            "depot": depot_or.id,
+        },
+    }
+
+
+def souss_user(create_user, role):
+    user = create_user(role)
+    user.areas = [[SOUSS, ""]]
+    db.session.commit()
+    return user
+
+
+# Endpoints whose object is not of a region: each person's own (jobs, downloads), the
+# programme's donations, sign-in pages.
+NOT_PLACED = {"donation", "job", "file"}
+
+
+@pytest.mark.parametrize("role", ["admin", "coordinator", "manager", "field"])
+def test_a_regional_office_reaches_nothing_of_another_region(client, create_user, offices, role):
+    """Every route naming an object of L'Oriental answers a Souss-Massa office 404 (or the
+    403 its role gets anyway), and no page it opens names L'Oriental's schools, tablets,
+    borrowers, plans, counts or depots."""
+    user = souss_user(create_user, role)
+    login(client, user)
+    objects = offices["objects"]
+    walked = 0
+    for endpoint, (method, template, allowed) in MATRIX.items():
+        if endpoint == "auth.logout" or allowed in (PUBLIC, PUBLIC_404):
+            continue
+        placeholders = set(re.findall(r"{(\w+)}", template))
+        if placeholders & NOT_PLACED:
+            continue
+        path = template.format(**objects)
+        response = client.open(path, method=method, data={})
+        body = response.get_data()
+        where = f"{role} {method} {path} → {response.status_code}"
+        assert response.status_code != 500, where
+        for secret in (secret for secret in SECRETS if secret not in path):  # (not an echo)
+            assert secret.encode() not in body, f"{where} shows {secret}"
+        if not placeholders or role not in allowed:
+            continue
+        walked += 1
+        if "?" in template and "{" not in template.split("?")[0]:
+            # Named in the query string: the page answers, and what it starts finds nothing.
+            if response.status_code == 302 and "/jobs/" in response.headers["Location"]:
+                job = client.get(response.headers["Location"] + ".json").get_json()
+                assert job["state"] == "failed", f"{where}: {job}"
+            continue
+        if endpoint.startswith("api.") and method == "POST":
+            assert response.status_code in (400, 403, 404), where
+        elif endpoint == "api.device_lookup":
+            assert response.status_code == 404, where
+        else:
+            assert response.status_code == 404, where
+    assert walked > 5
+
+
+def test_out_of_reach_reads_exactly_as_nothing_there(client, create_user, offices):
+    """The same sentence for another region's tablet and for a number no tablet has."""
+    login(client, souss_user(create_user, "coordinator"))
+    device = offices["objects"]["device"]
+    theirs, nothing = client.get(f"/devices/{device}"), client.get("/devices/999999")
+    assert theirs.status_code == nothing.status_code == 404
+    assert f"No device with id {device}." in theirs.get_data(as_text=True)
+    assert "No device with id 999999." in nothing.get_data(as_text=True)
+    lookup = client.get("/api/v1/devices/lookup?code=SN-ORIENT-1")
+    assert lookup.status_code == 404
+    assert lookup.get_json() == {"error": "No tablet has the code SN-ORIENT-1."}
+
+
+def test_each_office_lists_its_own_and_the_national_office_everything(client, create_user, offices):
+    login(client, souss_user(create_user, "coordinator"))
+    devices = client.get("/devices/").get_data(as_text=True)
+    assert "SN-SOUSS-1" in devices
+    assert "SN-CENTRAL-1" not in devices  # the central warehouse is the national office's
+    assert "École Souss" in client.get("/schools/").get_data(as_text=True)
+    assert "DEP-SM" in client.get("/depots/").get_data(as_text=True)
+    assert client.get("/search?q=SN-ORIENT-1").status_code == 200
+    client.post("/logout")
+    login(client, offices["national"])
+    devices = client.get("/devices/").get_data(as_text=True)
+    for serial in ("SN-SOUSS-1", "SN-ORIENT-1", "SN-ORIENT-2", "SN-CENTRAL-1"):
+        assert serial in devices
+    depots = client.get("/depots/").get_data(as_text=True)
+    assert CENTRAL in depots and "DEP-SM" in depots and "DEP-OR" in depots
+
+
+def test_the_dashboard_opens_on_the_office_and_the_national_view_compares_regions(
+    client, create_user, offices
+):
+    login(client, souss_user(create_user, "manager"))
+    page = client.get("/progress").get_data(as_text=True)
+    assert "Souss-Massa" in page and "Oriental" not in page
+    assert client.get("/progress?region=L%27Oriental").status_code == 200
+    assert "École Oriental" not in client.get(
+        "/progress?region=L%27Oriental&province=Oujda-Angad"
+    ).get_data(as_text=True)
+    points = client.get("/map/schools.json").get_json()["schools"]
+    assert [point["code"] for point in points] in ([], ["SM-0001"])
+    client.post("/logout")
+    login(client, offices["national"])
+    page = client.get("/progress").get_data(as_text=True)
+    assert "Souss-Massa" in page and "Oriental" in page
+
+
+def test_registration_puts_tablets_at_a_depot_the_person_reaches(
+    app, create_user, create_device, offices
+):
+    souss = souss_user(create_user, "coordinator")
+    device = create_device(actor=souss)
+    assert device.depot_id == offices["depot_sm"].id  # theirs by default
+    with pytest.raises(ValidationFailed) as refused:
+        create_device(actor=souss, depot_id=offices["depot_or"].id)
+    assert f"No depot with number {offices['depot_or'].id}" in str(refused.value)
+    db.session.rollback()
+    national = create_device(actor=offices["national"])
+    assert national.depot.code == CENTRAL
+    assert central_depot().id == national.depot_id
+
+
+def test_a_depot_is_added_in_the_office_s_regions_only(app, create_user, offices):
+    souss = souss_user(create_user, "coordinator")
+    depot = create_depot(code="dep sm 2", name="Dépôt Tiznit", region=SOUSS, actor=souss)
+    assert depot.code == "DEPSM2"
+    with pytest.raises(ValidationFailed, match="L'Oriental is not in your part"):
+        create_depot(code="X1", name="Ailleurs", region=ORIENTAL, actor=souss)
+    with pytest.raises(ValidationFailed, match="No school is in the region 'Atlantis'"):
+        create_depot(code="X2", name="Nulle part", region="Atlantis", actor=None)
+    with pytest.raises(ValidationFailed, match="DEP-SM exists"):
+        create_depot(code="DEP-SM", name="Encore", region=SOUSS, actor=None)
+
+
+def test_areas_are_given_by_the_national_office_and_name_what_exists(app, create_user, offices):
+    user = create_user("manager")
+    sessions = user.session_version
+    set_areas(user.id, [[SOUSS, "Agadir"], [SOUSS, "Agadir"]], offices["national"])
+    assert user.areas == [[SOUSS, "Agadir"]] and user.session_version == sessions + 1
+    set_areas(user.id, [[SOUSS, "Agadir"], [SOUSS, ""]], offices["national"])
+    assert user.areas == [[SOUSS, ""]]  # the region holds its province
+    with pytest.raises(ValidationFailed, match="region 'Atlantide'"):
+        set_areas(user.id, [["Atlantide", ""]], offices["national"])
+    with pytest.raises(ValidationFailed, match="province 'Oujda-Angad' of Souss-Massa"):
+        set_areas(user.id, [[SOUSS, "Oujda-Angad"]], offices["national"])
+    regional_admin = souss_user(create_user, "admin")
+    with pytest.raises(ValidationFailed, match="Only the national office"):
+        set_areas(user.id, [], regional_admin)
+    assert reach_of(user).covers(SOUSS, "Agadir") and not reach_of(user).covers(ORIENTAL)
+
+
+def test_a_province_reach_holds_that_province_only(app, create_user, create_school, offices):
+    create_school(code="SM-0002", region=SOUSS, province="Tiznit")
+    user = create_user("coordinator")
+    user.areas = [[SOUSS, "Agadir"]]
+    reach = reach_of(user)
+    codes = set(db.session.scalars(sa.select(School.code).where(reach.school_rows_clause())))
+    assert codes == {"SM-0001"}
+
+
+def test_approval_follows_the_office(app, create_user, create_device, offices):
+    from tracker.allocations import services as plans
+
+    souss_manager = souss_user(create_user, "manager")
+    coordinator = souss_user(create_user, "coordinator")
+    for _ in range(2):
+        create_device(actor=coordinator)
+    plan = plans.create_plan(name="Plan Souss", donation_id=None, actor=coordinator)
+    plans.propose_plan(
+        plan.id,
+        total=2,
+        school_ids=plans.choose_schools(region=SOUSS, reach=reach_of(coordinator)),
+        actor=coordinator,
+    )
+    assert plan.depot_id == offices["depot_sm"].id
+    plans.submit_plan(plan.id, coordinator)
+    db.session.commit()
+    plans.approve_plan(plan.id, souss_manager)  # their region's plan
+    assert plan.status == "approved"
+    reserved = db.session.scalars(
+        sa.select(Device.depot_id).where(Device.allocation_id.is_not(None))
+    ).all()
+    assert set(reserved) == {offices["depot_sm"].id}  # drawn from their depot's stock
+    # A plan reaching a school of another region is the national office's to approve.
+    national = offices["national"]
+    wide = plans.create_plan(
+        name="Deux régions", donation_id=None, actor=national, depot_id=offices["depot_sm"].id
+    )
+    plans.propose_plan(
+        wide.id,
+        total=1,
+        school_ids=[offices["souss"].id, offices["oriental"].id],
+        actor=national,
+    )
+    plans.submit_plan(wide.id, national)
+    with pytest.raises(IllegalTransition, match="national office approves it"):
+        plans.approve_plan(wide.id, souss_manager)
+    db.session.rollback()
+    # A code of another region's school is as unknown to a regional office.
+    with pytest.raises(ValidationFailed, match="Unknown school codes: OR-0001"):
+        plans.choose_schools(codes="OR-0001", reach=reach_of(coordinator))
+
+
+def test_a_regional_school_list_refuses_rows_of_another_region(app, create_user, tmp_path, offices):
+    from openpyxl import Workbook
+
+    from tracker.spreadsheets.services import import_file
+
+    user = souss_user(create_user, "coordinator")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Code", "Nom", "Région", "Province"])
+    sheet.append(["SM-0009", "École Neuve", SOUSS, "Agadir"])
+    sheet.append(["OR-0009", "École Lointaine", ORIENTAL, "Nador"])
+    sheet.append(["OR-0001", "École Oriental Une", SOUSS, "Agadir"])
+    path = tmp_path / "schools.xlsx"
+    book.save(path)
+    report = import_file("schools", path, "schools.xlsx", commit=True, actor=user)
+    problems = {(problem.row, str(problem.reason)) for problem in report.problems}
+    assert (3, "Nador is not in your part of the programme.") in problems
+    assert (4, "a school outside your part of the programme has this code") in problems
+    assert not report.ok  # all or nothing: the good row is not written either
+    assert db.session.scalar(sa.select(School.id).where(School.code == "SM-0009")) is None
+
+
+def test_out_of_reach_objects_refuse_by_service_too(app, create_user, offices):
+    from tracker.deliveries.services import delivery_for
+
+    user = souss_user(create_user, "coordinator")
+    with pytest.raises(NotFound):
+        delivery_for(user, offices["objects"]["delivery"])
