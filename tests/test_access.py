@@ -14,11 +14,12 @@ from tracker.allocations.models import AllocationPlan
 from tracker.auth.services import update_user
 from tracker.counts.models import Count
 from tracker.database import utcnow
-from tracker.deliveries.models import Delivery, PhoneKey
+from tracker.deliveries.models import Delivery, DepotMove, PhoneKey
 from tracker.extensions import db
 from tracker.jobs.models import Job, StoredFile
 from tracker.loans.models import Borrower, Loan
 from tracker.repairs.models import RepairCase, RepairPhoto
+from tracker.schools.models import Depot
 from tracker.spreadsheets.models import ImportBatch
 from tracker.transfers.models import Transfer
 
@@ -130,6 +131,13 @@ MATRIX = {
     "admin.users": ("GET", "/admin/users", ADMIN),
     "offices.areas": ("GET", "/admin/users/{user}/areas", ADMIN),
     "depots.index": ("GET", "/depots/", OFFICE),
+    "moves.index": ("GET", "/moves/", ALL),
+    "moves.detail": ("GET", "/moves/{move}", ALL),
+    "moves.scan": ("POST", "/moves/{move}/scan", ALL),
+    "moves.send": ("POST", "/moves/{move}/send", WRITERS),
+    "moves.close": ("POST", "/moves/{move}/close", {"admin", "coordinator", "field"}),
+    "moves.cancel": ("POST", "/moves/{move}/cancel", WRITERS),
+    "moves.unpack": ("POST", "/moves/{move}/items/{device}/unpack", WRITERS),
     # A link sent before tokens went after "#": it goes on to choosing the password,
     # which answers 404 for a token that opens nothing.
     "auth.accept_invitation": ("GET", "/invitation/not-a-link", PUBLIC),
@@ -221,6 +229,11 @@ def objects(create_device, create_school, create_user):
     db.session.add(batch)
     plan = AllocationPlan(name="Round 1", status="draft")
     db.session.add(plan)
+    first, second = Depot(code="D1", name="Un"), Depot(code="D2", name="Deux")
+    db.session.add_all([first, second])
+    db.session.flush()
+    move = DepotMove(from_depot_id=first.id, to_depot_id=second.id, status="packing", notes="")
+    db.session.add(move)
     school = create_school()
     # Assigned to nobody: a field agent must not even learn it exists (404).
     delivery = Delivery(school_id=school.id, status="planned", signature_png=b"\x89PNG")
@@ -288,6 +301,7 @@ def objects(create_device, create_school, create_user):
         "job": job.id,
         "file": stored.id,
         "plan": plan.id,
+        "move": move.id,
         "batch": batch.id,
         "device": device.id,
         "token": device.qr_token,

@@ -17,7 +17,7 @@ from test_access import MATRIX, PUBLIC, PUBLIC_404
 from conftest import login
 from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.counts.models import Count
-from tracker.deliveries.models import Delivery, PhoneKey
+from tracker.deliveries.models import Delivery, DepotMove, PhoneKey
 from tracker.devices.depots import CENTRAL, central_depot, create_depot
 from tracker.devices.models import Device
 from tracker.errors import IllegalTransition, NotFound, ValidationFailed
@@ -89,7 +89,10 @@ def offices(create_user, create_school, create_device):
     db.session.add_all([photo, SchoolStaff(user_id=head.id, school_id=oriental.id)])
     phone = PhoneKey(user_id=head.id, public_key=b"\x30" * 91, label="A14")
     batch = ImportBatch(kind="schools", filename="oriental.xlsx", user_id=national.id)
-    db.session.add_all([phone, batch])
+    move = DepotMove(
+        from_depot_id=central_depot().id, to_depot_id=depot_or.id, status="packing", notes=""
+    )
+    db.session.add_all([phone, batch, move])
     agent = create_user("field")
     agent.areas = [[ORIENTAL, ""]]
     db.session.commit()
@@ -119,6 +122,7 @@ def offices(create_user, create_school, create_device):
             "delivery": delivery.id,
             "user": agent.id,
             "depot": depot_or.id,
+            "move": move.id,
         },
     }
 

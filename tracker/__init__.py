@@ -154,6 +154,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.auth.views import admin_bp, auth_bp
     from tracker.counts.views import bp as counts_bp
     from tracker.dashboard.views import bp as dashboard_bp
+    from tracker.deliveries.move_views import bp as moves_bp
     from tracker.deliveries.offline import bp as offline_bp
     from tracker.deliveries.receiving import bp as receiving_bp
     from tracker.deliveries.views import bp as deliveries_bp
@@ -180,6 +181,7 @@ def register_blueprints(app: Flask) -> None:
         donations_bp,
         devices_bp,
         depots_bp,
+        moves_bp,
         scan_bp,
         schools_bp,
         offices_bp,

@@ -16,6 +16,27 @@ branch_labels = None
 depends_on = None
 
 CENTRAL = "CENTRAL"
+TYPES_BEFORE = "'transferred_out', 'opening')"
+TYPES_AFTER = "'transferred_out', 'opening', 'sent_to_depot', 'received_at_depot')"
+EVENT_TYPES = [
+    "registered", "tagged", "label_replaced", "reserved", "released", "packed",
+    "unpacked", "dispatched", "recalled", "scanned", "delivered", "returned",
+    "restocked", "reported_faulty", "repaired", "reported_lost", "found", "edited",
+    "corrected_delivered", "corrected_refused", "lent", "loan_returned", "counted",
+    "back_from_repair", "replacement_for", "replaced_by", "transferred_out", "opening",
+]  # fmt: skip
+MOVE_STATUSES = "status IN ('packing', 'on_the_way', 'received', 'cancelled')"
+
+
+def _event_types(old: str, new: str, values: list[str]) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        _edit_sqlite_table("device_events", old, new)
+    else:
+        allowed = ", ".join(f"'{value}'" for value in values)
+        op.drop_constraint(op.f("ck_device_events_type"), "device_events", type_="check")
+        op.create_check_constraint(
+            op.f("ck_device_events_type"), "device_events", f"type IN ({allowed})"
+        )
 
 
 def _edit_sqlite_table(table: str, old: str, new: str) -> None:
@@ -35,6 +56,40 @@ def _edit_sqlite_table(table: str, old: str, new: str) -> None:
 
 
 def upgrade() -> None:
+    _event_types(TYPES_BEFORE, TYPES_AFTER, [*EVENT_TYPES, "sent_to_depot", "received_at_depot"])
+    op.create_table(
+        "depot_moves",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("from_depot_id", sa.Integer(), nullable=False),
+        sa.Column("to_depot_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(12), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("dispatched_by_id", sa.Integer(), nullable=True),
+        sa.Column("dispatched_at", sa.DateTime(), nullable=True),
+        sa.Column("received_by_id", sa.Integer(), nullable=True),
+        sa.Column("received_at", sa.DateTime(), nullable=True),
+        sa.CheckConstraint(MOVE_STATUSES, name=op.f("ck_depot_moves_status")),
+        sa.CheckConstraint("from_depot_id <> to_depot_id", name=op.f("ck_depot_moves_two_depots")),
+        sa.ForeignKeyConstraint(["from_depot_id"], ["depots.id"], name=op.f("fk_depot_moves_from_depot_id_depots")),
+        sa.ForeignKeyConstraint(["to_depot_id"], ["depots.id"], name=op.f("fk_depot_moves_to_depot_id_depots")),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_depot_moves_created_by_id_users")),
+        sa.ForeignKeyConstraint(["dispatched_by_id"], ["users.id"], name=op.f("fk_depot_moves_dispatched_by_id_users")),
+        sa.ForeignKeyConstraint(["received_by_id"], ["users.id"], name=op.f("fk_depot_moves_received_by_id_users")),
+    )  # fmt: skip
+    op.create_index(op.f("ix_depot_moves_status"), "depot_moves", ["status"])
+    op.create_table(
+        "depot_move_items",
+        sa.Column("move_id", sa.Integer(), nullable=False),
+        sa.Column("device_id", sa.Integer(), nullable=False),
+        sa.Column("packed_at", sa.DateTime(), nullable=False),
+        sa.Column("received_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["move_id"], ["depot_moves.id"], name=op.f("fk_depot_move_items_move_id_depot_moves")),
+        sa.ForeignKeyConstraint(["device_id"], ["devices.id"], name=op.f("fk_depot_move_items_device_id_devices")),
+        sa.PrimaryKeyConstraint("move_id", "device_id", name=op.f("pk_depot_move_items")),
+    )  # fmt: skip
+    op.create_index(op.f("ix_depot_move_items_device_id"), "depot_move_items", ["device_id"])
     # Existing people keep the whole programme: no areas.
     op.add_column("users", sa.Column("areas", sa.JSON(), nullable=False, server_default="[]"))
     op.create_table(
@@ -82,6 +137,27 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_depot_move_items_device_id"), "depot_move_items")
+    op.drop_table("depot_move_items")
+    op.drop_index(op.f("ix_depot_moves_status"), "depot_moves")
+    op.drop_table("depot_moves")
+    moved = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                "SELECT count(*) FROM device_events "
+                "WHERE type IN ('sent_to_depot', 'received_at_depot')"
+            )
+        )
+        .scalar()
+    )
+    if moved:
+        # The history is append-only: its moves between depots cannot be taken back.
+        raise RuntimeError(
+            f"{moved} history lines record moves between depots: "
+            "restore a backup taken before them instead."
+        )
+    _event_types(TYPES_AFTER, TYPES_BEFORE, EVENT_TYPES)
     op.drop_index(op.f("ix_devices_depot_id"), "devices")
     for table, column in (
         ("allocation_plans", "depot_id"),

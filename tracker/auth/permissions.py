@@ -38,6 +38,13 @@ GRANTS: dict[str, tuple[str, ...]] = {
     # stock. (Which depots each person reaches: tracker.schools.reach.)
     "depots.read": READERS,
     "depots.manage": OFFICE,
+    # Moves of stock between depots: the office packs and sends; whoever acts at the
+    # receiving depot (and did not send it) scans it in.
+    "moves.read": STAFF,
+    "moves.create": OFFICE,
+    "moves.pack": OFFICE,
+    "moves.send": OFFICE,
+    "moves.receive": ACTING,
     # School staff: the office invites them (a one-time link) to the schools they work at;
     # they read those schools' tablets and deliveries on their own page.
     "staff.invite": OFFICE,

@@ -243,3 +243,55 @@ class SchoolReceipt(db.Model):
     user = relationship("User", foreign_keys=[user_id])
     brought_by = relationship("User", foreign_keys=[brought_by_id])
     phone_key = relationship("PhoneKey")
+
+
+# A move of stock between depots (tracker.deliveries.moves): packed at the first by scans,
+# on the way, received at the second by scans of another person.
+MOVE_STATUSES = ("packing", "on_the_way", "received", "cancelled")
+
+
+class DepotMove(db.Model):
+    __tablename__ = "depot_moves"
+    __table_args__ = (
+        one_of("status", MOVE_STATUSES, "status"),
+        sa.CheckConstraint("from_depot_id <> to_depot_id", name="two_depots"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_depot_id: Mapped[int] = mapped_column(sa.ForeignKey("depots.id"))
+    to_depot_id: Mapped[int] = mapped_column(sa.ForeignKey("depots.id"))
+    status: Mapped[str] = mapped_column(sa.String(12), default="packing", index=True)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dispatched_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    from_depot = relationship("Depot", foreign_keys=[from_depot_id])
+    to_depot = relationship("Depot", foreign_keys=[to_depot_id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    dispatched_by = relationship("User", foreign_keys=[dispatched_by_id])
+    received_by = relationship("User", foreign_keys=[received_by_id])
+    items: Mapped[list["DepotMoveItem"]] = relationship(
+        back_populates="move", order_by="DepotMoveItem.packed_at"
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"MOV-{self.id:05d}"
+
+
+class DepotMoveItem(db.Model):
+    __tablename__ = "depot_move_items"
+
+    move_id: Mapped[int] = mapped_column(sa.ForeignKey("depot_moves.id"), primary_key=True)
+    device_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("devices.id"), primary_key=True, index=True
+    )
+    packed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    move: Mapped[DepotMove] = relationship(back_populates="items")
+    device = relationship("Device")

@@ -48,6 +48,8 @@ EVENT_TYPES = (
     "replaced_by",
     "transferred_out",
     "opening",
+    "sent_to_depot",
+    "received_at_depot",
 )
 
 

@@ -515,6 +515,8 @@ def _move_verb(event_type: str) -> str:
         "back_from_repair": _("brought back from repair"),
         "replacement_for": _("sent to replace a tablet"),
         "transferred_out": _("scanned out for a transfer"),
+        "sent_to_depot": _("sent to another depot"),
+        "received_at_depot": _("received at a depot"),
     }
     return verbs[event_type]
 

@@ -56,6 +56,8 @@ EVENT_LABELS = {
     "replaced_by": _l("Replaced by another tablet"),
     "transferred_out": _l("Scanned out of its school, on its way to another"),
     "opening": _l("Recorded when the programme moved in"),
+    "sent_to_depot": _l("Sent to another depot"),
+    "received_at_depot": _l("Received at a depot"),
 }
 
 # The events that mean someone had the tablet in hand: they set its `last_seen_at`.
@@ -78,6 +80,8 @@ SIGHTINGS = frozenset(
         "back_from_repair",
         "replacement_for",
         "transferred_out",
+        "sent_to_depot",
+        "received_at_depot",
     }
 )
 
@@ -93,6 +97,7 @@ EVENT_REASONS = {
     "swapped_out": _l("swapped out"),
     "handover_corrected": _l("hand-over corrected"),
     "missing_at_count": _l("not found at a count"),
+    "missing_at_depot": _l("not found when its move reached the depot"),
 }
 
 
@@ -152,6 +157,9 @@ MOVES: dict[str, tuple[frozenset[str], str]] = {
     "replacement_for": (frozenset({"in_stock"}), "delivered"),
     # A transfer (tracker.transfers): scanned out of its school, on the road to the next.
     "transferred_out": (frozenset({"delivered"}), "in_transit"),
+    # Stock moved between depots (tracker.deliveries.moves): scanned out, scanned in.
+    "sent_to_depot": (frozenset({"in_stock"}), "in_transit"),
+    "received_at_depot": (frozenset({"in_transit"}), "in_stock"),
 }
 
 
