@@ -80,6 +80,8 @@ def _page(move, scan=None, status=200):
         action=ActionForm(formdata=None),
         received=sum(1 for item in move.items if item.received_at is not None),
         receiving=moves.may_receive(move, current_user),
+        packing=moves.packing(move),
+        on_the_way=moves.on_the_way(move),
     ), status
 
 

@@ -174,6 +174,15 @@ def send(move_id: int, actor: User | None) -> DepotMove:
     return move
 
 
+def packing(move: DepotMove) -> bool:
+    """Whether tablets are still scanned into it at its first depot."""
+    return move.status == "packing"
+
+
+def on_the_way(move: DepotMove) -> bool:
+    return move.status == "on_the_way"
+
+
 def may_receive(move: DepotMove, actor: User | None) -> bool:
     """Whether `actor` may scan this move in (what its page asks before offering it)."""
     try:

@@ -22,7 +22,7 @@ from flask import request
 from flask_login import current_user
 
 from tracker.auth.models import User
-from tracker.auth.permissions import check
+from tracker.auth.permissions import check, role_can
 from tracker.auth.services import access_changed, get_user
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
@@ -128,12 +128,17 @@ class Reach:
 WHOLE = Reach()
 
 
+def _school_staff(user: User) -> bool:
+    """A school's own staff: they reach their schools (tracker.schools.staff), not areas."""
+    return role_can(user.role, "school.home")
+
+
 def reach_of(user: User | None) -> Reach:
     """What `user` can reach: `None` (the command line, run by the server's operator) and a
     user with no areas, the whole programme."""
     if user is None or not getattr(user, "is_authenticated", True):
         return WHOLE
-    if user.role == "school":
+    if _school_staff(user):
         return Reach(whole=False, staff_of=user.id, person=user.id)
     areas = tuple((str(region), str(province or "")) for region, province in (user.areas or []))
     return Reach(whole=not areas, areas=areas, person=user.id)
@@ -205,7 +210,7 @@ def _user_check(reach: Reach, user_id: int) -> bool:
     user = db.session.get(User, user_id)
     if user is None:
         return False
-    if user.role == "school":
+    if _school_staff(user):
         return (
             db.session.scalar(
                 sa.select(SchoolStaff.school_id).where(
@@ -297,7 +302,7 @@ def set_areas(user_id: int, areas: list[list[str]], actor: User | None) -> User:
             _("Only the national office gives people their regions."), field="areas"
         )
     user = get_user(user_id)
-    if user.role == "school":
+    if _school_staff(user):
         raise ValidationFailed(
             _("A school's staff work at their schools: add them to a school instead."),
             field="areas",
