@@ -19,8 +19,8 @@ from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.counts.models import Count
 from tracker.deliveries.models import Delivery, DepotMove, PhoneKey
 from tracker.devices.depots import CENTRAL, central_depot, create_depot
-from tracker.devices.models import Device
-from tracker.errors import IllegalTransition, NotFound, ValidationFailed
+from tracker.devices.models import Device, DeviceEvent
+from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.loans.models import Borrower, Loan
 from tracker.repairs.models import RepairCase, RepairPhoto
@@ -351,3 +351,106 @@ def test_out_of_reach_objects_refuse_by_service_too(app, create_user, offices):
     user = souss_user(create_user, "coordinator")
     with pytest.raises(NotFound):
         delivery_for(user, offices["objects"]["delivery"])
+
+
+def test_a_regional_office_runs_the_same_statements_as_the_national_one(
+    client, create_user, offices
+):
+    """Scoping is a clause of the queries a page already runs: no statement more."""
+    from conftest import statements_of
+
+    pages = ("/", "/devices/", "/search?q=SN-SOUSS-1", "/schools/", "/progress", "/alerts")
+    asked = {}
+    for who in ("national", "regional"):
+        user = offices["national"] if who == "national" else souss_user(create_user, "admin")
+        login(client, user)
+        for page in pages:
+            client.get(page)  # (the frame of a role and language is rendered once)
+            asked[who, page] = statements_of(lambda page=page: client.get(page))
+        client.post("/logout")
+    for page in pages:
+        assert asked["regional", page] == asked["national", page], page
+
+
+def test_a_move_between_depots_is_sent_by_one_and_received_by_another(
+    app, create_user, create_device, offices
+):
+    from tracker.deliveries import moves
+
+    national = offices["national"]
+    sender = create_user("coordinator")
+    tablets = [create_device(actor=national) for _ in range(3)]
+    move = moves.create_move(
+        from_depot_id=central_depot().id, to_depot_id=offices["depot_sm"].id, actor=sender
+    )
+    for device in tablets:
+        moves.pack(move.id, device.asset_tag, sender)
+    db.session.commit()
+    with pytest.raises(Conflict, match="packed in this move already"):
+        moves.pack(move.id, tablets[0].serial, sender)
+    db.session.rollback()
+    with pytest.raises(IllegalTransition, match="not in stock at this depot"):
+        moves.pack(move.id, "SN-SOUSS-1", sender)
+    db.session.rollback()
+    moves.send(move.id, sender)
+    db.session.commit()
+    assert {device.status for device in tablets} == {"in_transit"}
+    with pytest.raises(IllegalTransition, match="You sent this move"):
+        moves.receive(move.id, tablets[0].asset_tag, sender)
+    db.session.rollback()
+    oriental = create_user("coordinator")
+    oriental.areas = [[ORIENTAL, ""]]
+    with pytest.raises(NotFound):  # another region's office: not even the move
+        moves.receive(move.id, tablets[0].asset_tag, oriental)
+    db.session.rollback()
+    receiver = souss_user(create_user, "field")
+    with pytest.raises(ValidationFailed, match="No tablet of this move has the code SN-CENTRAL-1"):
+        moves.receive(move.id, "SN-CENTRAL-1", receiver)
+    db.session.rollback()
+    moves.receive(move.id, tablets[0].asset_tag, receiver)
+    moves.receive(move.id, tablets[1].qr_token, receiver)
+    db.session.commit()
+    # Received: in stock at the Souss depot, in reach of its office; the third never came.
+    assert tablets[0].status == "in_stock" and tablets[0].depot_id == offices["depot_sm"].id
+    assert reach_of(receiver).covers_device(tablets[0].school_id, tablets[0].depot_id)
+    assert moves.close_missing(move.id, receiver) == 1
+    db.session.commit()
+    assert tablets[2].status == "lost" and move.status == "received"
+    history = db.session.scalars(
+        sa.select(DeviceEvent.details).where(
+            DeviceEvent.device_id == tablets[0].id,
+            DeviceEvent.type.in_(("sent_to_depot", "received_at_depot")),
+        )
+    ).all()
+    assert [details.get("depot") for details in history] == [CENTRAL, "DEP-SM"]
+
+
+def test_the_progress_compares_regions_with_what_the_last_count_saw(client, create_user, offices):
+    from tracker.counts.models import CountLine
+    from tracker.database import utcnow
+
+    counted = Count(
+        name="Fin d'année",
+        scope="programme",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 6, 30),
+        status="closed",
+        closed_at=utcnow(),
+        expected=2,
+    )
+    db.session.add(counted)
+    db.session.flush()
+    oriental, theirs = offices["oriental"], offices["objects"]["device"]
+    db.session.add_all(
+        [
+            CountLine(count_id=counted.id, school_id=oriental.id, device_id=theirs, status="found"),
+            CountLine(
+                count_id=counted.id, school_id=oriental.id, device_id=offices["mine"].id,
+                status="missing",
+            ),
+        ]
+    )  # fmt: skip
+    db.session.commit()
+    login(client, offices["national"])
+    page = client.get("/progress").get_data(as_text=True)
+    assert "50 %" in page  # L'Oriental: one of the two tablets counted was seen

@@ -57,39 +57,6 @@ def _edit_sqlite_table(table: str, old: str, new: str) -> None:
 
 def upgrade() -> None:
     _event_types(TYPES_BEFORE, TYPES_AFTER, [*EVENT_TYPES, "sent_to_depot", "received_at_depot"])
-    op.create_table(
-        "depot_moves",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("from_depot_id", sa.Integer(), nullable=False),
-        sa.Column("to_depot_id", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(12), nullable=False),
-        sa.Column("notes", sa.Text(), nullable=False),
-        sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("dispatched_by_id", sa.Integer(), nullable=True),
-        sa.Column("dispatched_at", sa.DateTime(), nullable=True),
-        sa.Column("received_by_id", sa.Integer(), nullable=True),
-        sa.Column("received_at", sa.DateTime(), nullable=True),
-        sa.CheckConstraint(MOVE_STATUSES, name=op.f("ck_depot_moves_status")),
-        sa.CheckConstraint("from_depot_id <> to_depot_id", name=op.f("ck_depot_moves_two_depots")),
-        sa.ForeignKeyConstraint(["from_depot_id"], ["depots.id"], name=op.f("fk_depot_moves_from_depot_id_depots")),
-        sa.ForeignKeyConstraint(["to_depot_id"], ["depots.id"], name=op.f("fk_depot_moves_to_depot_id_depots")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_depot_moves_created_by_id_users")),
-        sa.ForeignKeyConstraint(["dispatched_by_id"], ["users.id"], name=op.f("fk_depot_moves_dispatched_by_id_users")),
-        sa.ForeignKeyConstraint(["received_by_id"], ["users.id"], name=op.f("fk_depot_moves_received_by_id_users")),
-    )  # fmt: skip
-    op.create_index(op.f("ix_depot_moves_status"), "depot_moves", ["status"])
-    op.create_table(
-        "depot_move_items",
-        sa.Column("move_id", sa.Integer(), nullable=False),
-        sa.Column("device_id", sa.Integer(), nullable=False),
-        sa.Column("packed_at", sa.DateTime(), nullable=False),
-        sa.Column("received_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["move_id"], ["depot_moves.id"], name=op.f("fk_depot_move_items_move_id_depot_moves")),
-        sa.ForeignKeyConstraint(["device_id"], ["devices.id"], name=op.f("fk_depot_move_items_device_id_devices")),
-        sa.PrimaryKeyConstraint("move_id", "device_id", name=op.f("pk_depot_move_items")),
-    )  # fmt: skip
-    op.create_index(op.f("ix_depot_move_items_device_id"), "depot_move_items", ["device_id"])
     # Existing people keep the whole programme: no areas.
     op.add_column("users", sa.Column("areas", sa.JSON(), nullable=False, server_default="[]"))
     op.create_table(
@@ -100,7 +67,7 @@ def upgrade() -> None:
         sa.Column("region", sa.String(100), nullable=False, server_default=""),
         sa.Column("province", sa.String(100), nullable=False, server_default=""),
         sa.Column("address", sa.String(300), nullable=False, server_default=""),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("code", name=op.f("uq_depots_code")),
     )
     op.create_index(op.f("ix_depots_region"), "depots", ["region", "province"])
@@ -120,6 +87,39 @@ def upgrade() -> None:
             op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
             op.create_foreign_key(name, table, "depots", [column], ["id"])
     op.create_index(op.f("ix_devices_depot_id"), "devices", ["depot_id"])
+    op.create_table(
+        "depot_moves",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("from_depot_id", sa.Integer(), nullable=False),
+        sa.Column("to_depot_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(12), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("dispatched_by_id", sa.Integer(), nullable=True),
+        sa.Column("dispatched_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("received_by_id", sa.Integer(), nullable=True),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(MOVE_STATUSES, name=op.f("ck_depot_moves_status")),
+        sa.CheckConstraint("from_depot_id <> to_depot_id", name=op.f("ck_depot_moves_two_depots")),
+        sa.ForeignKeyConstraint(["from_depot_id"], ["depots.id"], name=op.f("fk_depot_moves_from_depot_id_depots")),
+        sa.ForeignKeyConstraint(["to_depot_id"], ["depots.id"], name=op.f("fk_depot_moves_to_depot_id_depots")),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_depot_moves_created_by_id_users")),
+        sa.ForeignKeyConstraint(["dispatched_by_id"], ["users.id"], name=op.f("fk_depot_moves_dispatched_by_id_users")),
+        sa.ForeignKeyConstraint(["received_by_id"], ["users.id"], name=op.f("fk_depot_moves_received_by_id_users")),
+    )  # fmt: skip
+    op.create_index(op.f("ix_depot_moves_status"), "depot_moves", ["status"])
+    op.create_table(
+        "depot_move_items",
+        sa.Column("move_id", sa.Integer(), nullable=False),
+        sa.Column("device_id", sa.Integer(), nullable=False),
+        sa.Column("packed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["move_id"], ["depot_moves.id"], name=op.f("fk_depot_move_items_move_id_depot_moves")),
+        sa.ForeignKeyConstraint(["device_id"], ["devices.id"], name=op.f("fk_depot_move_items_device_id_devices")),
+        sa.PrimaryKeyConstraint("move_id", "device_id", name=op.f("pk_depot_move_items")),
+    )  # fmt: skip
+    op.create_index(op.f("ix_depot_move_items_device_id"), "depot_move_items", ["device_id"])
     # Today's stock is in one place: the central warehouse holds every tablet registered.
     bind = op.get_bind()
     bind.execute(

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.allocations.queries import plans_clause
-from tracker.counts.models import Count
+from tracker.counts.models import Count, CountLine
 from tracker.counts.services import counts_clause
 from tracker.deliveries.models import SCHOOL_CONFIRMED, Delivery, DeliveryItem
 from tracker.devices.models import Device, DeviceEvent
@@ -30,6 +30,7 @@ from tracker.timezone import at_local, local_today
 ACTIVE_PLANS = ("approved", "partially_fulfilled", "fulfilled", "closed")
 WEEKS = 12
 CONFIRMED_ROW = "_school_confirmed"  # not a device state: the union's second part
+COUNTED_ROW, SEEN_ROW = "_counted", "_seen"  # the last count's lines, and those found
 
 
 @dataclass
@@ -45,6 +46,22 @@ class Progress:
     school: School | None = None
     reached: int = 0  # distinct pupils and teachers lent a tablet
     school_confirmed: int = 0  # tablets handed over whose receipt the school confirmed
+    counted: int = 0  # tablets the last closed count expected at the row's schools
+    seen: int = 0  # of which it found
+
+    @property
+    def in_repair(self) -> int:
+        return self.states.get("faulty", 0)
+
+    @property
+    def lost(self) -> int:
+        return self.states.get("lost", 0)
+
+    @property
+    def seen_percent(self) -> float | None:
+        """The share of what the last count expected here that it found (None: not
+        counted)."""
+        return round(100 * self.seen / self.counted, 1) if self.counted else None
 
     @property
     def on_loan(self) -> int:
@@ -145,11 +162,31 @@ def progress(region: str = "", province: str = "", reach: Reach = WHOLE) -> list
         .where(SCHOOL_CONFIRMED, *where)
         .group_by(key)
     )
-    for value, status, count in db.session.execute(sa.union_all(devices, confirmed)):
+    # And what the last closed count (in reach) expected and found at the row's schools.
+    last = (
+        sa.select(Count.id)
+        .where(Count.status == "closed", counts_clause(reach))
+        .order_by(Count.closed_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    counted, seen = (
+        sa.select(key, sa.literal(marker), sa.func.count())
+        .select_from(CountLine)
+        .join(School, School.id == CountLine.school_id)
+        .where(CountLine.count_id == last, *found, *where)
+        .group_by(key)
+        for marker, found in ((COUNTED_ROW, ()), (SEEN_ROW, (CountLine.status == "found",)))
+    )
+    for value, status, count in db.session.execute(sa.union_all(devices, confirmed, counted, seen)):
         if value not in rows:
             continue
         if status == CONFIRMED_ROW:
             rows[value].school_confirmed = count
+        elif status == COUNTED_ROW:
+            rows[value].counted = count
+        elif status == SEEN_ROW:
+            rows[value].seen = count
         else:
             rows[value].states[status] = count
     if region and province:

@@ -48,6 +48,11 @@ def _readings(code: str) -> list[tuple[str, str]]:
 
 def find_device_by_code(code: str) -> Device | None:
     """The tablet a current code names (QR URL, token, asset tag, serial or an IMEI), or None."""
+    return _find(code, WHOLE)[0]
+
+
+def _find(code: str, reach: Reach) -> tuple[Device | None, bool]:
+    """The tablet a code names, and whether it is in `reach` (asked in the same statement)."""
     readings = _readings(code)
     tags = [value for column, value in readings if column == "asset_tag"]
     lookups = [getattr(Device, column) == value for column, value in readings]
@@ -55,11 +60,12 @@ def find_device_by_code(code: str) -> Device | None:
         first = next(n for n, (column, _v) in enumerate(readings) if column == "asset_tag")
         lookups[first : first + len(tags)] = [Device.asset_tag.in_(tags)]
     # Each lookup is a unique-index probe; ask them in turn so the first match wins.
+    reached = reach.devices_clause(Device.school_id, Device.depot_id).label("reached")
     for condition in lookups:
-        device = db.session.scalar(sa.select(Device).where(condition))
-        if device is not None:
-            return device
-    return None
+        found = db.session.execute(sa.select(Device, reached).where(condition)).first()
+        if found is not None:
+            return found[0], bool(found[1])
+    return None, False
 
 
 class Among:
@@ -86,11 +92,9 @@ class Among:
 def resolve_code(code: str, reach: Reach = WHOLE) -> Resolved:
     """The tablet a code names now, or the replaced label it was (one more index probe, only
     when no current code matched); a tablet out of `reach` is as if no code matched."""
-    device = find_device_by_code(code)
+    device, reached = _find(code, reach)
     if device is not None:
-        if not reach.covers_device(device.school_id, device.depot_id):
-            return Resolved()
-        return Resolved(device=device)
+        return Resolved(device=device) if reached else Resolved()
     token = _token_of((code or "").strip()[:300])
     if not token:
         return Resolved()
