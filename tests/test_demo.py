@@ -31,8 +31,9 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     assert (
-        "Demo data added: 6 borrowers, 2 counts, 10 deliveries, 200 devices, 1 donation, 3 loans, "
-        "2 plans, 2 repairs, 40 schools, 1 transfer, 5 users." in (first.output)
+        "Demo data added: 6 borrowers, 2 counts, 10 deliveries, 2 moves between depots, 1 depot, "
+        "200 devices, 1 donation, 3 loans, 3 plans, 2 repairs, 40 schools, 1 transfer, 9 users."
+        in (first.output)
     )
     assert "coordinator@demo.test" in first.output and "password: demo" in first.output
     second = runner.invoke(args=["demo"])
@@ -51,9 +52,9 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     assert all(school.name_ar and school.latitude and school.need > 0 for school in schools)
     assert sorted(db.session.scalars(sa.select(User.role))) == [
         "admin",
-        "coordinator",
+        *["coordinator"] * 3,
         "field",
-        "manager",
+        *["manager"] * 3,
         "school",
     ]
     # The head teacher is staff of the school whose delivery was handed over.
@@ -135,9 +136,9 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
 
     # An approved plan holds 150 tablets for 30 schools, partly delivered (one found damaged
     # at its hand-over, one missing at last week's count, one at the repairer); a second
-    # plan awaits approval.
+    # plan awaits approval, and Souss-Massa's own awaits its manager's.
     plans = db.session.scalars(sa.select(AllocationPlan).order_by(AllocationPlan.id)).all()
-    assert [p.status for p in plans] == ["partially_fulfilled", "submitted"]
+    assert [p.status for p in plans] == ["partially_fulfilled", "submitted", "submitted"]
     held = db.session.scalars(
         sa.select(Device).where(
             Device.allocation_id.is_not(None), Device.status.not_in(("faulty", "lost"))
@@ -275,3 +276,38 @@ def test_every_workbook_of_the_demo_opens_right_in_a_second_reader(fresh_app, tm
     )
     by_school = list(sheets[0].iter_rows(min_row=2, values_only=True))
     assert at_school == sum(r[10] for r in by_school)
+
+
+def test_the_demo_has_two_regional_offices_each_seeing_its_own(fresh_app):
+    """Souss-Massa's coordinator sees its region's schools, the Agadir depot stocked by a
+    move from the central warehouse (a second on its way, to receive), and a plan awaiting
+    its own manager; L'Oriental's sees none of it; the national office sees both."""
+    runner, client = fresh_app.test_cli_runner(), fresh_app.test_client()
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "souss.coordinator@demo.test" in result.output
+    souss = db.session.scalar(sa.select(User).where(User.email == "souss.coordinator@demo.test"))
+    login(client, souss, "demo")
+    depots = text_of(client.get("/depots/"))
+    assert "DEP-SM" in depots and "CENTRAL" not in depots
+    schools = text_of(client.get("/schools/"))
+    assert "Souss-Massa" in schools and "Oriental" not in schools
+    moves = text_of(client.get("/moves/"))
+    assert "MOV-00002" in moves and "On the way" in moves
+    assert "Agadir" in text_of(client.get("/plans/"))
+    manager = db.session.scalar(sa.select(User).where(User.email == "souss.manager@demo.test"))
+    client.post("/logout")
+    login(client, manager, "demo")
+    plan = db.session.scalar(
+        sa.select(AllocationPlan).where(AllocationPlan.name.like("Souss-Massa%"))
+    )
+    answer = client.post(f"/plans/{plan.id}/approve", follow_redirects=True)
+    assert answer.status_code == 200 and plan.status == "approved"
+    client.post("/logout")
+    oriental = db.session.scalar(
+        sa.select(User).where(User.email == "oriental.coordinator@demo.test")
+    )
+    login(client, oriental, "demo")
+    assert "DEP-SM" not in text_of(client.get("/depots/"))
+    assert client.get(f"/plans/{plan.id}").status_code == 404
+    assert "MOV-" not in text_of(client.get("/moves/"))

@@ -132,7 +132,7 @@ def pack(move_id: int, code: str, actor: User | None) -> Device:
         )
     if len(move.items) >= MAX_ITEMS:
         raise ValidationFailed(_("A move holds at most %(n)s tablets.", n=MAX_ITEMS))
-    db.session.add(DepotMoveItem(move_id=move.id, device_id=device.id))
+    move.items.append(DepotMoveItem(device_id=device.id))
     db.session.flush()
     return device
 
@@ -144,6 +144,7 @@ def unpack(move_id: int, device_id: int, actor: User | None) -> None:
     item = db.session.get(DepotMoveItem, (move.id, device_id))
     if item is None:
         raise NotFound(_("No device with id %(id)s.", id=device_id))
+    move.items.remove(item)
     db.session.delete(item)
     db.session.flush()
 
@@ -265,6 +266,7 @@ def cancel(move_id: int, actor: User | None) -> DepotMove:
     move = move_for(actor, move_id, lock=True)
     _require(move, "packing")
     db.session.execute(sa.delete(DepotMoveItem).where(DepotMoveItem.move_id == move.id))
+    db.session.expire(move, ["items"])
     move.status = "cancelled"
     db.session.flush()
     return move

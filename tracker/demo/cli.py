@@ -5,7 +5,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from tracker.cli_support import command_transaction
-from tracker.demo.loader import DEMO_USERS, PASSWORD, first_download, load_demo
+from tracker.demo.loader import DEMO_USERS, OFFICE_USERS, PASSWORD, first_download, load_demo
 from tracker.i18n import gettext as _
 from tracker.i18n import ngettext
 from tracker.timezone import local_today
@@ -31,6 +31,10 @@ def counted(what: str, n: int) -> str:
         return ngettext("%(num)s borrower", "%(num)s borrowers", n)
     if what == "loans":
         return ngettext("%(num)s loan", "%(num)s loans", n)
+    if what == "depots":
+        return ngettext("%(num)s depot", "%(num)s depots", n)
+    if what == "depot moves":
+        return ngettext("%(num)s move between depots", "%(num)s moves between depots", n)
     if what == "transfers":
         return ngettext("%(num)s transfer", "%(num)s transfers", n)
     if what == "users":
@@ -63,4 +67,6 @@ def demo_command(as_of):
         click.echo(_("Demo data already present; nothing added."))
     click.echo(_("Sign in with any of these (password: %(password)s):", password=PASSWORD))
     for email, role, _name in DEMO_USERS:
-        click.echo(f"  {email:26} {role}")
+        click.echo(f"  {email:32} {role}")
+    for email, role, _name, region in OFFICE_USERS:
+        click.echo(f"  {email:32} {role} · {region}")

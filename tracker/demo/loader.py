@@ -25,10 +25,11 @@ from tracker.auth.models import User
 from tracker.counts import services as counts
 from tracker.counts.models import Count, CountLine
 from tracker.database import utcnow
-from tracker.deliveries import handover, receipts
+from tracker.deliveries import handover, moves, receipts
 from tracker.deliveries import services as deliveries
 from tracker.deliveries.models import Delivery, PhoneKey
 from tracker.demo.data import CONTACTS, ENROLMENT, REGIONS, SCHOOL_NAMES
+from tracker.devices import depots
 from tracker.devices import services as devices
 from tracker.devices.models import Device, DeviceEvent
 from tracker.donations import services as donations
@@ -39,7 +40,7 @@ from tracker.loans import services as loans
 from tracker.loans.models import Borrower
 from tracker.repairs import services as repairs
 from tracker.repairs.models import RepairCase
-from tracker.schools.models import School, SchoolStaff
+from tracker.schools.models import Depot, School, SchoolStaff
 from tracker.spreadsheets.import_devices import DeviceImporter
 from tracker.spreadsheets.import_schools import SchoolImporter
 from tracker.spreadsheets.importers import record_batch, run_import
@@ -119,7 +120,88 @@ def load_demo(as_of: date | None = None) -> DemoSummary:
     _counts(summary, accounts)
     _repairs(summary, accounts)
     _transfers(summary, accounts)
+    _offices(summary, accounts)
     return summary
+
+
+SOUSS, ORIENTAL = "Souss-Massa", "L'Oriental"
+# Two regional offices (their coordinator and manager), each seeing its region only.
+OFFICE_USERS = [
+    ("souss.coordinator@demo.test", "coordinator", "Youssef Coordinateur Souss", SOUSS),
+    ("souss.manager@demo.test", "manager", "Hanane Manager Souss", SOUSS),
+    ("oriental.coordinator@demo.test", "coordinator", "Omar Coordinateur Oriental", ORIENTAL),
+    ("oriental.manager@demo.test", "manager", "Salma Manager Oriental", ORIENTAL),
+]
+REGIONAL_DEPOT = "DEP-SM"
+MOVED, ON_THE_WAY = 8, 4  # tablets the Agadir depot received, and those still coming
+REGIONAL_PLAN = "Souss-Massa — dépôt d'Agadir"
+
+
+def _offices(summary: DemoSummary, accounts: dict[str, User]) -> None:
+    """Souss-Massa's and L'Oriental's offices; the Agadir depot, stocked from the central
+    warehouse by a move the national office sent and Souss-Massa's coordinator received
+    (and a second still on the way); a plan of Souss-Massa drawing on its depot, awaiting
+    its own manager's approval."""
+    offices = {}
+    for email, role, name, region in OFFICE_USERS:
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        if user is None:
+            user = users.create_user(email, role, PASSWORD, name, check_strength=False)
+            user.areas = [[region, ""]]
+            summary.count("users")
+        offices[email.split("@")[0]] = user
+    if db.session.scalar(sa.select(Depot.id).where(Depot.code == REGIONAL_DEPOT)) is not None:
+        return
+    depot = depots.create_depot(
+        code=REGIONAL_DEPOT,
+        name="Dépôt régional d'Agadir",
+        region=SOUSS,
+        address="Zone industrielle Tassila, Agadir",
+        actor=accounts["coordinator"],
+    )
+    summary.count("depots")
+    central, sender = depots.central_depot(), accounts["coordinator"]
+    stock = list(
+        db.session.scalars(
+            sa.select(Device.asset_tag)
+            .where(
+                Device.status == "in_stock",
+                Device.school_id.is_(None),
+                Device.depot_id == central.id,
+            )
+            .order_by(Device.asset_tag.desc())
+            .limit(MOVED + ON_THE_WAY)
+        )
+    )
+    if len(stock) < 2:
+        return
+    receiver = offices["souss.coordinator"]
+    arrived = len(stock) * MOVED // (MOVED + ON_THE_WAY)
+    for tags, received in ((stock[:arrived], True), (stock[arrived:], False)):
+        move = moves.create_move(
+            from_depot_id=central.id,
+            to_depot_id=depot.id,
+            actor=sender,
+            notes="Camion du lundi : réassort du dépôt d'Agadir.",
+        )
+        for tag in tags:
+            moves.pack(move.id, tag, sender)
+        moves.send(move.id, sender)
+        if received:
+            for tag in tags:
+                moves.receive(move.id, tag, receiver)
+        summary.count("depot moves")
+    souss_schools = list(
+        db.session.scalars(sa.select(School.id).where(School.region == SOUSS).order_by(School.code))
+    )
+    if souss_schools and db.session.scalar(sa.select(AllocationPlan.id).limit(1)):
+        # (A programme that moved in has no plan: none is invented for it.)
+        plan = plans.create_plan(
+            name=REGIONAL_PLAN, donation_id=None, actor=receiver, depot_id=depot.id
+        )
+        plans.propose_plan(plan.id, total=arrived, school_ids=souss_schools, actor=receiver)
+        plans.submit_plan(plan.id, receiver)
+        summary.count("plans")
 
 
 def _transfers(summary: DemoSummary, accounts: dict[str, User]) -> None:
