@@ -454,3 +454,31 @@ def test_the_progress_compares_regions_with_what_the_last_count_saw(client, crea
     login(client, offices["national"])
     page = client.get("/progress").get_data(as_text=True)
     assert "50 %" in page  # L'Oriental: one of the two tablets counted was seen
+
+
+def test_donations_count_each_office_s_own_tablets_and_their_warranty_stays_theirs(
+    client, create_user, offices
+):
+    from tracker.devices.services import set_warranty
+
+    souss = souss_user(create_user, "coordinator")
+    donation = offices["mine"].donation_id
+    login(client, souss)
+    page = client.get(f"/donations/{donation}").get_data(as_text=True)
+    assert "report.pdf" not in page  # the donor report is the whole programme's
+    assert client.post(f"/donations/{donation}/report.pdf").status_code == 403
+    changed = set_warranty(souss, donation, offices["mine"].model, date(2030, 1, 1))
+    db.session.commit()
+    assert changed == 1  # their one tablet, not L'Oriental's nor the central warehouse's
+    theirs = db.session.get(Device, offices["objects"]["device"])
+    assert theirs.warranty_until is None
+
+
+def test_an_alert_of_another_region_cannot_be_noted(client, create_user, offices):
+    login(client, souss_user(create_user, "manager"))
+    delivery = offices["objects"]["delivery"]
+    answer = client.post(f"/alerts/overdue/{delivery}", data={"note": "vu", "resolve": "y"})
+    assert answer.status_code == 302
+    from tracker.dashboard.models import AlertNote
+
+    assert db.session.scalar(sa.select(AlertNote.id)) is None

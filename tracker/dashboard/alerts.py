@@ -20,7 +20,7 @@ from tracker.deliveries.models import HANDED_OVER as DELIVERY_HANDED_OVER
 from tracker.deliveries.models import UNDER_WAY, Delivery, DeliveryItem, SchoolReceipt
 from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.states import HANDED_OVER, event_note
-from tracker.errors import ValidationFailed
+from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
@@ -29,7 +29,7 @@ from tracker.loans.services import overdue_by_school
 from tracker.repairs.models import RepairCase
 from tracker.repairs.services import cases_clause, open_too_long, warranties_ending
 from tracker.schools.models import School, SchoolStaff
-from tracker.schools.reach import WHOLE, Reach
+from tracker.schools.reach import WHOLE, Reach, reach_of, reaches
 
 RECENT_REPORTS = timedelta(days=30)
 KINDS = {
@@ -46,6 +46,16 @@ KINDS = {
     "loans_overdue": _l("Schools with loans past their day"),
     "warranty_ending": _l("Schools whose tablets' warranty ends soon"),
     "repairs_open": _l("Repairs open too long"),
+}
+
+
+# What each kind of alert is about, as the URL checks name it (tracker.schools.reach).
+SUBJECTS = {
+    "plans_waiting": "plan_id",
+    "unseen": "school_id",
+    "loans_overdue": "school_id",
+    "warranty_ending": "school_id",
+    "repairs_open": "case_id",
 }
 
 
@@ -69,6 +79,17 @@ def note_alert(kind: str, subject: int, state: str, note: str, actor) -> AlertNo
     """Acknowledge an alert (seen, being dealt with) or resolve it; resolving says how."""
     if kind not in KINDS or state not in ALERT_STATES:
         raise ValidationFailed(_("No such alert."))
+    reach = reach_of(actor)
+    if not reach.whole:  # another office's alert: as if there were none
+        if kind == "faulty_lost":
+            device_id = db.session.scalar(
+                sa.select(DeviceEvent.device_id).where(DeviceEvent.id == subject)
+            )
+            found = device_id is not None and reaches(reach, "device_id", device_id)
+        else:
+            found = reaches(reach, SUBJECTS.get(kind, "delivery_id"), subject)
+        if not found:
+            raise NotFound(_("No such alert."))
     note = " ".join((note or "").split())[:500]
     if state == "resolved" and not note:
         raise ValidationFailed(_("Say how the alert was resolved."), field="note")

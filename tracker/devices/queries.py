@@ -153,9 +153,14 @@ def count_devices(conditions: list) -> int:
 
 
 @provides("tablets_by_state")
-def status_counts(donation_id: int | None = None, school_id: int | None = None) -> dict[str, int]:
-    """Devices per state, for the dashboard, a donation's page and a school's page."""
+def status_counts(
+    donation_id: int | None = None, school_id: int | None = None, reach: Reach = WHOLE
+) -> dict[str, int]:
+    """Devices in `reach` per state, for the dashboard, a donation's page and a school's
+    page."""
     query = sa.select(Device.status, sa.func.count()).group_by(Device.status)
+    if not reach.whole:
+        query = query.where(reach.devices_clause(Device.school_id, Device.depot_id))
     if donation_id is not None:
         query = query.where(Device.donation_id == donation_id)
     if school_id is not None:
@@ -164,10 +169,12 @@ def status_counts(donation_id: int | None = None, school_id: int | None = None) 
 
 
 @provides("tablets_per_donation")
-def registered_per_donation():
-    """A subquery of (donation_id, n): the devices registered against each donation."""
+def registered_per_donation(reach: Reach = WHOLE):
+    """A subquery of (donation_id, n): the devices in `reach` registered against each
+    donation."""
     return (
         sa.select(Device.donation_id, sa.func.count().label("n"))
+        .where(reach.devices_clause(Device.school_id, Device.depot_id))
         .group_by(Device.donation_id)
         .subquery()
     )

@@ -29,6 +29,7 @@ from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFail
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
+from tracker.schools.reach import WHOLE, Reach, reach_of
 from tracker.text import refuse_control_characters
 from tracker.timezone import at_local
 from tracker.transaction import explains_lost_races, touching
@@ -538,13 +539,16 @@ def replace_label(device_id: int, actor: User | None, note: str = "") -> Device:
     return device
 
 
-def models_of(donation_id: int) -> list[tuple[str, int]]:
-    """The models of a donation's tablets, each with its number of tablets."""
+def models_of(donation_id: int, reach: Reach = WHOLE) -> list[tuple[str, int]]:
+    """The models of a donation's tablets in `reach`, each with its number of tablets."""
     return [
         (model, n)
         for model, n in db.session.execute(
             sa.select(Device.model, sa.func.count())
-            .where(Device.donation_id == donation_id)
+            .where(
+                Device.donation_id == donation_id,
+                reach.devices_clause(Device.school_id, Device.depot_id),
+            )
             .group_by(Device.model)
             .order_by(Device.model)
         )
@@ -564,7 +568,11 @@ def set_warranty(
         raise NotFound(_("No donation with id %(id)s.", id=donation_id))
     if until is None:
         raise ValidationFailed(_("Give the day the warranty ends."), field="until")
-    which = sa.and_(Device.donation_id == donation_id, Device.model == model)
+    which = sa.and_(
+        Device.donation_id == donation_id,
+        Device.model == model,
+        reach_of(actor).devices_clause(Device.school_id, Device.depot_id),  # theirs only
+    )
     if not every:
         which = sa.and_(which, Device.warranty_until.is_(None))
     changing = sa.and_(

@@ -121,9 +121,10 @@ def find_donation(reference: str) -> Donation:
     return donation
 
 
-def list_donations() -> list[tuple[Donation, int]]:
-    """Every donation with the number of devices registered against it, newest first."""
-    registered = figure("tablets_per_donation")
+def list_donations(reach=None) -> list[tuple[Donation, int]]:
+    """Every donation with the number of devices registered against it (those `reach`
+    holds, when given), newest first."""
+    registered = figure("tablets_per_donation", *([reach] if reach is not None else []))
     query = (
         sa.select(Donation, sa.func.coalesce(registered.c.n, 0))
         .outerjoin(registered, registered.c.donation_id == Donation.id)

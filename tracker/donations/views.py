@@ -17,20 +17,24 @@ bp = Blueprint("donations", __name__, url_prefix="/donations")
 @bp.route("/")
 @requires("donations.read")
 def index():
-    return render_template("donations/index.html", rows=services.list_donations())
+    return render_template(
+        "donations/index.html", rows=services.list_donations(figure("reader_reach"))
+    )
 
 
 @bp.route("/<int:donation_id>")
 @requires("donations.read")
 def detail(donation_id: int):
     donation = services.get_donation(donation_id)
-    counts = figure("tablets_by_state", donation_id=donation.id)
+    # (A regional office counts its own tablets of the donation: tracker.schools.reach.)
+    reach = figure("reader_reach")
+    counts = figure("tablets_by_state", donation_id=donation.id, reach=reach)
     warranty = None
     if can(current_user, "devices.write"):
         warranty = WarrantyForm(formdata=None)
         warranty.model.choices = [
             SelectChoice(model, f"{model or '—'} ({n})")
-            for model, n in figure("models_of_donation", donation.id)
+            for model, n in figure("models_of_donation", donation.id, reach)
         ]
     return render_template(
         "donations/detail.html",
@@ -38,6 +42,7 @@ def detail(donation_id: int):
         counts=counts,
         registered=sum(counts.values()),
         warranty=warranty,
+        whole=reach.whole,
     )
 
 

@@ -7,12 +7,14 @@ import tempfile
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
-from tracker.auth.permissions import requires
+from tracker.auth.permissions import Forbidden, requires
 from tracker.counts.services import get_count
 from tracker.donations import services
+from tracker.i18n import gettext as _
 from tracker.jobs.services import Output, Progress, job_kind, start_from_request
 from tracker.reports.counts import count_pdf, count_workbook
 from tracker.reports.donor import donor_pdf, donor_workbook
+from tracker.schools.reach import my_reach
 
 bp = Blueprint("reports", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -21,7 +23,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.route("/donations/<int:donation_id>/report.<any(xlsx, pdf):kind>", methods=["POST"])
 @requires("reports.read")
 def donor_report(donation_id: int, kind: str):
-    """The donor report: where every tablet of the donation went, and the proofs."""
+    """The donor report: where every tablet of the donation went, and the proofs (the whole
+    programme's: a regional office reads its part on the donation's page)."""
+    if not my_reach().whole:
+        raise Forbidden(
+            _("The donor report covers the whole programme: the national office makes it.")
+        )
     donation = services.get_donation(donation_id)
     job = start_from_request(
         "reports.donor",

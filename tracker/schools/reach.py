@@ -26,6 +26,7 @@ from tracker.auth.permissions import check, role_can
 from tracker.auth.services import access_changed, get_user
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
+from tracker.figures import provides
 from tracker.i18n import gettext as _
 from tracker.navigation import role_may_open
 from tracker.schools.models import Depot, School, SchoolStaff
@@ -144,8 +145,10 @@ def reach_of(user: User | None) -> Reach:
     return Reach(whole=not areas, areas=areas, person=user.id)
 
 
+@provides("reader_reach")
 def my_reach() -> Reach:
-    """The signed-in person's reach (what views and templates ask)."""
+    """The signed-in person's reach (what views and templates ask; features below this one
+    ask the figure "reader_reach")."""
     return reach_of(current_user if current_user.is_authenticated else None)
 
 
@@ -176,6 +179,11 @@ def reachable(parameter: str, check: Callable[[Reach, int], bool], refusal: Call
     True when the object exists and is in reach; `refusal(id)` is the sentence a number
     nothing has gets (so out of reach reads the same)."""
     _CHECKS[parameter] = (check, refusal)
+
+
+def reaches(reach: Reach, parameter: str, value: int) -> bool:
+    """Whether the object a URL parameter would name (e.g. "plan_id", 4) is in `reach`."""
+    return reach.whole or _CHECKS[parameter][0](reach, value)
 
 
 def check_view_args() -> None:
