@@ -24,8 +24,9 @@ from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFail
 from tracker.extensions import db
 from tracker.loans.models import Borrower, Loan
 from tracker.repairs.models import RepairCase, RepairPhoto
+from tracker.schools.areas import set_areas
 from tracker.schools.models import School, SchoolStaff
-from tracker.schools.reach import reach_of, set_areas
+from tracker.schools.reach import reach_of
 from tracker.spreadsheets.models import ImportBatch
 from tracker.transfers.models import Transfer
 
@@ -482,3 +483,16 @@ def test_an_alert_of_another_region_cannot_be_noted(client, create_user, offices
     from tracker.dashboard.models import AlertNote
 
     assert db.session.scalar(sa.select(AlertNote.id)) is None
+
+
+def test_areas_and_depots_take_places_as_people_write_them(app, create_user, offices):
+    """An Arabic reader types the region as she reads it: سوس ماسة is Souss-Massa."""
+    user = create_user("coordinator")
+    set_areas(user.id, [["سوس ماسة", ""], ["الشرق", "وجدة أنكاد"]], offices["national"])
+    assert user.areas == [[SOUSS, ""], [ORIENTAL, "Oujda-Angad"]]
+    with pytest.raises(ValidationFailed, match="L'Oriental is not in your part"):
+        create_depot(code="D-OR", name="Région", region="الشرق", actor=user)  # a province only
+    depot = create_depot(
+        code="D-OJ", name="Oujda", region="الشرق", province="وجدة أنكاد", actor=user
+    )
+    assert (depot.region, depot.province) == (ORIENTAL, "Oujda-Angad")

@@ -18,6 +18,7 @@ from tracker.donations.forms import donation_choices
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
+from tracker.schools.places import place_name
 from tracker.schools.reach import my_reach
 from tracker.schools.services import place_names
 from tracker.web import labeller, run_service, template_helpers
@@ -53,7 +54,7 @@ def create():
         .order_by(School.region)
     )
     form.region.choices = [SelectChoice("", _("All regions"))] + [
-        SelectChoice(name) for name in regions
+        SelectChoice(name, place_name(name)) for name in regions
     ]
     form.province.render_kw = {"list": "province-list", "autocomplete": "off"}
     form.commune.render_kw = {"list": "commune-list", "autocomplete": "off"}

@@ -43,6 +43,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import ngettext
 from tracker.schools.models import School
+from tracker.schools.reach import my_reach
 from tracker.timezone import local_today, read_day
 from tracker.transaction import transaction
 from tracker.web import labeller, run_service, template_helpers, whole_number
@@ -98,7 +99,10 @@ def index():
         # read snapshot refused the next write on it ("database is busy") until the
         # garbage collector freed it.
         regions=db.session.scalars(
-            sa.select(School.region).distinct().order_by(School.region)
+            sa.select(School.region)
+            .where(my_reach().school_rows_clause())
+            .distinct()
+            .order_by(School.region)
         ).all(),
         today=today,
         statuses=DELIVERY_STATUS_LABELS,

@@ -17,6 +17,7 @@ from tracker.i18n import gettext as _
 from tracker.schools.models import Depot, School
 from tracker.schools.places import place_name
 from tracker.schools.reach import Reach, reach_of
+from tracker.schools.services import PlaceSpellings
 from tracker.text import refuse_control_characters
 
 CENTRAL = "CENTRAL"  # the code the migration (0031) gives the central warehouse
@@ -68,7 +69,7 @@ def depot_for(actor: User | None, depot_id: int | None = None) -> Depot:
     mine = depots_in(reach)
     if not mine:
         raise ValidationFailed(
-            _("No depot is in your regions: ask the national office to add one."),
+            _("No depot is in your regions yet: add one on the Depots page."),
             field="depot_id",
         )
     return mine[0]
@@ -99,6 +100,9 @@ def create_depot(
     actor's reach; a code is unique."""
     check(actor, "depots.manage")
     code = "".join((code or "").split()).upper()[:30]
+    spelled = PlaceSpellings()  # "الشرق", "l oriental": L'Oriental
+    region = spelled("region", region) if (region or "").strip() else ""
+    province = spelled("province", province) if (province or "").strip() else ""
     name = refuse_control_characters(" ".join((name or "").split()), "name", _("Name"))
     region, province = " ".join((region or "").split()), " ".join((province or "").split())
     address = refuse_control_characters((address or "").strip(), "address", _("Address"))

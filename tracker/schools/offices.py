@@ -10,7 +10,7 @@ from tracker.auth.services import get_user
 from tracker.forms import Form
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
-from tracker.schools import reach
+from tracker.schools import areas as reach
 from tracker.web import run_service
 
 bp = Blueprint("offices", __name__, url_prefix="/admin/users")

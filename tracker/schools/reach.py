@@ -22,16 +22,13 @@ from flask import request
 from flask_login import current_user
 
 from tracker.auth.models import User
-from tracker.auth.permissions import check, role_can
-from tracker.auth.services import access_changed, get_user
-from tracker.errors import NotFound, ValidationFailed
+from tracker.auth.permissions import role_can
+from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.figures import provides
 from tracker.i18n import gettext as _
 from tracker.navigation import role_may_open
 from tracker.schools.models import Depot, School, SchoolStaff
-
-MAX_AREAS = 20  # one region, or one or a few provinces
 
 
 @dataclass(frozen=True)
@@ -129,7 +126,7 @@ class Reach:
 WHOLE = Reach()
 
 
-def _school_staff(user: User) -> bool:
+def is_school_staff(user: User) -> bool:
     """A school's own staff: they reach their schools (tracker.schools.staff), not areas."""
     return role_can(user.role, "school.home")
 
@@ -139,7 +136,7 @@ def reach_of(user: User | None) -> Reach:
     user with no areas, the whole programme."""
     if user is None or not getattr(user, "is_authenticated", True):
         return WHOLE
-    if _school_staff(user):
+    if is_school_staff(user):
         return Reach(whole=False, staff_of=user.id, person=user.id)
     areas = tuple((str(region), str(province or "")) for region, province in (user.areas or []))
     return Reach(whole=not areas, areas=areas, person=user.id)
@@ -218,7 +215,7 @@ def _user_check(reach: Reach, user_id: int) -> bool:
     user = db.session.get(User, user_id)
     if user is None:
         return False
-    if _school_staff(user):
+    if is_school_staff(user):
         return (
             db.session.scalar(
                 sa.select(SchoolStaff.school_id).where(
@@ -233,91 +230,3 @@ def _user_check(reach: Reach, user_id: int) -> bool:
 reachable("user_id", _user_check, lambda id_: _("No user with id %(id)s.", id=id_))
 reachable("school_id", _school_check, lambda id_: _("No school with number %(id)s.", id=id_))
 reachable("depot_id", _depot_check, lambda id_: _("No depot with number %(id)s.", id=id_))
-
-
-# --- the areas a person is given -------------------------------------------------------------
-
-
-def known_areas() -> dict[str, list[str]]:
-    """Every region the school list and the depots name, with its provinces."""
-    rows = db.session.execute(
-        sa.union(
-            sa.select(School.region, School.province).distinct(),
-            sa.select(Depot.region, Depot.province).where(Depot.region != "").distinct(),
-        )
-    ).all()
-    areas: dict[str, set[str]] = {}
-    for region, province in rows:
-        if region:
-            areas.setdefault(region, set())
-            if province:
-                areas[region].add(province)
-    return {region: sorted(areas[region]) for region in sorted(areas)}
-
-
-def parse_areas(text: str) -> list[list[str]]:
-    """Areas as a form writes them: one per line, "Region" or "Region / Province"."""
-    areas = []
-    for line in (text or "").splitlines():
-        if not line.strip():
-            continue
-        region, _sep, province = line.partition("/")
-        areas.append([" ".join(region.split()), " ".join(province.split())])
-    return areas
-
-
-def check_areas(areas: list[list[str]]) -> list[list[str]]:
-    """The areas, each naming a region (and province of it) the programme has, no two the
-    same; a sentence naming the first that is not."""
-    known = known_areas()
-    if len(areas) > MAX_AREAS:
-        raise ValidationFailed(
-            _("At most %(num)s regions or provinces per person.", num=MAX_AREAS), field="areas"
-        )
-    kept: list[list[str]] = []
-    for region, province in areas:
-        if region not in known:
-            raise ValidationFailed(
-                _("No school or depot is in the region '%(region)s'.", region=region),
-                field="areas",
-            )
-        if province and province not in known[region]:
-            raise ValidationFailed(
-                _(
-                    "No school or depot is in the province '%(province)s' of %(region)s.",
-                    province=province,
-                    region=region,
-                ),
-                field="areas",
-            )
-        if [region, province] not in kept:
-            kept.append([region, province])
-    regions = {region for region, province in kept if not province}
-    return [area for area in kept if not area[1] or area[0] not in regions]
-
-
-def areas_text(areas) -> str:
-    return "\n".join(f"{region} / {province}" if province else region for region, province in areas)
-
-
-def set_areas(user_id: int, areas: list[list[str]], actor: User | None) -> User:
-    """Give a person the part of the programme they work in (no areas: the whole of it).
-    Only the whole programme's admins give areas; a school's staff reach their schools, not
-    areas. Their sessions and tokens end, as when a role changes."""
-    check(actor, "users.manage")
-    if not reach_of(actor).whole:
-        raise ValidationFailed(
-            _("Only the national office gives people their regions."), field="areas"
-        )
-    user = get_user(user_id)
-    if _school_staff(user):
-        raise ValidationFailed(
-            _("A school's staff work at their schools: add them to a school instead."),
-            field="areas",
-        )
-    kept = check_areas(areas)
-    if kept != (user.areas or []):
-        user.areas = kept
-        access_changed(user)
-    db.session.flush()
-    return user
