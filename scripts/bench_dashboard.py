@@ -82,6 +82,9 @@ def main() -> int:
                 for n in range(args.schools)
             ],
         )
+        from tracker.devices.depots import central_depot
+
+        central = central_depot().id  # where stock is held (0031)
         for start in range(0, args.devices, 50_000):
             db.session.execute(
                 sa.insert(Device),
@@ -93,6 +96,7 @@ def main() -> int:
                         "model": "T10",
                         "donation_id": donation.id,
                         "status": "in_stock",
+                        "depot_id": central,
                         "condition": "new",
                         "created_at": now,
                         "updated_at": now,

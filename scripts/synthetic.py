@@ -70,6 +70,9 @@ def generate(schools: int, devices: int, *, seed: int = 2020) -> dict:
         ).id
         for n, share in enumerate(shares)
     ]
+    from tracker.devices.depots import central_depot
+
+    central = central_depot().id  # where stock is held (0031)
     for start in range(0, schools, BATCH):
         db.session.execute(
             sa.insert(School),
@@ -104,6 +107,7 @@ def generate(schools: int, devices: int, *, seed: int = 2020) -> dict:
                     "model": "MatePad T10",
                     "donation_id": donation_ids[owner[n]],
                     "status": "in_stock",
+                    "depot_id": central,
                     "condition": "new",
                     "created_at": now,
                     "updated_at": now,

@@ -206,6 +206,9 @@ LEGAL = {
     ("faulty", "back_from_repair"),
     ("in_stock", "replacement_for"),
     ("delivered", "transferred_out"),
+    # Stock moved between depots: scanned out of one, scanned in at the other.
+    ("in_stock", "sent_to_depot"),
+    ("in_transit", "received_at_depot"),
     *((state, "reported_faulty") for state in STATUSES if state != "faulty"),
     *((state, "reported_lost") for state in STATUSES if state != "lost"),
     # A confirmed hand-over corrected by the office.
@@ -231,6 +234,8 @@ EXPECTED_TARGET = {
     "back_from_repair": "delivered",
     "replacement_for": "delivered",
     "transferred_out": "in_transit",
+    "sent_to_depot": "in_transit",
+    "received_at_depot": "in_stock",
 }
 
 

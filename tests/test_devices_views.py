@@ -189,7 +189,7 @@ def test_manager_sees_no_edit_or_state_controls(signed_in, client, create_device
     device = create_device()
     signed_in("manager")
     html = client.get(f"/devices/{device.id}").get_data(as_text=True)
-    assert f"/devices/{device.id}/edit" not in html and "/move" not in html
+    assert f"/devices/{device.id}/edit" not in html and f"/devices/{device.id}/move" not in html
 
 
 def test_scan_landing_opens_the_device_and_unknown_codes_say_so(signed_in, client, create_device):

@@ -90,6 +90,7 @@ def test_an_opening_balance_records_each_tablet_at_its_school_with_one_event(
         "import": "opening.xlsx",
         "since": "2021-03-15",
         "received_by": "Mme Idrissi",
+        "depot": "CENTRAL",  # where it was stocked: the central warehouse
     }
     assert first.school_id == amal and first.occurred_at.date() in (
         date(2021, 3, 14),

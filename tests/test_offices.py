@@ -16,6 +16,7 @@ from test_access import MATRIX, PUBLIC, PUBLIC_404
 
 from conftest import login
 from tracker.allocations.models import Allocation, AllocationPlan
+from tracker.auth.models import User
 from tracker.counts.models import Count
 from tracker.deliveries.models import Delivery, DepotMove, PhoneKey
 from tracker.devices.depots import CENTRAL, central_depot, create_depot
@@ -496,3 +497,147 @@ def test_areas_and_depots_take_places_as_people_write_them(app, create_user, off
         code="D-OJ", name="Oujda", region="الشرق", province="وجدة أنكاد", actor=user
     )
     assert (depot.region, depot.province) == (ORIENTAL, "Oujda-Angad")
+
+
+# --- what the attacker's review found, each closed ---------------------------------------
+
+
+def test_a_regional_admin_makes_people_of_their_regions_only(client, create_user, offices):
+    admin = souss_user(create_user, "admin")
+    login(client, admin)
+    client.post(
+        "/admin/users/new",
+        data={"email": "new@demo.test", "role": "admin", "password": "a long password 77"},
+    )
+    made = db.session.scalar(sa.select(User).where(User.email == "new@demo.test"))
+    assert made.areas == [[SOUSS, ""]]  # never the whole programme
+    listed = client.get("/admin/users").get_data(as_text=True)
+    assert "new@demo.test" in listed and offices["national"].email not in listed
+    agent = db.session.get(User, offices["objects"]["user"])
+    assert agent.email not in listed  # L'Oriental's field agent
+
+
+def test_staff_of_another_region_s_school_are_not_invited_from_here(app, create_user, offices):
+    from tracker.schools.staff import invite_staff
+
+    oriental = create_user("coordinator")
+    oriental.areas = [[ORIENTAL, ""]]
+    invite_staff(oriental, offices["oriental"].id, "head.oujda@example.org")
+    db.session.commit()
+    souss = souss_user(create_user, "coordinator")
+    with pytest.raises(ValidationFailed, match="outside your part of the programme"):
+        invite_staff(souss, offices["souss"].id, "head.oujda@example.org")
+
+
+def test_services_named_another_region_s_school_by_a_body_refuse_it(app, create_user, offices):
+    from tracker.loans.services import take_back
+    from tracker.schools.staff import school_in_reach
+    from tracker.transfers.services import create_transfer
+
+    souss = souss_user(create_user, "coordinator")
+    with pytest.raises(NotFound, match=f"No school with number {offices['oriental'].id}"):
+        school_in_reach(souss, offices["oriental"].id)
+    with pytest.raises(NotFound):
+        take_back(souss, offices["oriental"].id, "SN-ORIENT-1", condition="good")
+    with pytest.raises(NotFound):
+        create_transfer(souss, offices["oriental"].id, offices["souss"].id, 1)
+
+
+def test_numbers_in_a_query_are_all_checked_however_written(client, create_user, offices):
+    login(client, souss_user(create_user, "coordinator"))
+    mine, theirs = offices["mine"].id, offices["objects"]["device"]
+    padded = "&".join(f"device={'0' * n}{mine}" for n in range(1, 260))
+    assert client.get(f"/labels/?{padded}&device={theirs}").status_code == 404
+    plan = offices["objects"]["plan"]
+    many = "&".join(f"plan={'0' * n}1" for n in range(1, 30))
+    assert client.get(f"/deliveries/new?{many}&plan={plan}").status_code == 404
+    for odd in ("²", "9" * 5000, "9223372036854775808"):
+        assert client.get(f"/devices/?device={odd}").status_code in (200, 404)
+        assert client.get(f"/deliveries/new?plan={odd}").status_code in (302, 404)
+
+
+def test_a_regional_office_counts_and_transfers_within_its_region(client, create_user, offices):
+    from tracker.counts.services import open_count
+
+    souss = souss_user(create_user, "coordinator")
+    for scope, value in (
+        ("region", ORIENTAL),
+        ("programme", ""),
+        ("school", str(offices["oriental"].id)),
+    ):
+        with pytest.raises(ValidationFailed, match="beyond your part of the programme"):
+            open_count(
+                souss, name="X", scope=scope, scope_value=value,
+                starts_on=date.today(), ends_on=date.today(),
+            )  # fmt: skip
+        db.session.rollback()
+    count = open_count(
+        souss, name="Souss", scope="region", scope_value=SOUSS,
+        starts_on=date.today(), ends_on=date.today(),
+    )  # fmt: skip
+    db.session.commit()
+    from tracker.counts.services import count_scan
+
+    scan = count_scan(souss, count.id, offices["souss"].id, "SN-ORIENT-1")
+    assert not scan.ok and "No tablet has the code SN-ORIENT-1" in scan.message
+
+
+def test_a_school_stays_in_the_office_s_region(app, create_user, offices):
+    from tracker.schools.services import create_school, update_school
+
+    reach = reach_of(souss_user(create_user, "coordinator"))
+    with pytest.raises(ValidationFailed, match="Nador is not in your part"):
+        create_school(reach, code="X-1", name_fr="X", region=ORIENTAL, province="Nador")
+    with pytest.raises(ValidationFailed, match="L'Oriental is not in your part"):
+        update_school(
+            offices["souss"].id, reach, code="SM-0001", name_fr="École Souss", region=ORIENTAL
+        )
+    db.session.rollback()
+
+
+def test_only_the_sending_office_packs_sends_or_cancels_a_move(app, create_user, offices):
+    from tracker.deliveries import moves
+
+    move_id = offices["objects"]["move"]  # central → L'Oriental's depot
+    oriental = create_user("coordinator")
+    oriental.areas = [[ORIENTAL, ""]]
+    db.session.commit()
+    for act in (moves.send, moves.cancel):
+        with pytest.raises(IllegalTransition, match="Only the office of CENTRAL"):
+            act(move_id, oriental)
+        db.session.rollback()
+
+
+def test_the_outbox_and_the_donations_of_a_regional_office(client, create_user, offices):
+    from tracker.messages.models import OutboxMessage
+
+    db.session.add(
+        OutboxMessage(
+            kind="invitation", channel="email", recipient="secret@oriental.ma",
+            user_id=offices["national"].id, language="fr", body="x",
+        )
+    )  # fmt: skip
+    db.session.commit()
+    login(client, souss_user(create_user, "coordinator"))
+    assert "secret@oriental.ma" not in client.get("/admin/messages").get_data(as_text=True)
+    assert client.get("/donations/new").status_code == 403
+    donation = offices["mine"].donation_id
+    assert client.get(f"/donations/{donation}/edit").status_code == 403
+
+
+def test_a_plan_reaching_another_region_is_not_shown_to_a_regional_office(
+    client, create_user, offices
+):
+    plan = AllocationPlan(name="Plan Mixte", status="draft", depot_id=offices["depot_sm"].id)
+    db.session.add(plan)
+    db.session.flush()
+    db.session.add_all(
+        [
+            Allocation(plan_id=plan.id, school_id=offices["souss"].id, quantity=1),
+            Allocation(plan_id=plan.id, school_id=offices["oriental"].id, quantity=1),
+        ]
+    )
+    db.session.commit()
+    login(client, souss_user(create_user, "manager"))
+    assert client.get(f"/plans/{plan.id}").status_code == 404
+    assert "Plan Mixte" not in client.get("/plans/").get_data(as_text=True)

@@ -21,7 +21,7 @@ from conftest import handover_form, login, scan, text_of, token_for
 from tracker.allocations.models import AllocationPlan
 from tracker.auth.models import User
 from tracker.counts.models import Count
-from tracker.deliveries.models import Delivery
+from tracker.deliveries.models import Delivery, DepotMove
 from tracker.demo.loader import PASSWORD, load_demo
 from tracker.devices.models import Device
 from tracker.donations.models import Donation
@@ -29,7 +29,7 @@ from tracker.extensions import db
 from tracker.jobs.models import Job, StoredFile
 from tracker.loans.models import Borrower, Loan
 from tracker.repairs.models import RepairCase
-from tracker.schools.models import School
+from tracker.schools.models import Depot, School
 from tracker.spreadsheets.models import ImportBatch
 from tracker.timezone import local_today
 from tracker.transfers.models import Transfer
@@ -94,6 +94,8 @@ def addresses(app) -> list[str]:
         "case_id": db.session.scalar(sa.select(sa.func.min(RepairCase.id))) or 1,
         "photo_id": 1,
         "transfer_id": db.session.scalar(sa.select(sa.func.min(Transfer.id))) or 1,
+        "move_id": db.session.scalar(sa.select(sa.func.min(DepotMove.id))) or 1,
+        "depot_id": db.session.scalar(sa.select(sa.func.min(Depot.id))) or 1,
     }
     found = []
     for rule in app.url_map.iter_rules():

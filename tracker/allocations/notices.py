@@ -1,13 +1,18 @@
 """What the approvers are told of a plan: that one waits for them (tracker/messages)."""
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 
+from tracker.allocations.models import AllocationPlan
+from tracker.allocations.queries import plans_clause
 from tracker.auth.permissions import users_who_may
+from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.i18n import ngettext
 from tracker.messages.services import message_kind, queue_message
+from tracker.schools.reach import reach_of
 
 PLAN_SUBMITTED = message_kind("plan_submitted", _l("A plan waits for my approval"), "plans.approve")
 
@@ -18,6 +23,11 @@ def plan_submitted(plan, tablets: int, schools: int) -> None:
     for user in users_who_may("plans.approve"):
         if user.id == plan.submitted_by_id:
             continue
+        found = sa.select(AllocationPlan.id).where(
+            AllocationPlan.id == plan.id, plans_clause(reach_of(user))
+        )
+        if db.session.scalar(found) is None:
+            continue  # approval follows the office: another region's manager is not asked
         language = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
         with force_locale(language):
             body = ngettext(

@@ -26,14 +26,14 @@ def line_counts(plan_ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 def plans_clause(reach):
-    """The plans in reach, as a clause on `allocation_plans` (the plans' list asks it)."""
+    """The plans in reach, as a clause on `allocation_plans`: their depot is, and none of
+    their schools is not (the plans' list, the search, the alerts, approval ask it)."""
     if reach.whole:
         return sa.true()
     outside = sa.exists().where(
         Allocation.plan_id == AllocationPlan.id, ~reach.schools_clause(Allocation.school_id)
     )
-    inside = sa.exists().where(Allocation.plan_id == AllocationPlan.id)
-    return sa.or_(reach.depots_clause(AllocationPlan.depot_id), sa.and_(inside, ~outside))
+    return sa.and_(reach.depots_clause(AllocationPlan.depot_id), ~outside)
 
 
 def plan_rows(reach: Reach = WHOLE):

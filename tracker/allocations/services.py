@@ -36,7 +36,7 @@ from tracker.donations.models import Donation
 from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
-from tracker.schools.models import CYCLES, SETTINGS, Depot, School
+from tracker.schools.models import CYCLES, SETTINGS, School
 from tracker.schools.reach import WHOLE, Reach, reach_of, reachable
 from tracker.schools.services import spelled_as_stored
 
@@ -265,18 +265,9 @@ def submit_plan(plan_id: int, actor: User | None):
 
 def require_office(plan: AllocationPlan, actor: User | None) -> None:
     """Approval follows the office: a manager approves a plan only when its depot and every
-    school it gives to are in their part of the programme; a plan spanning regions is the
-    national office's."""
-    reach = reach_of(actor)
-    if reach.whole:
-        return
-    depot = db.session.get(Depot, plan.depot_id) if plan.depot_id else None
-    outside = db.session.scalar(
-        sa.select(Allocation.id)
-        .where(Allocation.plan_id == plan.id, ~reach.schools_clause(Allocation.school_id))
-        .limit(1)
-    )
-    if not reach.covers_depot(depot) or outside is not None:
+    school it gives to are in their part of the programme (`plans_clause`); a plan spanning
+    regions is the national office's."""
+    if not plan_reached(reach_of(actor), plan.id):
         raise IllegalTransition(
             _("This plan reaches beyond your regions: the national office approves it.")
         )
@@ -478,8 +469,9 @@ def swap_device(device_id: int, actor: User | None, note: str = "") -> Device:
 
 
 def plan_reached(reach, plan_id: int) -> bool:
-    """A plan is its office's: in reach when its depot is, or when each of its schools is
-    (a plan with none yet, drawing on no depot in reach, is the whole programme's)."""
+    """A plan is its office's: in reach when its depot and each of its schools are (a plan
+    drawing on the central warehouse, or reaching beyond a region, is the national
+    office's)."""
     found = sa.select(AllocationPlan.id).where(AllocationPlan.id == plan_id, plans_clause(reach))
     return db.session.scalar(found) is not None
 

@@ -11,6 +11,7 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.auth.models import ROLES, EndedSession, Invitation, User
+from tracker.auth.permissions import role_can
 from tracker.database import LARGEST_ID, utcnow
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
@@ -107,9 +108,17 @@ def hash_password(password: str) -> str:
 
 
 def create_user(
-    email: str, role: str, password: str, name: str = "", *, check_strength: bool = True
+    email: str,
+    role: str,
+    password: str,
+    name: str = "",
+    *,
+    check_strength: bool = True,
+    created_by: User | None = None,
 ) -> User:
-    """Add a user. `check_strength=False` is only for the demo's well-known `demo` password."""
+    """Add a user. `check_strength=False` is only for the demo's well-known `demo` password.
+    Someone a regional office adds works in its regions (`created_by`'s areas): only the
+    whole programme's admins make people of the whole programme."""
     email = clean_email(email)
     _check_role(role)
     if check_strength:
@@ -121,6 +130,8 @@ def create_user(
     user = User(
         email=email, role=role, name=(name or "").strip(), password_hash=hash_password(password)
     )
+    if created_by is not None and created_by.areas and not role_can(role, "school.home"):
+        user.areas = [list(area) for area in created_by.areas]
     db.session.add(user)
     db.session.flush()
     return user

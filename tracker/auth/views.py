@@ -34,6 +34,7 @@ from tracker.auth.tokens import revoke_token as revoke
 from tracker.auth.tokens import tokens_of
 from tracker.errors import NotFound
 from tracker.extensions import db
+from tracker.figures import figure
 from tracker.i18n import LOCALES
 from tracker.i18n import gettext as _
 from tracker.transaction import committed
@@ -219,6 +220,7 @@ def own_password():
 @requires("users.manage")
 def users():
     rows = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
+    rows = figure("users_in_reach", rows)  # a regional admin's: the people of their regions
     return render_template("auth/users.html", users=rows, role_labels=ROLE_LABELS)
 
 
@@ -230,7 +232,11 @@ def user_new():
         user = run_service(
             form,
             lambda: services.create_user(
-                form.email.data, form.role.data, form.password.data, form.name.data
+                form.email.data,
+                form.role.data,
+                form.password.data,
+                form.name.data,
+                created_by=current_user,
             ),
         )
         if user:

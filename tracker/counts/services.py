@@ -25,7 +25,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import school_name
 from tracker.schools.models import CYCLES, SETTINGS, School
-from tracker.schools.reach import reachable
+from tracker.schools.reach import WHOLE, reach_of, reachable
 from tracker.schools.services import spelled_as_stored
 from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
@@ -164,6 +164,10 @@ def open_count(
     )
     db.session.add(count)
     db.session.flush()
+    if not _count_reached(reach_of(actor), count.id):
+        raise ValidationFailed(
+            _("This count reaches beyond your part of the programme."), field="scope_value"
+        )
     # In the table's own order (school, tablet): the lines go in as one append.
     snapshot = (
         sa.select(
@@ -252,7 +256,10 @@ def count_scan(
         )
     if condition is not None and condition not in CONDITIONS:
         raise ValidationFailed(_("Choose the tablet's condition."), field="condition")
-    resolved = resolve_code(code)
+    reach = reach_of(actor)
+    # An office's people learn nothing of another office's tablet: its code is unknown to
+    # them. (A school's staff get a sighting for the office, which tells them nothing.)
+    resolved = resolve_code(code, reach if reach.staff_of is None else WHOLE)
     device = resolved.device
     if device is None:
         return CountScan(False, code_refusal(code, resolved), "refused")
@@ -377,6 +384,8 @@ def accept_sighting(actor: User | None, extra_id: int, count_id: int) -> CountEx
     if extra.accepted_at is not None:
         raise Conflict(_("%(tag)s was already accepted.", tag=extra.code))
     device = db.session.get(Device, extra.device_id)
+    if not reach_of(actor).covers_device(device.school_id, device.depot_id):
+        raise NotFound(_("No such unexpected tablet in this count."))
     line = _line_of(count, device)
     if line is not None and line.status == "expected":
         line.status, line.found_school_id = "found", extra.school_id

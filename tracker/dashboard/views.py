@@ -174,7 +174,7 @@ def history():
         before=request.args.get("before", type=whole_number),
         after=request.args.get("after", type=whole_number),
     )
-    users = db.session.execute(sa.select(User.id, User.name, User.email).order_by(User.email)).all()
+    users = figure("users_in_reach", db.session.scalars(sa.select(User).order_by(User.email)).all())
     return render_template(
         "dashboard/history.html",
         page=page,

@@ -80,6 +80,7 @@ def _page(move, scan=None, status=200):
         action=ActionForm(formdata=None),
         received=sum(1 for item in move.items if item.received_at is not None),
         receiving=moves.may_receive(move, current_user),
+        sending=moves.may_send(move, current_user),
         packing=moves.packing(move),
         on_the_way=moves.on_the_way(move),
     ), status

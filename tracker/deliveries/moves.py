@@ -93,6 +93,14 @@ def create_move(
     return move
 
 
+def _sender(move: DepotMove, actor: User | None) -> None:
+    """Only the office of the depot a move leaves packs, sends or cancels it."""
+    if actor is not None and not reach_of(actor).covers_depot(move.from_depot):
+        raise IllegalTransition(
+            _("Only the office of %(depot)s packs and sends this move.", depot=move.from_depot.code)
+        )
+
+
 def _require(move: DepotMove, status: str) -> None:
     if move.status != status:
         words = {
@@ -107,6 +115,7 @@ def pack(move_id: int, code: str, actor: User | None) -> Device:
     check(actor, "moves.pack")
     move = move_for(actor, move_id, lock=True)
     _require(move, "packing")
+    _sender(move, actor)
     resolved = resolve_code(code, reach_of(actor))
     device = resolved.device
     if device is None:
@@ -141,6 +150,7 @@ def unpack(move_id: int, device_id: int, actor: User | None) -> None:
     check(actor, "moves.pack")
     move = move_for(actor, move_id, lock=True)
     _require(move, "packing")
+    _sender(move, actor)
     item = db.session.get(DepotMoveItem, (move.id, device_id))
     if item is None:
         raise NotFound(_("No device with id %(id)s.", id=device_id))
@@ -154,6 +164,7 @@ def send(move_id: int, actor: User | None) -> DepotMove:
     check(actor, "moves.send")
     move = move_for(actor, move_id, lock=True)
     _require(move, "packing")
+    _sender(move, actor)
     ids = [item.device_id for item in move.items]
     if not ids:
         raise ValidationFailed(_("Scan at least one tablet into the move first."))
@@ -173,6 +184,16 @@ def send(move_id: int, actor: User | None) -> DepotMove:
     move.dispatched_by_id = actor.id if actor else None
     db.session.flush()
     return move
+
+
+def may_send(move: DepotMove, actor: User | None) -> bool:
+    """Whether `actor` may pack, send or cancel this move now (its page asks)."""
+    try:
+        check(actor, "moves.send")
+        _sender(move, actor)
+    except DomainError:
+        return False
+    return move.status == "packing"
 
 
 def packing(move: DepotMove) -> bool:
@@ -265,6 +286,7 @@ def cancel(move_id: int, actor: User | None) -> DepotMove:
     check(actor, "moves.create")
     move = move_for(actor, move_id, lock=True)
     _require(move, "packing")
+    _sender(move, actor)
     db.session.execute(sa.delete(DepotMoveItem).where(DepotMoveItem.move_id == move.id))
     db.session.expire(move, ["items"])
     move.status = "cancelled"

@@ -191,4 +191,16 @@ def _device_reached(reach, device_id: int) -> bool:
     )
 
 
-reachable("device_id", _device_reached, lambda id_: _("No device with id %(id)s.", id=id_))
+def _devices_reached(reach, device_ids: set[int]) -> set[int]:
+    found = sa.select(Device.id).where(
+        Device.id.in_(sorted(device_ids)), reach.devices_clause(Device.school_id, Device.depot_id)
+    )
+    return set(db.session.scalars(found))
+
+
+reachable(
+    "device_id",
+    _device_reached,
+    lambda id_: _("No device with id %(id)s.", id=id_),
+    many=_devices_reached,
+)

@@ -278,10 +278,12 @@ def only_logged(detail: str) -> bool:
     return detail.startswith('{"m"') and any(f'"m": {json.dumps(m)}' in detail for m in LOGGED)
 
 
-def outbox(limit: int = 100) -> list[OutboxMessage]:
-    return list(
-        db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit))
-    )
+def outbox(limit: int = 100, people=None) -> list[OutboxMessage]:
+    """The latest messages; to `people` only (a select of user ids) when given."""
+    query = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if people is not None:
+        query = query.where(OutboxMessage.user_id.in_(people))
+    return list(db.session.scalars(query))
 
 
 def attempts_of(message_ids: list[int]) -> dict[int, list[MessageAttempt]]:

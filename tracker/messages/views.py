@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker.auth.permissions import requires
+from tracker.figures import figure
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.messages import services
@@ -49,6 +50,7 @@ def mine():
 @bp.route("/admin/messages")
 @requires("messages.outbox")
 def outbox():
-    messages = services.outbox()
+    # A regional office reads what was sent to its schools' staff and to itself.
+    messages = services.outbox(people=figure("people_in_reach"))
     attempts = services.attempts_of([message.id for message in messages])
     return render_template("messages/outbox.html", messages=messages, attempts=attempts)

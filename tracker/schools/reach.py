@@ -149,6 +149,39 @@ def my_reach() -> Reach:
     return reach_of(current_user if current_user.is_authenticated else None)
 
 
+@provides("people_in_reach")
+def people_in_reach():
+    """A select of the ids of the people the signed-in person's outbox and filters may
+    name (the staff of their schools, and themselves), or None for the whole programme."""
+    reach = my_reach()
+    if reach.whole:
+        return None
+    staff = sa.select(SchoolStaff.user_id).where(reach.schools_clause(SchoolStaff.school_id))
+    return sa.union(staff, sa.select(sa.literal(reach.person)))
+
+
+@provides("users_in_reach")
+def users_in_reach(users: list) -> list:
+    """Of `users`, those the signed-in person reaches: everyone for the whole programme;
+    else the staff of their schools and the people all of whose areas they reach (two
+    statements at most, whatever the number)."""
+    reach = my_reach()
+    if reach.whole:
+        return users
+    staff = set(
+        db.session.scalars(
+            sa.select(SchoolStaff.user_id).where(reach.schools_clause(SchoolStaff.school_id))
+        )
+    )
+    return [
+        user
+        for user in users
+        if user.id == reach.person
+        or user.id in staff
+        or (user.areas and all(reach.covers(region, part) for region, part in user.areas))
+    ]
+
+
 def require_school(actor: User | None, school: School) -> School:
     """`school`, if `actor` reaches it; otherwise as if it did not exist."""
     if not reach_of(actor).covers_school(school):
@@ -158,8 +191,8 @@ def require_school(actor: User | None, school: School) -> School:
 
 # --- objects named in a URL -----------------------------------------------------------------
 
-# Objects a page's query string or form names by number, checked as its path's are (the
-# first QUERY_CHECKED of a list; what a list names beyond is filtered by its service).
+# Objects a page's query string or form names by number, checked as its path's are: every
+# one, each distinct number once (a list of tablets in one statement: `reachable(many=)`).
 QUERY_ARGS = {
     "plan": "plan_id",
     "school": "school_id",
@@ -167,15 +200,26 @@ QUERY_ARGS = {
     "depot": "depot_id",
     "count": "count_id",
 }
-QUERY_CHECKED = 200
+QUERY_CHECKED = 20  # one by one; more, only where a check of many at once is registered
+MANY_CHECKED = 5000  # the most a list may name (a page of picked tablets)
+LARGEST = 2**63 - 1  # no id is larger (a BIGINT): a larger number names nothing
 _CHECKS: dict[str, tuple[Callable[[Reach, int], bool], Callable[[int], str]]] = {}
+_MANY: dict[str, Callable[[Reach, set[int]], set[int]]] = {}
 
 
-def reachable(parameter: str, check: Callable[[Reach, int], bool], refusal: Callable[[int], str]):
+def reachable(
+    parameter: str,
+    check: Callable[[Reach, int], bool],
+    refusal: Callable[[int], str],
+    many: Callable[[Reach, set[int]], set[int]] | None = None,
+):
     """Register how a URL's `parameter` (e.g. "device_id") is checked: `check(reach, id)` is
     True when the object exists and is in reach; `refusal(id)` is the sentence a number
-    nothing has gets (so out of reach reads the same)."""
+    nothing has gets (so out of reach reads the same); `many(reach, ids)`, the ids of those
+    that are, for a list named at once."""
     _CHECKS[parameter] = (check, refusal)
+    if many is not None:
+        _MANY[parameter] = many
 
 
 def reaches(reach: Reach, parameter: str, value: int) -> bool:
@@ -193,12 +237,30 @@ def check_view_args() -> None:
         return  # (a page the role may not open says 403 whatever it names)
     named = list(request.view_args.items())
     for arg, parameter in QUERY_ARGS.items():  # ?plan=4, ?device=7&device=9: the same
-        values = {value for value in request.values.getlist(arg) if value.isdigit()}
-        named += [(parameter, int(value)) for value in sorted(values)[:QUERY_CHECKED]]
+        values = {_number(value) for value in request.values.getlist(arg)} - {None}
+        if len(values) > MANY_CHECKED:
+            raise NotFound(_CHECKS[parameter][1](max(values)))
+        if parameter in _MANY and len(values) > 1:
+            found = _MANY[parameter](reach, values)
+            missing = sorted(values - found)
+            if missing:
+                raise NotFound(_CHECKS[parameter][1](missing[0]))
+            continue
+        if len(values) > QUERY_CHECKED:
+            raise NotFound(_CHECKS[parameter][1](max(values)))
+        named += [(parameter, value) for value in sorted(values)]
     for name, value in named:
         entry = _CHECKS.get(name)
         if entry is not None and isinstance(value, int) and not entry[0](reach, value):
             raise NotFound(entry[1](value))
+
+
+def _number(value: str) -> int | None:
+    """A number as a form sends one (ASCII digits, at most an id's size), else None."""
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    number = int(value)
+    return number if number <= LARGEST else None
 
 
 def _school_check(reach: Reach, school_id: int) -> bool:

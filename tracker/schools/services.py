@@ -205,19 +205,35 @@ def clean_school_fields(values: dict, exclude_id: int | None = None) -> dict:
     return clean
 
 
-def create_school(**values) -> School:
+def create_school(reach: Reach = WHOLE, **values) -> School:
+    """A school, in a region (and province) `reach` holds."""
     school = School(**clean_school_fields(values))
+    _within(reach, school)
     db.session.add(school)
     db.session.flush()
     return school
 
 
-def update_school(school_id: int, **values) -> School:
+def update_school(school_id: int, reach: Reach = WHOLE, **values) -> School:
+    """A school changed; a regional office cannot move it out of its part of the
+    programme."""
     school = get_school(school_id)
     for key, value in clean_school_fields(values, exclude_id=school.id).items():
         setattr(school, key, value)
+    _within(reach, school)
     db.session.flush()
     return school
+
+
+def _within(reach: Reach, school: School) -> None:
+    if not reach.covers(school.region, school.province):
+        raise ValidationFailed(
+            _(
+                "%(place)s is not in your part of the programme.",
+                place=school.province or school.region,
+            ),
+            field="province" if school.province else "region",
+        )
 
 
 def get_school(school_id: int) -> School:

@@ -28,6 +28,7 @@ from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.messages.services import message_kind, queue_message
 from tracker.schools.models import School, SchoolStaff
+from tracker.schools.reach import reach_of
 from tracker.schools.services import get_school
 
 INVITATION = message_kind("invitation", _l("An invitation to the tracker (to the invited person)"))
@@ -91,7 +92,10 @@ def school_in_reach(user: User | None, school_id: int) -> School:
     school's staff their own (`actor=None`, the CLI, sees every one); any other looks like
     it does not exist."""
     if user is None or can(user, "schools.read"):
-        return get_school(school_id)
+        school = db.session.get(School, school_id)
+        if school is None or not reach_of(user).covers_school(school):
+            raise NotFound(_("No school with number %(id)s.", id=school_id))
+        return school
     return school_for(user, school_id)
 
 
@@ -209,7 +213,7 @@ def invite_staff(
     no link, so no one can take over their account by "inviting" them (None is returned).
     The programme's own people cannot be made school staff."""
     check(actor, "staff.invite")
-    school = get_school(school_id)
+    school = school_in_reach(actor, school_id)
     email = clean_email(email)
     user = db.session.scalar(sa.select(User).where(User.email == email))
     new = user is None
@@ -234,6 +238,17 @@ def invite_staff(
     elif not user.active:
         raise ValidationFailed(
             _("The account %(email)s is disabled: an admin turns it on again.", email=email),
+            field="email",
+        )
+    elif not all(reach_of(actor).covers_school_id(other) for other in school_ids_of(user)):
+        # Staff of a school another office runs: theirs to invite (a link sent from here
+        # would hand their account to whoever asked).
+        raise ValidationFailed(
+            _(
+                "%(email)s is staff of a school outside your part of the programme: "
+                "its office invites them.",
+                email=email,
+            ),
             field="email",
         )
     if db.session.get(SchoolStaff, (user.id, school.id)) is None:

@@ -113,7 +113,7 @@ def _values(form: SchoolForm) -> dict:
 def create():
     form = SchoolForm()
     if form.validate_on_submit() and (
-        school := run_service(form, lambda: services.create_school(**_values(form)))
+        school := run_service(form, lambda: services.create_school(my_reach(), **_values(form)))
     ):
         flash(_("School %(code)s added.", code=school.code), "success")
         return redirect(url_for("schools.detail", school_id=school.id))
@@ -126,7 +126,7 @@ def edit(school_id: int):
     school = services.get_school(school_id)
     form = SchoolForm(obj=school)
     if form.validate_on_submit() and run_service(
-        form, lambda: services.update_school(school.id, **_values(form))
+        form, lambda: services.update_school(school.id, my_reach(), **_values(form))
     ):
         flash(_("School %(code)s saved.", code=school.code), "success")
         return redirect(url_for("schools.detail", school_id=school.id))

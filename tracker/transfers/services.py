@@ -26,8 +26,8 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.loans.models import Loan
 from tracker.schools.models import School
-from tracker.schools.reach import reach_of, reachable
-from tracker.schools.services import get_school
+from tracker.schools.reach import WHOLE, Reach, reach_of, reachable
+from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
 from tracker.transfers.models import Transfer
 
@@ -99,7 +99,8 @@ def create_transfer(
 ) -> Transfer:
     """A transfer proposed by hand."""
     check(actor, "transfers.create")
-    origin, destination = get_school(from_school_id), get_school(to_school_id)
+    origin = school_in_reach(actor, from_school_id)
+    destination = school_in_reach(actor, to_school_id)
     if origin.id == destination.id:
         raise ValidationFailed(_("Choose two different schools."), field="to_school_id")
     if not quantity or quantity < 1:
@@ -155,9 +156,9 @@ class Gap:
     tablets: int  # idle beyond the need (a surplus), or short of the need
 
 
-def surpluses_and_needs() -> tuple[list[Gap], list[Gap]]:
-    """Schools with idle tablets beyond their need, and schools short of theirs (tablets
-    handed over, on their way or reserved count as theirs)."""
+def surpluses_and_needs(reach: Reach = WHOLE) -> tuple[list[Gap], list[Gap]]:
+    """Schools in `reach` with idle tablets beyond their need, and schools short of theirs
+    (tablets handed over, on their way or reserved count as theirs)."""
     held = dict(
         db.session.execute(
             sa.select(Device.school_id, sa.func.count())
@@ -169,7 +170,10 @@ def surpluses_and_needs() -> tuple[list[Gap], list[Gap]]:
     schools = {
         school.id: school
         for school in db.session.scalars(
-            sa.select(School).where(School.id.in_(set(held) | set(idle)) | (School.need > 0))
+            sa.select(School).where(
+                School.id.in_(set(held) | set(idle)) | (School.need > 0),
+                reach.school_rows_clause(),
+            )
         )
     }
     surplus, short = [], []
@@ -183,11 +187,11 @@ def surpluses_and_needs() -> tuple[list[Gap], list[Gap]]:
     return surplus, short
 
 
-def why_none_proposed() -> str:
+def why_none_proposed(reach: Reach = WHOLE) -> str:
     """Why proposing from idle tablets made nothing, in the reader's words: no school with
     idle tablets to spare, none short of its need, or none of the two in reach of the other
     (the same province or region) without a transfer already open between them."""
-    surplus, short = surpluses_and_needs()
+    surplus, short = surpluses_and_needs(reach)
     if not surplus:
         return _(
             "No transfer to propose: no school has tablets idle beyond its need (handed over "
@@ -206,7 +210,7 @@ def propose_transfers(actor: User | None) -> list[Transfer]:
     """Transfers proposed from the surpluses to the needs: the same province first, then
     the same region; never between schools a transfer already links."""
     check(actor, "transfers.create")
-    surplus, short = surpluses_and_needs()
+    surplus, short = surpluses_and_needs(reach_of(actor))
     taken = {
         (a, b)
         for a, b in db.session.execute(

@@ -11,6 +11,7 @@ from tracker.errors import DomainError, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
+from tracker.schools.reach import my_reach
 from tracker.transaction import committed
 from tracker.transfers import services
 from tracker.transfers import states as _states  # noqa: F401  (registers the rule)
@@ -26,7 +27,11 @@ template_helpers(
 
 
 def _school_by_code(code: str, field: str) -> int:
-    school_id = db.session.scalar(sa.select(School.id).where(School.code == code.strip().upper()))
+    school_id = db.session.scalar(
+        sa.select(School.id).where(
+            School.code == code.strip().upper(), my_reach().school_rows_clause()
+        )
+    )
     if school_id is None:
         raise ValidationFailed(_("No school has the code %(code)s.", code=code), field=field)
     return school_id
@@ -64,7 +69,7 @@ def propose():
     if made:
         flash(_("Transfers proposed: %(n)s.", n=len(made)), "success")
     elif made is not None:
-        flash(services.why_none_proposed(), "warning")
+        flash(services.why_none_proposed(my_reach()), "warning")
     return redirect(url_for("transfers.index"))
 
 
