@@ -25,7 +25,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import school_name
 from tracker.schools.models import CYCLES, SETTINGS, School
-from tracker.schools.reach import WHOLE, reach_of, reachable
+from tracker.schools.reach import codes_read_by, reach_of, reachable
 from tracker.schools.services import spelled_as_stored
 from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
@@ -256,10 +256,7 @@ def count_scan(
         )
     if condition is not None and condition not in CONDITIONS:
         raise ValidationFailed(_("Choose the tablet's condition."), field="condition")
-    reach = reach_of(actor)
-    # An office's people learn nothing of another office's tablet: its code is unknown to
-    # them. (A school's staff get a sighting for the office, which tells them nothing.)
-    resolved = resolve_code(code, reach if reach.staff_of is None else WHOLE)
+    resolved = resolve_code(code, codes_read_by(actor))
     device = resolved.device
     if device is None:
         return CountScan(False, code_refusal(code, resolved), "refused")

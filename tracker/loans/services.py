@@ -30,7 +30,7 @@ from tracker.jobs.queue import periodic
 from tracker.jobs.services import work_context
 from tracker.loans.models import LOAN_CONDITIONS, Borrower, Loan
 from tracker.schools.models import School
-from tracker.schools.reach import reachable
+from tracker.schools.reach import codes_read_by, reachable
 from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
 from tracker.timezone import at_local, local_today
@@ -262,7 +262,7 @@ def _short(value: str | None, field: str, limit: int = 200) -> str:
 def tablet_at(school: School, code: str, actor: User | None) -> Device:
     """The tablet a scanned code names, if this school holds it and `actor` may change it
     there (devices/custody.py)."""
-    resolved = resolve_code(code)
+    resolved = resolve_code(code, codes_read_by(actor))
     device = resolved.device
     if device is None:
         raise ValidationFailed(code_refusal(code, resolved), field="code")

@@ -26,7 +26,7 @@ from tracker.loans.services import continue_loan, tablet_at, when_back_damaged
 from tracker.repairs.models import MAX_PHOTOS, OUTCOMES, RepairCase, RepairPhoto
 from tracker.repairs.words import OUTCOME_LABELS
 from tracker.schools.models import School
-from tracker.schools.reach import WHOLE, Reach, reachable
+from tracker.schools.reach import WHOLE, Reach, codes_read_by, reachable
 from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
 from tracker.timezone import local_today
@@ -274,7 +274,7 @@ def close_case(
                 ),
                 field="replacement",
             )
-        resolved = resolve_code(replacement_code)
+        resolved = resolve_code(replacement_code, codes_read_by(actor))
         new = resolved.device
         if new is None:
             raise ValidationFailed(code_refusal(replacement_code, resolved), field="replacement")

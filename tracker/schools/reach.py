@@ -142,6 +142,14 @@ def reach_of(user: User | None) -> Reach:
     return Reach(whole=not areas, areas=areas, person=user.id)
 
 
+def codes_read_by(actor: User | None) -> Reach:
+    """Where a code `actor` scans or types is looked for: an office's own part of the
+    programme (another office's tablet is as unknown); anywhere for a school's staff, whose
+    answers say nothing of a tablet not theirs."""
+    reach = reach_of(actor)
+    return WHOLE if reach.staff_of is not None else reach
+
+
 @provides("reader_reach")
 def my_reach() -> Reach:
     """The signed-in person's reach (what views and templates ask; features below this one

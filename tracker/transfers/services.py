@@ -26,7 +26,7 @@ from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.loans.models import Loan
 from tracker.schools.models import School
-from tracker.schools.reach import WHOLE, Reach, reach_of, reachable
+from tracker.schools.reach import WHOLE, Reach, codes_read_by, reach_of, reachable
 from tracker.schools.staff import school_in_reach
 from tracker.text import refuse_control_characters
 from tracker.transfers.models import Transfer
@@ -304,7 +304,7 @@ def scan_out(actor: User | None, transfer_id: int, code: str) -> Device:
     check(actor, "transfers.scan_out")
     transfer = transfer_for(actor, transfer_id)
     _require(transfer, ("approved",), _("scanned out"))
-    resolved = resolve_code(code)
+    resolved = resolve_code(code, codes_read_by(actor))
     device = resolved.device
     if device is None:
         raise ValidationFailed(code_refusal(code, resolved), field="code")
