@@ -86,7 +86,7 @@ def upgrade() -> None:
         else:
             op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
             op.create_foreign_key(name, table, "depots", [column], ["id"])
-    op.create_index(op.f("ix_devices_depot_id"), "devices", ["depot_id"])
+    op.create_index(op.f("ix_devices_depot_id"), "devices", ["depot_id", "school_id"])
     op.create_table(
         "depot_moves",
         sa.Column("id", sa.Integer(), primary_key=True),

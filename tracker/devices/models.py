@@ -68,6 +68,8 @@ class Device(db.Model):
         sa.Index(None, "status", "asset_tag"),
         sa.Index(None, "donation_id", "asset_tag"),
         sa.Index(None, "school_id", "asset_tag"),
+        # A depot's stock: its tablets with no school, counted from the index alone.
+        sa.Index("ix_devices_depot_id", "depot_id", "school_id"),
         # Delivered tablets nobody has seen for long (the alert), oldest first.
         sa.Index(None, "status", "last_seen_at"),
         # The first characters of a serial or IMEI typed into the code box
@@ -109,7 +111,7 @@ class Device(db.Model):
     allocation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("allocations.id"), index=True)
     # The depot it is in stock at, or last left from (tracker.schools.reach: a tablet with no
     # school is where its depot is).
-    depot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("depots.id"), index=True)
+    depot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("depots.id"))
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     # What a donor's packing list says beside the serial, kept as the donor wrote it: a
     # second SIM's IMEI, the brand, the donor's own inventory number, the day the donor

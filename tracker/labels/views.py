@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from tracker.auth.permissions import requires
 from tracker.database import as_id
-from tracker.devices.queries import DeviceFilters, count_devices
+from tracker.devices.queries import DeviceFilters, count_filtered
 from tracker.devices.views import device_filters_from_request
 from tracker.errors import ValidationFailed
 from tracker.i18n import gettext as _
@@ -50,7 +50,7 @@ def _pdf(content: bytes, filename: str):
 def index():
     ids, filters = _selection()
     form = LabelOptionsForm(formdata=request.args if "layout" in request.args else None)
-    chosen = len(ids) if ids else count_devices(filters.conditions())
+    chosen = len(ids) if ids else count_filtered(filters)
     return render_template(
         "labels/index.html", form=form, ids=ids, filters=filters, chosen=chosen, layouts=LAYOUTS
     )

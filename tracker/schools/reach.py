@@ -80,14 +80,26 @@ class Reach:
             return sa.true()
         return depot_id_column.in_(self.depot_ids())
 
-    def devices_clause(self, school_id_column, depot_id_column):
-        """True of a tablet in reach: its school's, or with no school, its depot's."""
+    def devices_clause(self, school_id_column, depot_id_column, *, walked: bool = False):
+        """True of a tablet in reach: its school's, or with no school, its depot's.
+
+        `walked`: for a page read in another index's order (the device list by asset tag,
+        a page at a time), the clause is tested on each row walked, not used to find the
+        rows (`+ 0` keeps both databases off the school and depot indexes): a region's
+        first page reads some twelve rows per tablet shown, not all its tablets to sort."""
         if self.whole:
             return sa.true()
-        return sa.or_(
+        if walked:
+            school_id_column, depot_id_column = school_id_column + 0, depot_id_column + 0
+        return sa.or_(*self.device_parts(school_id_column, depot_id_column))
+
+    def device_parts(self, school_id_column, depot_id_column) -> list:
+        """`devices_clause` as the clauses it is the OR of, none overlapping another: a count
+        asks each through its own index (a school's tablets, a depot's) and adds them up."""
+        return [
             school_id_column.in_(self.school_ids()),
             sa.and_(school_id_column.is_(None), depot_id_column.in_(self.depot_ids())),
-        )
+        ]
 
     # --- in Python: one object already read ---------------------------------------------
 
