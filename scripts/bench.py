@@ -28,6 +28,7 @@ FULL = [
     ("network", ["bench_network.py"]),
     ("queue", ["bench_queue.py"]),
     ("counts", ["bench_counts.py"]),
+    ("offices", ["bench_offices.py"]),
     # Against the commit before Hardening III (a git worktree): needs the history.
     ("sync", ["bench_sync.py"]),
 ]
@@ -45,6 +46,7 @@ QUICK = [
     ("network", ["bench_network.py", "--profiles", "3g", "--languages", "fr"]),
     ("queue", ["bench_queue.py", "--jobs", "20", "--rounds", "1"]),
     ("counts", ["bench_counts.py", "--devices", "3000", "--schools", "100", "--lent", "200"]),
+    ("offices", ["bench_offices.py", "--devices", "3000", "--schools", "120", "--rounds", "1"]),
 ]
 
 
