@@ -87,6 +87,9 @@ def upgrade() -> None:
             op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
             op.create_foreign_key(name, table, "depots", [column], ["id"])
     op.create_index(op.f("ix_devices_depot_id"), "devices", ["depot_id", "school_id"])
+    # An office's schools' tablets of one state, counted from the index alone.
+    op.drop_index("ix_devices_school_id_asset_tag", table_name="devices")
+    op.create_index("ix_devices_school_id_status", "devices", ["school_id", "status", "asset_tag"])
     op.create_table(
         "depot_moves",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -137,6 +140,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_devices_school_id_status", table_name="devices")
+    op.create_index("ix_devices_school_id_asset_tag", "devices", ["school_id", "asset_tag"])
     op.drop_index(op.f("ix_depot_move_items_device_id"), "depot_move_items")
     op.drop_table("depot_move_items")
     op.drop_index(op.f("ix_depot_moves_status"), "depot_moves")

@@ -15,7 +15,7 @@ from tracker.deliveries import receipts
 from tracker.deliveries.codes import CONFIRMATIONS
 from tracker.deliveries.models import Delivery
 from tracker.deliveries.words import DELIVERY_STATUS_LABELS, ITEM_STATUS_LABELS
-from tracker.devices.depots import depot_label
+from tracker.devices.depots import CENTRAL, CENTRAL_LABEL, depot_label
 from tracker.i18n import lazy_gettext as _l
 from tracker.i18n import ngettext
 from tracker.pdf import NEXT_LINE, TrackerPdf
@@ -48,6 +48,14 @@ def both_counted(singular: str, plural: str, num: int, **variables) -> str:
         with force_locale(language):
             forms.append(ngettext(singular, plural, num, **variables))
     return " · ".join(forms)
+
+
+def _depot(depot) -> str:
+    """The depot a box left from, as the paper names it: the central warehouse in both its
+    languages, any other by its name and place."""
+    if depot is not None and depot.code == CENTRAL:
+        return both(CENTRAL_LABEL)
+    return depot_label(depot)
 
 
 def both(message) -> str:
@@ -127,7 +135,7 @@ def delivery_note(delivery: Delivery) -> bytes:
         pdf,
         [
             (_l("Plan"), delivery.plan.name if delivery.plan else ""),
-            (_l("Left from"), depot_label(delivery.from_depot)),
+            (_l("Left from"), _depot(delivery.from_depot)),
             (_l("Planned for"), delivery.planned_on.isoformat() if delivery.planned_on else ""),
             (
                 _l("Field agent"),

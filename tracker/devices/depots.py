@@ -14,6 +14,7 @@ from tracker.devices.models import Device
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
+from tracker.i18n import lazy_gettext as _l
 from tracker.schools.models import Depot, School
 from tracker.schools.places import place_name
 from tracker.schools.reach import Reach, reach_of
@@ -21,6 +22,7 @@ from tracker.schools.services import PlaceSpellings
 from tracker.text import refuse_control_characters
 
 CENTRAL = "CENTRAL"  # the code the migration (0031) gives the central warehouse
+CENTRAL_LABEL = _l("Central warehouse")
 
 
 def depot_label(depot: Depot | None) -> str:
@@ -29,7 +31,7 @@ def depot_label(depot: Depot | None) -> str:
     if depot is None:
         return ""
     if depot.code == CENTRAL:
-        return _("Central warehouse")
+        return str(CENTRAL_LABEL)
     where = place_name(depot.province or depot.region)
     return f"{depot.name} ({where})" if where else depot.name
 

@@ -67,7 +67,9 @@ class Device(db.Model):
         # Each list filter is paired with the default sort, so a filtered page is an index range.
         sa.Index(None, "status", "asset_tag"),
         sa.Index(None, "donation_id", "asset_tag"),
-        sa.Index(None, "school_id", "asset_tag"),
+        # A school's tablets (by state), and an office's schools' tablets of one state counted
+        # from the index alone (tracker.devices.queries.count_filtered).
+        sa.Index("ix_devices_school_id_status", "school_id", "status", "asset_tag"),
         # A depot's stock: its tablets with no school, counted from the index alone.
         sa.Index("ix_devices_depot_id", "depot_id", "school_id"),
         # Delivered tablets nobody has seen for long (the alert), oldest first.
