@@ -121,6 +121,7 @@ def _delivery_statement(lock: bool, whole: bool, lines: bool) -> sa.Select:
             joinedload(Delivery.delivered_by),
             joinedload(Delivery.plan),
             joinedload(Delivery.receipt),
+            joinedload(Delivery.from_depot),
         )
         if lines:
             query = query.options(selectinload(Delivery.items).joinedload(DeliveryItem.device))
