@@ -641,3 +641,112 @@ def test_a_plan_reaching_another_region_is_not_shown_to_a_regional_office(
     login(client, souss_user(create_user, "manager"))
     assert client.get(f"/plans/{plan.id}").status_code == 404
     assert "Plan Mixte" not in client.get("/plans/").get_data(as_text=True)
+
+
+# --- what the second review found, each closed --------------------------------------------
+
+
+def test_a_regional_admin_cannot_turn_a_school_account_into_the_whole_programme(
+    client, create_user, offices
+):
+    """A head teacher of a Souss school made an admin by Souss's admin is Souss's admin; a
+    head teacher also of another region's school is not Souss's to change at all."""
+    from tracker.schools.staff import invite_staff
+
+    head, _link = invite_staff(None, offices["souss"].id, "head.souss@example.org")
+    both, _link = invite_staff(None, offices["souss"].id, "head.both@example.org")
+    invite_staff(None, offices["oriental"].id, "head.both@example.org")
+    db.session.commit()
+    login(client, souss_user(create_user, "admin"))
+    client.post(f"/admin/users/{head.id}", data={"role": "admin", "active": "y", "name": "H"})
+    db.session.expire_all()
+    assert head.role == "admin" and head.areas == [[SOUSS, ""]]
+    assert client.get(f"/admin/users/{both.id}").status_code == 404
+
+
+def test_a_paper_manifest_names_only_deliveries_the_importer_reaches(
+    app, create_user, tmp_path, offices
+):
+    from openpyxl import Workbook
+
+    from tracker.spreadsheets.services import import_file
+
+    book = Workbook()
+    book.active.append(["Delivery", "Asset tag", "Received"])
+    delivery = offices["objects"]["delivery"]
+    book.active.append([f"DEL-{delivery:05d}", "TAB-0001", "oui"])
+    book.active.append(["DEL-99999", "TAB-0001", "oui"])
+    path = tmp_path / "manifest.xlsx"
+    book.save(path)
+    souss = souss_user(create_user, "coordinator")
+    report = import_file("manifest", path, "manifest.xlsx", commit=True, actor=souss)
+    reasons = [str(problem.reason) for problem in report.problems]
+    assert reasons[:2] == ["no such delivery", "no such delivery"]  # theirs reads as none
+    assert db.session.get(Delivery, delivery).status == "planned"
+
+
+def test_scans_on_a_delivery_treat_another_office_s_tablet_as_unknown(
+    app, create_user, create_school, offices
+):
+    from tracker.deliveries.services import pack_scan
+
+    souss = souss_user(create_user, "coordinator")
+    delivery = Delivery(school_id=offices["souss"].id, status="planned")
+    db.session.add(delivery)
+    db.session.commit()
+    answer = pack_scan(delivery.id, "SN-ORIENT-1", souss)
+    assert not answer.ok and "Oujda" not in answer.message and "SN-ORIENT-1" in answer.message
+    assert answer.message == pack_scan(delivery.id, "SN-NOWHERE-9", souss).message.replace(
+        "SN-NOWHERE-9", "SN-ORIENT-1"
+    )
+
+
+def test_sync_actions_on_another_office_s_count_or_loan_read_as_none(app, create_user, offices):
+    from tracker.counts.services import count_scan
+    from tracker.loans.services import sign_loan
+
+    souss = souss_user(create_user, "coordinator")
+    with pytest.raises(NotFound, match=f"No count with number {offices['objects']['count']}"):
+        count_scan(souss, offices["objects"]["count"], offices["souss"].id, "SN-SOUSS-1")
+    with pytest.raises(NotFound, match=f"No loan with number {offices['objects']['loan']}"):
+        sign_loan(souss, offices["objects"]["loan"], "X", signature=b"x")
+
+
+def test_agents_of_another_region_are_neither_offered_nor_given_a_delivery(
+    app, create_user, offices
+):
+    from tracker.deliveries.queries import agent_choices
+    from tracker.deliveries.services import update_delivery
+
+    agent = db.session.get(User, offices["objects"]["user"])  # L'Oriental's field agent
+    souss = souss_user(create_user, "coordinator")
+    offered = [choice.value for choice in agent_choices("—", reach_of(souss))]
+    assert agent.id not in offered
+    mine = Delivery(school_id=offices["souss"].id, status="planned")
+    db.session.add(mine)
+    db.session.commit()
+    with pytest.raises(ValidationFailed, match="Choose an active field agent"):
+        update_delivery(mine.id, actor=None, assigned_to_id=agent.id, planned_on=None)
+
+
+def test_a_regional_count_page_says_nothing_of_another_office_s_tablet_seen_there(
+    client, create_user, offices
+):
+    from tracker.counts.models import CountExtra
+    from tracker.counts.services import open_count
+
+    souss = souss_user(create_user, "coordinator")
+    count = open_count(
+        souss, name="Souss", scope="region", scope_value=SOUSS,
+        starts_on=date.today(), ends_on=date.today(),
+    )  # fmt: skip
+    db.session.add(
+        CountExtra(
+            count_id=count.id, school_id=offices["souss"].id, code="TAB-X",
+            device_id=offices["objects"]["device"],
+        )
+    )  # fmt: skip
+    db.session.commit()
+    login(client, souss)
+    page = client.get(f"/counts/{count.id}/schools/{offices['souss'].id}").get_data(as_text=True)
+    assert "TAB-X" in page and "SN-ORIENT-1" not in page and "Oujda" not in page

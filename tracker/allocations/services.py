@@ -217,6 +217,9 @@ def planned_total(plan: AllocationPlan) -> int:
     )
 
 
+MAX_LINE = 100_000  # as the line form's bound: more is a typing slip
+
+
 def set_quantities(plan_id: int, quantities: dict[int, int], actor: User | None):
     """Edit a draft's quantities by hand (school id -> quantity)."""
     plan = get_plan(plan_id)
@@ -234,6 +237,10 @@ def set_quantities(plan_id: int, quantities: dict[int, int], actor: User | None)
             raise ValidationFailed(_("School %(id)s is not in this plan.", id=school_id))
         if quantity < 0:
             raise ValidationFailed(_("Quantities cannot be negative."), field="quantities")
+        if quantity > MAX_LINE:
+            raise ValidationFailed(
+                _("At most %(n)s tablets for one school.", n=MAX_LINE), field="quantities"
+            )
         if line.quantity != quantity:
             changes[line.school.code] = [line.quantity, quantity]
             line.quantity = quantity

@@ -180,6 +180,10 @@ def update_user(user_id: int, *, actor: User | None, name: str, role: str, activ
         raise ValidationFailed(_("You cannot deactivate your own account."), field="active")
     if role != user.role or active != user.active:
         _access_changed(user)
+    if actor is not None and actor.areas and not user.areas and not role_can(role, "school.home"):
+        # A regional admin's people work in their regions: a school's staff made a
+        # coordinator here is never made one of the whole programme.
+        user.areas = [list(area) for area in actor.areas]
     user.name = (name or "").strip()
     user.role = role
     user.active = active

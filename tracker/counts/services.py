@@ -35,9 +35,10 @@ LINES_SHOWN = 500  # a school's list on its count page, at most
 SCHOOLS_SHOWN = 50  # schools on a page of a count
 
 
-def get_count(count_id: int) -> Count:
+def get_count(count_id: int, actor: User | None = None) -> Count:
+    """The count; with `actor`, only one they reach (another office's is as if none)."""
     count = db.session.get(Count, count_id)
-    if count is None:
+    if count is None or (actor is not None and not _count_reached(reach_of(actor), count_id)):
         raise NotFound(_("No count with number %(id)s.", id=count_id))
     return count
 
@@ -242,7 +243,7 @@ def count_scan(
     listed at another school (unexpected here), or on no list (unexpected): each is kept,
     and the tablet was seen. Scanning it again changes nothing."""
     check(actor, "counts.scan")
-    count = get_count(count_id)
+    count = get_count(count_id, actor)
     school = school_in_reach(actor, school_id)
     if count.status != "open":
         raise Conflict(_("This count is closed: scans are no longer taken."))
@@ -476,8 +477,10 @@ def schools_in(count: Count):
     )
 
 
-def school_lines(count_id: int, school_id: int) -> dict[str, list]:
-    """A school's tablets in a count, by what became of them (each list bounded)."""
+def school_lines(count_id: int, school_id: int, actor: User | None = None) -> dict[str, list]:
+    """A school's tablets in a count, by what became of them (each list bounded); of the
+    tablets seen there unexpectedly, those the reader does not reach are only their code
+    (`hidden`: nothing of another office's tablet is read here)."""
     base = (
         sa.select(CountLine, Device)
         .join(Device, Device.id == CountLine.device_id)
@@ -504,6 +507,13 @@ def school_lines(count_id: int, school_id: int) -> dict[str, list]:
             .limit(LINES_SHOWN)
         )
     )
+    reach = reach_of(actor)
+    found["hidden"] = {
+        extra.id
+        for extra in found["extras"]
+        if extra.device is not None
+        and not reach.covers_device(extra.device.school_id, extra.device.depot_id)
+    }
     return found
 
 

@@ -154,7 +154,7 @@ def school(count_id: int, school_id: int):
         count=count,
         school=here,
         figures=figures,
-        lists=services.school_lines(count.id, here.id),
+        lists=services.school_lines(count.id, here.id, current_user),
         form=form,
         answer=answer,
     ), status
@@ -171,7 +171,7 @@ def _school_parts(count, school) -> dict:
             "counts/_lists.html",
             count=count,
             school=school,
-            lists=services.school_lines(count.id, school.id),
+            lists=services.school_lines(count.id, school.id, current_user),
         ),
     }
 

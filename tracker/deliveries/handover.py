@@ -35,6 +35,7 @@ from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import kept
+from tracker.schools.reach import codes_read_by
 from tracker.timezone import local
 
 # Codes scanned at the school that named no tablet of the delivery, kept on it for the
@@ -50,7 +51,7 @@ def field_scan(delivery_id: int, code: str, actor: User | None) -> ScanResult:
     """Tick one tablet off at the school, or refuse it with the reason."""
     delivery = get_delivery(delivery_id, lock=True)
     require_action(delivery, "scan_at_school", _("scanned at the school"))
-    device = find_device_by_code(code)
+    device = find_device_by_code(code, codes_read_by(actor))  # another office's: unknown
     if device is None:
         return _unexpected(delivery, code.strip()[:60], unknown_code(code), None)
     item = delivery_item(delivery, device)  # one row, not the delivery's whole list
@@ -390,7 +391,7 @@ def report_device(
     """
     delivery = get_delivery(delivery_id, lock=True)
     require_action(delivery, "report", _("reported from the road"))
-    device = find_device_by_code(code)
+    device = find_device_by_code(code, codes_read_by(actor))
     move = REPORT_MOVES.get(what)
     if move is None:
         raise ValidationFailed(_("A report needs a tablet's code and faulty or lost."))

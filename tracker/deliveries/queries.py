@@ -16,7 +16,7 @@ from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School, SchoolStaff
-from tracker.schools.reach import reachable
+from tracker.schools.reach import WHOLE, Reach, reach_of, reachable
 
 
 class Line(NamedTuple):
@@ -98,14 +98,26 @@ def schools_by_id(school_ids: list[int]) -> dict[int, School]:
     return {school.id: school for school in schools}
 
 
-def agent_choices(blank: str) -> list[SelectChoice]:
-    """The active field agents, as a form's choices, `blank` first (0: nobody)."""
+def agent_choices(blank: str, reach: Reach = WHOLE) -> list[SelectChoice]:
+    """The active field agents who work where `reach` does (the whole programme's, or of
+    its regions), as a form's choices, `blank` first (0: nobody)."""
     agents = db.session.scalars(
         sa.select(User)
         .where(User.role.in_(roles_for("deliveries.assigned")), User.active)
         .order_by(User.email)
     )
-    return [SelectChoice(0, blank)] + [SelectChoice(a.id, a.display_name) for a in agents]
+    return [SelectChoice(0, blank)] + [
+        SelectChoice(a.id, a.display_name) for a in agents if agent_works_in(a, reach)
+    ]
+
+
+def agent_works_in(agent: User, reach: Reach) -> bool:
+    """Whether an agent may carry a delivery of `reach`'s: one of the whole programme, or
+    whose areas `reach` holds (an agent of another region never learns of it)."""
+    theirs = reach_of(agent)
+    if theirs.whole or reach.whole:
+        return True
+    return all(reach.covers(region, part) for region, part in theirs.areas)
 
 
 @cache

@@ -30,7 +30,7 @@ from tracker.errors import IllegalTransition, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
-from tracker.schools.reach import reach_of
+from tracker.schools.reach import codes_read_by, reach_of
 from tracker.schools.services import search_schools
 
 PLANNABLE_PLANS = PROGRESSING  # the plans' own list: approved, partly delivered
@@ -49,11 +49,18 @@ def delivery_for(
     raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
 
 
-def _agent(user_id: int | None) -> User | None:
+def _agent(user_id: int | None, school_ids=()) -> User | None:
+    """The agent chosen: active, an agent, and working where each school is (an agent of
+    another region never learns of the delivery; refused as one who is not there)."""
     if user_id is None:
         return None
     agent = db.session.get(User, user_id)
-    if agent is None or not agent.active or not role_can(agent.role, "deliveries.assigned"):
+    if (
+        agent is None
+        or not agent.active
+        or not role_can(agent.role, "deliveries.assigned")
+        or not all(reach_of(agent).covers_school_id(school_id) for school_id in set(school_ids))
+    ):
         raise ValidationFailed(
             _("Choose an active field agent for the delivery."), field="assigned_to_id"
         )
@@ -104,12 +111,12 @@ def create_deliveries(
         raise IllegalTransition(_("Deliveries are planned from an approved plan."))
     if at_most is not None and at_most < 1:
         raise ValidationFailed(_("Give at least 1 tablet per school."), field="at_most")
-    agent = _agent(assigned_to_id)
     waiting = waiting_devices(plan.id, school_ids)
     if not waiting:
         raise ValidationFailed(
             _("No reserved tablet of this plan is waiting for a delivery."), field="schools"
         )
+    agent = _agent(assigned_to_id, waiting)
     deliveries = []
     for school_id, device_ids in waiting.items():
         delivery = Delivery(
@@ -141,7 +148,7 @@ def update_delivery(
     """Give a delivery to another agent or another day, until it is handed over."""
     delivery = get_delivery(delivery_id, lock=True)
     require_action(delivery, "edit", _("changed"))
-    agent = _agent(assigned_to_id)
+    agent = _agent(assigned_to_id, [delivery.school_id])
     delivery.assigned_to_id = agent.id if agent else None
     delivery.planned_on = planned_on
     db.session.flush()
@@ -156,7 +163,7 @@ def pack_scan(delivery_id: int, code: str, actor: User) -> ScanResult:
     """
     delivery = get_delivery(delivery_id, lock=True)
     require_action(delivery, "pack", _("packed"))
-    device = find_device_by_code(code)
+    device = find_device_by_code(code, codes_read_by(actor))  # another office's: unknown
     if device is None:
         return ScanResult(False, unknown_code(code), "refused", counts=counts(delivery))
     item = delivery_item(delivery, device)

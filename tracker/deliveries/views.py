@@ -93,7 +93,9 @@ def index():
         status=status,
         plan_id=plan_id,
         filters=filters,
-        agents=agent_choices(_("Every agent")) if can(current_user, "deliveries.read_all") else [],
+        agents=agent_choices(_("Every agent"), my_reach())
+        if can(current_user, "deliveries.read_all")
+        else [],
         # A list, not a lazy result: a template that leaves it unread (a field agent's page
         # shows no region filter) kept its SQLite statement open, so the connection's stale
         # read snapshot refused the next write on it ("database is busy") until the
@@ -133,7 +135,7 @@ def create():
         return redirect(url_for("plans.index"))
     plan = db.get_or_404(AllocationPlan, plan_id)
     form = PlanDeliveriesForm()
-    form.assigned_to_id.choices = agent_choices(_("Nobody yet"))
+    form.assigned_to_id.choices = agent_choices(_("Nobody yet"), my_reach())
     if request.method == "GET":
         form.planned_on.data = local_today() + timedelta(days=1)
     waiting = services.waiting_devices(plan.id)
@@ -189,7 +191,7 @@ def detail(delivery_id):
     edit = None
     if can(current_user, "deliveries.edit", delivery):
         edit = EditDeliveryForm(obj=delivery)
-        edit.assigned_to_id.choices = agent_choices(_("Nobody yet"))
+        edit.assigned_to_id.choices = agent_choices(_("Nobody yet"), my_reach())
         edit.assigned_to_id.data = delivery.assigned_to_id or 0
     return render_template(
         "deliveries/detail.html",
@@ -336,7 +338,7 @@ def correct(delivery_id, device_id):
 def edit(delivery_id):
     delivery = _acting(delivery_id)
     form = EditDeliveryForm()
-    form.assigned_to_id.choices = agent_choices(_("Nobody yet"))
+    form.assigned_to_id.choices = agent_choices(_("Nobody yet"), my_reach())
     if form.validate_on_submit():
         done = run_service(
             None,

@@ -46,9 +46,11 @@ def _readings(code: str) -> list[tuple[str, str]]:
     return readings
 
 
-def find_device_by_code(code: str) -> Device | None:
-    """The tablet a current code names (QR URL, token, asset tag, serial or an IMEI), or None."""
-    return _find(code, WHOLE)[0]
+def find_device_by_code(code: str, reach: Reach = WHOLE) -> Device | None:
+    """The tablet a current code names (QR URL, token, asset tag, serial or an IMEI), or
+    None (also when it is out of `reach`: one statement either way)."""
+    device, reached = _find(code, reach)
+    return device if reached else None
 
 
 def _find(code: str, reach: Reach) -> tuple[Device | None, bool]:

@@ -112,8 +112,6 @@ def create_depot(
         raise ValidationFailed(_("Give the depot a code."), field="code")
     if not name:
         raise ValidationFailed(_("Give the depot a name."), field="name")
-    if db.session.scalar(sa.select(Depot.id).where(Depot.code == code)) is not None:
-        raise ValidationFailed(_("A depot with code %(code)s exists.", code=code), field="code")
     places = sa.select(School.id).where(School.region == region)
     if not region or db.session.scalar(places.limit(1)) is None:
         raise ValidationFailed(
@@ -133,6 +131,8 @@ def create_depot(
             _("%(place)s is not in your part of the programme.", place=province or region),
             field="region",
         )
+    if db.session.scalar(sa.select(Depot.id).where(Depot.code == code)) is not None:
+        raise ValidationFailed(_("A depot with code %(code)s exists.", code=code), field="code")
     depot = Depot(code=code, name=name, region=region, province=province, address=address)
     db.session.add(depot)
     db.session.flush()

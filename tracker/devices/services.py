@@ -29,7 +29,7 @@ from tracker.errors import Conflict, IllegalTransition, NotFound, ValidationFail
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.schools.models import School
-from tracker.schools.reach import WHOLE, Reach, reach_of
+from tracker.schools.reach import WHOLE, Reach, my_reach, reach_of
 from tracker.text import refuse_control_characters
 from tracker.timezone import at_local
 from tracker.transaction import explains_lost_races, touching
@@ -115,10 +115,18 @@ def _check_unique(
     condition)."""
     if value is None:
         return
-    query = sa.select(Device.asset_tag).where(column if matching else column == value)
+    query = sa.select(Device.asset_tag, Device.school_id, Device.depot_id).where(
+        column if matching else column == value
+    )
     if device_id is not None:
         query = query.where(Device.id != device_id)
-    holder = db.session.scalar(query)
+    found = db.session.execute(query).first()
+    holder = found[0] if found else None
+    if found and not my_reach().covers_device(found[1], found[2]):
+        raise ValidationFailed(  # (which tablet of another office holds it is not said)
+            _("%(label)s '%(value)s' is already registered.", label=label, value=value),
+            field=field,
+        )
     if holder:
         raise ValidationFailed(
             _(

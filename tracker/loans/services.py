@@ -142,9 +142,8 @@ def get_borrower(actor: User | None, borrower_id: int) -> Borrower:
     """The borrower, if `actor` may see their school's borrowers."""
     check(actor, "borrowers.read")
     borrower = db.session.get(Borrower, borrower_id)
-    if borrower is None or borrower.erased_at is not None:
+    if borrower is None or borrower.erased_at is not None or not _at_school(actor, borrower):
         raise NotFound(_("No borrower with number %(id)s.", id=borrower_id))
-    school_in_reach(actor, borrower.school_id)
     return borrower
 
 
@@ -447,10 +446,18 @@ def continue_loan(actor: User | None, old_device_id: int, new: Device) -> Loan |
 def get_loan(actor: User | None, loan_id: int) -> Loan:
     check(actor, "borrowers.read")
     loan = db.session.get(Loan, loan_id)
-    if loan is None:
+    if loan is None or not _at_school(actor, loan):  # another's: as if there were none
         raise NotFound(_("No loan with number %(id)s.", id=loan_id))
-    school_in_reach(actor, loan.school_id)
     return loan
+
+
+def _at_school(actor: User | None, thing) -> bool:
+    """Whether the school of a borrower or a loan is one `actor` sees."""
+    try:
+        school_in_reach(actor, thing.school_id)
+    except NotFound:
+        return False
+    return True
 
 
 def _sign(loan: Loan, signed_by: str, signature, paper) -> None:

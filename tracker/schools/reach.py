@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import request
+from flask import has_request_context, request
 from flask_login import current_user
 
 from tracker.auth.models import User
@@ -166,6 +166,8 @@ def codes_read_by(actor: User | None) -> Reach:
 def my_reach() -> Reach:
     """The signed-in person's reach (what views and templates ask; features below this one
     ask the figure "reader_reach")."""
+    if not has_request_context():  # the command line, a worker's own run: the whole of it
+        return WHOLE
     return reach_of(current_user if current_user.is_authenticated else None)
 
 
@@ -188,16 +190,14 @@ def users_in_reach(users: list) -> list:
     reach = my_reach()
     if reach.whole:
         return users
-    staff = set(
-        db.session.scalars(
-            sa.select(SchoolStaff.user_id).where(reach.schools_clause(SchoolStaff.school_id))
-        )
-    )
+    staff = sa.select(SchoolStaff.user_id)
+    inside = set(db.session.scalars(staff.where(reach.schools_clause(SchoolStaff.school_id))))
+    inside -= set(db.session.scalars(staff.where(~reach.schools_clause(SchoolStaff.school_id))))
     return [
         user
         for user in users
         if user.id == reach.person
-        or user.id in staff
+        or user.id in inside  # every school of theirs in reach
         or (user.areas and all(reach.covers(region, part) for region, part in user.areas))
     ]
 
@@ -297,14 +297,12 @@ def _user_check(reach: Reach, user_id: int) -> bool:
     user = db.session.get(User, user_id)
     if user is None:
         return False
-    if is_school_staff(user):
+    if is_school_staff(user):  # in reach when every school of theirs is (and one at least)
+        schools = sa.select(SchoolStaff.school_id).where(SchoolStaff.user_id == user.id)
+        outside = schools.where(~reach.schools_clause(SchoolStaff.school_id))
         return (
-            db.session.scalar(
-                sa.select(SchoolStaff.school_id).where(
-                    SchoolStaff.user_id == user.id, reach.schools_clause(SchoolStaff.school_id)
-                )
-            )
-            is not None
+            db.session.scalar(schools.limit(1)) is not None
+            and db.session.scalar(outside.limit(1)) is None
         )
     return bool(user.areas) and all(reach.covers(region, part) for region, part in user.areas)
 

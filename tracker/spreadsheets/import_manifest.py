@@ -10,8 +10,10 @@ from tracker.auth.models import User
 from tracker.deliveries.handover import ON_BOARD, confirm_handover, handover_problems
 from tracker.deliveries.models import HANDED_OVER, Delivery
 from tracker.deliveries.scans import why_not_here
+from tracker.deliveries.services import delivery_for
 from tracker.deliveries.states import DELIVERY_STATES
 from tracker.devices.models import Device
+from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.spreadsheets.importers import Problem, RowImporter, as_text, cell
@@ -75,6 +77,16 @@ class ManifestImporter(RowImporter):
         self.deliveries: dict[int, dict] = {}
         self.header = None
 
+    def _delivery(self, delivery_id: int) -> Delivery | None:
+        """The delivery, if the importer may see it (another office's, or another agent's,
+        is as if there were none: `delivery_for`)."""
+        if self.actor is None:
+            return db.session.get(Delivery, delivery_id)
+        try:
+            return delivery_for(self.actor, delivery_id, lines=False)
+        except NotFound:
+            return None
+
     def _problem(self, report, row, key, value, reason):
         report.add_problem(
             Problem(
@@ -92,7 +104,7 @@ class ManifestImporter(RowImporter):
             values = {column.key: cell(row, header, column.key) for column in MANIFEST_COLUMNS}
             before = report.problem_count
             delivery_id = parse_reference(values["delivery"])
-            delivery = db.session.get(Delivery, delivery_id) if delivery_id else None
+            delivery = self._delivery(delivery_id) if delivery_id else None
             if delivery is None:
                 self._problem(report, row, "delivery", values["delivery"], _("no such delivery"))
                 report.rejected_rows += 1

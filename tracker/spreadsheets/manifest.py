@@ -19,6 +19,7 @@ from tracker.deliveries.models import UNDER_WAY, Delivery
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
+from tracker.schools.reach import reach_of
 from tracker.spreadsheets.headers import Column
 from tracker.spreadsheets.importers import as_text
 from tracker.spreadsheets.writer import HEADER_FILL, HEADER_FONT, is_formula_like
@@ -117,6 +118,7 @@ def manifest_deliveries(*, delivery_id: int | None = None, agent: User | None = 
         query = query.where(
             Delivery.assigned_to_id == agent.id,
             Delivery.status.in_(UNDER_WAY),
+            reach_of(agent).schools_clause(Delivery.school_id),  # their part of the programme
         )
     return list(db.session.scalars(query))
 

@@ -64,7 +64,11 @@ def assign(actor: User | None, transfer_id: int, agent_id: int | None) -> Transf
         raise Conflict(_("%(ref)s is handed over already.", ref=transfer.delivery.reference))
     agent = db.session.get(User, agent_id) if agent_id else None
     if agent_id and (
-        agent is None or not agent.active or not role_can(agent.role, "deliveries.assigned")
+        agent is None
+        or not agent.active
+        or not role_can(agent.role, "deliveries.assigned")
+        or not reach_of(agent).covers_school_id(transfer.from_school_id)
+        or not reach_of(agent).covers_school_id(transfer.to_school_id)
     ):
         raise ValidationFailed(_("Choose an active field agent."), field="assigned_to_id")
     transfer.assigned_to_id = agent.id if agent else None

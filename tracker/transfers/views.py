@@ -80,7 +80,7 @@ def detail(transfer_id: int):
     assign = None
     if can(current_user, "transfers.assign", transfer):
         assign = AssignForm(assigned_to_id=transfer.assigned_to_id or 0)
-        assign.assigned_to_id.choices = agent_choices(_("Nobody yet"))
+        assign.assigned_to_id.choices = agent_choices(_("Nobody yet"), my_reach())
     return render_template(
         "transfers/detail.html",
         transfer=transfer,
@@ -102,7 +102,7 @@ def _visible(transfer_id: int):
 @requires("transfers.assign")
 def assign(transfer_id: int):
     form = AssignForm()
-    form.assigned_to_id.choices = agent_choices(_("Nobody yet"))
+    form.assigned_to_id.choices = agent_choices(_("Nobody yet"), my_reach())
     if form.validate_on_submit():
         agent_id = form.assigned_to_id.data or None
         return _act(
