@@ -159,10 +159,23 @@ def main() -> int:
         ids = list(db.session.scalars(reserved))
 
         def bare_update():
-            # Committed as the approval is, then put back (as bench_allocations.py does).
+            # The same rows chosen as the pool chooses them (in stock at the depot, by id)
+            # and written, committed as the approval is, then put back: bench_allocations.py's
+            # baseline, for a depot's pool.
             db.session.execute(
                 sa.update(Device)
-                .where(Device.id.in_(ids))
+                .where(
+                    Device.id.in_(
+                        sa.select(Device.id)
+                        .where(
+                            Device.status == "in_stock",
+                            Device.depot_id == depot_id,
+                            Device.school_id.is_(None),
+                        )
+                        .order_by(Device.id)
+                        .limit(len(ids))
+                    )
+                )
                 .values(status="reserved", version=Device.version + 1)
             )
             db.session.commit()

@@ -86,7 +86,7 @@ def upgrade() -> None:
         else:
             op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
             op.create_foreign_key(name, table, "depots", [column], ["id"])
-    op.create_index(op.f("ix_devices_depot_id"), "devices", ["depot_id", "school_id"])
+    op.create_index(op.f("ix_devices_depot_id"), "devices", ["depot_id", "school_id", "status"])
     # An office's schools' tablets of one state, counted from the index alone.
     op.drop_index("ix_devices_school_id_asset_tag", table_name="devices")
     op.create_index("ix_devices_school_id_status", "devices", ["school_id", "status", "asset_tag"])

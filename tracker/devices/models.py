@@ -71,7 +71,7 @@ class Device(db.Model):
         # from the index alone (tracker.devices.queries.count_filtered).
         sa.Index("ix_devices_school_id_status", "school_id", "status", "asset_tag"),
         # A depot's stock: its tablets with no school, counted from the index alone.
-        sa.Index("ix_devices_depot_id", "depot_id", "school_id"),
+        sa.Index("ix_devices_depot_id", "depot_id", "school_id", "status"),
         # Delivered tablets nobody has seen for long (the alert), oldest first.
         sa.Index(None, "status", "last_seen_at"),
         # The first characters of a serial or IMEI typed into the code box
