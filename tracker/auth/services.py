@@ -130,8 +130,7 @@ def create_user(
     user = User(
         email=email, role=role, name=(name or "").strip(), password_hash=hash_password(password)
     )
-    if created_by is not None and created_by.areas and not role_can(role, "school.home"):
-        user.areas = [list(area) for area in created_by.areas]
+    _take_areas_of(created_by, user, role)
     db.session.add(user)
     db.session.flush()
     return user
@@ -168,6 +167,14 @@ def _active_admins_other_than(user: User) -> int:
     )
 
 
+def _take_areas_of(admin: User | None, user: User, role: str) -> None:
+    """Someone a regional admin makes (or makes office staff) works in that admin's regions:
+    only the whole programme's admins make people of the whole programme. A school's staff
+    reach their schools, not areas."""
+    if admin is not None and admin.areas and not role_can(role, "school.home"):
+        user.areas = [list(area) for area in admin.areas]
+
+
 def update_user(user_id: int, *, actor: User | None, name: str, role: str, active: bool) -> User:
     """Change a user's name, role or access. Role and access changes end their sessions and
     revoke their API tokens."""
@@ -180,10 +187,8 @@ def update_user(user_id: int, *, actor: User | None, name: str, role: str, activ
         raise ValidationFailed(_("You cannot deactivate your own account."), field="active")
     if role != user.role or active != user.active:
         _access_changed(user)
-    if actor is not None and actor.areas and not user.areas and not role_can(role, "school.home"):
-        # A regional admin's people work in their regions: a school's staff made a
-        # coordinator here is never made one of the whole programme.
-        user.areas = [list(area) for area in actor.areas]
+    if not user.areas:  # (a school's staff made office staff here)
+        _take_areas_of(actor, user, role)
     user.name = (name or "").strip()
     user.role = role
     user.active = active

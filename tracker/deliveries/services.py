@@ -59,12 +59,23 @@ def _agent(user_id: int | None, school_ids=()) -> User | None:
         agent is None
         or not agent.active
         or not role_can(agent.role, "deliveries.assigned")
-        or not all(reach_of(agent).covers_school_id(school_id) for school_id in set(school_ids))
+        or _beyond(reach_of(agent), school_ids)
     ):
         raise ValidationFailed(
             _("Choose an active field agent for the delivery."), field="assigned_to_id"
         )
     return agent
+
+
+def _beyond(reach, school_ids) -> bool:
+    """Whether any of the schools is out of `reach` (one statement, whatever their number:
+    a plan's deliveries reach thousands of schools)."""
+    if reach.whole or not school_ids:
+        return False
+    outside = sa.select(School.id).where(
+        School.id.in_(sorted(set(school_ids))), ~reach.school_rows_clause()
+    )
+    return db.session.scalar(outside.limit(1)) is not None
 
 
 def waiting_devices(plan_id: int, school_ids: list[int] | None = None):

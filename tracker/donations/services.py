@@ -5,6 +5,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from tracker.auth.permissions import Forbidden
 from tracker.donations.models import Donation, Donor
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
@@ -119,6 +120,13 @@ def find_donation(reference: str) -> Donation:
     if donation is None:
         raise NotFound(_("No donation with reference '%(ref)s'.", ref=reference))
     return donation
+
+
+def require_national_office() -> None:
+    """Donations are the whole programme's: a regional office reads them (its own tablets
+    counted, tracker.schools.reach) but records and changes none."""
+    if not figure("reader_reach").whole:
+        raise Forbidden(_("Donations are recorded and changed by the national office."))
 
 
 def list_donations(reach=None) -> list[tuple[Donation, int]]:

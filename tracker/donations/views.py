@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from tracker.auth.permissions import Forbidden, can, requires
+from tracker.auth.permissions import can, requires
 from tracker.donations import services
 from tracker.donations.forms import DonationForm, WarrantyForm
 from tracker.figures import figure
@@ -47,13 +47,6 @@ def detail(donation_id: int):
     )
 
 
-def _national() -> None:
-    """Donations are the whole programme's: a regional office reads them, its own tablets
-    counted (tracker.schools.reach)."""
-    if not figure("reader_reach").whole:
-        raise Forbidden(_("Donations are recorded and changed by the national office."))
-
-
 def _save(form, donation_id=None):
     values = dict(
         reference=form.reference.data,
@@ -71,7 +64,7 @@ def _save(form, donation_id=None):
 @bp.route("/new", methods=["GET", "POST"])
 @requires("donations.write")
 def create():
-    _national()
+    services.require_national_office()
     form = DonationForm()
     if form.validate_on_submit() and (donation := _save(form)):
         flash(_("Donation %(ref)s recorded.", ref=donation.reference), "success")
@@ -82,7 +75,7 @@ def create():
 @bp.route("/<int:donation_id>/edit", methods=["GET", "POST"])
 @requires("donations.write")
 def edit(donation_id: int):
-    _national()
+    services.require_national_office()
     donation = services.get_donation(donation_id)
     form = DonationForm(obj=donation)
     if not form.is_submitted():

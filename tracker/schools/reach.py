@@ -198,15 +198,14 @@ def users_in_reach(users: list) -> list:
         for user in users
         if user.id == reach.person
         or user.id in inside  # every school of theirs in reach
-        or (user.areas and all(reach.covers(region, part) for region, part in user.areas))
+        or _areas_within(reach, user)
     ]
 
 
-def require_school(actor: User | None, school: School) -> School:
-    """`school`, if `actor` reaches it; otherwise as if it did not exist."""
-    if not reach_of(actor).covers_school(school):
-        raise NotFound(_("No school with number %(id)s.", id=school.id))
-    return school
+def _areas_within(reach: Reach, user: User) -> bool:
+    """Whether a person with areas works only where `reach` does (one of the whole
+    programme, with none, is never within a part of it)."""
+    return bool(user.areas) and all(reach.covers(region, part) for region, part in user.areas)
 
 
 # --- objects named in a URL -----------------------------------------------------------------
@@ -304,7 +303,7 @@ def _user_check(reach: Reach, user_id: int) -> bool:
             db.session.scalar(schools.limit(1)) is not None
             and db.session.scalar(outside.limit(1)) is None
         )
-    return bool(user.areas) and all(reach.covers(region, part) for region, part in user.areas)
+    return _areas_within(reach, user)
 
 
 reachable("user_id", _user_check, lambda id_: _("No user with id %(id)s.", id=id_))
