@@ -172,6 +172,7 @@ MATRIX = {
     "counts.detail": ("GET", "/counts/{count}", ALL),
     # The objects' school is not the school user's: nothing there for them.
     "counts.school": ("GET", "/counts/{count}/schools/{school}", ALL | {"school"}),
+    "counts.depot": ("GET", "/counts/{depot_count}/depot", ALL),
     "counts.close": ("POST", "/counts/{count}/close", WRITERS),
     "counts.accept_sighting": ("POST", "/counts/{count}/sightings/1/accept", WRITERS),
     "counts.confirm": ("POST", "/counts/{count}/confirm", {"admin", "manager"}),
@@ -277,7 +278,15 @@ def objects(create_device, create_school, create_user):
         ends_on=date(2099, 1, 1),
         status="open",
     )
-    db.session.add(count)
+    depot_count = Count(
+        name="Stock count",
+        scope="depot",
+        scope_value=str(first.id),
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2099, 1, 1),
+        status="open",
+    )
+    db.session.add_all([count, depot_count])
     case = RepairCase(device_id=device.id, fault="Écran", repairer="", repairer_ref="")
     db.session.add(case)
     db.session.flush()
@@ -294,6 +303,7 @@ def objects(create_device, create_school, create_user):
         "borrower": borrower.id,
         "loan": loan.id,
         "count": count.id,
+        "depot_count": depot_count.id,
         "case": case.id,
         "photo": photo.id,
         "transfer": transfer.id,

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from conftest import FreshContextClient, login, make_app, text_of
 from tracker.allocations.models import AllocationPlan
 from tracker.auth.models import User
+from tracker.counts.models import Count
 from tracker.deliveries.models import Delivery
 from tracker.devices.identity import luhn_ok
 from tracker.devices.models import Device, RetiredQrToken
@@ -31,7 +32,7 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     assert (
-        "Demo data added: 6 borrowers, 2 counts, 10 deliveries, 2 moves between depots, 1 depot, "
+        "Demo data added: 6 borrowers, 3 counts, 10 deliveries, 2 moves between depots, 1 depot, "
         "200 devices, 1 donation, 3 loans, 3 plans, 2 repairs, 40 schools, 1 transfer, 9 users."
         in (first.output)
     )
@@ -98,7 +99,6 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
 
     # A year on: the head teacher's school lent tablets (one back, one overdue, one not yet
     # signed), a count closed with a tablet missing, and one open at the head's school.
-    from tracker.counts.models import Count
     from tracker.loans.models import Loan
     from tracker.timezone import local_today as today
 
@@ -106,7 +106,9 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     assert [loan.ended_as for loan in loans] == ["returned", None, None]
     assert loans[1].due_on < today() and loans[2].signed_at is None
     assert all(loan.school_id == home.school_id for loan in loans)
-    counts = db.session.scalars(sa.select(Count).order_by(Count.id)).all()
+    counts = db.session.scalars(
+        sa.select(Count).where(Count.scope != "depot").order_by(Count.id)
+    ).all()
     assert [(c.status, c.missing) for c in counts] == [("closed", 1), ("open", 0)]
     assert counts[1].scope_value == str(home.school_id)
     # The tablet found damaged at a hand-over was replaced from stock; another waits at the
@@ -295,6 +297,10 @@ def test_the_demo_has_two_regional_offices_each_seeing_its_own(fresh_app):
     moves = text_of(client.get("/moves/"))
     assert "MOV-00002" in moves and "On the way" in moves
     assert "Agadir" in text_of(client.get("/plans/"))
+    # The Agadir depot's count, open, half of its shelf scanned.
+    count = db.session.scalar(sa.select(Count).where(Count.scope == "depot"))
+    shelf = text_of(client.get(f"/counts/{count.id}/depot"))
+    assert f"{count.expected} Expected {count.expected // 2} Found" in shelf
     manager = db.session.scalar(sa.select(User).where(User.email == "souss.manager@demo.test"))
     client.post("/logout")
     login(client, manager, "demo")
@@ -311,3 +317,4 @@ def test_the_demo_has_two_regional_offices_each_seeing_its_own(fresh_app):
     assert "DEP-SM" not in text_of(client.get("/depots/"))
     assert client.get(f"/plans/{plan.id}").status_code == 404
     assert "MOV-" not in text_of(client.get("/moves/"))
+    assert "Inventaire du dépôt" not in text_of(client.get("/counts/"))

@@ -34,7 +34,7 @@ from tracker.transfers.models import Transfer
 SOUSS, ORIENTAL = "Souss-Massa", "L'Oriental"
 # What of L'Oriental a Souss-Massa office must never read, wherever it looks.
 SECRETS = ("OR-0001", "OR-0002", "École Oriental Une", "SN-ORIENT-1", "SN-ORIENT-2", "Yassine")
-SECRETS += ("Plan Oriental", "Inventaire Oriental", "DEP-OR")
+SECRETS += ("Plan Oriental", "Inventaire Oriental", "Inventaire Oujda", "DEP-OR")
 
 
 @pytest.fixture
@@ -70,8 +70,16 @@ def offices(create_user, create_school, create_device):
         ends_on=date(2099, 1, 1),
         status="open",
     )
+    depot_count = Count(
+        name="Inventaire Oujda",
+        scope="depot",
+        scope_value=str(depot_or.id),
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2099, 1, 1),
+        status="open",
+    )
     transfer = Transfer(from_school_id=oriental.id, to_school_id=oriental_two.id, quantity=1)
-    db.session.add_all([delivery, borrower, count, transfer])
+    db.session.add_all([delivery, borrower, count, depot_count, transfer])
     db.session.flush()
     loan = Loan(
         device_id=theirs.id,
@@ -111,6 +119,7 @@ def offices(create_user, create_school, create_device):
             "borrower": borrower.id,
             "loan": loan.id,
             "count": count.id,
+            "depot_count": depot_count.id,
             "case": case.id,
             "photo": photo.id,
             "transfer": transfer.id,

@@ -61,7 +61,7 @@
     });
   }
 
-  /* A count's scan at a school: sent at once, the server's answer shown; when the network
+  /* A count's scan at a school or a depot: sent at once, the server's answer shown; when the network
      is gone, kept in the phone's queue (the same as a delivery's, with its once-only id)
      and sent when it returns. */
   var counting = document.querySelector("[data-count]");
@@ -101,13 +101,16 @@
     };
     var queue = function (code) {
       seenHere(code);
-      return window.TrackerStore.enqueue({
+      // At a school, or at the depot a count covers.
+      var place = counting.dataset.depot
+        ? { depot_id: Number(counting.dataset.depot) }
+        : { school_id: Number(counting.dataset.school) };
+      return window.TrackerStore.enqueue(Object.assign({
         type: "count_scan",
         count_id: Number(counting.dataset.count),
-        school_id: Number(counting.dataset.school),
         code: code,
         condition: counting.elements.condition.value || undefined
-      }).then(function () { say(true, counting.dataset.queued + " " + code); });
+      }, place)).then(function () { say(true, counting.dataset.queued + " " + code); });
     };
     counting.addEventListener("submit", function (event) {
       event.preventDefault();

@@ -39,7 +39,15 @@ ACTION_PROPERTIES = {
     "type": {"type": "string", "enum": list(ACTION_TYPES)},
     "delivery_id": {**ID, "description": "scan, handover, report: the delivery"},
     "count_id": {**ID, "description": "count_scan: the count"},
-    "school_id": {**ID, "description": "count_scan: the school the tablet is found at"},
+    "school_id": {
+        **ID,
+        "description": "count_scan: the school the tablet is found at (a count of schools)",
+    },
+    "depot_id": {
+        **ID,
+        "description": "count_scan: the depot the tablet is found at (a count of a depot), "
+        "instead of school_id",
+    },
     "condition": {
         "type": "string",
         "enum": list(CONDITIONS),
@@ -186,7 +194,7 @@ ACTION_FIELDS = {
         ),
     ),
     "report": (("delivery_id", "code", "reason"), ("note",)),
-    "count_scan": (("count_id", "school_id", "code"), ("condition",)),
+    "count_scan": (("count_id", "code"), ("school_id", "depot_id", "condition")),
     "receipt": (("delivery_id",), ("received", "damaged", "extras", "notes", "signed")),
     "lend": (
         ("school_id", "code", "borrower_code"),
@@ -210,7 +218,7 @@ ACTION_SUMMARIES = {
     "handover": "The hand-over of a delivery: who received, their signature, a photo, the "
     "school's code or receipt, and why each tablet not handed over was not",
     "report": "A tablet of a delivery found faulty or lost on the road",
-    "count_scan": "A tablet found at a school during a count",
+    "count_scan": "A tablet found at a school (or a depot) during a count",
     "receipt": "The school's own receipt of a delivery: what it received, damaged, and "
     "found besides",
     "lend": "A tablet of the school lent to a borrower at its desk (the borrower added when "
@@ -462,6 +470,10 @@ SCHEMAS = {
             "status": {"type": "string", "enum": list(COUNT_STATES)},
             "expected": {"type": "integer", "minimum": 0},
             "schools": {"type": "array", "items": ref("School")},
+            "depot_id": {
+                "type": ["integer", "null"],
+                "description": "A count of a depot: the depot (scans name it as depot_id)",
+            },
         },
     },
     "ActionResult": {

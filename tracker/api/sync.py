@@ -17,7 +17,7 @@ from flask import g, has_request_context
 from tracker.api import fields
 from tracker.api.models import ACTION_TYPES, SyncAction
 from tracker.auth.models import User
-from tracker.counts.services import count_scan
+from tracker.counts.services import count_scan, depot_scan
 from tracker.database import LARGEST_ID, utcnow
 from tracker.deliveries import handover, receipts
 from tracker.deliveries.codes import NOT_CONFIRMED
@@ -204,8 +204,19 @@ APPLY = {"scan": _scan, "handover": _handover, "report": _report}
 
 
 def _count_scan(action: dict, actor: User, at) -> tuple[str, str, int]:
-    """A tablet found at a school during a count, scanned offline like a delivery's."""
+    """A tablet found at a school (or the depot a count covers) during a count, scanned
+    offline like a delivery's."""
     count_id = fields.whole_id(action, "count_id")
+    if action.get("school_id") is None and action.get("depot_id") is not None:
+        answer = depot_scan(
+            actor,
+            count_id,
+            fields.text(action, "code", limit=300, required=True),
+            condition=fields.text(action, "condition", limit=20) or None,
+            client_time=at,
+            depot_id=fields.whole_id(action, "depot_id"),
+        )
+        return ("applied" if answer.ok else "rejected"), answer.message, count_id
     answer = count_scan(
         actor,
         count_id,

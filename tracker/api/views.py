@@ -364,6 +364,7 @@ def count_json(count, schools: list[School]) -> dict:
         "status": count.status,
         "expected": count.expected,
         "schools": [school_json(school) for school in schools],
+        "depot_id": count_services.depot_id_of(count),
     }
 
 

@@ -22,7 +22,7 @@ class OpenCountForm(Form):
         default="school",
     )
     scope_value = StringField(
-        _l("The school's code, the province or the region"),
+        _l("The school's code, the province, the region or the depot's code"),
         validators=[Length(max=100)],
         render_kw={"list": "count-places", "autocomplete": "off"},
     )

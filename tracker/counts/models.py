@@ -1,6 +1,7 @@
 """A count (an inventory) of the tablets at a school, a province, a region or the whole
 programme: each school's expected list is fixed when it opens (one line per tablet), and
 each scan finds a line, or is kept as an unexpected tablet at the school it was scanned at.
+A count of a depot lists the depot's stock the same way (`CountStockLine`).
 """
 
 from datetime import date, datetime
@@ -12,11 +13,16 @@ from tracker.database import UTCDateTime, one_of, utcnow
 from tracker.devices.states import HANDED_OVER
 from tracker.extensions import db
 
-SCOPES = ("school", "province", "region", "programme")
+SCOPES = ("school", "province", "region", "programme", "depot")
 COUNT_STATES = ("open", "closing", "closed")
 LINE_STATES = ("expected", "found", "missing")
+# A depot's line may also be a tablet scanned there that was not on its list.
+STOCK_LINE_STATES = (*LINE_STATES, "unexpected")
 # The states a tablet is in when it should be at its school: handed over, or lent from it.
 COUNTED_STATES = HANDED_OVER
+# The states a tablet is in when it should be on a depot's shelf: in stock, or reserved for
+# a school (packed or not) and not yet dispatched.
+STOCK_COUNTED_STATES = ("in_stock", "reserved")
 
 
 class Count(db.Model):
@@ -30,7 +36,8 @@ class Count(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     scope: Mapped[str] = mapped_column(sa.String(12))
-    # The school's id (as text), the province's or region's name; empty for the programme.
+    # The school's or depot's id (as text), the province's or region's name; empty for the
+    # programme.
     scope_value: Mapped[str] = mapped_column(sa.String(100), default="")
     # Only the schools of this cycle and setting within the scope (empty: every one).
     cycle: Mapped[str] = mapped_column(sa.String(12), default="", server_default="")
@@ -122,3 +129,19 @@ class CountExtra(db.Model):
     accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     device = relationship("Device")
+
+
+class CountStockLine(db.Model):
+    """One tablet of a depot's count: on the depot's shelf when the count opened (expected,
+    then found or missing), or scanned there and on no list of it (unexpected: a sighting
+    for the office; nothing on the tablet changes). Keyed and clustered as `CountLine`."""
+
+    __tablename__ = "count_stock_lines"
+    __table_args__ = (one_of("status", STOCK_LINE_STATES, "status"), {"sqlite_with_rowid": False})
+
+    count_id: Mapped[int] = mapped_column(sa.ForeignKey("counts.id"), primary_key=True)
+    device_id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default="expected")
+    found_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    found_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    condition: Mapped[str | None] = mapped_column(sa.String(20))

@@ -1,7 +1,7 @@
 """Count rules: opening a count (its expected lists fixed in one INSERT ... SELECT), a scan
 at a school (found, found but listed elsewhere, or unexpected), what each school's figures
 are, and closing: a manager confirms, and every tablet not seen becomes missing (lost, an
-event each).
+event each). A count of a depot lists its shelf, scanned there (`depot_scan`).
 
 The page, the offline sync and the CLI ask these; none commits.
 """
@@ -13,7 +13,15 @@ import sqlalchemy as sa
 
 from tracker.auth.models import User
 from tracker.auth.permissions import can, check
-from tracker.counts.models import COUNTED_STATES, SCOPES, Count, CountExtra, CountLine
+from tracker.counts.models import (
+    COUNTED_STATES,
+    SCOPES,
+    STOCK_COUNTED_STATES,
+    Count,
+    CountExtra,
+    CountLine,
+    CountStockLine,
+)
 from tracker.database import as_id, utcnow
 from tracker.devices.bulk import move_matching
 from tracker.devices.codes import code_refusal, resolve_code
@@ -24,7 +32,7 @@ from tracker.errors import Conflict, NotFound, ValidationFailed, ValidationProbl
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import school_name
-from tracker.schools.models import CYCLES, SETTINGS, School
+from tracker.schools.models import CYCLES, SETTINGS, Depot, School
 from tracker.schools.reach import codes_read_by, reach_of, reachable
 from tracker.schools.services import spelled_as_stored
 from tracker.schools.staff import school_in_reach
@@ -55,10 +63,14 @@ def _scope_condition(scope: str, value: str, cycle: str = "", milieu: str = ""):
         conditions.append(School.province == value)
     elif scope == "region":
         conditions.append(School.region == value)
+    elif scope == "depot":
+        return sa.false()  # a depot's shelf: no school's list
     return sa.and_(sa.true(), *conditions)
 
 
 def covers(count: Count, school: School) -> bool:
+    if count.scope == "depot":
+        return False
     if (count.cycle and school.cycle != count.cycle) or (
         count.milieu and school.milieu != count.milieu
     ):
@@ -88,6 +100,16 @@ def _clean_scope(scope: str, value: str) -> str:
     value = " ".join((value or "").split())
     if scope == "programme":
         return ""
+    if scope == "depot":
+        depot = db.session.scalar(sa.select(Depot).where(Depot.code == value.upper()))
+        if depot is None:
+            raise ValidationFailed(
+                _("No depot has the code '%(value)s'.", value=value)
+                if value
+                else _("Choose the depot to count: its code."),
+                field="scope_value",
+            )
+        return str(depot.id)
     if scope == "school":
         school = db.session.scalar(sa.select(School).where(School.code == value.upper()))
         if school is None and as_id(value) is not None:
@@ -151,7 +173,7 @@ def open_count(
         value = checked(_clean_scope, scope, scope_value)
         checked(_check_days, starts_on, ends_on)
         kind = checked(_clean_kind, cycle, milieu)
-    cycle, milieu = kind
+    cycle, milieu = kind if scope != "depot" else ("", "")  # a shelf has no school kinds
     count = Count(
         name=name,
         scope=scope,
@@ -169,6 +191,10 @@ def open_count(
         raise ValidationFailed(
             _("This count reaches beyond your part of the programme."), field="scope_value"
         )
+    if scope == "depot":
+        count.expected = _stock_snapshot(count)
+        db.session.flush()
+        return count
     # In the table's own order (school, tablet): the lines go in as one append.
     snapshot = (
         sa.select(
@@ -192,6 +218,155 @@ def open_count(
     )
     db.session.flush()
     return count
+
+
+@dataclass
+class CountScan:
+    ok: bool
+    message: str
+    outcome: str = ""  # found | elsewhere | unexpected | again | refused
+
+
+def _on_shelf(count: Count):
+    """The tablets a depot's count expects: with no school's hands on them yet, on the
+    depot's shelf (in stock, or reserved and not yet dispatched)."""
+    return sa.and_(
+        Device.depot_id == int(count.scope_value), Device.status.in_(STOCK_COUNTED_STATES)
+    )
+
+
+def _stock_snapshot(count: Count) -> int:
+    """A depot's list, fixed in one INSERT ... SELECT whatever its size; how many."""
+    snapshot = (
+        sa.select(sa.literal(count.id, sa.Integer()), Device.id, sa.literal("expected"))
+        .where(_on_shelf(count))
+        .order_by(Device.id)
+    )
+    db.session.execute(
+        sa.insert(CountStockLine.__table__).from_select(
+            ["count_id", "device_id", "status"], snapshot
+        )
+    )
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(CountStockLine)
+        .where(CountStockLine.count_id == count.id)
+    )
+
+
+def depot_id_of(count: Count) -> int | None:
+    """The id of the depot a count covers (none for a count of schools)."""
+    return int(count.scope_value) if count.scope == "depot" else None
+
+
+def depot_of(count: Count) -> Depot | None:
+    depot_id = depot_id_of(count)
+    return db.session.get(Depot, depot_id) if depot_id is not None else None
+
+
+def depot_scan(
+    actor: User | None,
+    count_id: int,
+    code: str,
+    *,
+    condition: str | None = None,
+    client_time: datetime | None = None,
+    depot_id: int | None = None,
+) -> CountScan:
+    """A tablet in hand at a depot during its count: found on its list, or on none
+    (unexpected: a sighting for the office; nothing on the tablet changes). Scanning it
+    again changes nothing. `depot_id`, when a phone names it, must be the count's."""
+    check(actor, "counts.scan")
+    count = get_count(count_id, actor)
+    depot = depot_of(count)
+    if depot is None or not reach_of(actor).covers_depot(depot):
+        raise NotFound(_("No count with number %(id)s.", id=count_id))
+    if depot_id is not None and depot_id != depot.id:
+        raise ValidationFailed(_("This count does not cover this depot."), field="depot_id")
+    _check_scannable(count, condition)
+    resolved = resolve_code(code, codes_read_by(actor))
+    device = resolved.device
+    if device is None:
+        return CountScan(False, code_refusal(code, resolved), "refused")
+    line = db.session.get(CountStockLine, (count.id, device.id))
+    if line is not None and line.status != "expected":
+        return CountScan(True, _("%(tag)s is already counted.", tag=device.asset_tag), "again")
+    now, by = utcnow(), actor.id if actor else None
+    if line is None:
+        db.session.add(
+            CountStockLine(
+                count_id=count.id,
+                device_id=device.id,
+                status="unexpected",
+                found_at=now,
+                found_by_id=by,
+                condition=condition,
+            )
+        )
+        db.session.flush()
+        return CountScan(
+            True,
+            _(
+                "%(tag)s is not on this depot's list: noted as unexpected, for the office to "
+                "check.",
+                tag=device.asset_tag,
+            ),
+            "unexpected",
+        )
+    taken = db.session.execute(
+        sa.update(CountStockLine)
+        .where(
+            CountStockLine.count_id == count.id,
+            CountStockLine.device_id == device.id,
+            CountStockLine.status == "expected",
+        )
+        .values(status="found", found_at=now, found_by_id=by, condition=condition)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not taken:
+        return CountScan(True, _("%(tag)s is already counted.", tag=device.asset_tag), "again")
+    if condition and condition != device.condition and may_change(actor, device):
+        device.condition = condition
+    record_event(
+        device,
+        "counted",
+        actor,
+        client_time=client_time,
+        count=count.id,
+        depot=depot.code,
+        **({"condition": condition} if condition else {}),
+    )
+    db.session.flush()
+    return CountScan(True, _("%(tag)s counted.", tag=device.asset_tag), "found")
+
+
+def depot_lines(count: Count, actor: User | None = None) -> dict[str, list]:
+    """A depot's tablets in a count, by what became of them (each list bounded); of those
+    scanned there unexpectedly, the reader learns where they are recorded only of tablets
+    they reach (`hidden`)."""
+    base = (
+        sa.select(CountStockLine, Device)
+        .join(Device, Device.id == CountStockLine.device_id)
+        .where(CountStockLine.count_id == count.id)
+        .order_by(Device.asset_tag)
+        .limit(LINES_SHOWN)
+    )
+    lists = {
+        key: list(db.session.execute(base.where(CountStockLine.status == status)))
+        for key, status in (
+            ("not_seen", "expected"),
+            ("missing", "missing"),
+            ("found", "found"),
+            ("unexpected", "unexpected"),
+        )
+    }
+    reach = reach_of(actor)
+    lists["hidden"] = {
+        device.id
+        for _line, device in lists["unexpected"]
+        if not reach.covers_device(device.school_id, device.depot_id)
+    }
+    return lists
 
 
 def _line_of(count: Count, device: Device) -> CountLine | None:
@@ -223,13 +398,6 @@ def _line_of(count: Count, device: Device) -> CountLine | None:
     return db.session.get(CountLine, (count.id, then, device.id))
 
 
-@dataclass
-class CountScan:
-    ok: bool
-    message: str
-    outcome: str = ""  # found | elsewhere | unexpected | again | refused
-
-
 def count_scan(
     actor: User | None,
     count_id: int,
@@ -245,18 +413,11 @@ def count_scan(
     check(actor, "counts.scan")
     count = get_count(count_id, actor)
     school = school_in_reach(actor, school_id)
-    if count.status != "open":
-        raise Conflict(_("This count is closed: scans are no longer taken."))
-    if not covers(count, school):
+    if count.status == "open" and not covers(count, school):
         raise ValidationFailed(
             _("This count does not cover %(school)s.", school=school_name(school))
         )
-    if local_today() < count.starts_on:
-        raise ValidationFailed(
-            _("This count starts on %(day)s.", day=count.starts_on.strftime("%d/%m/%Y"))
-        )
-    if condition is not None and condition not in CONDITIONS:
-        raise ValidationFailed(_("Choose the tablet's condition."), field="condition")
+    _check_scannable(count, condition)
     resolved = resolve_code(code, codes_read_by(actor))
     device = resolved.device
     if device is None:
@@ -290,6 +451,18 @@ def count_scan(
         return CountScan(True, _("%(tag)s is already counted.", tag=device.asset_tag), "again")
     _counted(device, actor, school.id, count.id, condition, client_time)
     return CountScan(True, _("%(tag)s counted.", tag=device.asset_tag), "found")
+
+
+def _check_scannable(count: Count, condition: str | None) -> None:
+    """Scans are taken while a count is open, from its first day, with a known condition."""
+    if count.status != "open":
+        raise Conflict(_("This count is closed: scans are no longer taken."))
+    if local_today() < count.starts_on:
+        raise ValidationFailed(
+            _("This count starts on %(day)s.", day=count.starts_on.strftime("%d/%m/%Y"))
+        )
+    if condition is not None and condition not in CONDITIONS:
+        raise ValidationFailed(_("Choose the tablet's condition."), field="condition")
 
 
 def _counted(device, actor, school_id, count_id, condition, client_time=None) -> None:
@@ -453,7 +626,9 @@ def school_figures(count_id: int, school_ids: list[int]) -> dict[int, SchoolFigu
 
 
 def totals(count: Count) -> SchoolFigures:
-    """The whole count's figures (one statement)."""
+    """The whole count's figures (two statements)."""
+    if count.scope == "depot":
+        return _stock_totals(count)
     expected, found, not_seen, missing = db.session.execute(
         sa.select(
             sa.func.count(),
@@ -466,6 +641,24 @@ def totals(count: Count) -> SchoolFigures:
         sa.select(sa.func.count()).select_from(CountExtra).where(CountExtra.count_id == count.id)
     )
     return SchoolFigures(expected, found, not_seen, missing, extras or 0)
+
+
+def _stock_totals(count: Count) -> SchoolFigures:
+    rows = dict(
+        db.session.execute(
+            sa.select(CountStockLine.status, sa.func.count())
+            .where(CountStockLine.count_id == count.id)
+            .group_by(CountStockLine.status)
+        ).all()
+    )
+    listed = rows.get("expected", 0) + rows.get("found", 0) + rows.get("missing", 0)
+    return SchoolFigures(
+        listed,
+        rows.get("found", 0),
+        rows.get("expected", 0),
+        rows.get("missing", 0),
+        rows.get("unexpected", 0),
+    )
 
 
 def schools_in(count: Count):
@@ -550,19 +743,23 @@ def confirm_close(actor: User | None, count_id: int) -> Count:
         raise Conflict(_("This count is not waiting to be closed."))
     if actor is not None and count.close_asked_by_id == actor.id:
         raise Conflict(_("Another person confirms what you asked: the count waits for them."))
-    not_seen = sa.select(CountLine.device_id).where(
-        CountLine.count_id == count.id, CountLine.status == "expected"
+    lines = CountStockLine if count.scope == "depot" else CountLine
+    not_seen = sa.select(lines.device_id).where(
+        lines.count_id == count.id, lines.status == "expected"
     )
+    # Still where the count expected it (a tablet dispatched or delivered since is not
+    # lost for not being seen there).
+    where = _on_shelf(count) if count.scope == "depot" else Device.status.in_(COUNTED_STATES)
     move_matching(
-        Device.id.in_(not_seen) & Device.status.in_(COUNTED_STATES),
+        Device.id.in_(not_seen) & where,
         "reported_lost",
         actor,
         reason="missing_at_count",
         count=count.id,
     )
     missing = db.session.execute(
-        sa.update(CountLine)
-        .where(CountLine.count_id == count.id, CountLine.status == "expected")
+        sa.update(lines)
+        .where(lines.count_id == count.id, lines.status == "expected")
         .values(status="missing")
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -585,10 +782,18 @@ def counts_clause(reach):
     """The counts in reach, as a clause on `counts`: a school's, a province's or a region's
     the person reaches; a count of the whole programme is the whole programme's. (A school's
     staff reach the counts at their schools by the school they name: `school_id`.)"""
-    if reach.whole or reach.staff_of is not None:
+    if reach.whole:
         return sa.true()
+    if reach.staff_of is not None:
+        return Count.scope != "depot"
     schools = reach.school_ids().subquery()
     return sa.or_(
+        sa.and_(
+            Count.scope == "depot",
+            Count.scope_value.in_(
+                sa.select(sa.cast(Depot.id, sa.String)).where(reach.depots_clause(Depot.id))
+            ),
+        ),
         sa.and_(
             Count.scope == "school",
             Count.scope_value.in_(sa.select(sa.cast(schools.c[0], sa.String))),

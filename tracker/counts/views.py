@@ -1,5 +1,5 @@
 """Count pages: the list and the form that opens one, a count's page (each school's figures,
-live), a school's page in a count with its scan loop, and closing."""
+live), a school's page in a count with its scan loop, a depot's, and closing."""
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
@@ -11,6 +11,7 @@ from tracker.counts import states as _states  # noqa: F401  (registers the count
 from tracker.counts.forms import CountActionForm, CountScanForm, OpenCountForm
 from tracker.counts.models import Count
 from tracker.counts.words import COUNT_STATE_LABELS, SCOPE_LABELS
+from tracker.devices.depots import depot_label, depots_in
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -33,6 +34,9 @@ def _scope_name(count: Count) -> str:
     """The school, province or region a count covers, as the reader knows it, and the
     cycle and setting it is limited to."""
     name = count.scope_value
+    if count.scope == "depot":
+        depot = services.depot_of(count)
+        return f"{depot.code} {depot_label(depot)}" if depot else ""
     if count.scope == "school" and count.scope_value:
         school = db.session.get(School, int(count.scope_value))
         name = f"{school.code} {school_name(school)}" if school else count.scope_value
@@ -76,7 +80,10 @@ def index():
     ).all()
     status = 422 if form is not None and (form.errors or form.form_errors) else 200
     places = place_names() if form is not None else None
-    return render_template("counts/index.html", counts=counts, form=form, places=places), status
+    depots = depots_in(my_reach()) if form is not None else []
+    return render_template(
+        "counts/index.html", counts=counts, form=form, places=places, depots=depots
+    ), status
 
 
 @bp.route("/<int:count_id>")
@@ -97,6 +104,7 @@ def detail(count_id: int):
         figures=figures,
         totals=services.totals(count),
         action=CountActionForm(),
+        depot=services.depot_of(count),
     )
 
 
@@ -158,6 +166,70 @@ def school(count_id: int, school_id: int):
         form=form,
         answer=answer,
     ), status
+
+
+@bp.route("/<int:count_id>/depot", methods=["GET", "POST"])
+@requires("counts.list")
+def depot(count_id: int):
+    """A depot in its count: its figures and lists, and the scan loop while it is open."""
+    count = services.get_count(count_id)
+    here = services.depot_of(count)
+    if here is None or not my_reach().covers_depot(here):
+        return render_template("error.html", message=_("This count does not cover a depot.")), 404
+    form = CountScanForm()
+    answer = None
+    wants_json = request.accept_mimetypes.best == "application/json"
+    if request.method == "POST":
+        if not can(current_user, "counts.scan"):
+            return render_template("error.html", message=_("Your role does not allow this.")), 403
+        if form.validate_on_submit():
+
+            def scan():
+                return services.depot_scan(
+                    current_user, count.id, form.code.data, condition=form.condition.data or None
+                )
+
+            if wants_json:
+                try:
+                    answer = committed(scan)
+                except DomainError as error:
+                    return jsonify(ok=False, message=str(error)), error.status_code
+                return jsonify(
+                    ok=answer.ok,
+                    message=answer.message,
+                    outcome=answer.outcome,
+                    **_depot_parts(count),
+                )
+            answer = run_service(form, scan)
+            if answer is not None:
+                form = CountScanForm(formdata=None, condition=form.condition.data)
+        elif wants_json:
+            message = " ".join(sum(form.errors.values(), []))
+            return jsonify(ok=False, message=message), 422
+    elif wants_json:
+        return jsonify(**_depot_parts(count))
+    status = 422 if form.errors or form.form_errors or (answer and not answer.ok) else 200
+    return render_template(
+        "counts/depot.html",
+        count=count,
+        depot=here,
+        figures=services.totals(count),
+        lists=services.depot_lines(count, current_user),
+        form=form,
+        answer=answer,
+    ), status
+
+
+def _depot_parts(count) -> dict:
+    """The depot's figures and lists as its page draws them, redrawn after a scan."""
+    return {
+        "figures": render_template("counts/_figures.html", f=services.totals(count)),
+        "lists": render_template(
+            "counts/_depot_lists.html",
+            count=count,
+            lists=services.depot_lines(count, current_user),
+        ),
+    }
 
 
 def _school_parts(count, school) -> dict:

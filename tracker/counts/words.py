@@ -7,6 +7,7 @@ SCOPE_LABELS = {
     "province": _l("A province"),
     "region": _l("A region"),
     "programme": _l("The whole programme"),
+    "depot": _l("A depot"),
 }
 COUNT_STATE_LABELS = {
     "open": _l("Open"),

@@ -23,7 +23,7 @@ from tracker.allocations.models import AllocationPlan
 from tracker.auth import services as users
 from tracker.auth.models import User
 from tracker.counts import services as counts
-from tracker.counts.models import Count, CountLine
+from tracker.counts.models import Count, CountLine, CountStockLine
 from tracker.database import utcnow
 from tracker.deliveries import handover, moves, receipts
 from tracker.deliveries import services as deliveries
@@ -141,7 +141,7 @@ def _offices(summary: DemoSummary, accounts: dict[str, User]) -> None:
     """Souss-Massa's and L'Oriental's offices; the Agadir depot, stocked from the central
     warehouse by a move the national office sent and Souss-Massa's coordinator received
     (and a second still on the way); a plan of Souss-Massa drawing on its depot, awaiting
-    its own manager's approval."""
+    its own manager's approval; and the Agadir depot's count, open, half of it scanned."""
     offices = {}
     for email, role, name, region in OFFICE_USERS:
         user = db.session.scalar(sa.select(User).where(User.email == email))
@@ -202,6 +202,24 @@ def _offices(summary: DemoSummary, accounts: dict[str, User]) -> None:
         plans.propose_plan(plan.id, total=arrived, school_ids=souss_schools, actor=receiver)
         plans.submit_plan(plan.id, receiver)
         summary.count("plans")
+    today = local_today()
+    count = counts.open_count(
+        receiver,
+        name="Inventaire du dépôt d'Agadir",
+        scope="depot",
+        scope_value=REGIONAL_DEPOT,
+        starts_on=today,
+        ends_on=today + timedelta(days=7),
+    )
+    shelf = db.session.scalars(
+        sa.select(Device.asset_tag)
+        .join(CountStockLine, CountStockLine.device_id == Device.id)
+        .where(CountStockLine.count_id == count.id)
+        .order_by(Device.asset_tag)
+    ).all()
+    for tag in shelf[: len(shelf) // 2]:
+        counts.depot_scan(receiver, count.id, tag, condition="new")
+    summary.count("counts")
 
 
 def _transfers(summary: DemoSummary, accounts: dict[str, User]) -> None:

@@ -1,13 +1,15 @@
 """A count's report: a workbook (by school, then every tablet not found, then the unexpected
-ones) and a PDF in French and Arabic with each school's figures."""
+ones) and a PDF in French and Arabic with each school's figures. A depot's count: every
+tablet of its list and each found there unexpectedly, and its figures."""
 
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from tracker.counts.models import Count, CountExtra, CountLine
-from tracker.counts.services import school_figures, schools_in, totals
+from tracker.counts.models import Count, CountExtra, CountLine, CountStockLine
+from tracker.counts.services import depot_of, school_figures, schools_in, totals
 from tracker.deliveries.documents import SCHOOL_LANGUAGES, both, in_language
+from tracker.devices.depots import depot_label
 from tracker.devices.models import Device
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -36,9 +38,46 @@ def _by_school(count: Count):
         last = schools[-1].code
 
 
+def _depot_sheet(workbook, count: Count) -> None:
+    """Every tablet of a depot's count: its line's state, its condition, when it was found."""
+    words = {
+        "expected": _("Not yet seen"),
+        "found": _("Found"),
+        "missing": _("Missing"),
+        "unexpected": _("Unexpected"),
+    }
+    lines = db.session.execute(
+        sa.select(
+            Device.asset_tag,
+            Device.serial,
+            Device.model,
+            CountStockLine.status,
+            CountStockLine.found_at,
+        )
+        .join(CountStockLine, CountStockLine.device_id == Device.id)
+        .where(CountStockLine.count_id == count.id)
+        .order_by(CountStockLine.status, Device.asset_tag)
+        .execution_options(yield_per=2000)
+    )
+    write_sheet(
+        workbook,
+        _("At the depot"),
+        [
+            *columns("asset_tag", "serial", "model"),
+            ExportColumn(_l("State"), 16),
+            ExportColumn(_l("Found on"), 18, "datetime"),
+        ],
+        ((tag, serial, model, words[status], found) for tag, serial, model, status, found in lines),
+    )
+
+
 def count_workbook(path: Path, count_id: int) -> None:
     count = db.session.get(Count, count_id)
     workbook = new_workbook()
+    if depot_of(count) is not None:
+        _depot_sheet(workbook, count)
+        save(workbook, path)
+        return
     school_columns = [
         *columns("school_code", "school", "region"),
         *(ExportColumn(label, 12, "number") for label in FIGURES),
@@ -130,6 +169,38 @@ def count_workbook(path: Path, count_id: int) -> None:
     save(workbook, path)
 
 
+PDF_LINES = 1000  # tablets not found a depot's PDF names; the workbook names every one
+
+
+def _depot_not_found(pdf, count: Count, how_many: int) -> None:
+    """The tablets of a depot's list not found (the first PDF_LINES; the workbook has all)."""
+    if not how_many:
+        return
+    pdf.ln(3)
+    widths = (40, 60, 50)
+    pdf.set_fill_color(235)
+    for language in SCHOOL_LANGUAGES:
+        heads = [
+            in_language(label, language) for label in (_l("Asset tag"), _l("Serial"), _l("State"))
+        ]
+        pdf.table_row(widths, heads, style="B", size=8, fill=True)
+    words = {"expected": both(_l("Not yet seen")), "missing": both(_l("Missing"))}
+    for tag, serial, status in db.session.execute(
+        sa.select(Device.asset_tag, Device.serial, CountStockLine.status)
+        .join(CountStockLine, CountStockLine.device_id == Device.id)
+        .where(
+            CountStockLine.count_id == count.id,
+            CountStockLine.status.in_(("expected", "missing")),
+        )
+        .order_by(Device.asset_tag)
+        .limit(PDF_LINES)
+    ):
+        pdf.table_row(widths, (tag, serial, words[status]))
+    if how_many > PDF_LINES:
+        pdf.ln(2)
+        pdf.write_cell(0, 5, both(_l("The workbook names every tablet.")), "", 8, **NEXT_LINE)
+
+
 class CountPdf(TrackerPdf):
     def __init__(self, count: Count):
         super().__init__()
@@ -158,8 +229,10 @@ def count_pdf(count_id: int) -> bytes:
     pdf = CountPdf(count)
     pdf.add_page()
     whole = totals(count)
+    depot = depot_of(count)
     pdf.facts(
         [
+            *([(both(_l("Depot")), f"{depot.code} {depot_label(depot)}")] if depot else []),
             (both(_l("Days")), f"{count.starts_on:%d/%m/%Y} – {count.ends_on:%d/%m/%Y}"),
             (both(_l("Closed on")), format_moment(count.closed_at) if count.closed_at else ""),
             *(
@@ -173,6 +246,9 @@ def count_pdf(count_id: int) -> bytes:
         ],
         label_width=80,
     )
+    if depot is not None:
+        _depot_not_found(pdf, count, whole.not_seen + whole.missing)
+        return bytes(pdf.output())
     pdf.ln(3)
     widths = (70, 22, 22, 22, 22, 22)
     pdf.set_fill_color(235)
