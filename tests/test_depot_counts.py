@@ -18,6 +18,7 @@ from tracker.devices.models import Device, DeviceEvent
 from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.reports.counts import count_pdf, count_workbook
+from tracker.schools.models import School
 
 SOUSS, ORIENTAL = "Souss-Massa", "L'Oriental"
 
@@ -90,7 +91,7 @@ def test_a_depot_count_lists_its_shelf_and_shows_what_was_found_live(client, she
         data={
             "name": "Inventaire du dépôt",
             "scope": "depot",
-            "scope_value": " dep-aga ",  # as typed
+            "scope_value": " dépôt AGADIR ",  # its name, as typed
             "starts_on": today.isoformat(),
             "ends_on": (today + timedelta(days=7)).isoformat(),
         },
@@ -170,16 +171,21 @@ def test_closing_a_depot_count_reports_lost_what_is_still_expected_on_its_shelf(
         services.depot_scan(s["souss_agent"], count.id, s["stock"][1].serial)
 
 
-def test_a_depot_count_takes_no_scan_before_its_first_day(shelf):
+def test_a_depot_count_takes_no_scan_and_no_closing_before_its_first_day(shelf):
     s = shelf
     tomorrow = date.today() + timedelta(days=1)
     count = _open(s["souss"], starts_on=tomorrow)
     with pytest.raises(ValidationFailed, match="starts on"):
         services.depot_scan(s["souss_agent"], count.id, s["stock"][0].serial)
     db.session.rollback()
+    # Closed before anything could be scanned, every tablet would be reported lost.
+    with pytest.raises(Conflict, match="starts on"):
+        services.ask_to_close(s["souss"], count.id)
+    db.session.rollback()
     count.starts_on = date.today()
     db.session.commit()
     assert services.depot_scan(s["souss_agent"], count.id, s["stock"][0].serial).ok
+    assert services.ask_to_close(s["souss"], count.id).status == "closing"
 
 
 def test_depot_count_scans_from_the_offline_queue_are_applied_once(client, shelf):
@@ -214,7 +220,8 @@ def test_another_office_neither_opens_nor_scans_nor_reads_a_depot_s_count(
     client, create_user, shelf
 ):
     s = shelf
-    with pytest.raises(ValidationFailed, match="reaches beyond your part"):
+    # Another office's depot reads as no depot: its code says nothing of it.
+    with pytest.raises(ValidationFailed, match="No depot has the code 'DEP-AGA'"):
         _open(s["oriental"], "DEP-AGA")
     db.session.rollback()
     with pytest.raises(ValidationFailed, match="No depot has the code 'NOPE'"):
@@ -261,3 +268,35 @@ def test_a_depot_count_s_report_names_each_tablet_and_its_figures(shelf):
     assert rows["SN-AGA-0"] == "Found" and rows["SN-AGA-1"] == "Not yet seen"
     assert rows["SN-AGA-DEL"] == "Unexpected" and "SN-OUJ-1" not in rows
     assert count_pdf(count.id).startswith(b"%PDF")
+
+
+def test_a_depot_is_counted_once_at_a_time_and_an_office_lists_what_it_reaches(
+    create_user, create_school, shelf
+):
+    s = shelf
+    # Reserved on Agadir's shelf for a school of L'Oriental (a national plan): L'Oriental's
+    # tablet, which Souss-Massa neither reads nor may report lost.
+    theirs = db.session.get(Device, s["stock"][2].id)
+    oriental_school = db.session.scalar(sa.select(School).where(School.code == "OR-0001"))
+    theirs.status, theirs.school_id = "reserved", oriental_school.id
+    db.session.commit()
+    count = _open(s["souss"])
+    listed = set(
+        db.session.scalars(
+            sa.select(CountStockLine.device_id).where(CountStockLine.count_id == count.id)
+        )
+    )
+    assert listed == {s["stock"][0].id, s["stock"][1].id, s["reserved"].id}
+    with pytest.raises(ValidationFailed, match="being counted already: Inventaire du dépôt"):
+        _open(s["souss"])
+    db.session.rollback()
+    # Once it is closed, the next count may open, the national office's listing it all.
+    boss = create_user("admin")
+    services.ask_to_close(boss, count.id)
+    services.confirm_close(s["manager"], count.id)
+    db.session.commit()
+    assert db.session.get(Device, theirs.id).status == "reserved"  # not Souss-Massa's to lose
+    national = _open(boss)
+    # (The three Souss-Massa listed and never saw were lost at its closing.)
+    assert national.expected == 1
+    assert db.session.get(CountStockLine, (national.id, theirs.id)) is not None

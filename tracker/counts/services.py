@@ -94,15 +94,20 @@ def _clean_kind(cycle: str, milieu: str) -> tuple[str, str]:
     return cycle, milieu
 
 
-def _clean_scope(scope: str, value: str) -> str:
+def _clean_scope(scope: str, value: str, actor: User | None = None) -> str:
     if scope not in SCOPES:
         raise ValidationFailed(_("Choose what the count covers."), field="scope")
     value = " ".join((value or "").split())
     if scope == "programme":
         return ""
     if scope == "depot":
-        depot = db.session.scalar(sa.select(Depot).where(Depot.code == value.upper()))
-        if depot is None:
+        depot = db.session.scalar(
+            sa.select(Depot)
+            .where(sa.or_(Depot.code == value.upper(), sa.func.lower(Depot.name) == value.lower()))
+            .order_by(Depot.code != value.upper())
+            .limit(1)
+        )
+        if depot is None or not reach_of(actor).covers_depot(depot):  # (another's: as none)
             raise ValidationFailed(
                 _("No depot has the code '%(value)s'.", value=value)
                 if value
@@ -170,7 +175,7 @@ def open_count(
     check(actor, "counts.open")
     with gathered() as checked:
         name = checked(_clean_name, name)
-        value = checked(_clean_scope, scope, scope_value)
+        value = checked(_clean_scope, scope, scope_value, actor)
         checked(_check_days, starts_on, ends_on)
         kind = checked(_clean_kind, cycle, milieu)
     cycle, milieu = kind if scope != "depot" else ("", "")  # a shelf has no school kinds
@@ -192,7 +197,8 @@ def open_count(
             _("This count reaches beyond your part of the programme."), field="scope_value"
         )
     if scope == "depot":
-        count.expected = _stock_snapshot(count)
+        _one_open_at_depot(count)
+        count.expected = _stock_snapshot(count, reach_of(actor))
         db.session.flush()
         return count
     # In the table's own order (school, tablet): the lines go in as one append.
@@ -235,11 +241,30 @@ def _on_shelf(count: Count):
     )
 
 
-def _stock_snapshot(count: Count) -> int:
-    """A depot's list, fixed in one INSERT ... SELECT whatever its size; how many."""
+def _one_open_at_depot(count: Count) -> None:
+    """A depot is counted by one count at a time: a second's closing would report lost what
+    the first found."""
+    other = db.session.scalar(
+        sa.select(Count.name).where(
+            Count.scope == "depot",
+            Count.scope_value == count.scope_value,
+            Count.status != "closed",
+            Count.id != count.id,
+        )
+    )
+    if other is not None:
+        raise ValidationFailed(
+            _("This depot is being counted already: %(name)s.", name=other), field="scope_value"
+        )
+
+
+def _stock_snapshot(count: Count, reach) -> int:
+    """A depot's list, fixed in one INSERT ... SELECT whatever its size; how many. Of the
+    shelf, what the opener's office reaches: a tablet reserved there for another office's
+    school is that office's (or the national office's) to count."""
     snapshot = (
         sa.select(sa.literal(count.id, sa.Integer()), Device.id, sa.literal("expected"))
-        .where(_on_shelf(count))
+        .where(_on_shelf(count), reach.devices_clause(Device.school_id, Device.depot_id))
         .order_by(Device.id)
     )
     db.session.execute(
@@ -716,6 +741,14 @@ def ask_to_close(actor: User | None, count_id: int) -> Count:
     count = get_count(count_id)
     if count.status != "open":
         raise Conflict(_("This count is not open."))
+    if local_today() < count.starts_on:
+        # Nothing could be scanned yet: closing now would report every tablet lost.
+        raise Conflict(
+            _(
+                "This count starts on %(day)s: it is closed once it has been scanned.",
+                day=count.starts_on.strftime("%d/%m/%Y"),
+            )
+        )
     count.status = "closing"
     count.close_asked_by_id = actor.id if actor else None
     count.close_asked_at = utcnow()

@@ -12,6 +12,7 @@ from tracker.deliveries.documents import SCHOOL_LANGUAGES, both, in_language
 from tracker.devices.depots import depot_label
 from tracker.devices.models import Device
 from tracker.extensions import db
+from tracker.figures import figure
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from tracker.i18n import school_name
@@ -39,7 +40,9 @@ def _by_school(count: Count):
 
 
 def _depot_sheet(workbook, count: Count) -> None:
-    """Every tablet of a depot's count: its line's state, its condition, when it was found."""
+    """Every tablet of a depot's count: its line's state, when it was found; of a tablet
+    scanned there that the reader does not reach, only its code."""
+    reached = figure("reader_reach").devices_clause(Device.school_id, Device.depot_id)
     words = {
         "expected": _("Not yet seen"),
         "found": _("Found"),
@@ -49,8 +52,8 @@ def _depot_sheet(workbook, count: Count) -> None:
     lines = db.session.execute(
         sa.select(
             Device.asset_tag,
-            Device.serial,
-            Device.model,
+            sa.case((reached, Device.serial), else_=""),
+            sa.case((reached, Device.model), else_=""),
             CountStockLine.status,
             CountStockLine.found_at,
         )
