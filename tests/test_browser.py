@@ -766,6 +766,14 @@ def test_a_hand_over_the_server_refuses_keeps_what_was_typed_signed_and_photogra
         expect(page.locator("#sync-results")).to_contain_text(
             "not the school's code", timeout=15_000
         )
+        # The refusal is kept on the phone (the delivery not handed over, the form open)
+        # before the page is opened again: a reload while the phone still writes it down
+        # would open the delivery as it was a moment before (the flake of December 2026).
+        expect(page.locator("#dv-done")).to_be_hidden()
+        expect(page.locator("#dv-handover")).to_be_visible()
+        page.wait_for_function(
+            "window.TrackerStore.waiting().then(n => n === 0)", polling=200, timeout=15_000
+        )
         # Opened again (another day, the page reloaded): what was entered is still there.
         page.reload()
         expect(page.locator("#dv-handover")).to_be_visible()
