@@ -24,7 +24,9 @@ from tracker.spreadsheets.models import ImportBatch
 from tracker.transfers.models import Transfer
 
 ALL = {"admin", "coordinator", "manager", "field"}
-EVERY = ALL | {"school"}  # what each has of their own: account, messages, downloads
+EVERY = ALL | {"school"}  # the programme's people and the schools' staff
+OWN = EVERY | {"donor"}  # what each has of their own: account, messages, downloads
+DONOR = {"donor"}  # a donor's people: their donations, read only
 OFFICE = {"admin", "coordinator", "manager"}
 WRITERS = {"admin", "coordinator"}
 ADMIN = {"admin"}
@@ -50,9 +52,9 @@ MATRIX = {
     "favicon": ("GET", "/favicon.ico", PUBLIC),
     "auth.set_language": ("POST", "/language", PUBLIC),
     "static": ("GET", "/static/css/app.css", PUBLIC),
-    "auth.logout": ("POST", "/logout", EVERY),
-    "auth.own_password": ("GET", "/account/password", EVERY),
-    "dashboard.index": ("GET", "/", EVERY),
+    "auth.logout": ("POST", "/logout", OWN),
+    "auth.own_password": ("GET", "/account/password", OWN),
+    "dashboard.index": ("GET", "/", OWN),
     "dashboard.progress": ("GET", "/progress?region=Rabat", OFFICE),
     "dashboard.alerts": ("GET", "/alerts", OFFICE),
     "dashboard.history": ("GET", "/history?type=registered", OFFICE),
@@ -65,6 +67,17 @@ MATRIX = {
     "donations.create": ("GET", "/donations/new", WRITERS),
     "donations.edit": ("GET", "/donations/{donation}/edit", WRITERS),
     "reports.donor_report": ("POST", "/donations/{donation}/report.pdf", OFFICE),
+    "donations.invite_contact": ("POST", "/donations/{donation}/contacts", WRITERS),
+    "donations.remove_contact": ("POST", "/donations/{donation}/contacts/{user}/remove", WRITERS),
+    "donations.open_figures": ("POST", "/donations/{donation}/open-figures", WRITERS),
+    "donors.home": ("GET", "/donor/", DONOR),
+    "donors.donation": ("GET", "/donor/donations/{donation}", OFFICE | DONOR),
+    "donors.school_points": ("GET", "/donor/donations/{donation}/schools.json", OFFICE | DONOR),
+    "donors.report": ("POST", "/donor/donations/{donation}/report.pdf", OFFICE | DONOR),
+    # A donation's open figures, closed unless the programme opens them.
+    "open.page": ("GET", "/open/closed-or-never-opened", PUBLIC_404),
+    "open.data_json": ("GET", "/open/closed-or-never-opened.json", PUBLIC_404),
+    "open.data_csv": ("GET", "/open/closed-or-never-opened.csv", PUBLIC_404),
     "devices.index": ("GET", "/devices/", ALL),
     "devices.detail": ("GET", "/devices/{device}", ALL),
     "devices.create": ("GET", "/devices/new", WRITERS),
@@ -115,7 +128,7 @@ MATRIX = {
     "deliveries.act": ("POST", "/deliveries/{delivery}/cancel", WRITERS),
     "admin.revoke_token": ("POST", "/admin/users/{user}/tokens/0/revoke", ADMIN),
     "api.openapi": ("GET", "/api/v1/openapi.json", PUBLIC),
-    "api.me": ("GET", "/api/v1/me", EVERY),
+    "api.me": ("GET", "/api/v1/me", OWN),
     "api.my_deliveries": ("GET", "/api/v1/deliveries", ALL),
     "api.manifest": ("GET", "/api/v1/deliveries/{delivery}", OFFICE),
     "api.device_lookup": ("GET", "/api/v1/devices/lookup?code={serial}", ALL),
@@ -197,15 +210,15 @@ MATRIX = {
     "admin.user_new": ("GET", "/admin/users/new", ADMIN),
     "admin.user_edit": ("GET", "/admin/users/{user}", ADMIN),
     "admin.user_password": ("POST", "/admin/users/{user}/password", ADMIN),
-    "jobs.downloads": ("GET", "/downloads/", EVERY),
-    "messages.mine": ("GET", "/account/messages", EVERY),
+    "jobs.downloads": ("GET", "/downloads/", OWN),
+    "messages.mine": ("GET", "/account/messages", OWN),
     "messages.outbox": ("GET", "/admin/messages", WRITERS),
     # Another user's job and file: not found, whoever asks (each follows only their own).
-    "jobs.detail": ("GET", "/jobs/{job}", EVERY),
-    "jobs.status": ("GET", "/jobs/{job}.json", EVERY),
-    "jobs.again": ("POST", "/jobs/{job}/again", EVERY),
-    "jobs.download": ("GET", "/downloads/{file}", EVERY),
-    "jobs.forget": ("POST", "/downloads/{file}/delete", EVERY),
+    "jobs.detail": ("GET", "/jobs/{job}", OWN),
+    "jobs.status": ("GET", "/jobs/{job}.json", OWN),
+    "jobs.again": ("POST", "/jobs/{job}/again", OWN),
+    "jobs.download": ("GET", "/downloads/{file}", OWN),
+    "jobs.forget": ("POST", "/downloads/{file}/delete", OWN),
 }
 OWN_ONLY = {"jobs.detail", "jobs.status", "jobs.download", "jobs.forget", "jobs.again"}
 
@@ -327,7 +340,9 @@ def _call(client, method, path):
     return client.open(path, method=method, data={})
 
 
-@pytest.mark.parametrize("role", [None, "admin", "coordinator", "manager", "field", "school"])
+@pytest.mark.parametrize(
+    "role", [None, "admin", "coordinator", "manager", "field", "school", "donor"]
+)
 def test_every_route_answers_each_role_as_designed(client, create_user, objects, role):
     if role:
         login(client, create_user(role))

@@ -33,7 +33,8 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     assert first.exit_code == 0, first.output
     assert (
         "Demo data added: 6 borrowers, 3 counts, 10 deliveries, 2 moves between depots, 1 depot, "
-        "200 devices, 1 donation, 3 loans, 3 plans, 2 repairs, 40 schools, 1 transfer, 9 users."
+        "212 devices, 2 donations, 3 loans, 3 plans, 2 repairs, 40 schools, 1 transfer, "
+        "10 users."
         in (first.output)
     )
     assert "coordinator@demo.test" in first.output and "password: demo" in first.output
@@ -44,7 +45,7 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     assert (
         donation.quantity_promised == 200 and donation.donor.name == "Huawei Technologies Morocco"
     )
-    devices = db.session.scalars(sa.select(Device)).all()
+    devices = db.session.scalars(sa.select(Device).where(Device.donation_id == donation.id)).all()
     assert len(devices) == 200
     assert all(luhn_ok(device.imei) and len(device.imei) == 15 for device in devices)
     schools = db.session.scalars(sa.select(School)).all()
@@ -54,6 +55,7 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     assert sorted(db.session.scalars(sa.select(User.role))) == [
         "admin",
         *["coordinator"] * 3,
+        "donor",
         "field",
         *["manager"] * 3,
         "school",
@@ -181,7 +183,8 @@ def test_demo_as_of_tells_the_founding_donation_as_an_opening_balance(fresh_app)
     runner = fresh_app.test_cli_runner()
     result = runner.invoke(args=["demo", "--as-of", "2021-03-01"])
     assert result.exit_code == 0, result.output
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Device)) == 200
+    founding = sa.select(sa.func.count()).select_from(Device).where(Device.donation_id == 1)
+    assert db.session.scalar(founding) == 200
     openings = db.session.scalars(sa.select(DeviceEvent).where(DeviceEvent.type == "opening"))
     openings = openings.all()
     recorded = {}
@@ -318,3 +321,22 @@ def test_the_demo_has_two_regional_offices_each_seeing_its_own(fresh_app):
     assert client.get(f"/plans/{plan.id}").status_code == 404
     assert "MOV-" not in text_of(client.get("/moves/"))
     assert "Inventaire du dépôt" not in text_of(client.get("/counts/"))
+
+
+def test_the_demo_has_a_donor_reading_its_own_donation_and_its_open_figures(fresh_app):
+    """donor@demo.test reads Huawei's donation, not the second donor's; Huawei's figures
+    are open to the public."""
+    runner, client = fresh_app.test_cli_runner(), fresh_app.test_client()
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0 and "donor@demo.test" in result.output, result.output
+    reader = db.session.scalar(sa.select(User).where(User.email == "donor@demo.test"))
+    login(client, reader, "demo")
+    home = text_of(client.get("/donor/"))
+    assert "ICESCO-HW-2020" in home and "FAE-2025-01" not in home
+    other = db.session.scalar(sa.select(Donation).where(Donation.reference == "FAE-2025-01"))
+    assert client.get(f"/donor/donations/{other.id}").status_code == 404
+    founding = db.session.scalar(sa.select(Donation).where(Donation.reference == "ICESCO-HW-2020"))
+    page = text_of(client.get(f"/donor/donations/{founding.id}"))
+    assert "200 Tablets registered" in page
+    client.post("/logout")
+    assert client.get(f"/open/{founding.public_key}").status_code == 200

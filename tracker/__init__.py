@@ -168,6 +168,8 @@ def register_blueprints(app: Flask) -> None:
     from tracker.messages.views import bp as messages_bp
     from tracker.repairs.views import bp as repairs_bp
     from tracker.repairs.views import school_bp as faults_bp
+    from tracker.reports.donor_pages import bp as donors_bp
+    from tracker.reports.open_figures import bp as open_bp
     from tracker.reports.views import bp as reports_bp
     from tracker.schools.offices import bp as offices_bp
     from tracker.schools.views import bp as schools_bp
@@ -187,6 +189,8 @@ def register_blueprints(app: Flask) -> None:
         offices_bp,
         labels_bp,
         reports_bp,
+        donors_bp,
+        open_bp,
         imports_bp,
         exports_bp,
         workbooks_bp,

@@ -5,6 +5,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, flash, g, jsonify, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_date, format_decimal, get_locale
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
@@ -36,6 +37,10 @@ PUBLIC_ENDPOINTS = {
     "healthz",
     "favicon",
     "offline.web_manifest",
+    # A donation's open figures, when the programme opens them (tracker/reports/open_figures.py).
+    "open.page",
+    "open.data_json",
+    "open.data_csv",
 }
 
 
@@ -202,7 +207,20 @@ def isolated(text) -> Markup:
     return Markup(escaped)  # noqa: S704
 
 
+# Pages any cache may keep for everyone (a donation's open figures): no session cookie is
+# ever set on them, so no cache keeps one reader's sign-in and hands it to the next.
+SHARED_BLUEPRINTS = {"open"}
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    def save_session(self, app, session, response) -> None:
+        if request.blueprint in SHARED_BLUEPRINTS:
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app) -> None:
+    app.session_interface = _SessionInterface()
     app.jinja_env.filters["bdi"] = bdi
     app.jinja_env.filters["isolated"] = isolated
     app.jinja_env.globals["bdi"] = bdi

@@ -27,14 +27,16 @@
         var marker = window.L.circleMarker([point.lat, point.lon], {
           radius: 7, color: "#263238", weight: 1, fillColor: colour(point), fillOpacity: 0.9
         }).addTo(map);
-        var link = document.createElement("a");
-        link.href = box.dataset.schoolUrl.replace(/0$/, String(point.id));
+        // A school's page for who may open it; its name only on a donor's map.
+        var link = document.createElement(box.dataset.schoolUrl ? "a" : "strong");
+        if (box.dataset.schoolUrl) link.href = box.dataset.schoolUrl.replace(/0$/, String(point.id));
         link.textContent = point.code + " · " + point.name;
         var body = document.createElement("div");
         body.appendChild(link);
         body.appendChild(document.createElement("br"));
-        body.appendChild(document.createTextNode(
-          point.delivered + " / " + point.allocated + " " + box.dataset.delivered));
+        body.appendChild(document.createTextNode(point.allocated === null
+          ? point.delivered + " " + box.dataset.delivered
+          : point.delivered + " / " + point.allocated + " " + box.dataset.delivered));
         marker.bindPopup(body);
         bounds.push([point.lat, point.lon]);
       });

@@ -14,8 +14,10 @@ ROLE_LABELS = {
     "field": _l("Field staff"),
     "manager": _l("Manager"),
     "school": _l("School staff"),
+    "donor": _l("Donor"),
 }
-ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
+# A donor's account is made by inviting them from their donor's page (it names the donor).
+ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES if role != "donor"]
 
 
 class LoginForm(Form):
@@ -35,6 +37,12 @@ class UserEditForm(Form):
     name = StringField(_l("Name"), validators=[Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     active = BooleanField(_l("Active (may sign in)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = kwargs.get("obj")
+        if user is not None and user.role == "donor":  # a donor stays one (auth.services)
+            self.role.choices = [SelectChoice("donor", ROLE_LABELS["donor"])]
 
 
 class PasswordForm(Form):

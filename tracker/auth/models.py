@@ -9,12 +9,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.database import UTCDateTime, one_of, utcnow
 from tracker.extensions import db
 
-ROLES = ("admin", "coordinator", "field", "manager", "school")
+ROLES = ("admin", "coordinator", "field", "manager", "school", "donor")
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (one_of("role", ROLES, "role"),)
+    __table_args__ = (
+        one_of("role", ROLES, "role"),
+        # A donor's account belongs to one donor organisation; nobody else's to any.
+        sa.CheckConstraint("(role = 'donor') = (donor_id IS NOT NULL)", name="donor"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
@@ -32,6 +36,9 @@ class User(UserMixin, db.Model):
     # whole programme, else [region, province] pairs, province "" for a whole region. Kept
     # on the row the sign-in already reads, so asking it costs no statement.
     areas: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+    # A donor's own people (tracker.donations.contacts): the organisation whose donations
+    # they read, and nothing else.
+    donor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donors.id"), index=True)
 
     # The key of the sign-in this object was loaded for (not a column): it goes into the
     # session and remember cookies, so signing out can end that one sign-in on the server.

@@ -31,6 +31,7 @@ ACTING = ("admin", "coordinator", "field")  # scans and hands over at schools
 # Who sees borrowers' names and lends tablets: the school's own staff (their schools) and
 # the office; managers and field agents see counts only (law 09-08: no more than needed).
 PERSONAL = ("admin", "coordinator", "school")
+DONOR = ("donor",)  # a donor organisation's own people: their donations, read only
 
 GRANTS: dict[str, tuple[str, ...]] = {
     "users.manage": ("admin",),
@@ -86,6 +87,13 @@ GRANTS: dict[str, tuple[str, ...]] = {
     "alerts.manage": READERS,  # whoever is warned says they saw it, or how it was resolved
     "donations.read": READERS,
     "donations.write": OFFICE,
+    # Donors see their own (tracker.donations.donors): their donations' progress, read
+    # only; the national office sees what they see, invites their people and opens (or
+    # closes) a donation's public figures.
+    "donor.home": DONOR,
+    "donors.view": (*DONOR, *READERS),
+    "donors.invite": OFFICE,
+    "donors.open_figures": OFFICE,
     "schools.read": STAFF,
     "schools.write": OFFICE,
     "devices.read": STAFF,
@@ -228,6 +236,8 @@ def home_endpoint(user) -> str:
     staff."""
     if can(user, "dashboard.office"):
         return "dashboard.index"
+    if can(user, "donor.home"):
+        return "donors.home"
     return "dashboard.my_school" if can(user, "school.home") else "deliveries.index"
 
 

@@ -83,11 +83,20 @@ def clean_email(email: str) -> str:
         ) from None
 
 
-def _check_role(role: str) -> str:
+DONOR_ROLE = "donor"  # a donor organisation's own people (tracker.donations.contacts)
+
+
+def _check_role(role: str, before: str | None = None) -> str:
     if role not in ROLES:
         raise ValidationFailed(
             _("Role '%(value)s' is not one of: %(roles)s.", value=role, roles=", ".join(ROLES)),
             field="role",
+        )
+    if (role == DONOR_ROLE) != (before == DONOR_ROLE):
+        # A donor's account names its donor: it is made by an invitation from the donor's
+        # page and ended there, never turned into (or out of) another role.
+        raise ValidationFailed(
+            _("A donor's account is made and ended on its donor's page."), field="role"
         )
     return role
 
@@ -179,7 +188,7 @@ def update_user(user_id: int, *, actor: User | None, name: str, role: str, activ
     """Change a user's name, role or access. Role and access changes end their sessions and
     revoke their API tokens."""
     user = get_user(user_id)
-    _check_role(role)
+    _check_role(role, user.role)
     losing_admin = user.role == "admin" and (role != "admin" or not active)
     if losing_admin and _active_admins_other_than(user) == 0:
         raise ValidationFailed(_("There must remain at least one active admin."), field="role")

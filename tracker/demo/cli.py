@@ -5,7 +5,15 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from tracker.cli_support import command_transaction
-from tracker.demo.loader import DEMO_USERS, OFFICE_USERS, PASSWORD, first_download, load_demo
+from tracker.demo.loader import (
+    DEMO_USERS,
+    DONOR,
+    DONOR_USER,
+    OFFICE_USERS,
+    PASSWORD,
+    first_download,
+    load_demo,
+)
 from tracker.i18n import gettext as _
 from tracker.i18n import ngettext
 from tracker.timezone import local_today
@@ -70,3 +78,4 @@ def demo_command(as_of):
         click.echo(f"  {email:32} {role}")
     for email, role, _name, region in OFFICE_USERS:
         click.echo(f"  {email:32} {role} · {region}")
+    click.echo(f"  {DONOR_USER[0]:32} donor · {DONOR}")

@@ -32,6 +32,7 @@ from tracker.demo.data import CONTACTS, ENROLMENT, REGIONS, SCHOOL_NAMES
 from tracker.devices import depots
 from tracker.devices import services as devices
 from tracker.devices.models import Device, DeviceEvent
+from tracker.donations import donors
 from tracker.donations import services as donations
 from tracker.donations.models import Donation
 from tracker.extensions import db
@@ -121,7 +122,51 @@ def load_demo(as_of: date | None = None) -> DemoSummary:
     _repairs(summary, accounts)
     _transfers(summary, accounts)
     _offices(summary, accounts)
+    _donors(summary, donation)
     return summary
+
+
+# The founding donor's own reader, and a second donor whose donation they never see.
+DONOR_USER = ("donor@demo.test", "Karim Huawei Maroc")
+OTHER_DONOR, OTHER_REFERENCE, OTHER_TABLETS = "Fondation Atlas pour l'éducation", "FAE-2025-01", 12
+
+
+def _donors(summary: DemoSummary, donation: Donation) -> None:
+    """Huawei's own reader (donor@demo.test), its donation's figures open to the public,
+    and a second donation, of another donor, registered in stock: invisible to them."""
+    email, name = DONOR_USER
+    if db.session.scalar(sa.select(User.id).where(User.email == email)) is None:
+        db.session.add(
+            User(
+                email=email,
+                name=name,
+                role="donor",
+                donor_id=donation.donor_id,
+                password_hash=users.hash_password(PASSWORD),
+            )
+        )
+        summary.count("users")
+    if donation.public_key is None:
+        donors.set_open_figures(None, donation.id, open_=True)
+    if db.session.scalar(sa.select(Donation.id).where(Donation.reference == OTHER_REFERENCE)):
+        return
+    other = donations.create_donation(
+        reference=OTHER_REFERENCE,
+        donor_name=OTHER_DONOR,
+        received_on=date(2025, 9, 1),
+        quantity=OTHER_TABLETS,
+        title="Tablettes pour les écoles rurales de l'Oriental",
+    )
+    summary.count("donations")
+    for n in range(OTHER_TABLETS):
+        devices.register_device(
+            donation_id=other.id,
+            serial=f"FAE25{n:06d}",
+            imei=None,
+            model="Lenovo Tab M10 (TB-X306X)",
+            actor=None,
+        )
+        summary.count("devices")
 
 
 SOUSS, ORIENTAL = "Souss-Massa", "L'Oriental"

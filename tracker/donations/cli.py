@@ -1,10 +1,12 @@
-"""`tracker donations add|list`."""
+"""`tracker donations add|list|invite|open-figures` (and `send-letters`, added by the
+reports)."""
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from tracker.cli_support import command_transaction
-from tracker.donations import services
+from tracker.donations import donors, services
 from tracker.i18n import gettext as _
 
 
@@ -63,3 +65,38 @@ def list_donations():
             f"{donation.reference:24} {donation.received_on.isoformat():10} "
             f"{donation.quantity_promised:>8} {registered:>10}  {donation.donor.name}"
         )
+
+
+@donations_cli.command("invite")
+@click.argument("reference")
+@click.argument("email")
+@click.option("--name", default="", help="The person's name.")
+@click.option(
+    "--language", default="fr", type=click.Choice(donors.LANGUAGES), help="Of the e-mail."
+)
+@with_appcontext
+def invite(reference, email, name, language):
+    """Invite EMAIL, one of the donor of donation REFERENCE's people, to read its
+    donations: prints the one-time link (also sent by e-mail)."""
+    with command_transaction():
+        donation = services.find_donation(reference)
+        user, link = donors.invite_contact(None, donation.id, email, name, language)
+    click.echo(_("%(email)s is invited: the link went by e-mail.", email=user.email))
+    click.echo(link)
+
+
+@donations_cli.command("open-figures")
+@click.argument("reference")
+@click.option("--close", "close_", is_flag=True, help="Close them instead (the link ends).")
+@with_appcontext
+def open_figures(reference, close_):
+    """Open (or close) the public figures of donation REFERENCE; prints the page's link."""
+    with command_transaction():
+        donation = services.find_donation(reference)
+        donation = donors.set_open_figures(None, donation.id, open_=not close_)
+        key = donation.public_key
+    if key is None:
+        click.echo(_("Its figures are closed: the link opens nothing."))
+        return
+    click.echo(_("Its figures are open: anyone with the link reads them."))
+    click.echo(f"{current_app.config['BASE_URL']}/open/{key}")

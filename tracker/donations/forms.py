@@ -37,3 +37,19 @@ class WarrantyForm(Form):
     model = SelectField(_l("Model"), choices=[], validate_choice=False)
     until = DayField(_l("Warranty until"), validators=[DataRequired()])
     every = BooleanField(_l("Also for tablets whose list gave an end already"))
+
+
+class InviteDonorForm(Form):
+    """A donor's contact, invited to read its donations."""
+
+    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Length(max=120)])
+    language = SelectField(
+        _l("Language of the e-mail"),
+        choices=[
+            SelectChoice("fr", "Français"),
+            SelectChoice("ar", "العربية"),
+            SelectChoice("en", "English"),
+        ],
+        default="fr",
+    )

@@ -33,5 +33,9 @@ class Donation(db.Model):
     quantity_promised: Mapped[int]
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Open figures (tracker/reports/open_figures.py): the key of the donation's public page,
+    # made when the programme opens it; none while it is off (the default).
+    public_key: Mapped[str | None] = mapped_column(sa.String(43), unique=True, index=True)
+    public_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     donor: Mapped[Donor] = relationship(back_populates="donations")

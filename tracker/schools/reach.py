@@ -148,7 +148,9 @@ def reach_of(user: User | None) -> Reach:
     user with no areas, the whole programme."""
     if user is None or not getattr(user, "is_authenticated", True):
         return WHOLE
-    if is_school_staff(user):
+    if is_school_staff(user) or role_can(user.role, "donor.home"):
+        # (A donor's people reach no school's rows: they read their donations' figures,
+        # tracker.donations.donors.)
         return Reach(whole=False, staff_of=user.id, person=user.id)
     areas = tuple((str(region), str(province or "")) for region, province in (user.areas or []))
     return Reach(whole=not areas, areas=areas, person=user.id)
