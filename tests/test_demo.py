@@ -34,8 +34,7 @@ def test_demo_loads_the_founding_case_and_runs_again_harmlessly(fresh_app):
     assert (
         "Demo data added: 6 borrowers, 3 counts, 10 deliveries, 2 moves between depots, 1 depot, "
         "212 devices, 2 donations, 3 loans, 3 plans, 2 repairs, 40 schools, 1 transfer, "
-        "10 users."
-        in (first.output)
+        "10 users." in (first.output)
     )
     assert "coordinator@demo.test" in first.output and "password: demo" in first.output
     second = runner.invoke(args=["demo"])

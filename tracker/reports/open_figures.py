@@ -111,9 +111,9 @@ def _cached(body: bytes, mimetype: str, vary: bool) -> Response:
 
 @bp.route("/<key>")
 def page(key: str):
-    figures = open_figures(key)
     language = _language()
     with force_locale(language):
+        figures = open_figures(key)  # (its regions named in the page's language)
         html = render_template(
             "open/donation.html",
             f=figures,
