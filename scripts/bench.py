@@ -29,6 +29,7 @@ FULL = [
     ("queue", ["bench_queue.py"]),
     ("counts", ["bench_counts.py"]),
     ("offices", ["bench_offices.py"]),
+    ("donors", ["bench_donors.py"]),
     # Against the commit before Hardening III (a git worktree): needs the history.
     ("sync", ["bench_sync.py"]),
 ]
@@ -47,6 +48,7 @@ QUICK = [
     ("queue", ["bench_queue.py", "--jobs", "20", "--rounds", "1"]),
     ("counts", ["bench_counts.py", "--devices", "3000", "--schools", "100", "--lent", "200"]),
     ("offices", ["bench_offices.py", "--devices", "3000", "--schools", "120", "--rounds", "1"]),
+    ("donors", ["bench_donors.py", "--devices", "3000", "--schools", "120", "--rounds", "1"]),
 ]
 
 

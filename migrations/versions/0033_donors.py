@@ -51,6 +51,9 @@ def upgrade() -> None:
         op.create_check_constraint(op.f("ck_users_role"), "users", ROLES_AFTER)
         op.create_check_constraint(op.f("ck_users_donor"), "users", DONOR_CHECK)
     op.create_index(op.f("ix_users_donor_id"), "users", ["donor_id"])
+    op.create_index(
+        "ix_devices_donation_id_status", "devices", ["donation_id", "status", "school_id"]
+    )
     op.add_column("donations", sa.Column("public_key", sa.String(43), nullable=True))
     op.create_index(op.f("ix_donations_public_key"), "donations", ["public_key"], unique=True)
     op.add_column(
@@ -60,6 +63,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_devices_donation_id_status", table_name="devices")
     op.drop_index(op.f("ix_donations_public_key"), "donations")
     op.drop_column("donations", "public_since")
     op.drop_column("donations", "public_key")

@@ -67,6 +67,8 @@ class Device(db.Model):
         # Each list filter is paired with the default sort, so a filtered page is an index range.
         sa.Index(None, "status", "asset_tag"),
         sa.Index(None, "donation_id", "asset_tag"),
+        # A donation's tablets by state and school (its donor's page), from the index alone.
+        sa.Index("ix_devices_donation_id_status", "donation_id", "status", "school_id"),
         # A school's tablets (by state), and an office's schools' tablets of one state counted
         # from the index alone (tracker.devices.queries.count_filtered).
         sa.Index("ix_devices_school_id_status", "school_id", "status", "asset_tag"),
