@@ -298,6 +298,14 @@ def test_each_donors_people_get_a_monthly_letter_once_and_may_turn_it_off(app, g
     assert send_donor_letters() == 1  # Orange's reader turned it off
 
 
+def test_a_donors_reader_turns_the_monthly_letter_off_on_my_messages(client, gifts):
+    login(client, gifts["reader"])
+    page = text_of(client.get("/account/messages"))
+    assert "Each month: what our donated tablets became" in page
+    client.post("/account/messages", data={})  # every box left unticked
+    assert send_donor_letters() == 1  # only Orange's reader now
+
+
 def test_open_figures_are_off_until_opened_and_hold_no_personal_data(client, gifts):
     g = gifts
     assert client.get("/open/anything").status_code == 404
