@@ -181,8 +181,17 @@ def test_the_donor_report_is_made_in_the_readers_language_with_counts_only(app, 
     text = " ".join(
         str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
     )
-    for secret in PERSONAL:
+    for secret in (*PERSONAL, RECIPIENT, "Directrice"):
         assert secret not in text, secret
+    # The office's own copy names who received (its proof of delivery).
+    client = app.test_client()
+    login(client, g["office"])
+    office = client.post(f"/donations/{g['huawei'].id}/report.xlsx")
+    job = client.get(office.headers["Location"] + ".json").get_json()
+    book = openpyxl.load_workbook(io.BytesIO(client.get(job["download"]).get_data()))
+    assert RECIPIENT in " ".join(
+        str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
+    )
 
 
 def _invite(client, donation_id, email, **extra):
@@ -287,6 +296,10 @@ def test_each_donors_people_get_a_monthly_letter_once_and_may_turn_it_off(app, g
 
     name, kind, pdf = ATTACHMENTS["donor_summary"](g["huawei"].id, "ar")
     assert kind == "application/pdf" and pdf.startswith(b"%PDF") and name.endswith(".pdf")
+    from pypdfium2 import PdfDocument
+
+    text = " ".join(page.get_textpage().get_text_range() for page in PdfDocument(pdf))
+    assert "DEL-00001" in text and "Directrice" not in text  # the copy names no one
     # Once a month: asked again the same month, nothing more.
     assert send_donor_letters() == 0
     # A letter of last month does not count for this one (the first of the month is new).
@@ -308,7 +321,8 @@ def test_a_donors_reader_turns_the_monthly_letter_off_on_my_messages(client, gif
 
 def test_open_figures_are_off_until_opened_and_hold_no_personal_data(client, gifts):
     g = gifts
-    assert client.get("/open/anything").status_code == 404
+    closed = client.get("/open/anything")
+    assert closed.status_code == 404 and "no-store" in closed.headers["Cache-Control"]
     login(client, g["office"])
     client.post(f"/donations/{g['huawei'].id}/open-figures", data={"open": "1"})
     key = db.session.get(type(g["huawei"]), g["huawei"].id).public_key
@@ -342,10 +356,13 @@ def test_open_figures_are_off_until_opened_and_hold_no_personal_data(client, gif
     names = db.session.scalars(sa.select(Borrower.name)).all() + [RECIPIENT, "École Al Amal"]
     for secret in (*names, GUARDIAN, PHONE):
         assert secret not in everything, secret
-    # Closed, the link opens nothing; opened again, a new link.
+    # Closed, the link opens nothing (nor names who asked: a page the same for everyone);
+    # opened again, a new link.
     login(client, g["office"])
     client.post(f"/donations/{g['huawei'].id}/open-figures", data={"open": "0"})
-    assert client.get(f"/open/{key}").status_code == 404
+    gone = client.get(f"/open/{key}")
+    assert gone.status_code == 404 and g["office"].email not in gone.get_data(as_text=True)
+    assert "csrf" not in gone.get_data(as_text=True) and "Set-Cookie" not in gone.headers
     client.post(f"/donations/{g['huawei'].id}/open-figures", data={"open": "1"})
     assert db.session.get(type(g["huawei"]), g["huawei"].id).public_key != key
 
@@ -361,3 +378,15 @@ def test_a_donors_page_asks_the_same_statements_as_the_offices_look_at_it(
     login(client, g["reader"], PASSWORD)
     mine = statements_of(lambda: client.get(path))
     assert mine == office <= 16, (mine, office)
+
+
+def test_a_monthly_letter_goes_only_to_who_opened_their_account(client, gifts):
+    """An invitation never used (a mistyped address, maybe) gets no report."""
+    g = gifts
+    login(client, g["office"])
+    _invite(client, g["huawei"].id, "typo@huawei.mx")
+    assert send_donor_letters() == 2  # the two readers, not the pending invitation
+    sent = db.session.scalars(
+        sa.select(OutboxMessage.recipient).where(OutboxMessage.kind == "donor_monthly")
+    ).all()
+    assert "typo@huawei.mx" not in sent

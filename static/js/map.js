@@ -30,7 +30,8 @@
         // A school's page for who may open it; its name only on a donor's map.
         var link = document.createElement(box.dataset.schoolUrl ? "a" : "strong");
         if (box.dataset.schoolUrl) link.href = box.dataset.schoolUrl.replace(/0$/, String(point.id));
-        link.textContent = point.code + " · " + point.name;
+        var arabic = document.documentElement.lang === "ar" && point.name_ar;
+        link.textContent = point.code + " · " + (arabic ? point.name_ar : point.name);
         var body = document.createElement("div");
         body.appendChild(link);
         body.appendChild(document.createElement("br"));

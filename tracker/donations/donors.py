@@ -96,6 +96,14 @@ def pending_ids(users: list[User]) -> set[int]:
     return set(ever_invited(ids)) - set(ever_accepted(ids))
 
 
+def readers(users: list[User]) -> list[User]:
+    """Of `users`, those who chose their password (or were given one): not someone invited
+    who never used the link, who may not even be who the office meant (a mistyped e-mail)."""
+    ids = [user.id for user in users]
+    accepted, invited = set(ever_accepted(ids)), set(ever_invited(ids))
+    return [user for user in users if user.id in accepted or user.id not in invited]
+
+
 def _has_own_password(user: User) -> bool:
     if user.id in ever_accepted([user.id]):
         return True

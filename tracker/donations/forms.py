@@ -1,7 +1,7 @@
 """Donation form."""
 
 import sqlalchemy as sa
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
@@ -42,7 +42,7 @@ class WarrantyForm(Form):
 class InviteDonorForm(Form):
     """A donor's contact, invited to read its donations."""
 
-    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Length(max=120)])
     language = SelectField(
         _l("Language of the e-mail"),

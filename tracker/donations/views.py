@@ -2,6 +2,7 @@
 and the donation's open figures (the national office's)."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -53,7 +54,10 @@ def _detail(donation_id: int, invite_form=None, new_link: str = "", status: int 
         whole=reach.whole,
         contacts=contacts,
         pending=donors.pending_ids(contacts),
-        invite_form=(invite_form or InviteDonorForm()) if may_invite else None,
+        # (The e-mail's language: the inviter's own, to start with.)
+        invite_form=(invite_form or InviteDonorForm(language=str(get_locale())))
+        if may_invite
+        else None,
         new_link=new_link,
         open_link=(
             f"{current_app.config['BASE_URL']}{url_for('open.page', key=donation.public_key)}"

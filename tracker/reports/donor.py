@@ -2,6 +2,9 @@
 for it and when (the proof of delivery's reference), and what is still to deliver.
 
 One workbook (Summary, Devices, Deliveries) and a PDF summary, both from `report_data`.
+The donor's own copy (`people=False`: what a donor's reader downloads and the monthly
+letter attaches) names no one: not who received, their role, where the hand-over was, nor
+the agent's note of why a code was missing.
 """
 
 from dataclasses import dataclass
@@ -59,6 +62,15 @@ DELIVERY_COLUMNS = [
     ExportColumn(_l("Confirmation"), 30),
     ExportColumn(_l("School's proof"), 30),
 ]
+# What names people or places them, left out of the donor's own copy (`people=False`).
+PERSONAL_DEVICE_COLUMNS = (9, 10)  # received by, their role
+PERSONAL_DELIVERY_COLUMNS = (5, 6, 9, 10)  # received by, role, latitude, longitude
+
+
+def _without(values, drop: tuple[int, ...]) -> list:
+    return [value for index, value in enumerate(values) if index not in drop]
+
+
 SUMMARY_COLUMNS = [ExportColumn(_l("Figure"), 36), ExportColumn(_l("Value"), 30, "value")]
 # After the hand-over: counts only, never a borrower's name.
 LOAN_COLUMNS = [
@@ -162,14 +174,16 @@ class ReportData:
         return self.registered - self.delivered - self.states.get("returned", 0)
 
 
-def _confirmation(delivery) -> str:
+def _confirmation(delivery, people: bool = True) -> str:
     words = CONFIRMATIONS.get(delivery.handover_confirmation)
     if words is None:
         return ""
-    return f"{words}: {delivery.no_code_reason}" if delivery.no_code_reason else str(words)
+    if people and delivery.no_code_reason:
+        return f"{words}: {delivery.no_code_reason}"
+    return str(words)
 
 
-def report_data(donation_id: int) -> ReportData:
+def report_data(donation_id: int, *, people: bool = True) -> ReportData:
     donation = db.session.get(Donation, donation_id)
     states = dict(
         db.session.execute(
@@ -252,16 +266,19 @@ def report_data(donation_id: int) -> ReportData:
             _("yes") if d.handover_via == "screen" else _("on paper"),
             d.latitude,
             d.longitude,
-            _confirmation(d),
+            _confirmation(d, people),
             str(PROOFS[receipts.proof_of(d)]),
         )
         for d, code, name, tablets in deliveries
     ]
+    if not people:
+        device_rows = [_without(row, PERSONAL_DEVICE_COLUMNS) for row in device_rows]
+        delivery_rows = [_without(row, PERSONAL_DELIVERY_COLUMNS) for row in delivery_rows]
     # Tablets whose hand-over the school itself confirmed (signed or from its account).
     school_confirmed = sum(
         tablets for d, _c, _n, tablets in deliveries if receipts.proof_of(d) in SCHOOL_PROOFS
     )
-    reached = len({row[5] for row in device_rows if row[8] is not None})
+    reached = len({row[5] for row in device_rows if row[8] is not None})  # (school, delivered)
     confirmations = [d.handover_confirmation for d, _code, _name, _tablets in deliveries]
     return ReportData(
         donation, states, device_rows, delivery_rows, reached, confirmations, school_confirmed
@@ -287,21 +304,26 @@ def summary_rows(data: ReportData) -> list[tuple]:
     return rows
 
 
-def donor_workbook(path: Path, donation_id: int) -> ReportData:
-    data = report_data(donation_id)
+def donor_workbook(path: Path, donation_id: int, *, people: bool = True) -> ReportData:
+    data = report_data(donation_id, people=people)
     workbook = new_workbook()
+    devices, deliveries = DEVICE_COLUMNS, DELIVERY_COLUMNS
+    if not people:
+        devices = _without(devices, PERSONAL_DEVICE_COLUMNS)
+        deliveries = _without(deliveries, PERSONAL_DELIVERY_COLUMNS)
     write_sheet(workbook, _("Summary"), SUMMARY_COLUMNS, summary_rows(data))
-    write_sheet(workbook, _("Devices"), DEVICE_COLUMNS, data.devices)
-    write_sheet(workbook, _("Deliveries"), DELIVERY_COLUMNS, data.deliveries)
+    write_sheet(workbook, _("Devices"), devices, data.devices)
+    write_sheet(workbook, _("Deliveries"), deliveries, data.deliveries)
     write_sheet(workbook, _("Loans"), LOAN_COLUMNS, loan_rows(donation_id))
     write_sheet(workbook, _("Counts"), COUNT_COLUMNS, count_rows(donation_id))
     save(workbook, path)
     return data
 
 
-def donor_pdf(donation_id: int) -> bytes:
-    """A few pages a donor can read: the figures, then every hand-over with its proof."""
-    data = report_data(donation_id)
+def donor_pdf(donation_id: int, *, people: bool = True) -> bytes:
+    """A few pages a donor can read: the figures, then every hand-over with its proof (who
+    received it only in the office's copy)."""
+    data = report_data(donation_id, people=people)
     pdf = ReportPdf(data.donation)
     pdf.add_page()
     pdf.facts(
@@ -313,12 +335,12 @@ def donor_pdf(donation_id: int) -> bytes:
     )
     pdf.ln(4)
     pdf.write_lines(0, _("Hand-overs"), "B", 12, gap=1)
-    widths = (24, 56, 30, 36, 12, 22)
+    widths = (24, 56, 30, 36, 12, 22) if people else (24, 76, 34, 12, 34)
     heads = (
         _("Proof of delivery"),
         _("School"),
         _("Handed over on"),
-        _("Received by"),
+        *([_("Received by")] if people else []),
         "#",
         _("Confirmation"),
     )
@@ -326,13 +348,14 @@ def donor_pdf(donation_id: int) -> bytes:
     pdf.table_row(widths, heads, style="B", size=8, fill=True)
     short = {key: str(words) for key, words in CONFIRMATIONS_SHORT.items()}
     for row, confirmation in zip(data.deliveries, data.confirmations, strict=True):
-        reference, code, name, _state, when, recipient, _role, tablets, *_rest = row
+        reference, code, name, _state, when, *rest = row
+        recipient, tablets = (rest[0], rest[2]) if people else ("", rest[0])
         confirmed = short.get(confirmation, "")
         values = (
             reference,
             f"{code} {name}",
             format_moment(when, "short"),
-            recipient,
+            *([recipient] if people else []),
             tablets,
             confirmed,
         )

@@ -13,6 +13,7 @@ from flask_babel import force_locale
 
 from tracker.auth.models import User
 from tracker.auth.permissions import users_who_may
+from tracker.donations import donors
 from tracker.donations.models import Donation
 from tracker.extensions import db
 from tracker.i18n import gettext as _
@@ -35,7 +36,8 @@ DONOR_MONTHLY = message_kind(
 def donor_summary(donation_id: int, language: str) -> tuple[str, str, bytes]:
     donation = db.session.get(Donation, donation_id)
     with force_locale(language):
-        return f"{donation.reference}-report.pdf", "application/pdf", donor_pdf(donation_id)
+        pdf = donor_pdf(donation_id, people=False)  # the donor's own copy: no one named
+        return f"{donation.reference}-report.pdf", "application/pdf", pdf
 
 
 def _sent_this_month(today) -> bool:
@@ -78,7 +80,10 @@ def send_donor_letters(force: bool = False) -> int:
     with work_context(), transaction():
         if not force and _sent_this_month(local_today()):
             return 0
-        people = [user for user in users_who_may("donor.home") if user.donor_id is not None]
+        # Only who opened their account: a link never used may have gone to a wrong address.
+        people = donors.readers(
+            [user for user in users_who_may("donor.home") if user.donor_id is not None]
+        )
         donations: dict[int, list[Donation]] = {}
         for user in people:
             if user.donor_id not in donations:

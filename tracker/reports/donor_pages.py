@@ -54,8 +54,8 @@ def school_points(donation_id: int):
 @bp.route("/donations/<int:donation_id>/report.<any(xlsx, pdf):kind>", methods=["POST"])
 @requires("donors.view")
 def report(donation_id: int, kind: str):
-    """The donor report, made by a worker in the reader's language, kept in their
-    downloads."""
+    """The donor's copy of the donor report (no one named), made by a worker in the reader's
+    language, kept in their downloads."""
     found = donors.donation_for(current_user, donation_id)
     job = start_from_request(
         "reports.donor",
@@ -63,5 +63,6 @@ def report(donation_id: int, kind: str):
         title=f"donor-report-{found.reference}.{kind}",
         donation_id=found.id,
         file_kind=kind,
+        people=False,  # the donor's own copy: no one named (reports/donor.py)
     )
     return redirect(url_for("jobs.detail", job_id=job.id))

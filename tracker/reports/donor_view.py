@@ -108,6 +108,13 @@ class DonorView:
         return self.states.get("faulty", 0)
 
     @property
+    def not_yet_at_school(self) -> int:
+        """In stock, reserved for a school, on the road, or back from a school in stock."""
+        return sum(
+            self.states.get(s, 0) for s in ("in_stock", "reserved", "in_transit", "returned")
+        )
+
+    @property
     def lost_total(self) -> int:
         return self.states.get("lost", 0)
 

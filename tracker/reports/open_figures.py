@@ -17,6 +17,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_babel import force_locale
 
 from tracker.donations import donors
+from tracker.errors import NotFound
 from tracker.i18n import LOCALES
 from tracker.reports.donor_view import last_count_of, regions_of, states_of
 from tracker.spreadsheets.writer import is_formula_like
@@ -109,6 +110,17 @@ def _cached(body: bytes, mimetype: str, vary: bool) -> Response:
     return response.make_conditional(request)
 
 
+@bp.errorhandler(NotFound)
+def closed(error: NotFound):
+    """A closed page (or one never opened): a plain page no cache keeps, the same for
+    everyone (no sign-in's name or token, as the site's own error page would carry)."""
+    with force_locale(_language()):
+        html = render_template("open/closed.html", message=str(error), language=_language())
+    response = Response(html, status=404, mimetype="text/html")
+    response.cache_control.no_store = True
+    return response
+
+
 @bp.route("/<key>")
 def page(key: str):
     language = _language()
@@ -122,7 +134,7 @@ def page(key: str):
             key=key,
             today=local_today(),
         )
-    return _cached(html.encode(), "text/html", vary="lang" not in request.args)
+    return _cached(html.encode(), "text/html", vary=request.args.get("lang") not in LOCALES)
 
 
 @bp.route("/<key>.json")

@@ -44,11 +44,13 @@ def donor_report(donation_id: int, kind: str):
 def donor_report_job(params: dict, progress: Progress) -> Output:
     donation = services.get_donation(params["donation_id"])
     name = f"donor-report-{donation.reference}.{params['file_kind']}"
+    # The donor's own copy (asked from the donor's page) names no one.
+    people = params.get("people", True)
     if params["file_kind"] == "pdf":
-        return Output(name, "application/pdf", io.BytesIO(donor_pdf(donation.id)))
+        return Output(name, "application/pdf", io.BytesIO(donor_pdf(donation.id, people=people)))
     # Closed by the job once stored.
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    donor_workbook(out, donation.id)
+    donor_workbook(out, donation.id, people=people)
     return Output(name, XLSX, out)
 
 
