@@ -55,20 +55,30 @@ def test_reasons_stored_as_words_become_codes_read_in_every_language(empty_datab
     """Before 0011 the tracker wrote a reason in the actor's language ("Endommagée", "تالفة");
     after it, the history holds the code and each reader sees their own words. A person's
     own note stays as it was."""
-    from datetime import date
 
     from flask_babel import force_locale
 
     from tracker.devices.models import DeviceEvent
     from tracker.devices.states import event_note
-    from tracker.donations.services import create_donation
 
     app = make_app(empty_database_url)
     with app.app_context():
         upgrade(revision="0010")
-        donation = create_donation(
-            reference="DON-1", donor_name="Donor", received_on=date(2020, 1, 1), quantity=3
+        # As revision 0010 holds them (today's model has later columns).
+        db.session.execute(
+            sa.text(
+                "INSERT INTO donors (id, name, country, contact, created_at)"
+                " VALUES (1, 'Donor', '', '', '2026-01-01 00:00:00')"
+            )
         )
+        db.session.execute(
+            sa.text(
+                "INSERT INTO donations (id, reference, title, donor_id, received_on,"
+                " quantity_promised, notes, created_at) VALUES (1, 'DON-1', '', 1,"
+                " '2020-01-01', 3, '', '2026-01-01 00:00:00')"
+            )
+        )
+        donation = SimpleNamespace(id=1)
         words = {"SN1": "Endommagée", "SN2": "تالفة", "SN3": "Screen cracked"}
         # As the tracker of revision 0010 wrote them (today's services write later columns).
         for n, (serial, note) in enumerate(words.items(), start=1):
