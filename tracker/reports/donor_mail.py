@@ -23,7 +23,7 @@ from tracker.jobs.services import work_context
 from tracker.messages.models import OutboxMessage
 from tracker.messages.services import attachment_maker, message_kind, queue_message
 from tracker.reports.donor import donor_pdf
-from tracker.reports.donor_view import states_of
+from tracker.reports.donor_view import DonorView, states_of
 from tracker.timezone import local_today, programme_zone
 from tracker.transaction import transaction
 
@@ -51,19 +51,18 @@ def _sent_this_month(today) -> bool:
 
 def letter(user: User, donation: Donation, states: dict[str, int]) -> tuple[str, str]:
     """The subject and the body of one donation's letter, in the reader's language."""
-    registered = sum(states.values())
-    handed = states.get("delivered", 0) + states.get("on_loan", 0)
+    view = DonorView(donation=donation, states=states)
     link = current_app.config["BASE_URL"] + url_for("donors.donation", donation_id=donation.id)
     subject = _("%(ref)s: what your tablets became this month", ref=donation.reference)
     body = "\n".join(
         [
             _("Donation %(ref)s of %(donor)s.", ref=donation.reference, donor=donation.donor.name),
             "",
-            _("Tablets registered: %(n)s", n=registered),
-            _("Handed over to schools: %(n)s", n=handed),
-            _("Lent to pupils and teachers now: %(n)s", n=states.get("on_loan", 0)),
-            _("In repair: %(n)s", n=states.get("faulty", 0)),
-            _("Lost: %(n)s", n=states.get("lost", 0)),
+            _("Tablets registered: %(n)s", n=view.registered),
+            _("Handed over to schools: %(n)s", n=view.delivered),
+            _("Lent to pupils and teachers now: %(n)s", n=view.on_loan),
+            _("In repair: %(n)s", n=view.in_repair),
+            _("Lost: %(n)s", n=view.lost_total),
             "",
             _("The report is attached; the live figures are here: %(link)s", link=link),
             _("To stop these letters, sign in and open My messages."),

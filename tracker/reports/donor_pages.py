@@ -7,7 +7,6 @@ from flask_login import current_user
 
 from tracker.auth.permissions import requires
 from tracker.deliveries.receipts import PROOFS
-from tracker.devices.states import STATUS_LABELS
 from tracker.donations import donors
 from tracker.jobs.services import start_from_request
 from tracker.reports import (
@@ -28,7 +27,6 @@ def home():
         "donors/home.html",
         donor=donors.donor_of(current_user),
         rows=donor_view.donations_summary(current_user.donor_id),
-        labels=STATUS_LABELS,
     )
 
 

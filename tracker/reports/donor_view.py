@@ -271,7 +271,7 @@ def donor_view(donation: Donation) -> DonorView:
     )
 
 
-def donations_summary(donor_id: int) -> list[tuple[Donation, dict[str, int]]]:
+def donations_summary(donor_id: int) -> list[DonorView]:
     """A donor's donations, each with its tablets by state (two statements)."""
     donations = db.session.scalars(
         sa.select(Donation)
@@ -286,7 +286,7 @@ def donations_summary(donor_id: int) -> list[tuple[Donation, dict[str, int]]]:
             .group_by(Device.donation_id, Device.status)
         ):
             states[donation_id][status] = count
-    return [(donation, states[donation.id]) for donation in donations]
+    return [DonorView(donation=donation, states=states[donation.id]) for donation in donations]
 
 
 def school_points(donation_id: int) -> list[dict]:

@@ -19,7 +19,7 @@ from flask_babel import force_locale
 from tracker.donations import donors
 from tracker.errors import NotFound
 from tracker.i18n import LOCALES
-from tracker.reports.donor_view import last_count_of, regions_of, states_of
+from tracker.reports.donor_view import DonorView, last_count_of, regions_of, states_of
 from tracker.spreadsheets.writer import is_formula_like
 from tracker.timezone import local_today
 
@@ -73,7 +73,7 @@ class OpenFigures:
 def open_figures(key: str) -> OpenFigures:
     """The figures of the donation `key` opens (four statements)."""
     donation = donors.open_donation(key)
-    states = states_of(donation.id)
+    view = DonorView(donation=donation, states=states_of(donation.id))
     regions = regions_of(donation.id)
     last = last_count_of(donation.id)
     return OpenFigures(
@@ -81,9 +81,9 @@ def open_figures(key: str) -> OpenFigures:
         donor=donation.donor.name,
         title=donation.title,
         promised=donation.quantity_promised,
-        registered=sum(states.values()),
-        handed_over=states.get("delivered", 0) + states.get("on_loan", 0),
-        on_loan=states.get("on_loan", 0),
+        registered=view.registered,
+        handed_over=view.delivered,
+        on_loan=view.on_loan,
         schools=sum(row.schools for row in regions),
         regions=[(row.region, row.label, row.schools, row.tablets) for row in regions],
         counted=last.expected if last else 0,
