@@ -41,7 +41,9 @@ def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     name = op.f("fk_users_donor_id_donors")
     if sqlite:
-        op.execute(f"ALTER TABLE users ADD COLUMN donor_id INTEGER CONSTRAINT {name} REFERENCES donors (id)")
+        op.execute(
+            f"ALTER TABLE users ADD COLUMN donor_id INTEGER CONSTRAINT {name} REFERENCES donors (id)"
+        )
         _edit_sqlite_users(ROLES_BEFORE, ROLES_AFTER)
         _edit_sqlite_users(EMAIL, f"{EMAIL}, \n\tCONSTRAINT ck_users_donor CHECK ({DONOR_CHECK})")
     else:

@@ -5,6 +5,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from tracker.auth.models import ROLES
+from tracker.auth.services import stays_donor
 from tracker.forms import Form
 from tracker.i18n import lazy_gettext as _l
 
@@ -17,7 +18,7 @@ ROLE_LABELS = {
     "donor": _l("Donor"),
 }
 # A donor's account is made by inviting them from their donor's page (it names the donor).
-ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES if role != "donor"]
+ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES if not stays_donor(role)]
 
 
 class LoginForm(Form):
@@ -41,7 +42,7 @@ class UserEditForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         user = kwargs.get("obj")
-        if user is not None and user.role == "donor":  # a donor stays one (auth.services)
+        if user is not None and stays_donor(user.role):  # a donor stays one (auth.services)
             self.role.choices = [SelectChoice("donor", ROLE_LABELS["donor"])]
 
 

@@ -83,7 +83,12 @@ def clean_email(email: str) -> str:
         ) from None
 
 
-DONOR_ROLE = "donor"  # a donor organisation's own people (tracker.donations.contacts)
+DONOR_ROLE = "donor"  # a donor organisation's own people (tracker.donations.donors)
+
+
+def stays_donor(role: str) -> bool:
+    """Whether an account of `role` is a donor's, which no change of role makes another's."""
+    return role == DONOR_ROLE
 
 
 def _check_role(role: str, before: str | None = None) -> str:
@@ -92,7 +97,7 @@ def _check_role(role: str, before: str | None = None) -> str:
             _("Role '%(value)s' is not one of: %(roles)s.", value=role, roles=", ".join(ROLES)),
             field="role",
         )
-    if (role == DONOR_ROLE) != (before == DONOR_ROLE):
+    if stays_donor(role) != stays_donor(before or ""):
         # A donor's account names its donor: it is made by an invitation from the donor's
         # page and ended there, never turned into (or out of) another role.
         raise ValidationFailed(
