@@ -65,7 +65,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("count_stock_lines")
-    depot_counts = "SELECT id FROM counts WHERE scope = 'depot'"
-    op.execute(f"DELETE FROM sync_actions WHERE count_id IN ({depot_counts})")
+    op.execute(
+        "DELETE FROM sync_actions WHERE count_id IN (SELECT id FROM counts WHERE scope = 'depot')"
+    )
     op.execute("DELETE FROM counts WHERE scope = 'depot'")
     _scopes(SCOPES_AFTER, SCOPES_BEFORE)
