@@ -41,11 +41,14 @@ PAGES = {
         "/devices/",
         "/imports/",
         "/counts/",
+        "/counts/3/depot",
+        "/donations/1",
         "/repairs/",
     ],
     "manager": ["/", "/progress", "/alerts", "/deliveries/6", "/map"],
     "field": ["/deliveries/", "/deliveries/4", "/field/"],
     "school": ["/my-school", "/schools/1/lend", "/schools/1/take-back", "/schools/1/report-fault"],
+    "donor": ["/donor/", "/donor/donations/1"],
 }
 
 
