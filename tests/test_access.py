@@ -44,6 +44,9 @@ NOT_THEIR_SCHOOL = (
 )
 PUBLIC = "public"
 PUBLIC_404 = "public, a link that opens nothing"
+# Routes whose roles find nothing in the objects here: the objects' delivery carries none of
+# the donation's tablets, so its donor's proof is as if none (tests/test_donors.py opens one).
+NOT_THEIRS = {"donors.proof"}
 
 # endpoint -> (method, path, roles allowed)
 MATRIX = {
@@ -74,6 +77,8 @@ MATRIX = {
     "donors.donation": ("GET", "/donor/donations/{donation}", OFFICE | DONOR),
     "donors.school_points": ("GET", "/donor/donations/{donation}/schools.json", OFFICE | DONOR),
     "donors.report": ("POST", "/donor/donations/{donation}/report.pdf", OFFICE | DONOR),
+    # (The objects' delivery carries none of the donation's tablets: as if none.)
+    "donors.proof": ("GET", "/donor/donations/{donation}/proofs/{delivery}.pdf", OFFICE | DONOR),
     # A donation's open figures, closed unless the programme opens them.
     "open.page": ("GET", "/open/closed-or-never-opened", PUBLIC_404),
     "open.data_json": ("GET", "/open/closed-or-never-opened.json", PUBLIC_404),
@@ -364,6 +369,8 @@ def test_every_route_answers_each_role_as_designed(client, create_user, objects,
             assert response.status_code == 404, where
         elif (allowed is PERSONAL or endpoint in NOT_THEIR_SCHOOL) and role in SCHOOL_SCOPED:
             assert response.status_code == 404, where  # not their school
+        elif endpoint in NOT_THEIRS and role in allowed:
+            assert response.status_code == 404, where
         elif role in allowed:
             assert response.status_code not in (403, 404, 500), where
             assert not response.headers.get("Location", "").startswith("/login"), where

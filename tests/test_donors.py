@@ -24,6 +24,7 @@ from tracker.reports.donor_mail import send_donor_letters
 # Personal data the programme holds that no donor page, report or open page may carry.
 PUPIL, GUARDIAN, PHONE, TEACHER = "Yasmine Secret", "Nadia Tuteur", "+212 661 99 88 77", "M. Prof"
 RECIPIENT = "Mme Directrice Signataire"
+HEAD, SCHOOL_PHONE = "M. Chef Établissement", "+212 537 00 11 22"  # the school's contact
 
 
 @pytest.fixture
@@ -32,7 +33,13 @@ def gifts(create_user, create_school, create_device, create_donation):
     repair, lost, in stock) handed over with a signature and counted; and another donor's."""
     huawei = create_donation(reference="HW-2020", donor="Huawei Technologies Morocco")
     other = create_donation(reference="ORANGE-24", donor="Fondation Orange")
-    school = create_school(code="SCH-RABAT", name_fr="École Al Amal", region="Rabat-Salé-Kénitra")
+    school = create_school(
+        code="SCH-RABAT",
+        name_fr="École Al Amal",
+        region="Rabat-Salé-Kénitra",
+        contact_name=HEAD,
+        contact_phone=SCHOOL_PHONE,
+    )
     far = create_school(code="SCH-SOUSS", name_fr="École du Sud", region="Souss-Massa")
     tablets = [create_device(donation=huawei, serial=f"SN-HW-{n}") for n in range(6)]
     theirs = create_device(donation=other, serial="SN-ORANGE-1")
@@ -141,8 +148,19 @@ def test_a_donor_reads_what_their_donation_became_and_no_ones_personal_data(clie
     assert "SN-HW-4" not in page  # tablets are named by their asset tag only
     assert g["tablets"][4].asset_tag in page  # (the lost one, in the alerts)
     html = response.get_data(as_text=True)
-    for secret in (*PERSONAL, RECIPIENT):
+    for secret in (*PERSONAL, RECIPIENT, HEAD, SCHOOL_PHONE):
         assert secret not in html, secret
+    # A hand-over's proof, as the donor reads it: their tablets, no one named, no signature.
+    from pypdfium2 import PdfDocument
+
+    delivery_id = db.session.scalar(sa.select(Delivery.id))
+    proof = client.get(f"/donor/donations/{g['huawei'].id}/proofs/{delivery_id}.pdf")
+    assert proof.status_code == 200 and proof.mimetype == "application/pdf"
+    text = " ".join(p.get_textpage().get_text_range() for p in PdfDocument(proof.get_data()))
+    assert g["tablets"][0].asset_tag in text and "SCH-RABAT" in text
+    for secret in (RECIPIENT, "Directrice", HEAD, SCHOOL_PHONE, *PERSONAL):
+        assert secret not in text, secret
+    assert b"PNG-signature" not in proof.get_data()
     points = client.get(f"/donor/donations/{g['huawei'].id}/schools.json").get_json()
     assert points == {"schools": []}  # (no school of the test has a place on the map)
 
@@ -159,6 +177,10 @@ def test_a_donor_reads_nothing_of_another_donors_and_nothing_of_the_programme(cl
     theirs = text_of(client.get(f"/donor/donations/{huawei}")).replace(f"id {huawei}.", "id N.")
     assert theirs == text_of(client.get("/donor/donations/999999")).replace("id 999999.", "id N.")
     assert client.post(f"/donor/donations/{huawei}/report.pdf").status_code == 404
+    # Huawei's hand-over, asked through Orange's own donation: none of Orange's tablets.
+    delivery_id = db.session.scalar(sa.select(Delivery.id))
+    assert client.get(f"/donor/donations/{other}/proofs/{delivery_id}.pdf").status_code == 404
+    assert client.get(f"/donor/donations/{huawei}/proofs/{delivery_id}.pdf").status_code == 404
     for path in ("/devices/", "/donations/", f"/donations/{other}", "/search?q=SN", "/schools/"):
         assert client.get(path).status_code == 403, path
     api = token_for(g["orange"])
@@ -353,8 +375,8 @@ def test_open_figures_are_off_until_opened_and_hold_no_personal_data(client, gif
             f"/open/{key}.csv",
         )
     )
-    names = db.session.scalars(sa.select(Borrower.name)).all() + [RECIPIENT, "École Al Amal"]
-    for secret in (*names, GUARDIAN, PHONE):
+    names = db.session.scalars(sa.select(Borrower.name)).all() + [RECIPIENT, "École Al Amal", HEAD]
+    for secret in (*names, GUARDIAN, PHONE, SCHOOL_PHONE):
         assert secret not in everything, secret
     # Closed, the link opens nothing (nor names who asked: a page the same for everyone);
     # opened again, a new link.

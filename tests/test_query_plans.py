@@ -96,6 +96,7 @@ def addresses(app) -> list[str]:
         "transfer_id": db.session.scalar(sa.select(sa.func.min(Transfer.id))) or 1,
         "move_id": db.session.scalar(sa.select(sa.func.min(DepotMove.id))) or 1,
         "depot_id": db.session.scalar(sa.select(sa.func.min(Depot.id))) or 1,
+        "hand_over": db.session.scalar(sa.select(sa.func.min(Delivery.id))) or 1,
         # A donation's open figures (the demo opens the founding donation's).
         "key": db.session.scalar(
             sa.select(Donation.public_key).where(Donation.public_key.is_not(None))

@@ -86,7 +86,9 @@ class DeliveryPdf(TrackerPdf):
         self.set_text_color(0)
 
 
-def _school_block(pdf: DeliveryPdf, delivery: Delivery) -> None:
+def _school_block(pdf: DeliveryPdf, delivery: Delivery, *, contact: bool = True) -> None:
+    """The school: its code, names, place and address, and (but in a donor's copy) who to
+    call there."""
     school = delivery.school
     pdf.write_lines(TEXT_WIDTH, f"{school.code} · {school.name_fr}", "B", 13)
     if school.name_ar:
@@ -96,9 +98,9 @@ def _school_block(pdf: DeliveryPdf, delivery: Delivery) -> None:
         pdf.write_lines(TEXT_WIDTH, place, size=10)
     if school.address:
         pdf.write_lines(TEXT_WIDTH, school.address, size=10)
-    contact = " · ".join(p for p in (school.contact_name, school.contact_phone) if p)
-    if contact:
-        pdf.write_lines(TEXT_WIDTH, f"{both(_l('Contact'))} : {contact}", size=10)
+    reach = " · ".join(p for p in (school.contact_name, school.contact_phone) if p)
+    if reach and contact:
+        pdf.write_lines(TEXT_WIDTH, f"{both(_l('Contact'))} : {reach}", size=10)
     pdf.ln(2)
 
 
@@ -169,13 +171,14 @@ def delivery_note(delivery: Delivery) -> bytes:
     return bytes(pdf.output())
 
 
-def confirmation_text(delivery: Delivery) -> str:
-    """How the hand-over was confirmed, in French and Arabic, with the agent's reason."""
+def confirmation_text(delivery: Delivery, reason: bool = True) -> str:
+    """How the hand-over was confirmed, in French and Arabic, with the agent's reason (its
+    own words: not in a donor's copy)."""
     words = CONFIRMATIONS.get(delivery.handover_confirmation)
     if words is None:
         return ""
     text = both(words)
-    return f"{text}: {delivery.no_code_reason}" if delivery.no_code_reason else text
+    return f"{text}: {delivery.no_code_reason}" if reason and delivery.no_code_reason else text
 
 
 def proof_text(delivery: Delivery) -> str:
@@ -200,35 +203,44 @@ def _outcome(item) -> str:
     return outcome
 
 
-def receipt(delivery: Delivery) -> bytes:
-    """Proof of delivery: who received which tablet, when and where, signed."""
+def receipt(delivery: Delivery, *, donation_id: int | None = None) -> bytes:
+    """Proof of delivery: who received which tablet, when and where, signed.
+
+    A donor's copy (`donation_id`: the donation's tablets only) says when, to which school,
+    how it was confirmed and what the school itself said, and names no one: not who
+    received or handed over, not where, no note, no signature and no photo."""
+    people = donation_id is None
     pdf = DeliveryPdf(_l("Proof of delivery"), delivery)
     pdf.add_page()
-    _school_block(pdf, delivery)
+    _school_block(pdf, delivery, contact=people)
     place = ""
     if delivery.latitude is not None:
         place = f"{delivery.latitude:.5f}, {delivery.longitude:.5f}"
         if delivery.location_accuracy:
             place += f" (± {delivery.location_accuracy:.0f} m)"
     paper = both(_l("a paper manifest")) if delivery.handover_via == "manifest" else ""
+    named = [
+        (_l("Received by"), f"{delivery.recipient_name} ({delivery.recipient_role})"),
+        (_l("Handed over by"), delivery.delivered_by.display_name if delivery.delivered_by else ""),
+        (_l("Place (GPS)"), place),
+    ]
     _facts(
         pdf,
         [
             (_l("State"), both(DELIVERY_STATUS_LABELS[delivery.status])),
             (_l("Handed over on"), _when(delivery.delivered_at)),
-            (_l("Received by"), f"{delivery.recipient_name} ({delivery.recipient_role})"),
-            (
-                _l("Handed over by"),
-                delivery.delivered_by.display_name if delivery.delivered_by else "",
-            ),
-            (_l("Place (GPS)"), place),
+            *(named if people else []),
             (_l("Recorded from"), paper),
-            (_l("Confirmation"), confirmation_text(delivery)),
+            (_l("Confirmation"), confirmation_text(delivery, reason=people)),
             (_l("School's proof"), proof_text(delivery)),
-            (_l("Notes"), " ".join(delivery.notes.split())),
+            *([(_l("Notes"), " ".join(delivery.notes.split()))] if people else []),
         ],
     )
-    items = [item for item in delivery.items if item.status != "removed"]
+    items = [
+        item
+        for item in delivery.items
+        if item.status != "removed" and (people or item.device.donation_id == donation_id)
+    ]
     rows = [
         (
             i.device.asset_tag,
@@ -251,7 +263,7 @@ def receipt(delivery: Delivery) -> bytes:
             )
         pdf.write_lines(0, summary, "B", 10)
     pdf.ln(2)
-    if delivery.unexpected:
+    if delivery.unexpected and people:
         # A proof stays one page to read: the first codes, and how many more (the delivery's
         # page and the alerts list them all).
         shown = [entry.get("code", "")[:30] for entry in delivery.unexpected[:PROOF_UNEXPECTED]]
@@ -260,6 +272,8 @@ def receipt(delivery: Delivery) -> bytes:
         message = _l("Also scanned, not on this delivery: %(codes)s", codes=codes)
         pdf.write_lines(0, in_language(message, "fr"), "", 8.5)
         pdf.ln(2)
+    if not people:
+        return bytes(pdf.output())
     if pdf.get_y() > pdf.h - 75:
         pdf.add_page()
     y = pdf.get_y()

@@ -2,10 +2,11 @@
 reach, regions and the map, hand-overs, alerts), with the donor report made on demand. The
 national office opens the same page to see what the donor sees."""
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from tracker.auth.permissions import requires
+from tracker.deliveries import documents
 from tracker.deliveries.receipts import PROOFS
 from tracker.donations import donors
 from tracker.jobs.services import start_from_request
@@ -47,6 +48,22 @@ def school_points(donation_id: int):
     """The schools the donation reached, for its map (one statement)."""
     found = donors.donation_for(current_user, donation_id)
     return jsonify(schools=donor_view.school_points(found.id))
+
+
+@bp.route("/donations/<int:donation_id>/proofs/<int:hand_over>.pdf")
+@requires("donors.view")
+def proof(donation_id: int, hand_over: int):
+    """A hand-over's proof of delivery as the donor reads it: their tablets, when, to which
+    school, how it was confirmed; no one named, no signature, no photo. (Checked against
+    the donation, not an office's reach: the parameter is not a `delivery_id`.)"""
+    found = donors.donation_for(current_user, donation_id)
+    delivery = donor_view.hand_over_of(found.id, hand_over)
+    data = documents.receipt(delivery, donation_id=found.id)
+    return send_file(
+        documents.as_file(data),
+        mimetype="application/pdf",
+        download_name=f"{delivery.reference}-{found.reference}.pdf",
+    )
 
 
 @bp.route("/donations/<int:donation_id>/report.<any(xlsx, pdf):kind>", methods=["POST"])

@@ -21,7 +21,9 @@ from tracker.deliveries.receipts import proof_column
 from tracker.devices.models import Device
 from tracker.devices.states import HANDED_OVER
 from tracker.donations.models import Donation
+from tracker.errors import NotFound
 from tracker.extensions import db
+from tracker.i18n import gettext as _
 from tracker.loans.models import Borrower, Loan
 from tracker.schools.models import School
 from tracker.schools.places import place_name
@@ -40,6 +42,7 @@ class RegionRow:
 
 @dataclass
 class HandOver:
+    id: int
     reference: str
     school: str
     delivered_at: datetime | None
@@ -213,9 +216,27 @@ def _hand_overs(donation_id: int) -> list[HandOver]:
         .limit(LISTED)
     )
     return [
-        HandOver(f"DEL-{delivery_id:05d}", f"{code} {name}", when, tablets, proof)
+        HandOver(delivery_id, f"DEL-{delivery_id:05d}", f"{code} {name}", when, tablets, proof)
         for delivery_id, code, name, when, tablets, proof in rows
     ]
+
+
+def hand_over_of(donation_id: int, delivery_id: int) -> Delivery:
+    """A hand-over that gave the donation's tablets to a school (any other, of another
+    donation or not handed over, is as if none)."""
+    carried = db.session.scalar(
+        sa.select(DeliveryItem.delivery_id)
+        .join(Device, Device.id == DeliveryItem.device_id)
+        .where(
+            DeliveryItem.delivery_id == delivery_id,
+            DeliveryItem.status == "delivered",
+            Device.donation_id == donation_id,
+        )
+        .limit(1)
+    )
+    if carried is None:
+        raise NotFound(_("No delivery with number %(id)s.", id=delivery_id))
+    return db.session.get(Delivery, delivery_id)
 
 
 def _tablets_in(donation_id: int, status: str) -> list[TabletAlert]:
