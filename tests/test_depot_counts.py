@@ -300,3 +300,24 @@ def test_a_depot_is_counted_once_at_a_time_and_an_office_lists_what_it_reaches(
     # (The three Souss-Massa listed and never saw were lost at its closing.)
     assert national.expected == 1
     assert db.session.get(CountStockLine, (national.id, theirs.id)) is not None
+
+
+def test_asking_to_close_tells_each_manager_who_reaches_the_count_but_the_asker(create_user, shelf):
+    """The second pair of eyes hears it is wanted: the managers who reach the depot (the
+    national one, Souss-Massa's), not L'Oriental's, nor whoever asked."""
+    from tracker.messages.models import OutboxMessage
+
+    s = shelf
+    souss_manager, oriental_manager = create_user("manager"), create_user("manager")
+    souss_manager.areas, oriental_manager.areas = [[SOUSS, ""]], [[ORIENTAL, ""]]
+    boss = create_user("admin")
+    db.session.commit()
+    count = _open(s["souss"])
+    services.depot_scan(s["souss_agent"], count.id, s["stock"][0].serial)
+    services.ask_to_close(boss, count.id)
+    db.session.commit()
+    told = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.kind == "count_closing")
+    ).all()
+    assert {m.recipient for m in told} == {s["manager"].email, souss_manager.email}
+    assert all(str(count.id) in m.body and "3 tablets not seen" in m.body for m in told)

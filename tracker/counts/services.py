@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from tracker.auth.models import User
 from tracker.auth.permissions import can, check
+from tracker.counts import notices
 from tracker.counts.models import (
     COUNTED_STATES,
     SCOPES,
@@ -753,6 +754,7 @@ def ask_to_close(actor: User | None, count_id: int) -> Count:
     count.close_asked_by_id = actor.id if actor else None
     count.close_asked_at = utcnow()
     db.session.flush()
+    notices.closing_asked(count, totals(count).not_seen, counts_clause)
     return count
 
 
