@@ -56,6 +56,7 @@ def main() -> int:
     from tracker.loans import services as loans
     from tracker.loans.models import Borrower, Loan
     from tracker.schools.models import School, SchoolStaff
+    from tracker.timezone import local_today
 
     app = create_app(
         {
@@ -154,7 +155,7 @@ def main() -> int:
                     "borrower_id": borrower_id,
                     "school_id": big,
                     "lent_at": now,
-                    "due_on": date.today() + timedelta(days=30),
+                    "due_on": local_today() + timedelta(days=30),
                     "agreement_version": "bench",
                     "condition_out": "good",
                     "accessories_out": "",
@@ -190,7 +191,7 @@ def main() -> int:
         heap.create(db.engine)
         holder = counts.open_count(
             None, name="Holder", scope="school", scope_value=str(small),
-            starts_on=date.today(), ends_on=date.today(),
+            starts_on=local_today(), ends_on=local_today(),
         )  # fmt: skip
         db.session.commit()
         holder_id = holder.id
@@ -215,8 +216,8 @@ def main() -> int:
                 None,
                 name="National",
                 scope="programme",
-                starts_on=date.today(),
-                ends_on=date.today(),
+                starts_on=local_today(),
+                ends_on=local_today(),
             )
             db.session.commit()
             ours.append(time.perf_counter() - t)
@@ -244,7 +245,7 @@ def main() -> int:
 
         # --- a school's count page: statements, small school vs big school ------------
         count = counts.open_count(
-            None, name="Year end", scope="programme", starts_on=date.today(), ends_on=date.today()
+            None, name="Year end", scope="programme", starts_on=local_today(), ends_on=local_today()
         )
         db.session.commit()
         count_id = count.id

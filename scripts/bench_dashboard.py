@@ -43,6 +43,7 @@ def main() -> int:
     from tracker.donations.services import create_donation
     from tracker.extensions import db
     from tracker.schools.models import School
+    from tracker.timezone import local_today
 
     app = create_app(
         {
@@ -184,7 +185,7 @@ def main() -> int:
             queries.progress()
             queries.active_plans()
             queries.delivered_by_week()
-            alerts.alert_counts(date.today())
+            alerts.alert_counts(local_today())
 
         bare_time = best(bare)
 

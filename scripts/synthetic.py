@@ -52,6 +52,7 @@ def generate(schools: int, devices: int, *, seed: int = 2020) -> dict:
     from tracker.donations.services import create_donation
     from tracker.extensions import db
     from tracker.schools.models import School
+    from tracker.timezone import local_today
 
     rng = random.Random(seed)
     now = utcnow()
@@ -139,7 +140,7 @@ def generate(schools: int, devices: int, *, seed: int = 2020) -> dict:
     plans.approve_plan(plan.id, manager)
     db.session.commit()
     deliveries.create_deliveries(
-        plan.id, actor=coordinator, assigned_to_id=agent.id, planned_on=date.today()
+        plan.id, actor=coordinator, assigned_to_id=agent.id, planned_on=local_today()
     )
     db.session.commit()
     state = Delivery.id % 5  # 0 planned, 1 packed, 2 dispatched, 3 delivered, 4 partly

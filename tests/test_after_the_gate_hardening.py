@@ -3,21 +3,20 @@ are digits to Python but not to a database, a school's staff learning of other s
 tablets from a count, a photo field that came back into the page as sent, and kept
 messages formatted from stored data."""
 
-from datetime import date
-
 import pytest
 
 from conftest import dispatched_delivery, handover_form, login, text_of
 from tracker.extensions import db
 from tracker.i18n import said
 from tracker.schools.models import SchoolStaff
+from tracker.timezone import local_today
 
 
 @pytest.mark.parametrize("typed", ["²", "99999999999999999999999", "9223372036854775808"])
 def test_numbers_python_calls_digits_are_refused_not_a_500(client, create_user, typed):
     coordinator = create_user("coordinator")
     login(client, coordinator)
-    today = date.today().isoformat()
+    today = local_today().isoformat()
     opened = client.post(
         "/counts/",
         data={
@@ -48,8 +47,8 @@ def test_a_schools_staff_scanning_another_schools_tablet_learn_nothing_of_it(
         None,
         name="Tous",
         scope="programme",
-        starts_on=date.today(),
-        ends_on=date.today(),
+        starts_on=local_today(),
+        ends_on=local_today(),
     )
     db.session.commit()
     login(client, head)

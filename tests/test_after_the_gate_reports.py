@@ -3,7 +3,6 @@ tablets lent, in repair, lost and seen at the last count; the donor report's wor
 Loans (counts only, never names) and Counts sheets."""
 
 import io
-from datetime import date
 
 import sqlalchemy as sa
 from openpyxl import load_workbook
@@ -15,6 +14,7 @@ from tracker.extensions import db
 from tracker.loans import services as loans
 from tracker.reports.donor import donor_workbook
 from tracker.schools.models import SchoolStaff
+from tracker.timezone import local_today
 
 
 def _a_year_on(create_user, create_school, create_device):
@@ -30,7 +30,7 @@ def _a_year_on(create_user, create_school, create_device):
     loans.take_back(head, school.id, tablets[1].serial, condition="good")
     move_device(tablets[2], "reported_faulty", head)
     count = counts.open_count(
-        None, name="Juin", scope="programme", starts_on=date.today(), ends_on=date.today()
+        None, name="Juin", scope="programme", starts_on=local_today(), ends_on=local_today()
     )
     counts.count_scan(head, count.id, school.id, tablets[0].serial)
     counts.count_scan(head, count.id, school.id, tablets[1].serial)

@@ -22,6 +22,7 @@ from tracker.auth.models import ApiToken
 from tracker.deliveries.models import Delivery
 from tracker.devices.models import Device, DeviceEvent
 from tracker.extensions import db
+from tracker.timezone import local_today
 
 
 def new_id() -> str:
@@ -105,7 +106,6 @@ def test_openapi_document_validates_and_every_path_answers_as_described(
     headers = token_for(s["agent"])
     document = client.get("/api/v1/openapi.json").get_json()
     validate(document)
-    from datetime import date
 
     from tracker.counts.services import open_count
 
@@ -114,8 +114,8 @@ def test_openapi_document_validates_and_every_path_answers_as_described(
         name="Juin",
         scope="school",
         scope_value=str(s["school_a"].id),
-        starts_on=date.today(),
-        ends_on=date.today(),
+        starts_on=local_today(),
+        ends_on=local_today(),
     )
     from receipt_signer import Phone
 

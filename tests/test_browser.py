@@ -19,6 +19,7 @@ from conftest import BASE_URL, PASSWORD, dispatched_delivery, make_app
 from tracker.deliveries.models import Delivery
 from tracker.devices.models import Device
 from tracker.extensions import db
+from tracker.timezone import local_today
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -517,7 +518,6 @@ def test_a_count_scanned_on_a_phone_that_loses_the_network_lands_once(
 ):
     """A field agent counts at a school: the first scan answers at once; the network goes,
     the next scans are kept on the phone; it returns, they are sent, each counted once."""
-    from datetime import date
 
     from tracker.api.models import SyncAction
     from tracker.counts import services as counts
@@ -533,8 +533,8 @@ def test_a_count_scanned_on_a_phone_that_loses_the_network_lands_once(
         name="Fin d'année",
         scope="school",
         scope_value=str(s["school_a"].id),
-        starts_on=date.today(),
-        ends_on=date.today(),
+        starts_on=local_today(),
+        ends_on=local_today(),
     )
     db.session.commit()
     count_id, school_id = count.id, s["school_a"].id
@@ -584,7 +584,6 @@ def test_a_schools_count_page_opens_offline_from_the_phone_and_its_scans_wait(
 ):
     """Opened once with the network, a school's page in a count opens again without it;
     what is scanned there waits on the phone and is sent, once, when the network returns."""
-    from datetime import date
 
     from tracker.counts import services as counts
     from tracker.counts.models import CountLine
@@ -599,8 +598,8 @@ def test_a_schools_count_page_opens_offline_from_the_phone_and_its_scans_wait(
         name="Fin d'année",
         scope="school",
         scope_value=str(s["school_a"].id),
-        starts_on=date.today(),
-        ends_on=date.today(),
+        starts_on=local_today(),
+        ends_on=local_today(),
     )
     db.session.commit()
     path = f"/counts/{count.id}/schools/{s['school_a'].id}"

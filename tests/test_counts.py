@@ -3,7 +3,7 @@ the offline queue, each school's figures, and closing with a manager's confirmat
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +15,7 @@ from tracker.devices.models import Device, DeviceEvent
 from tracker.extensions import db
 from tracker.loans.models import Loan
 from tracker.schools.models import SchoolStaff
+from tracker.timezone import local_today
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def count_setting(create_user, create_school, create_device):
 
 
 def _open(client, **values):
-    today = date.today()
+    today = local_today()
     data = {
         "name": "Fin d'année 2027",
         "scope": "province",
@@ -198,7 +199,7 @@ def test_closing_asks_a_manager_and_what_was_not_seen_becomes_missing(app, clien
             device_id=loan_device.id,
             borrower_id=_borrower(s["a"].id).id,
             school_id=s["a"].id,
-            due_on=date.today() + timedelta(days=30),
+            due_on=local_today() + timedelta(days=30),
             agreement_version="2026-1",
             accessories_back="",
         )
@@ -248,8 +249,8 @@ def test_whoever_asked_to_close_cannot_confirm_alone(app, count_setting):
         None,
         name="Check",
         scope="programme",
-        starts_on=date.today(),
-        ends_on=date.today(),
+        starts_on=local_today(),
+        ends_on=local_today(),
     )
     assert count.expected == 6  # every handed-over or lent tablet of the programme
     services.ask_to_close(s["coordinator"], count.id)
@@ -270,8 +271,8 @@ def test_count_scans_from_the_offline_queue_are_applied_once(app, client, count_
         name="Offline",
         scope="province",
         scope_value="Rabat",
-        starts_on=date.today(),
-        ends_on=date.today(),
+        starts_on=local_today(),
+        ends_on=local_today(),
     )
     db.session.commit()
     headers = token_for(s["agent"])
@@ -311,8 +312,8 @@ def test_a_count_page_asks_the_same_statements_whatever_the_schools_size(
         name="Size",
         scope="province",
         scope_value="Rabat",
-        starts_on=date.today(),
-        ends_on=date.today(),
+        starts_on=local_today(),
+        ends_on=local_today(),
     )
     db.session.commit()
     login(client, s["coordinator"])
@@ -326,8 +327,8 @@ def test_a_count_page_asks_the_same_statements_whatever_the_schools_size(
         name="Size 2",
         scope="province",
         scope_value="Rabat",
-        starts_on=date.today(),
-        ends_on=date.today(),
+        starts_on=local_today(),
+        ends_on=local_today(),
     )
     db.session.commit()
     large = statements_of(lambda: client.get(f"/counts/{bigger.id}/schools/{s['a'].id}"))
@@ -341,8 +342,8 @@ def test_a_head_teacher_counts_from_the_api_at_their_school_only(client, count_s
         name="API",
         scope="province",
         scope_value="Rabat",
-        starts_on=date.today(),
-        ends_on=date.today(),
+        starts_on=local_today(),
+        ends_on=local_today(),
     )
     db.session.commit()
     headers = token_for(s["head"])
@@ -395,7 +396,7 @@ def test_opening_a_count_finds_the_region_as_typed_and_tells_every_problem_at_on
     ):
         assert problem in said
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Count)) == 0
-    today = date.today().isoformat()
+    today = local_today().isoformat()
     opened = client.post(
         "/counts/",
         data={

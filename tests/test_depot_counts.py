@@ -4,7 +4,7 @@ that reach it."""
 
 import io
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import openpyxl
 import pytest
@@ -19,6 +19,7 @@ from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.reports.counts import count_pdf, count_workbook
 from tracker.schools.models import School
+from tracker.timezone import local_today
 
 SOUSS, ORIENTAL = "Souss-Massa", "L'Oriental"
 
@@ -61,7 +62,7 @@ def shelf(create_user, create_school, create_device):
 
 
 def _open(actor, depot_code="DEP-AGA", starts_on=None):
-    today = date.today()
+    today = local_today()
     count = services.open_count(
         actor,
         name="Inventaire du dépôt",
@@ -85,7 +86,7 @@ def _scan(client, count_id, code, condition=""):
 def test_a_depot_count_lists_its_shelf_and_shows_what_was_found_live(client, shelf):
     s = shelf
     login(client, s["souss"])
-    today = date.today()
+    today = local_today()
     opened = client.post(
         "/counts/",
         data={
@@ -173,7 +174,7 @@ def test_closing_a_depot_count_reports_lost_what_is_still_expected_on_its_shelf(
 
 def test_a_depot_count_takes_no_scan_and_no_closing_before_its_first_day(shelf):
     s = shelf
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = local_today() + timedelta(days=1)
     count = _open(s["souss"], starts_on=tomorrow)
     with pytest.raises(ValidationFailed, match="starts on"):
         services.depot_scan(s["souss_agent"], count.id, s["stock"][0].serial)
@@ -182,7 +183,7 @@ def test_a_depot_count_takes_no_scan_and_no_closing_before_its_first_day(shelf):
     with pytest.raises(Conflict, match="starts on"):
         services.ask_to_close(s["souss"], count.id)
     db.session.rollback()
-    count.starts_on = date.today()
+    count.starts_on = local_today()
     db.session.commit()
     assert services.depot_scan(s["souss_agent"], count.id, s["stock"][0].serial).ok
     assert services.ask_to_close(s["souss"], count.id).status == "closing"

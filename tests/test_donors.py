@@ -20,6 +20,7 @@ from tracker.extensions import db
 from tracker.loans.models import Borrower, Loan
 from tracker.messages.models import MessageOptOut, OutboxMessage
 from tracker.reports.donor_mail import send_donor_letters
+from tracker.timezone import local_today
 
 # Personal data the programme holds that no donor page, report or open page may carry.
 PUPIL, GUARDIAN, PHONE, TEACHER = "Yasmine Secret", "Nadia Tuteur", "+212 661 99 88 77", "M. Prof"
@@ -326,7 +327,7 @@ def test_each_donors_people_get_a_monthly_letter_once_and_may_turn_it_off(app, g
     assert send_donor_letters() == 0
     # A letter of last month does not count for this one (the first of the month is new).
     for message in letters:
-        first = date.today().replace(day=1)
+        first = local_today().replace(day=1)
         message.created_at = datetime.combine(first - timedelta(days=1), time(12), tzinfo=UTC)
     db.session.add(MessageOptOut(user_id=g["orange"].id, kind="donor_monthly"))
     db.session.commit()

@@ -18,6 +18,7 @@ from tracker.deliveries import services
 from tracker.extensions import db
 from tracker.spreadsheets.services import import_file
 from tracker.spreadsheets.workbooks import template_workbook
+from tracker.timezone import local_today
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "tracker" / "translations"
@@ -312,14 +313,14 @@ def test_a_refusal_kept_on_a_delivery_is_read_in_each_readers_language(client, d
 def test_days_are_typed_and_shown_as_the_reader_writes_them(client, create_user):
     """A day field speaks the page's language, not the browser's: 06/12/2026 in French,
     12/6/2026 in English, 2026-12-06 everywhere; a day that is none is refused beside it."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     import sqlalchemy as sa
 
     from tracker.counts.models import Count
 
     login(client, create_user("coordinator"))
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = local_today() + timedelta(days=1)
     for language, typed in (
         ("fr", tomorrow.strftime("%d/%m/%Y")),
         ("en", f"{tomorrow.month}/{tomorrow.day}/{tomorrow.year}"),

@@ -4,7 +4,7 @@ overdue loans and the erasure of names after the retention period."""
 import io
 import re
 import unicodedata
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pypdfium2 as pdfium
 import pytest
@@ -17,6 +17,7 @@ from tracker.devices.models import Device, DeviceEvent
 from tracker.extensions import db
 from tracker.loans.models import Borrower, Loan
 from tracker.schools.models import SchoolStaff
+from tracker.timezone import local_today
 
 
 @pytest.fixture
@@ -244,7 +245,7 @@ def test_overdue_loans_are_an_alert_by_school_without_names(app, client, school_
     login(client, school_desk["head"])
     _lend(client, school.id, school_desk["tablets"][0].serial, "P-1", name="Amina Idrissi")
     loan = db.session.scalar(sa.select(Loan))
-    loan.due_on = date.today() - timedelta(days=3)
+    loan.due_on = local_today() - timedelta(days=3)
     db.session.commit()
     assert "Overdue" in text_of(client.get(f"/schools/{school.id}/loans?list=overdue"))
     manager = app.test_client()
@@ -346,7 +347,7 @@ def test_a_desk_on_a_phone_lends_takes_back_and_signs_through_the_api(client, sc
         "code": tablet.serial,
         "borrower_code": "p-2001",
         "new_borrower": {"name": "Salma Berrada", "class_name": "5B"},
-        "due_on": (date.today() + timedelta(days=30)).isoformat(),
+        "due_on": (local_today() + timedelta(days=30)).isoformat(),
     }
     [(status, message)] = sync(lend)
     assert status == "applied" and f"{tablet.asset_tag} lent to Salma Berrada" in message

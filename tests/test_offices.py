@@ -29,6 +29,7 @@ from tracker.schools.areas import set_areas
 from tracker.schools.models import School, SchoolStaff
 from tracker.schools.reach import reach_of
 from tracker.spreadsheets.models import ImportBatch
+from tracker.timezone import local_today
 from tracker.transfers.models import Transfer
 
 SOUSS, ORIENTAL = "Souss-Massa", "L'Oriental"
@@ -577,12 +578,12 @@ def test_a_regional_office_counts_and_transfers_within_its_region(client, create
         with pytest.raises(ValidationFailed, match="beyond your part of the programme"):
             open_count(
                 souss, name="X", scope=scope, scope_value=value,
-                starts_on=date.today(), ends_on=date.today(),
+                starts_on=local_today(), ends_on=local_today(),
             )  # fmt: skip
         db.session.rollback()
     count = open_count(
         souss, name="Souss", scope="region", scope_value=SOUSS,
-        starts_on=date.today(), ends_on=date.today(),
+        starts_on=local_today(), ends_on=local_today(),
     )  # fmt: skip
     db.session.commit()
     from tracker.counts.services import count_scan
@@ -747,7 +748,7 @@ def test_a_regional_count_page_says_nothing_of_another_office_s_tablet_seen_ther
     souss = souss_user(create_user, "coordinator")
     count = open_count(
         souss, name="Souss", scope="region", scope_value=SOUSS,
-        starts_on=date.today(), ends_on=date.today(),
+        starts_on=local_today(), ends_on=local_today(),
     )  # fmt: skip
     db.session.add(
         CountExtra(

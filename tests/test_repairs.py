@@ -2,7 +2,7 @@
 replacement takes the old tablet's school and loan; warranties by model; the alerts."""
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from tracker.loans.models import Loan
 from tracker.repairs.models import RepairCase
 from tracker.repairs.services import photos_of
 from tracker.schools.models import SchoolStaff
+from tracker.timezone import local_today
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def broken(create_user, create_school, create_device):
     tablet = create_device(serial="SN-BROKEN")
     spare = create_device(serial="SN-SPARE")
     tablet.status, tablet.school_id = "delivered", school.id
-    tablet.warranty_until = date.today() + timedelta(days=200)
+    tablet.warranty_until = local_today() + timedelta(days=200)
     head, coordinator = create_user("school"), create_user("coordinator")
     db.session.add(SchoolStaff(user_id=head.id, school_id=school.id))
     db.session.commit()
@@ -152,7 +153,7 @@ def test_warranty_by_model_and_the_alerts(app, client, broken, create_device, cr
     lent.status, lent.school_id = "delivered", s["school"].id
     db.session.commit()
     login(client, s["coordinator"])
-    soon = date.today() + timedelta(days=20)
+    soon = local_today() + timedelta(days=20)
     done = client.post(
         f"/devices/warranty/{lent.donation_id}",
         data={"model": "MatePad T10", "until": soon.isoformat()},

@@ -19,6 +19,7 @@
   var FIRST_WAIT = 2000, LONGEST_WAIT = 300000;  // ms between automatic retries
   var opening = null;
   var syncing = null;
+  var again = false;
   var retry = { timer: null, wait: 0, at: null };
 
   function request(req) {
@@ -116,9 +117,22 @@
 
   function takeOffline(deliveryId) {
     return getJson("/deliveries/" + deliveryId).then(function (data) {
+      return Promise.all([data, all("queue"), all("deliveries")]);
+    }).then(function (got) {
+      var data = got[0];
       var scanned = data.items.filter(function (item) {
         return item.item_status === "scanned" || item.item_status === "delivered";
       }).map(function (item) { return item.id; });
+      // What this phone did and has not sent yet (a scan made while the last answer was on
+      // its way) stays as it was done: the server's copy is from before it.
+      var waiting = got[1].some(function (e) { return e.action.delivery_id === deliveryId; });
+      var before = got[2].find(function (r) { return r.id === deliveryId; });
+      var unexpected = [], handedOver = ["delivered", "partially_delivered"].indexOf(data.delivery.status) >= 0;
+      if (waiting && before) {
+        (before.scanned || []).forEach(function (id) { if (scanned.indexOf(id) < 0) scanned.push(id); });
+        unexpected = before.unexpected || [];
+        handedOver = handedOver || !!before.handedOver;
+      }
       return put("deliveries", {
         id: data.delivery.id,
         delivery: data.delivery,
@@ -130,8 +144,8 @@
         // The public halves of the school's phone keys: a receipt it signed is checked here.
         schoolKeys: data.school_keys || [],
         scanned: scanned,
-        unexpected: [],
-        handedOver: ["delivered", "partially_delivered"].indexOf(data.delivery.status) >= 0,
+        unexpected: unexpected,
+        handedOver: handedOver,
         savedAt: new Date().toISOString()
       });
     }).then(changed);
@@ -239,7 +253,9 @@
    * Resolves with {sent}; rejects with {status, retry, retryIn} when the network or the
    * server failed (the actions stay queued and a retry is scheduled) or the session is gone. */
   function sync() {
-    if (syncing) return syncing;
+    // Asked while a sync is on its way (a scan just made): once it ends, another sends
+    // what was queued since.
+    if (syncing) { again = true; return syncing; }
     if (!USER) return Promise.reject(failure(401));
     var sent = 0, touched = {};
     function round(csrf) {
@@ -270,6 +286,10 @@
       retry.wait = 0;
       retry.at = null;
       changed();
+      if (again) {
+        again = false;
+        setTimeout(function () { sync().catch(function () { /* kept for later */ }); }, 0);
+      }
       return summary;
     }, function (error) {
       syncing = null;
