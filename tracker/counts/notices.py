@@ -11,6 +11,7 @@ from flask_babel import force_locale
 
 from tracker.auth.permissions import users_who_may
 from tracker.counts.models import Count
+from tracker.counts.queries import counts_clause
 from tracker.extensions import db
 from tracker.i18n import gettext as _
 from tracker.i18n import lazy_gettext as _l
@@ -23,7 +24,7 @@ COUNT_CLOSING = message_kind(
 )
 
 
-def closing_asked(count: Count, not_seen: int, counts_clause) -> int:
+def closing_asked(count: Count, not_seen: int) -> int:
     """Every approver who reaches the count but whoever asked: its name, how many tablets
     would be reported lost, its page. How many were told."""
     link = f"{current_app.config['BASE_URL']}/counts/{count.id}"

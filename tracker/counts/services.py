@@ -23,6 +23,7 @@ from tracker.counts.models import (
     CountLine,
     CountStockLine,
 )
+from tracker.counts.queries import counts_clause
 from tracker.database import as_id, utcnow
 from tracker.devices.bulk import move_matching
 from tracker.devices.codes import code_refusal, resolve_code
@@ -754,7 +755,7 @@ def ask_to_close(actor: User | None, count_id: int) -> Count:
     count.close_asked_by_id = actor.id if actor else None
     count.close_asked_at = utcnow()
     db.session.flush()
-    notices.closing_asked(count, totals(count).not_seen, counts_clause)
+    notices.closing_asked(count, totals(count).not_seen)
     return count
 
 
@@ -811,42 +812,6 @@ def open_counts_at(school: School) -> list[Count]:
         sa.select(Count).where(Count.status == "open").order_by(Count.starts_on)
     )
     return [count for count in counts if covers(count, school)]
-
-
-def counts_clause(reach):
-    """The counts in reach, as a clause on `counts`: a school's, a province's or a region's
-    the person reaches; a count of the whole programme is the whole programme's. (A school's
-    staff reach the counts at their schools by the school they name: `school_id`.)"""
-    if reach.whole:
-        return sa.true()
-    if reach.staff_of is not None:
-        return Count.scope != "depot"
-    schools = reach.school_ids().subquery()
-    return sa.or_(
-        sa.and_(
-            Count.scope == "depot",
-            Count.scope_value.in_(
-                sa.select(sa.cast(Depot.id, sa.String)).where(reach.depots_clause(Depot.id))
-            ),
-        ),
-        sa.and_(
-            Count.scope == "school",
-            Count.scope_value.in_(sa.select(sa.cast(schools.c[0], sa.String))),
-        ),
-        sa.and_(
-            Count.scope == "province",
-            Count.scope_value.in_(
-                sa.select(School.province).where(School.id.in_(sa.select(schools.c[0])))
-            ),
-            ~sa.exists().where(
-                School.province == Count.scope_value, ~School.id.in_(sa.select(schools.c[0]))
-            ),
-        ),
-        sa.and_(
-            Count.scope == "region",
-            Count.scope_value.in_([region for region, province in reach.areas if not province]),
-        ),
-    )
 
 
 def _count_reached(reach, count_id: int) -> bool:

@@ -2,7 +2,16 @@
 live), a school's page in a count with its scan loop, a depot's, and closing."""
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from tracker.auth.permissions import can, requires
@@ -118,45 +127,16 @@ def school(count_id: int, school_id: int):
         return render_template(
             "error.html", message=_("This count does not cover this school.")
         ), 404
-    form = CountScanForm()
-    answer = None
-    wants_json = request.accept_mimetypes.best == "application/json"
-    if request.method == "POST":
-        if not can(current_user, "counts.scan"):
-            return render_template("error.html", message=_("Your role does not allow this.")), 403
-        if form.validate_on_submit():
-
-            def scan():
-                return services.count_scan(
-                    current_user,
-                    count.id,
-                    here.id,
-                    form.code.data,
-                    condition=form.condition.data or None,
-                )
-
-            if wants_json:
-                try:
-                    answer = committed(scan)
-                except DomainError as error:
-                    return jsonify(ok=False, message=str(error)), error.status_code
-                return jsonify(
-                    ok=answer.ok,
-                    message=answer.message,
-                    outcome=answer.outcome,
-                    **_school_parts(count, here),
-                )
-            answer = run_service(form, scan)
-            if answer is not None:
-                form = CountScanForm(formdata=None, condition=form.condition.data)
-        elif wants_json:
-            message = " ".join(sum(form.errors.values(), []))
-            return jsonify(ok=False, message=message), 422
-    elif wants_json:
-        # What the page redraws after scans kept on the phone were sent.
-        return jsonify(**_school_parts(count, here))
+    scanned = _scan_loop(
+        lambda form: services.count_scan(
+            current_user, count.id, here.id, form.code.data, condition=form.condition.data or None
+        ),
+        lambda: _school_parts(count, here),
+    )
+    if not isinstance(scanned, tuple):
+        return scanned
+    form, answer, status = scanned
     figures = services.school_figures(count.id, [here.id])[here.id]
-    status = 422 if form.errors or form.form_errors or (answer and not answer.ok) else 200
     return render_template(
         "counts/school.html",
         count=count,
@@ -176,39 +156,15 @@ def depot(count_id: int):
     here = services.depot_of(count)
     if here is None or not my_reach().covers_depot(here):
         return render_template("error.html", message=_("This count does not cover a depot.")), 404
-    form = CountScanForm()
-    answer = None
-    wants_json = request.accept_mimetypes.best == "application/json"
-    if request.method == "POST":
-        if not can(current_user, "counts.scan"):
-            return render_template("error.html", message=_("Your role does not allow this.")), 403
-        if form.validate_on_submit():
-
-            def scan():
-                return services.depot_scan(
-                    current_user, count.id, form.code.data, condition=form.condition.data or None
-                )
-
-            if wants_json:
-                try:
-                    answer = committed(scan)
-                except DomainError as error:
-                    return jsonify(ok=False, message=str(error)), error.status_code
-                return jsonify(
-                    ok=answer.ok,
-                    message=answer.message,
-                    outcome=answer.outcome,
-                    **_depot_parts(count),
-                )
-            answer = run_service(form, scan)
-            if answer is not None:
-                form = CountScanForm(formdata=None, condition=form.condition.data)
-        elif wants_json:
-            message = " ".join(sum(form.errors.values(), []))
-            return jsonify(ok=False, message=message), 422
-    elif wants_json:
-        return jsonify(**_depot_parts(count))
-    status = 422 if form.errors or form.form_errors or (answer and not answer.ok) else 200
+    scanned = _scan_loop(
+        lambda form: services.depot_scan(
+            current_user, count.id, form.code.data, condition=form.condition.data or None
+        ),
+        lambda: _depot_parts(count),
+    )
+    if not isinstance(scanned, tuple):
+        return scanned
+    form, answer, status = scanned
     return render_template(
         "counts/depot.html",
         count=count,
@@ -218,6 +174,40 @@ def depot(count_id: int):
         form=form,
         answer=answer,
     ), status
+
+
+def _scan_loop(scan, parts):
+    """A count's scan page, at a school or a depot: a scan posted (answered in JSON with the
+    page's redrawn parts, for the page's own script, or as the page), or the parts alone
+    after scans kept on the phone were sent. Returns a response to give as it is, or the
+    (form, answer, status) tuple the page is drawn with."""
+    form = CountScanForm()
+    answer = None
+    wants_json = request.accept_mimetypes.best == "application/json"
+    if request.method == "POST":
+        if not can(current_user, "counts.scan"):
+            page = render_template("error.html", message=_("Your role does not allow this."))
+            return make_response(page, 403)
+        if form.validate_on_submit():
+            if wants_json:
+                try:
+                    answer = committed(lambda: scan(form))
+                except DomainError as error:
+                    return make_response(jsonify(ok=False, message=str(error)), error.status_code)
+                return jsonify(
+                    ok=answer.ok, message=answer.message, outcome=answer.outcome, **parts()
+                )
+            answer = run_service(form, lambda: scan(form))
+            if answer is not None:
+                form = CountScanForm(formdata=None, condition=form.condition.data)
+        elif wants_json:
+            message = " ".join(sum(form.errors.values(), []))
+            return make_response(jsonify(ok=False, message=message), 422)
+    elif wants_json:
+        # What the page redraws after scans kept on the phone were sent.
+        return jsonify(**parts())
+    status = 422 if form.errors or form.form_errors or (answer and not answer.ok) else 200
+    return form, answer, status
 
 
 def _depot_parts(count) -> dict:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from tracker.allocations.models import Allocation, AllocationPlan
 from tracker.allocations.queries import plans_clause
 from tracker.counts.models import Count, CountLine
-from tracker.counts.services import counts_clause
+from tracker.counts.queries import counts_clause
 from tracker.deliveries.models import SCHOOL_CONFIRMED, Delivery, DeliveryItem
 from tracker.devices.models import Device, DeviceEvent
 from tracker.devices.states import HANDED_OVER
